@@ -1,0 +1,1 @@
+"""Trousseau: identity service for schools and families."""

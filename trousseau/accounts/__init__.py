@@ -1,0 +1,1 @@
+"""Accounts: logins, passwords, letters, sessions and the audit trail."""

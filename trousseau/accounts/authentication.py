@@ -1,0 +1,119 @@
+"""Password login: throttling, constant work for unknown identifiers, letters, audit.
+
+The outcome tells the view what to show; every failure that could reveal whether an identifier
+exists gets the same `Failed` outcome, and the same argon2 work is done for unknown identifiers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+
+from trousseau.accounts.audit import audit
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.identifiers import normalize_identifier
+from trousseau.accounts.models import Account, AccountState, ActivationLetter, LetterStatus
+from trousseau.accounts.services import current_letter
+from trousseau.core import throttle
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    account: Account
+
+
+@dataclass(frozen=True)
+class ProvisionalLetter:
+    """The letter's password was right: the holder must now activate the account."""
+
+    account: Account
+    letter: ActivationLetter
+
+
+@dataclass(frozen=True)
+class LetterUnusable:
+    """Right letter password, but the letter expired or already served: contact the school."""
+
+    status: LetterStatus
+
+
+@dataclass(frozen=True)
+class Disabled:
+    pass
+
+
+@dataclass(frozen=True)
+class Failed:
+    pass
+
+
+@dataclass(frozen=True)
+class Throttled:
+    minutes: int
+
+
+Outcome = LoggedIn | ProvisionalLetter | LetterUnusable | Disabled | Failed | Throttled
+
+_DUMMY_HASH: list[str] = []
+
+
+def _burn_hash_time(password: str) -> None:
+    """Spend one argon2 verification so unknown identifiers cost as much as known ones."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(make_password("not a real password"))
+    check_password(password, _DUMMY_HASH[0])
+
+
+def login_guards(identifier: str, ip: str) -> list[throttle.Guard]:
+    return [
+        throttle.Guard("login:account", identifier, settings.THROTTLE_ACCOUNT_FREE_FAILURES),
+        throttle.Guard("login:ip", ip, settings.THROTTLE_IP_FREE_FAILURES),
+    ]
+
+
+def _check(account: Account | None, password: str) -> Outcome:
+    if account is None:
+        _burn_hash_time(password)
+        return Failed()
+    if account.state == AccountState.PROVISIONAL:
+        letter = current_letter(account)
+        if letter is None or not check_password(password, letter.password_hash):
+            if letter is None:
+                _burn_hash_time(password)
+            return Failed()
+        status = letter.status()
+        return ProvisionalLetter(account, letter) if status == LetterStatus.VALID else LetterUnusable(status)
+    # Django's check_password rehashes (and saves) when the hasher parameters changed.
+    if account.check_password(password):
+        return LoggedIn(account) if account.state == AccountState.ACTIVE else Disabled()
+    used = account.letters.exclude(used_at=None).first()
+    if used is not None and check_password(password, used.password_hash):
+        return LetterUnusable(LetterStatus.USED)
+    return Failed()
+
+
+def authenticate(*, identifier: str, password: str, ip: str) -> Outcome:
+    """Check a password login attempt; records the throttling counters and the audit event."""
+    identifier = normalize_identifier(identifier)
+    guards = login_guards(identifier, ip)
+    wait = throttle.wait_time(guards)
+    if wait is not None:
+        audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=identifier)
+        return Throttled(throttle.minutes(wait))
+    account = Account.objects.filter(identifier=identifier).first()
+    outcome = _check(account, password)
+    if isinstance(outcome, Failed | Disabled):
+        for guard in guards:
+            throttle.record_failure(guard)
+        audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=identifier)
+    elif isinstance(outcome, LetterUnusable):
+        audit(EventTag.LOGIN_LETTER_UNUSABLE, account=account, ip=ip, status=outcome.status)
+    elif isinstance(outcome, LoggedIn):
+        throttle.reset(guards[0])
+        audit(EventTag.LOGIN_SUCCESS, account=account, ip=ip)
+    else:
+        throttle.reset(guards[0])
+        audit(EventTag.LOGIN_PROVISIONAL, account=account, ip=ip)
+    return outcome

@@ -1,0 +1,126 @@
+"""Accounts, their links to the directory, activation letters and audit events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+from trousseau.accounts.events import EventTag
+from trousseau.directory.models import Pupil
+
+
+class AccountKind(models.TextChoices):
+    PUPIL = "pupil", "Élève"
+    GUARDIAN = "guardian", "Responsable d'élève"
+
+
+class AccountState(models.TextChoices):
+    PROVISIONAL = "provisional", "Provisoire"
+    ACTIVE = "active", "Actif"
+    DISABLED = "disabled", "Désactivé"
+
+
+class AccountManager(BaseUserManager["Account"]):
+    pass
+
+
+class Account(AbstractBaseUser):
+    identifier = models.CharField("identifiant", max_length=64, unique=True)
+    kind = models.CharField(max_length=10, choices=AccountKind.choices)
+    state = models.CharField(max_length=12, choices=AccountState.choices, default=AccountState.PROVISIONAL)
+    first_name = models.CharField("prénom", max_length=100)
+    last_name = models.CharField("nom", max_length=100)
+    pupil = models.OneToOneField(
+        "directory.Pupil", null=True, blank=True, on_delete=models.SET_NULL, related_name="account"
+    )
+    email = models.EmailField("email", blank=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    USERNAME_FIELD = "identifier"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+    objects = AccountManager()
+
+    def __str__(self) -> str:
+        return self.identifier
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        # Django's auth treats inactive users as logged out; provisional ones only reach activation.
+        return self.state == AccountState.ACTIVE
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(self.email and self.email_verified_at)
+
+    def pupils(self) -> models.QuerySet[Pupil]:
+        """The pupils this account speaks for: the pupil itself, or a guardian's children."""
+        if self.kind == AccountKind.PUPIL:
+            return Pupil.objects.filter(account=self)
+        return Pupil.objects.filter(guardianships__guardian__account_link__account=self).distinct()
+
+    def known_birth_dates(self) -> list[date]:
+        return list(self.pupils().values_list("birth_date", flat=True))
+
+
+class AccountGuardian(models.Model):
+    """Which account speaks for a guardian record; grouping moves these rows between accounts."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="guardian_links")
+    guardian = models.OneToOneField("directory.Guardian", on_delete=models.CASCADE, related_name="account_link")
+
+    def __str__(self) -> str:
+        return f"{self.account} ↔ {self.guardian}"
+
+
+class LetterStatus(models.TextChoices):
+    VALID = "valid"
+    EXPIRED = "expired"
+    USED = "used"
+    REVOKED = "revoked"
+
+
+class ActivationLetter(models.Model):
+    """A provisional credential a school handed out: usable until it expires or the account is activated."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="letters")
+    password_hash = models.CharField(max_length=256)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"courrier {self.account} du {self.issued_at:%d/%m/%Y}"
+
+    def status(self, now: datetime | None = None) -> LetterStatus:
+        now = now or timezone.now()
+        if self.used_at:
+            return LetterStatus.USED
+        if self.revoked_at:
+            return LetterStatus.REVOKED
+        if now >= self.expires_at:
+            return LetterStatus.EXPIRED
+        return LetterStatus.VALID
+
+
+class AuditEvent(models.Model):
+    tag = models.CharField(max_length=64, choices=[(t.value, t.value) for t in EventTag], db_index=True)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.tag}"

@@ -1,0 +1,106 @@
+"""Writes on accounts: creation from the directory, letters, activation, email."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from trousseau.accounts.audit import audit
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.identifiers import new_identifier
+from trousseau.accounts.models import Account, AccountGuardian, AccountKind, AccountState, ActivationLetter
+from trousseau.core.secrets import provisional_password
+from trousseau.directory.models import Guardian, Pupil
+
+
+@transaction.atomic
+def account_create_for_pupil(*, pupil: Pupil) -> Account:
+    account = Account(
+        identifier=new_identifier(pupil.first_name, pupil.last_name),
+        kind=AccountKind.PUPIL,
+        first_name=pupil.first_name,
+        last_name=pupil.last_name,
+        pupil=pupil,
+    )
+    account.set_unusable_password()
+    account.save()
+    return account
+
+
+@transaction.atomic
+def account_create_for_guardian(*, guardian: Guardian) -> Account:
+    account = Account(
+        identifier=new_identifier(guardian.first_name, guardian.last_name),
+        kind=AccountKind.GUARDIAN,
+        first_name=guardian.first_name,
+        last_name=guardian.last_name,
+    )
+    account.set_unusable_password()
+    account.save()
+    AccountGuardian.objects.create(account=account, guardian=guardian)
+    return account
+
+
+@transaction.atomic
+def letter_issue(*, account: Account, now: datetime | None = None) -> tuple[ActivationLetter, str]:
+    """Issue a new letter, revoking any earlier one; returns the letter and its clear password.
+
+    The clear password exists only in the return value: it goes onto paper, never into the database.
+    """
+    now = now or timezone.now()
+    ActivationLetter.objects.filter(account=account, used_at=None, revoked_at=None).update(revoked_at=now)
+    password = provisional_password()
+    letter = ActivationLetter.objects.create(
+        account=account,
+        password_hash=make_password(password),
+        issued_at=now,
+        expires_at=now + settings.ACTIVATION_LETTER_VALIDITY,
+    )
+    audit(EventTag.LETTER_ISSUED, account=account, letter_id=letter.pk)
+    return letter, password
+
+
+def current_letter(account: Account) -> ActivationLetter | None:
+    """The letter most recently issued and not revoked (it may be expired or used)."""
+    return account.letters.filter(revoked_at=None).first()
+
+
+@transaction.atomic
+def account_activate(*, account: Account, letter_id: int, password: str, email: str, ip: str | None = None) -> Account:
+    """Provisional -> active with the chosen password; the letter is spent.
+
+    Locks the account row so two tabs cannot activate it twice with different passwords.
+    """
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    letter = ActivationLetter.objects.select_for_update().get(pk=letter_id, account=locked)
+    now = timezone.now()
+    if locked.state != AccountState.PROVISIONAL or letter.status(now) != "valid":
+        msg = "account is not awaiting activation"
+        raise ValueError(msg)
+    locked.set_password(password)
+    locked.state = AccountState.ACTIVE
+    locked.activated_at = now
+    if email:
+        locked.email = email
+        locked.email_verified_at = None
+    locked.save()
+    letter.used_at = now
+    letter.save(update_fields=["used_at"])
+    audit(EventTag.ACTIVATION_SUCCESS, account=locked, ip=ip, letter_id=letter.pk, email_given=bool(email))
+    return locked
+
+
+@transaction.atomic
+def account_verify_email(*, account: Account, email: str, ip: str | None = None) -> bool:
+    """Mark the email verified if it is still the account's; False when the link is stale."""
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    if locked.email != email or locked.email_verified_at:
+        return False
+    locked.email_verified_at = timezone.now()
+    locked.save(update_fields=["email_verified_at"])
+    audit(EventTag.EMAIL_VERIFIED, account=locked, ip=ip)
+    return True

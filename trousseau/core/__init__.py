@@ -1,0 +1,1 @@
+"""The small kernel shared by every app: secrets, text folding, throttling, client address."""

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class ThrottleCounter(models.Model):
+    """Failures counted under one key (a hashed identifier, address, or phone).
+
+    Keys are digests so that the table holds no identifier or address in clear.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True)
+    blocked_until = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}… {self.failures}"

@@ -1,0 +1,1 @@
+"""The directory: schools, pupils, guardians and their links, as the schools recorded them."""

@@ -1,0 +1,76 @@
+"""The school's truth, refreshed by imports and never edited by families."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from trousseau.directory.phones import normalize_mobile
+
+
+class SchoolLevel(models.TextChoices):
+    ECOLE = "ecole", "École"
+    COLLEGE = "college", "Collège"
+    LYCEE = "lycee", "Lycée"
+
+
+class School(models.Model):
+    uai = models.CharField("UAI", max_length=8, unique=True)
+    name = models.CharField("nom", max_length=200)
+    level = models.CharField("niveau", max_length=10, choices=SchoolLevel.choices)
+    academie = models.CharField("académie", max_length=100)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uai})"
+
+
+class Pupil(models.Model):
+    ine = models.CharField("INE", max_length=11, unique=True)
+    last_name = models.CharField("nom", max_length=100)
+    first_name = models.CharField("prénom", max_length=100)
+    birth_date = models.DateField("date de naissance")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="pupils")
+    class_name = models.CharField("classe", max_length=20, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: date) -> int:
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - int(before_birthday)
+
+
+class Guardian(models.Model):
+    """A legal guardian as one school recorded them; one person may appear in several schools."""
+
+    last_name = models.CharField("nom", max_length=100)
+    first_name = models.CharField("prénom", max_length=100)
+    mobile = models.CharField("téléphone portable", max_length=20, blank=True, db_index=True)
+    email = models.EmailField("email", blank=True)
+    pupils: models.ManyToManyField[Pupil, Guardianship] = models.ManyToManyField(
+        Pupil, through="Guardianship", related_name="guardians"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def clean(self) -> None:
+        if self.mobile:
+            try:
+                self.mobile = normalize_mobile(self.mobile)
+            except ValueError as exc:
+                raise ValidationError({"mobile": str(exc)}) from exc
+
+
+class Guardianship(models.Model):
+    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="guardianships")
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="guardianships")
+    is_legal_representative = models.BooleanField("représentant légal", default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["guardian", "pupil"], name="one_link_per_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.guardian} → {self.pupil}"

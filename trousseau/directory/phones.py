@@ -1,0 +1,23 @@
+"""Mobile numbers in E.164, as `phonenumbers` understands them (France by default)."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+def normalize_mobile(raw: str, region: str = "FR") -> str:
+    """`06 12 34 56 78` -> `+33612345678`; raises ValueError with a French message."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        msg = "Ce numéro de téléphone n'est pas valide."
+        raise ValueError(msg) from exc
+    if not phonenumbers.is_valid_number(number):
+        msg = "Ce numéro de téléphone n'est pas valide."
+        raise ValueError(msg)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask(e164: str) -> str:
+    """Show only the last two digits: `+33 6 •• •• •• 78`."""
+    return f"{e164[:3]} •• •• •• {e164[-2:]}" if len(e164) > len("+33") + 2 else "••"

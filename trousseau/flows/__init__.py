@@ -1,0 +1,1 @@
+"""Self-service journeys: one persisted `Flow` row per journey, one function per transition."""

@@ -1,0 +1,63 @@
+"""Forms of the mire and the journeys: shape checks only, in French; secrets are judged by flows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from trousseau.accounts.models import Account
+from trousseau.accounts.passwords import password_problems
+
+PROFILE_CHOICES = [("eleve", "Élève"), ("responsable", "Responsable d'élève")]
+
+
+class LoginForm(forms.Form):
+    profile = forms.ChoiceField(
+        label="Je suis", choices=PROFILE_CHOICES, widget=forms.RadioSelect, initial="responsable", required=False
+    )
+    identifier = forms.CharField(label="Identifiant", max_length=64, strip=True)
+    password = forms.CharField(label="Mot de passe", max_length=256, strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["identifier"].error_messages["required"] = "Saisissez votre identifiant."
+        self.fields["password"].error_messages["required"] = "Saisissez votre mot de passe."
+
+
+class ActivationForm(forms.Form):
+    """ "Activation du compte": checks that count for nothing (rule, confirmation, email shape)."""
+
+    password = forms.CharField(label="Nouveau mot de passe", strip=False, widget=forms.PasswordInput)
+    password_confirm = forms.CharField(label="Confirmez votre mot de passe", strip=False, widget=forms.PasswordInput)
+    birth_date = forms.DateField(label="Votre date de naissance", widget=forms.DateInput(attrs={"type": "date"}))
+    email = forms.EmailField(label="Email (facultatif)", required=False, max_length=254)
+
+    def __init__(self, *args: object, account: Account, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.account = account
+        self.fields["password"].error_messages["required"] = "Choisissez un nouveau mot de passe."
+        self.fields["password_confirm"].error_messages["required"] = "Confirmez votre mot de passe."
+        self.fields["birth_date"].error_messages.update(
+            required="Renseignez la date de naissance.", invalid="Saisissez une date valide, par exemple 14/03/2012."
+        )
+        self.fields["email"].error_messages["invalid"] = (
+            "Saisissez une adresse email valide, par exemple nom@exemple.fr."
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        password = cleaned.get("password")
+        if password:
+            birth_date = cleaned.get("birth_date")
+            problems = password_problems(
+                password,
+                identifier=self.account.identifier,
+                names=(self.account.first_name, self.account.last_name),
+                birth_dates=tuple(self.account.known_birth_dates()) + ((birth_date,) if birth_date else ()),
+            )
+            for problem in problems:
+                self.add_error("password", problem)
+            if not problems and password != cleaned.get("password_confirm"):
+                self.add_error("password_confirm", "Les deux mots de passe ne sont pas identiques.")
+        return cleaned

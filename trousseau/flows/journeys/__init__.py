@@ -1,0 +1,1 @@
+"""One module per flow kind, one function per transition (each guards its source state)."""

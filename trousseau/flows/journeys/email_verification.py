@@ -1,0 +1,60 @@
+"""Email verification by a signed link (seed 004 case 3, step 3).
+
+The link is state-bound like Django's password-reset tokens: it names the account and the email,
+and once that email is verified (or replaced) the same link no longer verifies anything.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from trousseau.accounts import services as account_services
+from trousseau.accounts.audit import audit
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import Account, AccountState
+from trousseau.notifications.services import send_email
+
+SALT = "trousseau.email-verification"
+
+
+def make_link(account: Account) -> str:
+    token = signing.dumps({"a": account.pk, "e": account.email}, salt=SALT, compress=True)
+    return settings.PUBLIC_URL.rstrip("/") + reverse("flows:email_verify", args=[token])
+
+
+def send(account: Account, *, ip: str | None = None) -> None:
+    """Send the verification link to the account's (unverified) email."""
+    send_email(
+        to=account.email,
+        subject="Confirmez votre adresse email",
+        template="flows/email/verify_email.txt",
+        context={"account": account, "link": make_link(account)},
+    )
+    audit(EventTag.EMAIL_VERIFICATION_SENT, account=account, ip=ip)
+
+
+def read(token: str) -> tuple[Account, str] | None:
+    """The account and email a link speaks for, or None if tampered, expired or not for a live account."""
+    try:
+        data = signing.loads(token, salt=SALT, max_age=settings.EMAIL_VERIFICATION_LIFESPAN)
+    except signing.BadSignature:
+        return None
+    account = Account.objects.filter(pk=data.get("a"), state=AccountState.ACTIVE).first()
+    if account is None:
+        return None
+    return account, str(data.get("e", ""))
+
+
+def confirm(token: str, *, ip: str | None = None) -> Account | None:
+    """Verify the email a link names; None (audited) when the link is stale, used or forged."""
+    found = read(token)
+    if found is None:
+        audit(EventTag.EMAIL_VERIFICATION_FAILURE, ip=ip, reason="bad_token")
+        return None
+    account, email = found
+    if not account_services.account_verify_email(account=account, email=email, ip=ip):
+        audit(EventTag.EMAIL_VERIFICATION_FAILURE, account=account, ip=ip, reason="stale")
+        return None
+    return account

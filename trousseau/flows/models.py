@@ -1,0 +1,70 @@
+"""The persisted journey row (Kratos' flow object, on Django)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+
+from trousseau.core.secrets import keyed_digest
+from trousseau.flows.exceptions import FlowExpired, ForeignFlow, WrongState
+
+
+class FlowKind(models.TextChoices):
+    ACTIVATION_BY_LETTER = "activation_by_letter", "Activation par courrier"
+
+
+class FlowState(models.TextChoices):
+    """States of every flow kind; each kind's diagram is `docs/flows/<kind>.mermaid`."""
+
+    AWAITING_ACTIVATION = "awaiting_activation"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+def binding_digest(browser_secret: str) -> str:
+    return keyed_digest(browser_secret, purpose="flow-binding")
+
+
+class Flow(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=32, choices=FlowKind.choices)
+    state = models.CharField(max_length=32, choices=FlowState.choices)
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="flows"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    resend_count = models.PositiveSmallIntegerField(default=0)
+    # Primitives only (ids, dates as ISO strings): never model instances or secrets in clear.
+    context: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(default=dict)
+    session_binding = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.state}"
+
+    def check_binding(self, browser_secret: str | None) -> None:
+        if not browser_secret or binding_digest(browser_secret) != self.session_binding:
+            raise ForeignFlow
+
+    def expect(self, state: FlowState, *, now: datetime | None = None) -> None:
+        """Guard of every transition: the flow is live and in the state the transition starts from."""
+        if self.state != state:
+            raise WrongState
+        if (now or timezone.now()) >= self.expires_at:
+            raise FlowExpired
+
+    def count_failure(self) -> int:
+        """Atomic increment (UPDATE … SET n = n + 1); returns the new count."""
+        Flow.objects.filter(pk=self.pk).update(failed_attempts=F("failed_attempts") + 1)
+        self.refresh_from_db(fields=["failed_attempts"])
+        return self.failed_attempts
+
+    def advance(self, state: FlowState) -> None:
+        self.state = state
+        self.save(update_fields=["state"])

@@ -1,0 +1,179 @@
+"""Settings for every environment, read from the process environment.
+
+Nothing lives only in production: the demo, the tests and a deployment differ by environment
+variables alone (`DATABASE_URL`, `REDIS_URL`, `TROUSSEAU_*`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        msg = f"Missing environment variable {name}"
+        raise ImproperlyConfigured(msg)
+    return value
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    return env(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("TROUSSEAU_DEBUG", default=False)
+# A secret in the environment is required outside debug; the debug fallback is per-checkout.
+SECRET_KEY = env("TROUSSEAU_SECRET_KEY", "insecure-dev-key-only-for-debug" if DEBUG else None)
+ALLOWED_HOSTS = env("TROUSSEAU_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+PUBLIC_URL = env("TROUSSEAU_PUBLIC_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "dsfr",
+    "django_tasks",
+    "trousseau.core",
+    "trousseau.directory",
+    "trousseau.accounts",
+    "trousseau.notifications",
+    "trousseau.flows",
+    "trousseau.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "trousseau.urls"
+WSGI_APPLICATION = "trousseau.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "trousseau" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+(BASE_DIR / "var").mkdir(exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'trousseau.sqlite3'}"),
+        conn_max_age=int(env("TROUSSEAU_DB_CONN_MAX_AGE", "60")),
+    ),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_USER_MODEL = "accounts.Account"
+AUTHENTICATION_BACKENDS = ["trousseau.accounts.backends.AccountBackend"]
+LOGIN_URL = "flows:login"
+
+# argon2id at OWASP's second configuration (m=19 MiB, t=2, p=1); Django rehashes on login
+# whenever these parameters change.
+PASSWORD_HASHERS = [env("TROUSSEAU_PASSWORD_HASHER", "trousseau.accounts.hashers.TrousseauArgon2Hasher")]
+
+SESSION_COOKIE_AGE = int(env("TROUSSEAU_SESSION_AGE", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_COOKIES = env_bool("TROUSSEAU_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_FAILURE_VIEW = "trousseau.core.views.csrf_failure"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = int(env("TROUSSEAU_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'nonce'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "trousseau" / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "trousseau" / "static"]
+
+EMAIL_BACKEND = env("TROUSSEAU_EMAIL_BACKEND", "trousseau.notifications.email_backends.OutboxEmailBackend")
+EMAIL_HOST = env("TROUSSEAU_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = int(env("TROUSSEAU_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("TROUSSEAU_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env("TROUSSEAU_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("TROUSSEAU_EMAIL_TLS", default=False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("TROUSSEAU_EMAIL_FROM", "Trousseau <ne-pas-repondre@trousseau.localhost>")
+SMS_BACKEND = env("TROUSSEAU_SMS_BACKEND", "trousseau.notifications.sms.OutboxSmsBackend")
+SMS_SENDER = env("TROUSSEAU_SMS_SENDER", "TROUSSEAU")
+
+TASKS = {"default": {"BACKEND": env("TROUSSEAU_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")}}
+
+# Lifespans and limits, named as the domain names them (seeds 001-004, DESIGN.md).
+ACTIVATION_LETTER_VALIDITY = timedelta(days=90)
+ACTIVATION_FLOW_LIFESPAN = timedelta(minutes=30)
+ACTIVATION_MAX_ATTEMPTS = 5
+EMAIL_VERIFICATION_LIFESPAN = timedelta(days=3)
+EMAIL_OWN_MIN_AGE = 15
+# Throttling: growing delays after a free allowance, capped so that nobody can lock an account out.
+THROTTLE_ACCOUNT_FREE_FAILURES = 5
+THROTTLE_IP_FREE_FAILURES = 30
+THROTTLE_BASE_DELAY = timedelta(seconds=30)
+THROTTLE_MAX_DELAY = timedelta(minutes=15)
+THROTTLE_FORGET_AFTER = timedelta(hours=24)
+# Behind a load balancer the client address comes from this header (set it only behind a proxy).
+CLIENT_IP_HEADER = os.environ.get("TROUSSEAU_CLIENT_IP_HEADER", "")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("TROUSSEAU_LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
