@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("TROUSSEAU_SECRET_KEY", "test-only-secret-key-not-for-any-deployment-0123456789")
 
-from trousseau.settings import *  # noqa: E402, F403
+from trousseau.settings import *  # noqa: F403
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SECURE_COOKIES = False

@@ -11,8 +11,16 @@ from django.utils import timezone
 
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
+from trousseau.accounts.exceptions import NotAwaitingActivation
 from trousseau.accounts.identifiers import new_identifier
-from trousseau.accounts.models import Account, AccountGuardian, AccountKind, AccountState, ActivationLetter
+from trousseau.accounts.models import (
+    Account,
+    AccountGuardian,
+    AccountKind,
+    AccountState,
+    ActivationLetter,
+    LetterStatus,
+)
 from trousseau.core.secrets import provisional_password
 from trousseau.directory.models import Guardian, Pupil
 
@@ -74,13 +82,13 @@ def account_activate(*, account: Account, letter_id: int, password: str, email: 
     """Provisional -> active with the chosen password; the letter is spent.
 
     Locks the account row so two tabs cannot activate it twice with different passwords.
+    Raises NotAwaitingActivation when the account or the letter moved on meanwhile.
     """
     locked = Account.objects.select_for_update().get(pk=account.pk)
     letter = ActivationLetter.objects.select_for_update().get(pk=letter_id, account=locked)
     now = timezone.now()
-    if locked.state != AccountState.PROVISIONAL or letter.status(now) != "valid":
-        msg = "account is not awaiting activation"
-        raise ValueError(msg)
+    if locked.state != AccountState.PROVISIONAL or letter.status(now) != LetterStatus.VALID:
+        raise NotAwaitingActivation
     locked.set_password(password)
     locked.state = AccountState.ACTIVE
     locked.activated_at = now

@@ -21,6 +21,10 @@ class TooManyAttempts(FlowError):
     pass
 
 
+class LetterNoLongerValid(FlowError):
+    """The letter expired, was reissued or used while the flow was open."""
+
+
 class WrongBirthDate(FlowError):
     def __init__(self, remaining: int) -> None:
         super().__init__(remaining)

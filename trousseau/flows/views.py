@@ -19,7 +19,14 @@ from trousseau.accounts.models import Account, AccountKind, LetterStatus
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.core.http import client_ip
 from trousseau.core.secrets import token
-from trousseau.flows.exceptions import FlowExpired, ForeignFlow, TooManyAttempts, WrongBirthDate, WrongState
+from trousseau.flows.exceptions import (
+    FlowExpired,
+    ForeignFlow,
+    LetterNoLongerValid,
+    TooManyAttempts,
+    WrongBirthDate,
+    WrongState,
+)
 from trousseau.flows.forms import ActivationForm, LoginForm
 from trousseau.flows.journeys import activation_by_letter, email_verification
 from trousseau.flows.models import Flow, FlowKind
@@ -60,7 +67,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     """The mire: "J'accède aux services numériques des établissements scolaires"."""
     if request.user.is_authenticated and request.method == "GET":
         return render(request, "flows/already_logged_in.html", {"next": _safe_next(request)})
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     error = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -101,7 +108,7 @@ def activation(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
     flow = _load_flow(request, flow_id, FlowKind.ACTIVATION_BY_LETTER)
     account = flow.account
     assert account is not None  # noqa: S101 - activation flows always carry their account
-    form = ActivationForm(request.POST or None, account=account)
+    form = ActivationForm(request.POST if request.method == "POST" else None, account=account)
     error = ""
     try:
         activation_by_letter.ensure_open(flow)
@@ -121,6 +128,9 @@ def activation(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
             return redirect("accounts:home")
     except WrongBirthDate as exc:
         error = f"La date de naissance ne correspond pas. Il vous reste {exc.remaining} essai(s)."
+    except LetterNoLongerValid:
+        messages.error(request, LETTER_EXPIRED)
+        return redirect("flows:login")
     except (TooManyAttempts, FlowExpired, WrongState):
         messages.error(request, FLOW_OVER)
         return redirect("flows:login")

@@ -17,9 +17,10 @@ from trousseau.accounts import services as account_services
 from trousseau.accounts.audit import audit
 from trousseau.accounts.authentication import login_guards
 from trousseau.accounts.events import EventTag
+from trousseau.accounts.exceptions import NotAwaitingActivation
 from trousseau.accounts.models import Account, ActivationLetter
 from trousseau.core import throttle
-from trousseau.flows.exceptions import TooManyAttempts, WrongBirthDate
+from trousseau.flows.exceptions import LetterNoLongerValid, TooManyAttempts, WrongBirthDate
 from trousseau.flows.journeys import email_verification
 from trousseau.flows.models import Flow, FlowKind, FlowState, binding_digest
 
@@ -65,11 +66,15 @@ def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) 
             audit(EventTag.ACTIVATION_ABANDONED, account=account, ip=ip)
             raise TooManyAttempts
         raise WrongBirthDate(remaining)
-    with transaction.atomic():
-        activated = account_services.account_activate(
-            account=account, letter_id=int(flow.context["letter_id"]), password=password, email=email, ip=ip
-        )
-        flow.advance(FlowState.COMPLETED)
+    try:
+        with transaction.atomic():
+            activated = account_services.account_activate(
+                account=account, letter_id=int(flow.context["letter_id"]), password=password, email=email, ip=ip
+            )
+            flow.advance(FlowState.COMPLETED)
+    except NotAwaitingActivation as exc:
+        flow.advance(FlowState.FAILED)
+        raise LetterNoLongerValid from exc
     if activated.email:
         email_verification.send(activated, ip=ip)
     return activated

@@ -1,0 +1,142 @@
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+
+from tests import factories
+from trousseau.accounts import authentication as auth
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import Account, AccountState, AuditEvent, LetterStatus
+from trousseau.accounts.services import letter_issue
+
+pytestmark = pytest.mark.django_db
+IP = "198.51.100.7"
+
+
+def activate(account: Account, password: str = factories.GOOD_PASSWORD) -> Account:
+    account.set_password(password)
+    account.state = AccountState.ACTIVE
+    account.save()
+    account.letters.update(used_at=timezone.now())
+    return account
+
+
+def test_a_valid_letter_leads_to_activation_not_to_a_session():
+    account, letter, password = factories.guardian_account()
+    outcome = auth.authenticate(identifier=account.identifier, password=password, ip=IP)
+    assert outcome == auth.ProvisionalLetter(account, letter)
+    assert AuditEvent.objects.filter(tag=EventTag.LOGIN_PROVISIONAL, account=account).exists()
+
+
+def test_identifier_is_forgiving_of_case_and_spaces():
+    account, _, password = factories.guardian_account()
+    outcome = auth.authenticate(identifier=f"  {account.identifier.upper()} ", password=password, ip=IP)
+    assert isinstance(outcome, auth.ProvisionalLetter)
+
+
+def test_active_account_logs_in_with_its_password():
+    account = activate(factories.guardian_account()[0])
+    assert auth.authenticate(identifier=account.identifier, password=factories.GOOD_PASSWORD, ip=IP) == auth.LoggedIn(
+        account
+    )
+    assert AuditEvent.objects.filter(tag=EventTag.LOGIN_SUCCESS, account=account, ip_address=IP).exists()
+
+
+def test_unknown_identifier_and_wrong_password_look_the_same():
+    account = activate(factories.guardian_account()[0])
+    assert auth.authenticate(identifier="nobody.here99", password="x", ip=IP) == auth.Failed()
+    assert auth.authenticate(identifier=account.identifier, password="wrong", ip=IP) == auth.Failed()
+    assert AuditEvent.objects.filter(tag=EventTag.LOGIN_FAILURE).count() == 2
+
+
+def test_expired_letter_is_told_only_to_its_holder():
+    account, letter, password = factories.guardian_account()
+    letter.expires_at = timezone.now() - timedelta(seconds=1)
+    letter.save()
+    assert auth.authenticate(identifier=account.identifier, password=password, ip=IP) == auth.LetterUnusable(
+        LetterStatus.EXPIRED
+    )
+    assert auth.authenticate(identifier=account.identifier, password="not-the-letter", ip=IP) == auth.Failed()
+
+
+def test_used_letter_is_recognised_after_activation():
+    account, _, password = factories.guardian_account()
+    activate(account)
+    assert auth.authenticate(identifier=account.identifier, password=password, ip=IP) == auth.LetterUnusable(
+        LetterStatus.USED
+    )
+
+
+def test_reissued_letter_revokes_the_previous_one():
+    account, _, old_password = factories.guardian_account()
+    _, new_password = letter_issue(account=account)
+    assert auth.authenticate(identifier=account.identifier, password=old_password, ip=IP) == auth.Failed()
+    assert isinstance(
+        auth.authenticate(identifier=account.identifier, password=new_password, ip=IP), auth.ProvisionalLetter
+    )
+
+
+def test_disabled_account_is_refused_even_with_the_right_password():
+    account = activate(factories.guardian_account()[0])
+    account.state = AccountState.DISABLED
+    account.save()
+    assert auth.authenticate(identifier=account.identifier, password=factories.GOOD_PASSWORD, ip=IP) == auth.Disabled()
+
+
+def test_repeated_failures_throttle_the_identifier_even_with_the_right_password(settings):
+    account = activate(factories.guardian_account()[0])
+    for _ in range(settings.THROTTLE_ACCOUNT_FREE_FAILURES + 1):
+        auth.authenticate(identifier=account.identifier, password="wrong", ip=IP)
+    outcome = auth.authenticate(identifier=account.identifier, password=factories.GOOD_PASSWORD, ip="203.0.113.9")
+    assert isinstance(outcome, auth.Throttled)
+    assert outcome.minutes >= 1
+    assert AuditEvent.objects.filter(tag=EventTag.LOGIN_THROTTLED).exists()
+
+
+def test_unknown_identifiers_are_throttled_like_known_ones(settings):
+    for _ in range(settings.THROTTLE_ACCOUNT_FREE_FAILURES + 1):
+        auth.authenticate(identifier="ghost.name11", password="wrong", ip=IP)
+    assert isinstance(auth.authenticate(identifier="ghost.name11", password="x", ip="203.0.113.9"), auth.Throttled)
+
+
+def test_one_address_guessing_many_identifiers_is_throttled(settings):
+    settings.THROTTLE_IP_FREE_FAILURES = 3
+    for n in range(4):
+        auth.authenticate(identifier=f"someone.{n}", password="wrong", ip=IP)
+    assert isinstance(auth.authenticate(identifier="other.1", password="x", ip=IP), auth.Throttled)
+    assert auth.authenticate(identifier="other.1", password="x", ip="203.0.113.9") == auth.Failed()
+
+
+def test_success_resets_the_account_counter(settings):
+    account = activate(factories.guardian_account()[0])
+    for _ in range(settings.THROTTLE_ACCOUNT_FREE_FAILURES):
+        auth.authenticate(identifier=account.identifier, password="wrong", ip=IP)
+    assert isinstance(
+        auth.authenticate(identifier=account.identifier, password=factories.GOOD_PASSWORD, ip=IP), auth.LoggedIn
+    )
+    assert auth.authenticate(identifier=account.identifier, password="wrong", ip=IP) == auth.Failed()
+
+
+def test_password_hashed_with_old_parameters_is_rehashed_at_login():
+    account = activate(factories.guardian_account()[0])
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    class Weak(Argon2PasswordHasher):
+        memory_cost = 1024
+
+    account.password = Weak().encode(factories.GOOD_PASSWORD, Weak().salt())
+    account.save()
+    assert "m=1024" in account.password
+    assert isinstance(
+        auth.authenticate(identifier=account.identifier, password=factories.GOOD_PASSWORD, ip=IP), auth.LoggedIn
+    )
+    account.refresh_from_db()
+    assert "m=19456,t=2,p=1" in account.password
+
+
+def test_letters_are_stored_hashed():
+    _, letter, password = factories.guardian_account()
+    assert password not in letter.password_hash
+    assert letter.password_hash.startswith("argon2$argon2id$")
+    assert make_password(password) != letter.password_hash

@@ -1,0 +1,54 @@
+from datetime import date
+
+import pytest
+
+from trousseau.accounts.passwords import password_problems
+
+
+def test_a_password_meeting_the_seed_rule_is_accepted():
+    assert password_problems("Cartable#Violet42") == []
+
+
+@pytest.mark.parametrize(
+    ("password", "missing"),
+    [
+        ("cartable#violet42", "majuscule"),
+        ("CARTABLE#VIOLET42", "minuscule"),
+        ("Cartable#Violet", "chiffre"),
+        ("CartableViolet42", "caractère spécial"),
+        ("Ca#te42", "8 caractères"),
+    ],
+)
+def test_each_composition_rule_is_enforced(password, missing):
+    problems = password_problems(password)
+    assert any(missing in p for p in problems), problems
+
+
+def test_specials_outside_the_seed_list_are_allowed_but_do_not_count():
+    assert password_problems("Cartable€Violet42") == [
+        "Doit contenir 1 caractère spécial parmi ! ? @ # $ % & ' ( ) * + , - . : ;"
+    ]
+    assert password_problems("Cartable€Violet42!") == []
+
+
+def test_common_passwords_are_refused():
+    assert "Ce mot de passe est trop courant" in password_problems("Password1!")
+
+
+def test_identifier_and_names_are_refused_whatever_the_accents():
+    problems = password_problems("J.Dupont12!x", identifier="j.dupont12")
+    assert "Ne doit contenir ni votre identifiant ni votre nom ou prénom" in problems
+    problems = password_problems("Elodie#2024xx", names=("Élodie", "Martin"))
+    assert "Ne doit contenir ni votre identifiant ni votre nom ou prénom" in problems
+
+
+def test_birth_dates_are_refused_in_common_forms():
+    for password in ("Cartable#14032012", "Cartable#20120314", "Cart#14/03/12"):
+        assert "Ne doit pas contenir de date de naissance" in password_problems(
+            password, birth_dates=(date(2012, 3, 14),)
+        ), password
+
+
+def test_overlong_and_unprintable_passwords_are_refused():
+    assert any("maximum" in p for p in password_problems("Aa1!" + "x" * 200))
+    assert "Ne doit contenir que des caractères imprimables" in password_problems("Cartable#Violet42\x00")

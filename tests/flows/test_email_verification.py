@@ -1,0 +1,82 @@
+import re
+
+import pytest
+from django.core import mail, signing
+from django.urls import reverse
+
+from tests import factories
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import AccountState, AuditEvent
+from trousseau.flows.journeys import email_verification
+
+pytestmark = pytest.mark.django_db
+
+
+def active_account(email="sophie@example.fr"):
+    account, _, _ = factories.guardian_account()
+    account.state = AccountState.ACTIVE
+    account.email = email
+    account.save()
+    return account
+
+
+def link_path(account) -> str:
+    email_verification.send(account)
+    found = re.search(r"https?://[^/\s]+(/email/verifier/\S+/)", str(mail.outbox[-1].body))
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_link_verifies_once(client):
+    account = active_account()
+    path = link_path(account)
+    assert "Confirmer mon adresse" in client.get(path).text
+    account.refresh_from_db()
+    assert account.email_verified_at is None  # a GET (mail scanners) verifies nothing
+    html = client.post(path).text
+    assert "Accéder à mes services en ligne" in html
+    account.refresh_from_db()
+    assert account.email_verified
+    assert AuditEvent.objects.filter(tag=EventTag.EMAIL_VERIFIED, account=account).exists()
+    replay = client.post(path)
+    assert replay.status_code == 400
+    assert "Ce lien n'est plus valide" in replay.text
+
+
+def test_a_tampered_link_is_refused(client):
+    path = link_path(active_account())
+    tampered = path[:-3] + ("A" if path[-3] != "A" else "B") + path[-2:]
+    assert client.post(tampered).status_code == 400
+    assert client.get(tampered).status_code == 400
+
+
+def test_a_link_for_a_replaced_email_is_stale(client):
+    account = active_account()
+    path = link_path(account)
+    account.email = "autre@example.fr"
+    account.save()
+    assert client.post(path).status_code == 400
+    account.refresh_from_db()
+    assert account.email_verified_at is None
+
+
+def test_an_expired_link_is_refused(client, settings):
+    path = link_path(active_account())
+    settings.EMAIL_VERIFICATION_LIFESPAN = -1
+    assert client.post(path).status_code == 400
+
+
+def test_a_forged_token_with_another_key_is_refused(client):
+    account = active_account()
+    forged = signing.dumps({"a": account.pk, "e": account.email}, key="not-the-key", salt=email_verification.SALT)
+    assert client.post(reverse("flows:email_verify", args=[forged])).status_code == 400
+    assert AuditEvent.objects.filter(tag=EventTag.EMAIL_VERIFICATION_FAILURE).exists()
+
+
+def test_resend_from_the_account_home(client):
+    account = active_account()
+    client.force_login(account)
+    client.post(reverse("flows:email_resend"))
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["sophie@example.fr"]
+    assert mail.outbox[0].subject == "Confirmez votre adresse email"
