@@ -1,12 +1,12 @@
 from django.urls import path
 
-from trousseau.flows import views
+from trousseau.flows.views import activation, email, login
 
 app_name = "flows"
 urlpatterns = [
-    path("", views.login_view, name="home"),
-    path("login", views.login_view, name="login"),
-    path("activation/<uuid:flow_id>/", views.activation, name="activation"),
-    path("email/verifier/<str:token>/", views.email_verify, name="email_verify"),
-    path("email/renvoyer/", views.email_resend, name="email_resend"),
+    path("", login.login_view, name="home"),
+    path("login", login.login_view, name="login"),
+    path("activation/<uuid:flow_id>/", activation.activation, name="activation"),
+    path("email/verifier/<str:token>/", email.email_verify, name="email_verify"),
+    path("email/renvoyer/", email.email_resend, name="email_resend"),
 ]

@@ -1,0 +1,68 @@
+"""Activation du compte (letter journey): one view, the form, the transition."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from trousseau.accounts.models import AccountKind
+from trousseau.accounts.passwords import COMPOSITION_RULES
+from trousseau.core.http import client_ip
+from trousseau.flows.exceptions import FlowExpired, LetterNoLongerValid, TooManyAttempts, WrongBirthDate, WrongState
+from trousseau.flows.forms import ActivationForm
+from trousseau.flows.journeys import activation_by_letter
+from trousseau.flows.models import FlowKind
+from trousseau.flows.views.common import load_flow
+from trousseau.flows.views.login import LETTER_EXPIRED
+
+FLOW_OVER = "Cette activation n'est plus en cours. Reconnectez-vous avec l'identifiant et le mot de passe du courrier."
+OWN_EMAIL_MIN_AGE = 15
+
+
+@require_http_methods(["GET", "POST"])
+def activation(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
+    """ "Activation du compte": new password, birth date, optional email."""
+    flow = load_flow(request, flow_id, FlowKind.ACTIVATION_BY_LETTER)
+    account = flow.account
+    assert account is not None  # noqa: S101 - activation flows always carry their account
+    form = ActivationForm(request.POST if request.method == "POST" else None, account=account)
+    error = ""
+    try:
+        activation_by_letter.ensure_open(flow)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            activated = activation_by_letter.submit(
+                flow,
+                password=data["password"],
+                birth_date=data["birth_date"],
+                email=data["email"],
+                ip=client_ip(request),
+            )
+            login(request, activated)
+            messages.success(request, "Votre compte est activé.")
+            if activated.email:
+                messages.info(request, f"Un email de confirmation a été envoyé à {activated.email}.")
+            return redirect("accounts:home")
+    except WrongBirthDate as exc:
+        error = f"La date de naissance ne correspond pas. Il vous reste {exc.remaining} essai(s)."
+    except LetterNoLongerValid:
+        messages.error(request, LETTER_EXPIRED)
+        return redirect("flows:login")
+    except (TooManyAttempts, FlowExpired, WrongState):
+        messages.error(request, FLOW_OVER)
+        return redirect("flows:login")
+    pupil = account.pupils().first() if account.kind == AccountKind.PUPIL else None
+    context = {
+        "form": form,
+        "error": error,
+        "account": account,
+        "is_pupil": account.kind == AccountKind.PUPIL,
+        "rules": COMPOSITION_RULES,
+        "pupil_under_age": pupil is not None and pupil.age_on(flow.created_at.date()) < OWN_EMAIL_MIN_AGE,
+    }
+    return render(request, "flows/activation.html", context, status=400 if error else 200)

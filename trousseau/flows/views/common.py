@@ -1,0 +1,42 @@
+"""What every step view shares: the browser binding, safe redirects, loading a flow."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from trousseau.core.secrets import token
+from trousseau.flows.exceptions import ForeignFlow
+from trousseau.flows.models import Flow, FlowKind
+
+BROWSER_KEY = "flow_browser"
+
+
+def browser_secret(request: HttpRequest) -> str:
+    """A random value kept in this browser's session; flows are bound to its digest."""
+    secret = request.session.get(BROWSER_KEY)
+    if not secret:
+        secret = token()
+        request.session[BROWSER_KEY] = secret
+    return str(secret)
+
+
+def safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("accounts:home")
+
+
+def load_flow(request: HttpRequest, flow_id: uuid.UUID, kind: FlowKind) -> Flow:
+    flow = get_object_or_404(Flow.objects.select_related("account"), pk=flow_id, kind=kind)
+    try:
+        flow.check_binding(request.session.get(BROWSER_KEY))
+    except ForeignFlow as exc:
+        raise PermissionDenied from exc
+    return flow
