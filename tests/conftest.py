@@ -17,3 +17,11 @@ def _readable_responses(monkeypatch):
     from django.http import HttpResponse
 
     monkeypatch.setattr(HttpResponse, "text", property(lambda r: html.unescape(r.content.decode())), raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _commit_hooks_run_as_in_production(monkeypatch):
+    """`on_commit` hooks (notifications are queued by them) run when the code's own transaction ends."""
+    from tests.notifications.commit_hooks import install
+
+    install(monkeypatch)

@@ -161,6 +161,16 @@ ACTIVATION_FLOW_LIFESPAN = timedelta(minutes=30)
 ACTIVATION_MAX_ATTEMPTS = 5
 EMAIL_VERIFICATION_LIFESPAN = timedelta(days=3)
 EMAIL_OWN_MIN_AGE = 15
+# SMS codes (seed: valid 30 minutes) and what guards them (research/security.md §3.3).
+SMS_CODE_LIFESPAN = timedelta(minutes=30)
+SMS_CODE_MAX_ATTEMPTS = 5
+SMS_RESEND_DELAY = timedelta(seconds=60)
+SMS_PER_PHONE_PER_HOUR = 3
+SMS_PER_PHONE_PER_DAY = 5
+SMS_PER_IP_PER_HOUR = 10
+SELF_SERVICE_FLOW_LIFESPAN = timedelta(hours=1)
+PASSWORD_RESET_TIMEOUT = 3600  # seconds an emailed reset link lives
+REGISTRATION_IP_FREE_FAILURES = 10
 # Throttling: growing delays after a free allowance, capped so that nobody can lock an account out.
 THROTTLE_ACCOUNT_FREE_FAILURES = 5
 THROTTLE_IP_FREE_FAILURES = 30
@@ -177,3 +187,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("TROUSSEAU_LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- Notifications: SMS gateways and durable delivery (trousseau/notifications) -------------------
+# TROUSSEAU_SMS_BACKEND picks one of: trousseau.notifications.sms.OutboxSmsBackend (dev twin),
+# trousseau.notifications.backends.http_gateway.HttpGatewaySmsBackend (any JSON-over-HTTP gateway),
+# trousseau.notifications.backends.smsmode.SmsModeSmsBackend (SMSmode).
+SMS_HTTP_URL = env("TROUSSEAU_SMS_HTTP_URL", "")
+SMS_HTTP_AUTH_HEADER = env("TROUSSEAU_SMS_HTTP_AUTH_HEADER", "")  # e.g. "Authorization: Bearer abc"
+# JSON with {to} (E.164), {to_digits} (no "+"), {body} and {sender} inside strings; values are JSON-encoded.
+SMS_HTTP_BODY_TEMPLATE = env("TROUSSEAU_SMS_HTTP_BODY_TEMPLATE", '{"to": "{to}", "text": "{body}", "from": "{sender}"}')
+SMS_HTTP_TIMEOUT = float(env("TROUSSEAU_SMS_HTTP_TIMEOUT", "10"))
+SMSMODE_API_KEY = env("TROUSSEAU_SMSMODE_API_KEY", "")
+SMSMODE_BASE_URL = env("TROUSSEAU_SMSMODE_BASE_URL", "https://rest.smsmode.com")
+# Retries: doubling delays from the base up to the cap (with jitter); a message still unsent after
+# MAX_ATTEMPTS tries or MAX_AGE is marked failed and logged. About 6 hours of retries by default.
+NOTIFICATIONS_MAX_ATTEMPTS = int(env("TROUSSEAU_NOTIFICATIONS_MAX_ATTEMPTS", "12"))
+NOTIFICATIONS_MAX_AGE = timedelta(hours=int(env("TROUSSEAU_NOTIFICATIONS_MAX_AGE_HOURS", "24")))
+NOTIFICATIONS_RETRY_BASE_DELAY = timedelta(seconds=30)
+NOTIFICATIONS_RETRY_MAX_DELAY = timedelta(hours=1)
+# How long a worker owns a row it is sending; far above SMS_HTTP_TIMEOUT and EMAIL_TIMEOUT.
+NOTIFICATIONS_CLAIM_LEASE = timedelta(minutes=5)
+# --- end of notifications settings ---------------------------------------------------------------

@@ -8,20 +8,21 @@ from typing import ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.events import EventTag
-from trousseau.directory.models import Pupil
+from trousseau.directory.models import Guardianship, Pupil
 
 
 class AccountKind(models.TextChoices):
-    PUPIL = "pupil", "Élève"
-    GUARDIAN = "guardian", "Responsable d'élève"
+    PUPIL = "pupil", _("Élève")
+    GUARDIAN = "guardian", _("Responsable d'élève")
 
 
 class AccountState(models.TextChoices):
-    PROVISIONAL = "provisional", "Provisoire"
-    ACTIVE = "active", "Actif"
-    DISABLED = "disabled", "Désactivé"
+    PROVISIONAL = "provisional", _("Provisoire")
+    ACTIVE = "active", _("Actif")
+    DISABLED = "disabled", _("Désactivé")
 
 
 class AccountManager(BaseUserManager["Account"]):
@@ -39,6 +40,8 @@ class Account(AbstractBaseUser):
     )
     email = models.EmailField("email", blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # Grouping closes an account and points its identifier to the one kept.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     activated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -62,7 +65,10 @@ class Account(AbstractBaseUser):
         """The pupils this account speaks for: the pupil itself, or a guardian's children."""
         if self.kind == AccountKind.PUPIL:
             return Pupil.objects.filter(account=self)
-        return Pupil.objects.filter(guardianships__guardian__account_link__account=self).distinct()
+        links = Guardianship.objects.filter(guardian__account_link__account=self).exclude(
+            pk__in=ContestedLink.objects.filter(resolved_at=None).values("guardianship")
+        )
+        return Pupil.objects.filter(guardianships__in=links).distinct()
 
     def known_birth_dates(self) -> list[date]:
         return list(self.pupils().values_list("birth_date", flat=True))
@@ -76,6 +82,18 @@ class AccountGuardian(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} ↔ {self.guardian}"
+
+
+class ContestedLink(models.Model):
+    """A family said "Je ne suis pas le représentant légal de cet élève": the school must look."""
+
+    guardianship = models.OneToOneField("directory.Guardianship", on_delete=models.CASCADE, related_name="contest")
+    reported_by = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL)
+    reported_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"lien contesté {self.guardianship_id}"
 
 
 class LetterStatus(models.TextChoices):
@@ -124,3 +142,19 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.tag}"
+
+
+class AccountSession(models.Model):
+    """A browser session opened by a login: listed on the account page, ended by "se déconnecter partout"."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"session {self.account} {self.created_at:%Y-%m-%d %H:%M}"

@@ -9,21 +9,29 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.password_validation import CommonPasswordValidator
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from trousseau.core.text import fold
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SPECIALS = "!?@#$%&'()*+,-.:;"
 MIN_LENGTH = 8
 MAX_LENGTH = 128  # argon2 would take more; the cap keeps a request from costing minutes.
 
-COMPOSITION_RULES: list[tuple[str, str]] = [
-    ("upper", "Doit contenir 1 majuscule"),
-    ("lower", "Doit contenir 1 minuscule"),
-    ("digit", "Doit contenir 1 chiffre"),
-    ("special", "Doit contenir 1 caractère spécial parmi ! ? @ # $ % & ' ( ) * + , - . : ;"),
-    ("length", f"Doit contenir {MIN_LENGTH} caractères minimum"),
+# Lazy texts: the activation page lists them in the visitor's language.
+COMPOSITION_RULES: list[tuple[str, StrOrPromise]] = [
+    ("upper", _("Doit contenir 1 majuscule")),
+    ("lower", _("Doit contenir 1 minuscule")),
+    ("digit", _("Doit contenir 1 chiffre")),
+    ("special", _("Doit contenir 1 caractère spécial parmi ! ? @ # $ % & ' ( ) * + , - . : ;")),
+    ("length", format_lazy(_("Doit contenir {minimum} caractères minimum"), minimum=MIN_LENGTH)),
 ]
 
 
@@ -55,19 +63,19 @@ def password_problems(
     names: tuple[str, ...] = (),
     birth_dates: tuple[date, ...] = (),
 ) -> list[str]:
-    """Every reason, in French, why this password is refused; an empty list means accepted."""
-    problems = [message for rule, message in COMPOSITION_RULES if not _rule_met(rule, password)]
+    """Every reason, in the active language, why this password is refused; an empty list means accepted."""
+    problems = [str(message) for rule, message in COMPOSITION_RULES if not _rule_met(rule, password)]
     if len(password) > MAX_LENGTH:
-        problems.append(f"Doit contenir {MAX_LENGTH} caractères maximum")
+        problems.append(gettext("Doit contenir %(maximum)s caractères maximum") % {"maximum": MAX_LENGTH})
     if any(not c.isprintable() for c in password):
-        problems.append("Ne doit contenir que des caractères imprimables")
+        problems.append(gettext("Ne doit contenir que des caractères imprimables"))
     folded = fold(password)
     if password.lower() in _common_passwords() or folded in _common_passwords():
-        problems.append("Ce mot de passe est trop courant")
+        problems.append(gettext("Ce mot de passe est trop courant"))
     personal = [fold(identifier), *(fold(n) for n in names)]
     if any(len(p) >= 3 and p in folded for p in personal):  # noqa: PLR2004 - shorter parts match everything
-        problems.append("Ne doit contenir ni votre identifiant ni votre nom ou prénom")
+        problems.append(gettext("Ne doit contenir ni votre identifiant ni votre nom ou prénom"))
     digits = re.sub(r"\D", "", password)
     if any(form in digits for day in birth_dates for form in _date_forms(day)):
-        problems.append("Ne doit pas contenir de date de naissance")
+        problems.append(gettext("Ne doit pas contenir de date de naissance"))
     return problems

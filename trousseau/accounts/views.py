@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,6 +11,7 @@ from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account
 from trousseau.accounts.selectors import account_overview
+from trousseau.accounts.sessions import session_close
 from trousseau.core.http import client_ip
 
 
@@ -19,7 +19,7 @@ from trousseau.core.http import client_ip
 def logout_view(request: HttpRequest) -> HttpResponse:
     if isinstance(request.user, Account):
         audit(EventTag.LOGOUT, account=request.user, ip=client_ip(request))
-    logout(request)
+    session_close(request)
     return redirect("flows:login")
 
 

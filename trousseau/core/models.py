@@ -16,3 +16,17 @@ class ThrottleCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key[:8]}… {self.failures}"
+
+
+class RateCounter(models.Model):
+    """Events counted in a fixed time window under one key (e.g. SMS sent to a number this hour)."""
+
+    key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="one_counter_per_window")]
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}… {self.window_start:%H:%M} {self.count}"

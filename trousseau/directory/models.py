@@ -6,14 +6,15 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from trousseau.directory.phones import normalize_mobile
 
 
 class SchoolLevel(models.TextChoices):
-    ECOLE = "ecole", "École"
-    COLLEGE = "college", "Collège"
-    LYCEE = "lycee", "Lycée"
+    ECOLE = "ecole", _("École")
+    COLLEGE = "college", _("Collège")
+    LYCEE = "lycee", _("Lycée")
 
 
 class School(models.Model):

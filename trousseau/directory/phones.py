@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import phonenumbers
+from django.utils.translation import gettext
 
 
 def normalize_mobile(raw: str, region: str = "FR") -> str:
-    """`06 12 34 56 78` -> `+33612345678`; raises ValueError with a French message."""
+    """`06 12 34 56 78` -> `+33612345678`; raises ValueError with a translated message."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        msg = "Ce numéro de téléphone n'est pas valide."
+        msg = gettext("Ce numéro de téléphone n'est pas valide.")
         raise ValueError(msg) from exc
     if not phonenumbers.is_valid_number(number):
-        msg = "Ce numéro de téléphone n'est pas valide."
+        msg = gettext("Ce numéro de téléphone n'est pas valide.")
         raise ValueError(msg)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -29,3 +29,53 @@ class WrongBirthDate(FlowError):
     def __init__(self, remaining: int) -> None:
         super().__init__(remaining)
         self.remaining = remaining
+
+
+class NoMatch(FlowError):
+    """What was typed matches no school record (said the same way whatever part was wrong)."""
+
+
+class ResendTooSoon(FlowError):
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+class SendLimitReached(FlowError):
+    """The SMS budget of this number or address is spent for now."""
+
+
+class CodeExpired(FlowError):
+    pass
+
+
+class CodeInvalid(FlowError):
+    def __init__(self, remaining: int) -> None:
+        super().__init__(remaining)
+        self.remaining = remaining
+
+
+class CodeExhausted(FlowError):
+    """Too many wrong codes: this code is dead, a new one must be asked for."""
+
+
+class IncompleteAnswers(FlowError):
+    """Some child was left without an answer."""
+
+
+class NothingConfirmed(FlowError):
+    """Every link was contested: there is no child to attach the account to."""
+
+
+class Throttled(FlowError):
+    def __init__(self, minutes: int) -> None:
+        super().__init__(minutes)
+        self.minutes = minutes
+
+
+class AccountExists(FlowError):
+    """The guardian already has an active account: the journey offers recovery instead."""
+
+
+class LinkInvalid(FlowError):
+    """An emailed link that is forged, expired or already used."""

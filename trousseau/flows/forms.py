@@ -1,47 +1,49 @@
-"""Forms of the mire and the journeys: shape checks only, in French; secrets are judged by flows."""
+"""Forms of the mire and the journeys: shape checks only (French source, translated); flows judge secrets."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.models import Account
 from trousseau.accounts.passwords import password_problems
 
-PROFILE_CHOICES = [("eleve", "Élève"), ("responsable", "Responsable d'élève")]
+PROFILE_CHOICES = [("eleve", _("Élève")), ("responsable", _("Responsable d'élève"))]
 
 
 class LoginForm(forms.Form):
     profile = forms.ChoiceField(
-        label="Je suis", choices=PROFILE_CHOICES, widget=forms.RadioSelect, initial="responsable", required=False
+        label=_("Je suis"), choices=PROFILE_CHOICES, widget=forms.RadioSelect, initial="responsable", required=False
     )
-    identifier = forms.CharField(label="Identifiant", max_length=64, strip=True)
-    password = forms.CharField(label="Mot de passe", max_length=256, strip=False, widget=forms.PasswordInput)
+    identifier = forms.CharField(label=_("Identifiant"), max_length=64, strip=True)
+    password = forms.CharField(label=_("Mot de passe"), max_length=256, strip=False, widget=forms.PasswordInput)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["identifier"].error_messages["required"] = "Saisissez votre identifiant."
-        self.fields["password"].error_messages["required"] = "Saisissez votre mot de passe."
+        self.fields["identifier"].error_messages["required"] = _("Saisissez votre identifiant.")
+        self.fields["password"].error_messages["required"] = _("Saisissez votre mot de passe.")
 
 
 class ActivationForm(forms.Form):
     """ "Activation du compte": checks that count for nothing (rule, confirmation, email shape)."""
 
-    password = forms.CharField(label="Nouveau mot de passe", strip=False, widget=forms.PasswordInput)
-    password_confirm = forms.CharField(label="Confirmez votre mot de passe", strip=False, widget=forms.PasswordInput)
-    birth_date = forms.DateField(label="Votre date de naissance", widget=forms.DateInput(attrs={"type": "date"}))
-    email = forms.EmailField(label="Email (facultatif)", required=False, max_length=254)
+    password = forms.CharField(label=_("Nouveau mot de passe"), strip=False, widget=forms.PasswordInput)
+    password_confirm = forms.CharField(label=_("Confirmez votre mot de passe"), strip=False, widget=forms.PasswordInput)
+    birth_date = forms.DateField(label=_("Votre date de naissance"), widget=forms.DateInput(attrs={"type": "date"}))
+    email = forms.EmailField(label=_("Email (facultatif)"), required=False, max_length=254)
 
     def __init__(self, *args: object, account: Account, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.account = account
-        self.fields["password"].error_messages["required"] = "Choisissez un nouveau mot de passe."
-        self.fields["password_confirm"].error_messages["required"] = "Confirmez votre mot de passe."
+        self.fields["password"].error_messages["required"] = _("Choisissez un nouveau mot de passe.")
+        self.fields["password_confirm"].error_messages["required"] = _("Confirmez votre mot de passe.")
         self.fields["birth_date"].error_messages.update(
-            required="Renseignez la date de naissance.", invalid="Saisissez une date valide, par exemple 14/03/2012."
+            required=_("Renseignez la date de naissance."),
+            invalid=_("Saisissez une date valide, par exemple 14/03/2012."),
         )
-        self.fields["email"].error_messages["invalid"] = (
+        self.fields["email"].error_messages["invalid"] = _(
             "Saisissez une adresse email valide, par exemple nom@exemple.fr."
         )
 
@@ -59,5 +61,5 @@ class ActivationForm(forms.Form):
             for problem in problems:
                 self.add_error("password", problem)
             if not problems and password != cleaned.get("password_confirm"):
-                self.add_error("password_confirm", "Les deux mots de passe ne sont pas identiques.")
+                self.add_error("password_confirm", _("Les deux mots de passe ne sont pas identiques."))
         return cleaned

@@ -9,19 +9,26 @@ from typing import Any
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from trousseau.core.secrets import keyed_digest
 from trousseau.flows.exceptions import FlowExpired, ForeignFlow, WrongState
 
 
 class FlowKind(models.TextChoices):
-    ACTIVATION_BY_LETTER = "activation_by_letter", "Activation par courrier"
+    ACTIVATION_BY_LETTER = "activation_by_letter", _("Activation par courrier")
+    SELF_REGISTRATION = "self_registration", _("Inscription par SMS")
+    LOST_PASSWORD = "lost_password", _("Mot de passe perdu")
 
 
 class FlowState(models.TextChoices):
     """States of every flow kind; each kind's diagram is `docs/flows/<kind>.mermaid`."""
 
     AWAITING_ACTIVATION = "awaiting_activation"
+    AWAITING_CODE = "awaiting_code"
+    CONFIRMING_CHILDREN = "confirming_children"
+    CHOOSING_PASSWORD = "choosing_password"  # noqa: S105 - a state name
+    ALREADY_ACTIVE = "already_active"
     COMPLETED = "completed"
     FAILED = "failed"
 
@@ -68,3 +75,30 @@ class Flow(models.Model):
     def advance(self, state: FlowState) -> None:
         self.state = state
         self.save(update_fields=["state"])
+
+
+class CodePurpose(models.TextChoices):
+    SELF_REGISTRATION = "self_registration"
+    LOST_PASSWORD = "lost_password"  # noqa: S105 - a purpose name, not a password
+    CHANGE_MOBILE = "change_mobile"
+    FRANCECONNECT = "franceconnect"
+
+
+class OneTimeCode(models.Model):
+    """A 6-digit code sent by SMS: stored as a keyed digest, bound to its flow, purpose and phone."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="codes")
+    purpose = models.CharField(max_length=32, choices=CodePurpose.choices)
+    phone = models.CharField(max_length=20)
+    code_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"code {self.purpose} {self.created_at:%H:%M}"

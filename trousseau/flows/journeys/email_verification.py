@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from trousseau.accounts import services as account_services
 from trousseau.accounts.audit import audit
@@ -28,7 +29,7 @@ def send(account: Account, *, ip: str | None = None) -> None:
     """Send the verification link to the account's (unverified) email."""
     send_email(
         to=account.email,
-        subject="Confirmez votre adresse email",
+        subject=gettext("Confirmez votre adresse email"),
         template="flows/email/verify_email.txt",
         context={"account": account, "link": make_link(account)},
     )

@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts.models import AccountKind
 from trousseau.accounts.passwords import COMPOSITION_RULES
+from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
 from trousseau.flows.exceptions import FlowExpired, LetterNoLongerValid, TooManyAttempts, WrongBirthDate, WrongState
 from trousseau.flows.forms import ActivationForm
@@ -20,7 +22,9 @@ from trousseau.flows.models import FlowKind
 from trousseau.flows.views.common import load_flow
 from trousseau.flows.views.login import LETTER_EXPIRED
 
-FLOW_OVER = "Cette activation n'est plus en cours. Reconnectez-vous avec l'identifiant et le mot de passe du courrier."
+FLOW_OVER = _(
+    "Cette activation n'est plus en cours. Reconnectez-vous avec l'identifiant et le mot de passe du courrier."
+)
 OWN_EMAIL_MIN_AGE = 15
 
 
@@ -43,13 +47,21 @@ def activation(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
                 email=data["email"],
                 ip=client_ip(request),
             )
-            login(request, activated)
-            messages.success(request, "Votre compte est activé.")
+            session_open(request, activated)  # rotates the session key
+            messages.success(request, gettext("Votre compte est activé."))
             if activated.email:
-                messages.info(request, f"Un email de confirmation a été envoyé à {activated.email}.")
+                messages.info(
+                    request,
+                    gettext("Un email de confirmation a été envoyé à %(email)s.") % {"email": activated.email},
+                )
             return redirect("accounts:home")
     except WrongBirthDate as exc:
-        error = f"La date de naissance ne correspond pas. Il vous reste {exc.remaining} essai(s)."
+        # "essai(s)" stays as the seed wording in French; English gets a real plural.
+        error = ngettext(
+            "La date de naissance ne correspond pas. Il vous reste %(remaining)s essai(s).",
+            "La date de naissance ne correspond pas. Il vous reste %(remaining)s essai(s).",
+            exc.remaining,
+        ) % {"remaining": exc.remaining}
     except LetterNoLongerValid:
         messages.error(request, LETTER_EXPIRED)
         return redirect("flows:login")

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts.models import Account
@@ -34,5 +35,5 @@ def email_resend(request: HttpRequest) -> HttpResponse:
     assert isinstance(account, Account)  # noqa: S101 - login_required guarantees it
     if account.email and not account.email_verified_at:
         email_verification.send(account, ip=client_ip(request))
-        messages.info(request, "Un nouvel email de confirmation a été envoyé.")
+        messages.info(request, gettext("Un nouvel email de confirmation a été envoyé."))
     return redirect("accounts:home")

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts import authentication as auth
 from trousseau.accounts.models import LetterStatus
+from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
 from trousseau.flows.forms import LoginForm
 from trousseau.flows.journeys import activation_by_letter
 from trousseau.flows.views.common import browser_secret, safe_next
 
-FAILED = "Identifiant ou mot de passe incorrect."
+FAILED = _("Identifiant ou mot de passe incorrect.")
 LETTER_MESSAGES = {
-    LetterStatus.USED: (
+    LetterStatus.USED: _(
         "Ce courrier a déjà servi à activer votre compte. Connectez-vous avec le mot de passe que vous avez "
         "choisi, utilisez « Mot de passe perdu » ou contactez votre établissement."
     ),
 }
-LETTER_EXPIRED = (
+LETTER_EXPIRED = _(
     "Ce courrier d'activation n'est plus valable. Contactez votre établissement pour en obtenir un nouveau."
 )
-DISABLED = "Ce compte est désactivé. Contactez votre établissement."
+DISABLED = _("Ce compte est désactivé. Contactez votre établissement.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -33,13 +36,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return render(request, "flows/already_logged_in.html", {"next": safe_next(request)})
     form = LoginForm(request.POST if request.method == "POST" else None)
-    error = ""
+    error: str | Promise = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         outcome = auth.authenticate(identifier=data["identifier"], password=data["password"], ip=client_ip(request))
         match outcome:
             case auth.LoggedIn(account):
-                login(request, account)  # rotates the session key
+                session_open(request, account)  # rotates the session key
                 return HttpResponseRedirect(safe_next(request))
             case auth.ProvisionalLetter(account, letter):
                 flow = activation_by_letter.start(
@@ -51,7 +54,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             case auth.Disabled():
                 error = DISABLED
             case auth.Throttled(minutes):
-                error = f"Trop de tentatives. Patientez {minutes} minute(s) avant de réessayer."
+                error = ngettext(
+                    "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
+                    "Trop de tentatives. Patientez %(minutes)s minutes avant de réessayer.",
+                    minutes,
+                ) % {"minutes": minutes}
             case _:
                 error = FAILED
     context = {"form": form, "error": error, "next": request.POST.get("next") or request.GET.get("next", "")}

@@ -1,0 +1,250 @@
+"""French first, English alongside: the language follows the browser or the switch, French by default."""
+
+import gettext
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+ENGLISH = {"Accept-Language": "en"}
+LOCALE = Path(django_settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES"
+ENGLISH_MIRE = [
+    "Access the digital services of your schools",
+    "I am",
+    "Pupil",
+    "Parent or guardian",
+    "Sign in with",
+    "FranceConnect",
+    "Username",
+    "Password",
+    "Log in",
+    "Forgotten username",
+    "Forgotten password",
+    "I don't have an account",
+]
+
+
+@pytest.fixture(autouse=True)
+def _back_to_french():
+    """The test client leaves the last request's language active in this thread: later tests get French."""
+    yield
+    translation.deactivate()
+
+
+def label(html: str, field: str) -> str:
+    """The text a real `<label for=...>` gives the field (its first line, before any hint)."""
+    found = re.search(rf'<label[^>]*\bfor="{field}"[^>]*>\s*([^<\n]+)', html)
+    assert found is not None, f"no <label for={field}>"
+    return found.group(1).strip()
+
+
+def login(client: Client, identifier: str, password: str, headers: dict[str, str] | None = None):
+    data = {"identifier": identifier, "password": password, "profile": "responsable"}
+    return client.post(reverse("flows:login"), data, headers=headers)
+
+
+def activation_data(account, **overrides):
+    data = {
+        "password": factories.GOOD_PASSWORD,
+        "password_confirm": factories.GOOD_PASSWORD,
+        "birth_date": account.known_birth_dates()[0].isoformat(),
+        "email": "",
+    }
+    return {**data, **overrides}
+
+
+def test_french_is_the_default_without_a_language_header(client):
+    html = client.get("/").text
+    assert '<html lang="fr"' in html
+    assert label(html, "id_identifier") == "Identifiant"
+    assert label(html, "id_password") == "Mot de passe"
+    assert "Se connecter" in html
+    assert "Log in" not in html
+
+
+def test_an_unsupported_browser_language_falls_back_to_french(client):
+    html = client.get("/", headers={"Accept-Language": "de-DE,de;q=0.9"}).text
+    assert '<html lang="fr"' in html
+    assert "Se connecter" in html
+
+
+@pytest.mark.parametrize("path", ["/", "/login"])
+def test_the_mire_speaks_english_to_an_english_browser_with_real_labels(client, path):
+    html = client.get(path, headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}).text
+    assert '<html lang="en"' in html
+    for words in ENGLISH_MIRE:
+        assert words in html, words
+    assert label(html, "id_identifier") == "Username"
+    assert label(html, "id_password") == "Password"
+    for french in ["Se connecter", "Identifiant perdu", "Mot de passe perdu", "Je n'ai pas de compte"]:
+        assert french not in html, french
+
+
+def test_the_language_switch_sticks_and_switches_back(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    html = client.get("/").text  # no header: the choice is remembered
+    assert '<html lang="en"' in html
+    assert label(html, "id_identifier") == "Username"
+    assert 'name="language" value="fr"' in html  # the switch now offers French
+    client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    html = client.get("/").text
+    assert label(html, "id_identifier") == "Identifiant"
+    assert 'name="language" value="en"' in html
+
+
+def test_login_refusals_are_in_english(client):
+    account, _, _ = factories.guardian_account()
+    assert "Incorrect username or password." in login(client, account.identifier, "Whatever#123", headers=ENGLISH).text
+    html = client.post(reverse("flows:login"), {}, headers=ENGLISH).text
+    assert "Enter your username." in html
+    assert "Enter your password." in html
+
+
+@pytest.mark.parametrize(
+    ("base_delay", "english", "french"),
+    [
+        (timedelta(seconds=30), "Please wait 1 minute before", "Patientez 1 minute avant"),
+        (timedelta(minutes=5), "Please wait 5 minutes before", "Patientez 5 minutes avant"),
+    ],
+)
+def test_the_throttling_wait_is_a_real_plural_in_both_languages(client, settings, base_delay, english, french):
+    settings.THROTTLE_ACCOUNT_FREE_FAILURES = 0
+    settings.THROTTLE_BASE_DELAY = base_delay
+    account, _, _ = factories.guardian_account()
+    login(client, account.identifier, "Whatever#123")
+    assert english in login(client, account.identifier, "Whatever#123", headers=ENGLISH).text
+    assert french in login(client, account.identifier, "Whatever#123").text
+
+
+def test_the_activation_page_and_its_password_policy_speak_english(client):
+    account, _, password = factories.guardian_account()
+    url = login(client, account.identifier, password, headers=ENGLISH)["Location"]
+    page = client.get(url, headers=ENGLISH).text
+    for words in [
+        "Account activation",
+        "Activate your account",
+        "Password strength:",
+        "Must contain 1 uppercase letter",
+    ]:
+        assert words in page, words
+    assert label(page, "id_password") == "New password"
+    assert label(page, "id_password_confirm") == "Confirm your password"
+    assert label(page, "id_birth_date") == "Your date of birth"
+    assert label(page, "id_email") == "Email (optional)"
+    html = client.post(
+        url, activation_data(account, password="Password1!", password_confirm="Password1!"), headers=ENGLISH
+    ).text
+    errors = re.search(r'<div id="password-errors">(.*?)</div>', html, re.DOTALL)
+    assert errors is not None
+    assert "This password is too common" in errors.group(1)
+    assert "Doit contenir" not in html
+    assert "trop courant" not in html
+
+
+def test_the_same_policy_error_stays_french_by_default(client):
+    account, _, password = factories.guardian_account()
+    url = login(client, account.identifier, password)["Location"]
+    html = client.post(url, activation_data(account, password="Password1!", password_confirm="Password1!")).text
+    assert "Ce mot de passe est trop courant" in html
+    assert "This password is too common" not in html
+
+
+def test_wrong_birth_dates_count_down_in_english(client):
+    account, _, password = factories.guardian_account()
+    url = login(client, account.identifier, password, headers=ENGLISH)["Location"]
+    html = client.post(url, activation_data(account, birth_date="1999-01-01"), headers=ENGLISH).text
+    assert "The date of birth does not match. You have 4 attempts left." in html
+
+
+def test_an_english_activation_gets_english_messages_and_email(client):
+    account, _, password = factories.guardian_account()
+    url = login(client, account.identifier, password, headers=ENGLISH)["Location"]
+    response = client.post(url, activation_data(account, email="sophie@example.fr"), follow=True, headers=ENGLISH)
+    html = response.text
+    assert "Your account has been activated." in html
+    assert "A confirmation email has been sent to sophie@example.fr." in html
+    assert "Manage my account" in html
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Confirm your email address"
+    assert f"Hello {account.first_name}," in mail.outbox[0].body
+    assert "valid for 3 days" in mail.outbox[0].body
+
+
+@dataclass
+class Entry:
+    msgid: str = ""
+    plural: str | None = None
+    msgstrs: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    obsolete: bool = False
+
+
+def unquote(text: str) -> str:
+    return text.strip()[1:-1].encode().decode("unicode_escape").encode("latin-1").decode()
+
+
+FIELD = re.compile(r'^(msgid_plural|msgid|msgstr(?:\[\d+\])?) (".*")$')
+
+
+def po_entry(block: str) -> Entry | None:
+    """One blank-line-separated block of a .po file (gettext's own format, read without a dependency)."""
+    entry, fields, key = Entry(), {}, ""
+    for line in block.strip().splitlines():
+        if line.startswith("#,"):
+            entry.flags = [flag.strip() for flag in line[2:].split(",")]
+        entry.obsolete |= line.startswith("#~")
+        found = FIELD.match(line)
+        if found:
+            key = found.group(1)
+            fields[key] = unquote(found.group(2))
+        elif line.startswith('"') and key:
+            fields[key] += unquote(line)
+    if "msgid" not in fields and not entry.obsolete:
+        return None
+    entry.msgid = fields.get("msgid", "")
+    entry.plural = fields.get("msgid_plural")
+    entry.msgstrs = [text for name, text in fields.items() if name.startswith("msgstr")]
+    return entry
+
+
+def po_entries() -> list[Entry]:
+    blocks = (LOCALE / "django.po").read_text(encoding="utf-8").split("\n\n")
+    return [entry for entry in map(po_entry, blocks) if entry is not None]
+
+
+def placeholders(text: str) -> list[str]:
+    return sorted(re.findall(r"%\(\w+\)s|\{\w+\}", text))
+
+
+def test_the_english_catalogue_is_complete_and_compiled():
+    header, *messages = po_entries()
+    assert header.msgid == ""
+    assert "fuzzy" not in header.flags
+    assert "Language: en" in header.msgstrs[0]
+    assert len(messages) > 100
+    with (LOCALE / "django.mo").open("rb") as compiled:
+        catalogue = gettext.GNUTranslations(compiled)
+    for entry in messages:
+        assert not entry.obsolete, entry.msgid
+        assert "fuzzy" not in entry.flags, entry.msgid
+        assert entry.msgstrs, entry.msgid
+        assert all(entry.msgstrs), f"untranslated: {entry.msgid!r}"
+        for english in entry.msgstrs:
+            assert placeholders(english) == placeholders(entry.msgid), entry.msgid
+        if entry.plural is None:
+            assert catalogue.gettext(entry.msgid) == entry.msgstrs[0], f"django.mo is stale: {entry.msgid!r}"
+        else:
+            assert len(entry.msgstrs) == 2, entry.msgid
+            assert catalogue.ngettext(entry.msgid, entry.plural, 1) == entry.msgstrs[0], entry.msgid
+            assert catalogue.ngettext(entry.msgid, entry.plural, 2) == entry.msgstrs[1], entry.msgid

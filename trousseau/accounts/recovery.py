@@ -1,0 +1,57 @@
+"""Reads and writes of recovery: who a lost identifier or password can be sent to, and the reset."""
+
+from __future__ import annotations
+
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.db import transaction
+
+from trousseau.accounts.audit import audit
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import Account, AccountKind, AccountState
+from trousseau.accounts.sessions import sessions_end
+
+
+class ResetTokens(PasswordResetTokenGenerator):
+    """Django's state-bound tokens: a reset or a login since issue makes the link useless."""
+
+    key_salt = "trousseau.accounts.recovery.ResetTokens"
+
+
+reset_tokens = ResetTokens()
+
+
+def active_accounts_with_verified_email(email: str) -> list[Account]:
+    return list(
+        Account.objects.filter(
+            email__iexact=email.strip(), email_verified_at__isnull=False, state=AccountState.ACTIVE
+        ).order_by("identifier")
+    )
+
+
+def active_guardian_accounts_for_mobile(phone: str) -> list[Account]:
+    """Active guardian accounts whose school records carry this mobile."""
+    return list(
+        Account.objects.filter(
+            kind=AccountKind.GUARDIAN, state=AccountState.ACTIVE, guardian_links__guardian__mobile=phone
+        )
+        .distinct()
+        .order_by("identifier")
+    )
+
+
+def recorded_mobile(account: Account) -> str | None:
+    """The mobile a school recorded for this guardian (the first record that has one)."""
+    if account.kind != AccountKind.GUARDIAN:
+        return None
+    mobiles = account.guardian_links.exclude(guardian__mobile="").values_list("guardian__mobile", flat=True)
+    return next(iter(mobiles), None)
+
+
+@transaction.atomic
+def account_reset_password(*, account: Account, password: str, ip: str | None = None) -> Account:
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    locked.set_password(password)
+    locked.save(update_fields=["password"])
+    ended = sessions_end(locked)
+    audit(EventTag.PASSWORD_RESET, account=locked, ip=ip, sessions_ended=ended)
+    return locked

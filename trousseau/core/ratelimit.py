@@ -1,0 +1,61 @@
+"""Budgets of events per time window (SMS per phone, per address…), shared through the database.
+
+Unlike `throttle`, which slows failures down, a budget caps actions that cost money or reach a
+person (an SMS), whether they succeed or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from trousseau.core.models import RateCounter
+from trousseau.core.secrets import keyed_digest
+
+
+@dataclass(frozen=True)
+class Budget:
+    scope: str
+    limit: int
+    period: timedelta
+
+
+def _window(now: datetime, period: timedelta) -> datetime:
+    seconds = int(period.total_seconds())
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=now.tzinfo)
+
+
+def consume(budget: Budget, value: str, *, now: datetime | None = None) -> bool:
+    """Take one unit of the budget for this value; False (and nothing taken) when it is spent."""
+    now = now or timezone.now()
+    key = keyed_digest(f"{budget.scope}:{value}", purpose="ratelimit")
+    window = _window(now, budget.period)
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                RateCounter.objects.get_or_create(key=key, window_start=window)
+                row = RateCounter.objects.select_for_update().get(key=key, window_start=window)
+                if row.count >= budget.limit:
+                    return False
+                row.count += 1
+                row.save(update_fields=["count"])
+                return True
+        except IntegrityError:  # two first uses raced on the insert: the row now exists
+            continue
+    msg = "rate counter could not be updated"
+    raise RuntimeError(msg)
+
+
+def consume_all(budgets: list[tuple[Budget, str]], *, now: datetime | None = None) -> bool:
+    """Take one unit from each budget, or from none if any is spent (all in one transaction)."""
+    with transaction.atomic():
+        for budget, value in budgets:
+            if not consume(budget, value, now=now):
+                # Give back what was taken from the earlier budgets of this call.
+                transaction.set_rollback(True)
+                return False
+    return True

@@ -1,0 +1,124 @@
+"""'Identifiant perdu' and 'Mot de passe perdu': every answer the same whether or not anything matched."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from trousseau.accounts.models import Account
+from trousseau.accounts.passwords import COMPOSITION_RULES
+from trousseau.core.http import client_ip
+from trousseau.flows.exceptions import (
+    CodeExhausted,
+    CodeExpired,
+    CodeInvalid,
+    FlowError,
+    LinkInvalid,
+    ResendTooSoon,
+    SendLimitReached,
+)
+from trousseau.flows.journeys import lost_identifier, lost_password
+from trousseau.flows.models import FlowKind, FlowState
+from trousseau.flows.sms_forms import CodeForm, LostIdentifierForm, LostPasswordForm, NewPasswordForm
+from trousseau.flows.views.common import browser_secret, load_flow
+from trousseau.flows.views.registration import code_error
+
+
+def _password_form(request: HttpRequest, account: Account | None) -> NewPasswordForm:
+    data = request.POST if request.method == "POST" else None
+    if account is None:
+        return NewPasswordForm(data, identifier="", names=(), birth_dates=())
+    return NewPasswordForm(
+        data,
+        identifier=account.identifier,
+        names=(account.first_name, account.last_name),
+        birth_dates=tuple(account.known_birth_dates()),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def identifier_lost(request: HttpRequest) -> HttpResponse:
+    form = LostIdentifierForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data, ip = form.cleaned_data, client_ip(request)
+        if data["channel"] == "email":
+            lost_identifier.by_email(email=data["email"], ip=ip)
+        else:
+            lost_identifier.by_mobile(phone=data["phone"], ip=ip)
+        return render(request, "flows/recovery/identifier_sent.html", {"channel": data["channel"]})
+    return render(request, "flows/recovery/identifier.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def password_lost(request: HttpRequest) -> HttpResponse:
+    form = LostPasswordForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data, ip = form.cleaned_data, client_ip(request)
+        if data["channel"] == "email":
+            lost_password.by_email(identifier=data["identifier"], ip=ip)
+            return render(request, "flows/recovery/password_link_sent.html")
+        flow = lost_password.by_sms(identifier=data["identifier"], ip=ip, browser_secret=browser_secret(request))
+        return redirect("flows:lost_password_step", flow_id=flow.pk)
+    return render(request, "flows/recovery/password.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def password_step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
+    flow = load_flow(request, flow_id, FlowKind.LOST_PASSWORD)
+    ip = client_ip(request)
+    try:
+        flow.expect(FlowState(flow.state))
+    except FlowError:
+        messages.error(request, _("Cette demande n'est plus en cours. Recommencez."))
+        return redirect("flows:lost_password")
+    if flow.state == FlowState.CHOOSING_PASSWORD:
+        form = _password_form(request, flow.account)
+        if request.method == "POST" and form.is_valid():
+            lost_password.choose_password(flow, password=form.cleaned_data["password"], ip=ip)
+            messages.success(
+                request, _("Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe.")
+            )
+            return redirect("flows:login")
+        return render(request, "flows/recovery/new_password.html", {"form": form, "rules": COMPOSITION_RULES})
+    code_form = CodeForm(request.POST if request.method == "POST" and "resend" not in request.POST else None)
+    error = ""
+    try:
+        if request.method == "POST" and "resend" in request.POST:
+            lost_password.resend_code(flow, ip=ip)
+            messages.info(
+                request, _("Si un numéro est enregistré pour ce compte, un nouveau code vient d'être envoyé.")
+            )
+            return redirect("flows:lost_password_step", flow_id=flow.pk)
+        if code_form.is_valid():
+            lost_password.submit_code(flow, code=code_form.cleaned_data["code"], ip=ip)
+            return redirect("flows:lost_password_step", flow_id=flow.pk)
+    except (CodeInvalid, CodeExpired, CodeExhausted, ResendTooSoon, SendLimitReached) as exc:
+        error = code_error(exc)
+    return render(
+        request, "flows/recovery/code.html", {"form": code_form, "error": error}, status=400 if error else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def password_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    account = lost_password.link_account(uidb64, token)
+    if account is None:
+        return render(request, "flows/recovery/link_invalid.html", status=400)
+    form = _password_form(request, account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lost_password.reset_by_link(
+                uidb64=uidb64, token=token, password=form.cleaned_data["password"], ip=client_ip(request)
+            )
+        except LinkInvalid:
+            return render(request, "flows/recovery/link_invalid.html", status=400)
+        messages.success(
+            request, _("Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe.")
+        )
+        return redirect("flows:login")
+    return render(request, "flows/recovery/new_password.html", {"form": form, "rules": COMPOSITION_RULES})
