@@ -45,6 +45,7 @@ def test_security_headers_are_set(client):
     response = client.get("/")
     csp = response["Content-Security-Policy"]
     assert "unsafe-inline" not in csp
+    assert "script-src 'self' 'nonce-" in csp
     assert "frame-ancestors 'none'" in csp
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"

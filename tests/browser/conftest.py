@@ -1,0 +1,219 @@
+"""Shared parts of the browser journeys: Debian's Chromium, a real SMTP server, the demo académie.
+
+Playwright's sync API keeps an event loop running in the test thread, so Django would refuse the
+ORM calls made there (fixtures, assertions on the database) without DJANGO_ALLOW_ASYNC_UNSAFE.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+import csv
+import email
+import email.policy
+import io
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core.management import call_command
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CSV_COLUMNS = [
+    "kind",
+    "identifier",
+    "provisional_password",
+    "last_name",
+    "first_name",
+    "birth_date",
+    "phone",
+    "school_uai",
+]
+DEMO_PUPILS = 12
+TIMEOUT_MS = 10_000
+
+
+# --- Chromium -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A fresh French browser profile on the live server; fails the test on script errors or CSP blocks."""
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR", timezone_id="Europe/Paris")
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+
+    def on_console(message: ConsoleMessage) -> None:
+        # "Refused to load/execute/apply ... because it violates the Content Security Policy".
+        if message.type == "error" and message.text.startswith("Refused to"):
+            problems.append(f"CSP: {message.text}")
+
+    tab.on("console", on_console)
+    yield tab
+    context.close()
+    assert not problems, "\n".join(problems)
+
+
+# --- SMTP -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    """An aiosmtpd handler that keeps every message it receives, parsed."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    _arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook name
+        message = email.message_from_bytes(envelope.content, _class=EmailMessage, policy=email.policy.default)
+        with self._arrived:
+            self.messages.append(message)
+            self._arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, to: str, timeout: float = 10) -> EmailMessage:
+        """The first message sent to `to`, waiting for it to arrive."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                for message in self.messages:
+                    if to in {address for _, address in getaddresses(message.get_all("To", []))}:
+                        return message
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [str(m["To"]) for m in self.messages]
+                    pytest.fail(f"No email to {to} within {timeout}s (received for: {seen})")
+                self._arrived.wait(left)
+
+    @staticmethod
+    def text(message: EmailMessage) -> str:
+        part = message.get_body(preferencelist=("plain",))
+        assert part is not None, "the email has no text part"
+        return str(part.get_content())
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1; yields its mailbox and port."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
+    mailbox = Mailbox()
+    for attempt in range(5):
+        port = _free_port()
+        controller = Controller(mailbox, hostname="127.0.0.1", port=port, server_hostname="smtp.trousseau.test")
+        try:
+            controller.start()
+            break
+        except OSError:  # the port was taken between the probe and the bind
+            if attempt == 4:
+                raise
+    yield mailbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Mailbox, int], settings: Settings, live_server: LiveServer) -> Mailbox:
+    """Django sends through the SMTP server, and links in emails point at the live server."""
+    box, port = smtp_server
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.PUBLIC_URL = live_server.url
+    return box
+
+
+# --- The demo académie ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One row of credentials.csv: what a school prints on an activation letter."""
+
+    kind: str
+    identifier: str
+    provisional_password: str
+    last_name: str
+    first_name: str
+    birth_date: date
+    phone: str
+    school_uai: str
+
+
+@dataclass(frozen=True)
+class Demo:
+    letters: list[Letter]
+
+    @property
+    def guardians(self) -> list[Letter]:
+        return [letter for letter in self.letters if letter.kind == "guardian"]
+
+    @property
+    def pupils(self) -> list[Letter]:
+        return [letter for letter in self.letters if letter.kind == "pupil"]
+
+
+@pytest.fixture
+def demo(transactional_db: None, tmp_path: Path) -> Demo:
+    """The demo académie, seeded by its management command; its letters read back from the CSV."""
+    credentials = tmp_path / "credentials.csv"
+    call_command("seed_demo", "--pupils", str(DEMO_PUPILS), "--credentials", str(credentials), stdout=io.StringIO())
+    with credentials.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == CSV_COLUMNS
+        letters = [
+            Letter(
+                kind=row["kind"],
+                identifier=row["identifier"],
+                provisional_password=row["provisional_password"],
+                last_name=row["last_name"],
+                first_name=row["first_name"],
+                birth_date=date.fromisoformat(row["birth_date"]),
+                phone=row["phone"],
+                school_uai=row["school_uai"],
+            )
+            for row in reader
+        ]
+    assert {letter.kind for letter in letters} == {"guardian", "pupil"}
+    return Demo(letters)
