@@ -28,3 +28,12 @@ def test_outbox_email_backend_stores_messages(settings):
     settings.EMAIL_BACKEND = "trousseau.notifications.email_backends.OutboxEmailBackend"
     mail.send_mail("Sujet", "Corps", "from@example.fr", ["a@example.fr", "b@example.fr"])
     assert sorted(OutboxMessage.objects.values_list("to", flat=True)) == ["a@example.fr", "b@example.fr"]
+
+
+def test_dev_outbox_page_shows_what_the_twins_sent(client, settings):
+    settings.DEBUG = True
+    send_sms(to="+33612345678", body="Votre code : 123456")
+    response = client.get("/dev/outbox/")
+    assert response.status_code == 200
+    assert "+33612345678" in response.text
+    assert "Votre code : 123456" in response.text

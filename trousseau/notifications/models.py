@@ -25,3 +25,43 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.to}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "En attente"
+    SENT = "sent", "Envoyé"
+    FAILED = "failed", "Échec"
+
+
+class Delivery(models.Model):
+    """One SMS or email to send, written in the caller's transaction so that an outage loses nothing.
+
+    A row stays `pending` until a gateway accepts it; each attempt bumps `attempts`, and a failed
+    attempt pushes `next_attempt_at` back. `next_attempt_at` doubles as a lease: a worker claims a row
+    by moving it into the future, so no other worker picks it up while it is being sent.
+    """
+
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=255, blank=True)
+    # Emptied once the row is settled: bodies carry one-time codes and signed links.
+    body = models.TextField(blank=True)
+    state = models.CharField(max_length=7, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering: ClassVar[list[str]] = ["created_at", "id"]
+        indexes: ClassVar[list[models.Index]] = [
+            # The worker's only query: due pending rows. Settled rows never need this index.
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(state="pending"), name="notifications_delivery_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.recipient} ({self.state}, {self.attempts})"

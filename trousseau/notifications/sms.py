@@ -1,27 +1,20 @@
-"""SMS sending: a backend named by `SMS_BACKEND`, like Django's `EMAIL_BACKEND`."""
+"""SMS sending: a backend named by `SMS_BACKEND`, like Django's `EMAIL_BACKEND`.
+
+Settings name `trousseau.notifications.sms.OutboxSmsBackend`, so the twin stays importable from here.
+"""
 
 from __future__ import annotations
-
-from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from trousseau.notifications.models import Channel, OutboxMessage
+from trousseau.notifications.backends.base import DeliveryError, PermanentDeliveryError, SmsBackend
+from trousseau.notifications.backends.outbox import OutboxSmsBackend
 
-
-class SmsBackend(Protocol):
-    def send(self, *, to: str, body: str) -> None:
-        """Send one SMS to an E.164 number; raise on failure so the caller can retry."""
-
-
-class OutboxSmsBackend:
-    """Dev and test twin: the SMS lands in the outbox page instead of a phone."""
-
-    def send(self, *, to: str, body: str) -> None:
-        OutboxMessage.objects.create(channel=Channel.SMS, to=to, body=body)
+__all__ = ["DeliveryError", "OutboxSmsBackend", "PermanentDeliveryError", "SmsBackend", "get_backend"]
 
 
 def get_backend() -> SmsBackend:
+    # Built per delivery, as Django does for email, so settings changes (and test overrides) apply.
     backend: SmsBackend = import_string(settings.SMS_BACKEND)()
     return backend

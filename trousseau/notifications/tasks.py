@@ -1,19 +1,23 @@
-"""Delivery runs as background tasks (django-tasks), so a slow gateway never holds a request."""
+"""Delivery runs as a background task (django-tasks), so a slow gateway never holds a request.
+
+The task only carries a `Delivery` id: the row is the source of truth, and `deliver_pending` finds
+whatever a task could not finish (gateway down, worker gone, queue lost).
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django_tasks import task
 
-from trousseau.notifications.sms import get_backend
+from trousseau.notifications import delivery
 
 
 @task()
-def deliver_email(to: str, subject: str, body: str) -> None:
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-
-
-@task()
-def deliver_sms(to: str, body: str) -> None:
-    get_backend().send(to=to, body=body)
+def deliver(delivery_id: int) -> None:
+    claimed = delivery.claim(delivery_id)
+    if claimed is None:
+        return  # already sent, failed for good, or being sent by another worker
+    outcome = delivery.attempt(claimed)
+    # A queue that can hold a task until a given time retries by itself; with the immediate backend
+    # (no such queue) the retry waits for `deliver_pending`, which finds the row by its due time.
+    if outcome.retry_at is not None and deliver.get_backend().supports_defer:
+        deliver.using(run_after=outcome.retry_at).enqueue(delivery_id)

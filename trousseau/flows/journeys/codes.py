@@ -12,7 +12,7 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from trousseau.accounts.audit import audit
@@ -100,8 +100,8 @@ def issue_decoy(flow: Flow, *, purpose: CodePurpose) -> OneTimeCode:
 def verify(flow: Flow, *, purpose: CodePurpose, code: str, ip: str) -> OneTimeCode:
     """Check a typed code against the flow's live code; returns it, marked used.
 
-    Every submission takes one of the 5 tries first, with a conditional UPDATE, so parallel guesses
-    cannot exceed the cap. Raises CodeExpired, CodeExhausted or CodeInvalid(remaining).
+    Every submission takes one of the 5 tries first, under a row lock, so parallel guesses cannot
+    exceed the cap. Raises CodeExpired, CodeExhausted or CodeInvalid(remaining).
     """
     otc = flow.codes.filter(purpose=purpose, superseded_at=None, used_at=None).first()
     now = timezone.now()
@@ -109,11 +109,16 @@ def verify(flow: Flow, *, purpose: CodePurpose, code: str, ip: str) -> OneTimeCo
         audit(EventTag.CODE_FAILURE, account=flow.account, ip=ip, purpose=purpose, reason="expired")
         raise CodeExpired
     cap = settings.SMS_CODE_MAX_ATTEMPTS
-    took = OneTimeCode.objects.filter(pk=otc.pk, attempts__lt=cap, used_at=None).update(attempts=F("attempts") + 1)
+    with transaction.atomic():
+        # The row lock gives every parallel submission its own try number.
+        otc = OneTimeCode.objects.select_for_update().get(pk=otc.pk)
+        took = otc.attempts < cap and otc.used_at is None
+        if took:
+            otc.attempts += 1
+            otc.save(update_fields=["attempts"])
     if not took:
         audit(EventTag.CODE_FAILURE, account=flow.account, ip=ip, purpose=purpose, reason="exhausted")
         raise CodeExhausted
-    otc.refresh_from_db(fields=["attempts"])
     typed = "".join(c for c in code if c.isdigit())
     # Single use even if two right submissions race: only one UPDATE finds used_at empty.
     if hmac.compare_digest(otc.code_digest, _digest(flow, purpose, typed)) and (

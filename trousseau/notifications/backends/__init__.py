@@ -1,0 +1,1 @@
+"""SMS backends named by `SMS_BACKEND`: the dev outbox twin and real gateways."""
