@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: run test setup browser lint unit unit-pg bench clean help
+.PHONY: run test setup browser lint unit unit-pg bench clean help standin
 
 help:
 	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000"
@@ -26,12 +26,32 @@ setup: $(STAMP)
 browser:
 	@command -v chromium >/dev/null || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-run: setup
+# The FranceConnect stand-in (panva oidc-provider configured like FranceConnect v2) that `make run`
+# starts beside the service, and the environment that points Trousseau at it.
+FC_STANDIN := franceconnect-standin
+FC_PORT ?= 9100
+FC_CLIENT_ID ?= trousseau-demo
+FC_CLIENT_SECRET ?= trousseau-demo-secret-for-the-local-stand-in-only
+FC_ENV := TROUSSEAU_FRANCECONNECT_BASE_URL=http://127.0.0.1:$(FC_PORT)/api/v2 \
+	TROUSSEAU_FRANCECONNECT_CLIENT_ID=$(FC_CLIENT_ID) TROUSSEAU_FRANCECONNECT_CLIENT_SECRET=$(FC_CLIENT_SECRET)
+FC_STANDIN_ENV := FC_STANDIN_PORT=$(FC_PORT) FC_CLIENT_ID=$(FC_CLIENT_ID) FC_CLIENT_SECRET=$(FC_CLIENT_SECRET) \
+	FC_REDIRECT_URIS=http://127.0.0.1:8000/franceconnect/retour/ \
+	FC_POST_LOGOUT_REDIRECT_URIS=http://127.0.0.1:8000/franceconnect/deconnexion/
+
+$(FC_STANDIN)/node_modules/.package-lock.json: $(FC_STANDIN)/package.json $(FC_STANDIN)/package-lock.json
+	cd $(FC_STANDIN) && npm ci --no-audit --no-fund --loglevel=error
+
+standin: $(FC_STANDIN)/node_modules/.package-lock.json
+
+run: setup standin
 	mkdir -p var/demo
 	TROUSSEAU_DEBUG=1 $(BIN)/python manage.py migrate -v0
 	TROUSSEAU_DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo "Demo letters: var/demo/credentials.csv   Dev outbox (SMS and email): http://127.0.0.1:8000/dev/outbox/"
-	TROUSSEAU_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "FranceConnect stand-in: http://127.0.0.1:$(FC_PORT)/api/v2 (log: var/franceconnect-standin.log); its test identities match demo guardians"
+	$(FC_STANDIN_ENV) node $(FC_STANDIN)/server.mjs > var/franceconnect-standin.log 2>&1 & FC_PID=$$!; \
+	trap 'kill $$FC_PID 2>/dev/null' EXIT INT TERM; \
+	$(FC_ENV) TROUSSEAU_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 lint: setup
 	$(BIN)/ruff check .

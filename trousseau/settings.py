@@ -209,3 +209,31 @@ NOTIFICATIONS_RETRY_MAX_DELAY = timedelta(hours=1)
 # How long a worker owns a row it is sending; far above SMS_HTTP_TIMEOUT and EMAIL_TIMEOUT.
 NOTIFICATIONS_CLAIM_LEASE = timedelta(minutes=5)
 # --- end of notifications settings ---------------------------------------------------------------
+
+# --- FranceConnect relying party (trousseau/federation/franceconnect) ------------------------------
+# The base URL is FranceConnect's issuer: https://fcp-low.sbx.dev-franceconnect.fr/api/v2 (sandbox),
+# https://oidc.franceconnect.gouv.fr/api/v2 (production), or the local stand-in that `make run` starts.
+# The redirect and post-logout URIs to register are PUBLIC_URL + /franceconnect/retour/ and
+# PUBLIC_URL + /franceconnect/deconnexion/.
+FRANCECONNECT_BASE_URL = env("TROUSSEAU_FRANCECONNECT_BASE_URL", "")
+FRANCECONNECT_CLIENT_ID = env("TROUSSEAU_FRANCECONNECT_CLIENT_ID", "")
+FRANCECONNECT_CLIENT_SECRET = env("TROUSSEAU_FRANCECONNECT_CLIENT_SECRET", "")
+FRANCECONNECT_SCOPES = env(
+    "TROUSSEAU_FRANCECONNECT_SCOPES",
+    "openid given_name family_name birthdate gender birthplace birthcountry preferred_username email",
+)
+FRANCECONNECT_ENABLED = env_bool("TROUSSEAU_FRANCECONNECT_ENABLED", default=bool(FRANCECONNECT_BASE_URL))
+FRANCECONNECT_SIGNING_ALG = env("TROUSSEAU_FRANCECONNECT_SIGNING_ALG", "ES256")  # as registered: ES256 or RS256
+FRANCECONNECT_ACR_VALUES = "eidas1"
+FRANCECONNECT_HTTP_TIMEOUT = float(env("TROUSSEAU_FRANCECONNECT_HTTP_TIMEOUT", "10"))
+FRANCECONNECT_CLOCK_LEEWAY = 30  # seconds of clock skew accepted on exp and iat
+FRANCECONNECT_METADATA_TTL = 3600  # seconds the discovery document and the keys are cached
+if FRANCECONNECT_ENABLED and FRANCECONNECT_BASE_URL:
+    # Logout is a form POST answered by a redirect to FranceConnect's /session/end: CSP form-action
+    # applies to that redirect too.
+    from urllib.parse import urlsplit as _urlsplit
+
+    _fc = _urlsplit(FRANCECONNECT_BASE_URL)
+    _directives: dict[str, list[str]] = CONTENT_SECURITY_POLICY["DIRECTIVES"]  # type: ignore[assignment]
+    _directives["form-action"] = [*_directives["form-action"], f"{_fc.scheme}://{_fc.netloc}"]
+# --- end of FranceConnect settings ------------------------------------------------------------------

@@ -15,6 +15,7 @@ import email
 import email.policy
 import io
 import logging
+import re
 import socket
 import threading
 import time
@@ -32,6 +33,8 @@ from django.core.management import call_command
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
+
+from trousseau.notifications.models import Channel, OutboxMessage
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -217,3 +220,45 @@ def demo(transactional_db: None, tmp_path: Path) -> Demo:
         ]
     assert {letter.kind for letter in letters} == {"guardian", "pupil"}
     return Demo(letters)
+
+
+# --- SMS ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phone:
+    """The dev outbox seen as the phones the SMS were sent to (`OutboxMessage`, channel "sms")."""
+
+    @staticmethod
+    def messages(to: str) -> list[str]:
+        """Every SMS sent to `to` (E.164), oldest first."""
+        rows = OutboxMessage.objects.filter(channel=Channel.SMS, to=to).order_by("created_at", "id")
+        return [row.body for row in rows]
+
+    @staticmethod
+    def total() -> int:
+        """How many SMS were sent at all, to anyone."""
+        return OutboxMessage.objects.filter(channel=Channel.SMS).count()
+
+    def wait_for(self, to: str, count: int = 1, timeout: float = 10) -> str:
+        """The `count`-th SMS sent to `to`, waiting for it to arrive."""
+        deadline = time.monotonic() + timeout
+        while True:
+            bodies = self.messages(to)
+            if len(bodies) >= count:
+                return bodies[count - 1]
+            if time.monotonic() > deadline:
+                pytest.fail(f"No SMS number {count} to {to} within {timeout}s (got {bodies})")
+            time.sleep(0.05)
+
+    @staticmethod
+    def code(body: str) -> str:
+        """The 6-digit security code an SMS carries."""
+        found = re.search(r"\b(\d{6})\b", body)
+        assert found, f"no 6-digit code in the SMS: {body!r}"
+        return found.group(1)
+
+
+@pytest.fixture
+def phone(transactional_db: None) -> Phone:
+    return Phone()

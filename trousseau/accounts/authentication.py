@@ -54,7 +54,14 @@ class Throttled:
     minutes: int
 
 
-Outcome = LoggedIn | ProvisionalLetter | LetterUnusable | Disabled | Failed | Throttled
+@dataclass(frozen=True)
+class Merged:
+    """Right password of an account closed by grouping: its holder now logs in as `into_identifier`."""
+
+    into_identifier: str
+
+
+Outcome = LoggedIn | ProvisionalLetter | LetterUnusable | Disabled | Failed | Throttled | Merged
 
 _DUMMY_HASH: list[str] = []
 
@@ -71,6 +78,23 @@ def login_guards(identifier: str, ip: str) -> list[throttle.Guard]:
         throttle.Guard("login:account", identifier, settings.THROTTLE_ACCOUNT_FREE_FAILURES),
         throttle.Guard("login:ip", ip, settings.THROTTLE_IP_FREE_FAILURES),
     ]
+
+
+def _kept_account(account: Account) -> Account:
+    """The account a grouping chain ends at (a kept account may itself have been grouped later)."""
+    for _ in range(10):
+        if account.merged_into is None:
+            break
+        account = account.merged_into
+    return account
+
+
+def _check_merged(account: Account, password: str) -> Outcome:
+    """A closed account answers to its last password, or to its last letter's (revoked by the grouping)."""
+    letter = account.letters.first()
+    if account.check_password(password) or (letter is not None and check_password(password, letter.password_hash)):
+        return Merged(_kept_account(account).identifier)
+    return Failed()
 
 
 def _check(account: Account | None, password: str) -> Outcome:
@@ -103,13 +127,18 @@ def authenticate(*, identifier: str, password: str, ip: str) -> Outcome:
         audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=identifier)
         return Throttled(throttle.minutes(wait))
     account = Account.objects.filter(identifier=identifier).first()
-    outcome = _check(account, password)
+    if account is not None and account.merged_into_id is not None:
+        outcome = _check_merged(account, password)
+    else:
+        outcome = _check(account, password)
     if isinstance(outcome, Failed | Disabled):
         for guard in guards:
             throttle.record_failure(guard)
         audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=identifier)
     elif isinstance(outcome, LetterUnusable):
         audit(EventTag.LOGIN_LETTER_UNUSABLE, account=account, ip=ip, status=outcome.status)
+    elif isinstance(outcome, Merged):
+        audit(EventTag.LOGIN_MERGED, account=account, ip=ip, kept=outcome.into_identifier)
     elif isinstance(outcome, LoggedIn):
         throttle.reset(guards[0])
         audit(EventTag.LOGIN_SUCCESS, account=account, ip=ip)

@@ -40,6 +40,11 @@ class Account(AbstractBaseUser):
     )
     email = models.EmailField("email", blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # The account's own mobile (E.164), set only after a code sent to it was typed back (change_mobile).
+    phone = models.CharField("téléphone portable", max_length=20, blank=True)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    # The FranceConnect `sub` (pairwise, per service) this account is linked to: next logins go straight in.
+    franceconnect_sub = models.CharField("sub FranceConnect", max_length=128, unique=True, null=True, blank=True)
     # Grouping closes an account and points its identifier to the one kept.
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     activated_at = models.DateTimeField(null=True, blank=True)
@@ -60,6 +65,10 @@ class Account(AbstractBaseUser):
     @property
     def email_verified(self) -> bool:
         return bool(self.email and self.email_verified_at)
+
+    @property
+    def phone_verified(self) -> bool:
+        return bool(self.phone and self.phone_verified_at)
 
     def pupils(self) -> models.QuerySet[Pupil]:
         """The pupils this account speaks for: the pupil itself, or a guardian's children."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import transaction
+from django.db.models import Q
 
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
@@ -29,10 +30,12 @@ def active_accounts_with_verified_email(email: str) -> list[Account]:
 
 
 def active_guardian_accounts_for_mobile(phone: str) -> list[Account]:
-    """Active guardian accounts whose school records carry this mobile."""
+    """Active guardian accounts whose school records, or own verified mobile, carry this number."""
     return list(
         Account.objects.filter(
-            kind=AccountKind.GUARDIAN, state=AccountState.ACTIVE, guardian_links__guardian__mobile=phone
+            Q(guardian_links__guardian__mobile=phone) | Q(phone=phone, phone_verified_at__isnull=False),
+            kind=AccountKind.GUARDIAN,
+            state=AccountState.ACTIVE,
         )
         .distinct()
         .order_by("identifier")
@@ -40,9 +43,11 @@ def active_guardian_accounts_for_mobile(phone: str) -> list[Account]:
 
 
 def recorded_mobile(account: Account) -> str | None:
-    """The mobile a school recorded for this guardian (the first record that has one)."""
+    """The guardian's own verified mobile, else the one a school recorded (the first record that has one)."""
     if account.kind != AccountKind.GUARDIAN:
         return None
+    if account.phone_verified:
+        return account.phone
     mobiles = account.guardian_links.exclude(guardian__mobile="").values_list("guardian__mobile", flat=True)
     return next(iter(mobiles), None)
 

@@ -41,8 +41,17 @@ def account_absorb(*, keep: Account, other: Account, ip: str | None = None) -> N
     ActivationLetter.objects.filter(account=other, used_at=None, revoked_at=None).update(revoked_at=now)
     other.state = AccountState.DISABLED
     other.merged_into = keep
-    other.set_unusable_password()
-    other.save(update_fields=["state", "merged_into", "password"])
+    fields = ["state", "merged_into"]
+    if other.franceconnect_sub and not keep.franceconnect_sub:
+        # The FranceConnect link follows the children, or the next FranceConnect login would land
+        # on the closed account. The sub is unique, so it leaves `other` first.
+        keep.franceconnect_sub, other.franceconnect_sub = other.franceconnect_sub, None
+        fields.append("franceconnect_sub")
+        other.save(update_fields=["franceconnect_sub"])
+        keep.save(update_fields=["franceconnect_sub"])
+    # The password hash stays: a disabled account opens no session, and logging in with the old
+    # password tells its holder which identifier was kept (authentication.Merged).
+    other.save(update_fields=fields)
     audit(EventTag.ACCOUNT_MERGED, account=keep, ip=ip, absorbed=other.identifier)
     audit(EventTag.ACCOUNT_CLOSED_BY_MERGE, account=other, ip=ip, kept=keep.identifier)
 

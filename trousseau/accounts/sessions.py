@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
@@ -32,10 +32,26 @@ def session_open(request: HttpRequest, account: Account) -> None:
     )
 
 
-def session_close(request: HttpRequest) -> None:
+# Where logout sends the browser next, left by a federated login (FranceConnect's /session/end page)
+# so that logging out here also ends the session there.
+LOGOUT_REDIRECT_KEY = "logout_redirect"
+
+
+def session_close(request: HttpRequest) -> str | None:
+    """Log out; returns the address a federated login left for after logout, if any."""
+    after = request.session.get(LOGOUT_REDIRECT_KEY)
     if request.session.session_key:
         AccountSession.objects.filter(session_key=request.session.session_key).delete()
     logout(request)
+    return str(after) if after else None
+
+
+def session_keep_after_password_change(request: HttpRequest, account: Account) -> None:
+    """Keep this session logged in after its password changed (Django rotates its key) and listed."""
+    old_key = request.session.session_key
+    update_session_auth_hash(request, account)
+    if old_key:
+        AccountSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)
 
 
 def sessions_end(account: Account, *, keep: str | None = None) -> int:

@@ -1,12 +1,13 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts import views
 
 app_name = "accounts"
 urlpatterns = [
     path("compte/", views.home, name="home"),
+    path("compte/mot-de-passe/", views.change_password, name="password"),
+    path("compte/sessions/fermer/", views.end_other_sessions, name="end_sessions"),
+    path("compte/historique/", views.history, name="history"),
+    path("compte/regrouper/", views.group_accounts, name="grouping"),
     path("logout", views.logout_view, name="logout"),
-    # Placeholders until their issues land (self-registration, recovery, FranceConnect).
-    path("franceconnect/", views.coming_soon, {"title": _("S'identifier avec FranceConnect")}, name="franceconnect"),
 ]

@@ -1,33 +1,170 @@
-"""Logout and the account home ("Gérer mon compte"). The mire is `flows.views.login`."""
+"""Logout and "Gérer mon compte": password, sessions, history, grouping. The mire is `flows.views.login`.
+
+Email and mobile changes call flows (a link to send, an SMS code): they live in `flows.views.account`.
+"""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
+from trousseau.accounts import activity, grouping
 from trousseau.accounts.audit import audit
+from trousseau.accounts.changes import password_change, sessions_end_others
 from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account
+from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.forms import GroupingForm, PasswordChangeForm
+from trousseau.accounts.models import Account, AccountKind, LetterStatus
+from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.selectors import account_overview
-from trousseau.accounts.sessions import session_close
+from trousseau.accounts.sessions import session_close, session_keep_after_password_change
 from trousseau.core.http import client_ip
+
+
+def _account(request: HttpRequest) -> Account:
+    assert isinstance(request.user, Account)  # noqa: S101 - login_required guarantees it
+    return request.user
+
+
+def _too_many(minutes: int) -> str:
+    return ngettext(
+        "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
+        "Trop de tentatives. Patientez %(minutes)s minutes avant de réessayer.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if isinstance(request.user, Account):
         audit(EventTag.LOGOUT, account=request.user, ip=client_ip(request))
-    session_close(request)
-    return redirect("flows:login")
+    after = session_close(request)  # FranceConnect's logout page when the session came from there
+    return redirect(after or "flows:login")
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    assert isinstance(request.user, Account)  # noqa: S101 - login_required guarantees it
-    return render(request, "accounts/home.html", account_overview(request.user))
+    account = _account(request)
+    context = {
+        **account_overview(account),
+        "logins": activity.recent_logins(account),
+        "sessions": activity.open_sessions(account, current_key=request.session.session_key),
+    }
+    return render(request, "accounts/home.html", context)
 
 
-def coming_soon(request: HttpRequest, title: str) -> HttpResponse:
-    return render(request, "accounts/coming_soon.html", {"title": title})
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    return render(request, "accounts/history.html", {"lines": activity.history(account)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_password(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    form = PasswordChangeForm(request.POST if request.method == "POST" else None, account=account)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = password_change(
+                account=account,
+                current=form.cleaned_data["current_password"],
+                new=form.cleaned_data["password"],
+                ip=client_ip(request),
+                keep_session=request.session.session_key,
+            )
+        except WrongCurrentPassword:
+            form.add_error("current_password", _("Le mot de passe actuel est incorrect."))
+        except TooManyFailures as exc:
+            error = _too_many(exc.minutes)
+        else:
+            session_keep_after_password_change(request, account)
+            messages.success(request, _("Votre mot de passe a été modifié. Vos autres sessions ont été fermées."))
+            return redirect("accounts:home")
+    context = {"form": form, "error": error, "rules": COMPOSITION_RULES}
+    return render(request, "accounts/password.html", context, status=400 if form.errors or error else 200)
+
+
+@login_required
+@require_POST
+def end_other_sessions(request: HttpRequest) -> HttpResponse:
+    ended = sessions_end_others(account=_account(request), keep=request.session.session_key, ip=client_ip(request))
+    messages.success(
+        request,
+        ngettext(
+            "%(n)s autre session a été fermée.",
+            "%(n)s autres sessions ont été fermées.",
+            ended,
+        )
+        % {"n": ended}
+        if ended
+        else _("Aucune autre session n'était ouverte."),
+    )
+    return redirect("accounts:home")
+
+
+GROUPING_REFUSALS = {
+    grouping.SameAccount: gettext_lazy(
+        "C'est l'identifiant du compte avec lequel vous êtes connecté : saisissez celui de l'autre compte."
+    ),
+    grouping.NotGuardianAccount: gettext_lazy(
+        "Seuls les comptes de responsable peuvent être regroupés. Un compte élève reste séparé."
+    ),
+    grouping.NamesDiffer: gettext_lazy(
+        "Ce compte n'est pas au même nom et prénom que le vôtre : il ne peut pas être regroupé. "
+        "Contactez l'établissement si c'est une erreur."
+    ),
+    grouping.LetterUnusable: gettext_lazy(
+        "Ce courrier d'activation n'est plus valable. Contactez l'établissement pour en obtenir un nouveau."
+    ),
+    grouping.OtherDisabled: gettext_lazy("Ce compte est désactivé. Contactez l'établissement."),
+}
+WRONG_CREDENTIALS = gettext_lazy("Identifiant ou mot de passe incorrect.")
+
+
+def _grouping_error(outcome: grouping.Outcome) -> str:
+    match outcome:
+        case grouping.LetterUnusable(status=LetterStatus.USED):
+            return _("Ce courrier a déjà servi : saisissez le mot de passe choisi à l'activation de ce compte.")
+        case grouping.AlreadyGrouped(into_identifier=into):
+            return _("Ce compte est déjà regroupé avec le compte %(identifier)s.") % {"identifier": into}
+        case grouping.Throttled(minutes=minutes):
+            return _too_many(minutes)
+    return str(GROUPING_REFUSALS.get(type(outcome), WRONG_CREDENTIALS))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_accounts(request: HttpRequest) -> HttpResponse:
+    """ "Ajouter des élèves depuis un autre compte" (guardians only)."""
+    account = _account(request)
+    if account.kind != AccountKind.GUARDIAN:
+        messages.error(request, _("Le regroupement de comptes est réservé aux responsables d'élèves."))
+        return redirect("accounts:home")
+    form = GroupingForm(request.POST if request.method == "POST" else None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        outcome = grouping.account_group(
+            keep=account,
+            identifier=form.cleaned_data["identifier"],
+            password=form.cleaned_data["password"],
+            ip=client_ip(request),
+        )
+        if isinstance(outcome, grouping.Grouped):
+            messages.success(
+                request,
+                _(
+                    "Le compte %(identifier)s est regroupé avec le vôtre : ses élèves sont maintenant dans « Mes enfants »."
+                )
+                % {"identifier": outcome.absorbed_identifier},
+            )
+            return redirect("accounts:home")
+        error = _grouping_error(outcome)
+    status = 400 if form.errors or error else 200
+    return render(request, "accounts/grouping.html", {"form": form, "error": error}, status=status)

@@ -19,12 +19,15 @@ class FlowKind(models.TextChoices):
     ACTIVATION_BY_LETTER = "activation_by_letter", _("Activation par courrier")
     SELF_REGISTRATION = "self_registration", _("Inscription par SMS")
     LOST_PASSWORD = "lost_password", _("Mot de passe perdu")
+    CHANGE_MOBILE = "change_mobile", _("Changement de téléphone portable")
+    FRANCECONNECT_FIRST_LOGIN = "franceconnect_first_login", _("Première connexion avec FranceConnect")
 
 
 class FlowState(models.TextChoices):
     """States of every flow kind; each kind's diagram is `docs/flows/<kind>.mermaid`."""
 
     AWAITING_ACTIVATION = "awaiting_activation"
+    AWAITING_PHONE = "awaiting_phone"
     AWAITING_CODE = "awaiting_code"
     CONFIRMING_CHILDREN = "confirming_children"
     CHOOSING_PASSWORD = "choosing_password"  # noqa: S105 - a state name

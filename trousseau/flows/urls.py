@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trousseau.flows.views import activation, email, login, recovery, registration
+from trousseau.flows.views import account, activation, email, franceconnect, login, recovery, registration
 
 app_name = "flows"
 urlpatterns = [
@@ -15,4 +15,13 @@ urlpatterns = [
     path("mot-de-passe-perdu/", recovery.password_lost, name="lost_password"),
     path("mot-de-passe-perdu/<uuid:flow_id>/", recovery.password_step, name="lost_password_step"),
     path("mot-de-passe-perdu/lien/<str:uidb64>/<str:token>/", recovery.password_link, name="lost_password_link"),
+    path("compte/email/", account.change_email, name="change_email"),
+    path("compte/mobile/", account.mobile_start, name="change_mobile"),
+    path("compte/mobile/<uuid:flow_id>/", account.mobile_step, name="change_mobile_step"),
+    path("franceconnect/", franceconnect.start, name="franceconnect"),
+    path("franceconnect/retour/", franceconnect.callback, name="franceconnect_callback"),
+    path("franceconnect/premiere-connexion/<uuid:flow_id>/", franceconnect.step, name="franceconnect_step"),
+    path("franceconnect/premiere-connexion/<uuid:flow_id>/pas-moi/", franceconnect.not_me, name="franceconnect_not_me"),
+    path("franceconnect/deconnexion/", franceconnect.logged_out, name="franceconnect_logged_out"),
+    path("franceconnect/delier/", franceconnect.unlink, name="franceconnect_unlink"),
 ]

@@ -7,6 +7,7 @@ form -> active account. Only `choose_password` creates or changes an account.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -112,7 +113,7 @@ def children(flow: Flow) -> list[Child]:
     return list(seen.values())
 
 
-def confirm_children(flow: Flow, *, answers: dict[int, date | None], ip: str) -> None:
+def confirm_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str) -> None:
     """CONFIRMING_CHILDREN -> CHOOSING_PASSWORD.
 
     `answers` maps every listed pupil id to the birth date typed ("Je suis le représentant légal")
@@ -122,6 +123,14 @@ def confirm_children(flow: Flow, *, answers: dict[int, date | None], ip: str) ->
     contested.
     """
     flow.expect(FlowState.CONFIRMING_CHILDREN)
+    judge_children(flow, answers=answers, ip=ip)
+    flow.context["identifier"] = identifier_for_registration(flow.context["guardian_ids"])
+    flow.save(update_fields=["context"])
+    flow.advance(FlowState.CHOOSING_PASSWORD)
+
+
+def judge_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str) -> None:
+    """The checks of `confirm_children`, shared with the FranceConnect first login (same refusals)."""
     listed = {c.pupil_id: c for c in children(flow)}
     if set(answers) != set(listed):
         raise IncompleteAnswers
@@ -140,9 +149,6 @@ def confirm_children(flow: Flow, *, answers: dict[int, date | None], ip: str) ->
     if len(contested) == len(listed):
         flow.advance(FlowState.FAILED)
         raise NothingConfirmed
-    flow.context["identifier"] = identifier_for_registration(flow.context["guardian_ids"])
-    flow.save(update_fields=["context"])
-    flow.advance(FlowState.CHOOSING_PASSWORD)
 
 
 def choose_password(flow: Flow, *, password: str, ip: str) -> Account:

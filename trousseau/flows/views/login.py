@@ -53,6 +53,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 error = LETTER_MESSAGES.get(status, LETTER_EXPIRED)
             case auth.Disabled():
                 error = DISABLED
+            case auth.Merged(into_identifier):
+                error = _(
+                    "Ce compte a été regroupé avec le compte %(identifier)s : connectez-vous avec l'identifiant "
+                    "%(identifier)s."
+                ) % {"identifier": into_identifier}
             case auth.Throttled(minutes):
                 error = ngettext(
                     "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",

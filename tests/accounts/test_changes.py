@@ -1,0 +1,88 @@
+"""Password, email, mobile and sessions changes from "Gérer mon compte" (services)."""
+
+import pytest
+from django.conf import settings
+
+from tests import factories
+from tests.accounts.helpers import IP, active_guardian, logged_in
+from trousseau.accounts import authentication as auth
+from trousseau.accounts.changes import email_change, mobile_set_verified, password_change, sessions_end_others
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.models import AccountSession, AuditEvent
+from trousseau.core import throttle
+
+pytestmark = pytest.mark.django_db
+NEW = "Trousse#Orange77"
+
+
+def test_password_change_sets_the_new_password_and_ends_other_sessions():
+    account = active_guardian()
+    logged_in(account)
+    logged_in(account)
+    keep = AccountSession.objects.filter(account=account).first().session_key
+    changed = password_change(account=account, current=factories.GOOD_PASSWORD, new=NEW, ip=IP, keep_session=keep)
+    assert changed.check_password(NEW)
+    assert list(AccountSession.objects.filter(account=account).values_list("session_key", flat=True)) == [keep]
+    event = AuditEvent.objects.get(tag=EventTag.PASSWORD_CHANGED, account=account)
+    assert event.data == {"sessions_ended": 1}
+    assert auth.authenticate(identifier=account.identifier, password=NEW, ip=IP) == auth.LoggedIn(changed)
+
+
+def test_wrong_current_password_changes_nothing_and_counts_like_a_failed_login():
+    account = active_guardian()
+    with pytest.raises(WrongCurrentPassword):
+        password_change(account=account, current="Pas#leBon1", new=NEW, ip=IP, keep_session=None)
+    account.refresh_from_db()
+    assert account.check_password(factories.GOOD_PASSWORD)
+    assert AuditEvent.objects.filter(tag=EventTag.PASSWORD_CHANGE_FAILURE, account=account).count() == 1
+    assert not AuditEvent.objects.filter(tag=EventTag.PASSWORD_CHANGED).exists()
+    guard = auth.login_guards(account.identifier, IP)[0]
+    assert throttle.record_failure(guard) == 2  # the change attempt was the first failure
+
+
+def test_once_the_identifier_is_throttled_no_password_is_checked():
+    account = active_guardian()
+    for _ in range(settings.THROTTLE_ACCOUNT_FREE_FAILURES + 1):
+        with pytest.raises(WrongCurrentPassword):
+            password_change(account=account, current="Pas#leBon1", new=NEW, ip=IP, keep_session=None)
+    with pytest.raises(TooManyFailures) as refused:
+        password_change(account=account, current=factories.GOOD_PASSWORD, new=NEW, ip=IP, keep_session=None)
+    assert refused.value.minutes >= 1
+    account.refresh_from_db()
+    assert account.check_password(factories.GOOD_PASSWORD)
+    # The mire is closed for this identifier too: same counter.
+    assert isinstance(auth.authenticate(identifier=account.identifier, password="x", ip="203.0.113.9"), auth.Throttled)
+
+
+def test_email_change_stores_the_address_unverified():
+    account = active_guardian()
+    account.email = "old@example.fr"
+    account.email_verified_at = account.activated_at
+    account.save()
+    changed = email_change(account=account, email="new@example.fr", ip=IP)
+    assert changed.email == "new@example.fr"
+    assert not changed.email_verified
+    event = AuditEvent.objects.get(tag=EventTag.EMAIL_CHANGED, account=account)
+    assert event.data == {"replaced_verified": True}
+
+
+def test_mobile_set_verified_records_the_number():
+    account = active_guardian()
+    changed = mobile_set_verified(account=account, phone="+33698765432", ip=IP)
+    assert changed.phone == "+33698765432"
+    assert changed.phone_verified
+    assert AuditEvent.objects.get(tag=EventTag.MOBILE_CHANGED, account=account).data == {
+        "replaced": False,
+        "ending": "32",
+    }
+
+
+def test_sessions_end_others_keeps_this_one():
+    account = active_guardian()
+    for _ in range(3):
+        logged_in(account)
+    keep = AccountSession.objects.filter(account=account).first().session_key
+    assert sessions_end_others(account=account, keep=keep, ip=IP) == 2
+    assert AccountSession.objects.filter(account=account).count() == 1
+    assert AuditEvent.objects.get(tag=EventTag.SESSIONS_ENDED, account=account).data == {"sessions_ended": 2}

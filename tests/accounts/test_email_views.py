@@ -1,0 +1,84 @@
+"""'Mon adresse email' on the account page: stored unverified, link sent, verified by the link."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from tests.accounts.helpers import active_guardian, active_pupil, logged_in
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+URL = reverse("flows:change_email")
+
+
+def test_adding_an_email_sends_the_link_and_the_page_says_unverified_then_verified():
+    account = active_guardian()
+    client = logged_in(account)
+    assert "Ajouter une adresse email" in client.get(reverse("accounts:home")).text
+    html = client.post(URL, {"email": "sophie@example.fr"}, follow=True).text
+    assert "Un email de confirmation a été envoyé à sophie@example.fr." in html
+    assert "sophie@example.fr" in html
+    assert "non vérifié" in html
+    assert "Renvoyer le mail" in html
+    assert [m.to for m in mail.outbox] == [["sophie@example.fr"]]
+    assert AuditEvent.objects.filter(tag=EventTag.EMAIL_CHANGED, account=account).exists()
+    assert AuditEvent.objects.filter(tag=EventTag.EMAIL_VERIFICATION_SENT, account=account).exists()
+    path = re.search(r"https?://[^/\s]+(/email/verifier/\S+/)", str(mail.outbox[0].body)).group(1)
+    client.post(path)
+    html = client.get(reverse("accounts:home")).text
+    assert "non vérifié" not in html
+    assert "vérifié" in html
+    assert "Modifier mon adresse email" in html
+
+
+def test_changing_a_verified_email_makes_it_unverified_and_voids_the_old_link():
+    account = active_guardian()
+    client = logged_in(account)
+    client.post(URL, {"email": "old@example.fr"})
+    old_link = re.search(r"https?://[^/\s]+(/email/verifier/\S+/)", str(mail.outbox[-1].body)).group(1)
+    client.post(URL, {"email": "new@example.fr"})
+    assert client.post(old_link).status_code == 400
+    account.refresh_from_db()
+    assert account.email == "new@example.fr"
+    assert not account.email_verified
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("pas-une-adresse", "Saisissez une adresse email valide"),
+        ("", "Indiquez votre adresse email."),
+    ],
+)
+def test_bad_email_is_refused_and_changes_nothing(email, message):
+    account = active_guardian()
+    client = logged_in(account)
+    response = client.post(URL, {"email": email})
+    assert response.status_code == 400
+    assert message in response.text
+    account.refresh_from_db()
+    assert account.email == ""
+    assert not mail.outbox
+
+
+def test_the_same_verified_address_is_refused():
+    account = active_guardian()
+    account.email = "sophie@example.fr"
+    account.email_verified_at = account.activated_at
+    account.save()
+    response = logged_in(account).post(URL, {"email": "Sophie@Example.fr"})
+    assert "C'est déjà votre adresse email vérifiée." in response.text
+    account.refresh_from_db()
+    assert account.email_verified
+    assert not mail.outbox
+
+
+def test_a_pupil_is_told_the_age_rule():
+    assert "moins de 15 ans" in logged_in(active_pupil()).get(URL).text
+
+
+def test_the_email_page_requires_login(client):
+    assert client.get(URL)["Location"].startswith(reverse("flows:login"))

@@ -1,0 +1,97 @@
+"""Start and stop the FranceConnect stand-in (../../franceconnect-standin, panva oidc-provider) for tests.
+
+`npm ci` runs first when its node_modules are missing (under a file lock: xdist workers may race).
+The tests are skipped, saying why, on a machine without Node.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+STANDIN_DIR = Path(__file__).resolve().parents[2] / "franceconnect-standin"
+CLIENT_ID = "trousseau-tests"
+CLIENT_SECRET = "trousseau-tests-secret-for-the-stand-in-0123456789"
+START_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class StandIn:
+    issuer: str
+    client_id: str
+    client_secret: str
+    log: Path
+
+    @property
+    def origin(self) -> str:
+        return self.issuer.removesuffix("/api/v2")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _install(npm: str) -> None:
+    with (STANDIN_DIR / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (STANDIN_DIR / "node_modules" / "oidc-provider").is_dir():
+            subprocess.run(  # noqa: S603 - fixed arguments
+                [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=STANDIN_DIR, check=True, timeout=300
+            )
+
+
+@contextmanager
+def running_standin(
+    tmp: Path, *, redirect_uri: str, post_logout_redirect_uri: str, alg: str = "ES256"
+) -> Iterator[StandIn]:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("Node.js and npm are needed for the FranceConnect stand-in")
+    _install(npm)
+    port = _free_port()
+    issuer = f"http://127.0.0.1:{port}/api/v2"
+    env = {
+        **os.environ,
+        "FC_STANDIN_PORT": str(port),
+        "FC_STANDIN_ISSUER": issuer,
+        "FC_CLIENT_ID": CLIENT_ID,
+        "FC_CLIENT_SECRET": CLIENT_SECRET,
+        "FC_REDIRECT_URIS": redirect_uri,
+        "FC_POST_LOGOUT_REDIRECT_URIS": post_logout_redirect_uri,
+        "FC_SIGNING_ALG": alg,
+        "FC_STANDIN_KEYS": str(tmp / "standin-keys.json"),
+    }
+    log = tmp / "standin.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([node, "server.mjs"], cwd=STANDIN_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/__standin/health", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the FranceConnect stand-in did not start:\n{log.read_text()}")
+                time.sleep(0.1)
+        yield StandIn(issuer, CLIENT_ID, CLIENT_SECRET, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

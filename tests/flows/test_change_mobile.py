@@ -1,0 +1,176 @@
+"""'Mon numéro de téléphone portable': a code to the NEW number, then the account's verified mobile."""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from tests.accounts.helpers import IP, active_guardian, active_pupil, logged_in
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import AuditEvent
+from trousseau.accounts.recovery import recorded_mobile
+from trousseau.flows.exceptions import CodeInvalid, SendLimitReached, WrongState
+from trousseau.flows.journeys import change_mobile
+from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState
+from trousseau.flows.views.common import BROWSER_KEY
+from trousseau.notifications.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+SCHOOL_PHONE = "+33612345678"
+NEW_PHONE = "+33698765432"
+START = reverse("flows:change_mobile")
+
+
+def sms_code(phone: str = NEW_PHONE) -> str:
+    found = re.search(r"\b(\d{6})\b", OutboxMessage.objects.filter(to=phone).first().body)
+    assert found is not None
+    return found.group(1)
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+# Journey
+
+
+def test_the_code_goes_to_the_new_number_and_the_right_code_sets_it():
+    account = active_guardian(mobile=SCHOOL_PHONE)
+    flow = change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s")
+    assert flow.kind == FlowKind.CHANGE_MOBILE
+    assert flow.state == FlowState.AWAITING_CODE
+    assert not OutboxMessage.objects.filter(to=SCHOOL_PHONE).exists()
+    assert flow.codes.get().purpose == CodePurpose.CHANGE_MOBILE
+    changed = change_mobile.submit_code(flow, code=sms_code(), ip=IP)
+    assert changed.phone == NEW_PHONE
+    assert changed.phone_verified
+    assert flow.state == FlowState.COMPLETED
+    assert recorded_mobile(changed) == NEW_PHONE
+    assert AuditEvent.objects.filter(tag=EventTag.MOBILE_CHANGE_STARTED, account=account).exists()
+    assert AuditEvent.objects.filter(tag=EventTag.MOBILE_CHANGED, account=account).exists()
+
+
+def test_a_wrong_code_changes_nothing_and_the_flow_ends_after_success():
+    account = active_guardian()
+    flow = change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s")
+    code = sms_code()
+    with pytest.raises(CodeInvalid):
+        change_mobile.submit_code(flow, code=wrong(code), ip=IP)
+    account.refresh_from_db()
+    assert account.phone == ""
+    change_mobile.submit_code(flow, code=code, ip=IP)
+    with pytest.raises(WrongState):
+        change_mobile.submit_code(flow, code=code, ip=IP)
+
+
+def test_a_spent_sms_budget_fails_the_flow_before_anything_is_sent():
+    account = active_guardian()
+    for _ in range(settings.SMS_PER_PHONE_PER_HOUR):
+        flow = change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s")
+    with pytest.raises(SendLimitReached):
+        change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s")
+    assert Flow.objects.filter(state=FlowState.FAILED).count() == 1
+    assert OutboxMessage.objects.filter(to=NEW_PHONE).count() == settings.SMS_PER_PHONE_PER_HOUR
+    assert flow.state == FlowState.AWAITING_CODE
+
+
+# Pages
+
+
+def start(client: Client, mobile: str = "06 98 76 54 32", country: str = "FR"):
+    return client.post(START, {"country": country, "mobile": mobile})
+
+
+def test_the_number_page_has_the_country_selector_and_labels():
+    html = logged_in(active_guardian()).get(START).text
+    for words in [
+        "Mon numéro de téléphone portable",
+        "Indicatif",
+        "+262 La Réunion",
+        "Nouveau numéro de téléphone portable",
+    ]:
+        assert words in html, words
+
+
+def test_the_whole_journey_over_http_then_the_home_shows_the_number():
+    account = active_guardian()
+    client = logged_in(account)
+    step = start(client)["Location"]
+    html = client.get(step).text
+    assert "au nouveau numéro se terminant par 32" in html
+    response = client.post(step, {"code": sms_code()}, follow=True)
+    assert "Votre numéro de téléphone portable est enregistré et vérifié." in response.text
+    assert NEW_PHONE in response.text
+    assert "Changer mon numéro" in response.text
+    assert client.get(step, follow=True).redirect_chain[-1][0] == START
+
+
+def test_an_overseas_number_is_parsed_with_its_country_code():
+    account = active_guardian()
+    client = logged_in(account)
+    start(client, mobile="0692 12 34 56", country="RE")
+    assert OutboxMessage.objects.filter(to="+262692123456").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"country": "FR", "mobile": "01 23 45 67 89"}, "n'est pas un numéro de téléphone portable valide"),
+        ({"country": "FR", "mobile": "abc"}, "n'est pas un numéro de téléphone portable valide"),
+        ({"country": "FR", "mobile": ""}, "Indiquez votre numéro de téléphone portable."),
+        ({"country": "XX", "mobile": "06 98 76 54 32"}, "Choisissez un indicatif dans la liste."),
+    ],
+)
+def test_bad_numbers_are_refused_and_nothing_is_sent(data, message):
+    client = logged_in(active_guardian())
+    response = client.post(START, data)
+    assert response.status_code == 400
+    assert message in response.text
+    assert not Flow.objects.exists()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_wrong_code_is_told_with_the_tries_left():
+    account = active_guardian()
+    client = logged_in(account)
+    step = start(client)["Location"]
+    response = client.post(step, {"code": wrong(sms_code())})
+    assert response.status_code == 400
+    assert "Ce code n'est pas le bon. Il vous reste 4 essais." in response.text
+    assert "Le code de sécurité contient 6 chiffres." in client.post(step, {"code": "12"}).text
+    account.refresh_from_db()
+    assert account.phone == ""
+
+
+def test_resend_waits_for_the_delay():
+    client = logged_in(active_guardian())
+    step = start(client)["Location"]
+    html = client.post(step, {"resend": "1"}).text
+    assert "avant de demander un nouveau code" in html
+    assert OutboxMessage.objects.filter(to=NEW_PHONE).count() == 1
+
+
+def test_the_flow_belongs_to_this_browser_and_this_account():
+    account = active_guardian()
+    client = logged_in(account)
+    step = start(client)["Location"]
+    assert logged_in(account).get(step).status_code == 403  # same account, other browser
+    assert Client().get(step)["Location"].startswith(reverse("flows:login"))
+
+
+def test_another_account_cannot_use_the_flow_even_with_its_browser_secret():
+    client = logged_in(active_guardian())
+    step = start(client)["Location"]
+    stranger = logged_in(active_guardian(first_name="Marc"))
+    session = stranger.session
+    session[BROWSER_KEY] = client.session[BROWSER_KEY]
+    session.save()
+    assert stranger.get(step).status_code == 403
+    assert stranger.post(step, {"code": sms_code()}).status_code == 403
+
+
+def test_pupils_do_not_manage_a_mobile():
+    response = logged_in(active_pupil()).get(START, follow=True)
+    assert "se gère sur le compte d'un responsable" in response.text

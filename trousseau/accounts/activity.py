@@ -1,0 +1,157 @@
+"""Reads for "Gérer mon compte": recent logins, open sessions, and the account's security history."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import Account, AccountSession, AuditEvent
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+RECENT_LOGINS = 10
+HISTORY_LENGTH = 50
+MAX_SESSIONS = 20
+
+# What the holder reads for each step; every tag has one (tests/accounts/test_activity.py checks it).
+EVENT_LABELS: dict[str, StrOrPromise] = {
+    EventTag.LOGIN_SUCCESS: _("Connexion réussie"),
+    EventTag.LOGIN_FAILURE: _("Échec de connexion (mot de passe incorrect)"),
+    EventTag.LOGIN_THROTTLED: _("Connexion bloquée après trop d'essais"),
+    EventTag.LOGIN_LETTER_UNUSABLE: _("Connexion avec un courrier qui n'est plus valable"),
+    EventTag.LOGIN_PROVISIONAL: _("Connexion avec le courrier d'activation"),
+    EventTag.LOGIN_MERGED: _("Connexion à ce compte regroupé"),
+    EventTag.LOGOUT: _("Déconnexion"),
+    EventTag.LETTER_ISSUED: _("Courrier d'activation émis par l'établissement"),
+    EventTag.ACTIVATION_SUCCESS: _("Compte activé"),
+    EventTag.ACTIVATION_FAILURE: _("Échec d'activation (date de naissance)"),
+    EventTag.ACTIVATION_ABANDONED: _("Activation abandonnée après trop d'essais"),
+    EventTag.EMAIL_VERIFICATION_SENT: _("Email de confirmation envoyé"),
+    EventTag.EMAIL_VERIFIED: _("Adresse email vérifiée"),
+    EventTag.EMAIL_VERIFICATION_FAILURE: _("Lien de confirmation d'email refusé"),
+    EventTag.EMAIL_CHANGED: _("Adresse email modifiée"),
+    EventTag.CODE_SENT: _("Code de sécurité envoyé par SMS"),
+    EventTag.CODE_VERIFIED: _("Code de sécurité accepté"),
+    EventTag.CODE_FAILURE: _("Code de sécurité refusé"),
+    EventTag.CODE_LIMIT_REACHED: _("Envoi de SMS bloqué (trop de codes demandés)"),
+    EventTag.REGISTRATION_NO_MATCH: _("Inscription par SMS sans correspondance"),
+    EventTag.REGISTRATION_THROTTLED: _("Inscription par SMS bloquée après trop d'essais"),
+    EventTag.REGISTRATION_ALREADY_ACTIVE: _("Inscription par SMS : compte déjà actif"),
+    EventTag.REGISTRATION_SUCCESS: _("Compte créé par inscription SMS"),
+    EventTag.CHILD_CONFIRMATION_FAILURE: _("Date de naissance d'un enfant refusée"),
+    EventTag.LINK_CONTESTED: _("Lien avec un élève signalé comme erroné"),
+    EventTag.ACCOUNT_MERGED: _("Élèves ajoutés depuis un autre compte (regroupement)"),
+    EventTag.ACCOUNT_CLOSED_BY_MERGE: _("Compte fermé : regroupé avec un autre compte"),
+    EventTag.GROUPING_REFUSED: _("Regroupement de comptes refusé"),
+    EventTag.IDENTIFIER_REMINDER_REQUESTED: _("Identifiant perdu : demande"),
+    EventTag.IDENTIFIER_REMINDER_SENT: _("Identifiant envoyé"),
+    EventTag.PASSWORD_RESET_REQUESTED: _("Mot de passe perdu : demande"),
+    EventTag.PASSWORD_RESET_LINK_SENT: _("Lien de changement de mot de passe envoyé"),
+    EventTag.PASSWORD_RESET_LINK_REFUSED: _("Lien de changement de mot de passe refusé"),
+    EventTag.PASSWORD_RESET: _("Mot de passe réinitialisé"),
+    EventTag.PASSWORD_CHANGED: _("Mot de passe modifié"),
+    EventTag.PASSWORD_CHANGE_FAILURE: _("Changement de mot de passe refusé (mot de passe actuel incorrect)"),
+    EventTag.MOBILE_CHANGE_STARTED: _("Changement de téléphone portable demandé"),
+    EventTag.MOBILE_CHANGED: _("Téléphone portable modifié"),
+    EventTag.SESSIONS_ENDED: _("Déconnexion de toutes les autres sessions"),
+    EventTag.FRANCECONNECT_LINKED: _("Compte lié à FranceConnect"),
+    EventTag.FRANCECONNECT_UNLINKED: _("FranceConnect délié du compte"),
+    EventTag.FRANCECONNECT_ACCOUNT_UNUSABLE: _("Connexion avec FranceConnect refusée : compte désactivé"),
+    EventTag.FRANCECONNECT_REFUSED: _("Réponse de FranceConnect refusée"),
+    EventTag.FRANCECONNECT_CANCELLED: _("Connexion avec FranceConnect annulée"),
+    EventTag.FRANCECONNECT_PROVIDER_ERROR: _("Erreur de FranceConnect"),
+    EventTag.FRANCECONNECT_NO_MATCH: _("Première connexion avec FranceConnect sans correspondance"),
+    EventTag.FRANCECONNECT_THROTTLED: _("Première connexion avec FranceConnect bloquée après trop d'essais"),
+}
+UNKNOWN_EVENT = _("Événement de sécurité")
+
+_BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+_SYSTEMS = [
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+]
+_PRINTABLE = re.compile(r"[^\w ./()-]")
+
+
+def browser_name(user_agent: str) -> str:
+    """A short "Firefox, Android"-style name; the raw header is cut short when nothing is recognised."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), "")
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), "")
+    if browser or system:
+        return ", ".join(part for part in (browser, system) if part)
+    return _PRINTABLE.sub("", user_agent)[:40]
+
+
+@dataclass(frozen=True)
+class Login:
+    at: datetime
+    ip: str | None
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    at: datetime
+    ip: str | None
+    browser: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    ip: str | None
+    label: str
+    tag: str
+
+
+def recent_logins(account: Account) -> list[Login]:
+    rows = AuditEvent.objects.filter(account=account, tag=EventTag.LOGIN_SUCCESS)[:RECENT_LOGINS]
+    return [Login(at=row.created_at, ip=row.ip_address) for row in rows]
+
+
+def _is_live(store: type[SessionBase], key: str, account: Account) -> bool:
+    # load() gives {} for a session that ended or expired.
+    return str(store(session_key=key).load().get("_auth_user_id", "")) == str(account.pk)
+
+
+def open_sessions(account: Account, *, current_key: str | None) -> list[OpenSession]:
+    """The account's sessions that are still logged in, this one marked."""
+    store: type[SessionBase] = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    rows = AccountSession.objects.filter(account=account)[:MAX_SESSIONS]
+    return [
+        OpenSession(
+            at=row.created_at,
+            ip=row.ip_address,
+            browser=browser_name(row.user_agent),
+            current=row.session_key == current_key,
+        )
+        for row in rows
+        if row.session_key == current_key or _is_live(store, row.session_key, account)
+    ]
+
+
+def history(account: Account) -> list[HistoryLine]:
+    rows = AuditEvent.objects.filter(account=account)[:HISTORY_LENGTH]
+    return [
+        HistoryLine(
+            at=row.created_at,
+            ip=row.ip_address,
+            label=str(EVENT_LABELS.get(row.tag, UNKNOWN_EVENT)),
+            tag=row.tag,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,78 @@
+"""Forms of "Gérer mon compte": shape checks only (French source, translated); services judge secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from trousseau.accounts.models import Account
+from trousseau.accounts.passwords import password_problems
+
+
+class PasswordChangeForm(forms.Form):
+    """Current password, then a new one judged by the seed's rule and the personal blocklist."""
+
+    current_password = forms.CharField(
+        label=_("Mot de passe actuel"), max_length=256, strip=False, widget=forms.PasswordInput
+    )
+    password = forms.CharField(label=_("Nouveau mot de passe"), strip=False, widget=forms.PasswordInput)
+    password_confirm = forms.CharField(label=_("Confirmez votre mot de passe"), strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.fields["current_password"].error_messages["required"] = _("Saisissez votre mot de passe actuel.")
+        self.fields["password"].error_messages["required"] = _("Choisissez un nouveau mot de passe.")
+        self.fields["password_confirm"].error_messages["required"] = _("Confirmez votre mot de passe.")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        password = cleaned.get("password")
+        if password:
+            problems = password_problems(
+                password,
+                identifier=self.account.identifier,
+                names=(self.account.first_name, self.account.last_name),
+                birth_dates=tuple(self.account.known_birth_dates()),
+            )
+            for problem in problems:
+                self.add_error("password", problem)
+            if not problems and password == cleaned.get("current_password"):
+                self.add_error("password", _("Choisissez un mot de passe différent de l'actuel."))
+            elif not problems and password != cleaned.get("password_confirm"):
+                self.add_error("password_confirm", _("Les deux mots de passe ne sont pas identiques."))
+        return cleaned
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label=_("Nouvelle adresse email"), max_length=254)
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.fields["email"].error_messages.update(
+            required=_("Indiquez votre adresse email."),
+            invalid=_("Saisissez une adresse email valide, par exemple nom@exemple.fr."),
+        )
+
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"]).strip()
+        if self.account.email_verified and email.lower() == self.account.email.lower():
+            raise forms.ValidationError(_("C'est déjà votre adresse email vérifiée."))
+        return email
+
+
+class GroupingForm(forms.Form):
+    """The identifier and password of the other account (its letter's, or the one chosen for it)."""
+
+    identifier = forms.CharField(label=_("Identifiant de l'autre compte"), max_length=64)
+    password = forms.CharField(
+        label=_("Mot de passe de l'autre compte"), max_length=256, strip=False, widget=forms.PasswordInput
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["identifier"].error_messages["required"] = _("Saisissez l'identifiant de l'autre compte.")
+        self.fields["password"].error_messages["required"] = _("Saisissez le mot de passe de l'autre compte.")

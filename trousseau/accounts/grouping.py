@@ -1,0 +1,144 @@
+"""Grouping ("Ajouter des élèves depuis un autre compte"): one guardian account for every child.
+
+The holder of an account types the identifier and password of another account of theirs (its
+letter's provisional password, or the password chosen when it was activated). The check is a
+login (`authentication.authenticate`), so the same throttling and audit apply and a wrong pair
+is told the same way whether or not the identifier exists. Only once the password was right may
+the answer say more (not a guardian account, different names, letter expired, already grouped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from trousseau.accounts import authentication as auth
+from trousseau.accounts.audit import audit
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.identifiers import normalize_identifier
+from trousseau.accounts.models import Account, AccountKind, AccountState, LetterStatus
+from trousseau.accounts.registration import account_absorb
+from trousseau.accounts.sessions import sessions_end
+from trousseau.core.text import fold
+
+
+@dataclass(frozen=True)
+class Grouped:
+    absorbed_identifier: str
+    children_added: int
+
+
+@dataclass(frozen=True)
+class WrongCredentials:
+    """Unknown identifier or wrong password: one answer for both."""
+
+
+@dataclass(frozen=True)
+class SameAccount:
+    pass
+
+
+@dataclass(frozen=True)
+class NotGuardianAccount:
+    pass
+
+
+@dataclass(frozen=True)
+class NamesDiffer:
+    pass
+
+
+@dataclass(frozen=True)
+class LetterUnusable:
+    status: LetterStatus
+
+
+@dataclass(frozen=True)
+class OtherDisabled:
+    pass
+
+
+@dataclass(frozen=True)
+class AlreadyGrouped:
+    into_identifier: str
+
+
+@dataclass(frozen=True)
+class Throttled:
+    minutes: int
+
+
+Outcome = (
+    Grouped
+    | WrongCredentials
+    | SameAccount
+    | NotGuardianAccount
+    | NamesDiffer
+    | LetterUnusable
+    | OtherDisabled
+    | AlreadyGrouped
+    | Throttled
+)
+
+
+def same_person(a: Account, b: Account) -> bool:
+    """Same first and last names, whatever the accents, case, hyphens and spaces."""
+    return fold(a.first_name) == fold(b.first_name) and fold(a.last_name) == fold(b.last_name)
+
+
+def _refuse(outcome: Outcome, *, account: Account, ip: str, reason: str) -> Outcome:
+    audit(EventTag.GROUPING_REFUSED, account=account, ip=ip, reason=reason)
+    return outcome
+
+
+def _other_account(outcome: auth.Outcome) -> Account | Outcome:
+    """The account the credentials opened, or what to tell the holder instead."""
+    match outcome:
+        case auth.LoggedIn(account) | auth.ProvisionalLetter(account, _):
+            return account
+        case auth.Throttled(minutes):
+            return Throttled(minutes)
+        case auth.LetterUnusable(status):
+            return LetterUnusable(status)
+        case auth.Disabled():
+            return OtherDisabled()
+        case auth.Merged(into_identifier):
+            return AlreadyGrouped(into_identifier)
+    return WrongCredentials()
+
+
+def _other_account_checked(*, keep: Account, identifier: str, password: str, ip: str) -> Account | Outcome:
+    """The other account if every check passes; else the refusal (each detail told only after the password)."""
+    if keep.kind != AccountKind.GUARDIAN:
+        return NotGuardianAccount()
+    if normalize_identifier(identifier) == keep.identifier:
+        return SameAccount()
+    found = _other_account(auth.authenticate(identifier=identifier, password=password, ip=ip))
+    if isinstance(found, Account) and found.kind != AccountKind.GUARDIAN:
+        return NotGuardianAccount()
+    if isinstance(found, Account) and not same_person(keep, found):
+        return NamesDiffer()
+    return found
+
+
+def account_group(*, keep: Account, identifier: str, password: str, ip: str) -> Outcome:
+    """Absorb the account these credentials open into `keep`: its children move, it closes.
+
+    Nothing changes unless the credentials are right, the other account is a live guardian account
+    other than `keep`, and the names on both are the same person's. Every refusal is audited on `keep`.
+    """
+    found = _other_account_checked(keep=keep, identifier=identifier, password=password, ip=ip)
+    if not isinstance(found, Account):
+        return _refuse(found, account=keep, ip=ip, reason=type(found).__name__)
+    before = keep.pupils().count()
+    with transaction.atomic():
+        locked = {
+            a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[keep.pk, found.pk]).order_by("pk")
+        }
+        kept, other = locked[keep.pk], locked[found.pk]
+        if other.merged_into_id is not None or other.state == AccountState.DISABLED or not kept.is_active:
+            return _refuse(WrongCredentials(), account=keep, ip=ip, reason="ChangedMeanwhile")
+        account_absorb(keep=kept, other=other, ip=ip)
+        sessions_end(other)
+    return Grouped(absorbed_identifier=found.identifier, children_added=keep.pupils().count() - before)

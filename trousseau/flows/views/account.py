@@ -1,0 +1,116 @@
+"""The "Gérer mon compte" steps that need a flow or a message: new email, new mobile by SMS code."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from trousseau.accounts.changes import email_change
+from trousseau.accounts.forms import EmailForm
+from trousseau.accounts.models import Account, AccountKind
+from trousseau.core.http import client_ip
+from trousseau.flows.account_forms import MobileForm
+from trousseau.flows.exceptions import (
+    CodeExhausted,
+    CodeExpired,
+    CodeInvalid,
+    FlowError,
+    ResendTooSoon,
+    SendLimitReached,
+)
+from trousseau.flows.journeys import change_mobile, email_verification
+from trousseau.flows.models import Flow, FlowKind, FlowState
+from trousseau.flows.sms_forms import CodeForm
+from trousseau.flows.views.common import browser_secret, load_flow
+from trousseau.flows.views.registration import code_error
+
+
+def _account(request: HttpRequest) -> Account:
+    assert isinstance(request.user, Account)  # noqa: S101 - login_required guarantees it
+    return request.user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_email(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    form = EmailForm(request.POST if request.method == "POST" else None, account=account)
+    if request.method == "POST" and form.is_valid():
+        ip = client_ip(request)
+        account = email_change(account=account, email=form.cleaned_data["email"], ip=ip)
+        email_verification.send(account, ip=ip)
+        messages.success(
+            request,
+            _(
+                "Un email de confirmation a été envoyé à %(email)s. Suivez le lien qu'il contient pour vérifier l'adresse."
+            )
+            % {"email": account.email},
+        )
+        return redirect("accounts:home")
+    return render(request, "flows/account/email.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mobile_start(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    if account.kind != AccountKind.GUARDIAN:
+        messages.error(request, _("Le numéro de téléphone portable se gère sur le compte d'un responsable."))
+        return redirect("accounts:home")
+    form = MobileForm(request.POST if request.method == "POST" else None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            flow = change_mobile.start(
+                account=account,
+                phone=form.cleaned_data["phone"],
+                ip=client_ip(request),
+                browser_secret=browser_secret(request),
+            )
+        except FlowError as exc:
+            error = code_error(exc)
+        else:
+            return redirect("flows:change_mobile_step", flow_id=flow.pk)
+    status = 400 if form.errors or error else 200
+    return render(request, "flows/account/mobile.html", {"form": form, "error": error}, status=status)
+
+
+def _load(request: HttpRequest, flow_id: uuid.UUID) -> Flow:
+    flow = load_flow(request, flow_id, FlowKind.CHANGE_MOBILE)
+    if flow.account_id != request.user.pk:
+        raise PermissionDenied
+    return flow
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mobile_step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
+    flow = _load(request, flow_id)
+    try:
+        flow.expect(FlowState.AWAITING_CODE)
+    except FlowError:
+        messages.error(request, _("Ce changement de numéro n'est plus en cours. Recommencez."))
+        return redirect("flows:change_mobile")
+    ip = client_ip(request)
+    form = CodeForm(request.POST if request.method == "POST" and "resend" not in request.POST else None)
+    error = ""
+    try:
+        if request.method == "POST" and "resend" in request.POST:
+            change_mobile.resend_code(flow, ip=ip)
+            messages.info(request, _("Un nouveau code vient d'être envoyé."))
+            return redirect("flows:change_mobile_step", flow_id=flow.pk)
+        if form.is_valid():
+            change_mobile.submit_code(flow, code=form.cleaned_data["code"], ip=ip)
+            messages.success(request, _("Votre numéro de téléphone portable est enregistré et vérifié."))
+            return redirect("accounts:home")
+    except (CodeInvalid, CodeExpired, CodeExhausted, ResendTooSoon, SendLimitReached) as exc:
+        error = code_error(exc)
+    context = {"form": form, "error": error, "phone_end": change_mobile.phone(flow)[-2:]}
+    return render(request, "flows/account/code.html", context, status=400 if error or form.errors else 200)
