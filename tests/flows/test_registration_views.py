@@ -116,3 +116,12 @@ def test_resend_is_refused_inside_the_delay(client, zoe):
 def test_another_browser_cannot_continue(client, zoe):
     url = identity(client)["Location"]
     assert Client().post(url, {"code": code_from_outbox()}).status_code == 403
+
+
+def test_the_guardians_own_name_is_refused_in_the_password(client, zoe):
+    url = identity(client)["Location"]
+    client.post(url, {"code": code_from_outbox()})
+    client.post(url, {f"legal_{zoe.pk}": "oui", f"birth_{zoe.pk}": "2012-05-06"})
+    html = client.post(url, {"password": "Sophie#Cartable42", "password_confirm": "Sophie#Cartable42"}).text
+    assert "Ne doit contenir ni votre identifiant ni votre nom ou prénom" in html
+    assert not Account.objects.exists()

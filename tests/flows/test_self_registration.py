@@ -174,3 +174,11 @@ def test_an_active_account_ends_the_journey_with_recovery():
         reg.submit_code(flow, code=sms_code(), ip=IP)
     assert flow.state == FlowState.ALREADY_ACTIVE
     assert Account.objects.count() == 1
+
+
+def test_links_that_are_not_legal_representation_are_not_offered():
+    zoe, hugo, g1, _ = family()
+    g1.guardianships.filter(pupil=zoe).update(is_legal_representative=False)
+    flow = reg.start(last_name="Dupont-Moreau", first_name="Sophie", phone=PHONE, ip=IP, browser_secret="s")
+    reg.submit_code(flow, code=sms_code(), ip=IP)
+    assert [c.pupil_id for c in reg.children(flow)] == [hugo.pk]

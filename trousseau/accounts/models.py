@@ -74,7 +74,7 @@ class Account(AbstractBaseUser):
         """The pupils this account speaks for: the pupil itself, or a guardian's children."""
         if self.kind == AccountKind.PUPIL:
             return Pupil.objects.filter(account=self)
-        links = Guardianship.objects.filter(guardian__account_link__account=self).exclude(
+        links = Guardianship.objects.filter(guardian__account_link__account=self, is_legal_representative=True).exclude(
             pk__in=ContestedLink.objects.filter(resolved_at=None).values("guardianship")
         )
         return Pupil.objects.filter(guardianships__in=links).distinct()

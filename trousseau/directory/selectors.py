@@ -22,7 +22,7 @@ def guardians_matching(*, last_name: str, first_name: str, mobile: str) -> list[
 
 def guardianships_of(guardian_ids: list[int]) -> QuerySet[Guardianship]:
     return (
-        Guardianship.objects.filter(guardian_id__in=guardian_ids)
+        Guardianship.objects.filter(guardian_id__in=guardian_ids, is_legal_representative=True)
         .select_related("pupil", "pupil__school")
         .order_by("pupil__birth_date", "pupil_id")
     )

@@ -25,6 +25,7 @@ from trousseau.accounts.registration import (
     links_contest,
 )
 from trousseau.core import throttle
+from trousseau.directory.models import Guardian
 from trousseau.directory.selectors import guardians_matching, guardianships_of
 from trousseau.flows.exceptions import (
     AccountExists,
@@ -111,6 +112,14 @@ def children(flow: Flow) -> list[Child]:
         p = link.pupil
         seen.setdefault(p.pk, Child(p.pk, p.first_name, p.last_name[:1].upper(), p.school.name, p.birth_date))
     return list(seen.values())
+
+
+def personal_details(flow: Flow) -> tuple[tuple[str, ...], tuple[date, ...]]:
+    """What the new password must not contain: the guardian's and the children's names, their dates."""
+    kids = children(flow)
+    guardians = Guardian.objects.filter(pk__in=flow.context["guardian_ids"])
+    names = {n for g in guardians for n in (g.first_name, g.last_name)} | {c.first_name for c in kids}
+    return tuple(sorted(names)), tuple(c.birth_date for c in kids)
 
 
 def confirm_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str) -> None:

@@ -140,12 +140,12 @@ def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
 
 
 def _password_step(request: HttpRequest, flow: Flow) -> HttpResponse:
-    children = self_registration.children(flow)
+    names, birth_dates = self_registration.personal_details(flow)
     form = NewPasswordForm(
         request.POST if request.method == "POST" else None,
         identifier=flow.context["identifier"],
-        names=tuple({n for c in children for n in (c.first_name,)}),
-        birth_dates=tuple(c.birth_date for c in children),
+        names=names,
+        birth_dates=birth_dates,
     )
     if request.method == "POST" and form.is_valid():
         try:
