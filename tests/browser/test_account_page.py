@@ -1,0 +1,532 @@
+""" "Gérer mon compte" walked in Chromium against the live server (seed 004, case 3 and its follow-ups).
+
+Grouping two schools' letters into one account ("Ajouter des élèves depuis un autre compte"), adding and
+changing the mobile number with an SMS code sent to the NEW number, changing the password, "Se
+déconnecter partout" and the security history. SMS are read from the dev outbox, as the phone they were
+sent to would show them. axe-core checks every page type passed through.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from tests.browser.conftest import TIMEOUT_MS, Demo, Letter, Phone
+from tests.browser.steps import (
+    COUNTRY_FRANCE,
+    MIRE_TITLE,
+    choose,
+    expect_accessible,
+    expect_account_home,
+    fill_activation,
+    log_in,
+    log_out,
+    national,
+    submit_activation,
+)
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import Account, AccountGuardian, AccountState, ActivationLetter
+from trousseau.accounts.services import account_activate, current_letter
+from trousseau.core.text import fold
+from trousseau.directory.models import Pupil
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "Cartable#Violet42"
+NEW_PASSWORD = "Trousse!Orange73"
+WRONG_PASSWORD = "Gomme#Rouge2024"
+GROUPING = "Ajouter des élèves depuis un autre compte"
+WRONG_CREDENTIALS = "Identifiant ou mot de passe incorrect."
+NAMES_DIFFER = (
+    "Ce compte n'est pas au même nom et prénom que le vôtre : il ne peut pas être regroupé. "
+    "Contactez l'établissement si c'est une erreur."
+)
+NOT_GUARDIAN = "Seuls les comptes de responsable peuvent être regroupés. Un compte élève reste séparé."
+SAME_ACCOUNT = "C'est l'identifiant du compte avec lequel vous êtes connecté : saisissez celui de l'autre compte."
+FIX_FIELDS = "Corrigez les champs signalés ci-dessous."
+MOBILE_PAGE = "Mon numéro de téléphone portable"
+CODE_PAGE = "Un code de sécurité a été envoyé"
+INVALID_MOBILE = "Ce numéro n'est pas un numéro de téléphone portable valide pour l'indicatif choisi."
+MOBILE_SAVED = "Votre numéro de téléphone portable est enregistré et vérifié."
+COUNTRY_REUNION = "+262 La Réunion, Mayotte"
+# Numbers no demo record carries (the demo's mobiles are +3361…): one in La Réunion, one in France.
+REUNION_MOBILE = "+262692123456"
+FRENCH_MOBILE = "+33755501234"
+BY_SMS = "Par SMS (numéro enregistré par l'établissement)"
+IDENTIFIER_ANSWER = (
+    "Si ces informations correspondent à un compte, votre identifiant vient de vous être envoyé. "
+    "Pensez à vérifier vos courriers indésirables."
+)
+PASSWORD_PAGE = "Modifier mon mot de passe"
+PASSWORD_CHANGED = "Votre mot de passe a été modifié. Vos autres sessions ont été fermées."
+LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
+HISTORY = "Historique de sécurité"
+
+
+def _account(identifier: str) -> Account:
+    return Account.objects.get(identifier=identifier)
+
+
+def _wrong(code: str) -> str:
+    """Another 6-digit code than the one received."""
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def _activate(letter: Letter, *, password: str) -> Account:
+    """The account activated with its letter beforehand, as the family did at the start of the year."""
+    account = _account(letter.identifier)
+    issued = current_letter(account)
+    assert issued is not None
+    return account_activate(account=account, letter_id=issued.pk, password=password, email="")
+
+
+def _second_browser(browser: Browser, live_server: LiveServer) -> BrowserContext:
+    """Another device (the family laptop), with its own cookies."""
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR", timezone_id="Europe/Paris")
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def _history(page: Page) -> list[tuple[str, str]]:
+    """ "Voir l'historique de sécurité de mon compte": (tag, label) of each line, newest first."""
+    page.goto("/compte/")
+    page.get_by_role("link", name="Voir l'historique de sécurité de mon compte").click()
+    expect(page.get_by_role("heading", name=HISTORY, level=1)).to_be_visible()
+    rows = page.locator("#my-history tbody tr")
+    expect(rows.first).to_be_visible()
+    return [(str(row.get_attribute("data-tag")), row.locator("td").nth(1).inner_text()) for row in rows.all()]
+
+
+# --- 1. Grouping two letters into one account ---------------------------------------------------------
+
+
+def _parent_with_two_letters(demo: Demo) -> tuple[Letter, Letter]:
+    """A parent recorded by two schools: two letters (same names and mobile), a different child on each."""
+    groups: dict[tuple[str, str, str], list[Letter]] = defaultdict(list)
+    for letter in demo.guardians:
+        groups[(letter.last_name, letter.first_name, letter.phone)].append(letter)
+    for letters in groups.values():
+        if len(letters) != 2:
+            continue
+        first, second = letters
+        mine, theirs = (list(_account(letter.identifier).pupils()) for letter in (first, second))
+        one_each = len(mine) == len(theirs) == 1
+        if one_each and mine[0].school_id != theirs[0].school_id and mine[0].first_name != theirs[0].first_name:
+            return first, second
+    pytest.fail("the demo académie has no parent recorded by two schools with one child in each")
+
+
+def _another_family(demo: Demo, parent: Letter) -> Letter:
+    """A guardian letter of another family: neither the last nor the first name is the parent's."""
+    for letter in demo.guardians:
+        if fold(letter.last_name) != fold(parent.last_name) and fold(letter.first_name) != fold(parent.first_name):
+            return letter
+    pytest.fail("the demo académie has a single family")
+
+
+def _children(letter: Letter) -> list[Pupil]:
+    return list(_account(letter.identifier).pupils().select_related("school").order_by("pk"))
+
+
+def _links() -> list[tuple[int, int]]:
+    """Which account speaks for which guardian record, everywhere."""
+    return list(AccountGuardian.objects.order_by("guardian_id").values_list("account_id", "guardian_id"))
+
+
+def _expect_children(page: Page, children: list[Pupil]) -> None:
+    """ "Mes enfants" lists exactly these children, each with their school."""
+    listed = page.get_by_role("region", name="Mes enfants").get_by_role("listitem")
+    expect(listed).to_have_count(len(children))
+    for child in children:
+        expect(
+            listed.filter(has_text=f"{child.first_name} {child.last_name.upper()} — {child.school.name}")
+        ).to_have_count(1)
+
+
+def _open_grouping(page: Page) -> None:
+    page.get_by_role("region", name="Mes enfants").get_by_role("link", name=GROUPING).click()
+    expect(page.get_by_role("heading", name=GROUPING, level=1)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/compte/regrouper/$"))
+
+
+def _group(page: Page, identifier: str, password: str, *, status: int) -> None:
+    """Type the other account's identifier and password and press "Regrouper les comptes"."""
+    page.get_by_label("Identifiant de l'autre compte").fill(identifier)
+    page.get_by_label("Mot de passe de l'autre compte").fill(password)
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name="Regrouper les comptes").click()
+    assert answer.value.status == status
+
+
+def _refused(page: Page, identifier: str, password: str, message: str) -> str:
+    """A refused grouping: the message in an alert, still on the grouping page; returns what the page says."""
+    _group(page, identifier, password, status=400)
+    expect(page.get_by_role("alert")).to_have_text(message)
+    expect(page.get_by_role("heading", name=GROUPING, level=1)).to_be_visible()
+    # The identifier stays typed; the password is never sent back to the page.
+    expect(page.get_by_label("Identifiant de l'autre compte")).to_have_value(identifier)
+    expect(page.get_by_label("Mot de passe de l'autre compte")).to_have_value("")
+    return page.get_by_role("main").inner_text()
+
+
+def _activate_first_letter(page: Page, kept: Letter, mine: list[Pupil]) -> None:
+    """The first letter is activated; "Mes enfants" shows only the child this school recorded."""
+    log_in(page, kept.identifier, kept.provisional_password)
+    fill_activation(page, password=PASSWORD, birth_date=kept.birth_date)
+    submit_activation(page)
+    expect_account_home(page, kept.identifier)
+    _expect_children(page, mine)
+    expect(page.get_by_text("Un de vos enfants n'apparaît pas ?")).to_be_visible()
+
+
+def _grouping_refuses_empty_fields(page: Page) -> None:
+    page.get_by_role("button", name="Regrouper les comptes").click()
+    expect(page.get_by_role("alert")).to_have_text(FIX_FIELDS)
+    expect(page.get_by_text("Saisissez l'identifiant de l'autre compte.")).to_be_visible()
+    expect(page.get_by_text("Saisissez le mot de passe de l'autre compte.")).to_be_visible()
+    expect(page.get_by_label("Identifiant de l'autre compte")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Mot de passe de l'autre compte")).to_have_attribute("aria-invalid", "true")
+    expect_accessible(page, "the grouping page with empty fields")
+
+
+def _letters_state() -> list[tuple[int, object, object]]:
+    return list(ActivationLetter.objects.order_by("pk").values_list("pk", "used_at", "revoked_at"))
+
+
+def _bad_inputs_change_nothing(page: Page, demo: Demo, kept: Letter, other: Letter, mine: list[Pupil]) -> None:
+    links, letters = _links(), _letters_state()
+    stranger, pupil = _another_family(demo, kept), demo.pupils[0]
+
+    # A wrong password for the other letter and an identifier no school issued: the same answer.
+    wrong_password = _refused(page, other.identifier, WRONG_PASSWORD, WRONG_CREDENTIALS)
+    expect_accessible(page, "the grouping page after wrong credentials")
+    assert _refused(page, "x.personne99", other.provisional_password, WRONG_CREDENTIALS) == wrong_password
+    # This account's own identifier, a pupil's letter, another family's letter: told once the password is right.
+    _refused(page, kept.identifier, PASSWORD, SAME_ACCOUNT)
+    _refused(page, pupil.identifier, pupil.provisional_password, NOT_GUARDIAN)
+    _refused(page, stranger.identifier, stranger.provisional_password, NAMES_DIFFER)
+    expect_accessible(page, "the grouping page after another family's letter")
+
+    # None of it changed anything: every account keeps its records, every letter still works.
+    assert _links() == links
+    assert _letters_state() == letters
+    for letter in (other, stranger, pupil):
+        assert _account(letter.identifier).state == AccountState.PROVISIONAL
+    assert _children(kept) == mine
+    page.get_by_role("link", name="Retour à mon compte").click()
+    expect_account_home(page, kept.identifier)
+    _expect_children(page, mine)
+
+
+def _group_the_other_letter(page: Page, kept: Letter, other: Letter, children: list[Pupil]) -> None:
+    """The other school's letter, typed as printed: its child joins this account, the other one closes."""
+    _open_grouping(page)
+    _group(page, other.identifier, other.provisional_password, status=302)
+    expect_account_home(page, kept.identifier)
+    expect(page.get_by_role("status")).to_have_text(
+        f"Le compte {other.identifier} est regroupé avec le vôtre : ses élèves sont maintenant dans « Mes enfants »."
+    )
+    _expect_children(page, children)
+    absorbed = _account(other.identifier)
+    assert absorbed.state == AccountState.DISABLED
+    assert absorbed.merged_into == _account(kept.identifier)
+    assert _children(kept) == sorted(children, key=lambda child: child.pk)
+
+
+def test_grouping_two_letters_into_one_account(page: Page, demo: Demo) -> None:
+    kept, other = _parent_with_two_letters(demo)
+    mine, theirs = _children(kept), _children(other)
+    _activate_first_letter(page, kept, mine)
+
+    _open_grouping(page)
+    expect_accessible(page, "the grouping page")
+    _grouping_refuses_empty_fields(page)
+    _bad_inputs_change_nothing(page, demo, kept, other, mine)
+    _group_the_other_letter(page, kept, other, mine + theirs)
+
+    # Grouping the same letter again says where it went.
+    _open_grouping(page)
+    _refused(
+        page,
+        other.identifier,
+        other.provisional_password,
+        f"Ce compte est déjà regroupé avec le compte {kept.identifier}.",
+    )
+
+    history = _history(page)
+    assert (EventTag.ACCOUNT_MERGED, "Élèves ajoutés depuis un autre compte (regroupement)") in history
+    refusals = [line for line in history if line == (EventTag.GROUPING_REFUSED, "Regroupement de comptes refusé")]
+    assert len(refusals) == 6
+    expect_accessible(page, "the history page")
+
+    # The other letter no longer opens an account: it names the identifier kept.
+    page.get_by_role("link", name="Retour à mon compte").click()
+    log_out(page)
+    log_in(page, other.identifier, other.provisional_password)
+    expect(page.get_by_role("alert")).to_have_text(
+        f"Ce compte a été regroupé avec le compte {kept.identifier} : connectez-vous avec l'identifiant "
+        f"{kept.identifier}."
+    )
+    log_in(page, kept.identifier, PASSWORD)
+    expect_account_home(page, kept.identifier)
+    _expect_children(page, mine + theirs)
+
+
+# --- 2. Adding, then changing, the mobile number ---------------------------------------------------------
+
+
+def _single_record_guardian(demo: Demo) -> Letter:
+    """A guardian recorded once (one letter for that mobile)."""
+    mobiles = [letter.phone for letter in demo.guardians]
+    for letter in demo.guardians:
+        if letter.phone and mobiles.count(letter.phone) == 1:
+            return letter
+    pytest.fail("the demo académie has no guardian recorded by a single school")
+
+
+def _fill_mobile(page: Page, mobile: str, *, country: str = COUNTRY_FRANCE) -> None:
+    """ "Mon nouveau numéro": country code and number, then "Recevoir un code par SMS"."""
+    page.get_by_label("Indicatif", exact=True).select_option(label=country)
+    page.get_by_role("textbox", name=re.compile("^Nouveau numéro de téléphone portable")).fill(mobile)
+    page.get_by_role("button", name="Recevoir un code par SMS").click()
+
+
+def _expect_code_page(page: Page, mobile: str) -> None:
+    expect(page.get_by_role("heading", name=CODE_PAGE, level=1)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/compte/mobile/[0-9a-f-]{36}/$"))
+    expect(page.get_by_text(f"au nouveau numéro se terminant par {mobile[-2:]}")).to_be_visible()
+
+
+def _type_mobile_code(page: Page, code: str) -> None:
+    page.get_by_label("Code de sécurité").fill(code)
+    page.get_by_role("button", name="Valider mon numéro").click()
+
+
+def _expect_verified_mobile(page: Page, identifier: str, mobile: str) -> None:
+    expect_account_home(page, identifier)
+    expect(page.get_by_role("status")).to_have_text(MOBILE_SAVED)
+    expect(page.locator("#my-mobile")).to_contain_text(mobile)
+    expect(page.locator("#my-mobile").get_by_text("vérifié", exact=True)).to_be_visible()
+
+
+def _ask_identifier_by_sms(page: Page, mobile: str, *, country: str = COUNTRY_FRANCE) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Identifiant perdu").click()
+    expect(page.get_by_role("heading", name="Identifiant perdu")).to_be_visible()
+    choose(page, BY_SMS)
+    page.get_by_label("Indicatif", exact=True).select_option(label=country)
+    page.get_by_role("textbox", name="N° de téléphone portable").fill(national(mobile))
+    page.get_by_role("button", name="Recevoir mon identifiant").click()
+    expect(page.get_by_role("heading", name="Demande enregistrée")).to_be_visible()
+    expect(page.locator("#recovery-answer")).to_have_text(IDENTIFIER_ANSWER)
+
+
+def _mobile_form_refuses_bad_numbers(page: Page) -> None:
+    """Nothing typed, then a number from La Réunion typed without its country code."""
+    page.get_by_role("button", name="Recevoir un code par SMS").click()
+    expect(page.get_by_text("Indiquez votre numéro de téléphone portable.")).to_be_visible()
+    _fill_mobile(page, national(REUNION_MOBILE))
+    expect(page.get_by_role("alert")).to_have_text(FIX_FIELDS)
+    expect(page.get_by_text(INVALID_MOBILE)).to_be_visible()
+    number = page.get_by_role("textbox", name=re.compile("^Nouveau numéro de téléphone portable"))
+    expect(number).to_have_attribute("aria-invalid", "true")
+    expect_accessible(page, "the mobile page with a number from another country")
+
+
+def _add_mobile(page: Page, phone: Phone, guardian: Letter) -> None:
+    """ "Ajouter mon numéro": the code goes to the NEW number; a wrong code first, then the right one."""
+    expect(page.locator("#my-mobile")).to_contain_text("Aucun numéro vérifié")
+    page.locator("#my-mobile").get_by_role("link", name="Ajouter mon numéro").click()
+    expect(page.get_by_role("heading", name=MOBILE_PAGE, level=1)).to_be_visible()
+    expect_accessible(page, "the mobile page")
+    _mobile_form_refuses_bad_numbers(page)
+    assert phone.total() == 0
+
+    _fill_mobile(page, national(REUNION_MOBILE), country=COUNTRY_REUNION)
+    _expect_code_page(page, REUNION_MOBILE)
+    expect_accessible(page, "the mobile code page")
+    sms = phone.wait_for(REUNION_MOBILE)
+    assert "valable 30 minutes" in sms
+    assert phone.messages(guardian.phone) == []  # not the number the school recorded
+    code = Phone.code(sms)
+
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        _type_mobile_code(page, _wrong(code))
+    assert answer.value.status == 400
+    expect(page.get_by_role("alert")).to_have_text("Ce code n'est pas le bon. Il vous reste 4 essais.")
+    expect_accessible(page, "the mobile code page after a wrong code")
+    assert not _account(guardian.identifier).phone_verified
+
+    _type_mobile_code(page, code)
+    _expect_verified_mobile(page, guardian.identifier, REUNION_MOBILE)
+    account = _account(guardian.identifier)
+    assert (account.phone, account.phone_verified) == (REUNION_MOBILE, True)
+
+
+def _change_mobile(page: Page, phone: Phone, guardian: Letter) -> None:
+    """ "Changer mon numéro": the page shows the current number; the code goes to the new one only."""
+    page.locator("#my-mobile").get_by_role("link", name="Changer mon numéro").click()
+    expect(page.get_by_role("heading", name=MOBILE_PAGE, level=1)).to_be_visible()
+    expect(page.get_by_text(f"Numéro actuel : {REUNION_MOBILE}")).to_be_visible()
+    _fill_mobile(page, national(FRENCH_MOBILE))
+    _expect_code_page(page, FRENCH_MOBILE)
+    code = Phone.code(phone.wait_for(FRENCH_MOBILE))
+    # Asking for another code at once: the resend delay is told, nothing is sent.
+    page.get_by_role("button", name="Je n'ai pas reçu de code : renvoyer un code").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        re.compile(r"^Patientez \d+ secondes? avant de demander un nouveau code\.$")
+    )
+    expect_accessible(page, "the mobile code page after an early resend")
+    assert len(phone.messages(FRENCH_MOBILE)) == 1
+    _type_mobile_code(page, code)
+    _expect_verified_mobile(page, guardian.identifier, FRENCH_MOBILE)
+    expect(page.locator("#my-mobile")).not_to_contain_text(REUNION_MOBILE)
+    assert len(phone.messages(REUNION_MOBILE)) == 1
+    assert phone.total() == 2
+
+
+def test_adding_then_changing_the_mobile_number(page: Page, demo: Demo, phone: Phone) -> None:
+    guardian = _single_record_guardian(demo)
+    _activate(guardian, password=PASSWORD)
+    log_in(page, guardian.identifier, PASSWORD)
+    expect_account_home(page, guardian.identifier)
+
+    _add_mobile(page, phone, guardian)
+    _change_mobile(page, phone, guardian)
+
+    history = _history(page)
+    assert history[:4] == [
+        (EventTag.MOBILE_CHANGED, "Téléphone portable modifié"),
+        (EventTag.CODE_VERIFIED, "Code de sécurité accepté"),
+        (EventTag.CODE_SENT, "Code de sécurité envoyé par SMS"),
+        (EventTag.MOBILE_CHANGE_STARTED, "Changement de téléphone portable demandé"),
+    ]
+    assert (EventTag.CODE_FAILURE, "Code de sécurité refusé") in history
+
+    # "Identifiant perdu" by SMS: the new number receives the identifier, the replaced one nothing.
+    page.get_by_role("link", name="Retour à mon compte").click()
+    log_out(page)
+    _ask_identifier_by_sms(page, FRENCH_MOBILE)
+    assert phone.wait_for(FRENCH_MOBILE, count=2) == f"Trousseau : votre identifiant est {guardian.identifier}."
+    _ask_identifier_by_sms(page, REUNION_MOBILE, country=COUNTRY_REUNION)
+    assert len(phone.messages(REUNION_MOBILE)) == 1
+    assert phone.total() == 3
+
+
+# --- 3. Password, "Se déconnecter partout", history ------------------------------------------------------
+
+
+def _expect_logged_out(device: Page) -> None:
+    """The device's next page is the mire: its session was ended."""
+    device.goto("/compte/")
+    expect(device.get_by_role("heading", name=MIRE_TITLE)).to_be_visible()
+    expect(device).to_have_url(re.compile(r"/login\?next=/compte/$"))
+
+
+def _expect_still_logged_in(device: Page, identifier: str) -> None:
+    device.goto("/compte/")
+    expect_account_home(device, identifier)
+
+
+def _fill_password_change(page: Page, *, current: str, new: str) -> None:
+    page.get_by_label("Mot de passe actuel").fill(current)
+    page.get_by_label(re.compile("^Nouveau mot de passe")).fill(new)
+    page.get_by_label("Confirmez votre mot de passe").fill(new)
+    page.get_by_role("button", name="Changer mon mot de passe").click()
+
+
+def _end_sessions_elsewhere(page: Page, elsewhere: Page, identifier: str) -> None:
+    """ "Se déconnecter partout": the laptop is sent to the mire, this browser stays."""
+    sessions = page.locator("#my-sessions tbody tr")
+    expect(sessions).to_have_count(2)
+    expect(sessions.filter(has_text="cette session")).to_have_count(1)
+    page.get_by_role("button", name="Se déconnecter partout").click()
+    expect(page.get_by_role("status")).to_have_text("1 autre session a été fermée.")
+    expect(sessions).to_have_count(1)
+    _expect_logged_out(elsewhere)
+    _expect_still_logged_in(page, identifier)
+    page.get_by_role("button", name="Se déconnecter partout").click()
+    expect(page.get_by_role("status")).to_have_text("Aucune autre session n'était ouverte.")
+
+
+def _password_change_refuses_a_missing_or_wrong_current(page: Page, elsewhere: Page, identifier: str) -> None:
+    _fill_password_change(page, current="", new=NEW_PASSWORD)
+    expect(page.get_by_role("alert")).to_have_text(FIX_FIELDS)
+    expect(page.get_by_text("Saisissez votre mot de passe actuel.")).to_be_visible()
+    expect(page.get_by_label("Mot de passe actuel")).to_have_attribute("aria-invalid", "true")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        _fill_password_change(page, current=WRONG_PASSWORD, new=NEW_PASSWORD)
+    assert answer.value.status == 400
+    expect(page.get_by_role("alert")).to_have_text(FIX_FIELDS)
+    expect(page.get_by_text("Le mot de passe actuel est incorrect.")).to_be_visible()
+    expect(page.get_by_label("Mot de passe actuel")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Mot de passe actuel")).to_have_value("")
+    expect_accessible(page, "the password page with a wrong current password")
+    # Nothing changed: the password, and the laptop's session.
+    assert check_password(PASSWORD, _account(identifier).password)
+    _expect_still_logged_in(elsewhere, identifier)
+
+
+def _change_password(page: Page, elsewhere: Page, identifier: str) -> None:
+    """The right current password: changed; the laptop's session ends, this one stays."""
+    _fill_password_change(page, current=PASSWORD, new=NEW_PASSWORD)
+    expect_account_home(page, identifier)
+    expect(page.get_by_role("status")).to_have_text(PASSWORD_CHANGED)
+    expect(page.locator("#my-sessions tbody tr")).to_have_count(1)
+    assert check_password(NEW_PASSWORD, _account(identifier).password)
+    _expect_logged_out(elsewhere)
+    _expect_still_logged_in(page, identifier)
+    log_in(elsewhere, identifier, PASSWORD)
+    expect(elsewhere.get_by_role("alert")).to_have_text(LOGIN_FAILED)
+    log_in(elsewhere, identifier, NEW_PASSWORD)
+    expect_account_home(elsewhere, identifier)
+
+
+def test_password_change_sessions_and_history(
+    page: Page, browser: Browser, demo: Demo, live_server: LiveServer
+) -> None:
+    guardian = _single_record_guardian(demo)
+    identifier = guardian.identifier
+    _activate(guardian, password=PASSWORD)
+
+    laptop = _second_browser(browser, live_server)
+    try:
+        elsewhere = laptop.new_page()
+        log_in(elsewhere, identifier, PASSWORD)
+        expect_account_home(elsewhere, identifier)
+        log_in(page, identifier, PASSWORD)
+        expect_account_home(page, identifier)
+        _end_sessions_elsewhere(page, elsewhere, identifier)
+
+        # The laptop logs in again; the password page.
+        log_in(elsewhere, identifier, PASSWORD)
+        expect_account_home(elsewhere, identifier)
+        page.get_by_role("link", name=PASSWORD_PAGE).click()
+        expect(page.get_by_role("heading", name=PASSWORD_PAGE, level=1)).to_be_visible()
+        expect_accessible(page, "the password page")
+        _password_change_refuses_a_missing_or_wrong_current(page, elsewhere, identifier)
+        _change_password(page, elsewhere, identifier)
+    finally:
+        laptop.close()
+
+    # The history tells all of it, newest first, with the address each step came from.
+    history = _history(page)
+    assert history[:9] == [
+        (EventTag.LOGIN_SUCCESS, "Connexion réussie"),
+        (EventTag.LOGIN_FAILURE, "Échec de connexion (mot de passe incorrect)"),
+        (EventTag.PASSWORD_CHANGED, "Mot de passe modifié"),
+        (EventTag.PASSWORD_CHANGE_FAILURE, "Changement de mot de passe refusé (mot de passe actuel incorrect)"),
+        (EventTag.LOGIN_SUCCESS, "Connexion réussie"),
+        (EventTag.SESSIONS_ENDED, "Déconnexion de toutes les autres sessions"),
+        (EventTag.SESSIONS_ENDED, "Déconnexion de toutes les autres sessions"),
+        (EventTag.LOGIN_SUCCESS, "Connexion réussie"),
+        (EventTag.LOGIN_SUCCESS, "Connexion réussie"),
+    ]
+    first = page.locator("#my-history tbody tr").first.get_by_role("cell")
+    expect(first.nth(2)).to_have_text("127.0.0.1")
+    expect_accessible(page, "the history page")
