@@ -34,6 +34,7 @@ from trousseau.accounts.models import Account, AccountGuardian, AccountState, Ac
 from trousseau.accounts.services import account_activate, current_letter
 from trousseau.core.text import fold
 from trousseau.directory.models import Pupil
+from trousseau.directory.phones import format_mobile
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +58,7 @@ COUNTRY_REUNION = "+262 La Réunion, Mayotte"
 # Numbers no demo record carries (the demo's mobiles are +3361…): one in La Réunion, one in France.
 REUNION_MOBILE = "+262692123456"
 FRENCH_MOBILE = "+33755501234"
-BY_SMS = "Par SMS (numéro enregistré par l'établissement)"
+BY_SMS = "Par SMS (numéro enregistré par l'établissement, ou votre numéro vérifié)"
 IDENTIFIER_ANSWER = (
     "Si ces informations correspondent à un compte, votre identifiant vient de vous être envoyé. "
     "Pensez à vérifier vos courriers indésirables."
@@ -310,7 +311,8 @@ def _type_mobile_code(page: Page, code: str) -> None:
 def _expect_verified_mobile(page: Page, identifier: str, mobile: str) -> None:
     expect_account_home(page, identifier)
     expect(page.get_by_role("status")).to_have_text(MOBILE_SAVED)
-    expect(page.locator("#my-mobile")).to_contain_text(mobile)
+    # Shown the way people read it: "+262 692 12 34 56".
+    expect(page.locator("#my-mobile")).to_contain_text(format_mobile(mobile))
     expect(page.locator("#my-mobile").get_by_text("vérifié", exact=True)).to_be_visible()
 
 

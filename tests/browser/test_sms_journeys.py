@@ -55,7 +55,7 @@ NO_MATCH = (
 )
 INVALID_MOBILE = "Ce numéro n'est pas un numéro de téléphone portable valide pour l'indicatif choisi."
 PERSONAL = "Ne doit contenir ni votre identifiant ni votre nom ou prénom"
-BY_SMS = "Par SMS (numéro enregistré par l'établissement)"
+BY_SMS = "Par SMS (numéro enregistré par l'établissement, ou votre numéro vérifié)"
 BY_EMAIL = "Par email (adresse vérifiée)"
 IDENTIFIER_ANSWER = (
     "Si ces informations correspondent à un compte, votre identifiant vient de vous être envoyé. "

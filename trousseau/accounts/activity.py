@@ -50,6 +50,7 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.CHILD_CONFIRMATION_FAILURE: _("Date de naissance d'un enfant refusée"),
     EventTag.LINK_CONTESTED: _("Lien avec un élève signalé comme erroné"),
     EventTag.ACCOUNT_MERGED: _("Élèves ajoutés depuis un autre compte (regroupement)"),
+    EventTag.GROUPING_CREDENTIALS_CHECKED: _("Identifiants vérifiés pour un regroupement avec un autre compte"),
     EventTag.ACCOUNT_CLOSED_BY_MERGE: _("Compte fermé : regroupé avec un autre compte"),
     EventTag.GROUPING_REFUSED: _("Regroupement de comptes refusé"),
     EventTag.IDENTIFIER_REMINDER_REQUESTED: _("Identifiant perdu : demande"),
@@ -71,6 +72,12 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.FRANCECONNECT_PROVIDER_ERROR: _("Erreur de FranceConnect"),
     EventTag.FRANCECONNECT_NO_MATCH: _("Première connexion avec FranceConnect sans correspondance"),
     EventTag.FRANCECONNECT_THROTTLED: _("Première connexion avec FranceConnect bloquée après trop d'essais"),
+    EventTag.OIDC_CLIENT_REGISTERED: _("Service OpenID Connect enregistré"),
+    EventTag.OIDC_CODE_ISSUED: _("Connexion à un service en ligne"),
+    EventTag.OIDC_REFUSED: _("Demande d'un service en ligne refusée"),
+    EventTag.OIDC_CODE_REPLAYED: _("Code de connexion réutilisé : accès du service révoqués"),
+    EventTag.OIDC_REFRESH_REUSED: _("Jeton de service réutilisé : accès du service révoqués"),
+    EventTag.OIDC_BACKCHANNEL_LOGOUT: _("Déconnexion transmise aux services en ligne"),
 }
 UNKNOWN_EVENT = _("Événement de sécurité")
 

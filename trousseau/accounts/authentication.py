@@ -118,8 +118,12 @@ def _check(account: Account | None, password: str) -> Outcome:
     return Failed()
 
 
-def authenticate(*, identifier: str, password: str, ip: str) -> Outcome:
-    """Check a password login attempt; records the throttling counters and the audit event."""
+def authenticate(*, identifier: str, password: str, ip: str, success_tag: EventTag = EventTag.LOGIN_SUCCESS) -> Outcome:
+    """Check a password login attempt; records the throttling counters and the audit event.
+
+    `success_tag` names a right password that opens no session (grouping checks the other
+    account's credentials), so the account's list of logins stays true.
+    """
     identifier = normalize_identifier(identifier)
     guards = login_guards(identifier, ip)
     wait = throttle.wait_time(guards)
@@ -141,7 +145,7 @@ def authenticate(*, identifier: str, password: str, ip: str) -> Outcome:
         audit(EventTag.LOGIN_MERGED, account=account, ip=ip, kept=outcome.into_identifier)
     elif isinstance(outcome, LoggedIn):
         throttle.reset(guards[0])
-        audit(EventTag.LOGIN_SUCCESS, account=account, ip=ip)
+        audit(success_tag, account=account, ip=ip)
     else:
         throttle.reset(guards[0])
         audit(EventTag.LOGIN_PROVISIONAL, account=account, ip=ip)

@@ -114,7 +114,11 @@ def _other_account_checked(*, keep: Account, identifier: str, password: str, ip:
         return NotGuardianAccount()
     if normalize_identifier(identifier) == keep.identifier:
         return SameAccount()
-    found = _other_account(auth.authenticate(identifier=identifier, password=password, ip=ip))
+    found = _other_account(
+        auth.authenticate(
+            identifier=identifier, password=password, ip=ip, success_tag=EventTag.GROUPING_CREDENTIALS_CHECKED
+        )
+    )
     if isinstance(found, Account) and found.kind != AccountKind.GUARDIAN:
         return NotGuardianAccount()
     if isinstance(found, Account) and not same_person(keep, found):

@@ -10,8 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from trousseau.accounts.events import EventTag
 from trousseau.directory.models import Guardianship, Pupil
+from trousseau.directory.phones import format_mobile
 
 
 class AccountKind(models.TextChoices):
@@ -61,6 +61,11 @@ class Account(AbstractBaseUser):
     def is_active(self) -> bool:  # type: ignore[override]
         # Django's auth treats inactive users as logged out; provisional ones only reach activation.
         return self.state == AccountState.ACTIVE
+
+    @property
+    def phone_display(self) -> str:
+        """The verified mobile as people read it: `+33 6 12 34 56 78`."""
+        return format_mobile(self.phone) if self.phone else ""
 
     @property
     def email_verified(self) -> bool:
@@ -140,7 +145,8 @@ class ActivationLetter(models.Model):
 
 
 class AuditEvent(models.Model):
-    tag = models.CharField(max_length=64, choices=[(t.value, t.value) for t in EventTag], db_index=True)
+    # An EventTag value; no `choices`, so that a new kind of event needs no migration.
+    tag = models.CharField(max_length=64, db_index=True)
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)

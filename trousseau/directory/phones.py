@@ -22,3 +22,11 @@ def normalize_mobile(raw: str, region: str = "FR") -> str:
 def mask(e164: str) -> str:
     """Show only the last two digits: `+33 6 •• •• •• 78`."""
     return f"{e164[:3]} •• •• •• {e164[-2:]}" if len(e164) > len("+33") + 2 else "••"
+
+
+def format_mobile(e164: str) -> str:
+    """International form with spaces, for display: `+262 692 12 34 56`."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164

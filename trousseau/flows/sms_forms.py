@@ -160,7 +160,7 @@ class NewPasswordForm(forms.Form):
 
 CHANNEL_CHOICES = [
     ("email", _("Par email (adresse vérifiée)")),
-    ("sms", _("Par SMS (numéro enregistré par l'établissement)")),
+    ("sms", _("Par SMS (numéro enregistré par l'établissement, ou votre numéro vérifié)")),
 ]
 
 
