@@ -7,20 +7,26 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: run test setup browser lint unit unit-pg bench clean help standin
+.PHONY: run test setup browser xmlsec lint unit unit-pg bench clean help standin
 
 help:
 	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000"
 	@echo "make test   - set up, lint, type-check, and run every test on SQLite and PostgreSQL"
 	@echo "make bench  - benchmarks under bench/, results into docs/benchmarks.md"
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt ent/requirements.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
+	# The demo ENT's SAML library: wheels only, so xmlsec and lxml bundle the same libxml2.
+	$(BIN)/pip install -q --only-binary=:all: -r ent/requirements.txt
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Debian's xmlsec1: pysaml2 signs, verifies and encrypts SAML messages by running it.
+xmlsec:
+	@command -v xmlsec1 >/dev/null || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null; }
+
+setup: $(STAMP) xmlsec
 
 # Debian's Chromium: browsers cannot be downloaded by Playwright here.
 browser:
@@ -38,6 +44,12 @@ FC_STANDIN_ENV := FC_STANDIN_PORT=$(FC_PORT) FC_CLIENT_ID=$(FC_CLIENT_ID) FC_CLI
 	FC_REDIRECT_URIS=http://127.0.0.1:8000/franceconnect/retour/ \
 	FC_POST_LOGOUT_REDIRECT_URIS=http://127.0.0.1:8000/franceconnect/deconnexion/
 
+# The demo ENT (ent/, a separate SAML service provider on python3-saml) that `make run` starts on its
+# own port and registers in Trousseau from the metadata it serves.
+ENT_PORT ?= 8010
+ENT_URL := http://127.0.0.1:$(ENT_PORT)
+ENT_ENV := ENT_PUBLIC_URL=$(ENT_URL) ENT_IDP_METADATA_URL=http://127.0.0.1:8000/idp/shibboleth ENT_VAR_DIR=var/ent
+
 $(FC_STANDIN)/node_modules/.package-lock.json: $(FC_STANDIN)/package.json $(FC_STANDIN)/package-lock.json
 	cd $(FC_STANDIN) && npm ci --no-audit --no-fund --loglevel=error
 
@@ -49,14 +61,19 @@ run: setup standin
 	TROUSSEAU_DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo "Demo letters: var/demo/credentials.csv   Dev outbox (SMS and email): http://127.0.0.1:8000/dev/outbox/"
 	@echo "FranceConnect stand-in: http://127.0.0.1:$(FC_PORT)/api/v2 (log: var/franceconnect-standin.log); its test identities match demo guardians"
+	@echo "Demo ENT: $(ENT_URL)/ (log: var/ent.log); its SAML metadata: $(ENT_URL)/auth/saml/metadata"
 	$(FC_STANDIN_ENV) node $(FC_STANDIN)/server.mjs > var/franceconnect-standin.log 2>&1 & FC_PID=$$!; \
-	trap 'kill $$FC_PID 2>/dev/null' EXIT INT TERM; \
+	$(ENT_ENV) $(BIN)/python -m ent serve > var/ent.log 2>&1 & ENT_PID=$$!; \
+	trap 'kill $$FC_PID $$ENT_PID 2>/dev/null' EXIT INT TERM; \
+	$(ENT_ENV) $(BIN)/python -m ent wait; \
+	TROUSSEAU_DEBUG=1 $(BIN)/python manage.py saml_sp_add --url $(ENT_URL)/auth/saml/metadata \
+		--name "ENT de démonstration" --release-children --encrypt --idp-initiated; \
 	$(FC_ENV) TROUSSEAU_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy trousseau tests
+	$(BIN)/mypy trousseau ent tests
 	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=trousseau.settings_test $(BIN)/python manage.py makemigrations --check --dry-run -v0
 

@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("TROUSSEAU_SECRET_KEY", "test-only-secret-key-not-for-any-deployment-0123456789")
+os.environ.setdefault("TROUSSEAU_OIDC_DEV_KEYS", "1")  # OpenID Connect keys generated once under var/oidc/
 
 from trousseau.settings import *  # noqa: F403
 
@@ -11,3 +12,4 @@ SECURE_COOKIES = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
+SAML_DEV_KEYS = True  # key pairs generated once under var/saml/

@@ -78,6 +78,8 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.OIDC_CODE_REPLAYED: _("Code de connexion réutilisé : accès du service révoqués"),
     EventTag.OIDC_REFRESH_REUSED: _("Jeton de service réutilisé : accès du service révoqués"),
     EventTag.OIDC_BACKCHANNEL_LOGOUT: _("Déconnexion transmise aux services en ligne"),
+    EventTag.SAML_ASSERTION_ISSUED: _("Connexion à un service en ligne"),
+    EventTag.SAML_REFUSED: _("Demande d'un service en ligne refusée"),
 }
 UNKNOWN_EVENT = _("Événement de sécurité")
 

@@ -58,3 +58,5 @@ class EventTag(StrEnum):
     OIDC_CODE_REPLAYED = "federation:oidc:code_replayed"
     OIDC_REFRESH_REUSED = "federation:oidc:refresh_reused"
     OIDC_BACKCHANNEL_LOGOUT = "federation:oidc:backchannel_logout"
+    SAML_ASSERTION_ISSUED = "federation:saml:assertion_issued"
+    SAML_REFUSED = "federation:saml:refused"

@@ -22,8 +22,9 @@ from trousseau.accounts.forms import GroupingForm, PasswordChangeForm
 from trousseau.accounts.models import Account, AccountKind, LetterStatus
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.selectors import account_overview
-from trousseau.accounts.sessions import session_close, session_keep_after_password_change
+from trousseau.accounts.sessions import session_keep_after_password_change
 from trousseau.core.http import client_ip
+from trousseau.federation.logout import logout as federated_logout
 
 
 def _account(request: HttpRequest) -> Account:
@@ -43,8 +44,8 @@ def _too_many(minutes: int) -> str:
 def logout_view(request: HttpRequest) -> HttpResponse:
     if isinstance(request.user, Account):
         audit(EventTag.LOGOUT, account=request.user, ip=client_ip(request))
-    after = session_close(request)  # FranceConnect's logout page when the session came from there
-    return redirect(after or "flows:login")
+    # Every protocol's sessions end too (OIDC back-channel, SAML front-channel, FranceConnect's page).
+    return federated_logout(request)
 
 
 @login_required

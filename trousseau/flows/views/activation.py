@@ -20,7 +20,7 @@ from trousseau.flows.forms import ActivationForm
 from trousseau.flows.journeys import activation_by_letter
 from trousseau.flows.models import FlowKind
 from trousseau.flows.views.common import load_flow
-from trousseau.flows.views.login import LETTER_EXPIRED
+from trousseau.flows.views.login import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED
 
 FLOW_OVER = _(
     "Cette activation n'est plus en cours. Reconnectez-vous avec l'identifiant et le mot de passe du courrier."
@@ -54,7 +54,8 @@ def activation(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
                     request,
                     gettext("Un email de confirmation a été envoyé à %(email)s.") % {"email": activated.email},
                 )
-            return redirect("accounts:home")
+            # Back to the service that asked for a login (a pending SAML request), if one did.
+            return redirect(request.session.pop(CONTINUE_AFTER_ACTIVATION, None) or "accounts:home")
     except WrongBirthDate as exc:
         # "essai(s)" stays as the seed wording in French; English gets a real plural.
         error = ngettext(

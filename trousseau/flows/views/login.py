@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
@@ -10,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts import authentication as auth
-from trousseau.accounts.models import LetterStatus
+from trousseau.accounts.models import Account, LetterStatus
 from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
 from trousseau.flows.forms import LoginForm
@@ -30,6 +32,57 @@ LETTER_EXPIRED = _(
 DISABLED = _("Ce compte est désactivé. Contactez votre établissement.")
 
 
+# Where activation continues once the account is active (the service that asked for a login).
+CONTINUE_AFTER_ACTIVATION = "continue_after_activation"
+
+
+def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Account | HttpResponse | str | Promise:
+    """Check the mire's credentials (form already valid).
+
+    Returns the account, now logged in; or the response that goes on elsewhere (letter activation,
+    which comes back to `continue_to`); or the error to show with the form. Shared by the mire and
+    the single sign-on login page (trousseau/federation/saml/views/sso.py).
+    """
+    data = form.cleaned_data
+    outcome = auth.authenticate(identifier=data["identifier"], password=data["password"], ip=client_ip(request))
+    match outcome:
+        case auth.LoggedIn(account):
+            session_open(request, account)  # rotates the session key
+            return account
+        case auth.ProvisionalLetter(account, letter):
+            flow = activation_by_letter.start(account=account, letter=letter, browser_secret=browser_secret(request))
+            request.session[CONTINUE_AFTER_ACTIVATION] = continue_to
+            return redirect("flows:activation", flow_id=flow.pk)
+    return _refusal(outcome)
+
+
+def _refusal(outcome: auth.Outcome) -> str | Promise:
+    """What the mire says when the credentials do not open a session."""
+    match outcome:
+        case auth.LetterUnusable(status):
+            return LETTER_MESSAGES.get(status, LETTER_EXPIRED)
+        case auth.Disabled():
+            return DISABLED
+        case auth.Merged(into_identifier):
+            return _(
+                "Ce compte a été regroupé avec le compte %(identifier)s : connectez-vous avec l'identifiant "
+                "%(identifier)s."
+            ) % {"identifier": into_identifier}
+        case auth.Throttled(minutes):
+            return ngettext(
+                "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
+                "Trop de tentatives. Patientez %(minutes)s minutes avant de réessayer.",
+                minutes,
+            ) % {"minutes": minutes}
+    return FAILED
+
+
+def render_mire(request: HttpRequest, form: LoginForm, error: str | Promise, **extra: Any) -> HttpResponse:
+    """The mire; `extra` may set `action` (where the form posts) and `sso` (the SAML login page's fields)."""
+    context = {"form": form, "error": error, "next": request.POST.get("next") or request.GET.get("next", ""), **extra}
+    return render(request, "flows/login.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     """The mire: "J'accède aux services numériques des établissements scolaires"."""
@@ -38,33 +91,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST if request.method == "POST" else None)
     error: str | Promise = ""
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        outcome = auth.authenticate(identifier=data["identifier"], password=data["password"], ip=client_ip(request))
-        match outcome:
-            case auth.LoggedIn(account):
-                session_open(request, account)  # rotates the session key
-                return HttpResponseRedirect(safe_next(request))
-            case auth.ProvisionalLetter(account, letter):
-                flow = activation_by_letter.start(
-                    account=account, letter=letter, browser_secret=browser_secret(request)
-                )
-                return redirect("flows:activation", flow_id=flow.pk)
-            case auth.LetterUnusable(status):
-                error = LETTER_MESSAGES.get(status, LETTER_EXPIRED)
-            case auth.Disabled():
-                error = DISABLED
-            case auth.Merged(into_identifier):
-                error = _(
-                    "Ce compte a été regroupé avec le compte %(identifier)s : connectez-vous avec l'identifiant "
-                    "%(identifier)s."
-                ) % {"identifier": into_identifier}
-            case auth.Throttled(minutes):
-                error = ngettext(
-                    "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
-                    "Trop de tentatives. Patientez %(minutes)s minutes avant de réessayer.",
-                    minutes,
-                ) % {"minutes": minutes}
-            case _:
-                error = FAILED
-    context = {"form": form, "error": error, "next": request.POST.get("next") or request.GET.get("next", "")}
-    return render(request, "flows/login.html", context)
+        result = attempt(request, form, continue_to=safe_next(request))
+        if isinstance(result, Account):
+            return HttpResponseRedirect(safe_next(request))
+        if isinstance(result, HttpResponse):
+            return result
+        error = result
+    return render_mire(request, form, error)

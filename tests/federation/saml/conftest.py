@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.federation.saml.sp import PySamlSP
+from trousseau.federation.saml.models import ServiceProvider
+from trousseau.federation.saml.services import sp_register
+
+
+@pytest.fixture(autouse=True)
+def _idp_at_testserver(settings):
+    """The IdP's public URL is the test client's host, so Destination checks see the same URLs."""
+    settings.PUBLIC_URL = "http://testserver"
+
+
+@pytest.fixture(scope="session")
+def sp_keys(tmp_path_factory) -> Path:
+    """One SP key pair for the whole run (RSA-3072 generation is slow)."""
+    directory: Path = tmp_path_factory.mktemp("sp")
+    PySamlSP(directory)  # generates the pair
+    return directory
+
+
+@pytest.fixture
+def pysp(db, sp_keys) -> PySamlSP:
+    return PySamlSP(sp_keys)
+
+
+@pytest.fixture
+def registered(pysp) -> ServiceProvider:
+    return sp_register(
+        pysp.metadata(), name="ENT de test", release_children=True, encrypt=False, allow_idp_initiated=True
+    )

@@ -1,0 +1,212 @@
+"""The login path of single sign-on: execution URLs, the mire, the auto-POST page (research/educonnect.md §4)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+from tests.federation.saml.helpers import NS, Forms, first_form, guardian, log_in, saml_xml
+from tests.federation.saml.sp import query
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import AccountState, AuditEvent
+from trousseau.federation.saml import state
+
+pytestmark = pytest.mark.django_db
+SSO_REDIRECT = "/idp/profile/SAML2/Redirect/SSO"
+SSO_POST = "/idp/profile/SAML2/POST/SSO"
+
+
+def test_a_request_without_session_goes_to_the_execution_url_which_shows_the_mire(client, pysp, registered):
+    _, url = pysp.redirect_request(relay_state="ent-state")
+    start = client.get(url)
+    assert start.status_code == 302
+    assert start["Location"] == f"{SSO_REDIRECT}?execution=e1s1"
+    page = client.get(start["Location"])
+    assert page.status_code == 200
+    forms = Forms(page.content.decode())
+    mire = next(f for f in forms.forms if "j_username" in str(page.content))
+    assert forms.input("j_username") is not None
+    assert forms.input("j_password") is not None
+    assert forms.value("csrf_token").startswith("_")
+    assert len(forms.value("csrf_token")) == 41
+    assert mire is not None
+    assert 'action="/idp/profile/SAML2/Redirect/SSO?execution=e1s1"' in page.content.decode()
+    assert "SAMLResponse" not in page.content.decode()
+
+
+def test_wrong_credentials_show_the_form_again_with_the_error(client, pysp, registered):
+    account = guardian()
+    _, url = pysp.redirect_request()
+    execution = client.get(url)["Location"]
+    page = client.post(
+        execution, {"j_username": account.identifier, "j_password": "Faux#Mot2passe", "_eventId_proceed": ""}
+    )
+    assert page.status_code == 200
+    assert "Identifiant ou mot de passe incorrect." in page.text
+    assert Forms(page.content.decode()).input("SAMLResponse") is None
+
+
+def test_right_credentials_answer_at_once_with_the_auto_post_page(client, pysp, registered):
+    account = guardian()
+    request_id, url = pysp.redirect_request(relay_state="ent-state")
+    execution = client.get(url)["Location"]
+    page = client.post(
+        execution, {"j_username": account.identifier, "j_password": factories.GOOD_PASSWORD, "_eventId_proceed": ""}
+    )
+    assert page.status_code == 200
+    form = first_form(page.content.decode())
+    assert form["action"] == pysp.acs
+    assert form["fields"]["RelayState"] == "ent-state"
+    assert pysp.read(form["fields"]["SAMLResponse"], request_id).session_info()["name_id"].text
+    # No inline script (CSP), a script file submits the form, and a button does without JavaScript.
+    assert '<script src="/static/saml/autopost.js"' in page.content.decode()
+    assert "<noscript>" in page.content.decode()
+    assert "form-action" not in page.get("Content-Security-Policy", "")
+    # The SSO session: the page can be asked again (execution done) only through a new request.
+    assert client.get(execution).status_code == 400
+
+
+def test_relay_state_is_always_present_even_empty(client, pysp, registered):
+    log_in(client, guardian())
+    _, url = pysp.redirect_request()
+    page = client.get(url)
+    assert first_form(page.content.decode())["fields"]["RelayState"] == ""
+
+
+def test_an_sso_session_answers_without_the_form(client, pysp, registered):
+    log_in(client, guardian())
+    request_id, url = pysp.redirect_request()
+    page = client.get(url)
+    assert page.status_code == 200
+    assert pysp.read(first_form(page.content.decode())["fields"]["SAMLResponse"], request_id)
+    assert [p["entity_id"] for p in client.session[state.PARTICIPATIONS_KEY]] == [pysp.entity_id]
+    issued = AuditEvent.objects.get(tag=EventTag.SAML_ASSERTION_ISSUED)
+    assert issued.data == {"service": pysp.entity_id}
+
+
+def test_force_authn_shows_the_form_even_when_logged_in(client, pysp, registered):
+    log_in(client, guardian())
+    _, url = pysp.redirect_request(force_authn="true")
+    start = client.get(url)
+    assert start.status_code == 302
+    assert "j_username" in client.get(start["Location"]).content.decode()
+
+
+def test_is_passive_without_session_gets_no_passive(client, pysp, registered):
+    _, url = pysp.redirect_request(is_passive="true")
+    page = client.get(url)
+    status = saml_xml(page.content.decode()).find("samlp:Status/samlp:StatusCode/samlp:StatusCode", NS)
+    assert status.get("Value") == "urn:oasis:names:tc:SAML:2.0:status:NoPassive"
+
+
+def test_post_binding_without_cookie_keeps_the_browser_session(client, pysp, registered):
+    """Cross-site POST (no SameSite=Lax cookie): the session is not replaced, the request waits in a signed URL."""
+    log_in(client, guardian())
+    session_cookie = client.cookies["sessionid"]
+    request_id, action, fields = pysp.post_request(relay_state="r")
+    del client.cookies["sessionid"]
+    handoff = client.post(action, fields)
+    assert handoff.status_code == 302
+    assert "handoff=" in handoff["Location"]
+    assert "sessionid" not in handoff.cookies
+    client.cookies["sessionid"] = session_cookie.value
+    page = client.get(handoff["Location"])
+    assert pysp.read(first_form(page.content.decode())["fields"]["SAMLResponse"], request_id)
+
+
+def test_a_forged_handoff_is_refused(client, pysp, registered):
+    page = client.get(SSO_POST, {"handoff": "bogus"})
+    assert page.status_code == 400
+    assert "expiré" in page.text
+
+
+def test_idp_initiated_sso_passes_target_as_relay_state(client, pysp, registered):
+    log_in(client, guardian())
+    page = client.get("/idp/profile/SAML2/Unsolicited/SSO", {"providerId": pysp.entity_id, "target": "/accueil"})
+    form = first_form(page.content.decode())
+    assert form["action"] == pysp.acs
+    assert form["fields"]["RelayState"] == "/accueil"
+    assert pysp.read(form["fields"]["SAMLResponse"], None)
+
+
+def test_idp_initiated_sso_is_off_unless_allowed(client, pysp, registered):
+    registered.allow_idp_initiated = False
+    registered.save()
+    page = client.get("/idp/profile/SAML2/Unsolicited/SSO", {"providerId": pysp.entity_id})
+    assert page.status_code == 400
+    assert "SAMLResponse" not in page.content.decode()
+
+
+def test_idp_initiated_without_session_goes_through_the_mire(client, pysp, registered):
+    account = guardian()
+    start = client.get("/idp/profile/SAML2/Unsolicited/SSO", {"providerId": pysp.entity_id})
+    assert start["Location"] == "/idp/profile/SAML2/Unsolicited/SSO?execution=e1s1"
+    page = client.post(start["Location"], {"j_username": account.identifier, "j_password": factories.GOOD_PASSWORD})
+    assert first_form(page.content.decode())["fields"]["RelayState"] == ""
+
+
+def test_a_letter_account_activates_then_continues_to_the_service(client, pysp, registered):
+    account, _, provisional = factories.guardian_account()
+    request_id, url = pysp.redirect_request(relay_state="after-activation")
+    execution = client.get(url)["Location"]
+    to_activation = client.post(execution, {"j_username": account.identifier, "j_password": provisional})
+    assert to_activation.status_code == 302
+    assert "/activation/" in to_activation["Location"]
+    child = account.pupils().first()
+    done = client.post(
+        to_activation["Location"],
+        {
+            "password": factories.GOOD_PASSWORD,
+            "password_confirm": factories.GOOD_PASSWORD,
+            "birth_date": child.birth_date.isoformat(),
+            "email": "",
+        },
+    )
+    assert done.status_code == 302
+    assert done["Location"] == execution
+    account.refresh_from_db()
+    assert account.state == AccountState.ACTIVE
+    page = client.get(done["Location"])
+    form = first_form(page.content.decode())
+    assert form["fields"]["RelayState"] == "after-activation"
+    assert pysp.read(form["fields"]["SAMLResponse"], request_id)
+
+
+def test_two_pending_requests_get_their_own_execution(client, pysp, registered):
+    _, first = pysp.redirect_request()
+    _, second = pysp.redirect_request()
+    assert client.get(first)["Location"].endswith("execution=e1s1")
+    assert client.get(second)["Location"].endswith("execution=e2s1")
+
+
+@pytest.mark.parametrize("sent", [{}, {"csrf_token": "_" + "0" * 40, "typeUser": "responsable"}])
+def test_faithful_mode_wants_the_page_token_and_the_profile(client, pysp, registered, settings, sent):
+    settings.SAML_LOGIN_MODE = "faithful"
+    account = guardian()
+    _, url = pysp.redirect_request()
+    execution = client.get(url)["Location"]
+    page = client.post(execution, {"j_username": account.identifier, "j_password": factories.GOOD_PASSWORD, **sent})
+    assert "La page de connexion a expiré" in page.text
+    token = Forms(client.get(execution).content.decode()).value("csrf_token")
+    ok = client.post(
+        execution,
+        {
+            "j_username": account.identifier,
+            "j_password": factories.GOOD_PASSWORD,
+            "csrf_token": token,
+            "typeUser": "responsable",
+        },
+    )
+    assert Forms(ok.content.decode()).input("SAMLResponse") is not None
+
+
+def test_the_plain_mire_still_works_and_says_already_logged_in(client):
+    account = guardian()
+    log_in(client, account)
+    page = client.get(reverse("flows:login"))
+    assert "Vous êtes déjà connecté" in page.text
+
+
+def test_query_helper():
+    assert query("https://x/?a=1&b=2") == {"a": "1", "b": "2"}

@@ -1,0 +1,1 @@
+"""OpenID Connect provider (django-oauth-toolkit underneath): see docs/oidc.md."""

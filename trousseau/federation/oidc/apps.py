@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OidcConfig(AppConfig):
+    name = "trousseau.federation.oidc"
+    label = "oidc"
+    verbose_name = "OpenID Connect"

@@ -1,0 +1,147 @@
+"""Ending sessions at the clients: OpenID Connect Back-Channel Logout 1.0 and RP-initiated logout.
+
+`backchannel_logout(account=, session_key=)` is the entry point the other protocols' logout
+(trousseau/federation/logout.py) calls: it revokes the tokens the session gave, and POSTs a signed
+logout token to every client that got tokens in that browser session and registered a back-channel
+logout URI.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import Q
+from django.http import HttpRequest
+from django.urls import Resolver404, resolve
+from django.utils.module_loading import import_string
+from jwcrypto import jwt
+from oauth2_provider.models import AbstractApplication
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.utils import jwk_from_pem
+
+from trousseau.accounts.audit import audit
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import Account
+from trousseau.accounts.sessions import LOGOUT_REDIRECT_KEY, session_close
+from trousseau.core.http import client_ip
+from trousseau.federation import claims
+from trousseau.federation.oidc import services
+from trousseau.federation.oidc.models import Authorization, ClientProfile
+from trousseau.federation.oidc.scopes import profile_of
+
+log = logging.getLogger(__name__)
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
+LOGOUT_TOKEN_SECONDS = 120
+MAX_PARALLEL = 8
+# The logout of every protocol (trousseau/federation/logout.py, at ÉduConnect's FrEduUrlRetour path),
+# which calls backchannel_logout. Found by its path, not imported: protocols never import it.
+FEDERATED_LOGOUT = "/idp/profile/Logout"
+
+
+def logout_token(*, account: Account, profile: ClientProfile, sid: str) -> str:
+    """A logout token (OIDC Back-Channel Logout §2.4): signed like ID tokens, typed `logout+jwt`."""
+    key = jwk_from_pem(oauth2_settings.OIDC_RSA_PRIVATE_KEY)
+    now = int(time.time())
+    payload = {
+        "iss": oauth2_settings.OIDC_ISS_ENDPOINT,
+        "sub": claims.pairwise_id(account, profile.audience),
+        "aud": profile.application.client_id,
+        "iat": now,
+        "exp": now + LOGOUT_TOKEN_SECONDS,
+        "jti": uuid.uuid4().hex,
+        "events": {EVENT: {}},
+    }
+    if profile.backchannel_logout_session_required:
+        payload["sid"] = sid
+    header = {"alg": "RS256", "kid": key.thumbprint(), "typ": "logout+jwt"}
+    token = jwt.JWT(header=json.dumps(header), claims=json.dumps(payload))
+    token.make_signed_token(key)
+    return str(token.serialize())
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _post(uri: str, token: str) -> bool:
+    """POST the token; the client must answer 2xx (§2.8). Never follows redirects."""
+    body = urllib.parse.urlencode({"logout_token": token}).encode()
+    request = urllib.request.Request(  # noqa: S310 - the URI was checked at registration (https or loopback)
+        uri, data=body, headers={"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-store"}
+    )
+    try:
+        with _opener.open(request, timeout=settings.OIDC_BACKCHANNEL_TIMEOUT) as response:
+            return bool(200 <= response.status < 300)  # noqa: PLR2004 - HTTP success range
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        log.warning("back-channel logout to %s failed: %s", uri, exc)
+        return False
+
+
+def _store() -> type[SessionBase]:
+    store: type[SessionBase] = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    return store
+
+
+def backchannel_logout(*, account: Account, session_key: str) -> int:
+    """End the session at every client that got tokens in it; returns how many clients confirmed."""
+    # The session's sid finds authorizations made before its key changed (a password change).
+    sid = _store()(session_key=session_key).load().get(services.SID_KEY)
+    same_session = Q(session_key=session_key) | Q(sid=sid) if isinstance(sid, str) else Q(session_key=session_key)
+    rows = list(Authorization.objects.filter(same_session, account=account).select_related("application"))
+    if not rows:
+        return 0
+    services.revoke(rows)  # no offline access: the session's refresh tokens end with it (§2.7)
+    targets: dict[int, tuple[ClientProfile, str]] = {}
+    for row in rows:
+        profile = profile_of(row.application)
+        if row.redeemed_at is not None and profile.backchannel_logout_uri:
+            targets.setdefault(row.application.pk, (profile, row.sid))
+    Authorization.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    messages = [(profile, logout_token(account=account, profile=profile, sid=sid)) for profile, sid in targets.values()]
+    if not messages:
+        return 0
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(messages))) as pool:
+        results = list(pool.map(lambda m: _post(m[0].backchannel_logout_uri, m[1]), messages))
+    failed = [profile.application.client_id for (profile, _), ok in zip(messages, results, strict=True) if not ok]
+    audit(EventTag.OIDC_BACKCHANNEL_LOGOUT, account=account, notified=len(messages) - len(failed), failed=failed)
+    return len(messages) - len(failed)
+
+
+def federated_logout_routed() -> bool:
+    try:
+        resolve(FEDERATED_LOGOUT)
+    except Resolver404:
+        return False
+    return True
+
+
+def leave_after_logout(request: HttpRequest, target: str | None) -> None:
+    """Where the browser goes once logged out everywhere; FranceConnect's own logout page comes first."""
+    if target and not request.session.get(LOGOUT_REDIRECT_KEY):
+        request.session[LOGOUT_REDIRECT_KEY] = target
+
+
+def end_browser_session(request: HttpRequest, *, client: AbstractApplication | None) -> int:
+    """RP-initiated logout where no federated logout is routed: notify the session's clients, log out."""
+    notified = 0
+    user = request.user
+    if isinstance(user, Account) and request.session.session_key:
+        notified = backchannel_logout(account=user, session_key=request.session.session_key)
+        audit(
+            EventTag.LOGOUT, account=user, ip=client_ip(request), via="oidc", client=client.client_id if client else ""
+        )
+    session_close(request)
+    return notified

@@ -1,0 +1,48 @@
+"""What Trousseau keeps beside django-oauth-toolkit's tables: client options and authorizations."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from oauth2_provider.settings import APPLICATION_MODEL
+
+
+class ClientProfile(models.Model):
+    """The operator's choices for one registered client (django-oauth-toolkit's Application)."""
+
+    application = models.OneToOneField(APPLICATION_MODEL, on_delete=models.CASCADE, related_name="trousseau")
+    # A guardian's children (ids, names, schools) go only to services that need them (Pronote, the ENT).
+    release_children = models.BooleanField(default=False)
+    # OpenID Connect Back-Channel Logout 1.0: where logout tokens are POSTed, and whether they carry `sid`.
+    backchannel_logout_uri = models.URLField(max_length=500, blank=True)
+    backchannel_logout_session_required = models.BooleanField(default=True)
+    # Clients with the same sector get the same pairwise `sub` (an ENT and its mobile app); default: client_id.
+    sector = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.application}"
+
+    @property
+    def audience(self) -> str:
+        return self.sector or str(self.application.client_id)
+
+
+class Authorization(models.Model):
+    """One authorization code, issued in one browser session.
+
+    It ties the code to the session (for `sid` and back-channel logout) and to the refresh-token family
+    the code gave (to revoke everything when the code is replayed or the session ends).
+    """
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    application = models.ForeignKey(APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, db_index=True)
+    sid = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    token_family = models.UUIDField(null=True, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"authorization {self.pk} of {self.account_id} for {self.application_id}"

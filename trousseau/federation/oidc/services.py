@@ -1,0 +1,218 @@
+"""Registering clients, and the life of an authorization: issued, redeemed once, replayed, revoked."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.models import AbstractApplication, get_application_model, get_refresh_token_model
+
+from trousseau.accounts.audit import audit
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import Account
+from trousseau.federation.oidc.models import Authorization, ClientProfile
+
+SECRET_PREFIX = "sha256$"  # noqa: S105 - a digest prefix, not a secret
+LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
+SID_KEY = "oidc_sid"  # in the browser session
+
+
+class InvalidClient(ValueError):
+    """A registration the provider refuses (bad URI, unknown or duplicate client id)."""
+
+
+# --- Registration ---------------------------------------------------------------------------------
+
+
+def check_uri(uri: str) -> str:
+    """An absolute https URI (http only on a loopback host), without fragment, credentials or wildcard."""
+    parts = urlsplit(uri)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise InvalidClient(f"not an absolute http(s) URI: {uri!r}")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise InvalidClient(f"http is allowed only on a loopback host (127.0.0.1, ::1, localhost): {uri!r}")
+    if "#" in uri or "@" in parts.netloc or "*" in uri or any(c.isspace() for c in uri):
+        raise InvalidClient(f"fragments, credentials, wildcards and spaces are refused: {uri!r}")
+    return uri
+
+
+def hash_secret(secret: str) -> str:
+    # Client secrets are 384 random bits: a plain digest resists guessing; a slow hash would only
+    # slow every token request down.
+    return SECRET_PREFIX + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(provided: str, stored: str) -> bool:
+    if not stored.startswith(SECRET_PREFIX):
+        return False  # never a clear-text comparison
+    return hmac.compare_digest(hash_secret(provided), stored)
+
+
+@dataclass(frozen=True)
+class Registration:
+    application: AbstractApplication
+    client_secret: str | None  # shown once; None for a public client or an update keeping the secret
+
+
+@transaction.atomic
+def register_client(  # noqa: PLR0913 - the operator's options, all keyword-only
+    *,
+    name: str,
+    redirect_uris: list[str],
+    post_logout_redirect_uris: list[str] | None = None,
+    backchannel_logout_uri: str = "",
+    backchannel_logout_session_required: bool = True,
+    public: bool = False,
+    release_children: bool = False,
+    sector: str = "",
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    update: bool = False,
+) -> Registration:
+    """Create a client (with `update`, create or change it): authorization code only, RS256, no consent screen."""
+    if not redirect_uris:
+        raise InvalidClient("at least one redirect URI is required")
+    uris = [check_uri(u) for u in redirect_uris]
+    logout_uris = [check_uri(u) for u in post_logout_redirect_uris or []]
+    if backchannel_logout_uri:
+        check_uri(backchannel_logout_uri)
+    model = get_application_model()
+    application = model.objects.filter(client_id=client_id).first() if client_id else None
+    if application is not None and not update:
+        raise InvalidClient(f"client {client_id!r} exists (use --update to change it)")
+    if update and not client_id:
+        raise InvalidClient("--update needs --client-id")
+    if application is None:
+        application = model(client_id=client_id or secrets.token_urlsafe(24))
+        client_secret = client_secret or (None if public else secrets.token_urlsafe(48))
+    application.name = name
+    application.redirect_uris = " ".join(uris)
+    application.post_logout_redirect_uris = " ".join(logout_uris)
+    application.client_type = model.CLIENT_PUBLIC if public else model.CLIENT_CONFIDENTIAL
+    application.authorization_grant_type = model.GRANT_AUTHORIZATION_CODE
+    application.algorithm = model.RS256_ALGORITHM
+    # First-party school services registered by the operator: no consent screen (docs/oidc.md).
+    application.skip_authorization = True
+    application.hash_client_secret = False  # stored as our own digest, checked by the validator
+    if public:
+        application.client_secret = ""
+        client_secret = None
+    elif client_secret:
+        application.client_secret = hash_secret(client_secret)
+    application.save()
+    ClientProfile.objects.update_or_create(
+        application=application,
+        defaults={
+            "release_children": release_children,
+            "backchannel_logout_uri": backchannel_logout_uri,
+            "backchannel_logout_session_required": backchannel_logout_session_required,
+            "sector": sector,
+        },
+    )
+    audit(EventTag.OIDC_CLIENT_REGISTERED, client=application.client_id, name=name, update=update)
+    return Registration(application=application, client_secret=client_secret)
+
+
+# --- Authorizations -------------------------------------------------------------------------------
+
+
+def code_digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def browser_sid(session: SessionBase) -> str:
+    """The `sid` of a browser session: the same for every client, kept in the session itself so that
+    it survives the key changes of a password change, and saying nothing of the key."""
+    sid = session.get(SID_KEY)
+    if not isinstance(sid, str):
+        sid = session[SID_KEY] = secrets.token_urlsafe(24)
+    return sid
+
+
+def record_authorization(  # noqa: PLR0913 - what the code is tied to
+    *, code: str, application: AbstractApplication, account: Account, session_key: str, sid: str, ip: str | None
+) -> Authorization:
+    row = Authorization.objects.create(
+        code_hash=code_digest(code),
+        application=application,
+        account=account,
+        session_key=session_key,
+        sid=sid,
+    )
+    audit(EventTag.OIDC_CODE_ISSUED, account=account, ip=ip, client=application.client_id)
+    return row
+
+
+def claim_code(*, code: str, application: AbstractApplication) -> Authorization | None:
+    """Mark the code redeemed, once: of two concurrent redemptions only one gets the row."""
+    now = timezone.now()
+    rows = Authorization.objects.filter(code_hash=code_digest(code), application=application)
+    if rows.filter(redeemed_at=None).update(redeemed_at=now) == 1:
+        return rows.get()
+    code_refused(code=code, application=application, reason="replayed")
+    return None
+
+
+def code_refused(*, code: str, application: AbstractApplication, reason: str) -> None:
+    """A code that cannot be redeemed; a code already redeemed revokes what it gave (RFC 6749 §4.1.2)."""
+    row = Authorization.objects.filter(code_hash=code_digest(code), application=application).first()
+    if row is not None and row.redeemed_at is not None:
+        Authorization.objects.filter(pk=row.pk).update(replayed_at=timezone.now())
+        revoke([row])
+        audit(EventTag.OIDC_CODE_REPLAYED, account=row.account, client=application.client_id)
+        return
+    audit(
+        EventTag.OIDC_REFUSED,
+        account=row.account if row else None,
+        endpoint="token",
+        error="invalid_grant",
+        reason=reason,
+        client=application.client_id,
+    )
+
+
+def attach_family(authorization: Authorization, token_family: uuid.UUID) -> None:
+    """Remember the refresh-token family a code gave; revoke it at once if the code was replayed meanwhile."""
+    Authorization.objects.filter(pk=authorization.pk).update(token_family=token_family)
+    if Authorization.objects.filter(pk=authorization.pk, replayed_at__isnull=False).exists():
+        get_refresh_token_model().revoke_family(token_family)
+
+
+def revoke(rows: list[Authorization]) -> None:
+    """Revoke every access and refresh token the authorizations gave, rotated ones included."""
+    for family in {row.token_family for row in rows if row.token_family}:
+        get_refresh_token_model().revoke_family(family)
+
+
+def authorization_of_family(token_family: uuid.UUID | None) -> Authorization | None:
+    if token_family is None:
+        return None
+    return Authorization.objects.filter(token_family=token_family).first()
+
+
+def family_outlived_session(authorization: Authorization | None) -> bool:
+    """A rotated refresh chain stops when the login session it came from would have expired."""
+    if authorization is None:
+        return False
+    age = timezone.now() - authorization.created_at
+    return age.total_seconds() > settings.SESSION_COOKIE_AGE
+
+
+def refused(*, endpoint: str, error: str, client_id: str, ip: str | None, account: Account | None = None) -> None:
+    audit(EventTag.OIDC_REFUSED, account=account, ip=ip, endpoint=endpoint, error=error, client=client_id[:100])
+
+
+def prune_authorizations() -> int:
+    """Forget authorizations older than a login session: their codes and token chains are dead."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    deleted, _ = Authorization.objects.filter(created_at__lt=cutoff).delete()
+    return int(deleted)

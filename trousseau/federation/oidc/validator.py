@@ -1,0 +1,163 @@
+"""django-oauth-toolkit's request validator, with Trousseau's rules.
+
+- PKCE (S256 only, via the RFC 9700 gates) is required from public clients and checked whenever a
+  challenge was sent; a verifier sent for a code issued without a challenge is refused (downgrade).
+- A code is redeemed once; a second redemption revokes the tokens of the first (services.claim_code).
+- Claims come from scopes.claims_for (hence from federation.claims); `sub` is pairwise; the ID token
+  carries the session's `sid`.
+- Client secrets are kept as digests (services.hash_secret).
+- ID token hints and bearer ID tokens are checked against every published key, by `kid`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from jwcrypto import jwk, jws
+from oauth2_provider.models import (
+    AbstractApplication,
+    get_grant_model,
+    get_refresh_token_model,
+    redirect_to_uri_allowed,
+)
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.utils import jwk_from_pem
+
+from trousseau.accounts.audit import audit
+from trousseau.accounts.events import EventTag
+from trousseau.federation.oidc import scopes, services
+from trousseau.federation.oidc.models import Authorization
+
+SESSION_KEY = "trousseau_session_key"  # credentials the authorization view adds to the oauthlib request
+CLIENT_IP = "trousseau_ip"
+SID = "trousseau_sid"
+AUTHORIZATION = "trousseau_authorization"
+
+
+def published_keys() -> list[jwk.JWK]:
+    return [
+        jwk_from_pem(pem)
+        for pem in [oauth2_settings.OIDC_RSA_PRIVATE_KEY, *oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE]
+    ]
+
+
+class Validator(OAuth2Validator):  # type: ignore[misc]
+    oidc_claim_scope = None  # scopes.claims_for filters by scope itself
+
+    # --- Clients ----------------------------------------------------------------------------------
+
+    def _check_secret(self, provided_secret: str, stored_secret: str) -> bool:
+        return services.secret_matches(provided_secret, stored_secret)
+
+    def validate_redirect_uri(self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """Simple string comparison (RFC 9700 §4.1.3); only a loopback http URI may vary its port (RFC 8252)."""
+        registered = request.client.redirect_uris.split()
+        if redirect_uri in registered:
+            return True
+        loopback = [uri for uri in registered if urlsplit(uri).scheme == "http"]
+        return bool(loopback) and redirect_to_uri_allowed(redirect_uri, loopback)
+
+    def is_pkce_required(self, client_id: str, request: Any) -> bool:
+        client = getattr(request, "client", None) or self._load_application(client_id, request)
+        return client is None or client.client_type == AbstractApplication.CLIENT_PUBLIC
+
+    # --- prompt=none ------------------------------------------------------------------------------
+
+    def validate_silent_login(self, request: Any) -> bool:
+        # The view answers login_required itself when the browser is not logged in (before any code).
+        return True
+
+    def validate_silent_authorization(self, request: Any) -> bool:
+        return True  # no consent screen: clients are registered by the operator
+
+    # --- Authorization codes ----------------------------------------------------------------------
+
+    def save_authorization_code(
+        self, client_id: str, code: dict[str, str], request: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        services.record_authorization(
+            code=code["code"],
+            application=request.client,
+            account=request.user,
+            session_key=getattr(request, SESSION_KEY),
+            sid=getattr(request, SID),
+            ip=getattr(request, CLIENT_IP, None),
+        )
+
+    def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        grant = get_grant_model().objects.filter(code=code, application=client).first()
+        if grant is None or grant.is_expired():
+            services.code_refused(code=code, application=client, reason="expired" if grant else "unknown")
+            return False
+        if request.code_verifier and not grant.code_challenge:
+            services.code_refused(code=code, application=client, reason="pkce_downgrade")
+            return False
+        if not grant.user.is_active:
+            services.code_refused(code=code, application=client, reason="account_inactive")
+            return False
+        authorization = services.claim_code(code=code, application=client)
+        if authorization is None:
+            return False
+        setattr(request, AUTHORIZATION, authorization)
+        return bool(super().validate_code(client_id, code, client, request, *args, **kwargs))
+
+    def _create_refresh_token(
+        self, request: Any, refresh_token_code: str, access_token: Any, previous_refresh_token: Any
+    ) -> Any:
+        refresh_token = super()._create_refresh_token(request, refresh_token_code, access_token, previous_refresh_token)
+        authorization = getattr(request, AUTHORIZATION, None)
+        if authorization is not None and previous_refresh_token is None:
+            services.attach_family(authorization, refresh_token.token_family)
+        return refresh_token
+
+    # --- Refresh tokens and bearer tokens ---------------------------------------------------------
+
+    def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        if super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            family = request.refresh_token_instance.token_family
+            authorization = services.authorization_of_family(family)
+            if not services.family_outlived_session(authorization) and request.user.is_active:
+                setattr(request, AUTHORIZATION, authorization)
+                return True
+            get_refresh_token_model().revoke_family(family)
+            services.refused(endpoint="token", error="invalid_grant", client_id=client.client_id, ip=None)
+            return False
+        checksum = hashlib.sha256(refresh_token.encode()).hexdigest()
+        reused = get_refresh_token_model().objects.filter(token_checksum=checksum, revoked__isnull=False).first()
+        if reused is not None:
+            audit(EventTag.OIDC_REFRESH_REUSED, account=reused.user, client=client.client_id)
+        return False
+
+    def validate_bearer_token(self, token: str, scopes: list[str], request: Any) -> bool:
+        return bool(super().validate_bearer_token(token, scopes, request)) and bool(request.user.is_active)
+
+    # --- Claims and ID tokens ---------------------------------------------------------------------
+
+    def get_oidc_claims(self, token: Any, token_handler: Any, request: Any) -> dict[str, Any]:
+        return scopes.claims_for(request.user, request.client, list(request.scopes))
+
+    def get_discovery_claims(self, request: Any) -> list[str]:
+        return scopes.supported_claims()
+
+    def get_id_token_dictionary(self, token: Any, token_handler: Any, request: Any) -> tuple[dict[str, Any], datetime]:
+        claims, expiration = super().get_id_token_dictionary(token, token_handler, request)
+        authorization: Authorization | None = getattr(request, AUTHORIZATION, None)
+        if authorization is not None:
+            claims["sid"] = authorization.sid
+        return claims, expiration
+
+    def _get_key_for_token(self, token: str) -> jwk.JWK | None:
+        """The published key named by the token's `kid`: tokens signed before a rotation still verify."""
+        unverified = jws.JWS()
+        unverified.deserialize(token)
+        header = unverified.jose_header
+        payload = json.loads(unverified.objects["payload"].decode())
+        if not isinstance(header, dict) or "aud" not in payload or not self._get_client_by_audience(payload["aud"]):
+            return None
+        return next((key for key in published_keys() if key.thumbprint() == header.get("kid")), None)

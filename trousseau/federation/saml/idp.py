@@ -1,0 +1,132 @@
+"""pysaml2's `Server`, configured for one service provider at a time.
+
+Each server knows only its SP's metadata, so a request is verified with that SP's keys alone (never
+with a key found in the message: CVE-2021-21239). Servers are cached per process and rebuilt when the
+SP row, the public URL or the keys change.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.attribute_converter import AttributeConverter
+from saml2.config import IdPConfig
+from saml2.server import Server
+from saml2.sigver import get_pem_wrapped_unwrapped, make_temp, pre_encryption_part
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+from trousseau.federation import claims
+from trousseau.federation.saml import keys
+from trousseau.federation.saml.metadata import PERSISTENT, TRANSIENT, URI_FORMAT, idp_entity_id, public_url
+from trousseau.federation.saml.models import ServiceProvider
+
+# Shibboleth IdP 4+ encrypts with AES-GCM (CBC modes are open to padding oracles); pysaml2's default
+# is 3DES. An SP that lists its algorithms in metadata gets the first of them we support.
+AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
+SUPPORTED_DATA_ENCRYPTION = (
+    AES128_GCM,
+    "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+    "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
+    "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+)
+RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+
+
+def attribute_converter() -> AttributeConverter:
+    """Friendly name <-> urn:oid name, URI name format, from the claims table (ÉduConnect's OIDs)."""
+    converter = AttributeConverter(URI_FORMAT)
+    converter.from_dict(
+        {
+            "identifier": URI_FORMAT,
+            "to": {spec.friendly_name: spec.oid for spec in claims.SPECS},
+            "fro": {spec.oid: spec.friendly_name for spec in claims.SPECS},
+        }
+    )
+    return converter
+
+
+class TrousseauServer(Server):  # type: ignore[misc]
+    # pysaml2 keeps every assertion in memory for AssertionIDRequest/AuthnQuery, which we do not offer.
+    def support_AssertionIDRequest(self) -> bool:  # noqa: N802 - pysaml2's name
+        return False
+
+    def support_AuthnQuery(self) -> bool:  # noqa: N802 - pysaml2's name
+        return False
+
+    data_encryption = AES128_GCM
+
+    def _encrypt_assertion(self, encrypt_cert: str, sp_entity_id: str, response: Any, node_xpath: Any = None) -> Any:
+        """As pysaml2's, with our algorithm instead of its 3DES default."""
+        wrapped, unwrapped = get_pem_wrapped_unwrapped(encrypt_cert)
+        tmp = make_temp(wrapped.encode("ascii"), decode=False, delete_tmpfiles=True)
+        template = pre_encryption_part(msg_enc=self.data_encryption, key_enc=RSA_OAEP_MGF1P, encrypt_cert=unwrapped)
+        session_key = "aes-256" if "aes256" in self.data_encryption else "aes-128"  # xmlsec1 --session-key
+        return self.sec.encrypt_assertion(response, tmp.name, template, key_type=session_key, node_xpath=node_xpath)
+
+
+def _config(sp: ServiceProvider) -> IdPConfig:
+    binary = settings.SAML_XMLSEC_BINARY
+    if not Path(binary).is_file():
+        raise ImproperlyConfigured(f"xmlsec1 not found at {binary}: apt-get install xmlsec1 (make setup does it)")
+    signing, encryption = keys.signing(), keys.encryption()
+    config = IdPConfig()
+    config.load(
+        {
+            "entityid": idp_entity_id(),
+            "xmlsec_binary": binary,
+            "key_file": str(signing.key_path),
+            "cert_file": str(signing.cert_path),
+            "encryption_keypairs": [{"key_file": str(encryption.key_path), "cert_file": str(encryption.cert_path)}],
+            "metadata": {"inline": [sp.metadata_xml]},
+            "accepted_time_diff": int(settings.SAML_CLOCK_SKEW.total_seconds()),
+            "delete_tmpfiles": True,
+            "service": {
+                "idp": {
+                    "endpoints": {
+                        "single_sign_on_service": [
+                            (public_url("saml:sso_redirect"), BINDING_HTTP_REDIRECT),
+                            (public_url("saml:sso_post"), BINDING_HTTP_POST),
+                            (public_url("saml:sso_unsolicited"), BINDING_HTTP_REDIRECT),
+                        ],
+                        "single_logout_service": [
+                            (public_url("saml:slo_redirect"), BINDING_HTTP_REDIRECT),
+                            (public_url("saml:slo_post"), BINDING_HTTP_POST),
+                        ],
+                    },
+                    # Signatures are required per SP by `inbound` (which also verifies Redirect ones).
+                    "want_authn_requests_signed": False,
+                    "name_id_format": [PERSISTENT, TRANSIENT],
+                    # Read from this section (pysaml2 looks them up per entity type); its default is SHA-1.
+                    "signing_algorithm": SIG_RSA_SHA256,
+                    "digest_algorithm": DIGEST_SHA256,
+                },
+            },
+        }
+    )
+    config.attribute_converters = [attribute_converter()]
+    return config
+
+
+_servers: dict[tuple[Any, ...], TrousseauServer] = {}
+_lock = threading.Lock()
+MAX_CACHED = 64
+
+
+def server_for(sp: ServiceProvider) -> TrousseauServer:
+    key = (sp.pk, sp.updated_at, settings.PUBLIC_URL, idp_entity_id(), keys.fingerprint())
+    with _lock:
+        server = _servers.get(key)
+    if server is None:
+        server = TrousseauServer(config=_config(sp))
+        methods = sp.parsed.encryption_methods
+        server.data_encryption = next((m for m in methods if m in SUPPORTED_DATA_ENCRYPTION), AES128_GCM)
+        with _lock:
+            if len(_servers) >= MAX_CACHED:
+                _servers.clear()
+            _servers[key] = server
+    return server

@@ -1,0 +1,45 @@
+"""Register (or update) a SAML service provider from its metadata: a file or a URL."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from trousseau.federation.saml.metadata import MetadataError
+from trousseau.federation.saml.services import sp_register, sp_register_from_url
+
+
+class Command(BaseCommand):
+    help = "Register a SAML service provider from its metadata (--file or --url)."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--file", type=Path, help="metadata XML file")
+        source.add_argument("--url", help="metadata URL (kept for saml_sp_refresh)")
+        parser.add_argument("--name", default="", help="name shown to operators")
+        flag = argparse.BooleanOptionalAction
+        parser.add_argument("--release-children", action=flag, default=None, help="send guardians' children list")
+        parser.add_argument("--encrypt", action=flag, default=None, help="encrypt assertions (needs an encryption key)")
+        parser.add_argument("--idp-initiated", action=flag, default=None, help="allow Unsolicited/SSO for this SP")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        flags = {
+            "name": options["name"],
+            "release_children": options["release_children"],
+            "encrypt": options["encrypt"],
+            "allow_idp_initiated": options["idp_initiated"],
+        }
+        try:
+            if options["file"]:
+                sp = sp_register(options["file"].read_bytes(), **flags)
+            else:
+                sp = sp_register_from_url(options["url"], **flags)
+        except (MetadataError, OSError) as exc:
+            raise CommandError(f"Metadata refused: {exc}") from exc
+        self.stdout.write(
+            f"{sp.entity_id}: enabled={sp.enabled} encrypt={sp.encrypt_assertions} "
+            f"release_children={sp.release_children} idp_initiated={sp.allow_idp_initiated}"
+        )

@@ -1,0 +1,107 @@
+"""Single sign-on state in the browser session: pending requests by execution key, SPs reached.
+
+Like Shibboleth's Spring Web Flow, a pending AuthnRequest lives server-side under an execution key
+(`e1s1`, `e2s1`: one flow per request in this session) so the login page URL carries no SAML. The
+SPs that got an assertion in this session are recorded with the NameID and SessionIndex they got:
+single logout sends each of them a LogoutRequest.
+
+A POST-binding request comes cross-site, so a `SameSite=Lax` session cookie does not come with it
+(research/security.md §2.1 item 8): writing the session then would replace the browser's real one
+and lose its login. Such a request is handed to the next GET (which carries the cookie) in a signed,
+short-lived URL parameter instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.core import signing
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from trousseau.federation.saml.inbound import Pending, Refused
+from trousseau.federation.saml.outbound import Answer
+
+PENDING_KEY = "saml_pending"
+COUNTER_KEY = "saml_flows"
+PARTICIPATIONS_KEY = "saml_participations"
+AUTHN_INSTANT_KEY = "saml_authn_instant"
+MAX_PENDING = 5
+HANDOFF_SALT = "trousseau.saml.handoff"
+HANDOFF_MAX_AGE = 300  # seconds between the SP's POST and the browser's next GET
+
+
+def has_session_cookie(request: HttpRequest) -> bool:
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def handoff_dumps(pending: Pending) -> str:
+    return signing.dumps(pending.to_dict(), salt=HANDOFF_SALT, compress=True)
+
+
+def handoff_loads(token: str) -> Pending:
+    try:
+        data = signing.loads(token, salt=HANDOFF_SALT, max_age=HANDOFF_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise Refused("handoff_expired") from exc
+    return Pending.from_dict(data)
+
+
+def csrf_token() -> str:
+    """Shibboleth's format: "_" and 40 hex characters (research/educonnect.md §4.1)."""
+    return "_" + secrets.token_hex(20)
+
+
+def begin(session: SessionBase, pending: Pending) -> str:
+    """Keep the request under a new execution key (a few at most: older ones are dropped)."""
+    number = int(session.get(COUNTER_KEY, 0)) + 1
+    execution = f"e{number}s1"
+    entries: dict[str, Any] = dict(session.get(PENDING_KEY, {}))
+    entries[execution] = {"request": pending.to_dict(), "csrf": csrf_token()}
+    session[PENDING_KEY] = dict(list(entries.items())[-MAX_PENDING:])
+    session[COUNTER_KEY] = number
+    return execution
+
+
+def entry(session: SessionBase, execution: str) -> tuple[Pending, str] | None:
+    found = session.get(PENDING_KEY, {}).get(execution)
+    if not found:
+        return None
+    return Pending.from_dict(found["request"]), str(found["csrf"])
+
+
+def finish(session: SessionBase, execution: str) -> None:
+    entries = dict(session.get(PENDING_KEY, {}))
+    if entries.pop(execution, None) is not None:
+        session[PENDING_KEY] = entries
+
+
+def logged_in_now(session: SessionBase) -> None:
+    session[AUTHN_INSTANT_KEY] = timezone.now().isoformat()
+
+
+def authn_instant(session: SessionBase) -> Any:
+    return parse_datetime(str(session.get(AUTHN_INSTANT_KEY, ""))) or timezone.now()
+
+
+def participate(session: SessionBase, pending: Pending, answer: Answer) -> None:
+    """Remember that this SP got an assertion here (one line per SP: the latest NameID wins)."""
+    if not answer.name_id:
+        return
+    line = {
+        "sp_id": pending.sp_id,
+        "entity_id": pending.entity_id,
+        "name_id": answer.name_id,
+        "format": answer.name_id_format,
+        "session_index": answer.session_index,
+    }
+    others = [p for p in session.get(PARTICIPATIONS_KEY, []) if p["sp_id"] != pending.sp_id]
+    session[PARTICIPATIONS_KEY] = [*others, line]
+
+
+def participations(session: SessionBase) -> list[dict[str, Any]]:
+    return list(session.get(PARTICIPATIONS_KEY, []))
