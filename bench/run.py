@@ -1,0 +1,794 @@
+"""Password login benchmark: full logins through the real stack against raw argon2id, in one run.
+
+    .venv/bin/python bench/run.py [--seconds N] [--database sqlite|postgres] [--profile]
+
+1. Reference: raw argon2id verifications per second, one thread, with argon2-cffi and the project's
+   parameters (`trousseau.accounts.hashers.TrousseauArgon2Hasher`).
+2. Measured: full password logins per second through one single-threaded WSGI server process
+   (`bench/serve.py`, so one core): POST /login with a CSRF token, each answered by a new session
+   and a 302 to /compte/, for active accounts created beforehand in a throwaway database.
+
+Both run on the same machine in the same run; the result goes into docs/benchmarks.md, next to the
+goal (full logins >= 0.9 x the raw argon2 rate per core). Any failure (reference unusable, a login not
+answered by the redirect, missing sessions) stops the run with a message and a non-zero exit code,
+and nothing is written.
+
+`--profile` instead runs logins in-process under cProfile (Django's test client) and prints where
+the time goes and the SQL of one login; it writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import http.client
+import os
+import platform
+import pstats
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DOC = ROOT / "docs" / "benchmarks.md"
+PASSWORD = "Cartable#Violet42"  # noqa: S105 - the benchmark accounts' password
+PG_URL = "postgres://postgres@127.0.0.1:5432/trousseau_bench"
+GOAL = 0.9
+QUIET = 0.9  # share of a core the pure-CPU reference must get for the run to count as undisturbed
+SPREAD = 0.25  # largest spread of the per-round ratios, relative to their median, of an undisturbed run
+BENCH_SECRET_KEY = "bench-only-secret-key-not-for-any-deployment-0123456789abcdef"  # noqa: S105 - used only when none is set
+CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class BenchError(Exception):
+    """The run cannot give a trustworthy figure: stop, say why, exit non-zero."""
+
+
+@dataclass
+class Rate:
+    count: int
+    wall: float  # seconds
+    cpu: float | None = None  # seconds of CPU of the process doing the work, when known
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.wall
+
+    @property
+    def cpu_ms_each(self) -> float | None:
+        return None if self.cpu is None else 1000 * self.cpu / self.count
+
+    @property
+    def busy(self) -> float | None:
+        return None if self.cpu is None else self.cpu / self.wall
+
+
+@dataclass
+class Environment:
+    database: str
+    seconds: float
+    accounts: int
+    clients: int
+    rounds: int
+    machine: dict[str, str] = field(default_factory=dict)
+
+
+# --- settings and database ------------------------------------------------------------------------
+
+
+def configure_environment(database_url: str) -> dict[str, str]:
+    """The process environment for the parent and the server: production settings, throwaway DB."""
+    for name in ("TROUSSEAU_PASSWORD_HASHER", "TROUSSEAU_CLIENT_IP_HEADER", "REDIS_URL", "TROUSSEAU_DB_CONN_MAX_AGE"):
+        os.environ.pop(name, None)
+    os.environ.setdefault("TROUSSEAU_SECRET_KEY", BENCH_SECRET_KEY)
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "trousseau.settings",
+            "TROUSSEAU_DEBUG": "0",
+            "TROUSSEAU_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "TROUSSEAU_SECURE_COOKIES": "0",
+            "TROUSSEAU_LOG_LEVEL": "WARNING",
+            "DATABASE_URL": database_url,
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+        }
+    )
+    return dict(os.environ)
+
+
+def _pg_admin(url: str):
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = parts._replace(path="/postgres").geturl()
+    try:
+        return psycopg.connect(admin, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        raise BenchError(f"PostgreSQL not reachable at {admin}: {exc}") from exc
+
+
+def _pg_name(url: str) -> str:
+    name = urlsplit(url).path.lstrip("/")
+    # This database is dropped at the end: refuse anything that is not obviously a benchmark's.
+    if not re.fullmatch(r"[a-z0-9_]*bench[a-z0-9_]*", name):
+        raise BenchError(f"refusing to create and drop database {name!r}: its name must contain 'bench'")
+    return name
+
+
+def pg_create(url: str) -> None:
+    name = _pg_name(url)
+    with _pg_admin(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def pg_drop(url: str) -> None:
+    name = _pg_name(url)
+    with _pg_admin(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def project_argon2_parameters() -> tuple[int, int, int]:
+    from trousseau.accounts.hashers import TrousseauArgon2Hasher as Hasher
+
+    return Hasher.time_cost, Hasher.memory_cost, Hasher.parallelism
+
+
+def create_accounts(count: int) -> tuple[list[str], str]:
+    """`count` active accounts (half pupils, half their guardians) sharing one known password.
+
+    Rows are built by the same services as the demo and the tests; then each account is made active
+    with a known password, as activation leaves them. One hash is computed and given to every
+    account: verifying it costs the same as verifying a hash of its own, and computing 1000 argon2
+    hashes would take longer than the benchmark.
+    """
+    from datetime import date
+
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+    from django.utils import timezone
+
+    from trousseau.accounts.models import Account, AccountState
+    from trousseau.accounts.services import account_create_for_guardian, account_create_for_pupil
+    from trousseau.demo.services import FIRST_NAMES, LAST_NAMES, PARENT_FIRST_NAMES
+    from trousseau.directory.models import Guardian, Guardianship, Pupil, School, SchoolLevel
+
+    encoded = make_password(PASSWORD)
+    with transaction.atomic():
+        school = School.objects.create(
+            uai="0999999B", name="Collège du Banc-d'Essai", level=SchoolLevel.COLLEGE, academie="Normandie"
+        )
+        ids: list[int] = []
+        for n in range((count + 1) // 2):
+            last = LAST_NAMES[n % len(LAST_NAMES)]
+            pupil = Pupil.objects.create(
+                ine=f"{n:09d}BE",
+                last_name=last,
+                first_name=FIRST_NAMES[n % len(FIRST_NAMES)],
+                birth_date=date(2011, 1, 1),
+                school=school,
+                class_name="5e B",
+            )
+            guardian = Guardian.objects.create(
+                last_name=last, first_name=PARENT_FIRST_NAMES[n % len(PARENT_FIRST_NAMES)], mobile=f"+336{n:08d}"
+            )
+            Guardianship.objects.create(guardian=guardian, pupil=pupil)
+            ids.append(account_create_for_pupil(pupil=pupil).pk)
+            ids.append(account_create_for_guardian(guardian=guardian).pk)
+        ids = ids[:count]
+        Account.objects.filter(pk__in=ids).update(
+            state=AccountState.ACTIVE, password=encoded, activated_at=timezone.now()
+        )
+    identifiers = list(Account.objects.filter(pk__in=ids).order_by("pk").values_list("identifier", flat=True))
+    if len(identifiers) != count:
+        raise BenchError(f"created {len(identifiers)} accounts instead of {count}")
+    return identifiers, encoded
+
+
+# --- the reference --------------------------------------------------------------------------------
+
+
+class Argon2Reference:
+    """Raw argon2id verifications, one thread, argon2-cffi with the project's parameters."""
+
+    def __init__(self, params: tuple[int, int, int]) -> None:
+        time_cost, memory_cost, parallelism = params
+        try:
+            from argon2 import PasswordHasher
+            from argon2.exceptions import VerifyMismatchError
+
+            self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+            self.encoded = self.hasher.hash(PASSWORD)
+            right = self.hasher.verify(self.encoded, PASSWORD)
+        except Exception as exc:
+            raise BenchError(f"argon2 reference cannot run: {exc!r}") from exc
+        if not right:
+            raise BenchError("argon2 reference: the right password did not verify")
+        with contextlib.suppress(VerifyMismatchError):
+            self.hasher.verify(self.encoded, PASSWORD + "x")
+            raise BenchError("argon2 reference: a wrong password verified")
+
+    def run(self, seconds: float) -> Rate:
+        verify, encoded = self.hasher.verify, self.encoded
+        count = 0
+        cpu0 = time.process_time()
+        start = time.perf_counter()
+        deadline = start + seconds
+        now = start
+        while now < deadline:
+            verify(encoded, PASSWORD)
+            count += 1
+            now = time.perf_counter()
+        return Rate(count, now - start, time.process_time() - cpu0)
+
+
+# --- the server and its clients -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    """`bench/serve.py` in a subprocess; stderr goes to a file shown when something fails."""
+
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        self.port = free_port()
+        self.log = workdir / "server.log"
+        self._log_handle = self.log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "serve.py"), str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_handle,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"the server exited with code {self.proc.returncode}:\n{self.tail()}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return
+            time.sleep(0.1)
+        raise BenchError(f"the server did not listen on port {self.port} within {timeout:.0f} s:\n{self.tail()}")
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.proc.pid)
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:]) or "(no output)"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log_handle.close()
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def cookie(self, name: str) -> str | None:
+        for header in self.headers.get_all("Set-Cookie") or []:
+            key, _, rest = header.partition("=")
+            if key.strip() == name:
+                return rest.split(";", 1)[0]
+        return None
+
+
+class Browser:
+    """One browser: fetches the mire once for its CSRF cookie and token, then logs in repeatedly.
+
+    Every login is sent without a session cookie, as from a fresh browser, so each one creates a new
+    session; the CSRF cookie and token stay valid (the secret lives in the cookie).
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        page = self.request("GET", "/login")
+        csrf_cookie = page.cookie("csrftoken")
+        found = CSRF_INPUT.search(page.body)
+        if page.status != 200 or not csrf_cookie or not found:  # noqa: PLR2004
+            raise BenchError(f"GET /login: status {page.status}, no CSRF cookie or token in the page")
+        self.csrf_cookie = csrf_cookie
+        self.csrf_token = found.group(1).decode()
+
+    def request(self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return Response(resp.status, resp.headers, resp.read())
+        finally:
+            conn.close()
+
+    def login(self, identifier: str) -> str:
+        """One full login; returns the new session key, or raises BenchError with what came back."""
+        body = urlencode(
+            {
+                "csrfmiddlewaretoken": self.csrf_token,
+                "profile": "responsable",
+                "identifier": identifier,
+                "password": PASSWORD,
+            }
+        )
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={self.csrf_cookie}"}
+        resp = self.request("POST", "/login", body, headers)
+        session = resp.cookie("sessionid")
+        location = resp.headers.get("Location")
+        if resp.status != 302 or location != "/compte/" or not session:  # noqa: PLR2004
+            error = re.search(rb'class="fr-alert[^"]*"[^>]*>(.*?)</div>', resp.body, re.DOTALL)
+            detail = (
+                error.group(1).decode(errors="replace").strip() if error else resp.body[:300].decode(errors="replace")
+            )
+            raise BenchError(
+                f"login of {identifier} failed: status {resp.status}, Location {location!r}, "
+                f"session cookie {'set' if session else 'missing'}; {detail}"
+            )
+        return session
+
+    def check_home(self, session: str) -> None:
+        """The session a login created opens the account page."""
+        status = self.request("GET", "/compte/", headers={"Cookie": f"sessionid={session}"}).status
+        if status != 200:  # noqa: PLR2004
+            raise BenchError(f"GET /compte/ with a new login's session answered {status}, not 200")
+
+
+def run_logins(
+    browsers: list[Browser], identifiers: list[str], seconds: float, *, offset: int = 0
+) -> tuple[Rate, list[str]]:
+    """The browsers log in concurrently for `seconds`, so that the single-threaded server never idles.
+
+    Returns the rate (over the wall clock of the whole window) and one session key per login.
+    Accounts are taken in turn from `offset` on, so successive windows go on through the list.
+    """
+    clients = len(browsers)
+    sessions: list[list[str]] = [[] for _ in browsers]
+    errors: list[BaseException] = []
+    stop = threading.Event()
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    def work(i: int) -> None:
+        n = 0
+        try:
+            while not stop.is_set() and time.perf_counter() < deadline:
+                identifier = identifiers[(offset + i + n * clients) % len(identifiers)]
+                sessions[i].append(browsers[i].login(identifier))
+                n += 1
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+            stop.set()
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    if errors:
+        raise errors[0] if isinstance(errors[0], BenchError) else BenchError(f"login client: {errors[0]!r}")
+    flat = [key for keys in sessions for key in keys]
+    if not flat:
+        raise BenchError("no login completed")
+    return Rate(len(flat), wall), flat
+
+
+def queries_of_one_login(identifier: str) -> list[str]:
+    """The SQL of one login through Django's test client (in this process), for the report."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        resp = client.post("/login", {"identifier": identifier, "password": PASSWORD})
+    if resp.status_code != 302 or resp["Location"] != "/compte/":  # noqa: PLR2004
+        raise BenchError(f"in-process login of {identifier} failed: status {resp.status_code}")
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def check_database(expected_sessions: int, expected_logins: int) -> None:
+    """Every login left its session and its audit event: nothing was answered without doing the work."""
+    from django.contrib.sessions.models import Session
+
+    from trousseau.accounts.events import EventTag
+    from trousseau.accounts.models import AuditEvent
+
+    sessions = Session.objects.count()
+    events = AuditEvent.objects.filter(tag=EventTag.LOGIN_SUCCESS).count()
+    if sessions != expected_sessions or events != expected_logins:
+        raise BenchError(
+            f"database check: {sessions} sessions (expected {expected_sessions}), "
+            f"{events} login audit events (expected {expected_logins})"
+        )
+
+
+# --- machine description and the report -----------------------------------------------------------
+
+
+def describe_machine(database: str) -> dict[str, str]:
+    import django
+    from django.db import connection
+
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    cores = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    if database == "postgres":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0].split()[0]
+        db = f"PostgreSQL {version} ({connection.settings_dict['HOST']}, same machine)"
+    else:
+        import sqlite3
+
+        db = f"SQLite {sqlite3.sqlite_version} (file in a temporary directory)"
+    return {
+        "cpu": f"{model}, {cores} cores ({usable} usable)",
+        "os": f"{platform.system()} {platform.release()}",
+        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "nice": str(os.nice(0)),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "argon2": _dist_version("argon2-cffi"),
+        "database": db,
+        "code": code_version(),
+    }
+
+
+def code_version() -> str:
+    """The commit measured, and whether the working tree differed from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+def disturbance(result: Measurement) -> str | None:
+    """Why the figures are unreliable (other load on the machine), or None for an undisturbed run."""
+    ref, ratios = result.reference, sorted(result.round_ratios)
+    if ref.busy is not None and ref.busy < QUIET:
+        return f"the pure-CPU reference had only {100 * ref.busy:.0f} % of a core"
+    median = ratios[len(ratios) // 2]
+    if (ratios[-1] - ratios[0]) > SPREAD * median:
+        return f"the ratio moved from {ratios[0]:.2f} to {ratios[-1]:.2f} between rounds"
+    return None
+
+
+def _verdict(ratio: float) -> str:
+    return f"**{ratio:.2f}**, {'goal met' if ratio >= GOAL else 'goal not met'}"
+
+
+def result_block(env: Environment, result: Measurement, params: tuple[int, int, int], queries: int) -> str:
+    ref, logins = result.reference, result.logins
+    t, mem, p = params
+    m = env.machine
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    ref_cpu = ref.cpu_ms_each or float("nan")
+    login_cpu = logins.cpu_ms_each or float("nan")
+    busy_row = f"reference {100 * (ref.busy or 0):.0f} %, server {100 * (logins.busy or 0):.0f} % of their windows"
+    disturbed = disturbance(result)
+    if disturbed:
+        busy_row += f". ⚠ Other load disturbed this run ({disturbed}): rerun on a quiet machine"
+    rows = [
+        ("Date", date),
+        ("Code", m["code"]),
+        ("CPU", m["cpu"]),
+        (
+            "System",
+            f"{m['os']}, load average {m['load']} before measuring"
+            + (f", run at niceness {m['nice']}" if m["nice"] != "0" else ""),
+        ),
+        ("Python / Django / argon2-cffi", f"{m['python']} / {m['django']} / {m['argon2']}"),
+        ("Database", m["database"]),
+        (
+            f"Reference: raw argon2id verify (t={t}, m={mem} KiB, p={p}), 1 thread",
+            f"**{ref.per_second:.1f} /s** ({ref.count} in {ref.wall:.1f} s); {ref_cpu:.1f} ms CPU each",
+        ),
+        (
+            "Measured: full logins, 1 single-threaded server process",
+            (
+                f"**{logins.per_second:.1f} /s** ({logins.count} in {logins.wall:.1f} s, {env.accounts} accounts, "
+                f"{env.clients} concurrent clients); {login_cpu:.1f} ms CPU each in the server process"
+            ),
+        ),
+        (
+            f"Ratio of rates (goal ≥ {GOAL:.2f})",
+            (
+                f"{_verdict(logins.per_second / ref.per_second)} (per round: {min(result.round_ratios):.2f} to "
+                f"{max(result.round_ratios):.2f}, {len(result.round_ratios)} alternating rounds)"
+            ),
+        ),
+        (
+            f"Ratio of CPU time per operation (goal ≥ {GOAL:.2f})",
+            f"{_verdict(ref_cpu / login_cpu)} (waiting left out; PostgreSQL's own processes not counted)",
+        ),
+        ("Time on CPU (the rest: waiting for I/O or for a core)", busy_row),
+        ("SQL statements per login", str(queries)),
+    ]
+    lines = [
+        "| | |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in rows),
+        "",
+        (
+            f"Command: `.venv/bin/python bench/run.py --seconds {env.seconds:g} --database {env.database}` "
+            f"({env.rounds} rounds)"
+        ),
+    ]
+    return "\n".join(lines)
+
+
+DOC_HEAD = """# Benchmarks
+
+Written by `bench/run.py` (`make bench`); do not edit by hand, the next run rewrites this file and keeps
+the last result of each database. Speed is measured here, next to a reference taken in the same run on
+the same machine, never by timed tests (DESIGN.md).
+
+## Password login (the mire, `POST /login`)
+
+**Goal**: per core, full password logins reach at least 0.9 × the raw argon2id verification rate,
+i.e. the service adds at most about 10 % to the hash that any password login must pay.
+
+**Reference**: argon2-cffi's `PasswordHasher` with the project's parameters
+(`trousseau/accounts/hashers.py`), `verify()` of a right password in a loop, one thread.
+
+**Measured**: one single-threaded WSGI server process (`bench/serve.py`: the standard library's
+`wsgiref` serving `trousseau.wsgi`, production settings, `TROUSSEAU_DEBUG=0`, every middleware) on a
+throwaway database holding 1000 active accounts (pupils and their guardians, built with
+`trousseau.accounts.services`). Client threads in the benchmark process send `POST /login`
+(`identifier`, `password`, CSRF cookie and token, no session cookie) two at a time, so that the server
+always has the next request queued; every answer must be a 302 to `/compte/` setting a new session
+cookie, the last session must open `/compte/`, and afterwards the database must hold one session and
+one `account:login:success` audit event per login, or the run fails. The server process uses at most
+one core; the clients (and PostgreSQL's backend) run on another one.
+
+**Method**: the two sides alternate in 5 rounds (2 s of reference, then 2 s of logins, by default) so
+that both see the same machine; rates are totals over all rounds. The ratio of rates (wall clock) is
+the goal's figure on a quiet machine. The ratio of CPU time compares CPU milliseconds per verification
+with the server process's CPU milliseconds per login, i.e. rates per second of one core's time: it
+leaves out waiting (SQLite's fsyncs, PostgreSQL round trips, other processes) and moves much less when
+the machine is shared, but it does not count the work PostgreSQL's processes do for the server. When the pure-CPU reference gets less than 90 %
+of a core, or the ratio moves by more than 25 % between rounds, other load disturbed the run and the
+result says so.
+
+Caveats: all accounts share one password hash (same cost to verify as one hash each); no TLS and no
+reverse proxy in front; the SQLite file sits on the machine's disk, so each commit is a real fsync.
+
+**How to reproduce**: `make bench` (SQLite, about a minute), or
+`.venv/bin/python bench/run.py --database postgres` (creates and drops `trousseau_bench` on
+`127.0.0.1:5432`); `--seconds N` sets each side's duration, `--profile` prints where a login's time goes.
+"""
+
+SECTIONS = [("login-sqlite", "SQLite"), ("login-postgres", "PostgreSQL")]
+BLOCK = re.compile(r"<!-- result:(?P<key>[\w-]+) -->\n(?P<body>.*?)\n<!-- /result:(?P=key) -->", re.DOTALL)
+
+
+def write_doc(key: str, body: str) -> None:
+    blocks = {m["key"]: m["body"] for m in BLOCK.finditer(DOC.read_text())} if DOC.exists() else {}
+    blocks[key] = body
+    parts = [DOC_HEAD]
+    for name, title in SECTIONS:
+        parts.append(f"### {title}\n")
+        parts.append(f"<!-- result:{name} -->\n{blocks.get(name, 'Not measured yet.')}\n<!-- /result:{name} -->\n")
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text("\n".join(parts))
+
+
+# --- orchestration --------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each side (default 10)")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--pg-url", default=PG_URL, help=f"throwaway PostgreSQL database (default {PG_URL})")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating reference/login rounds (default 5)")
+    parser.add_argument("--accounts", type=int, default=1000, help="active accounts to create (default 1000)")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent client connections (default 2)")
+    parser.add_argument("--profile", action="store_true", help="profile in-process logins instead; writes nothing")
+    parser.add_argument("--no-write", action="store_true", help="print the result without writing the doc")
+    args = parser.parse_args(argv)
+    if args.seconds <= 0 or min(args.accounts, args.clients, args.rounds) < 1:
+        parser.error("--seconds, --rounds, --accounts and --clients must be positive")
+    return args
+
+
+def profile(identifiers: list[str], seconds: float) -> None:
+    from django.test import Client
+
+    queries = queries_of_one_login(identifiers[0])
+    print(f"SQL of one login ({len(queries)} statements):")
+    for sql in queries:
+        print(f"  {sql[:160]}")
+    profiler = cProfile.Profile()
+    count = 0
+    deadline = time.perf_counter() + seconds
+    profiler.enable()
+    while time.perf_counter() < deadline:
+        resp = Client().post(
+            "/login", {"identifier": identifiers[(count + 1) % len(identifiers)], "password": PASSWORD}
+        )
+        if resp.status_code != 302:  # noqa: PLR2004
+            raise BenchError(f"in-process login failed: status {resp.status_code}")
+        count += 1
+    profiler.disable()
+    print(f"\n{count} in-process logins profiled; top functions by own time, then by cumulative time:")
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("tottime").print_stats(15)
+    stats.sort_stats("cumulative").print_stats(30)
+
+
+def prepare_database(
+    args: argparse.Namespace, database_url: str, params: tuple[int, int, int], cleanup: contextlib.ExitStack
+) -> list[str]:
+    """Create (PostgreSQL) and migrate the throwaway database, then the active accounts."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    if args.database == "postgres":
+        pg_create(database_url)
+        cleanup.callback(pg_drop, database_url)
+    cleanup.callback(connections.close_all)  # runs before the drop
+    call_command("migrate", verbosity=0)
+    print(f"Creating {args.accounts} active accounts ...", flush=True)
+    identifiers, encoded = create_accounts(args.accounts)
+    t, m, p = params
+    if not encoded.startswith(f"argon2$argon2id$v=19$m={m},t={t},p={p}$"):
+        raise BenchError(f"the accounts' hash does not use the reference's parameters: {encoded[:40]}")
+    return identifiers
+
+
+@dataclass
+class Measurement:
+    reference: Rate
+    logins: Rate
+    round_ratios: list[float]
+    made: int  # logins made through the server, warm-up included
+
+
+def _total(parts: list[Rate]) -> Rate:
+    cpus = [part.cpu for part in parts]
+    cpu = None if None in cpus else sum(c for c in cpus if c is not None)
+    return Rate(sum(part.count for part in parts), sum(part.wall for part in parts), cpu)
+
+
+def measure(
+    args: argparse.Namespace, env_vars: dict[str, str], workdir: Path, identifiers: list[str], ref: Argon2Reference
+) -> Measurement:
+    """Reference and logins in alternating slices, so both see the same machine (other load, heat)."""
+    server = Server(env_vars, workdir)
+    sessions: list[str] = []
+    try:
+        server.wait_ready()
+        browsers = [Browser(server.port) for _ in range(args.clients)]
+        # Warm-up outside the windows: imports, templates, the database connection, the first hash.
+        warm = [browsers[i % len(browsers)].login(identifiers[-1 - i]) for i in range(5)]
+        browsers[0].check_home(warm[-1])
+        ref.run(0.5)
+        ref_parts: list[Rate] = []
+        login_parts: list[Rate] = []
+        piece = args.seconds / args.rounds
+        for n in range(args.rounds):
+            ref_part = ref.run(piece)
+            cpu0 = server.cpu_seconds()
+            login_part, keys = run_logins(browsers, identifiers, piece, offset=len(sessions))
+            login_part.cpu = server.cpu_seconds() - cpu0
+            sessions += keys
+            ref_parts.append(ref_part)
+            login_parts.append(login_part)
+            print(
+                f"  round {n + 1}/{args.rounds}: argon2 {ref_part.per_second:5.1f}/s, "
+                f"logins {login_part.per_second:5.1f}/s, ratio {login_part.per_second / ref_part.per_second:.2f}",
+                flush=True,
+            )
+        browsers[0].check_home(sessions[-1])
+    except BenchError as exc:
+        server.stop()
+        raise BenchError(f"{exc}\nServer output (last lines):\n{server.tail()}") from exc
+    finally:
+        server.stop()
+    if len(set(sessions + warm)) != len(sessions + warm):
+        raise BenchError("two logins returned the same session key")
+    ratios = [log.per_second / ref.per_second for ref, log in zip(ref_parts, login_parts, strict=True)]
+    return Measurement(_total(ref_parts), _total(login_parts), ratios, len(warm) + len(sessions))
+
+
+def run(args: argparse.Namespace) -> None:
+    with contextlib.ExitStack() as cleanup:
+        workdir = Path(tempfile.mkdtemp(prefix="trousseau-bench-"))
+        cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        database_url = args.pg_url if args.database == "postgres" else f"sqlite:///{workdir / 'bench.sqlite3'}"
+        env_vars = configure_environment(database_url)
+        import django
+        from django.db import connections
+
+        django.setup()
+        params = project_argon2_parameters()
+        if args.profile:
+            profile(prepare_database(args, database_url, params, cleanup), args.seconds)
+            return
+
+        ref = Argon2Reference(params)  # fails early when argon2 cannot run
+        identifiers = prepare_database(args, database_url, params, cleanup)
+        queries = len(queries_of_one_login(identifiers[-1]))
+        machine = describe_machine(args.database)
+        connections.close_all()  # the server process has the database to itself
+
+        print(
+            f"Measuring: {args.rounds} rounds of {args.seconds / args.rounds:g} s raw argon2id verify, "
+            f"then {args.seconds / args.rounds:g} s of logins through the server ...",
+            flush=True,
+        )
+        result = measure(args, env_vars, workdir, identifiers, ref)
+        check_database(expected_sessions=result.made + 1, expected_logins=result.made + 1)  # + the in-process one
+        disturbed = disturbance(result)
+        if disturbed:
+            print(
+                f"bench: WARNING: other load disturbed the run ({disturbed}); rerun on a quiet machine", file=sys.stderr
+            )
+
+        env = Environment(args.database, args.seconds, args.accounts, args.clients, args.rounds, machine)
+        body = result_block(env, result, params, queries)
+        print(f"\n{body}")
+        if not args.no_write:
+            write_doc(f"login-{args.database}", body)
+            print(f"\nWritten to {DOC.relative_to(ROOT)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        run(args)
+    except BenchError as exc:
+        print(f"bench: FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
