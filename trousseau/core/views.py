@@ -5,5 +5,5 @@ from django.shortcuts import render
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """A French page instead of Django's English one; the reason is not shown to the visitor."""
-    return render(request, "core/forbidden.html", status=403)
+    """The same French 403 page as PermissionDenied (templates/403.html); the reason is not shown."""
+    return render(request, "403.html", status=403)

@@ -46,19 +46,16 @@ def mobile_e164(raw: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-class IdentityForm(forms.Form):
-    """ "Je confirme mon identité": Nom, Prénom, N° de téléphone portable."""
+class MobileForm(forms.Form):
+    """A mobile number with its country code, parsed to E.164 into `cleaned_data["phone"]`."""
 
-    last_name = forms.CharField(label=_("Nom"), max_length=100)
-    first_name = forms.CharField(label=_("Prénom"), max_length=100)
     country = forms.ChoiceField(label=_("Indicatif"), choices=COUNTRY_CHOICES, initial="FR")
     mobile = forms.CharField(label=_("N° de téléphone portable"), max_length=30)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["last_name"].error_messages["required"] = _("Indiquez votre nom.")
-        self.fields["first_name"].error_messages["required"] = _("Indiquez votre prénom.")
         self.fields["mobile"].error_messages["required"] = _("Indiquez votre numéro de téléphone portable.")
+        self.fields["country"].error_messages["invalid_choice"] = _("Choisissez un indicatif dans la liste.")
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
@@ -72,6 +69,25 @@ class IdentityForm(forms.Form):
             else:
                 cleaned["phone"] = e164
         return cleaned
+
+
+class IdentityForm(MobileForm):
+    """ "Je confirme mon identité": Nom, Prénom, N° de téléphone portable."""
+
+    last_name = forms.CharField(label=_("Nom"), max_length=100)
+    first_name = forms.CharField(label=_("Prénom"), max_length=100)
+    field_order = ("last_name", "first_name", "country", "mobile")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["last_name"].error_messages["required"] = _("Indiquez votre nom.")
+        self.fields["first_name"].error_messages["required"] = _("Indiquez votre prénom.")
+
+
+class NewMobileForm(MobileForm):
+    """ "Mon nouveau numéro" on the account page."""
+
+    mobile = forms.CharField(label=_("Nouveau numéro de téléphone portable"), max_length=30)
 
 
 class CodeForm(forms.Form):

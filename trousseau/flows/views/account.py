@@ -16,7 +16,6 @@ from trousseau.accounts.changes import email_change
 from trousseau.accounts.forms import EmailForm
 from trousseau.accounts.models import Account, AccountKind
 from trousseau.core.http import client_ip
-from trousseau.flows.account_forms import MobileForm
 from trousseau.flows.exceptions import (
     CodeExhausted,
     CodeExpired,
@@ -28,6 +27,7 @@ from trousseau.flows.exceptions import (
 from trousseau.flows.journeys import change_mobile, email_verification
 from trousseau.flows.models import Flow, FlowKind, FlowState
 from trousseau.flows.sms_forms import CodeForm
+from trousseau.flows.sms_forms import NewMobileForm as MobileForm
 from trousseau.flows.views.common import browser_secret, load_flow
 from trousseau.flows.views.registration import code_error
 

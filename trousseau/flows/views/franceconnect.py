@@ -45,10 +45,9 @@ from trousseau.flows.exceptions import (
     WrongBirthDate,
     WrongState,
 )
-from trousseau.flows.franceconnect_forms import MobileForm
 from trousseau.flows.journeys import franceconnect_first_login as journey
 from trousseau.flows.models import Flow, FlowKind, FlowState
-from trousseau.flows.sms_forms import ChildrenForm, CodeForm
+from trousseau.flows.sms_forms import ChildrenForm, CodeForm, MobileForm
 from trousseau.flows.views.common import browser_secret, load_flow, safe_next
 from trousseau.flows.views.registration import code_error
 
