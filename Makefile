@@ -7,12 +7,14 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: run test setup browser xmlsec lint unit unit-pg bench clean help standin
+.PHONY: run test setup browser xmlsec lint unit unit-pg bench bench-oidc clean help standin
 
 help:
-	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000"
+	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000 and the demo ENT,"
+	@echo "              Pronote-like and téléservices-like (8010, 8011, 8012; ports: PORT=, ENT_PORT=, …)"
 	@echo "make test   - set up, lint, type-check, and run every test on SQLite and PostgreSQL"
 	@echo "make bench  - benchmarks under bench/, results into docs/benchmarks.md"
+	@echo "make bench-oidc - OIDC code -> token + userinfo against panva oidc-provider, into docs/benchmarks.md"
 
 $(STAMP): requirements.txt requirements-dev.txt ent/requirements.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -32,6 +34,12 @@ setup: $(STAMP) xmlsec
 browser:
 	@command -v chromium >/dev/null || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Trousseau in `make run` and its public URL (OIDC issuer, SAML entityID): `make run PORT=8100` when
+# 8000 is taken. Every other port of the demo is a variable too (FC_PORT, ENT_PORT, PRONOTE_PORT, …).
+PORT ?= 8000
+TROUSSEAU_URL := http://127.0.0.1:$(PORT)
+RUN_ENV := TROUSSEAU_DEBUG=1 TROUSSEAU_PUBLIC_URL=$(TROUSSEAU_URL)
+
 # The FranceConnect stand-in (panva oidc-provider configured like FranceConnect v2) that `make run`
 # starts beside the service, and the environment that points Trousseau at it.
 FC_STANDIN := franceconnect-standin
@@ -41,14 +49,26 @@ FC_CLIENT_SECRET ?= trousseau-demo-secret-for-the-local-stand-in-only
 FC_ENV := TROUSSEAU_FRANCECONNECT_BASE_URL=http://127.0.0.1:$(FC_PORT)/api/v2 \
 	TROUSSEAU_FRANCECONNECT_CLIENT_ID=$(FC_CLIENT_ID) TROUSSEAU_FRANCECONNECT_CLIENT_SECRET=$(FC_CLIENT_SECRET)
 FC_STANDIN_ENV := FC_STANDIN_PORT=$(FC_PORT) FC_CLIENT_ID=$(FC_CLIENT_ID) FC_CLIENT_SECRET=$(FC_CLIENT_SECRET) \
-	FC_REDIRECT_URIS=http://127.0.0.1:8000/franceconnect/retour/ \
-	FC_POST_LOGOUT_REDIRECT_URIS=http://127.0.0.1:8000/franceconnect/deconnexion/
+	FC_REDIRECT_URIS=$(TROUSSEAU_URL)/franceconnect/retour/ \
+	FC_POST_LOGOUT_REDIRECT_URIS=$(TROUSSEAU_URL)/franceconnect/deconnexion/
 
-# The demo ENT (ent/, a separate SAML service provider on python3-saml) that `make run` starts on its
-# own port and registers in Trousseau from the metadata it serves.
+# The demo services (ent/, `python -m ent serve --mode …`, separate from Trousseau) that `make run`
+# starts on their own ports and registers in Trousseau: the ENT and the téléservices-like, SAML
+# service providers on python3-saml registered from the metadata they serve, and the Pronote-like,
+# an OpenID Connect client on Authlib registered with a fixed demo client id and secret.
 ENT_PORT ?= 8010
+PRONOTE_PORT ?= 8011
+TELESERVICES_PORT ?= 8012
 ENT_URL := http://127.0.0.1:$(ENT_PORT)
-ENT_ENV := ENT_PUBLIC_URL=$(ENT_URL) ENT_IDP_METADATA_URL=http://127.0.0.1:8000/idp/shibboleth ENT_VAR_DIR=var/ent
+PRONOTE_URL := http://127.0.0.1:$(PRONOTE_PORT)
+TELESERVICES_URL := http://127.0.0.1:$(TELESERVICES_PORT)
+PRONOTE_CLIENT_ID ?= pronote-demo
+PRONOTE_CLIENT_SECRET ?= pronote-demo-secret-for-the-local-demo-only
+ENT_ENV := ENT_PUBLIC_URL=$(ENT_URL) ENT_IDP_METADATA_URL=$(TROUSSEAU_URL)/idp/shibboleth ENT_VAR_DIR=var/ent
+TELESERVICES_ENV := ENT_PUBLIC_URL=$(TELESERVICES_URL) ENT_IDP_METADATA_URL=$(TROUSSEAU_URL)/idp/shibboleth \
+	ENT_VAR_DIR=var/teleservices
+PRONOTE_ENV := ENT_PUBLIC_URL=$(PRONOTE_URL) ENT_OIDC_ISSUER=$(TROUSSEAU_URL) \
+	ENT_OIDC_CLIENT_ID=$(PRONOTE_CLIENT_ID) ENT_OIDC_CLIENT_SECRET=$(PRONOTE_CLIENT_SECRET)
 
 $(FC_STANDIN)/node_modules/.package-lock.json: $(FC_STANDIN)/package.json $(FC_STANDIN)/package-lock.json
 	cd $(FC_STANDIN) && npm ci --no-audit --no-fund --loglevel=error
@@ -57,18 +77,31 @@ standin: $(FC_STANDIN)/node_modules/.package-lock.json
 
 run: setup standin
 	mkdir -p var/demo
-	TROUSSEAU_DEBUG=1 $(BIN)/python manage.py migrate -v0
-	TROUSSEAU_DEBUG=1 $(BIN)/python manage.py seed_demo
-	@echo "Demo letters: var/demo/credentials.csv   Dev outbox (SMS and email): http://127.0.0.1:8000/dev/outbox/"
+	$(RUN_ENV) $(BIN)/python manage.py migrate -v0
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	@echo "Demo letters: var/demo/credentials.csv   Dev outbox (SMS and email): $(TROUSSEAU_URL)/dev/outbox/"
 	@echo "FranceConnect stand-in: http://127.0.0.1:$(FC_PORT)/api/v2 (log: var/franceconnect-standin.log); its test identities match demo guardians"
-	@echo "Demo ENT: $(ENT_URL)/ (log: var/ent.log); its SAML metadata: $(ENT_URL)/auth/saml/metadata"
+	@echo "Demo services, one login opens all three (logs: var/ent.log, var/pronote.log, var/teleservices.log):"
+	@echo "  ENT de démonstration (SAML):            $(ENT_URL)/   (metadata: $(ENT_URL)/auth/saml/metadata)"
+	@echo "  Pronote (démonstration) (OpenID Connect): $(PRONOTE_URL)/   (client id: $(PRONOTE_CLIENT_ID))"
+	@echo "  Téléservices (démonstration) (SAML):    $(TELESERVICES_URL)/   (metadata: $(TELESERVICES_URL)/auth/saml/metadata)"
 	$(FC_STANDIN_ENV) node $(FC_STANDIN)/server.mjs > var/franceconnect-standin.log 2>&1 & FC_PID=$$!; \
 	$(ENT_ENV) $(BIN)/python -m ent serve > var/ent.log 2>&1 & ENT_PID=$$!; \
-	trap 'kill $$FC_PID $$ENT_PID 2>/dev/null' EXIT INT TERM; \
+	$(PRONOTE_ENV) $(BIN)/python -m ent serve --mode pronote > var/pronote.log 2>&1 & PRONOTE_PID=$$!; \
+	$(TELESERVICES_ENV) $(BIN)/python -m ent serve --mode teleservices > var/teleservices.log 2>&1 & TS_PID=$$!; \
+	trap 'kill $$FC_PID $$ENT_PID $$PRONOTE_PID $$TS_PID 2>/dev/null' EXIT INT TERM; \
 	$(ENT_ENV) $(BIN)/python -m ent wait; \
-	TROUSSEAU_DEBUG=1 $(BIN)/python manage.py saml_sp_add --url $(ENT_URL)/auth/saml/metadata \
+	$(TELESERVICES_ENV) $(BIN)/python -m ent wait --mode teleservices; \
+	$(PRONOTE_ENV) $(BIN)/python -m ent wait --mode pronote; \
+	$(RUN_ENV) $(BIN)/python manage.py saml_sp_add --url $(ENT_URL)/auth/saml/metadata \
 		--name "ENT de démonstration" --release-children --encrypt --idp-initiated; \
-	$(FC_ENV) TROUSSEAU_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(RUN_ENV) $(BIN)/python manage.py saml_sp_add --url $(TELESERVICES_URL)/auth/saml/metadata \
+		--name "Téléservices (démonstration)" --no-release-children --encrypt --no-idp-initiated; \
+	$(RUN_ENV) $(BIN)/python manage.py oidc_client_add --update --name "Pronote (démonstration)" \
+		--client-id $(PRONOTE_CLIENT_ID) --client-secret $(PRONOTE_CLIENT_SECRET) \
+		--redirect-uri $(PRONOTE_URL)/auth/oidc/callback --post-logout-uri $(PRONOTE_URL)/deconnecte \
+		--backchannel-uri $(PRONOTE_URL)/auth/oidc/backchannel --children; \
+	$(FC_ENV) $(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -89,6 +122,10 @@ test: lint unit unit-pg
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# panva oidc-provider is the one franceconnect-standin/ installs (bench/panva/server.mjs imports it from there).
+bench-oidc: setup standin
+	$(BIN)/python bench/oidc.py
 
 clean:
 	rm -rf $(VENV) var

@@ -1,7 +1,10 @@
-"""`python -m ent serve` runs the demo ENT; `python -m ent metadata` prints (or writes) its SAML metadata.
+"""`python -m ent serve` runs a demo service; `python -m ent metadata` prints (or writes) its SAML metadata.
 
+`--mode ent` (default) is the demo ENT, `--mode teleservices` the téléservices-like site (both SAML
+service providers), `--mode pronote` the Pronote-like site (an OpenID Connect relying party).
 Configuration comes from the environment (`ENT_PUBLIC_URL`, `ENT_IDP_METADATA_URL`, `ENT_VAR_DIR`,
-…, see ent/config.py); the keys are made under ENT_VAR_DIR the first time.
+`ENT_OIDC_ISSUER`, `ENT_OIDC_CLIENT_ID`, `ENT_OIDC_CLIENT_SECRET`, …, see ent/config.py); SAML keys are
+made under ENT_VAR_DIR the first time.
 """
 
 from __future__ import annotations
@@ -14,25 +17,34 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ent.config import Config
+from ent.config import MODES, Config, Mode
 from ent.saml import ServiceProvider
 from ent.server import serve
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ent", description="The demo ENT (SAML service provider).")
+    parser = argparse.ArgumentParser(
+        prog="python -m ent", description="The demo services (ENT, téléservices, Pronote)."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("serve", help="serve the ENT")
+    run = commands.add_parser("serve", help="serve the demo service")
     run.add_argument("--bind", default="", help="host:port to listen on (default: that of ENT_PUBLIC_URL)")
-    commands.add_parser("wait", help="wait until the ENT at ENT_PUBLIC_URL serves its metadata (15 s at most)")
+    run.add_argument("--port", type=int, default=0, help="without ENT_PUBLIC_URL: serve http://127.0.0.1:PORT")
+    wait = commands.add_parser("wait", help="wait until the service at ENT_PUBLIC_URL answers (15 s at most)")
+    wait.add_argument("--port", type=int, default=0, help="as for serve")
     meta = commands.add_parser("metadata", help="print the SP metadata (making the keys if needed)")
     meta.add_argument("--out", type=Path, help="write it to this file instead")
+    for command in (run, wait, meta):
+        command.add_argument("--mode", choices=MODES, default="ent", help="ent (default), teleservices or pronote")
     args = parser.parse_args(argv)
-    config = Config.from_env()
+    mode: Mode = args.mode
+    config = Config.from_env(mode=mode, port=getattr(args, "port", 0))
 
     if args.command == "wait":
-        return _wait(config.entity_id)
+        return _wait(config.ready_url)
     if args.command == "metadata":
+        if not config.saml:
+            parser.error("only the SAML modes (ent, teleservices) have SAML metadata")
         xml = ServiceProvider(config).metadata_xml()
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -45,9 +57,18 @@ def main(argv: list[str] | None = None) -> int:
     public = urlsplit(config.public_url)
     host, _, port = (args.bind or public.netloc).rpartition(":")
     server = serve(config, host or "127.0.0.1", int(port or public.port or 80))
-    logging.getLogger("ent").info(
-        "ENT %s on %s (IdP metadata: %s)", config.entity_id, config.public_url, config.idp_metadata_url
-    )
+    if config.saml:
+        logging.getLogger("ent").info(
+            "%s: %s on %s (IdP metadata: %s)", config.name, config.entity_id, config.public_url, config.idp_metadata_url
+        )
+    else:
+        logging.getLogger("ent").info(
+            "%s: client %s on %s (issuer: %s)",
+            config.name,
+            config.oidc_client_id,
+            config.public_url,
+            config.oidc_issuer,
+        )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -65,7 +86,7 @@ def _wait(url: str, seconds: float = 15) -> int:
                 return 0 if answer.status == 200 else 1  # noqa: PLR2004
         except OSError:
             time.sleep(0.2)
-    sys.stderr.write(f"the ENT did not answer at {url}\n")
+    sys.stderr.write(f"the demo service did not answer at {url}\n")
     return 1
 
 

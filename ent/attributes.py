@@ -1,4 +1,4 @@
-"""What the ENT reads in ÉduConnect's attributes, and how it shows them.
+"""What the demo services read in ÉduConnect's attributes (SAML) or claims (OpenID Connect).
 
 An attribute is recognised by its Name (the OID) or its FriendlyName, as Edifice's entcore does
 (research/educonnect.md §3.1). The join keys are built the way ENTs build them from FrEduCtRefId
@@ -89,6 +89,8 @@ class Identity:
     level_code: str = ""
     children: list[Child] = field(default_factory=list)
     join_keys: list[str] = field(default_factory=list)
+    # The UAI part of each `{AAF}<académie>|<UAI>|<id>` vector (a guardian's: their children's schools).
+    vector_uais: list[str] = field(default_factory=list)
 
     @property
     def is_guardian(self) -> bool:
@@ -102,6 +104,12 @@ class Identity:
     @property
     def level(self) -> str:
         return LEVELS.get(self.level_code, self.level_code)
+
+    @property
+    def school_uais(self) -> list[str]:
+        """The schools this person is known at: their own, their children's, those of the join vectors."""
+        found = [self.uai, *(child.uai for child in self.children), *self.vector_uais]
+        return list(dict.fromkeys(uai for uai in found if uai))
 
 
 def _first(values: Mapping[str, list[str]], name: str) -> str:
@@ -119,13 +127,24 @@ def join_key(vector: str) -> str | None:
     return f"{ACADEMIES.get(parts[0], parts[0])}-{parts[2]}"
 
 
+def vector_uai(vector: str) -> str | None:
+    """`{AAF}18|0450001A|1814477` -> `0450001A` (None for other vectors)."""
+    if not vector.startswith("{AAF}"):
+        return None
+    parts = vector[5:].split("|")
+    if len(parts) != JOIN_PARTS:
+        return None
+    return parts[1].strip() or None
+
+
 def identity(values: Mapping[str, list[str]]) -> Identity:
+    """The person from SAML attributes (by friendly name, see `by_friendly_name`)."""
     children = []
     for value in values.get("FrEduCtEnfant", []):
         parts = value.split("|")
         if len(parts) == CHILD_PARTS:
             children.append(Child(*(part.strip() for part in parts)))
-    keys = [key for key in (join_key(v) for v in values.get("FrEduCtRefId", [])) if key]
+    vectors = values.get("FrEduCtRefId", [])
     return Identity(
         first_name=_first(values, "givenName"),
         last_name=_first(values, "sn"),
@@ -133,5 +152,46 @@ def identity(values: Mapping[str, list[str]]) -> Identity:
         uai=_first(values, "FrEduCtEleveUAI"),
         level_code=_first(values, "FrEduCtEleveNiveau"),
         children=children,
-        join_keys=keys,
+        join_keys=[key for key in (join_key(v) for v in vectors) if key],
+        vector_uais=[uai for uai in (vector_uai(v) for v in vectors) if uai],
+    )
+
+
+def _strings(value: object) -> list[str]:
+    """A claim that may be one string or a list of them (FrEduCtPersonAffiliation, FrEduCtRefId)."""
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, list):
+        return [item.strip() for item in value if isinstance(item, str) and item.strip()]
+    return []
+
+
+def _text(claims: Mapping[str, object], name: str) -> str:
+    value = claims.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def identity_from_claims(claims: Mapping[str, object]) -> Identity:
+    """The person from OpenID Connect claims (ID token and UserInfo), as docs/oidc.md names them."""
+    raw_children = claims.get("children")
+    children = [
+        Child(
+            id=str(child.get("id", "")),
+            last_name=str(child.get("family_name", "")),
+            first_name=str(child.get("given_name", "")),
+            uai=str(child.get("school_uai", "")),
+        )
+        for child in (raw_children if isinstance(raw_children, list) else [])
+        if isinstance(child, dict)
+    ]
+    vectors = _strings(claims.get("FrEduCtRefId"))
+    return Identity(
+        first_name=_text(claims, "given_name"),
+        last_name=_text(claims, "family_name"),
+        affiliations=_strings(claims.get("FrEduCtPersonAffiliation")),
+        uai=_text(claims, "FrEduCtEleveUAI"),
+        level_code=_text(claims, "FrEduCtEleveNiveau"),
+        children=children,
+        join_keys=[key for key in (join_key(v) for v in vectors) if key],
+        vector_uais=[uai for uai in (vector_uai(v) for v in vectors) if uai],
     )

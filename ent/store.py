@@ -1,6 +1,8 @@
-"""The ENT's memory: browser sessions, SAML requests awaiting their answer, assertions already used.
+"""A demo service's memory: browser sessions, requests awaiting their answer (SAML AuthnRequests and
+LogoutRequests by RelayState, OpenID Connect authorization and logout requests by `state`), and
+assertions or logout tokens already used.
 
-One process keeps them in memory (a demo ENT restarts empty: its users log in again, through SSO).
+One process keeps them in memory (a demo service restarts empty: its users log in again, through SSO).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ class Session:
 
 @dataclass(frozen=True)
 class Pending:
-    """An AuthnRequest or LogoutRequest we sent, found again by its RelayState."""
+    """A request we sent (SAML AuthnRequest or LogoutRequest, OIDC authorization or logout), found again by
+    its RelayState or state."""
 
     kind: str  # "login" or "logout"
     request_id: str
@@ -75,6 +78,14 @@ class Store:
                 if s.data.get("name_id") == name_id
                 and (not session_indexes or s.data.get("session_index") in session_indexes)
             ]
+            for sid in doomed:
+                del self._sessions[sid]
+            return len(doomed)
+
+    def close_matching(self, key: str, value: str) -> int:
+        """End every session whose data has `key` == `value` (an OpenID Connect `sid` or `sub`)."""
+        with self._lock:
+            doomed = [sid for sid, s in self._sessions.items() if value and s.data.get(key) == value]
             for sid in doomed:
                 del self._sessions[sid]
             return len(doomed)

@@ -1,4 +1,10 @@
-"""The ENT as a WSGI application: the portal (profile, level, "Mémoriser ce choix"), SSO, home, logout."""
+"""The demo services as WSGI applications.
+
+`Site` is what they share (pages, static files, cookies, CSRF, security headers); `Ent` is a SAML
+service provider: the ENT (the portal: profile, level, "Mémoriser ce choix"; SSO, home, logout) or,
+in mode "teleservices", the téléservices-like site (straight to EduConnect, no portal). The
+Pronote-like site, an OpenID Connect relying party, is `ent.pronote.Pronote`.
+"""
 
 from __future__ import annotations
 
@@ -103,14 +109,19 @@ class Response:
         return cls(status=status, headers=[("Location", location)])
 
 
-class Ent:
-    """One ENT instance; a WSGI callable."""
+class Site:
+    """What every demo service shares: the WSGI call, pages, static files, cookies, CSRF, security headers."""
 
-    def __init__(self, config: Config, sp: ServiceProvider | None = None) -> None:
+    # POSTs that come from the IdP (through the browser or from its server), not from this site's forms.
+    csrf_exempt: frozenset[str] = frozenset()
+
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self.sp = sp or ServiceProvider(config)
         self.store = Store(config.session_seconds)
         self.dsfr = _dsfr_dist()
+
+    def routes(self) -> dict[str, Callable[[Request], Response]]:
+        raise NotImplementedError
 
     # --- WSGI ---------------------------------------------------------------------------------
 
@@ -122,7 +133,7 @@ class Ent:
         try:
             response = self.dispatch(request)
         except Exception:
-            log.exception("ENT error on %s %s", request.method, request.path)
+            log.exception("%s error on %s %s", self.config.mode, request.method, request.path)
             response = self.error_page(
                 "Erreur", "Une erreur est survenue. Réessayez dans quelques instants.", "500 Internal Server Error"
             )
@@ -140,29 +151,140 @@ class Ent:
         path, method = request.path, request.method
         if path.startswith("/static/"):
             return self.static(path)
-        routes: dict[str, Callable[[Request], Response]] = {
-            "/": self.portal,
-            "/niveau": self.level,
-            "/accueil": self.home,
-            "/deconnexion": self.logout,
-            "/deconnecte": self.logged_out,
-            "/oublier": self.forget,
-            "/auth/saml/metadata": self.metadata,
-            "/auth/saml/acs": self.acs,
-            "/auth/saml/slo": self.slo,
-        }
-        if path.startswith("/profil/") and path.removeprefix("/profil/").rstrip("/") in PROFILES:
-            return self.not_implemented(path.removeprefix("/profil/").rstrip("/"))
-        view = routes.get(path)
+        if path == "/sante":  # what `python -m ent wait` polls: up, whether Trousseau is or not
+            return Response(b"ok", content_type="text/plain; charset=utf-8")
+        view = self.routes().get(path)
         if view is None:
             return self.error_page("Page introuvable", "Cette page n'existe pas.", "404 Not Found")
         if method not in {"GET", "HEAD", "POST"}:
             return Response(b"", "405 Method Not Allowed", headers=[("Allow", "GET, POST")])
-        if method == "POST" and path not in {"/auth/saml/acs", "/auth/saml/slo"} and not self._csrf_ok(request):
+        if method == "POST" and path not in self.csrf_exempt and not self._csrf_ok(request):
             return self.error_page(
                 "Formulaire expiré", "Le formulaire a expiré. Revenez au portail et recommencez.", "403 Forbidden"
             )
         return view(request)
+
+    # --- Pages --------------------------------------------------------------------------------
+
+    def page(self, title: str, content: Markup, *, status: str = "200 OK", tools: Markup | None = None) -> Response:
+        brand = self.config.brand
+        body = render(
+            "layout",
+            title=title,
+            ent_name=self.config.name,
+            tagline=brand.tagline,
+            footer=brand.footer,
+            content=content,
+            tools=tools or Markup(""),
+        )
+        return Response(body.encode("utf-8"), status)
+
+    def error_page(self, heading: str, message: str, status: str) -> Response:
+        return self.page(heading, render("error", heading=heading, message=message), status=status)
+
+    def logged_out_page(self, *, confirmed: bool, forget: Markup | None = None) -> Response:
+        """After "Se déconnecter": `confirmed` when the IdP said the SSO session is over too."""
+        leaving = _attr(self.config.brand.leaving)
+        if confirmed:
+            message = Markup(f"<p>Vous êtes déconnecté(e) {leaving} et du service d'authentification EduConnect.</p>")
+        else:
+            message = Markup(
+                f'<div class="fr-alert fr-alert--warning fr-mb-3w"><p>Vous êtes déconnecté(e) {leaving}, '
+                "mais le service d'authentification n'a pas confirmé la fin de votre session. "
+                "Sur un ordinateur partagé, fermez le navigateur.</p></div>"
+            )
+        back = "Revenir au portail" if self.config.mode == "ent" else "Se reconnecter"
+        return self.page("Déconnexion", render("logged_out", message=message, forget=forget or Markup(""), back=back))
+
+    def static(self, path: str) -> Response:
+        if path.startswith("/static/dsfr/") and self.dsfr is not None:
+            base, rest = self.dsfr, path.removeprefix("/static/dsfr/")
+        else:
+            base, rest = STATIC, path.removeprefix("/static/ent/")
+        target = (base / rest).resolve()
+        if not target.is_relative_to(base.resolve()) or not target.is_file():
+            return Response(b"Not found", "404 Not Found", "text/plain; charset=utf-8")
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind.endswith("javascript"):
+            kind += "; charset=utf-8"
+        return Response(target.read_bytes(), content_type=kind, headers=[("Cache-Control", "public, max-age=3600")])
+
+    # --- Shared helpers -----------------------------------------------------------------------
+
+    def _session(self, request: Request) -> Any:
+        return self.store.session(request.cookies.get(self.config.cookie("session")))
+
+    def _csrf_ok(self, request: Request) -> bool:
+        sent, kept = request.form.get("csrf", ""), request.cookies.get(self.config.cookie("csrf"), "")
+        return bool(sent) and bool(kept) and hmac.compare_digest(sent, kept)
+
+    def _cookie(self, name: str, value: str, max_age: int | None = None) -> str:
+        parts = [f"{self.config.cookie(name)}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+        if max_age is not None:
+            parts.append(f"Max-Age={max_age}")
+            if max_age == 0:
+                parts.append("Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+        if self.config.https:
+            parts.append("Secure")
+        return "; ".join(parts)
+
+    def _security_headers(self, request: Request, *, limit_form_action: bool) -> list[tuple[str, str]]:
+        idp = self.config.idp_origin
+        # Front-channel logout may come in a frame of the IdP's logout page.
+        ancestors = idp if request.path == "/auth/saml/slo" else "'none'"
+        form_action = f"form-action 'self' {idp}; " if limit_form_action else ""
+        csp = (
+            "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; script-src 'self'; "
+            f"{form_action}frame-ancestors {ancestors}; base-uri 'none'"
+        )
+        headers = [
+            ("Content-Security-Policy", csp),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+        ]
+        if not request.path.startswith("/static/"):
+            headers.append(("Cache-Control", "no-store"))
+        return headers
+
+    def _logout_tool(self, request: Request) -> Markup:
+        return Markup(
+            '<div class="fr-header__tools-links"><form method="post" action="/deconnexion">'
+            f'<input type="hidden" name="csrf" value="{_attr(request.csrf)}">'
+            '<button class="fr-btn fr-btn--tertiary-no-outline fr-btn--sm" type="submit">Se déconnecter</button>'
+            "</form></div>"
+        )
+
+
+class Ent(Site):
+    """A SAML service provider: the ENT (mode "ent", with the seeds' portal) or the téléservices-like site."""
+
+    csrf_exempt = frozenset({"/auth/saml/acs", "/auth/saml/slo"})
+
+    def __init__(self, config: Config, sp: ServiceProvider | None = None) -> None:
+        super().__init__(config)
+        self.sp = sp or ServiceProvider(config)
+        # The ENT asks for a profile and a level first; the téléservices go straight to EduConnect.
+        self.portal_choice = config.mode == "ent"
+
+    def routes(self) -> dict[str, Callable[[Request], Response]]:
+        routes: dict[str, Callable[[Request], Response]] = {
+            "/": self.portal if self.portal_choice else self.straight_to_sso,
+            "/accueil": self.home,
+            "/deconnexion": self.logout,
+            "/deconnecte": self.logged_out,
+            "/auth/saml/metadata": self.metadata,
+            "/auth/saml/acs": self.acs,
+            "/auth/saml/slo": self.slo,
+        }
+        if self.portal_choice:
+            routes |= {"/niveau": self.level, "/oublier": self.forget}
+        return routes
+
+    def dispatch(self, request: Request) -> Response:
+        profile = request.path.removeprefix("/profil/").rstrip("/")
+        if self.portal_choice and request.path.startswith("/profil/") and profile in PROFILES:
+            return self.not_implemented(profile)
+        return super().dispatch(request)
 
     # --- The portal ---------------------------------------------------------------------------
 
@@ -180,6 +302,12 @@ class Ent:
         if memo is not None:
             return self.start_sso(level=memo)
         return self._portal_page(request)
+
+    def straight_to_sso(self, request: Request) -> Response:
+        """The téléservices' entrance: no portal, EduConnect at once (or the home, once logged in)."""
+        if self._session(request) is not None:
+            return Response.redirect("/accueil", "302 Found")
+        return self.start_sso(level="")
 
     def _portal_page(self, request: Request, *, error: str = "", status: str = "200 OK") -> Response:
         radios = join([self._radio("profil", slug, label, checked=False) for slug, label in PROFILES.items()])
@@ -303,41 +431,42 @@ class Ent:
             return Response.redirect("/", "302 Found")
         login: Login = session.data["login"]
         person = attributes.identity(login.attributes)
-        facts = []
-        if person.uai:
-            facts.append(render_fact("Établissement (UAI)", person.uai, "ent-uai"))
-        if person.level_code:
-            facts.append(render_fact("Niveau", f"{person.level} ({person.level_code})", "ent-level"))
-        children = Markup("")
-        if person.is_guardian:
-            rows = join(
-                [Markup(render_row([child.last_name, child.first_name, child.uai])) for child in person.children]
-            )
-            children = (
-                render("children", rows=rows)
-                if person.children
-                else Markup('<p id="ent-children">Aucun enfant communiqué par le service d\'authentification.</p>')
-            )
         memo = self._memo(request)
-        memo_block = render("memo", csrf=request.csrf, memo_level=LEVELS[memo]) if memo else Markup("")
-        raw = join([render_fact(name, ", ".join(values)) for name, values in sorted(login.attributes.items())])
-        content = render(
-            "home",
-            ent_name=self.config.name,
-            first_name=person.first_name,
-            last_name=person.last_name,
-            space=LEVELS.get(session.data.get("level") or memo or "", "").lower() or "commun",
-            profile=person.profile,
-            school=join(facts),
-            memo=memo_block,
-            children=children,
-            idp=self.sp.metadata.url.rsplit("/idp/", 1)[0] or "",
-            encrypted="oui" if login.encrypted else "non",
-            name_id_format=login.name_id_format.rsplit(":", 1)[-1] or "non précisé",
-            join_keys=", ".join(person.join_keys) or "aucune",
-            all_attributes=raw,
-            csrf=request.csrf,
-        )
+        connection = {
+            "idp": self.sp.metadata.url.rsplit("/idp/", 1)[0] or "",
+            "encrypted": "oui" if login.encrypted else "non",
+            "name_id_format": login.name_id_format.rsplit(":", 1)[-1] or "non précisé",
+            "join_keys": ", ".join(person.join_keys) or "aucune",
+            "all_attributes": join(
+                [render_fact(name, ", ".join(values)) for name, values in sorted(login.attributes.items())]
+            ),
+        }
+        if self.config.mode == "teleservices":
+            content = render(
+                "teleservices_home",
+                first_name=person.first_name,
+                last_name=person.last_name,
+                profile=person.profile,
+                school=join(profile_facts(person)),
+                schools=schools_list(person),
+                children=children_block(person, released=bool(person.children)),
+                csrf=request.csrf,
+                **connection,
+            )
+        else:
+            content = render(
+                "home",
+                ent_name=self.config.name,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                space=LEVELS.get(session.data.get("level") or memo or "", "").lower() or "commun",
+                profile=person.profile,
+                school=join(profile_facts(person)),
+                memo=render("memo", csrf=request.csrf, memo_level=LEVELS[memo]) if memo else Markup(""),
+                children=children_block(person, released=True),
+                csrf=request.csrf,
+                **connection,
+            )
         response = self.page(
             f"Bonjour {person.first_name} {person.last_name}", content, tools=self._logout_tool(request)
         )
@@ -390,18 +519,10 @@ class Ent:
         return response
 
     def logged_out(self, request: Request) -> Response:
-        if request.query.get("sso") == "0":
-            message = Markup(
-                '<div class="fr-alert fr-alert--warning fr-mb-3w"><p>Vous êtes déconnecté(e) de l\'ENT, '
-                "mais le service d'authentification n'a pas confirmé la fin de votre session. "
-                "Sur un ordinateur partagé, fermez le navigateur.</p></div>"
-            )
-        else:
-            message = Markup("<p>Vous êtes déconnecté(e) de l'ENT et du service d'authentification EduConnect.</p>")
         forget = Markup("")
         if self._memo(request):
             forget = render("memo", csrf=request.csrf, memo_level=LEVELS[self._memo(request) or "college"])
-        return self.page("Déconnexion", render("logged_out", message=message, forget=forget))
+        return self.logged_out_page(confirmed=request.query.get("sso") != "0", forget=forget)
 
     # --- Helpers ------------------------------------------------------------------------------
 
@@ -418,65 +539,12 @@ class Ent:
         response.limit_form_action = False
         return response
 
-    def page(self, title: str, content: Markup, *, status: str = "200 OK", tools: Markup | None = None) -> Response:
-        body = render("layout", title=title, ent_name=self.config.name, content=content, tools=tools or Markup(""))
-        return Response(body.encode("utf-8"), status)
-
-    def error_page(self, heading: str, message: str, status: str) -> Response:
-        return self.page(heading, render("error", heading=heading, message=message), status=status)
-
-    def static(self, path: str) -> Response:
-        if path.startswith("/static/dsfr/") and self.dsfr is not None:
-            base, rest = self.dsfr, path.removeprefix("/static/dsfr/")
-        else:
-            base, rest = STATIC, path.removeprefix("/static/ent/")
-        target = (base / rest).resolve()
-        if not target.is_relative_to(base.resolve()) or not target.is_file():
-            return Response(b"Not found", "404 Not Found", "text/plain; charset=utf-8")
-        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if kind.startswith("text/") or kind.endswith("javascript"):
-            kind += "; charset=utf-8"
-        return Response(target.read_bytes(), content_type=kind, headers=[("Cache-Control", "public, max-age=3600")])
-
-    def _session(self, request: Request) -> Any:
-        return self.store.session(request.cookies.get(self.config.cookie("session")))
-
     def _memo(self, request: Request) -> str | None:
         """The level remembered by "Mémoriser ce choix", if the cookie is there and well formed."""
+        if not self.portal_choice:
+            return None
         profile, _, level = request.cookies.get(self.config.cookie("choix"), "").partition(".")
         return level if profile == EDUCONNECT and level in LEVELS else None
-
-    def _csrf_ok(self, request: Request) -> bool:
-        sent, kept = request.form.get("csrf", ""), request.cookies.get(self.config.cookie("csrf"), "")
-        return bool(sent) and bool(kept) and hmac.compare_digest(sent, kept)
-
-    def _cookie(self, name: str, value: str, max_age: int | None = None) -> str:
-        parts = [f"{self.config.cookie(name)}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
-        if max_age is not None:
-            parts.append(f"Max-Age={max_age}")
-            if max_age == 0:
-                parts.append("Expires=Thu, 01 Jan 1970 00:00:00 GMT")
-        if self.config.https:
-            parts.append("Secure")
-        return "; ".join(parts)
-
-    def _security_headers(self, request: Request, *, limit_form_action: bool) -> list[tuple[str, str]]:
-        idp = self.config.idp_origin
-        # Front-channel logout may come in a frame of the IdP's logout page.
-        ancestors = idp if request.path == "/auth/saml/slo" else "'none'"
-        form_action = f"form-action 'self' {idp}; " if limit_form_action else ""
-        csp = (
-            "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; script-src 'self'; "
-            f"{form_action}frame-ancestors {ancestors}; base-uri 'none'"
-        )
-        headers = [
-            ("Content-Security-Policy", csp),
-            ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "no-referrer"),
-        ]
-        if not request.path.startswith("/static/"):
-            headers.append(("Cache-Control", "no-store"))
-        return headers
 
     def _radio(self, name: str, value: str, label: str, *, checked: bool) -> Markup:
         return render(
@@ -494,13 +562,37 @@ class Ent:
             return Markup("")
         return render("error_summary", error=error)
 
-    def _logout_tool(self, request: Request) -> Markup:
+
+def profile_facts(person: attributes.Identity) -> list[Markup]:
+    """A pupil's school and level, as `<dt>`/`<dd>` pairs."""
+    facts = []
+    if person.uai:
+        facts.append(render_fact("Établissement (UAI)", person.uai, "ent-uai"))
+    if person.level_code:
+        facts.append(render_fact("Niveau", f"{person.level} ({person.level_code})", "ent-level"))
+    return facts
+
+
+def children_block(person: attributes.Identity, *, released: bool) -> Markup:
+    """A guardian's children table; `released`: whether this service may receive the list at all."""
+    if not person.is_guardian:
+        return Markup("")
+    if not released:
         return Markup(
-            '<div class="fr-header__tools-links"><form method="post" action="/deconnexion">'
-            f'<input type="hidden" name="csrf" value="{_attr(request.csrf)}">'
-            '<button class="fr-btn fr-btn--tertiary-no-outline fr-btn--sm" type="submit">Se déconnecter</button>'
-            "</form></div>"
+            '<p id="ent-no-children">Ce service ne reçoit pas la liste de vos enfants : '
+            "il ne connaît que leurs établissements.</p>"
         )
+    if not person.children:
+        return Markup('<p id="ent-children">Aucun enfant communiqué par le service d\'authentification.</p>')
+    rows = join([Markup(render_row([child.last_name, child.first_name, child.uai])) for child in person.children])
+    return render("children", rows=rows)
+
+
+def schools_list(person: attributes.Identity) -> Markup:
+    items = [Markup(f"<li>{_attr(uai)}</li>") for uai in person.school_uais]
+    if not items:
+        return Markup('<p id="ent-schools">Aucun établissement communiqué.</p>')
+    return Markup(f'<ul id="ent-schools">{"".join(items)}</ul>')
 
 
 def render_fact(term: str, value: str, ident: str = "") -> Markup:

@@ -81,8 +81,11 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     tab.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
 
     def on_console(message: ConsoleMessage) -> None:
-        # "Refused to load/execute/apply ... because it violates the Content Security Policy".
-        if message.type == "error" and message.text.startswith("Refused to"):
+        # "Refused to load/execute/apply ... because it violates the Content Security Policy", and
+        # "Sending form data to ... violates the following Content Security Policy directive".
+        if message.type == "error" and (
+            message.text.startswith("Refused to") or "violates the following Content Security Policy" in message.text
+        ):
             problems.append(f"CSP: {message.text}")
 
     tab.on("console", on_console)

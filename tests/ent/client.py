@@ -1,4 +1,4 @@
-"""A browser-like WSGI client for the ENT: keeps its cookies, follows nothing by itself."""
+"""A browser-like WSGI client for the demo services: keeps its cookies, follows nothing by itself."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from ent.web import Ent
+from ent.web import Site
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Answer:
 
 @dataclass
 class Client:
-    app: Ent
+    app: Site
     cookies: dict[str, str] = field(default_factory=dict)
 
     def request(self, method: str, url: str, data: dict[str, str] | None = None) -> Answer:

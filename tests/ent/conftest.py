@@ -13,6 +13,7 @@ from tests.ent.client import Client
 from tests.ent.fake_idp import FakeIdp
 
 ENT_URL = "http://127.0.0.1:8010"
+TS_URL = "http://127.0.0.1:8012"
 
 
 class FixedMetadata(MetadataSource):
@@ -40,6 +41,8 @@ def key_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     FakeIdp("http://idp.test", base / "idp")
     FakeIdp("http://other.test", base / "other")
     ServiceProvider(Config(ENT_URL, "http://idp.test/idp/shibboleth", base / "ent"), FixedMetadata.empty())
+    teleservices = Config(TS_URL, "http://idp.test/idp/shibboleth", base / "teleservices", mode="teleservices")
+    ServiceProvider(teleservices, FixedMetadata.empty())
     return base
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from trousseau.core.secrets import token
+from trousseau.flows.continuation import redirect_origin
 from trousseau.flows.exceptions import ForeignFlow
 from trousseau.flows.models import Flow, FlowKind
 
@@ -40,3 +41,11 @@ def load_flow(request: HttpRequest, flow_id: uuid.UUID, kind: FlowKind) -> Flow:
     except ForeignFlow as exc:
         raise PermissionDenied from exc
     return flow
+
+
+def allow_continuation(response: HttpResponse, next_url: str) -> HttpResponse:
+    """Let a form on this page lead, through redirects, to the OIDC client that asked for the login."""
+    origin = redirect_origin(next_url) if next_url else None
+    if origin:
+        response._csp_update = {"form-action": [origin]}  # type: ignore[attr-defined]  # noqa: SLF001 - django-csp's hook
+    return response

@@ -17,7 +17,7 @@ from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
 from trousseau.flows.forms import LoginForm
 from trousseau.flows.journeys import activation_by_letter
-from trousseau.flows.views.common import browser_secret, safe_next
+from trousseau.flows.views.common import allow_continuation, browser_secret, safe_next
 
 FAILED = _("Identifiant ou mot de passe incorrect.")
 LETTER_MESSAGES = {
@@ -79,8 +79,9 @@ def _refusal(outcome: auth.Outcome) -> str | Promise:
 
 def render_mire(request: HttpRequest, form: LoginForm, error: str | Promise, **extra: Any) -> HttpResponse:
     """The mire; `extra` may set `action` (where the form posts) and `sso` (the SAML login page's fields)."""
-    context = {"form": form, "error": error, "next": request.POST.get("next") or request.GET.get("next", ""), **extra}
-    return render(request, "flows/login.html", context)
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    context = {"form": form, "error": error, "next": next_url, **extra}
+    return allow_continuation(render(request, "flows/login.html", context), next_url)
 
 
 @require_http_methods(["GET", "POST"])
