@@ -609,14 +609,24 @@ BLOCK = re.compile(r"<!-- result:(?P<key>[\w-]+) -->\n(?P<body>.*?)\n<!-- /resul
 
 
 def write_doc(key: str, body: str) -> None:
-    blocks = {m["key"]: m["body"] for m in BLOCK.finditer(DOC.read_text())} if DOC.exists() else {}
-    blocks[key] = body
-    parts = [DOC_HEAD]
-    for name, title in SECTIONS:
-        parts.append(f"### {title}\n")
-        parts.append(f"<!-- result:{name} -->\n{blocks.get(name, 'Not measured yet.')}\n<!-- /result:{name} -->\n")
+    """Replace this benchmark's own block in place; other benchmarks' sections stay as they are."""
+    text = DOC.read_text() if DOC.exists() else ""
+    marked = f"<!-- result:{key} -->\n{body}\n<!-- /result:{key} -->"
+    pattern = re.compile(rf"<!-- result:{re.escape(key)} -->\n.*?\n<!-- /result:{re.escape(key)} -->", re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: marked, text, count=1)
+    else:
+        # First run of this block (or a new file): the login section as this script lays it out.
+        parts = [text or DOC_HEAD]
+        for name, title in SECTIONS:
+            if f"<!-- result:{name} -->" not in text:
+                parts.append(f"### {title}\n")
+                parts.append(
+                    f"<!-- result:{name} -->\n{body if name == key else 'Not measured yet.'}\n<!-- /result:{name} -->\n"
+                )
+        text = "\n".join(parts)
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text("\n".join(parts))
+    DOC.write_text(text)
 
 
 # --- orchestration --------------------------------------------------------------------------------

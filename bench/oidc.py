@@ -1,0 +1,1067 @@
+"""OIDC benchmark: authorization code -> token + userinfo, Trousseau against panva oidc-provider, in one run.
+
+    .venv/bin/python bench/oidc.py [--seconds N] [--database sqlite|postgres] [--profile]
+
+1. Reference: panva `oidc-provider` (the version franceconnect-standin/ pins) in one node process,
+   configured like Trousseau's provider (`bench/panva/server.mjs`): authorization code, PKCE S256,
+   client_secret_basic, RS256 ID tokens signed with an RSA key of the same size, pairwise `sub`, the
+   same scopes and the same claims for the same accounts, a refresh token with every code.
+2. Measured: Trousseau's provider (django-oauth-toolkit) in one single-threaded WSGI server process
+   (`bench/serve.py`, production settings, `TROUSSEAU_DEBUG=0`) on a throwaway database.
+
+For each side, codes are first obtained, untimed, through the real authorization endpoint by
+logged-in browser sessions (Trousseau: a password login through the mire `POST /login`; panva: the
+benchmark's login interaction, see server.mjs); then the timed part redeems them: `POST` to the token
+endpoint (client_secret_basic, PKCE verifier) and `GET` userinfo with the access token, each answer
+checked (200; access, refresh and ID tokens; the ID token's `aud` and `nonce`; userinfo's `sub` equal
+to the ID token's and its claims those of the account). Once a round, an ID token of each side is
+verified with joserfc against that provider's JWKS (signature, `iss`, `aud`, `sub`, `nonce`, `exp`,
+`at_hash` when present). The two sides alternate in rounds (5 by default) so that both see the same machine; each
+server is pinned to one core and the clients (threads of this process) to the others.
+
+The result goes into its own marked section of docs/benchmarks.md, next to the goal (Trousseau's
+rate >= 1.0 x panva's). Any failure (panva cannot run, an answer not as expected, the stores not
+holding what the answers claimed) stops the run with a message and a non-zero exit code, and nothing
+is written.
+
+`--profile` instead redeems codes in-process under cProfile (Django's test client) and prints where
+a token request and a userinfo request spend their time, and their SQL; it writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import cProfile
+import hashlib
+import http.client
+import io
+import json
+import os
+import pstats
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.run import (  # noqa: E402 - after the path is set
+    PASSWORD,
+    PG_URL,
+    SPREAD,
+    BenchError,
+    Browser,
+    Rate,
+    Response,
+    Server,
+    configure_environment,
+    create_accounts,
+    describe_machine,
+    free_port,
+    pg_create,
+    pg_drop,
+)
+
+DOC = ROOT / "docs" / "benchmarks.md"
+PANVA_SERVER = ROOT / "bench" / "panva" / "server.mjs"
+STANDIN = ROOT / "franceconnect-standin"
+GOAL = 1.0
+CLIENT_ID = "bench-oidc-client"
+CLIENT_SECRET = "bench-oidc-secret-" + "0123456789abcdef" * 3
+REDIRECT_URI = "http://127.0.0.1:9/bench/callback"  # never followed: the code is read from Location
+SCOPE = "openid profile ect.scope.cnx"
+# Not run.py's database: each benchmark drops its own, and they may run at the same time.
+OIDC_PG_URL = PG_URL.rsplit("/", 1)[0] + "/trousseau_oidc_bench"
+
+
+# --- HTTP -----------------------------------------------------------------------------------------
+
+
+def request(port: int, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None):
+    """One request on a new connection, as run.py's clients send them (wsgiref closes each one)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return Response(resp.status, resp.headers, resp.read())
+    finally:
+        conn.close()
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unverified_payload(jwt: str) -> dict[str, Any]:
+    """The claims of a JWT without checking it (every cycle; the signature is checked once a round)."""
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def short(body: bytes) -> str:
+    return body[:300].decode(errors="replace")
+
+
+@dataclass
+class Code:
+    code: str
+    verifier: str
+    nonce: str
+
+
+def authorize_query(endpoint: str) -> tuple[str, Code, str]:
+    """An authorization request with its own PKCE verifier (S256), state and nonce."""
+    verifier = secrets.token_urlsafe(48)
+    nonce, state = secrets.token_urlsafe(24), secrets.token_urlsafe(16)
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": CLIENT_ID,
+            "redirect_uri": REDIRECT_URI,
+            "scope": SCOPE,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": b64url(hashlib.sha256(verifier.encode()).digest()),
+            "code_challenge_method": "S256",
+        }
+    )
+    return f"{endpoint}?{query}", Code("", verifier, nonce), state
+
+
+@dataclass
+class Window:
+    """One timed window of one side, and its first cycle (whose ID token gets verified)."""
+
+    rate: Rate
+    client_cpu: float  # CPU seconds of this process (the clients) during the window
+    tokens: dict[str, Any]
+    code: Code
+    user: User
+
+
+@dataclass
+class User:
+    """One browser: its login, its cookies, the claims its account must get."""
+
+    login: str
+    cookies: dict[str, str] = field(default_factory=dict)
+    expected: dict[str, Any] | None = None  # userinfo without `sub`
+    sub: str | None = None
+
+    def cookie_header(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+
+    def keep_cookies(self, resp: Response) -> None:
+        for header in resp.headers.get_all("Set-Cookie") or []:
+            pair, _, attributes = header.partition(";")
+            name, _, value = pair.partition("=")
+            name = name.strip()
+            if not value or "expires=thu, 01 jan 1970" in attributes.lower() or "max-age=0" in attributes.lower():
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value.strip()
+
+
+# --- one provider, as its clients see it ----------------------------------------------------------
+
+
+class Side:
+    """A provider under test: its server process, its discovery document, its client and its users."""
+
+    label = "?"
+
+    def __init__(self, server: Server, issuer: str, users: list[User]) -> None:
+        self.server = server
+        self.port = server.port
+        self.issuer = issuer
+        self.users = users
+        self.basic = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        self.codes_made = 0
+        self.cycles_made = 0
+        self._lock = threading.Lock()
+
+    def fail(self, what: str) -> BenchError:
+        return BenchError(f"{self.label}: {what}")
+
+    def discover(self) -> None:
+        resp = request(self.port, "GET", "/.well-known/openid-configuration")
+        if resp.status != 200:  # noqa: PLR2004
+            raise self.fail(f"discovery answered {resp.status}: {short(resp.body)}")
+        meta = json.loads(resp.body)
+        if meta.get("issuer") != self.issuer:
+            raise self.fail(f"discovery names the issuer {meta.get('issuer')!r}, not {self.issuer!r}")
+        if "S256" not in meta.get("code_challenge_methods_supported", []):
+            raise self.fail("PKCE S256 not advertised")
+        self.authorize_path = path_of(meta["authorization_endpoint"])
+        self.token_path = path_of(meta["token_endpoint"])
+        self.userinfo_path = path_of(meta["userinfo_endpoint"])
+        resp = request(self.port, "GET", path_of(meta["jwks_uri"]))
+        if resp.status != 200:  # noqa: PLR2004
+            raise self.fail(f"JWKS answered {resp.status}")
+        from joserfc.jwk import KeySet
+
+        self.jwks = KeySet.import_key_set(json.loads(resp.body))
+
+    def login(self, user: User) -> None:
+        raise NotImplementedError
+
+    # -- untimed: codes through the authorization endpoint --
+
+    def authorize_query(self) -> tuple[str, Code, str]:
+        return authorize_query(self.authorize_path)
+
+    def code_from(self, resp: Response, code: Code, state: str) -> Code:
+        """The code of an authorization response, after checking it went to the client with state and iss."""
+        location = resp.headers.get("Location", "")
+        if resp.status not in {302, 303} or not location.startswith(REDIRECT_URI + "?"):
+            raise self.fail(f"authorization answered {resp.status}, Location {location[:200]!r}: {short(resp.body)}")
+        params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        if "code" not in params or params.get("state") != state or params.get("iss") != self.issuer:
+            raise self.fail(f"authorization response without code, or with a wrong state or iss: {location[:200]}")
+        code.code = params["code"]
+        with self._lock:
+            self.codes_made += 1
+        return code
+
+    def authorize(self, user: User) -> Code:
+        path, code, state = self.authorize_query()
+        resp = request(self.port, "GET", path, headers=user.cookie_header())
+        user.keep_cookies(resp)
+        return self.code_from(resp, code, state)
+
+    def obtain(self, count: int, clients: int) -> deque[tuple[User, Code]]:
+        """`count` codes, from the users' sessions concurrently (untimed)."""
+        codes: deque[tuple[User, Code]] = deque()
+        share = [count // clients + (1 if i < count % clients else 0) for i in range(clients)]
+
+        def work(i: int) -> None:
+            user = self.users[i % len(self.users)]
+            for _ in range(share[i]):
+                codes.append((user, self.authorize(user)))
+
+        run_threads(work, clients)
+        return codes
+
+    # -- timed: code -> token + userinfo --
+
+    def cycle(self, user: User, code: Code) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Redeem one code and read userinfo with the access token; every answer is checked."""
+        body = urlencode(
+            {
+                "grant_type": "authorization_code",
+                "code": code.code,
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": code.verifier,
+            }
+        )
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": self.basic}
+        resp = request(self.port, "POST", self.token_path, body, headers)
+        if resp.status != 200:  # noqa: PLR2004
+            raise self.fail(f"token endpoint answered {resp.status}: {short(resp.body)}")
+        tokens = json.loads(resp.body)
+        if (
+            not tokens.get("access_token")
+            or not tokens.get("refresh_token")
+            or not tokens.get("id_token")
+            or str(tokens.get("token_type", "")).lower() != "bearer"
+        ):
+            raise self.fail(f"token response without access, refresh or ID token: {sorted(tokens)}")
+        claims = unverified_payload(tokens["id_token"])
+        if claims.get("aud") not in (CLIENT_ID, [CLIENT_ID]) or claims.get("nonce") != code.nonce:
+            raise self.fail(f"ID token for another client or request: aud {claims.get('aud')!r}")
+        resp = request(
+            self.port, "GET", self.userinfo_path, headers={"Authorization": f"Bearer {tokens['access_token']}"}
+        )
+        if resp.status != 200:  # noqa: PLR2004
+            raise self.fail(f"userinfo answered {resp.status}: {short(resp.body)}")
+        info = json.loads(resp.body)
+        sub = info.pop("sub", None)
+        if sub is None or sub != claims.get("sub") or (user.sub is not None and sub != user.sub):
+            raise self.fail(f"userinfo sub {sub!r} differs from the ID token's {claims.get('sub')!r}")
+        if user.expected is not None and info != user.expected:
+            raise self.fail(f"userinfo of {user.login} differs from the account's claims: {info}")
+        user.sub = sub
+        return tokens, info
+
+    def redeem(self, codes: deque[tuple[User, Code]], clients: int) -> Window:
+        """Every code of `codes`, by `clients` concurrent clients; the rate over the wall clock."""
+        count = len(codes)
+        user, code = codes.popleft()
+        cpu0, client_cpu0 = self.server.cpu_seconds(), time.process_time()
+        start = time.perf_counter()
+        tokens, _ = self.cycle(user, code)
+
+        def work(_: int) -> None:
+            while True:
+                try:
+                    user, code = codes.popleft()
+                except IndexError:
+                    return
+                self.cycle(user, code)
+
+        run_threads(work, clients)
+        wall = time.perf_counter() - start
+        rate = Rate(count, wall, self.server.cpu_seconds() - cpu0)
+        with self._lock:
+            self.cycles_made += count
+        return Window(rate, time.process_time() - client_cpu0, tokens, code, user)
+
+    def window(self, count: int, clients: int) -> Window:
+        """One side's share of a round: `count` codes (untimed), redeemed (timed), one ID token verified."""
+        window = self.redeem(self.obtain(count, clients), clients)
+        self.verify_id_token(window.tokens, window.code, window.user)
+        return window
+
+    def verify_id_token(self, tokens: dict[str, Any], code: Code, user: User) -> None:
+        """The ID token, checked with joserfc against the provider's JWKS: signature, claims, at_hash."""
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+
+        try:
+            token = jwt.decode(tokens["id_token"], self.jwks, algorithms=["RS256"])
+            registry = jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": CLIENT_ID},
+                sub={"essential": True, "value": user.sub},
+                nonce={"essential": True, "value": code.nonce},
+                exp={"essential": True},
+                iat={"essential": True},
+            )
+            registry.validate(token.claims)
+        except (JoseError, ValueError) as exc:
+            raise self.fail(f"ID token does not verify against the JWKS: {exc!r}") from exc
+        if token.header.get("alg") != "RS256":
+            raise self.fail(f"ID token signed with {token.header.get('alg')!r}, not RS256")
+        # at_hash is optional in a token response (OIDC Core 3.1.3.6): panva leaves it out; checked when present.
+        digest = hashlib.sha256(tokens["access_token"].encode()).digest()
+        if "at_hash" in token.claims and token.claims["at_hash"] != b64url(digest[:16]):
+            raise self.fail("ID token: wrong at_hash")
+        if user.expected is not None and any(token.claims.get(k) != v for k, v in user.expected.items()):
+            raise self.fail("the ID token does not carry the account's claims")
+
+
+class TrousseauSide(Side):
+    label = "Trousseau"
+
+    def login(self, user: User) -> None:
+        """A password login through the mire (`POST /login`), as a browser: the session cookie."""
+        browser = Browser(self.port)
+        user.cookies = {"sessionid": browser.login(user.login)}
+
+
+class PanvaSide(Side):
+    label = "panva oidc-provider"
+
+    def login(self, user: User) -> None:
+        """/auth -> 303 /interaction/UID; POST login there; resume at /auth/UID -> the code and `_session`."""
+        path, code, state = self.authorize_query()
+        resp = request(self.port, "GET", path)
+        user.keep_cookies(resp)
+        found = re.fullmatch(r"/interaction/([\w-]+)", resp.headers.get("Location", ""))
+        if resp.status != 303 or not found:  # noqa: PLR2004
+            raise self.fail(f"authorization without a session answered {resp.status}: {resp.headers.get('Location')}")
+        body = urlencode({"login": user.login, "password": PASSWORD})
+        resp = request(
+            self.port,
+            "POST",
+            f"/interaction/{found[1]}/login",
+            body,
+            {"Content-Type": "application/x-www-form-urlencoded", **user.cookie_header()},
+        )
+        user.keep_cookies(resp)
+        if resp.status != 303:  # noqa: PLR2004
+            raise self.fail(f"login interaction answered {resp.status}: {short(resp.body)}")
+        resp = request(self.port, "GET", path_of(resp.headers["Location"]), headers=user.cookie_header())
+        user.keep_cookies(resp)
+        self.code_from(resp, code, state)
+        if not any(name.startswith("_session") for name in user.cookies):
+            raise self.fail("no session cookie after the login interaction")
+
+    def stats(self) -> dict[str, Any]:
+        return json.loads(request(self.port, "GET", "/__bench/stats").body)
+
+
+def run_threads(work, count: int) -> None:
+    """`work(i)` in `count` threads; the first error stops the run."""
+    errors: list[BaseException] = []
+
+    def guarded(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0] if isinstance(errors[0], BenchError) else BenchError(f"client: {errors[0]!r}")
+
+
+# --- processes ------------------------------------------------------------------------------------
+
+
+class Process(Server):
+    """A server in a subprocess on a given port, optionally pinned to some CPUs (run.py's Server otherwise)."""
+
+    def __init__(  # noqa: PLR0913
+        self, name: str, argv: list[str], *, env: dict[str, str], workdir: Path, port: int, cpus: set[int]
+    ) -> None:
+        self.port = port
+        self.log = workdir / f"{name}.log"
+        self._log_handle = self.log.open("wb")
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_handle,
+            stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,  # noqa: PLW1509 - no threads yet
+        )
+
+
+def node_versions() -> dict[str, str]:
+    """Node's and oidc-provider's versions, or BenchError when panva's provider cannot run here."""
+    node = shutil.which("node")
+    if node is None:
+        raise BenchError("panva oidc-provider cannot run: no `node` on PATH (node 20 or later is needed)")
+    package = STANDIN / "node_modules" / "oidc-provider" / "package.json"
+    if not package.exists():
+        raise BenchError(f"panva oidc-provider cannot run: {package.relative_to(ROOT)} is missing (run `make standin`)")
+    try:
+        out = subprocess.run(
+            [node, "-p", "JSON.stringify(process.versions)"], capture_output=True, text=True, check=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise BenchError(f"panva oidc-provider cannot run: node does not start: {exc!r}") from exc
+    versions = json.loads(out.stdout)
+    if int(versions["node"].split(".")[0]) < 20:  # noqa: PLR2004
+        raise BenchError(f"panva oidc-provider cannot run: node {versions['node']}, 20 or later is needed")
+    return {
+        "node": versions["node"],
+        "node_openssl": versions.get("openssl", "?"),
+        "oidc_provider": json.loads(package.read_text())["version"],
+    }
+
+
+def panva_key_set() -> dict[str, Any]:
+    """A private JWK set for panva: one RSA key of the size Trousseau signs with, RS256."""
+    from joserfc.jwk import RSAKey
+
+    from trousseau.federation.oidc import keyfiles
+
+    key = RSAKey.import_key(keyfiles.generate_pem())
+    return {"keys": [{**key.as_dict(private=True), "kid": key.thumbprint(), "alg": "RS256", "use": "sig"}]}
+
+
+def pin_plan(*, pin: bool) -> tuple[set[int], set[int]]:
+    """(server CPUs, client CPUs): each server alone on the last usable core, the clients on the others."""
+    usable = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not pin or len(usable) < 2:  # noqa: PLR2004
+        return set(), set()
+    return {usable[-1]}, set(usable[:-1])
+
+
+# --- Trousseau's side: database, client, in-process helpers --------------------------------------
+
+
+def register_client() -> None:
+    from django.core.management import call_command
+
+    call_command(
+        "oidc_client_add",
+        "--update",
+        "--name",
+        "Banc d'essai OIDC",
+        "--client-id",
+        CLIENT_ID,
+        "--client-secret",
+        CLIENT_SECRET,
+        "--redirect-uri",
+        REDIRECT_URI,
+        stdout=io.StringIO(),
+    )
+
+
+def in_process_code(identifier: str) -> tuple[Any, Code]:
+    """A test client logged in as `identifier`, and a code from the real authorization view."""
+    from django.test import Client
+
+    from trousseau.accounts.models import Account
+
+    client = Client()
+    client.force_login(Account.objects.get(identifier=identifier))
+    path, code, state = authorize_query("/idp/profile/oidc/authorize")
+    resp = client.get(path)
+    params = parse_qs(urlsplit(resp.get("Location", "")).query)
+    if resp.status_code != 302 or params.get("state") != [state] or "code" not in params:  # noqa: PLR2004
+        raise BenchError(f"in-process authorization failed: {resp.status_code} {resp.get('Location')!r}")
+    code.code = params["code"][0]
+    return client, code
+
+
+def in_process_cycle(client: Any, code: Code) -> tuple[Any, Any]:
+    basic = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    token = client.post(
+        "/idp/profile/oidc/token",
+        {
+            "grant_type": "authorization_code",
+            "code": code.code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": code.verifier,
+        },
+        HTTP_AUTHORIZATION=basic,
+    )
+    if token.status_code != 200:  # noqa: PLR2004
+        raise BenchError(f"in-process token request failed: {token.status_code} {short(token.content)}")
+    access = token.json()["access_token"]
+    info = client.get("/idp/profile/oidc/userinfo", HTTP_AUTHORIZATION=f"Bearer {access}")
+    if info.status_code != 200:  # noqa: PLR2004
+        raise BenchError(f"in-process userinfo failed: {info.status_code}")
+    return token, info
+
+
+def queries_of_one_cycle(identifier: str) -> tuple[list[str], list[str]]:
+    """The SQL of one token request and of one userinfo request (in this process), for the report."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client, code = in_process_code(identifier)
+    basic = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    body = {"grant_type": "authorization_code", "code": code.code, "redirect_uri": REDIRECT_URI}
+    with CaptureQueriesContext(connection) as token_sql:
+        token = client.post(
+            "/idp/profile/oidc/token", {**body, "code_verifier": code.verifier}, HTTP_AUTHORIZATION=basic
+        )
+    if token.status_code != 200:  # noqa: PLR2004
+        raise BenchError(f"in-process token request failed: {token.status_code} {short(token.content)}")
+    with CaptureQueriesContext(connection) as userinfo_sql:
+        info = client.get("/idp/profile/oidc/userinfo", HTTP_AUTHORIZATION=f"Bearer {token.json()['access_token']}")
+    if info.status_code != 200:  # noqa: PLR2004
+        raise BenchError(f"in-process userinfo failed: {info.status_code}")
+    return [q["sql"] for q in token_sql.captured_queries], [q["sql"] for q in userinfo_sql.captured_queries]
+
+
+def check_trousseau_store(codes: int, cycles: int) -> None:
+    """Every code and every cycle left its rows: nothing was answered without doing the work."""
+    from oauth2_provider.models import get_access_token_model, get_id_token_model, get_refresh_token_model
+
+    from trousseau.accounts.events import EventTag
+    from trousseau.accounts.models import AuditEvent
+    from trousseau.federation.oidc.models import Authorization
+
+    found = {
+        "authorizations": Authorization.objects.count(),
+        "code_issued audit events": AuditEvent.objects.filter(tag=EventTag.OIDC_CODE_ISSUED).count(),
+        "redeemed authorizations": Authorization.objects.filter(redeemed_at__isnull=False).count(),
+        "access tokens": get_access_token_model().objects.count(),
+        "refresh tokens": get_refresh_token_model().objects.count(),
+        "ID tokens": get_id_token_model().objects.count(),
+        "refusal audit events": AuditEvent.objects.filter(tag=EventTag.OIDC_REFUSED).count(),
+    }
+    expected = {
+        "authorizations": codes,
+        "code_issued audit events": codes,
+        "redeemed authorizations": cycles,
+        "access tokens": cycles,
+        "refresh tokens": cycles,
+        "ID tokens": cycles,
+        "refusal audit events": 0,
+    }
+    wrong = [f"{k} {found[k]} (expected {v})" for k, v in expected.items() if found[k] != v]
+    if wrong:
+        raise BenchError("Trousseau's database check: " + ", ".join(wrong))
+
+
+def check_panva_store(stats: dict[str, Any], codes: int, cycles: int) -> None:
+    found = {
+        "codes stored": stats["upserts"].get("AuthorizationCode", 0),
+        "codes consumed": stats["consumed"].get("AuthorizationCode", 0),
+        "access tokens stored": stats["upserts"].get("AccessToken", 0),
+        "refresh tokens stored": stats["upserts"].get("RefreshToken", 0),
+    }
+    expected = {
+        "codes stored": codes,
+        "codes consumed": cycles,
+        "access tokens stored": cycles,
+        "refresh tokens stored": cycles,
+    }
+    wrong = [f"{k} {found[k]} (expected {v})" for k, v in expected.items() if found[k] != v]
+    if wrong:
+        raise BenchError("panva's store check: " + ", ".join(wrong))
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Measurement:
+    panva: Rate
+    ours: Rate
+    round_ratios: list[float]
+    panva_client_busy: float  # CPU of this process (the clients) during panva's windows, in cores
+    ours_client_busy: float
+    client_cores: int
+
+
+def total(parts: list[Rate]) -> Rate:
+    return Rate(sum(p.count for p in parts), sum(p.wall for p in parts), sum(p.cpu or 0.0 for p in parts))
+
+
+def disturbance(result: Measurement) -> str | None:
+    ratios = sorted(result.round_ratios)
+    median = ratios[len(ratios) // 2]
+    if len(ratios) > 1 and (ratios[-1] - ratios[0]) > SPREAD * median:
+        return f"the ratio moved from {ratios[0]:.2f} to {ratios[-1]:.2f} between rounds"
+    return None
+
+
+def client_bound(result: Measurement) -> str | None:
+    if result.client_cores and result.panva_client_busy > 0.9 * result.client_cores:
+        return (
+            f"the clients used {result.panva_client_busy:.2f} of their {result.client_cores} core(s) during panva's "
+            "windows: panva's figure may be limited by the clients"
+        )
+    return None
+
+
+def _verdict(ratio: float) -> str:
+    return f"**{ratio:.2f}**, {'goal met' if ratio >= GOAL else 'goal not met'}"
+
+
+def result_block(args: argparse.Namespace, machine: dict[str, str], result: Measurement, sql: tuple[int, int]) -> str:
+    panva, ours = result.panva, result.ours
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    pinned = (
+        f"each server pinned to CPU {machine['server_cpus']}, the clients to CPU {machine['client_cpus']}"
+        if machine["server_cpus"]
+        else "not pinned"
+    )
+    busy = (
+        f"panva's process {100 * (panva.busy or 0):.0f} %, Trousseau's {100 * (ours.busy or 0):.0f} % of their "
+        f"windows; the clients {result.panva_client_busy:.2f} / {result.ours_client_busy:.2f} cores ({pinned})"
+    )
+    for warning in (disturbance(result), client_bound(result)):
+        if warning:
+            busy += f". ⚠ {warning}: rerun on a quiet machine"
+    rows = [
+        ("Date", date),
+        ("Code", machine["code"]),
+        ("CPU", machine["cpu"]),
+        (
+            "System",
+            f"{machine['os']}, load average {machine['load']} before measuring"
+            + (f", run at niceness {machine['nice']}" if machine["nice"] != "0" else ""),
+        ),
+        (
+            "Python / Django / django-oauth-toolkit / jwcrypto",
+            f"{machine['python']} / {machine['django']} / {machine['dot']} / {machine['jwcrypto']}",
+        ),
+        (
+            "Node / oidc-provider",
+            f"{machine['node']} (OpenSSL {machine['node_openssl']}) / {machine['oidc_provider']}",
+        ),
+        ("Database (Trousseau)", machine["database"]),
+        ("Signatures", f"RS256, RSA {machine['rsa_bits']} bits on both sides"),
+        (
+            f"Reference: panva oidc-provider {machine['oidc_provider']}, 1 node process, in-memory store",
+            (
+                f"**{panva.per_second:.1f} /s** ({panva.count} in {panva.wall:.1f} s, {args.clients} concurrent "
+                f"clients); {panva.cpu_ms_each or float('nan'):.2f} ms CPU each in the server process"
+            ),
+        ),
+        (
+            "Measured: Trousseau, 1 single-threaded WSGI server process",
+            (
+                f"**{ours.per_second:.1f} /s** ({ours.count} in {ours.wall:.1f} s, {args.clients} concurrent "
+                f"clients); {ours.cpu_ms_each or float('nan'):.2f} ms CPU each in the server process"
+            ),
+        ),
+        (
+            f"Ratio of rates, Trousseau / panva (goal ≥ {GOAL:.1f})",
+            (
+                f"{_verdict(ours.per_second / panva.per_second)} (per round: {min(result.round_ratios):.2f} to "
+                f"{max(result.round_ratios):.2f}, {len(result.round_ratios)} alternating rounds)"
+            ),
+        ),
+        (
+            "Ratio of CPU time per cycle, panva / Trousseau",
+            f"**{(panva.cpu_ms_each or 0) / (ours.cpu_ms_each or 1):.2f}** (waiting left out; PostgreSQL's own processes not counted)",
+        ),
+        ("Time on CPU (the rest: waiting for I/O, the clients or a core)", busy),
+        ("SQL statements (Trousseau)", f"{sql[0]} per token request, {sql[1]} per userinfo request"),
+    ]
+    lines = [
+        "| | |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in rows),
+        "",
+        (
+            f"Command: `.venv/bin/python bench/oidc.py --seconds {args.seconds:g} --database {args.database}` "
+            f"({args.rounds} rounds)"
+        ),
+    ]
+    return "\n".join(lines)
+
+
+SECTION_START = "<!-- bench/oidc.py -->"
+SECTION_END = "<!-- /bench/oidc.py -->"
+SECTION_HEAD = """## OpenID Connect: code → token + userinfo
+
+Written by `bench/oidc.py` (`make bench-oidc`), which rewrites only this section.
+
+**Goal**: on the same machine, Trousseau's provider completes at least as many
+(code → token + userinfo) cycles per second as panva `oidc-provider` (ratio ≥ 1.0).
+
+**Reference**: panva `oidc-provider` (the version `franceconnect-standin/` pins) in one node process,
+configured like Trousseau's provider (`bench/panva/server.mjs`): authorization code with PKCE S256,
+exact redirect URI, `client_secret_basic`, RS256 ID tokens signed with an RSA key of the same size,
+pairwise `sub` (HMAC-SHA256), the scopes `openid profile ect.scope.cnx` with the same claims for the
+same accounts (taken from Trousseau's own userinfo), in the ID token as in userinfo, and a refresh
+token with every code, as django-oauth-toolkit issues one. Its store is the process's memory (a Map
+with expiry): panva's bundled MemoryAdapter keeps only 1000 entries, and a deployment would use
+Redis or a database, so this is panva at its fastest.
+
+**Measured**: Trousseau's provider (django-oauth-toolkit) in one single-threaded WSGI server process
+(`bench/serve.py`, production settings, `TROUSSEAU_DEBUG=0`, every middleware) on a throwaway
+database, with the signing keys in `TROUSSEAU_OIDC_KEYS_DIR`.
+
+**Method**: both sides run the same client code. Untimed, each account's browser session (Trousseau:
+a password login through the mire, `POST /login`; panva: `GET /auth` → `/interaction/UID`, the
+benchmark's login `POST /interaction/UID/login`, resume at `/auth/UID`) gets the round's codes from
+the real authorization endpoint, each with its own PKCE verifier, `state` and `nonce`; the answer
+must be a redirect to the client with the code, `state` and `iss`. Timed, client threads of the
+benchmark (two at a time, so that the server always has the next request queued; a new connection
+per request) redeem them: `POST` token (`client_secret_basic`, `code_verifier`) then `GET` userinfo
+with the access token. Every answer must be a 200 with access, refresh and ID tokens for this client
+and nonce, and a userinfo whose `sub` is the ID token's and whose claims are the account's; once a
+round an ID token of each side is verified with joserfc against the provider's JWKS (signature,
+`iss`, `aud`, `sub`, `nonce`, `exp`, and `at_hash` when present: panva leaves it out of token
+responses, as OpenID Connect Core allows); at the end Trousseau's database must hold one
+authorization per code, and one redeemed authorization, one access, one refresh and one ID token per
+cycle, and panva's store as many codes and tokens, or the run fails. The sides alternate in 5 rounds
+(2 s of each by default, the first side alternating); rates are totals over all rounds. Each server
+is pinned to one core (node's own threads included) and the clients to the others. The ratio of CPU
+time compares the server processes' CPU milliseconds per cycle (waiting left out).
+
+Caveats: no TLS and no reverse proxy in front; Trousseau's SQLite file sits on the machine's disk,
+so each commit is a real fsync, while panva writes to memory; oidc-provider 9 warns that node 20 is
+not a supported runtime (it asks for node 22), which is what this machine has.
+
+**How to reproduce**: `make bench-oidc` (SQLite, about a minute), or
+`.venv/bin/python bench/oidc.py --database postgres` (creates and drops `trousseau_oidc_bench` on
+`127.0.0.1:5432`); `--seconds N` sets each side's timed duration, `--profile` prints where
+Trousseau's token and userinfo requests spend their time.
+"""
+SECTIONS = [("oidc-sqlite", "SQLite"), ("oidc-postgres", "PostgreSQL")]
+BLOCK = re.compile(r"<!-- result:(?P<key>[\w-]+) -->\n(?P<body>.*?)\n<!-- /result:(?P=key) -->", re.DOTALL)
+
+
+def write_doc(key: str, body: str) -> None:
+    """Rewrite this benchmark's section of docs/benchmarks.md (appended if missing), nothing else."""
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    start, end = text.find(SECTION_START), text.find(SECTION_END)
+    old = text[start:end] if 0 <= start < end else ""
+    blocks = {m["key"]: m["body"] for m in BLOCK.finditer(old)}
+    blocks[key] = body
+    parts = [SECTION_START, SECTION_HEAD]
+    for name, title in SECTIONS:
+        parts.append(f"### {title}\n")
+        parts.append(f"<!-- result:{name} -->\n{blocks.get(name, 'Not measured yet.')}\n<!-- /result:{name} -->\n")
+    section = "\n".join(parts) + SECTION_END
+    if old:
+        text = text[:start] + section + text[end + len(SECTION_END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text)
+
+
+# --- orchestration --------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="timed duration of each side (default 10)")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--pg-url", default=OIDC_PG_URL, help=f"throwaway PostgreSQL database (default {OIDC_PG_URL})")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent client connections (default 2)")
+    parser.add_argument("--warm-up", type=int, default=40, help="untimed cycles of each side first (default 40)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the servers and the clients to cores")
+    parser.add_argument("--profile", action="store_true", help="profile in-process cycles instead; writes nothing")
+    parser.add_argument("--no-write", action="store_true", help="print the result without writing the doc")
+    args = parser.parse_args(argv)
+    if args.seconds <= 0 or min(args.clients, args.rounds, args.warm_up) < 1:
+        parser.error("--seconds, --rounds, --clients and --warm-up must be positive")
+    return args
+
+
+PACKAGES = [  # (label, path fragment), first match wins
+    ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "{method 'commit' of 'sqlite3"),
+    ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "SQLiteCursorWrapper.execute"),
+    ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "psycopg/waiting.py"),
+    ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "psycopg/connection.py"),
+    ("psycopg (the driver: building and sending queries, reading results)", "/psycopg/"),
+    ("RSA signature (cryptography, OpenSSL)", "RSAPrivateKey"),
+    ("Django ORM (query building, model instances)", "/django/db/"),
+    ("oauthlib", "/oauthlib/"),
+    ("django-oauth-toolkit", "/oauth2_provider/"),
+    ("jwcrypto (JWT, JWK)", "/jwcrypto/"),
+    ("cryptography (other)", "/cryptography/"),
+    ("Trousseau", "/trousseau/"),
+    ("Django (other: request, middleware, test client)", "/django/"),
+]
+
+
+def print_by_package(stats: pstats.Stats, profiled: float, count: int) -> None:
+    """Own time grouped by where the code lives: what a token + userinfo cycle spends its time on."""
+    totals: dict[str, float] = {}
+    for (filename, _, name), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{filename}:{name}"
+        label = next((label for label, part in PACKAGES if part in where), "other (standard library, builtins)")
+        totals[label] = totals.get(label, 0.0) + own
+    print("Own time by package, per cycle:")
+    for label, own in sorted(totals.items(), key=lambda item: -item[1]):
+        print(f"  {1000 * own / count:7.2f} ms  {100 * own / profiled:5.1f} %  {label}")
+    print()
+
+
+def profile(identifier: str, seconds: float) -> None:
+    token_sql, userinfo_sql = queries_of_one_cycle(identifier)
+    for name, queries in (("token request", token_sql), ("userinfo request", userinfo_sql)):
+        print(f"SQL of one {name} ({len(queries)} statements):")
+        for sql in queries:
+            print(f"  {sql[:160]}")
+    # Codes live 60 s: take them in batches (not profiled), each redeemed under the profiler right after.
+    profiler = cProfile.Profile()
+    count, profiled = 0, 0.0
+    while profiled < seconds:
+        batch = [in_process_code(identifier) for _ in range(20)]
+        start = time.perf_counter()
+        profiler.enable()
+        for client, code in batch:
+            in_process_cycle(client, code)
+        profiler.disable()
+        profiled += time.perf_counter() - start
+        count += len(batch)
+    print(
+        f"\n{count} in-process cycles (token + userinfo) in {profiled:.1f} s ({1000 * profiled / count:.1f} ms each, "
+        "profiler included); top functions by own time, then by cumulative time:"
+    )
+    stats = pstats.Stats(profiler)
+    print_by_package(stats, profiled, count)
+    stats.strip_dirs()
+    stats.sort_stats("tottime").print_stats(20)
+    stats.sort_stats("cumulative").print_stats(40)
+
+
+def measure(args: argparse.Namespace, ours: TrousseauSide, panva: PanvaSide) -> Measurement:
+    """Warm-up, then alternating rounds: each side obtains its codes (untimed), then redeems them (timed)."""
+    piece = args.seconds / args.rounds
+    counts: dict[str, int] = {}
+    for side in (ours, panva):  # warm-up, and the number of codes that makes a window last `piece`
+        counts[side.label] = max(args.clients, round(side.window(args.warm_up, args.clients).rate.per_second * piece))
+    windows: dict[str, list[Window]] = {ours.label: [], panva.label: []}
+    ratios: list[float] = []
+    for n in range(args.rounds):
+        for side in (ours, panva) if n % 2 == 0 else (panva, ours):
+            window = side.window(counts[side.label], args.clients)
+            windows[side.label].append(window)
+            counts[side.label] = max(args.clients, round(window.rate.per_second * piece))
+        a, b = windows[ours.label][-1].rate, windows[panva.label][-1].rate
+        ratios.append(a.per_second / b.per_second)
+        print(
+            f"  round {n + 1}/{args.rounds}: panva {b.per_second:6.1f}/s, Trousseau {a.per_second:6.1f}/s, "
+            f"ratio {ratios[-1]:.2f}",
+            flush=True,
+        )
+
+    def client_busy(side: Side) -> float:
+        return sum(w.client_cpu for w in windows[side.label]) / sum(w.rate.wall for w in windows[side.label])
+
+    return Measurement(
+        panva=total([w.rate for w in windows[panva.label]]),
+        ours=total([w.rate for w in windows[ours.label]]),
+        round_ratios=ratios,
+        panva_client_busy=client_busy(panva),
+        ours_client_busy=client_busy(ours),
+        client_cores=0,
+    )
+
+
+def start_panva(
+    workdir: Path, users: list[User], cpus: set[int], key_set: dict[str, Any], scopes: dict[str, list[str]]
+) -> PanvaSide:
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    config = {
+        "port": port,
+        "issuer": issuer,
+        "secret": secrets.token_urlsafe(32),
+        "jwks": key_set,
+        "client": {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uri": REDIRECT_URI},
+        "scopes": scopes,
+        "accounts": {u.login: {"password": PASSWORD, "claims": u.expected} for u in users},
+    }
+    config_file = workdir / "panva.json"
+    config_file.write_text(json.dumps(config))
+    config_file.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NODE_", "DEBUG"))}
+    server = Process(
+        "panva", ["node", str(PANVA_SERVER), str(config_file)], env=env, workdir=workdir, port=port, cpus=cpus
+    )
+    try:
+        server.wait_ready()
+    except BenchError as exc:
+        server.stop()
+        raise BenchError(f"panva oidc-provider cannot run: {exc}") from exc
+    return PanvaSide(server, issuer, [User(u.login, expected=u.expected) for u in users])
+
+
+def scopes_of(users: list[User]) -> dict[str, list[str]]:
+    """Trousseau's scope of each claim its accounts get, as panva's `claims` configuration."""
+    from trousseau.federation.oidc import scopes
+
+    mapping: dict[str, list[str]] = {scope: [] for scope in SCOPE.split()}
+    for claim in dict.fromkeys(["sub", *(name for user in users for name in user.expected or {})]):
+        mapping[scopes.scope_of(claim)].append(claim)
+    return mapping
+
+
+def trousseau_environment(workdir: Path, database_url: str, port: int) -> dict[str, str]:
+    """run.py's environment (production settings, throwaway database), the issuer and the signing keys."""
+    from trousseau.federation.oidc import keyfiles  # reads no Django setting
+
+    configure_environment(database_url)
+    keys_dir = workdir / "oidc-keys"
+    keyfiles.load(keys_dir, create=True)  # as an operator would with openssl: the server needs them
+    os.environ.pop("TROUSSEAU_OIDC_DEV_KEYS", None)
+    os.environ.update({"TROUSSEAU_OIDC_KEYS_DIR": str(keys_dir), "TROUSSEAU_PUBLIC_URL": f"http://127.0.0.1:{port}"})
+    return dict(os.environ)
+
+
+def describe(args: argparse.Namespace, versions: dict[str, str], pins: tuple[set[int], set[int]]) -> dict[str, str]:
+    from importlib.metadata import version
+
+    from django.conf import settings
+    from jwcrypto import jwk
+
+    machine = describe_machine(args.database) | versions
+    machine["dot"], machine["jwcrypto"] = version("django-oauth-toolkit"), version("jwcrypto")
+    key = jwk.JWK.from_pem(settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"].encode())
+    machine["rsa_bits"] = str(key.get_op_key("sign").key_size)
+    machine["server_cpus"], machine["client_cpus"] = (",".join(map(str, sorted(cpus))) for cpus in pins)
+    return machine
+
+
+def warm_trousseau(ours: TrousseauSide) -> None:
+    """Log every user in through the mire; one cycle each gives the claims its account must always get."""
+    ours.discover()
+    for user in ours.users:
+        ours.login(user)
+        _, info = ours.cycle(user, ours.authorize(user))
+        user.expected = info
+        ours.cycles_made += 1
+
+
+def run(args: argparse.Namespace) -> None:  # noqa: PLR0915 - the run, step by step
+    versions = node_versions()  # fails early when panva's provider cannot run
+    with contextlib.ExitStack() as cleanup:
+        workdir = Path(tempfile.mkdtemp(prefix="trousseau-bench-oidc-"))
+        cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        database_url = args.pg_url if args.database == "postgres" else f"sqlite:///{workdir / 'bench.sqlite3'}"
+        port = free_port()
+        env_vars = trousseau_environment(workdir, database_url, port)
+        import django
+        from django.core.management import call_command
+        from django.db import connections
+
+        django.setup()
+        if args.database == "postgres":
+            pg_create(database_url)
+            cleanup.callback(pg_drop, database_url)
+        cleanup.callback(connections.close_all)  # runs before the drop
+        call_command("migrate", verbosity=0)
+        identifiers, _ = create_accounts(max(2, args.clients))
+        register_client()
+        if args.profile:
+            profile(identifiers[0], args.seconds)
+            return
+        token_sql, userinfo_sql = queries_of_one_cycle(identifiers[0])  # its code and tokens stay in the database
+        server_cpus, client_cpus = pins = pin_plan(pin=not args.no_pin)
+        machine = describe(args, versions, pins)
+        key_set = panva_key_set()
+        connections.close_all()  # the server process has the database to itself
+
+        argv = [sys.executable, str(ROOT / "bench" / "serve.py"), str(port)]
+        servers = [Process("trousseau", argv, env=env_vars, workdir=workdir, port=port, cpus=server_cpus)]
+        cleanup.callback(lambda: [server.stop() for server in servers])
+        if client_cpus:
+            os.sched_setaffinity(0, client_cpus)
+            cleanup.callback(os.sched_setaffinity, 0, client_cpus | server_cpus)
+        try:
+            servers[0].wait_ready()
+            ours = TrousseauSide(servers[0], f"http://127.0.0.1:{port}", [User(i) for i in identifiers[: args.clients]])
+            warm_trousseau(ours)
+            panva = start_panva(workdir, ours.users, server_cpus, key_set, scopes_of(ours.users))
+            servers.append(panva.server)
+            panva.discover()
+            for user in panva.users:
+                panva.login(user)
+            print(
+                f"Measuring: {args.rounds} alternating rounds of about {args.seconds / args.rounds:g} s of "
+                "code -> token + userinfo cycles on each side ...",
+                flush=True,
+            )
+            result = measure(args, ours, panva)
+            result.client_cores = len(client_cpus) or (os.cpu_count() or 1)
+            check_panva_store(panva.stats(), panva.codes_made, panva.cycles_made)
+        except BenchError as exc:
+            logs = "".join(f"\n{s.log.stem} server output (last lines):\n{s.tail()}" for s in servers)
+            raise BenchError(f"{exc}{logs}") from exc
+        for server in servers:
+            server.stop()
+        check_trousseau_store(ours.codes_made + 1, ours.cycles_made + 1)  # + the in-process cycle
+        disturbed = disturbance(result) or client_bound(result)
+        if disturbed:
+            print(f"bench: WARNING: {disturbed}; rerun on a quiet machine", file=sys.stderr)
+        body = result_block(args, machine, result, (len(token_sql), len(userinfo_sql)))
+        print(f"\n{body}")
+        if not args.no_write:
+            write_doc(f"oidc-{args.database}", body)
+            print(f"\nWritten to {DOC.relative_to(ROOT)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        run(args)
+    except BenchError as exc:
+        print(f"bench: FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
