@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "trousseau.accounts",
     "trousseau.notifications",
     "trousseau.flows",
+    "trousseau.console",
     "trousseau.federation.saml",
     "oauth2_provider",
     "trousseau.federation.oidc",
@@ -281,3 +282,11 @@ OAUTH2_PROVIDER = oauth2_provider_settings(
     issuer=PUBLIC_URL, keys_dir=OIDC_KEYS_DIR, dev_keys=OIDC_DEV_KEYS, session_age=SESSION_COOKIE_AGE
 )
 # --- end of OpenID Connect settings -------------------------------------------------------------------
+
+# --- Directory imports and activation letters (trousseau/directory/importers, accounts/letters_*) ---
+# Uploads through the console are capped (académie-sized files go through `manage.py import_records`);
+# rows of pupils and guardians who left are kept this long after the import that saw them leave,
+# then `manage.py purge_directory` deletes them with their disabled accounts.
+IMPORT_MAX_UPLOAD_BYTES = int(env("TROUSSEAU_IMPORT_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+DIRECTORY_RETENTION_DAYS = int(env("TROUSSEAU_DIRECTORY_RETENTION_DAYS", "365"))
+# --- end of directory import settings ----------------------------------------------------------------

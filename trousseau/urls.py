@@ -10,6 +10,7 @@ urlpatterns = [
     # SAML at ÉduConnect's Shibboleth paths; browser logout ends every protocol's sessions.
     path("idp/profile/Logout", idp_logout, name="idp_logout"),
     path("idp/", include("trousseau.federation.saml.urls")),
+    path("console/", include("trousseau.console.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dev/outbox/", outbox, name="outbox"),
 ]

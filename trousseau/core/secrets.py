@@ -25,6 +25,10 @@ def provisional_password(length: int = 12) -> str:
     for i in range(len(chars) - 1, 0, -1):
         j = secrets.randbelow(i + 1)
         chars[i], chars[j] = chars[j], chars[i]
+    if chars[0] in READABLE_SPECIALS:
+        # A leading + or @ reads as a formula in spreadsheets (mail-merge exports escape it).
+        k = next(n for n, c in enumerate(chars) if c not in READABLE_SPECIALS)
+        chars[0], chars[k] = chars[k], chars[0]
     return "".join(chars)
 
 

@@ -34,6 +34,9 @@ class Pupil(models.Model):
     birth_date = models.DateField("date de naissance")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="pupils")
     class_name = models.CharField("classe", max_length=20, blank=True)
+    # Set by an import that no longer lists the pupil: the account is disabled, the links removed, and
+    # the row itself purged DIRECTORY_RETENTION_DAYS later (`purge_directory`); cleared if they return.
+    left_at = models.DateTimeField("parti le", null=True, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -50,9 +53,22 @@ class Guardian(models.Model):
     first_name = models.CharField("prénom", max_length=100)
     mobile = models.CharField("téléphone portable", max_length=20, blank=True, db_index=True)
     email = models.EmailField("email", blank=True)
+    # The school whose records hold this row, and the key its imports know it by: `id:` + the
+    # export's ID_RESPONSABLE, or `nom:` + folded names when the export has no such column
+    # (docs/import-format.md). Empty for rows made by hand or by the demo.
+    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="guardians")
+    source_key = models.CharField("clé d'import", max_length=120, blank=True)
+    left_at = models.DateTimeField("parti le", null=True, blank=True, db_index=True)
     pupils: models.ManyToManyField[Pupil, Guardianship] = models.ManyToManyField(
         Pupil, through="Guardianship", related_name="guardians"
     )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "source_key"], condition=~models.Q(source_key=""), name="one_guardian_per_import_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"

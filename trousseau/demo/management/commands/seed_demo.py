@@ -5,8 +5,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.urls import reverse
 
-from trousseau.demo.services import build_demo, write_credentials
+from trousseau.demo.services import build_demo, build_demo_staff, write_credentials, write_staff
 from trousseau.directory.models import School
 
 
@@ -16,6 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--pupils", type=int, default=200)
         parser.add_argument("--credentials", type=Path, default=settings.BASE_DIR / "var" / "demo" / "credentials.csv")
+        parser.add_argument(
+            "--staff", type=Path, default=None, help="console staff CSV (default: staff.csv beside the credentials)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if School.objects.exists():
@@ -24,3 +28,7 @@ class Command(BaseCommand):
         letters = build_demo(pupils=options["pupils"])
         write_credentials(letters, options["credentials"])
         self.stdout.write(f"{len(letters)} letters written to {options['credentials']}")
+        staff_path = options["staff"] or Path(options["credentials"]).with_name("staff.csv")
+        console_url = settings.PUBLIC_URL.rstrip("/") + reverse("console:login")
+        write_staff(build_demo_staff(), staff_path, console_url=console_url)
+        self.stdout.write(f"Console staff (password + TOTP secret) written to {staff_path}; console: {console_url}")

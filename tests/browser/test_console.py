@@ -1,0 +1,326 @@
+"""The school console walked in Chromium: a secretary logs in with TOTP, imports her school's records
+(a broken line reported first), prints a class's letters, a guardian activates with one, and the
+follow-up shows the rate move. axe-core checks every console page passed through.
+
+The staff member comes from the demo's staff.csv (written by `seed_demo` beside credentials.csv); the
+school's records are exported from the demo académie as SIECLE would, with a new class added.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from django.utils import timezone
+from playwright.sync_api import Browser, FilePayload, Page, expect
+from pypdf import PdfReader
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
+
+from tests.browser.conftest import TIMEOUT_MS, Demo
+from tests.browser.steps import (
+    choose,
+    expect_accessible,
+    expect_account_home,
+    expect_activation_page,
+    fill_activation,
+    log_in,
+    submit_activation,
+)
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import Account, AccountState, AuditEvent, ContestedLink
+from trousseau.console import totp
+from trousseau.console.models import StaffRole
+from trousseau.console.services.staff import staff_create
+from trousseau.directory.models import Guardianship, Pupil, School
+
+pytestmark = pytest.mark.browser
+
+COLLEGE = "0145678B"
+NEW_CLASS = "4e Z"
+NEW_PUPILS = [
+    ("100000901AB", "Roux", "Zoé", date(2011, 4, 2), "Luc", "06 71 00 00 01"),
+    ("100000902AB", "Benali", "Yanis", date(2011, 6, 18), "Samira", "06 71 00 00 02"),
+    ("100000903AB", "Le Gall", "Maëlys", date(2011, 11, 30), "Erwan", "06 71 00 00 03"),
+]
+GUARDIAN_PASSWORD = "Cartable#Violet42"
+
+
+@dataclass(frozen=True)
+class Staff:
+    email: str
+    password: str
+    totp_secret: str
+    school_uai: str
+
+
+def _secretary(tmp_path: Path) -> Staff:
+    """The collège's secretary from staff.csv, as a school would receive it."""
+    with (tmp_path / "staff.csv").open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["role"] == "secretariat" and row["school_uai"] == COLLEGE:
+                return Staff(row["email"], row["password"], row["totp_secret"], row["school_uai"])
+    pytest.fail("staff.csv has no secretary for the collège")
+
+
+def _exports(school: School, *, broken: bool) -> tuple[bytes, bytes]:
+    """The school's pupils and guardians as SIECLE exports them, with the new class (and a broken line)."""
+    pupils = ["INE;NOM;PRENOM;DATE_NAISS;CLASSE;UAI"]
+    guardians = ["ID_RESPONSABLE;NOM;PRENOM;TEL_PORTABLE;COURRIEL;INE_ELEVE;RESP_LEGAL"]
+    pupils += [
+        f"{p.ine};{p.last_name};{p.first_name};{p.birth_date:%d/%m/%Y};{p.class_name};"
+        for p in Pupil.objects.filter(school=school).order_by("pk")
+    ]
+    for link in Guardianship.objects.filter(pupil__school=school).select_related("guardian", "pupil").order_by("pk"):
+        g = link.guardian
+        guardians.append(f";{g.last_name};{g.first_name};{g.mobile};{g.email};{link.pupil.ine};1")
+    for ine, last, first, born, parent, mobile in NEW_PUPILS:
+        pupils.append(f"{ine};{last};{first};{born:%d/%m/%Y};{NEW_CLASS};{COLLEGE}")
+        guardians.append(f";{last};{parent};{mobile};;{ine};1")
+    if broken:
+        pupils.append(f"12345;Faure;Noé;31/02/2011;{NEW_CLASS};")
+    return ("\r\n".join(pupils) + "\r\n").encode(), ("\r\n".join(guardians) + "\r\n").encode()
+
+
+def _staff_log_in(page: Page, staff: Staff) -> None:
+    page.goto("/console/")
+    expect(page.get_by_role("heading", name="Connexion à la console des établissements")).to_be_visible()
+    expect_accessible(page, "the console login")
+    page.get_by_label("Adresse email professionnelle").fill(staff.email)
+    page.get_by_label("Mot de passe").fill(staff.password)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Code de vérification")).to_be_visible()
+    expect_accessible(page, "the console's code page")
+    # A wrong code first: refused, the form stays.
+    right = totp.code_at(staff.totp_secret, _now())
+    page.get_by_label("Code de vérification").fill(f"{(int(right) + 500_000) % 1_000_000:06d}")
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_role("alert")).to_contain_text("Code incorrect.")
+    expect_accessible(page, "the console's code page with an error")
+    page.get_by_label("Code de vérification").fill(totp.code_at(staff.totp_secret, _now()))
+    page.get_by_role("button", name="Valider").click()
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _upload(page: Page, pupils: bytes, guardians: bytes) -> None:
+    page.get_by_role("main").get_by_role("link", name="Import", exact=True).click()
+    expect(page.get_by_role("heading", name="Importer les fiches des élèves et des responsables")).to_be_visible()
+    page.get_by_label(re.compile("^Fichier des élèves")).set_input_files(
+        FilePayload(name="eleves.csv", mimeType="text/csv", buffer=pupils)
+    )
+    page.get_by_label(re.compile("^Fichier des responsables")).set_input_files(
+        FilePayload(name="responsables.csv", mimeType="text/csv", buffer=guardians)
+    )
+    page.get_by_role("button", name="Vérifier les fichiers").click()
+
+
+def _import(page: Page, school: School) -> None:
+    pupils_before = Pupil.objects.filter(school=school).count()
+    broken_pupils, guardians = _exports(school, broken=True)
+    _upload(page, broken_pupils, guardians)
+    expect(page.get_by_role("heading", name="Vérification de l'import")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("rien ne sera importé")
+    errors = page.locator("#import-errors tbody tr")
+    line = str(pupils_before + len(NEW_PUPILS) + 2)  # header, then the school's pupils, then the new ones
+    expect(errors.filter(has=page.get_by_role("cell", name=line, exact=True)).first).to_contain_text("INE")
+    expect(page.get_by_role("button", name="Confirmer l'import")).to_have_count(0)
+    expect_accessible(page, "the import preview with its error report")
+    assert Pupil.objects.filter(school=school).count() == pupils_before  # nothing half-imported
+
+    fixed_pupils, guardians = _exports(school, broken=False)
+    page.get_by_role("link", name="Déposer d'autres fichiers").click()
+    expect_accessible(page, "the import page")
+    _upload(page, fixed_pupils, guardians)
+    expect(page.get_by_role("status").filter(has_text="Aucune erreur")).to_be_visible()
+    expect(page.locator("#import-counts")).to_contain_text(str(len(NEW_PUPILS)))
+    expect_accessible(page, "the import preview")
+    page.get_by_role("button", name="Confirmer l'import").click()
+    expect(page.get_by_role("heading", name="Import terminé")).to_be_visible()
+    expect_accessible(page, "the import result")
+    assert Pupil.objects.filter(school=school, class_name=NEW_CLASS).count() == len(NEW_PUPILS)
+    assert Pupil.objects.filter(school=school, left_at=None).count() == pupils_before + len(NEW_PUPILS)
+    assert AuditEvent.objects.filter(tag=EventTag.CONSOLE_IMPORT_APPLIED, data__school=COLLEGE).count() == 1
+
+
+def _print(page: Page, *, who: str) -> bytes:
+    page.get_by_role("main").get_by_role("link", name="Courriers", exact=True).click()
+    expect(page.get_by_role("heading", name="Courriers d'activation")).to_be_visible()
+    page.get_by_label("Classe", exact=True).select_option(NEW_CLASS)
+    choose(page, who)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Télécharger les courriers (PDF)").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    return Path(download.value.path()).read_bytes()
+
+
+@dataclass(frozen=True)
+class PrintedLetter:
+    identifier: str
+    password: str
+    qr: list[str]  # what the page's QR codes decode to
+
+
+def _read_letters(pdf: bytes) -> list[PrintedLetter]:
+    """Each page's identifier and provisional password, as a person reads them, and its decoded QR code."""
+    letters = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        text = page.extract_text()
+        found = re.search(r"^Identifiant\n(\S+)\nMot de passe provisoire\n(\S+)$", text, re.MULTILINE)
+        assert found, text
+        decoded = [result.text for image in page.images for result in zxingcpp.read_barcodes(image.image)]
+        letters.append(PrintedLetter(found.group(1), found.group(2), decoded))
+    return letters
+
+
+def _rate(page: Page) -> str:
+    page.get_by_role("main").get_by_role("link", name="Suivi des activations").click()
+    expect(page.get_by_role("heading", name="Suivi des activations")).to_be_visible()
+    row = page.locator(f'#followup-classes tr[data-class="{NEW_CLASS}"]')
+    return row.get_by_role("cell").nth(1).inner_text()
+
+
+@pytest.fixture
+def public_url(settings: Settings, live_server: LiveServer) -> str:
+    """Letters (and their QR codes) point at the live server."""
+    settings.PUBLIC_URL = live_server.url
+    return str(live_server.url)
+
+
+def test_a_secretary_imports_prints_and_follows_up(page: Page, demo: Demo, tmp_path: Path, public_url: str) -> None:
+    staff = _secretary(tmp_path)
+    school = School.objects.get(uai=COLLEGE)
+
+    _staff_log_in(page, staff)
+    expect(page.get_by_role("heading", name=school.name, level=1)).to_be_visible()
+    expect_accessible(page, "the school's console home")
+
+    _import(page, school)
+
+    # The class's pupil letters: one page per pupil, their identifiers, a QR code to the login page.
+    letters = _read_letters(_print(page, who="Les élèves"))
+    class_accounts = Account.objects.filter(pupil__school=school, pupil__class_name=NEW_CLASS)
+    assert len(letters) == len(NEW_PUPILS) == class_accounts.count()
+    assert {letter.identifier for letter in letters} == set(class_accounts.values_list("identifier", flat=True))
+    assert all(letter.qr == [f"{public_url}/login"] for letter in letters)
+    expect_accessible(page, "the letters page")
+    assert _rate(page) == "0 / 3 (0 %)"
+    expect_accessible(page, "the activation follow-up")
+
+    # The guardians' letters; the first guardian activates with hers in another browser.
+    guardian_letter = _read_letters(_print(page, who="Les responsables"))[0]
+    guardian = Account.objects.get(identifier=guardian_letter.identifier)
+    child = guardian.pupils().get()
+    browser = page.context.browser
+    assert browser is not None
+    family = browser.new_context(base_url=public_url, locale="fr-FR", timezone_id="Europe/Paris")
+    family.set_default_timeout(TIMEOUT_MS)
+    parent = family.new_page()
+    log_in(parent, guardian_letter.identifier, guardian_letter.password)
+    expect_activation_page(parent, guardian_letter.identifier)
+    fill_activation(parent, password=GUARDIAN_PASSWORD, birth_date=child.birth_date)
+    submit_activation(parent)
+    expect_account_home(parent, guardian_letter.identifier)
+    family.close()
+    guardian.refresh_from_db()
+    assert guardian.state == AccountState.ACTIVE
+
+    # The follow-up moves: one guardian of three in the class.
+    page.reload()
+    assert _rate(page) == "1 / 3 (33 %)"
+    expect(page.locator("#rate-guardians")).not_to_contain_text("(0 %)")
+
+    # The guardian's account as the secretary sees it, and the journal of what she did.
+    page.get_by_role("main").get_by_role("link", name="Comptes", exact=True).click()
+    page.get_by_label("Nom, identifiant ou INE").fill(child.ine)
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_role("heading", name="2 comptes trouvés")).to_be_visible()
+    expect_accessible(page, "the account search")
+    page.locator(f'tr[data-identifier="{guardian.identifier}"]').get_by_role("link").click()
+    expect(page.locator("#account-state")).to_have_text("Actif")
+    expect_accessible(page, "an account page")
+    page.get_by_role("main").get_by_role("link", name="Journal", exact=True).click()
+    for tag in ("console:login:success", "console:import:applied", "console:letters:printed"):
+        expect(page.locator(f'#journal tr[data-tag="{tag}"]').first).to_be_visible()
+    expect_accessible(page, "the console journal")
+
+
+def test_a_secretary_is_refused_another_school(page: Page, demo: Demo, tmp_path: Path) -> None:
+    staff = _secretary(tmp_path)
+    _staff_log_in(page, staff)
+    other = School.objects.exclude(uai=COLLEGE).first()
+    assert other is not None
+    response = page.goto(f"/console/etablissements/{other.uai}/comptes/")
+    assert response is not None
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="Accès refusé")).to_be_visible()
+    expect_accessible(page, "the console's 403 page")
+
+
+def _operator(tmp_path: Path) -> Staff:
+    with (tmp_path / "staff.csv").open(newline="", encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["role"] == "academie")
+    return Staff(row["email"], row["password"], row["totp_secret"], "")
+
+
+def test_the_other_console_pages_are_accessible(page: Page, browser: Browser, demo: Demo, tmp_path: Path) -> None:
+    school = School.objects.get(uai=COLLEGE)
+    link = Guardianship.objects.filter(pupil__school=school, guardian__account_link__isnull=False).first()
+    assert link is not None
+    ContestedLink.objects.create(guardianship=link, reported_by=link.guardian.account_link.account)
+
+    _staff_log_in(page, _operator(tmp_path))
+    expect(page.get_by_role("heading", name="Établissements", level=1)).to_be_visible()
+    expect(page.locator("#schools tbody tr")).to_have_count(School.objects.count())
+    expect_accessible(page, "the school picker")
+    page.get_by_role("link", name=school.name).click()
+    page.get_by_role("main").get_by_role("link", name="Liens signalés").click()
+    expect(page.get_by_role("heading", name="Liens signalés par les familles")).to_be_visible()
+    expect_accessible(page, "the reported links")
+    page.get_by_role("link", name=link.guardian.account_link.account.identifier).click()
+    expect(page.locator("#account-identifier")).to_have_text(link.guardian.account_link.account.identifier)
+    expect_accessible(page, "a guardian's account page with a reported link")
+    page.get_by_role("link", name=re.compile("^Modifier les coordonnées")).first.click()
+    page.get_by_label("Téléphone portable").fill("12")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Ce numéro de téléphone n'est pas valide.").first).to_be_visible()
+    expect_accessible(page, "the contact form with an error")
+    page.get_by_label("Téléphone portable").fill("06 98 76 54 32")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Les coordonnées du responsable ont été enregistrées.")).to_be_visible()
+    choose(page, "Le lien est juste : le garder")
+    page.get_by_role("button", name="Enregistrer la décision").click()
+    expect(page.get_by_text("Le lien a été confirmé")).to_be_visible()
+    link.guardian.refresh_from_db()
+    assert link.guardian.mobile == "+33698765432"
+
+    # A new staff member's first visit: password, QR code and secret, first code.
+    invitation = staff_create(
+        email="nouvelle.secretaire@ac-normandie.fr",
+        first_name="Inès",
+        last_name="Garcia",
+        role=StaffRole.SECRETARIAT,
+        school=school,
+    )
+    newcomer = browser.new_context(base_url=page.url.split("/console/")[0], locale="fr-FR")
+    newcomer.set_default_timeout(TIMEOUT_MS)
+    tab = newcomer.new_page()
+    tab.goto(f"/console/inscription/{invitation.token}/")
+    expect(tab.get_by_role("heading", name="Première connexion à la console")).to_be_visible()
+    expect(tab.get_by_role("img", name=re.compile("^Code QR"))).to_be_visible()
+    expect_accessible(tab, "the enrolment page")
+    secret = tab.locator("#totp-secret").inner_text().replace(" ", "")
+    tab.get_by_label("Nouveau mot de passe").fill("Bulletin#Trimestre-2025")
+    tab.get_by_label("Confirmez votre mot de passe").fill("Bulletin#Trimestre-2025")
+    tab.get_by_label("Code de vérification").fill(totp.code_at(secret, _now()))
+    tab.get_by_role("button", name="Terminer et entrer dans la console").click()
+    expect(tab.get_by_role("heading", name=school.name, level=1)).to_be_visible()
+    newcomer.close()

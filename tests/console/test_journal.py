@@ -1,0 +1,26 @@
+"""The console's journal: every step with who, when, what, for the school's staff to read."""
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+from tests.console import helpers
+from trousseau.console.models import StaffRole
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_journal_lists_the_schools_console_steps_only():
+    school = factories.school()
+    family = helpers.family(school)
+    member = helpers.staff(StaffRole.SECRETARIAT, school=school)
+    browser = helpers.console(member)
+    browser.post(reverse("console:disable", args=[school.uai, family.pupil_account.pk]))
+    other = factories.school()
+    helpers.console(helpers.staff(StaffRole.SECRETARIAT, school=other))
+    page = browser.get(reverse("console:journal", args=[school.uai])).text
+    assert 'data-tag="console:account:disabled"' in page
+    assert 'data-tag="console:login:success"' in page
+    assert member.email in page
+    assert family.pupil_account.identifier in page
+    assert page.count('data-tag="console:login:success"') == 1  # not the other school's login

@@ -1,0 +1,79 @@
+"""Letters per class and per school, as PDF and CSV, from the console."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from tests import factories
+from tests.console import helpers
+from trousseau.accounts.events import EventTag
+from trousseau.console.models import StaffRole
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def school():
+    school = factories.school()
+    for n in range(3):
+        helpers.family(school, class_name="6e A", last_name=f"Six{n}")
+    helpers.family(school, class_name="5e B", last_name="Cinq")
+    helpers.activate(helpers.family(school, class_name="6e A", last_name="Active").pupil_account)
+    return school
+
+
+@pytest.fixture
+def member(school):
+    return helpers.staff(StaffRole.SECRETARIAT, school=school)
+
+
+def post(browser, school, **data):
+    return browser.post(reverse("console:letters", args=[school.uai]), {"kinds": "pupils", "format": "pdf", **data})
+
+
+def test_a_class_pdf_has_one_page_per_waiting_pupil(school, member):
+    browser = helpers.console(member)
+    response = post(browser, school, classe="6e A")
+    assert response["Content-Type"] == "application/pdf"
+    assert "courriers-" in response["Content-Disposition"]
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 3  # the active pupil gets no letter
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for pupil_account in school.pupils.filter(class_name="6e A", account__state="provisional"):
+        assert pupil_account.account.identifier in text
+    [event] = helpers.events(EventTag.CONSOLE_LETTERS_PRINTED, staff=member.pk, school=school.uai)
+    assert event.data["scope"] == "class:6e A"
+    assert event.data["count"] == 3
+
+
+def test_a_school_pdf_of_pupils_and_guardians(school, member):
+    response = post(helpers.console(member), school, kinds="both")
+    assert len(PdfReader(io.BytesIO(response.content)).pages) == 4 + 5
+
+
+def test_the_csv_for_mail_merge(school, member):
+    response = post(helpers.console(member), school, classe="5e B", kinds="guardians", format="csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 1
+    assert rows[0]["type"] == "responsable"
+    assert helpers.events(EventTag.CONSOLE_LETTERS_EXPORTED, staff=member.pk, school=school.uai)
+
+
+def test_nothing_to_print(school, member):
+    response = post(helpers.console(member), school, classe="6e A", kinds="guardians")
+    assert response["Content-Type"] == "application/pdf"
+    empty = factories.school()
+    other = helpers.staff(StaffRole.SECRETARIAT, school=empty)
+    answer = post(helpers.console(other), empty, kinds="both")
+    assert answer.status_code == 302
+    assert not helpers.events(EventTag.CONSOLE_LETTERS_PRINTED, staff=other.pk)
+
+
+def test_the_letters_page_lists_what_waits_per_class(school, member):
+    page = helpers.console(member).get(reverse("console:letters", args=[school.uai])).text
+    assert '<option value="6e A">6e A</option>' in page
+    assert "Télécharger les courriers (PDF)" in page

@@ -1,0 +1,157 @@
+"""Console forms: shapes only; passwords and codes are judged by `authentication` and the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from trousseau.accounts.models import AccountKind, AccountState
+from trousseau.accounts.passwords import password_problems
+from trousseau.console.conf import staff_min_password_length
+from trousseau.console.models import StaffMember
+
+
+class StaffLoginForm(forms.Form):
+    email = forms.EmailField(label=_("Adresse email professionnelle"), max_length=254)
+    password = forms.CharField(label=_("Mot de passe"), max_length=256, strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].error_messages.update(
+            required=_("Saisissez votre adresse email."),
+            invalid=_("Saisissez une adresse email valide, par exemple nom@ac-normandie.fr."),
+        )
+        self.fields["password"].error_messages["required"] = _("Saisissez votre mot de passe.")
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label=_("Code de vérification"), max_length=12)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].error_messages["required"] = _("Saisissez le code à 6 chiffres de votre application.")
+
+    def clean_code(self) -> str:
+        code = "".join(str(self.cleaned_data["code"]).split())
+        if len(code) != 6 or not code.isdigit():  # noqa: PLR2004 - RFC 6238 codes of 6 digits
+            raise forms.ValidationError(_("Le code a 6 chiffres, par exemple 123456."))
+        return code
+
+
+class EnrolmentForm(CodeForm):
+    """First visit: choose a password, and type the first code of the app just set up."""
+
+    password = forms.CharField(label=_("Nouveau mot de passe"), strip=False, widget=forms.PasswordInput)
+    password_confirm = forms.CharField(label=_("Confirmez votre mot de passe"), strip=False, widget=forms.PasswordInput)
+
+    field_order = ("password", "password_confirm", "code")
+
+    def __init__(self, *args: Any, staff: StaffMember, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.staff = staff
+        self.fields["password"].error_messages["required"] = _("Choisissez un mot de passe.")
+        self.fields["password_confirm"].error_messages["required"] = _("Confirmez votre mot de passe.")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        password = cleaned.get("password")
+        if password:
+            problems = password_problems(
+                password, identifier=self.staff.email.split("@")[0], names=(self.staff.first_name, self.staff.last_name)
+            )
+            minimum = staff_min_password_length()
+            if len(password) < minimum:
+                message = gettext("Le mot de passe d'un personnel compte au moins %(minimum)s caractères.")
+                problems.append(message % {"minimum": minimum})
+            for problem in problems:
+                self.add_error("password", problem)
+            if not problems and password != cleaned.get("password_confirm"):
+                self.add_error("password_confirm", _("Les deux mots de passe ne sont pas identiques."))
+        return cleaned
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Nom, identifiant ou INE"), max_length=100, required=False)
+    kind = forms.ChoiceField(label=_("Profil"), choices=[("", _("Tous")), *AccountKind.choices], required=False)
+    state = forms.ChoiceField(
+        label=_("État du compte"), choices=[("", _("Tous")), *AccountState.choices], required=False
+    )
+    classe = forms.ChoiceField(label=_("Classe"), choices=[("", _("Toutes"))], required=False)
+
+    def __init__(self, *args: Any, classes: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["classe"].choices = [("", _("Toutes")), *((c, c) for c in classes)]  # type: ignore[attr-defined]
+
+
+class ContactForm(forms.Form):
+    mobile = forms.CharField(
+        label=_("Téléphone portable"),
+        max_length=30,
+        required=False,
+        help_text=_("Par exemple 06 12 34 56 78 ou +262 692 12 34 56"),
+    )
+    email = forms.EmailField(label=_("Adresse email"), max_length=254, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].error_messages["invalid"] = _(
+            "Saisissez une adresse email valide, par exemple nom@exemple.fr."
+        )
+
+
+class ResolveForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Décision"),
+        choices=[
+            ("keep", _("Le lien est juste : le garder")),
+            ("remove", _("Le lien est faux : le supprimer")),
+        ],
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].error_messages["required"] = _("Choisissez une décision.")
+
+
+class ImportForm(forms.Form):
+    pupils = forms.FileField(label=_("Fichier des élèves (CSV ou XML)"), required=False)
+    guardians = forms.FileField(label=_("Fichier des responsables (CSV ou XML)"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if not cleaned.get("pupils") and not cleaned.get("guardians"):
+            raise forms.ValidationError(_("Choisissez au moins un fichier à importer."))
+        return cleaned
+
+
+DAYS_CHOICES = [(7, _("7 jours")), (30, _("30 jours")), (90, _("90 jours"))]
+
+
+class PeriodForm(forms.Form):
+    jours = forms.TypedChoiceField(label=_("Période"), choices=DAYS_CHOICES, coerce=int, required=False, initial=30)
+
+
+class LettersForm(forms.Form):
+    """Which letters to print: the whole school or a class; pupils, guardians or both."""
+
+    classe = forms.ChoiceField(label=_("Classe"), choices=[("", _("Tout l'établissement"))], required=False)
+    kinds = forms.ChoiceField(
+        label=_("Pour qui"),
+        choices=[
+            ("pupils", _("Les élèves")),
+            ("guardians", _("Les responsables")),
+            ("both", _("Les élèves et leurs responsables")),
+        ],
+        widget=forms.RadioSelect,
+        initial="pupils",
+    )
+    format = forms.ChoiceField(choices=[("pdf", "PDF"), ("csv", "CSV")], initial="pdf")
+
+    def __init__(self, *args: Any, classes: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["classe"].choices = [("", _("Tout l'établissement")), *((c, c) for c in classes)]  # type: ignore[attr-defined]
+        self.fields["kinds"].error_messages["required"] = _("Choisissez pour qui imprimer les courriers.")

@@ -1,0 +1,111 @@
+"""School staff: their own accounts and roles, apart from the families' `Account`s."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffRole(models.TextChoices):
+    ACADEMIE = "academie", _("Opérateur académique")
+    HEAD = "head", _("Chef d'établissement")
+    SECRETARIAT = "secretariat", _("Secrétariat")
+    READONLY = "readonly", _("Lecture seule")
+
+
+class StaffMember(models.Model):
+    """A person who works in the console: an académie operator, a head of school, a secretary, a reader.
+
+    Operators see every school of their académie; the others see their school (a reader may instead be
+    given a whole académie). Login is an argon2 password plus a TOTP code; `totp_last_step` is the
+    time step of the last code accepted, so the same code never opens two sessions.
+    """
+
+    email = models.EmailField("email", unique=True)
+    first_name = models.CharField("prénom", max_length=100)
+    last_name = models.CharField("nom", max_length=100)
+    role = models.CharField("rôle", max_length=12, choices=StaffRole.choices)
+    academie = models.CharField("académie", max_length=100, blank=True)
+    school = models.ForeignKey(
+        "directory.School", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    password = models.CharField(max_length=256, blank=True)
+    totp_secret = models.CharField(max_length=64, blank=True)
+    totp_confirmed_at = models.DateTimeField(null=True, blank=True)
+    totp_last_step = models.BigIntegerField(null=True, blank=True)
+    # One-time enrolment link: its keyed digest (core.secrets.keyed_digest), never the token itself.
+    enrolment_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    enrolment_expires_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField("actif", default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "personnel"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="academie") | ~models.Q(academie=""), name="operator_has_academie"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role="academie") | models.Q(role="readonly") | models.Q(school__isnull=False),
+                name="school_staff_have_school",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} <{self.email}>"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def can_act(self) -> bool:
+        """Every role but read-only may change accounts, print letters and import."""
+        return self.role != StaffRole.READONLY
+
+    @property
+    def enrolled(self) -> bool:
+        return bool(self.password and self.totp_secret and self.totp_confirmed_at)
+
+    def set_password(self, raw: str) -> None:
+        self.password = make_password(raw)
+
+    def check_password(self, raw: str) -> bool:
+        def rehash(new: str) -> None:
+            self.set_password(new)
+            self.save(update_fields=["password"])
+
+        return bool(self.password) and check_password(raw, self.password, rehash)
+
+    def clean(self) -> None:
+        if self.role == StaffRole.ACADEMIE and not self.academie:
+            raise ValidationError({"academie": _("Un opérateur académique a une académie.")})
+        if self.role in {StaffRole.HEAD, StaffRole.SECRETARIAT} and self.school_id is None:
+            raise ValidationError({"school": _("Ce rôle s'exerce dans un établissement.")})
+        if self.role == StaffRole.READONLY and self.school_id is None and not self.academie:
+            raise ValidationError(
+                {"school": _("Un accès en lecture seule porte sur un établissement ou une académie.")}
+            )
+
+
+class PendingImport(models.Model):
+    """Files a staff member checked (dry run) and may now confirm: kept in the database, not on one
+    web process's disk, so the confirmation may reach any process. Deleted once applied or stale."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey("directory.School", on_delete=models.CASCADE, related_name="+")
+    pupils = models.BinaryField(null=True, blank=True)
+    pupils_name = models.CharField(max_length=200, blank=True)
+    guardians = models.BinaryField(null=True, blank=True)
+    guardians_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"import {self.school_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,136 @@
+"""School records imports from the console: check (dry run) first, then apply what was checked.
+
+The import itself is `trousseau.directory.services.import_records` (docs/import-format.md): one
+transaction, nothing written when a row is refused, the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from trousseau.accounts.events import EventTag
+from trousseau.console.audit import staff_audit
+from trousseau.console.models import PendingImport, StaffMember
+from trousseau.console.scoping import require_action
+from trousseau.directory.importers.reading import too_large_message
+from trousseau.directory.models import School
+from trousseau.directory.services import ImportFileError, ImportResult, ImportTooLarge, import_records
+
+PENDING_LIFESPAN = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A dry run: its report, and the pending import to confirm when the files had no error."""
+
+    result: ImportResult
+    pending: PendingImport | None
+
+
+class ImportRefused(Exception):
+    """The file cannot be read at all (format, encoding, size): nothing was imported."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.too_large = too_large
+
+
+def _read(upload: UploadedFile | None) -> bytes | None:
+    if upload is None:
+        return None
+    cap: int = settings.IMPORT_MAX_UPLOAD_BYTES
+    if upload.size is not None and upload.size > cap:
+        raise ImportTooLarge(too_large_message(cap))
+    return b"".join(upload.chunks())
+
+
+def _run(pupils: bytes | None, guardians: bytes | None, *, school: School, dry_run: bool, actor: str) -> ImportResult:
+    return import_records(
+        pupils=io.BytesIO(pupils) if pupils is not None else None,
+        guardians=io.BytesIO(guardians) if guardians is not None else None,
+        school=school,
+        dry_run=dry_run,
+        actor=actor,
+    )
+
+
+def _summary(result: ImportResult) -> dict[str, Any]:
+    data = result.as_dict()
+    data.pop("encodings", None)
+    return data
+
+
+def check(
+    *, staff: StaffMember, school: School, pupils: UploadedFile | None, guardians: UploadedFile | None, ip: str | None
+) -> Checked:
+    """Dry run of the uploaded files; raises ImportRefused when a file cannot be read at all."""
+    require_action(staff)
+    names: dict[str, Any] = {
+        "pupils_name": pupils.name if pupils else "",
+        "guardians_name": guardians.name if guardians else "",
+    }
+    try:
+        pupils_bytes, guardians_bytes = _read(pupils), _read(guardians)
+        result = _run(pupils_bytes, guardians_bytes, school=school, dry_run=True, actor=f"console:{staff.email}")
+    except ImportFileError as exc:
+        staff_audit(EventTag.CONSOLE_IMPORT_REFUSED, staff=staff, school=school, ip=ip, error=str(exc), **names)
+        raise ImportRefused(str(exc), too_large=isinstance(exc, ImportTooLarge)) from exc
+    staff_audit(EventTag.CONSOLE_IMPORT_PREVIEWED, staff=staff, school=school, ip=ip, **names, **_summary(result))
+    pending = None
+    if result.ok:
+        PendingImport.objects.filter(created_at__lt=timezone.now() - PENDING_LIFESPAN).delete()
+        pending = PendingImport.objects.create(
+            staff=staff,
+            school=school,
+            pupils=pupils_bytes,
+            guardians=guardians_bytes,
+            **{k: str(v)[:200] for k, v in names.items()},
+        )
+    return Checked(result, pending)
+
+
+def refuse_too_large(*, staff: StaffMember, school: School, declared: str, ip: str | None) -> str:
+    """An upload over the cap, refused before it was read: audited; returns the message to show."""
+    message = too_large_message(settings.IMPORT_MAX_UPLOAD_BYTES)
+    staff_audit(
+        EventTag.CONSOLE_IMPORT_REFUSED, staff=staff, school=school, ip=ip, error=message, declared_bytes=declared
+    )
+    return message
+
+
+def pending_for(staff: StaffMember, school: School, pending_id: uuid.UUID) -> PendingImport | None:
+    return PendingImport.objects.filter(
+        pk=pending_id, staff=staff, school=school, created_at__gte=timezone.now() - PENDING_LIFESPAN
+    ).first()
+
+
+def apply(*, staff: StaffMember, school: School, pending: PendingImport, ip: str | None) -> ImportResult:
+    """Import what was checked; the directory may have changed meanwhile, so the rows are checked again."""
+    require_action(staff)
+    with transaction.atomic():
+        locked = PendingImport.objects.select_for_update().filter(pk=pending.pk).first()
+        if locked is None:  # confirmed twice (two tabs, a double click): the first one did it
+            raise ImportRefused(gettext("Cet import a déjà été appliqué, ou sa vérification a expiré."))
+        names: dict[str, Any] = {"pupils_name": locked.pupils_name, "guardians_name": locked.guardians_name}
+        pupils = bytes(locked.pupils) if locked.pupils is not None else None
+        guardians = bytes(locked.guardians) if locked.guardians is not None else None
+        locked.delete()
+    try:
+        result = _run(pupils, guardians, school=school, dry_run=False, actor=f"console:{staff.email}")
+    except ImportFileError as exc:
+        staff_audit(EventTag.CONSOLE_IMPORT_REFUSED, staff=staff, school=school, ip=ip, error=str(exc), **names)
+        raise ImportRefused(str(exc)) from exc
+    tag = EventTag.CONSOLE_IMPORT_APPLIED if result.applied else EventTag.CONSOLE_IMPORT_REFUSED
+    staff_audit(tag, staff=staff, school=school, ip=ip, **names, **_summary(result))
+    return result

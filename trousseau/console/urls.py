@@ -1,0 +1,35 @@
+from django.urls import path
+
+from trousseau.console.views import accounts, auth, contests, followup, imports, letters, schools
+
+app_name = "console"
+SCHOOL = "etablissements/<str:uai>/"
+ACCOUNT = SCHOOL + "comptes/<int:account_id>/"
+urlpatterns = [
+    path("", schools.home, name="home"),
+    path("connexion/", auth.login_view, name="login"),
+    path("connexion/code/", auth.code_view, name="code"),
+    path("inscription/", auth.enrol_view, name="enrol"),
+    path("inscription/<str:token>/", auth.enrol_link, name="enrol_link"),
+    path("deconnexion/", auth.logout_view, name="logout"),
+    path("etablissements/", schools.picker, name="schools"),
+    path("etablissements/suivi.csv", followup.schools_csv, name="schools_csv"),
+    path(SCHOOL, schools.school_home, name="school"),
+    path(SCHOOL + "journal/", schools.journal_view, name="journal"),
+    path(SCHOOL + "comptes/", accounts.search, name="search"),
+    path(ACCOUNT, accounts.detail, name="account"),
+    path(ACCOUNT + "reinitialiser/", accounts.reset, name="reset"),
+    path(ACCOUNT + "courrier/", accounts.letter, name="letter"),
+    path(ACCOUNT + "courriers-famille/", accounts.pupil_letters, name="pupil_letters"),
+    path(ACCOUNT + "desactiver/", accounts.disable, name="disable"),
+    path(ACCOUNT + "reactiver/", accounts.enable, name="enable"),
+    path(ACCOUNT + "responsables/<int:guardian_id>/", accounts.contact, name="contact"),
+    path(SCHOOL + "signalements/", contests.contests, name="contests"),
+    path(SCHOOL + "signalements/<int:contest_id>/", contests.resolve, name="resolve"),
+    path(SCHOOL + "courriers/", letters.letters_view, name="letters"),
+    path(SCHOOL + "import/", imports.import_view, name="import"),
+    path(SCHOOL + "import/<uuid:pending_id>/confirmer/", imports.confirm, name="import_confirm"),
+    path(SCHOOL + "suivi/", followup.dashboard, name="followup"),
+    path(SCHOOL + "suivi.csv", followup.dashboard_csv, name="followup_csv"),
+    path(SCHOOL + "suivi-chronologie.csv", followup.timeline_csv, name="timeline_csv"),
+]

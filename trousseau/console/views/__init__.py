@@ -1,0 +1,1 @@
+"""Thin views of the console: check the staff session and the school's scope, call a service, render."""

@@ -1,0 +1,251 @@
+"""Académie-sized imports on PostgreSQL: checked rows COPYed into staging tables, then set-based SQL.
+
+Same meaning as orm_sync.py (tests run both on the same files). Rows are checked in Python as they
+stream from the file into COPY; nothing holds the whole file in memory but the INE -> school map
+that the guardians file is checked against. A dry run does the whole import and rolls it back, so
+its counts are exactly the real ones (it takes the same locks for as long).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from trousseau.directory.importers import accounts_bulk
+from trousseau.directory.importers.copy import copy_rows, execute, fetch, temp_table, temp_table_as
+from trousseau.directory.importers.orm_sync import adoptable_guardians
+from trousseau.directory.importers.pipeline import (
+    Run,
+    apply_states,
+    checked_rows,
+    present_pupils,
+    pupil_checker,
+    report_progress,
+)
+from trousseau.directory.importers.reading import Source
+from trousseau.directory.importers.report import ImportResult, SyncCounts
+from trousseau.directory.importers.rows import GUARDIANS, PUPILS, GuardianChecker, GuardianRow, PupilRow
+from trousseau.directory.models import Guardian
+
+PUPIL_STAGE = (
+    "line integer, ine varchar(11) PRIMARY KEY, last_name varchar(100), first_name varchar(100), "
+    "birth_date date, class_name varchar(20), school_id bigint"
+)
+GUARDIAN_STAGE = (
+    "line integer, school_id bigint, key varchar(120), last_name varchar(100), first_name varchar(100), "
+    "mobile varchar(20), email varchar(254), ine varchar(11), legal boolean"
+)
+SAME_PUPIL = (
+    "(p.last_name, p.first_name, p.birth_date, p.class_name, p.school_id) "
+    "IS NOT DISTINCT FROM (s.last_name, s.first_name, s.birth_date, s.class_name, s.school_id)"
+)
+SAME_GUARDIAN = (
+    "(g.last_name, g.first_name, g.mobile, g.email) IS NOT DISTINCT FROM (s.last_name, s.first_name, s.mobile, s.email)"
+)
+
+
+def run(job: Run, result: ImportResult, pupils: Source | None, guardians: Source | None) -> None:
+    scope: set[int] = set()
+    known: dict[str, int]
+    if pupils is not None:
+        checker = pupil_checker(job, result)
+        temp_table("stage_pupil", PUPIL_STAGE)
+        rows: Iterator[PupilRow] = checked_rows(job, result, pupils, PUPILS, checker)
+        copy_rows(
+            "stage_pupil",
+            ["line", "ine", "last_name", "first_name", "birth_date", "class_name", "school_id"],
+            (
+                (r.line, r.ine, r.last_name, r.first_name, r.birth_date, r.class_name, _seen(scope, r.school_id))
+                for r in rows
+            ),
+        )
+        known = checker.ine_school
+    else:
+        known = present_pupils(job)
+    if guardians is not None:
+        temp_table("stage_guardian", GUARDIAN_STAGE)
+        people: Iterator[GuardianRow] = checked_rows(
+            job, result, guardians, GUARDIANS, GuardianChecker(result.add_error, known)
+        )
+        copy_rows(
+            "stage_guardian",
+            ["line", "school_id", "key", "last_name", "first_name", "mobile", "email", "ine", "legal"],
+            (
+                (
+                    r.line,
+                    _seen(scope, r.school_id) if pupils is None else r.school_id,
+                    r.key,
+                    r.last_name,
+                    r.first_name,
+                    r.mobile,
+                    r.email,
+                    r.ine,
+                    r.legal,
+                )
+                for r in people
+            ),
+        )
+    if job.school:
+        scope = {job.school.id}
+    if not result.ok and not job.partial:
+        return
+    departures = result.ok
+    result.departures_skipped = not departures
+    report_progress(job, "ecriture", result.rows, None)
+    ids = sorted(scope)
+    if pupils is not None:
+        _sync_pupils(job, result, ids, departures=departures)
+    if guardians is not None:
+        _sync_guardians(job, result, ids, departures=departures)
+    result.accounts_created += accounts_bulk.create_accounts(
+        accounts_bulk.pupils_without_account(scope), accounts_bulk.guardians_without_account(scope), now=job.now
+    )
+    result.applied = not job.dry_run
+
+
+def _seen(scope: set[int], school_id: int) -> int:
+    scope.add(school_id)
+    return school_id
+
+
+def _counts(counts: SyncCounts, row: tuple[Any, ...]) -> None:
+    counts.created += row[0]
+    counts.updated += row[1]
+    counts.returned += row[2]
+    counts.unchanged += row[3]
+
+
+def _ids(table: str) -> list[int]:
+    return [r[0] for r in fetch(f"SELECT id FROM {table} ORDER BY id")]  # noqa: S608 (our own table names)
+
+
+def _sync_pupils(job: Run, result: ImportResult, scope: list[int], *, departures: bool) -> None:
+    (row,) = fetch(
+        f"""SELECT count(*) FILTER (WHERE p.id IS NULL),
+                   count(*) FILTER (WHERE p.id IS NOT NULL AND p.left_at IS NULL AND NOT {SAME_PUPIL}),
+                   count(*) FILTER (WHERE p.left_at IS NOT NULL),
+                   count(*) FILTER (WHERE p.id IS NOT NULL AND p.left_at IS NULL AND {SAME_PUPIL})
+            FROM stage_pupil s LEFT JOIN directory_pupil p ON p.ine = s.ine"""  # noqa: S608
+    )
+    _counts(result.pupils, row)
+    temp_table_as(
+        "pupil_departed",
+        "SELECT p.id FROM directory_pupil p WHERE p.school_id = ANY(%s) AND p.left_at IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM stage_pupil s WHERE s.ine = p.ine) AND %s",
+        [scope, departures],
+    )
+    temp_table_as(
+        "pupil_returned",
+        "SELECT p.id FROM stage_pupil s JOIN directory_pupil p USING (ine) WHERE p.left_at IS NOT NULL",
+    )
+    temp_table_as(
+        "pupil_moved",
+        "SELECT p.id FROM stage_pupil s JOIN directory_pupil p USING (ine) WHERE p.school_id <> s.school_id",
+    )
+    departed, returned = _ids("pupil_departed"), _ids("pupil_returned")
+    result.pupils.left += len(departed)
+    off = accounts_bulk.departing_accounts(departed, [])
+    back = accounts_bulk.returning_accounts(returned, [])
+    execute(
+        """INSERT INTO directory_pupil (ine, last_name, first_name, birth_date, class_name, school_id, left_at)
+           SELECT ine, last_name, first_name, birth_date, class_name, school_id, NULL FROM stage_pupil
+           ON CONFLICT (ine) DO UPDATE SET last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name,
+               birth_date = EXCLUDED.birth_date, class_name = EXCLUDED.class_name, school_id = EXCLUDED.school_id,
+               left_at = NULL
+           WHERE (directory_pupil.last_name, directory_pupil.first_name, directory_pupil.birth_date,
+                  directory_pupil.class_name, directory_pupil.school_id, directory_pupil.left_at)
+               IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.birth_date,
+                  EXCLUDED.class_name, EXCLUDED.school_id, EXCLUDED.left_at)"""
+    )
+    execute("UPDATE directory_pupil SET left_at = %s WHERE id IN (SELECT id FROM pupil_departed)", [job.now])
+    result.links_removed += execute(
+        "DELETE FROM directory_guardianship WHERE pupil_id IN (SELECT id FROM pupil_departed)"
+    )
+    # Another school's guardian records do not follow a pupil who changed school.
+    result.links_removed += execute(
+        """DELETE FROM directory_guardianship gs USING directory_guardian g, directory_pupil p
+           WHERE gs.guardian_id = g.id AND gs.pupil_id = p.id AND p.id IN (SELECT id FROM pupil_moved)
+             AND g.school_id IS NOT NULL AND g.school_id <> p.school_id"""
+    )
+    apply_states(result, off, back, job.now)
+
+
+def _adopt_legacy(scope: list[int]) -> None:
+    """Rows made before imports take the school and key the import will look them up by."""
+
+    def taken(key: tuple[int, str]) -> bool:
+        return Guardian.objects.filter(school_id=key[0], source_key=key[1]).exists()
+
+    rows = adoptable_guardians(set(scope), taken)  # a handful at most: one query each is fine
+    Guardian.objects.bulk_update(rows, ["school", "source_key"], batch_size=accounts_bulk.BATCH)
+
+
+def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departures: bool) -> None:
+    _adopt_legacy(scope)
+    temp_table_as(
+        "stage_person",
+        "SELECT DISTINCT ON (school_id, key) school_id, key, last_name, first_name, mobile, email "
+        "FROM stage_guardian ORDER BY school_id, key, line",
+    )
+    execute("CREATE UNIQUE INDEX ON stage_person (school_id, key)")
+    join = "directory_guardian g ON g.school_id = s.school_id AND g.source_key = s.key"
+    (row,) = fetch(
+        f"""SELECT count(*) FILTER (WHERE g.id IS NULL),
+                   count(*) FILTER (WHERE g.id IS NOT NULL AND g.left_at IS NULL AND NOT {SAME_GUARDIAN}),
+                   count(*) FILTER (WHERE g.left_at IS NOT NULL),
+                   count(*) FILTER (WHERE g.id IS NOT NULL AND g.left_at IS NULL AND {SAME_GUARDIAN})
+            FROM stage_person s LEFT JOIN {join}"""  # noqa: S608
+    )
+    _counts(result.guardians, row)
+    temp_table_as(
+        "guardian_departed",
+        "SELECT g.id FROM directory_guardian g WHERE g.school_id = ANY(%s) AND g.left_at IS NULL AND %s "
+        "AND NOT (g.source_key = '') AND NOT EXISTS "
+        "(SELECT 1 FROM stage_person s WHERE s.school_id = g.school_id AND s.key = g.source_key)",
+        [scope, departures],
+    )
+    temp_table_as("guardian_returned", f"SELECT g.id FROM stage_person s JOIN {join} WHERE g.left_at IS NOT NULL")  # noqa: S608
+    departed, returned = _ids("guardian_departed"), _ids("guardian_returned")
+    result.guardians.left += len(departed)
+    off = accounts_bulk.departing_accounts([], departed)
+    back = accounts_bulk.returning_accounts([], returned)
+    execute(
+        """INSERT INTO directory_guardian (school_id, source_key, last_name, first_name, mobile, email, left_at)
+           SELECT school_id, key, last_name, first_name, mobile, email, NULL FROM stage_person
+           ON CONFLICT (school_id, source_key) WHERE NOT (source_key = '') DO UPDATE SET
+               last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name, mobile = EXCLUDED.mobile,
+               email = EXCLUDED.email, left_at = NULL
+           WHERE (directory_guardian.last_name, directory_guardian.first_name, directory_guardian.mobile,
+                  directory_guardian.email, directory_guardian.left_at)
+               IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.mobile, EXCLUDED.email,
+                  EXCLUDED.left_at)"""
+    )
+    execute("UPDATE directory_guardian SET left_at = %s WHERE id IN (SELECT id FROM guardian_departed)", [job.now])
+    temp_table_as(
+        "stage_link",
+        f"""SELECT g.id AS guardian_id, p.id AS pupil_id, bool_or(s.legal) AS legal
+            FROM stage_guardian s JOIN {join} JOIN directory_pupil p ON p.ine = s.ine
+            GROUP BY g.id, p.id""",  # noqa: S608
+    )
+    (links,) = fetch(
+        """SELECT count(*) FILTER (WHERE gs.id IS NULL),
+                  count(*) FILTER (WHERE gs.is_legal_representative <> l.legal)
+           FROM stage_link l LEFT JOIN directory_guardianship gs
+             ON gs.guardian_id = l.guardian_id AND gs.pupil_id = l.pupil_id"""
+    )
+    result.links_created += links[0]
+    result.links_updated += links[1]
+    if departures:
+        result.links_removed += execute(
+            """DELETE FROM directory_guardianship gs USING directory_guardian g
+               WHERE gs.guardian_id = g.id AND g.school_id = ANY(%s) AND NOT EXISTS
+                 (SELECT 1 FROM stage_link l WHERE l.guardian_id = gs.guardian_id AND l.pupil_id = gs.pupil_id)""",
+            [scope],
+        )
+    execute(
+        """INSERT INTO directory_guardianship (guardian_id, pupil_id, is_legal_representative)
+           SELECT guardian_id, pupil_id, legal FROM stage_link
+           ON CONFLICT (guardian_id, pupil_id) DO UPDATE SET is_legal_representative = EXCLUDED.is_legal_representative
+           WHERE directory_guardianship.is_legal_representative IS DISTINCT FROM EXCLUDED.is_legal_representative"""
+    )
+    apply_states(result, off, back, job.now)

@@ -1,0 +1,136 @@
+"""What an import tells the person who ran it: counts, row errors, progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext
+
+# The report keeps the first errors only; `ImportResult.error_count` still counts them all.
+MAX_REPORTED_ERRORS = 1000
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (missing column, broken XML, too large): nothing was imported."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.message
+        return gettext("Ligne %(line)d : %(message)s") % {"line": self.line, "message": self.message}
+
+
+class ImportTooLarge(ImportFileError):
+    """The upload is over IMPORT_MAX_UPLOAD_BYTES: académie-sized files go through `import_records`."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One refused row: `file` is "eleves" or "responsables", `field` the column ("" for the row)."""
+
+    file: str
+    line: int
+    field: str
+    reason: str
+
+
+@dataclass(slots=True)
+class SyncCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    left: int = 0
+    returned: int = 0
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """The outcome of an import or of its dry-run preview (`dry_run=True`: the counts it would make).
+
+    Nothing is written when `error_count` is not zero, unless the import was asked to be `partial`:
+    then the valid rows are applied and departures are not (a refused row must not look like a pupil
+    who left), which `departures_skipped` says.
+    """
+
+    dry_run: bool
+    pupils: SyncCounts = field(default_factory=SyncCounts)
+    guardians: SyncCounts = field(default_factory=SyncCounts)
+    links_created: int = 0
+    links_updated: int = 0
+    links_removed: int = 0
+    accounts_created: int = 0
+    accounts_disabled: int = 0
+    accounts_enabled: int = 0
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    encodings: dict[str, str] = field(default_factory=dict)
+    departures_skipped: bool = False
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def add_error(self, error: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(error)
+
+    def as_dict(self) -> dict[str, object]:
+        """Primitive values only: for the audit trail, a JSON answer or a task result."""
+        return {
+            "dry_run": self.dry_run,
+            "applied": self.applied,
+            "pupils": _counts(self.pupils),
+            "guardians": _counts(self.guardians),
+            "links": {"created": self.links_created, "updated": self.links_updated, "removed": self.links_removed},
+            "accounts": {
+                "created": self.accounts_created,
+                "disabled": self.accounts_disabled,
+                "enabled": self.accounts_enabled,
+            },
+            "rows": self.rows,
+            "error_count": self.error_count,
+            "encodings": dict(self.encodings),
+            "departures_skipped": self.departures_skipped,
+        }
+
+
+def _counts(c: SyncCounts) -> dict[str, int]:
+    return {
+        "created": c.created,
+        "updated": c.updated,
+        "unchanged": c.unchanged,
+        "left": c.left,
+        "returned": c.returned,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """Reported every PROGRESS_EVERY rows and at each phase.
+
+    `phase` is one of "eleves" and "responsables" (reading and checking that file), "ecriture" (applying)
+    and "termine"; `bytes_total` is None when the size of the file is not known.
+    """
+
+    phase: str
+    rows: int
+    bytes_read: int
+    bytes_total: int | None
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.bytes_total:
+            return None
+        return min(1.0, self.bytes_read / self.bytes_total)
+
+
+ProgressCallback = Callable[[ImportProgress], None]
+PROGRESS_EVERY = 1000

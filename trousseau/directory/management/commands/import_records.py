@@ -1,0 +1,79 @@
+"""`manage.py import_records --pupils FILE --guardians FILE [--dry-run]`: académie-sized imports."""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+
+from trousseau.directory.importers.report import ImportProgress, ImportResult
+from trousseau.directory.services import ImportFileError, import_records
+
+
+class Command(BaseCommand):
+    help = (
+        "Import SIECLE/ONDE exports (docs/import-format.md) for every school they name. On PostgreSQL the "
+        "rows go through COPY into staging tables and set-based upserts; elsewhere through batched writes."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--pupils", type=Path, help="pupils file (CSV or XML)")
+        parser.add_argument("--guardians", type=Path, help="guardians and links file (CSV or XML)")
+        parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+        parser.add_argument("--partial", action="store_true", help="apply valid rows despite refused ones")
+        parser.add_argument("--max-errors", type=int, default=50, help="row errors to print")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options["pupils"] and not options["guardians"]:
+            msg = "give --pupils FILE, --guardians FILE or both"
+            raise CommandError(msg)
+        started = time.monotonic()
+        with ExitStack() as stack:
+            files = {
+                name: stack.enter_context(path.open("rb")) if path else None
+                for name, path in (("pupils", options["pupils"]), ("guardians", options["guardians"]))
+            }
+            try:
+                result = import_records(
+                    **files,
+                    dry_run=options["dry_run"],
+                    partial=options["partial"],
+                    progress=self._progress if options["verbosity"] > 1 else None,
+                    actor="manage.py import_records",
+                    max_bytes=None,
+                    bulk_copy=True,
+                )
+            except ImportFileError as exc:
+                raise CommandError(str(exc)) from exc
+        self._summary(result, options["max_errors"], time.monotonic() - started)
+        if not result.ok and not options["partial"]:
+            msg = f"{result.error_count} refused rows: nothing was imported"
+            raise CommandError(msg)
+
+    def _progress(self, progress: ImportProgress) -> None:
+        share = f" {progress.fraction:.0%}" if progress.fraction is not None else ""
+        self.stderr.write(f"{progress.phase}: {progress.rows} rows{share}")
+
+    def _summary(self, result: ImportResult, max_errors: int, seconds: float) -> None:
+        for error in result.errors[:max_errors]:
+            self.stderr.write(f"{error.file} line {error.line} [{error.field}]: {error.reason}")
+        if result.error_count > max_errors:
+            self.stderr.write(f"... and {result.error_count - max_errors} more")
+        mode = "dry run (nothing written)" if result.dry_run else ("applied" if result.applied else "not applied")
+        engine = "COPY + set-based upserts" if connection.vendor == "postgresql" else "batched ORM writes"
+        p, g = result.pupils, result.guardians
+        self.stdout.write(
+            f"{mode}, {engine}, {result.rows} rows in {seconds:.1f}s ({', '.join(result.encodings.values())})\n"
+            f"pupils: {p.created} created, {p.updated} updated, {p.unchanged} unchanged, {p.left} left, "
+            f"{p.returned} returned\n"
+            f"guardians: {g.created} created, {g.updated} updated, {g.unchanged} unchanged, {g.left} left, "
+            f"{g.returned} returned\n"
+            f"links: {result.links_created} created, {result.links_updated} updated, {result.links_removed} removed\n"
+            f"accounts: {result.accounts_created} created, {result.accounts_disabled} disabled, "
+            f"{result.accounts_enabled} enabled; errors: {result.error_count}"
+            + ("; departures not applied (refused rows)" if result.departures_skipped else "")
+        )

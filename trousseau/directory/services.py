@@ -1,0 +1,174 @@
+"""Writes on the directory: imports of school records (SIECLE/ONDE exports) and the retention purge.
+
+The console calls these with an uploaded file and its staff member's school; the command line
+(`manage.py import_records`) calls `import_records` with académie-sized files and no school. Formats:
+docs/import-format.md. Every import is one transaction: a file with an error changes nothing (unless
+`partial=True`), and importing the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import IO
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from trousseau.accounts.models import Account, AccountKind, AccountState, AuditEvent
+from trousseau.directory.importers import accounts_bulk
+from trousseau.directory.importers.pipeline import Run, open_source, report_progress, run_orm
+from trousseau.directory.importers.report import (
+    ImportFileError,
+    ImportProgress,
+    ImportResult,
+    ImportTooLarge,
+    ProgressCallback,
+    RowError,
+    SyncCounts,
+)
+from trousseau.directory.importers.rows import SchoolRef
+from trousseau.directory.models import Guardian, Pupil, School, SchoolLevel
+
+__all__ = [
+    "ImportFileError",
+    "ImportProgress",
+    "ImportResult",
+    "ImportTooLarge",
+    "RowError",
+    "SyncCounts",
+    "import_guardians",
+    "import_pupils",
+    "import_records",
+    "purge_departed",
+]
+
+TAG_IMPORT_APPLIED = "directory:import:applied"
+TAG_IMPORT_REFUSED = "directory:import:refused"
+TAG_PURGED = "directory:retention:purged"
+IMPORT_LOCK = 7_436_000_000  # advisory lock keys: this one for the académie, + school id per school
+
+
+def import_pupils(  # noqa: PLR0913 - the import's options, all keyword-only
+    file: IO[bytes],
+    *,
+    school: School | None = None,
+    dry_run: bool = False,
+    partial: bool = False,
+    progress: ProgressCallback | None = None,
+    actor: str = "",
+) -> ImportResult:
+    """Import a pupils file (docs/import-format.md); see `import_records`."""
+    return import_records(pupils=file, school=school, dry_run=dry_run, partial=partial, progress=progress, actor=actor)
+
+
+def import_guardians(  # noqa: PLR0913 - the import's options, all keyword-only
+    file: IO[bytes],
+    *,
+    school: School | None = None,
+    dry_run: bool = False,
+    partial: bool = False,
+    progress: ProgressCallback | None = None,
+    actor: str = "",
+) -> ImportResult:
+    """Import a guardians-and-links file; the pupils it names must already be in the directory."""
+    return import_records(
+        guardians=file, school=school, dry_run=dry_run, partial=partial, progress=progress, actor=actor
+    )
+
+
+def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
+    *,
+    pupils: IO[bytes] | None = None,
+    guardians: IO[bytes] | None = None,
+    school: School | None = None,
+    dry_run: bool = False,
+    partial: bool = False,
+    progress: ProgressCallback | None = None,
+    actor: str = "",
+    max_bytes: int | None = -1,
+    bulk_copy: bool = False,
+) -> ImportResult:
+    """Sync one school's records (or, with `school=None`, every school the files name) with the files.
+
+    - `school`: the staff member's school; rows of another school are refused. None: the command line.
+    - `dry_run`: read, check and count, write nothing; the result is the preview of the real import.
+    - `partial`: apply the valid rows even if others are refused; departures are then not applied.
+    - `progress`: called with an ImportProgress every PROGRESS_EVERY rows and at each phase.
+    - `max_bytes`: size cap of each file, IMPORT_MAX_UPLOAD_BYTES by default (-1); None: no cap.
+    - `bulk_copy`: on PostgreSQL, COPY into staging tables and set-based upserts (the command line).
+    Raises ImportFileError (ImportTooLarge for the cap) when a file cannot be read at all.
+    """
+    if max_bytes == -1:
+        max_bytes = settings.IMPORT_MAX_UPLOAD_BYTES
+    ref = SchoolRef(school.pk, school.uai, school.level == SchoolLevel.ECOLE) if school else None
+    run = Run(ref, dry_run, partial, progress, timezone.now())
+    result = ImportResult(dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            _lock(ref)
+            sources = (open_source(pupils, max_bytes), open_source(guardians, max_bytes))
+            if bulk_copy and connection.vendor == "postgresql":
+                from trousseau.directory.importers import pg_sync  # noqa: PLC0415 (PostgreSQL only)
+
+                pg_sync.run(run, result, *sources)
+                # A dry run on this path did the whole import: it is undone here.
+                transaction.set_rollback(dry_run)
+            else:
+                run_orm(run, result, *sources)
+    except ImportFileError as exc:
+        if not dry_run:
+            AuditEvent.objects.create(
+                tag=TAG_IMPORT_REFUSED, data={"error": str(exc), "actor": actor, "school": ref.uai if ref else ""}
+            )
+        raise
+    if not dry_run:
+        tag = TAG_IMPORT_APPLIED if result.applied else TAG_IMPORT_REFUSED
+        AuditEvent.objects.create(tag=tag, data={**result.as_dict(), "actor": actor, "school": ref.uai if ref else ""})
+    report_progress(run, "termine", result.rows, None)
+    return result
+
+
+def _lock(school: SchoolRef | None) -> None:
+    """On PostgreSQL, one import per school at a time, and none beside an académie-wide one.
+
+    A school's import holds its school's lock and shares the académie lock, which the command line
+    takes alone; a second import waits for the first and then sees what it wrote. (SQLite runs one
+    writer at a time anyway.)
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if school is None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+        else:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [IMPORT_LOCK])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK + school.id])
+
+
+@transaction.atomic
+def purge_departed(*, now: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Delete directory rows (and their disabled accounts) that left more than DIRECTORY_RETENTION_DAYS ago."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DIRECTORY_RETENTION_DAYS)
+    pupils = Pupil.objects.filter(left_at__lt=cutoff)
+    guardians = Guardian.objects.filter(left_at__lt=cutoff)
+    pupil_accounts = Account.objects.filter(pupil__in=pupils, state=AccountState.DISABLED)
+    # A guardian account goes only when every record it speaks for goes.
+    guardian_accounts = Account.objects.filter(
+        kind=AccountKind.GUARDIAN, state=AccountState.DISABLED, guardian_links__guardian__in=guardians
+    ).exclude(guardian_links__guardian__in=Guardian.objects.exclude(left_at__lt=cutoff))
+    counts = {
+        "pupils": pupils.count(),
+        "guardians": guardians.count(),
+        "accounts": pupil_accounts.count() + guardian_accounts.distinct().count(),
+    }
+    if not dry_run:
+        account_ids = [*pupil_accounts.values_list("pk", flat=True), *guardian_accounts.values_list("pk", flat=True)]
+        for chunk in accounts_bulk.chunked(sorted(set(account_ids))):
+            Account.objects.filter(pk__in=chunk).delete()
+        guardians.delete()
+        pupils.delete()
+        if any(counts.values()):
+            AuditEvent.objects.create(tag=TAG_PURGED, data={**counts, "cutoff": cutoff.isoformat()})
+    return counts
