@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -12,8 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from trousseau.core.secrets import token
 from trousseau.flows.continuation import redirect_origin
-from trousseau.flows.exceptions import ForeignFlow
-from trousseau.flows.models import Flow, FlowKind
+from trousseau.flows.exceptions import ForeignFlow, WrongState
+from trousseau.flows.models import Flow, FlowKind, FlowState
 
 BROWSER_KEY = "flow_browser"
 
@@ -49,3 +50,14 @@ def allow_continuation(response: HttpResponse, next_url: str) -> HttpResponse:
     if origin:
         response._csp_update = {"form-action": [origin]}  # type: ignore[attr-defined]  # noqa: SLF001 - django-csp's hook
     return response
+
+
+def run_step(
+    request: HttpRequest, flow: Flow, steps: Mapping[str, Callable[[HttpRequest, Flow], HttpResponse]]
+) -> HttpResponse:
+    """Answer with the handler of the flow's current state; FlowError if none or the flow expired."""
+    handler = steps.get(flow.state)
+    if handler is None:
+        raise WrongState
+    flow.expect(FlowState(flow.state))
+    return handler(request, flow)

@@ -43,12 +43,11 @@ from trousseau.flows.exceptions import (
     SendLimitReached,
     Throttled,
     WrongBirthDate,
-    WrongState,
 )
 from trousseau.flows.journeys import franceconnect_first_login as journey
 from trousseau.flows.models import Flow, FlowKind, FlowState
 from trousseau.flows.sms_forms import ChildrenForm, CodeForm, MobileForm
-from trousseau.flows.views.common import browser_secret, load_flow, safe_next
+from trousseau.flows.views.common import browser_secret, load_flow, run_step, safe_next
 from trousseau.flows.views.registration import code_error
 
 FIRST_LOGIN_KEY = "franceconnect_first_login"  # {flow id: {"id_token", "next"}} while a first login runs
@@ -236,12 +235,8 @@ STEPS: dict[str, Callable[[HttpRequest, Flow], HttpResponse]] = {
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
     flow = load_flow(request, flow_id, FlowKind.FRANCECONNECT_FIRST_LOGIN)
-    handler = STEPS.get(flow.state)
     try:
-        if handler is None:
-            raise WrongState
-        flow.expect(FlowState(flow.state))  # expiry
-        return handler(request, flow)
+        return run_step(request, flow, STEPS)
     except FlowError:
         return _refused(request, _("Connexion avec FranceConnect"), str(START_AGAIN), status=400)
 

@@ -27,13 +27,12 @@ from trousseau.flows.exceptions import (
     ResendTooSoon,
     SendLimitReached,
     Throttled,
-    TooManyAttempts,
     WrongBirthDate,
 )
 from trousseau.flows.journeys import self_registration
 from trousseau.flows.models import Flow, FlowKind, FlowState
 from trousseau.flows.sms_forms import ChildrenForm, CodeForm, IdentityForm, NewPasswordForm
-from trousseau.flows.views.common import browser_secret, load_flow
+from trousseau.flows.views.common import browser_secret, load_flow, run_step
 
 NO_MATCH = gettext_lazy(
     "Les informations saisies ne permettent pas de poursuivre l'inscription par SMS : vérifiez la saisie "
@@ -178,12 +177,8 @@ STEPS: dict[str, Callable[[HttpRequest, Flow], HttpResponse]] = {
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
     flow = load_flow(request, flow_id, FlowKind.SELF_REGISTRATION)
-    handler = STEPS.get(flow.state)
     try:
-        if handler is None:
-            raise TooManyAttempts
-        flow.expect(FlowState(flow.state))  # expiry
-        return handler(request, flow)
+        return run_step(request, flow, STEPS)
     except FlowError:
         messages.error(request, str(START_AGAIN))
         return redirect("flows:registration")
