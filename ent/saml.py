@@ -96,35 +96,6 @@ class LogoutAsked:
     reply: Outgoing
 
 
-class _Response(OneLogin_Saml2_Response):  # type: ignore[misc]
-    """python3-saml's Response, decrypting the assertion without renaming its namespace prefixes.
-
-    python3-saml moves the decrypted assertion into the response with lxml, which rebinds the
-    assertion's own prefixes to those the response already declares for the same namespaces. The
-    assertion's signature (exclusive C14N keeps prefixes) then no longer verifies whenever the IdP
-    used other prefixes inside the encrypted assertion than in the response (pysaml2's "self
-    contained" encrypted assertions do: `encas0:`…). Here the decrypted element is serialised and
-    spliced into the serialised response instead, so it is parsed with the prefixes it was signed with.
-    The response signature is checked on the original document, as before.
-    """
-
-    def _decrypt_assertion(self, xml: Any) -> Any:
-        wrappers = OneLogin_Saml2_XML.query(xml, "/samlp:Response/saml:EncryptedAssertion")
-        if len(wrappers) != 1:
-            return super()._decrypt_assertion(xml)
-        encrypted = OneLogin_Saml2_XML.query(wrappers[0], "./xenc:EncryptedData")
-        if len(encrypted) != 1:
-            raise Refused("EncryptedAssertion without one EncryptedData")
-        assertion = OneLogin_Saml2_Utils.decrypt_element(encrypted[0], self._settings.get_sp_key(), inplace=False)
-        if assertion.tag != f"{{{C.NS_SAML}}}Assertion":
-            # Not self-contained (it uses prefixes declared outside it): decrypt it in place, in context.
-            return super()._decrypt_assertion(xml)
-        marker = etree.ProcessingInstruction("ent-decrypted-assertion")
-        wrappers[0].getparent().replace(wrappers[0], marker)
-        spliced = etree.tostring(xml).replace(etree.tostring(marker), etree.tostring(assertion), 1)
-        return OneLogin_Saml2_XML.to_etree(spliced)
-
-
 def _b64(xml: str | bytes) -> str:
     data = xml.encode() if isinstance(xml, str) else xml
     return base64.b64encode(data).decode("ascii")
@@ -249,7 +220,7 @@ class ServiceProvider:
     ) -> Login:
         settings = self.settings(idp, key=self.encryption)
         try:
-            response = _Response(settings, saml_response)
+            response = OneLogin_Saml2_Response(settings, saml_response)
         except Exception as error:  # not base64, not XML, or an assertion we cannot decrypt
             raise Refused(f"unreadable Response: {error}") from error
         if not response.is_valid(request_data, request_id):

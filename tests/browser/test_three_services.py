@@ -385,3 +385,23 @@ def test_logging_in_first_at_the_pronote_like_goes_through_the_mire(
     page.goto(pronote.url + "/")
     sign_in_on_the_mire(page, letter)
     expect_home(page, pronote, letter, "Pronote (démonstration)")
+
+
+def test_a_letter_activated_on_the_way_to_the_pronote_like_lands_there(
+    page: Page, demo: Demo, trousseau: LiveServer, services: dict[str, Service]
+):
+    """First ever login, started at the Pronote-like with the school's letter: activation, then the code
+    reaches the client (the activation page lets its form lead to the client's registered origin)."""
+    pronote = services["pronote"]
+    letter = demo.guardians[1]
+    page.goto(pronote.url + "/")
+    expect_mire(page)
+    choose(page, "Responsable d'élève")
+    page.get_by_label("Identifiant").fill(letter.identifier)
+    page.get_by_label("Mot de passe").fill(letter.provisional_password)
+    page.get_by_role("button", name="Se connecter").click()
+    expect_activation_page(page, letter.identifier)
+    fill_activation(page, password=PASSWORD, birth_date=letter.birth_date)
+    submit_activation(page)
+    expect_home(page, pronote, letter, "Pronote (démonstration)")
+    assert Account.objects.get(identifier=letter.identifier).state == "active"

@@ -129,7 +129,6 @@ class FakeIdp:
         attributes: dict[tuple[str, str], list[str]] | None = None,
         lifetime: dt.timedelta = dt.timedelta(minutes=5),
         session_index: str = "_session1",
-        prefix: str = "saml",
     ) -> etree._Element:
         irt = f' InResponseTo="{in_response_to}"' if in_response_to else ""
         values = "".join(
@@ -154,12 +153,6 @@ class FakeIdp:
   </saml:AuthnStatement>
   <saml:AttributeStatement>{values}</saml:AttributeStatement>
 </saml:Assertion>"""
-        if prefix != "saml":  # another prefix for the same namespace, as pysaml2's encrypted assertions have
-            xml = (
-                xml.replace("<saml:", f"<{prefix}:")
-                .replace("</saml:", f"</{prefix}:")
-                .replace("xmlns:saml=", f"xmlns:{prefix}=")
-            )
         return etree.fromstring(xml)
 
     def response(  # noqa: PLR0913 - every part of a response a test may spoil

@@ -162,3 +162,41 @@ def test_encrypted_assertion_decrypts_with_the_sp_key(client, pysp, registered, 
     assert assertion.find(".//saml:NameID", NS).text == claims.pairwise_id(account, pysp.entity_id)
     # And pysaml2's client (another SP library than our IdP code) accepts the whole response.
     assert pysp.read(form["fields"]["SAMLResponse"], request_id).assertion is not None
+
+
+def test_encrypted_assertion_is_accepted_by_an_unmodified_python3_saml_sp(  # noqa: PLR0913, PLR0917 - fixtures
+    client, pysp, registered, sp_keys, account, settings
+):
+    """OneLogin's python3-saml moves the decrypted assertion into the response with lxml, which keeps a
+    prefix only if the response binds it to the same namespace: the assertion must use the response's."""
+    from onelogin.saml2.response import OneLogin_Saml2_Response
+    from onelogin.saml2.settings import OneLogin_Saml2_Settings
+
+    registered.encrypt_assertions = True
+    registered.save()
+    log_in(client, account)
+    request_id, url = pysp.redirect_request()
+    form = first_form(client.get(url).content.decode())
+    onelogin = OneLogin_Saml2_Settings(
+        {
+            "strict": True,
+            "sp": {
+                "entityId": pysp.entity_id,
+                "assertionConsumerService": {"url": pysp.acs},
+                "x509cert": (sp_keys / "cert.pem").read_text(),
+                "privateKey": (sp_keys / "key.pem").read_text(),
+            },
+            "idp": {
+                "entityId": "http://testserver/idp",
+                "singleSignOnService": {"url": "http://testserver/idp/profile/SAML2/Redirect/SSO"},
+                "x509cert": keys.signing().cert_pem,
+            },
+            "security": {"wantAssertionsSigned": True, "wantMessagesSigned": True, "wantAssertionsEncrypted": True},
+        },
+        sp_validation_only=True,
+    )
+    response = OneLogin_Saml2_Response(onelogin, form["fields"]["SAMLResponse"])
+    request = {"https": "on", "http_host": "ent.example.fr", "script_name": "/saml/acs/"}
+    assert response.is_valid(request, request_id=request_id, raise_exceptions=True)
+    assert response.get_nameid() == claims.pairwise_id(account, pysp.entity_id)
+    assert response.get_attributes()[claims.SPECS[0].oid]

@@ -75,9 +75,8 @@ def authn_response(pending: Pending, account: Account, *, authn_instant: datetim
         sign_response=True,
         encrypt_assertion=encrypt,
         encrypt_cert_assertion=encryption_certs[0] if encrypt else None,
-        # Self-contained, so the decrypted assertion is a standalone document (pysaml2 SPs need it).
-        # Its own prefixes (encas0:…) trip python3-saml, which renames them when it re-inserts the
-        # assertion; the demo ENT works around that (ent/saml.py). See docs/saml.md.
+        # Self-contained, so the decrypted assertion is a standalone document (pysaml2 SPs need it),
+        # with the response's own prefixes so python3-saml SPs verify it too (`prefixes`).
         encrypt_assertion_self_contained=True,
     )
     return Answer(

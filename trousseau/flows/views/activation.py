@@ -19,7 +19,7 @@ from trousseau.flows.exceptions import FlowExpired, LetterNoLongerValid, TooMany
 from trousseau.flows.forms import ActivationForm
 from trousseau.flows.journeys import activation_by_letter
 from trousseau.flows.models import FlowKind
-from trousseau.flows.views.common import load_flow
+from trousseau.flows.views.common import allow_continuation, load_flow
 from trousseau.flows.views.login import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED
 
 FLOW_OVER = _(
@@ -78,4 +78,6 @@ def activation(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
         "rules": COMPOSITION_RULES,
         "pupil_under_age": pupil is not None and pupil.age_on(flow.created_at.date()) < OWN_EMAIL_MIN_AGE,
     }
-    return render(request, "flows/activation.html", context, status=400 if error else 200)
+    page = render(request, "flows/activation.html", context, status=400 if error else 200)
+    # The form's answer may redirect on to the OIDC client that asked for the login (CSP form-action).
+    return allow_continuation(page, request.session.get(CONTINUE_AFTER_ACTIVATION, ""))
