@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
 from trousseau.accounts.models import Account, AccountSession
@@ -17,9 +21,15 @@ def _store() -> type[SessionBase]:
     return store
 
 
+# When the person last proved who they are in this browser session: SAML's AuthnInstant, OpenID
+# Connect's auth_time and max_age. Per session, not the account's last_login, which any device moves.
+AUTHENTICATED_AT_KEY = "authenticated_at"
+
+
 def session_open(request: HttpRequest, account: Account) -> None:
     """Log in (Django rotates the session key) and remember the session for the account page."""
     login(request, account, backend="trousseau.accounts.backends.AccountBackend")
+    request.session[AUTHENTICATED_AT_KEY] = timezone.now().isoformat()
     if request.session.session_key is None:
         request.session.save()
     AccountSession.objects.update_or_create(
@@ -30,6 +40,11 @@ def session_open(request: HttpRequest, account: Account) -> None:
             "user_agent": request.headers.get("User-Agent", "")[:200],
         },
     )
+
+
+def authenticated_at(session: SessionBase) -> datetime | None:
+    """When this session's login happened; None for a session opened otherwise (tests' force_login)."""
+    return parse_datetime(str(session.get(AUTHENTICATED_AT_KEY, "")))
 
 
 # Where logout sends the browser next, left by a federated login (FranceConnect's /session/end page)

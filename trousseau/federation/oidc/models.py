@@ -39,6 +39,8 @@ class Authorization(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     session_key = models.CharField(max_length=40, db_index=True)
     sid = models.CharField(max_length=64)
+    # When the person logged in to that session: the ID token's auth_time (OIDC Core §2).
+    authenticated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     redeemed_at = models.DateTimeField(null=True, blank=True)
     replayed_at = models.DateTimeField(null=True, blank=True)

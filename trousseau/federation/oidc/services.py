@@ -7,7 +7,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -139,7 +139,14 @@ def browser_sid(session: SessionBase) -> str:
 
 
 def record_authorization(  # noqa: PLR0913 - what the code is tied to
-    *, code: str, application: AbstractApplication, account: Account, session_key: str, sid: str, ip: str | None
+    *,
+    code: str,
+    application: AbstractApplication,
+    account: Account,
+    session_key: str,
+    sid: str,
+    authenticated_at: datetime | None,
+    ip: str | None,
 ) -> Authorization:
     row = Authorization.objects.create(
         code_hash=code_digest(code),
@@ -147,6 +154,7 @@ def record_authorization(  # noqa: PLR0913 - what the code is tied to
         account=account,
         session_key=session_key,
         sid=sid,
+        authenticated_at=authenticated_at,
     )
     audit(EventTag.OIDC_CODE_ISSUED, account=account, ip=ip, client=application.client_id)
     return row

@@ -36,6 +36,7 @@ from trousseau.federation.oidc.models import Authorization
 SESSION_KEY = "trousseau_session_key"  # credentials the authorization view adds to the oauthlib request
 CLIENT_IP = "trousseau_ip"
 SID = "trousseau_sid"
+AUTHENTICATED_AT = "trousseau_authenticated_at"
 AUTHORIZATION = "trousseau_authorization"
 
 
@@ -87,6 +88,7 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
             account=request.user,
             session_key=getattr(request, SESSION_KEY),
             sid=getattr(request, SID),
+            authenticated_at=getattr(request, AUTHENTICATED_AT, None),
             ip=getattr(request, CLIENT_IP, None),
         )
 
@@ -150,6 +152,8 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
         authorization: Authorization | None = getattr(request, AUTHORIZATION, None)
         if authorization is not None:
             claims["sid"] = authorization.sid
+            if authorization.authenticated_at is not None:  # else the toolkit's last_login
+                claims["auth_time"] = int(authorization.authenticated_at.timestamp())
         return claims, expiration
 
     def _get_key_for_token(self, token: str) -> jwk.JWK | None:

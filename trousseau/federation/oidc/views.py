@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
@@ -22,9 +24,10 @@ from oauth2_provider.views import TokenView as BaseTokenView
 from oauthlib.common import add_params_to_uri
 
 from trousseau.accounts.models import Account
+from trousseau.accounts.sessions import authenticated_at
 from trousseau.core.http import client_ip
 from trousseau.federation.oidc import logout, metadata, services
-from trousseau.federation.oidc.validator import CLIENT_IP, SESSION_KEY, SID
+from trousseau.federation.oidc.validator import AUTHENTICATED_AT, CLIENT_IP, SESSION_KEY, SID
 
 
 def with_iss(uri: str) -> str:
@@ -52,6 +55,16 @@ def _account(request: HttpRequest) -> Account | None:
     return request.user if isinstance(request.user, Account) else None
 
 
+def _login_older_than_max_age(request: HttpRequest) -> bool:
+    """`max_age` (OIDC Core §3.1.2.1): seconds since the person last logged in to this session."""
+    try:
+        max_age = int(request.GET.get("max_age", ""))
+    except ValueError:
+        return False  # absent or not a number: no limit asked
+    logged_in_at = authenticated_at(request.session)
+    return logged_in_at is None or (timezone.now() - logged_in_at).total_seconds() > max(max_age, 0)
+
+
 @require_GET
 def discovery(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(metadata.discovery_document())
@@ -65,6 +78,21 @@ class AuthorizeView(AuthorizationView):  # type: ignore[misc]
     template_name = "oidc/error.html"  # what a request that cannot be sent back to its client shows
     http_method_names = ["get"]
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if _login_older_than_max_age(request):
+            # As if not logged in: prompt=none gets login_required, anything else the mire's form.
+            if "none" in request.GET.get("prompt", "").split():
+                return self.handle_no_permission()  # type: ignore[no-any-return]
+            return self.handle_prompt_login()
+        return super().get(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    def handle_prompt_login(self) -> HttpResponse:
+        """prompt=login or a stale max_age: the mire's form even for a logged-in browser, then back here
+        without them, since the new login satisfies both (keeping them would ask again and again)."""
+        query = [(name, value) for name, value in self.request.GET.items() if name not in {"prompt", "max_age"}]
+        back = f"{self.request.path}?{urlencode(query)}"
+        return redirect(f"{reverse('flows:login')}?{urlencode({'next': back, 'prompt': 'login'})}")
+
     def create_authorization_response(
         self,
         request: HttpRequest,
@@ -76,6 +104,7 @@ class AuthorizeView(AuthorizationView):  # type: ignore[misc]
             **credentials,
             SESSION_KEY: request.session.session_key,
             SID: services.browser_sid(request.session),
+            AUTHENTICATED_AT: authenticated_at(request.session),
             CLIENT_IP: client_ip(request),
         }
         return super().create_authorization_response(request, scopes, credentials, allow)

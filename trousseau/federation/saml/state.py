@@ -14,6 +14,7 @@ short-lived URL parameter instead.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -21,15 +22,14 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from trousseau.accounts.sessions import authenticated_at
 from trousseau.federation.saml.inbound import Pending, Refused
 from trousseau.federation.saml.outbound import Answer
 
 PENDING_KEY = "saml_pending"
 COUNTER_KEY = "saml_flows"
 PARTICIPATIONS_KEY = "saml_participations"
-AUTHN_INSTANT_KEY = "saml_authn_instant"
 MAX_PENDING = 5
 HANDOFF_SALT = "trousseau.saml.handoff"
 HANDOFF_MAX_AGE = 300  # seconds between the SP's POST and the browser's next GET
@@ -80,12 +80,9 @@ def finish(session: SessionBase, execution: str) -> None:
         session[PENDING_KEY] = entries
 
 
-def logged_in_now(session: SessionBase) -> None:
-    session[AUTHN_INSTANT_KEY] = timezone.now().isoformat()
-
-
-def authn_instant(session: SessionBase) -> Any:
-    return parse_datetime(str(session.get(AUTHN_INSTANT_KEY, ""))) or timezone.now()
+def authn_instant(session: SessionBase) -> datetime:
+    """When the person logged in to this session (the mire, activation, FranceConnect, SSO's own form)."""
+    return authenticated_at(session) or timezone.now()
 
 
 def participate(session: SessionBase, pending: Pending, answer: Answer) -> None:

@@ -87,7 +87,8 @@ def render_mire(request: HttpRequest, form: LoginForm, error: str | Promise, **e
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     """The mire: "J'accède aux services numériques des établissements scolaires"."""
-    if request.user.is_authenticated and request.method == "GET":
+    # prompt=login: an OpenID Connect client asks for a fresh login even in a logged-in browser.
+    if request.user.is_authenticated and request.method == "GET" and request.GET.get("prompt") != "login":
         return render(request, "flows/already_logged_in.html", {"next": safe_next(request)})
     form = LoginForm(request.POST if request.method == "POST" else None)
     error: str | Promise = ""

@@ -117,7 +117,6 @@ def _step(request: HttpRequest, execution: str) -> HttpResponse:
         elif form.is_valid():
             result = attempt(request, form, continue_to=here)
             if isinstance(result, Account):
-                state.logged_in_now(request.session)
                 return _answer(request, pending, result, execution)
             if isinstance(result, HttpResponse):
                 return result  # letter activation first; it comes back here
