@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "dsfr",
     "django_tasks",
+    "django_tasks_db",
     "trousseau.core",
     "trousseau.directory",
     "trousseau.accounts",
@@ -160,6 +161,8 @@ DEFAULT_FROM_EMAIL = env("TROUSSEAU_EMAIL_FROM", "Trousseau <ne-pas-repondre@tro
 SMS_BACKEND = env("TROUSSEAU_SMS_BACKEND", "trousseau.notifications.sms.OutboxSmsBackend")
 SMS_SENDER = env("TROUSSEAU_SMS_SENDER", "TROUSSEAU")
 
+# Background work (deliveries, imports). The immediate backend runs a task inside the request that queued
+# it (demo, tests); production sets `django_tasks_db.DatabaseBackend` and runs `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": env("TROUSSEAU_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")}}
 
 # Lifespans and limits, named as the domain names them (seeds 001-004, DESIGN.md).

@@ -36,8 +36,9 @@ from tests.browser.steps import (
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountState, AuditEvent, ContestedLink
 from trousseau.console import totp
-from trousseau.console.models import StaffRole
+from trousseau.console.models import ImportJob, StaffRole
 from trousseau.console.services.staff import staff_create
+from trousseau.console.tasks import run_import_job
 from trousseau.directory.models import Guardianship, Pupil, School
 
 pytestmark = pytest.mark.browser
@@ -324,3 +325,23 @@ def test_the_other_console_pages_are_accessible(page: Page, browser: Browser, de
     tab.get_by_role("button", name="Terminer et entrer dans la console").click()
     expect(tab.get_by_role("heading", name=school.name, level=1)).to_be_visible()
     newcomer.close()
+
+
+def test_a_large_import_is_followed_while_the_worker_runs_it(
+    page: Page, demo: Demo, tmp_path: Path, settings: Settings
+) -> None:
+    """With a real queue, the upload answers at once with a page that follows the check; when the
+    worker has run it, the page notices by itself and shows the preview."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # no worker yet
+    school = School.objects.get(uai=COLLEGE)
+    _staff_log_in(page, _secretary(tmp_path))
+    pupils, guardians = _exports(school, broken=False)
+    _upload(page, pupils, guardians)
+    expect(page.get_by_role("heading", name="Vérification des fichiers en cours")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("En attente de traitement")
+    expect_accessible(page, "the page that follows an import")
+    job = ImportJob.objects.get(school=school)
+    run_import_job.call(str(job.pk))  # the worker, while the page polls
+    expect(page.get_by_role("heading", name="Vérification de l'import")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("status").filter(has_text="Aucune erreur")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/console/etablissements/{COLLEGE}/import/suivi/{job.pk}/$"))

@@ -52,7 +52,7 @@ def check(browser, school, pupils=PUPILS, guardians=GUARDIANS, **kw):
         files["pupils"] = upload("eleves.csv", pupils, **kw)
     if guardians is not None:
         files["guardians"] = upload("responsables.csv", guardians, **kw)
-    return browser.post(reverse("console:import", args=[school.uai]), files)
+    return browser.post(reverse("console:import", args=[school.uai]), files, follow=True)
 
 
 def confirm_url(page: str) -> str:
@@ -67,8 +67,9 @@ def test_a_clean_import_is_previewed_then_applied(browser, school, member):
     assert "Aucune erreur" in preview.text
     assert not Pupil.objects.exists()  # nothing written before the confirmation
     assert helpers.events(EventTag.CONSOLE_IMPORT_PREVIEWED, staff=member.pk, school=school.uai)
-    done = browser.post(confirm_url(preview.text))
+    done = browser.post(confirm_url(preview.text), follow=True)
     assert done.status_code == 200
+    assert done.redirect_chain[0][0].startswith(f"/console/etablissements/{school.uai}/import/suivi/")
     assert "Import terminé" in done.text
     assert Pupil.objects.filter(school=school).count() == 2
     assert Guardian.objects.count() == 2
@@ -101,7 +102,7 @@ def test_latin1_and_utf8_with_bom_are_both_read(browser, school):
     bom = SimpleUploadedFile(
         "eleves.csv", b"\xef\xbb\xbf" + ("\r\n".join(PUPILS) + "\r\n").encode(), content_type="text/csv"
     )
-    response = browser.post(reverse("console:import", args=[school.uai]), {"pupils": bom})
+    response = browser.post(reverse("console:import", args=[school.uai]), {"pupils": bom}, follow=True)
     assert response.status_code == 200
 
 
@@ -165,3 +166,6 @@ def test_another_staff_member_cannot_confirm_my_import(browser, school):
     colleague = helpers.console(helpers.staff(StaffRole.HEAD, school=school))
     assert colleague.post(confirm_url(preview.text)).status_code == 404
     assert not Pupil.objects.exists()
+    job_page = preview.redirect_chain[-1][0]
+    assert colleague.get(job_page).status_code == 404  # nor follow it
+    assert colleague.get(job_page + "etat/").status_code == 404

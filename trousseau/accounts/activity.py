@@ -102,6 +102,9 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.CONSOLE_IMPORT_APPLIED: _("Console : import appliqué"),
     EventTag.CONSOLE_IMPORT_REFUSED: _("Console : import refusé"),
     EventTag.CONSOLE_FOLLOWUP_EXPORTED: _("Console : suivi des activations exporté"),
+    EventTag.DIRECTORY_IMPORT_APPLIED: _("Fiches de l'établissement importées"),
+    EventTag.DIRECTORY_IMPORT_REFUSED: _("Import des fiches de l'établissement refusé"),
+    EventTag.DIRECTORY_RETENTION_PURGED: _("Fiches des élèves partis effacées (durée de conservation écoulée)"),
 }
 UNKNOWN_EVENT = _("Événement de sécurité")
 

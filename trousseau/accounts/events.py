@@ -83,3 +83,6 @@ class EventTag(StrEnum):
     CONSOLE_IMPORT_APPLIED = "console:import:applied"
     CONSOLE_IMPORT_REFUSED = "console:import:refused"
     CONSOLE_FOLLOWUP_EXPORTED = "console:followup:exported"
+    DIRECTORY_IMPORT_APPLIED = "directory:import:applied"
+    DIRECTORY_IMPORT_REFUSED = "directory:import:refused"
+    DIRECTORY_RETENTION_PURGED = "directory:retention:purged"

@@ -109,3 +109,44 @@ class PendingImport(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.school_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ImportJobAction(models.TextChoices):
+    CHECK = "check", _("Vérification")
+    APPLY = "apply", _("Import")
+
+
+class ImportJobState(models.TextChoices):
+    QUEUED = "queued", _("En attente")
+    RUNNING = "running", _("En cours")
+    DONE = "done", _("Terminé")
+    REFUSED = "refused", _("Refusé")
+
+
+class ImportJob(models.Model):
+    """One check (dry run) or import, run by a background worker and followed on its own page.
+
+    Written outside the import's transaction (before and after it), so its state is what every web
+    process sees; the row counts while it runs go through the cache (`services.import_jobs`).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey("directory.School", on_delete=models.CASCADE, related_name="+")
+    # The checked files: kept for the confirmation when the check found no error.
+    pending = models.ForeignKey(PendingImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=8, choices=ImportJobAction.choices)
+    state = models.CharField(max_length=8, choices=ImportJobState.choices, default=ImportJobState.QUEUED)
+    result = models.JSONField(null=True, blank=True)  # report.result_to_json
+    error = models.TextField(blank=True)  # why the files were refused as a whole
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.school_id} {self.state}"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in {ImportJobState.DONE, ImportJobState.REFUSED}

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountKind, AccountState, AuditEvent
 from trousseau.directory.importers import accounts_bulk
 from trousseau.directory.importers.pipeline import Run, open_source, report_progress, run_orm
@@ -26,6 +27,8 @@ from trousseau.directory.importers.report import (
     ProgressCallback,
     RowError,
     SyncCounts,
+    result_from_json,
+    result_to_json,
 )
 from trousseau.directory.importers.rows import SchoolRef
 from trousseau.directory.models import Guardian, Pupil, School, SchoolLevel
@@ -35,17 +38,17 @@ __all__ = [
     "ImportProgress",
     "ImportResult",
     "ImportTooLarge",
+    "ProgressCallback",
     "RowError",
     "SyncCounts",
     "import_guardians",
     "import_pupils",
     "import_records",
     "purge_departed",
+    "result_from_json",
+    "result_to_json",
 ]
 
-TAG_IMPORT_APPLIED = "directory:import:applied"
-TAG_IMPORT_REFUSED = "directory:import:refused"
-TAG_PURGED = "directory:retention:purged"
 IMPORT_LOCK = 7_436_000_000  # advisory lock keys: this one for the académie, + school id per school
 
 
@@ -119,11 +122,12 @@ def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
     except ImportFileError as exc:
         if not dry_run:
             AuditEvent.objects.create(
-                tag=TAG_IMPORT_REFUSED, data={"error": str(exc), "actor": actor, "school": ref.uai if ref else ""}
+                tag=EventTag.DIRECTORY_IMPORT_REFUSED,
+                data={"error": str(exc), "actor": actor, "school": ref.uai if ref else ""},
             )
         raise
     if not dry_run:
-        tag = TAG_IMPORT_APPLIED if result.applied else TAG_IMPORT_REFUSED
+        tag = EventTag.DIRECTORY_IMPORT_APPLIED if result.applied else EventTag.DIRECTORY_IMPORT_REFUSED
         AuditEvent.objects.create(tag=tag, data={**result.as_dict(), "actor": actor, "school": ref.uai if ref else ""})
     report_progress(run, "termine", result.rows, None)
     return result
@@ -170,5 +174,7 @@ def purge_departed(*, now: datetime | None = None, dry_run: bool = False) -> dic
         guardians.delete()
         pupils.delete()
         if any(counts.values()):
-            AuditEvent.objects.create(tag=TAG_PURGED, data={**counts, "cutoff": cutoff.isoformat()})
+            AuditEvent.objects.create(
+                tag=EventTag.DIRECTORY_RETENTION_PURGED, data={**counts, "cutoff": cutoff.isoformat()}
+            )
     return counts

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -24,17 +23,15 @@ from trousseau.console.models import PendingImport, StaffMember
 from trousseau.console.scoping import require_action
 from trousseau.directory.importers.reading import too_large_message
 from trousseau.directory.models import School
-from trousseau.directory.services import ImportFileError, ImportResult, ImportTooLarge, import_records
+from trousseau.directory.services import (
+    ImportFileError,
+    ImportResult,
+    ImportTooLarge,
+    ProgressCallback,
+    import_records,
+)
 
 PENDING_LIFESPAN = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class Checked:
-    """A dry run: its report, and the pending import to confirm when the files had no error."""
-
-    result: ImportResult
-    pending: PendingImport | None
 
 
 class ImportRefused(Exception):
@@ -55,13 +52,22 @@ def _read(upload: UploadedFile | None) -> bytes | None:
     return b"".join(upload.chunks())
 
 
-def _run(pupils: bytes | None, guardians: bytes | None, *, school: School, dry_run: bool, actor: str) -> ImportResult:
+def _run(  # noqa: PLR0913 - the import's options, all keyword-only
+    pupils: bytes | None,
+    guardians: bytes | None,
+    *,
+    school: School,
+    dry_run: bool,
+    actor: str,
+    progress: ProgressCallback | None,
+) -> ImportResult:
     return import_records(
         pupils=io.BytesIO(pupils) if pupils is not None else None,
         guardians=io.BytesIO(guardians) if guardians is not None else None,
         school=school,
         dry_run=dry_run,
         actor=actor,
+        progress=progress,
     )
 
 
@@ -71,33 +77,49 @@ def _summary(result: ImportResult) -> dict[str, Any]:
     return data
 
 
-def check(
-    *, staff: StaffMember, school: School, pupils: UploadedFile | None, guardians: UploadedFile | None, ip: str | None
-) -> Checked:
-    """Dry run of the uploaded files; raises ImportRefused when a file cannot be read at all."""
-    require_action(staff)
-    names: dict[str, Any] = {
-        "pupils_name": pupils.name if pupils else "",
-        "guardians_name": guardians.name if guardians else "",
-    }
+def read_uploads(*, pupils: UploadedFile | None, guardians: UploadedFile | None) -> PendingImport:
+    """The uploaded files, not yet saved: ImportRefused when one is over the cap (nothing kept)."""
     try:
         pupils_bytes, guardians_bytes = _read(pupils), _read(guardians)
-        result = _run(pupils_bytes, guardians_bytes, school=school, dry_run=True, actor=f"console:{staff.email}")
     except ImportFileError as exc:
+        raise ImportRefused(str(exc), too_large=isinstance(exc, ImportTooLarge)) from exc
+    return PendingImport(
+        pupils=pupils_bytes,
+        guardians=guardians_bytes,
+        pupils_name=((pupils.name if pupils else "") or "")[:200],
+        guardians_name=((guardians.name if guardians else "") or "")[:200],
+    )
+
+
+def _names(pending: PendingImport) -> dict[str, Any]:
+    return {"pupils_name": pending.pupils_name, "guardians_name": pending.guardians_name}
+
+
+def check(
+    *, staff: StaffMember, school: School, pending: PendingImport, ip: str | None, progress: ProgressCallback | None
+) -> ImportResult:
+    """Dry run of saved files; they are kept for the confirmation only when no row was refused.
+
+    Raises ImportRefused when a file cannot be read at all.
+    """
+    require_action(staff)
+    names = _names(pending)
+    pupils = bytes(pending.pupils) if pending.pupils is not None else None
+    guardians = bytes(pending.guardians) if pending.guardians is not None else None
+    try:
+        result = _run(pupils, guardians, school=school, dry_run=True, actor=f"console:{staff.email}", progress=progress)
+    except ImportFileError as exc:
+        pending.delete()
         staff_audit(EventTag.CONSOLE_IMPORT_REFUSED, staff=staff, school=school, ip=ip, error=str(exc), **names)
         raise ImportRefused(str(exc), too_large=isinstance(exc, ImportTooLarge)) from exc
     staff_audit(EventTag.CONSOLE_IMPORT_PREVIEWED, staff=staff, school=school, ip=ip, **names, **_summary(result))
-    pending = None
-    if result.ok:
-        PendingImport.objects.filter(created_at__lt=timezone.now() - PENDING_LIFESPAN).delete()
-        pending = PendingImport.objects.create(
-            staff=staff,
-            school=school,
-            pupils=pupils_bytes,
-            guardians=guardians_bytes,
-            **{k: str(v)[:200] for k, v in names.items()},
-        )
-    return Checked(result, pending)
+    if not result.ok:
+        pending.delete()
+    return result
+
+
+def discard_stale() -> None:
+    PendingImport.objects.filter(created_at__lt=timezone.now() - PENDING_LIFESPAN).delete()
 
 
 def refuse_too_large(*, staff: StaffMember, school: School, declared: str, ip: str | None) -> str:
@@ -115,7 +137,9 @@ def pending_for(staff: StaffMember, school: School, pending_id: uuid.UUID) -> Pe
     ).first()
 
 
-def apply(*, staff: StaffMember, school: School, pending: PendingImport, ip: str | None) -> ImportResult:
+def apply(
+    *, staff: StaffMember, school: School, pending: PendingImport, ip: str | None, progress: ProgressCallback | None
+) -> ImportResult:
     """Import what was checked; the directory may have changed meanwhile, so the rows are checked again."""
     require_action(staff)
     with transaction.atomic():
@@ -127,7 +151,9 @@ def apply(*, staff: StaffMember, school: School, pending: PendingImport, ip: str
         guardians = bytes(locked.guardians) if locked.guardians is not None else None
         locked.delete()
     try:
-        result = _run(pupils, guardians, school=school, dry_run=False, actor=f"console:{staff.email}")
+        result = _run(
+            pupils, guardians, school=school, dry_run=False, actor=f"console:{staff.email}", progress=progress
+        )
     except ImportFileError as exc:
         staff_audit(EventTag.CONSOLE_IMPORT_REFUSED, staff=staff, school=school, ip=ip, error=str(exc), **names)
         raise ImportRefused(str(exc)) from exc

@@ -1,19 +1,19 @@
-"""Import of school records: upload, dry-run preview with the error report, confirmation."""
+"""Import of school records: upload, then a background check (dry run) with the error report,
+confirmation, then the background import; each job is followed on its own page."""
 
 from __future__ import annotations
 
 import uuid
 
 from django.conf import settings
-from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from trousseau.console import uploads
 from trousseau.console.forms import ImportForm
-from trousseau.console.models import StaffMember
-from trousseau.console.services import imports
+from trousseau.console.models import ImportJobAction, StaffMember
+from trousseau.console.services import import_jobs, imports
 from trousseau.console.views.common import context, forbidden, school_view
 from trousseau.core.http import client_ip
 from trousseau.directory.models import School
@@ -57,18 +57,11 @@ def _checked(
     if not form.is_valid():
         return render(request, "console/import.html", context(staff, school, form=form), status=400)
     try:
-        checked = imports.check(
-            staff=staff,
-            school=school,
-            pupils=form.cleaned_data["pupils"],
-            guardians=form.cleaned_data["guardians"],
-            ip=client_ip(request),
-        )
-    except imports.ImportRefused as exc:
-        ctx = context(staff, school, form=ImportForm(), error=exc.message)
-        return render(request, "console/import.html", ctx, status=413 if exc.too_large else 400)
-    ctx = context(staff, school, result=checked.result, pending=checked.pending)
-    return render(request, "console/import_preview.html", ctx, status=200 if checked.result.ok else 400)
+        files = imports.read_uploads(pupils=form.cleaned_data["pupils"], guardians=form.cleaned_data["guardians"])
+    except imports.ImportRefused:
+        return _too_large(request, staff, school)
+    job = import_jobs.start_check(staff=staff, school=school, files=files, ip=client_ip(request))
+    return redirect("console:import_job", uai=school.uai, job_id=job.pk)
 
 
 @school_view(act=True)
@@ -76,10 +69,33 @@ def confirm(request: HttpRequest, staff: StaffMember, school: School, pending_id
     pending = imports.pending_for(staff, school, pending_id)
     if pending is None:
         raise Http404
-    try:
-        result = imports.apply(staff=staff, school=school, pending=pending, ip=client_ip(request))
-    except imports.ImportRefused as exc:
-        messages.error(request, exc.message)
-        return redirect("console:import", uai=school.uai)
+    job = import_jobs.start_apply(staff=staff, school=school, pending=pending, ip=client_ip(request))
+    return redirect("console:import_job", uai=school.uai, job_id=job.pk)
+
+
+@school_view()
+def job_page(request: HttpRequest, staff: StaffMember, school: School, job_id: uuid.UUID) -> HttpResponse:
+    """While the worker runs: the progress page, which polls `job_status`. Then what the job found."""
+    job = import_jobs.job_for(staff, school, job_id)
+    if job is None:
+        raise Http404
+    if not job.finished:
+        ctx = context(staff, school, job=job, status=import_jobs.status(job))
+        return render(request, "console/import_running.html", ctx)
+    result = import_jobs.result_of(job)
+    if result is None:  # refused as a whole: the upload form again, with why
+        ctx = context(staff, school, form=ImportForm(), error=job.error)
+        return render(request, "console/import.html", ctx, status=400)
+    if job.action == ImportJobAction.CHECK:
+        ctx = context(staff, school, result=result, pending=job.pending)
+        return render(request, "console/import_preview.html", ctx, status=200 if result.ok else 400)
     ctx = context(staff, school, result=result)
     return render(request, "console/import_done.html", ctx, status=200 if result.applied else 400)
+
+
+@school_view()
+def job_status(request: HttpRequest, staff: StaffMember, school: School, job_id: uuid.UUID) -> HttpResponse:
+    job = import_jobs.job_for(staff, school, job_id)
+    if job is None:
+        raise Http404
+    return JsonResponse(import_jobs.status(job), headers={"Cache-Control": "no-store"})

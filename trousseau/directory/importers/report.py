@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.utils.translation import gettext
 
@@ -100,6 +101,33 @@ class ImportResult:
             "encodings": dict(self.encodings),
             "departures_skipped": self.departures_skipped,
         }
+
+
+def result_to_json(result: ImportResult) -> dict[str, Any]:
+    """The whole report, reported errors included, as JSON (kept with a background import job)."""
+    return {**result.as_dict(), "errors": [asdict(error) for error in result.errors]}
+
+
+def result_from_json(data: dict[str, Any]) -> ImportResult:
+    """The report that `result_to_json` kept, for the pages that show it."""
+    links, accounts = data["links"], data["accounts"]
+    return ImportResult(
+        dry_run=data["dry_run"],
+        pupils=SyncCounts(**data["pupils"]),
+        guardians=SyncCounts(**data["guardians"]),
+        links_created=links["created"],
+        links_updated=links["updated"],
+        links_removed=links["removed"],
+        accounts_created=accounts["created"],
+        accounts_disabled=accounts["disabled"],
+        accounts_enabled=accounts["enabled"],
+        rows=data["rows"],
+        errors=[RowError(**error) for error in data.get("errors", [])],
+        error_count=data["error_count"],
+        encodings=dict(data.get("encodings", {})),
+        departures_skipped=data["departures_skipped"],
+        applied=data["applied"],
+    )
 
 
 def _counts(c: SyncCounts) -> dict[str, int]:
