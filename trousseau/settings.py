@@ -34,6 +34,9 @@ def env_bool(name: str, *, default: bool) -> bool:
 DEBUG = env_bool("TROUSSEAU_DEBUG", default=False)
 # A secret in the environment is required outside debug; the debug fallback is per-checkout.
 SECRET_KEY = env("TROUSSEAU_SECRET_KEY", "insecure-dev-key-only-for-debug" if DEBUG else None)
+# Keys that seal secrets kept at rest (core.sealing): base64url, 32 bytes each, the first one seals.
+# Unset, one key is derived from SECRET_KEY. A new key: `trousseau.core.sealing.new_key()`.
+SEALING_KEYS = [key for key in env("TROUSSEAU_SEALING_KEYS", "").split(",") if key.strip()]
 ALLOWED_HOSTS = env("TROUSSEAU_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 PUBLIC_URL = env("TROUSSEAU_PUBLIC_URL", "http://127.0.0.1:8000")
 

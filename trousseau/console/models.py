@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from trousseau.core.sealing import SealedTextField
+
 
 class StaffRole(models.TextChoices):
     ACADEMIE = "academie", _("Opérateur académique")
@@ -35,7 +37,7 @@ class StaffMember(models.Model):
         "directory.School", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
     password = models.CharField(max_length=256, blank=True)
-    totp_secret = models.CharField(max_length=64, blank=True)
+    totp_secret = SealedTextField(blank=True, purpose="console.staffmember.totp_secret")  # sealed at rest
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     totp_last_step = models.BigIntegerField(null=True, blank=True)
     # One-time enrolment link: its keyed digest (core.secrets.keyed_digest), never the token itself.
