@@ -108,6 +108,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy trousseau ent tests
 	$(BIN)/lint-imports
+	$(BIN)/bandit -q -r trousseau ent --severity-level high
 	DJANGO_SETTINGS_MODULE=trousseau.settings_test $(BIN)/python manage.py makemigrations --check --dry-run -v0
 
 unit: setup browser

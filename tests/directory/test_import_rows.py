@@ -139,6 +139,13 @@ def test_missing_column_and_broken_quote_refuse_the_file(college):
     assert not Pupil.objects.exists()
 
 
+def test_a_header_with_a_stray_carriage_return_is_refused_plainly(college):
+    """Found by the fuzzer: the csv module raised its own error on the header line."""
+    with pytest.raises(ImportFileError, match="en-tête") as caught:
+        import_pupils(io.BytesIO(b"INE;NOM\rPRENOM\x00;DATE_NAISS\n"), school=college)
+    assert caught.value.line == 1
+
+
 def test_size_cap(college, settings):
     settings.IMPORT_MAX_UPLOAD_BYTES = 1024
     big = pupils_csv([GOOD.replace(ine(1), ine(n)) for n in range(1, 100)])

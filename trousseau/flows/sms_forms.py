@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -98,7 +99,8 @@ class CodeForm(forms.Form):
         self.fields["code"].error_messages["required"] = _("Saisissez le code reçu par SMS.")
 
     def clean_code(self) -> str:
-        digits = "".join(c for c in self.cleaned_data["code"] if c.isdigit())
+        # Any script's decimal digits count (a phone set to Arabic types ٣ for 3); superscripts do not.
+        digits = "".join(str(unicodedata.decimal(c)) for c in self.cleaned_data["code"] if c.isdecimal())
         if len(digits) != 6:  # noqa: PLR2004 - the codes have 6 digits
             raise forms.ValidationError(_("Le code de sécurité contient 6 chiffres."))
         return digits

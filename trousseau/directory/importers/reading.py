@@ -127,7 +127,10 @@ def _csv_records(lines: Iterator[str], columns: list[Column]) -> Iterator[Record
     header_line = next(lines)
     delimiter = max(";,\t", key=header_line.count)
     lookup = _lookup(columns)
-    header = next(csv.reader([header_line], delimiter=delimiter))
+    try:
+        header = next(csv.reader([header_line], delimiter=delimiter))
+    except csv.Error as exc:  # a stray carriage return or NUL in the header (found by tests/security/test_fuzz.py)
+        raise ImportFileError(gettext("Ligne d'en-tête CSV illisible."), line=1) from exc
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
         column = lookup.get(fold(name))

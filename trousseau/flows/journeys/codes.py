@@ -119,7 +119,7 @@ def verify(flow: Flow, *, purpose: CodePurpose, code: str, ip: str) -> OneTimeCo
     if not took:
         audit(EventTag.CODE_FAILURE, account=flow.account, ip=ip, purpose=purpose, reason="exhausted")
         raise CodeExhausted
-    typed = "".join(c for c in code if c.isdigit())
+    typed = "".join(c for c in code if c.isascii() and c.isdigit())
     # Single use even if two right submissions race: only one UPDATE finds used_at empty.
     if hmac.compare_digest(otc.code_digest, _digest(flow, purpose, typed)) and (
         OneTimeCode.objects.filter(pk=otc.pk, used_at=None).update(used_at=now)
