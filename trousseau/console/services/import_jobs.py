@@ -19,7 +19,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -97,13 +96,12 @@ def _run(job: ImportJob) -> ImportResult:
 
 
 def _finish(job: ImportJob, state: str, *, result: ImportResult | None = None, error: str = "") -> None:
-    with transaction.atomic():
-        ImportJob.objects.filter(pk=job.pk).update(
-            state=state,
-            result=result_to_json(result) if result is not None else None,
-            error=error,
-            finished_at=timezone.now(),
-        )
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=state,
+        result=result_to_json(result) if result is not None else None,
+        error=error,
+        finished_at=timezone.now(),
+    )
     cache.delete(_progress_key(job.pk))
 
 
