@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "trousseau.accounts.middleware.AbsoluteSessionAgeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -117,6 +118,9 @@ PASSWORD_HASHERS = [env("TROUSSEAU_PASSWORD_HASHER", "trousseau.accounts.hashers
 
 SESSION_COOKIE_AGE = int(env("TROUSSEAU_SESSION_AGE", str(8 * 3600)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# However active, a login ends this long after it happened (accounts.middleware); SESSION_COOKIE_AGE
+# is the idle limit, renewed whenever the session changes.
+SESSION_ABSOLUTE_AGE = timedelta(seconds=int(env("TROUSSEAU_SESSION_ABSOLUTE_AGE", str(12 * 3600))))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_COOKIES = env_bool("TROUSSEAU_SECURE_COOKIES", default=not DEBUG)

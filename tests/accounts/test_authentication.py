@@ -140,3 +140,49 @@ def test_letters_are_stored_hashed():
     assert password not in letter.password_hash
     assert letter.password_hash.startswith("argon2$argon2id$")
     assert make_password(password) != letter.password_hash
+
+
+@pytest.fixture
+def verifications(monkeypatch):
+    """Counts argon2 verifications (the cost that timing would reveal)."""
+    from trousseau.accounts.hashers import TrousseauArgon2Hasher
+
+    counted = [0]
+    original = TrousseauArgon2Hasher.verify
+
+    def verify(self, password, encoded):
+        counted[0] += 1
+        return original(self, password, encoded)
+
+    monkeypatch.setattr(TrousseauArgon2Hasher, "verify", verify)
+    return counted
+
+
+def _cost(verifications: list[int], identifier: str, password: str) -> int:
+    before = verifications[0]
+    outcome = auth.authenticate(identifier=identifier, password=password, ip=IP)
+    assert isinstance(outcome, auth.Failed | auth.Disabled), outcome
+    return verifications[0] - before
+
+
+def test_every_refusal_costs_the_same_whatever_the_identifier(verifications):
+    """Unknown, letter not yet used, active with a spent letter, active without letter, disabled,
+    grouped: the same number of argon2 verifications, so timing does not tell them apart (check 4)."""
+    provisional = factories.guardian_account()[0]
+    active_with_spent_letter = activate(factories.guardian_account()[0])
+    active_without_letter = activate(factories.guardian_account()[0])
+    active_without_letter.letters.all().delete()
+    disabled = activate(factories.guardian_account()[0])
+    Account.objects.filter(pk=disabled.pk).update(state=AccountState.DISABLED)
+    kept, grouped = activate(factories.guardian_account()[0]), activate(factories.guardian_account()[0])
+    Account.objects.filter(pk=grouped.pk).update(merged_into=kept)
+    costs = {
+        "unknown": _cost(verifications, "nobody.here99", "Wrong#Pass1"),
+        "provisional": _cost(verifications, provisional.identifier, "Wrong#Pass1"),
+        "spent letter": _cost(verifications, active_with_spent_letter.identifier, "Wrong#Pass1"),
+        "no letter": _cost(verifications, active_without_letter.identifier, "Wrong#Pass1"),
+        "disabled, wrong": _cost(verifications, disabled.identifier, "Wrong#Pass1"),
+        "disabled, right": _cost(verifications, disabled.identifier, factories.GOOD_PASSWORD),
+        "grouped": _cost(verifications, grouped.identifier, "Wrong#Pass1"),
+    }
+    assert set(costs.values()) == {auth.VERIFICATIONS_PER_REFUSAL}, costs

@@ -147,6 +147,17 @@ def test_password_containing_the_identifier_is_refused(client):
     assert "Ne doit contenir ni votre identifiant" in html
 
 
+def test_the_letters_password_cannot_become_the_new_one(client):
+    """The provisional password dies with the activation (security.md §7 check 19)."""
+    account, _, password = factories.guardian_account()
+    url = login(client, account.identifier, password)["Location"]
+    response = client.post(url, activation_data(account, password=password, password_confirm=password))
+    assert response.status_code == 200
+    assert "Choisissez un mot de passe différent de celui du courrier." in response.text
+    account.refresh_from_db()
+    assert account.state == AccountState.PROVISIONAL
+
+
 def test_activation_logs_in_and_shows_the_account_home(client):
     school = factories.school(name="Collège Jean-Moulin")
     child = factories.pupil(school=school, first_name="Zoé", last_name="Dupont")

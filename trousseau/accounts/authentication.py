@@ -64,13 +64,33 @@ class Merged:
 Outcome = LoggedIn | ProvisionalLetter | LetterUnusable | Disabled | Failed | Throttled | Merged
 
 _DUMMY_HASH: list[str] = []
+# Every refused password costs this many argon2 verifications, whatever stands behind the identifier
+# (nobody, a letter, an active account with a spent letter, a grouped or disabled account): the time
+# of a refusal tells nothing about the identifier (ASVS 6.3.8). Two is the most any path needs.
+VERIFICATIONS_PER_REFUSAL = 2
 
 
-def _burn_hash_time(password: str) -> None:
-    """Spend one argon2 verification so unknown identifiers cost as much as known ones."""
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(make_password("not a real password"))
-    check_password(password, _DUMMY_HASH[0])
+class _Verifications:
+    """The argon2 verifications one attempt made, so that a refusal can be topped up to the same cost."""
+
+    def __init__(self, password: str) -> None:
+        self.password = password
+        self.done = 0
+
+    def encoded(self, encoded: str) -> bool:
+        self.done += 1
+        return check_password(self.password, encoded)
+
+    def account(self, account: Account) -> bool:
+        self.done += 1
+        # Django's check_password rehashes (and saves) when the hasher parameters changed.
+        return account.check_password(self.password)
+
+    def top_up(self) -> None:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(make_password("not a real password"))
+        for _ in range(self.done, VERIFICATIONS_PER_REFUSAL):
+            check_password(self.password, _DUMMY_HASH[0])
 
 
 def login_guards(identifier: str, ip: str) -> list[throttle.Guard]:
@@ -89,31 +109,27 @@ def _kept_account(account: Account) -> Account:
     return account
 
 
-def _check_merged(account: Account, password: str) -> Outcome:
+def _check_merged(account: Account, verify: _Verifications) -> Outcome:
     """A closed account answers to its last password, or to its last letter's (revoked by the grouping)."""
     letter = account.letters.first()
-    if account.check_password(password) or (letter is not None and check_password(password, letter.password_hash)):
+    if verify.account(account) or (letter is not None and verify.encoded(letter.password_hash)):
         return Merged(_kept_account(account).identifier)
     return Failed()
 
 
-def _check(account: Account | None, password: str) -> Outcome:
+def _check(account: Account | None, verify: _Verifications) -> Outcome:
     if account is None:
-        _burn_hash_time(password)
         return Failed()
     if account.state == AccountState.PROVISIONAL:
         letter = current_letter(account)
-        if letter is None or not check_password(password, letter.password_hash):
-            if letter is None:
-                _burn_hash_time(password)
+        if letter is None or not verify.encoded(letter.password_hash):
             return Failed()
         status = letter.status()
         return ProvisionalLetter(account, letter) if status == LetterStatus.VALID else LetterUnusable(status)
-    # Django's check_password rehashes (and saves) when the hasher parameters changed.
-    if account.check_password(password):
+    if verify.account(account):
         return LoggedIn(account) if account.state == AccountState.ACTIVE else Disabled()
     used = account.letters.exclude(used_at=None).first()
-    if used is not None and check_password(password, used.password_hash):
+    if used is not None and verify.encoded(used.password_hash):
         return LetterUnusable(LetterStatus.USED)
     return Failed()
 
@@ -131,11 +147,13 @@ def authenticate(*, identifier: str, password: str, ip: str, success_tag: EventT
         audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=identifier)
         return Throttled(throttle.minutes(wait))
     account = Account.objects.filter(identifier=identifier).first()
+    verify = _Verifications(password)
     if account is not None and account.merged_into_id is not None:
-        outcome = _check_merged(account, password)
+        outcome = _check_merged(account, verify)
     else:
-        outcome = _check(account, password)
+        outcome = _check(account, verify)
     if isinstance(outcome, Failed | Disabled):
+        verify.top_up()
         for guard in guards:
             throttle.record_failure(guard)
         audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=identifier)

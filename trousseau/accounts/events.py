@@ -44,6 +44,7 @@ class EventTag(StrEnum):
     MOBILE_CHANGE_STARTED = "account:mobile:change_started"
     MOBILE_CHANGED = "account:mobile:changed"
     SESSIONS_ENDED = "account:sessions:ended"
+    SESSION_EXPIRED = "account:session:expired"
     FRANCECONNECT_LINKED = "account:franceconnect:linked"
     FRANCECONNECT_UNLINKED = "account:franceconnect:unlinked"
     FRANCECONNECT_ACCOUNT_UNUSABLE = "account:franceconnect:account_unusable"

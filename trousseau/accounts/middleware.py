@@ -1,0 +1,40 @@
+"""The absolute lifetime of a login: however active, a session ends SESSION_ABSOLUTE_AGE after the login.
+
+Django's session age alone is renewed by every write, so a browser kept busy (or a service provider
+asking for silent SAML and OpenID Connect answers) would stay logged in for ever (ASVS 7.3.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from trousseau.accounts.audit import audit
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import Account
+from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY, authenticated_at, session_close
+from trousseau.core.http import client_ip
+
+
+class AbsoluteSessionAgeMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        if session.get(SESSION_KEY) is not None:  # a logged-in session, read without loading the account
+            logged_in_at = authenticated_at(session)
+            limit: timedelta = settings.SESSION_ABSOLUTE_AGE
+            if logged_in_at is None:
+                # Opened before logins were timed (or by a test's force_login): timed from now on.
+                session[AUTHENTICATED_AT_KEY] = timezone.now().isoformat()
+            elif timezone.now() - logged_in_at > limit:
+                account = Account.objects.filter(pk=session[SESSION_KEY]).first()
+                session_close(request)
+                audit(EventTag.SESSION_EXPIRED, account=account, ip=client_ip(request))
+        return self.get_response(request)
