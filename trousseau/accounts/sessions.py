@@ -7,6 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.sessions.backends.base import SessionBase
+from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -69,8 +70,15 @@ def session_keep_after_password_change(request: HttpRequest, account: Account) -
         AccountSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)
 
 
+# Sent by sessions_end before it deletes the sessions, with `account` and `keep` (the session left
+# open, or None): single sign-on ends what those sessions gave the services (OpenID Connect tokens),
+# without the accounts app knowing any protocol.
+sessions_ending = Signal()
+
+
 def sessions_end(account: Account, *, keep: str | None = None) -> int:
     """End every session of the account except `keep`; returns how many ended."""
+    sessions_ending.send(sender=Account, account=account, keep=keep)
     rows = AccountSession.objects.filter(account=account).exclude(session_key=keep or "")
     store = _store()
     ended = 0

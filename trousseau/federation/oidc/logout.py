@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 from django.utils.module_loading import import_string
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_SECONDS = 120
 MAX_PARALLEL = 8
+Message = tuple[ClientProfile, str]  # a client and the logout token to POST to it
 # The logout of every protocol (trousseau/federation/logout.py, at ÉduConnect's FrEduUrlRetour path),
 # which calls backchannel_logout. Found by its path, not imported: protocols never import it.
 FEDERATED_LOGOUT = "/idp/profile/Logout"
@@ -100,9 +101,27 @@ def backchannel_logout(*, account: Account, session_key: str) -> int:
     # The session's sid finds authorizations made before its key changed (a password change).
     sid = _store()(session_key=session_key).load().get(services.SID_KEY)
     same_session = Q(session_key=session_key) | Q(sid=sid) if isinstance(sid, str) else Q(session_key=session_key)
-    rows = list(Authorization.objects.filter(same_session, account=account).select_related("application"))
+    messages = _end_authorizations(account, Authorization.objects.filter(same_session, account=account))
+    return send_logout_messages(account, messages)
+
+
+def end_other_sessions_at_clients(*, account: Account, keep: str | None) -> list[Message]:
+    """Revoke what the clients got in every session of the account but `keep` (a password change or
+    reset, "se déconnecter partout", a grouped or disabled account); returns the logout messages to
+    send once the change is committed (`send_logout_messages`)."""
+    rows = Authorization.objects.filter(account=account)
+    if keep:
+        sid = _store()(session_key=keep).load().get(services.SID_KEY)
+        rows = rows.exclude(session_key=keep)
+        if isinstance(sid, str):
+            rows = rows.exclude(sid=sid)
+    return _end_authorizations(account, rows)
+
+
+def _end_authorizations(account: Account, query: QuerySet[Authorization]) -> list[Message]:
+    rows = list(query.select_related("application"))
     if not rows:
-        return 0
+        return []
     services.revoke(rows)  # no offline access: the session's refresh tokens end with it (§2.7)
     targets: dict[int, tuple[ClientProfile, str]] = {}
     for row in rows:
@@ -110,7 +129,11 @@ def backchannel_logout(*, account: Account, session_key: str) -> int:
         if row.redeemed_at is not None and profile.backchannel_logout_uri:
             targets.setdefault(row.application.pk, (profile, row.sid))
     Authorization.objects.filter(pk__in=[row.pk for row in rows]).delete()
-    messages = [(profile, logout_token(account=account, profile=profile, sid=sid)) for profile, sid in targets.values()]
+    return [(profile, logout_token(account=account, profile=profile, sid=sid)) for profile, sid in targets.values()]
+
+
+def send_logout_messages(account: Account, messages: list[Message]) -> int:
+    """POST the logout tokens, in parallel; returns how many clients confirmed. Never inside a transaction."""
     if not messages:
         return 0
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(messages))) as pool:
