@@ -142,7 +142,8 @@ def authenticate(*, identifier: str, password: str, ip: str, success_tag: EventT
     """
     identifier = normalize_identifier(identifier)
     guards = login_guards(identifier, ip)
-    wait = throttle.wait_time(guards)
+    account_guard, ip_guard = guards
+    wait = throttle.admit(guards)  # counted as a failure from here on, until the outcome says otherwise
     if wait is not None:
         audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=identifier)
         return Throttled(throttle.minutes(wait))
@@ -154,17 +155,19 @@ def authenticate(*, identifier: str, password: str, ip: str, success_tag: EventT
         outcome = _check(account, verify)
     if isinstance(outcome, Failed | Disabled):
         verify.top_up()
-        for guard in guards:
-            throttle.record_failure(guard)
         audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=identifier)
-    elif isinstance(outcome, LetterUnusable):
+        return outcome
+    throttle.refund(ip_guard)
+    if isinstance(outcome, LetterUnusable | Merged):
+        throttle.refund(account_guard)
+    else:
+        throttle.reset(account_guard)
+    if isinstance(outcome, LetterUnusable):
         audit(EventTag.LOGIN_LETTER_UNUSABLE, account=account, ip=ip, status=outcome.status)
     elif isinstance(outcome, Merged):
         audit(EventTag.LOGIN_MERGED, account=account, ip=ip, kept=outcome.into_identifier)
     elif isinstance(outcome, LoggedIn):
-        throttle.reset(guards[0])
         audit(success_tag, account=account, ip=ip)
     else:
-        throttle.reset(guards[0])
         audit(EventTag.LOGIN_PROVISIONAL, account=account, ip=ip)
     return outcome

@@ -22,14 +22,14 @@ def password_change(*, account: Account, current: str, new: str, ip: str, keep_s
     Raises TooManyFailures or WrongCurrentPassword, changing nothing.
     """
     guard = login_guards(account.identifier, ip)[0]
-    wait = throttle.wait_time([guard])
+    wait = throttle.admit([guard])  # counted before the check, as at the mire
     if wait is not None:
         audit(EventTag.PASSWORD_CHANGE_FAILURE, account=account, ip=ip, reason="throttled")
         raise TooManyFailures(throttle.minutes(wait))
     if not account.check_password(current):
-        throttle.record_failure(guard)
         audit(EventTag.PASSWORD_CHANGE_FAILURE, account=account, ip=ip, reason="wrong_current")
         raise WrongCurrentPassword
+    throttle.refund(guard)
     with transaction.atomic():
         locked = Account.objects.select_for_update().get(pk=account.pk)
         locked.set_password(new)

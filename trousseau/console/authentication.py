@@ -93,7 +93,7 @@ def code_guards(staff: StaffMember, ip: str) -> list[throttle.Guard]:
 def check_staff_password(*, email: str, password: str, ip: str) -> PasswordOutcome:
     """First step; every refusal looks the same whether or not the email is known."""
     guards = password_guards(email, ip)
-    wait = throttle.wait_time(guards)
+    wait = throttle.admit(guards)  # counted before the check, so concurrent guesses cannot all pass
     if wait is not None:
         staff_audit(EventTag.CONSOLE_LOGIN_THROTTLED, staff=None, ip=ip, email=email.strip().lower()[:254])
         return Throttled(throttle.minutes(wait))
@@ -104,20 +104,19 @@ def check_staff_password(*, email: str, password: str, ip: str) -> PasswordOutco
     else:
         ok = staff.check_password(password)
     if not ok or staff is None:
-        for guard in guards:
-            throttle.record_failure(guard)
         staff_audit(
             EventTag.CONSOLE_LOGIN_FAILURE, staff=staff, ip=ip, email=email.strip().lower()[:254], step="password"
         )
         return Failed()
     throttle.reset(guards[0])
+    throttle.refund(guards[1])
     return PasswordOk(staff, needs_enrolment=not staff.enrolled)
 
 
 def check_staff_code(*, staff: StaffMember, code: str, ip: str) -> CodeOutcome:
     """Second step: a code of the steps around now, later than the last one accepted (row lock)."""
     guards = code_guards(staff, ip)
-    wait = throttle.wait_time(guards)
+    wait = throttle.admit(guards)
     if wait is not None:
         staff_audit(EventTag.CONSOLE_LOGIN_THROTTLED, staff=staff, school=staff.school, ip=ip, step="totp")
         return Throttled(throttle.minutes(wait))
@@ -129,12 +128,11 @@ def check_staff_code(*, staff: StaffMember, code: str, ip: str) -> CodeOutcome:
             locked.last_login_at = timezone.now()
             locked.save(update_fields=["totp_last_step", "last_login_at"])
     if not check.ok:
-        for guard in guards:
-            throttle.record_failure(guard)
         tag = EventTag.CONSOLE_TOTP_REUSED if check.reused else EventTag.CONSOLE_TOTP_FAILURE
         staff_audit(tag, staff=staff, school=staff.school, ip=ip)
         return CodeRefused(reused=check.reused)
     throttle.reset(guards[0])
+    throttle.refund(guards[1])
     return CodeAccepted(locked)
 
 

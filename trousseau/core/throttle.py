@@ -2,7 +2,9 @@
 
 A key is blocked for `base * 2**(n-1)` after its n-th failure past the free allowance, capped at
 `THROTTLE_MAX_DELAY`: guessing becomes slow while nobody can lock a family out for good. Counters
-are forgotten after `THROTTLE_FORGET_AFTER` without failure.
+are forgotten after `THROTTLE_FORGET_AFTER` without failure. Guesses go through `admit`, which
+counts the attempt before the secret is compared, under a row lock, so that concurrent guesses
+cannot all pass a guard about to close; `refund` or `reset` then give back what did not fail.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from trousseau.core.models import ThrottleCounter
@@ -51,27 +53,64 @@ def delay_after(failures: int, free_failures: int) -> timedelta | None:
     return delay
 
 
+def _count(row: ThrottleCounter, guard: Guard, now: datetime) -> None:
+    """One more failure on a locked row, and the delay it now imposes."""
+    forget_after: timedelta = settings.THROTTLE_FORGET_AFTER
+    if row.last_failure_at and now - row.last_failure_at > forget_after:
+        row.failures = 0
+    row.failures += 1
+    row.last_failure_at = now
+    delay = delay_after(row.failures, guard.free_failures)
+    row.blocked_until = now + delay if delay else None
+    row.save()
+
+
+def _locked(guard: Guard) -> ThrottleCounter:
+    """The guard's row, created if needed, locked until the surrounding transaction ends."""
+    ThrottleCounter.objects.get_or_create(key=guard.key)  # a racing insert is absorbed by get_or_create
+    return ThrottleCounter.objects.select_for_update().get(key=guard.key)
+
+
 def record_failure(guard: Guard, *, now: datetime | None = None) -> int:
     """Count one failure atomically (row lock); returns the key's failure count."""
     now = now or timezone.now()
-    for _ in range(3):
-        try:
-            with transaction.atomic():
-                ThrottleCounter.objects.get_or_create(key=guard.key)
-                row = ThrottleCounter.objects.select_for_update().get(key=guard.key)
-                forget_after: timedelta = settings.THROTTLE_FORGET_AFTER
-                if row.last_failure_at and now - row.last_failure_at > forget_after:
-                    row.failures = 0
-                row.failures += 1
-                row.last_failure_at = now
-                delay = delay_after(row.failures, guard.free_failures)
-                row.blocked_until = now + delay if delay else None
-                row.save()
-                return row.failures
-        except IntegrityError:  # two first failures raced on the insert: the row now exists
-            continue
-    msg = "throttle counter could not be updated"
-    raise RuntimeError(msg)
+    with transaction.atomic():
+        row = _locked(guard)
+        _count(row, guard, now)
+        return row.failures
+
+
+def admit(guards: list[Guard], *, now: datetime | None = None) -> timedelta | None:
+    """Check every guard and count the attempt in one locked step; None when the attempt may proceed.
+
+    Checking first and counting after the secret was compared lets concurrent attempts all pass a
+    guard about to close (Keycloak CVE-2024-4629): here the attempt is counted as a failure before it
+    is evaluated, under the rows' locks, so the attempt that closes a guard is the last one evaluated.
+    An attempt that turns out not to fail gives its count back (`refund`, or `reset` on success).
+    Returns the longest wait when a guard is closed; nothing is counted then.
+    """
+    now = now or timezone.now()
+    ordered = sorted(guards, key=lambda guard: guard.key)  # one lock order in every process: no deadlock
+    with transaction.atomic():
+        rows = [_locked(guard) for guard in ordered]
+        waits = [row.blocked_until - now for row in rows if row.blocked_until and row.blocked_until > now]
+        if waits:
+            return max(waits)
+        for guard, row in zip(ordered, rows, strict=True):
+            _count(row, guard, now)
+    return None
+
+
+def refund(guard: Guard) -> None:
+    """Give back an admitted attempt that did not fail (a right password, a spent letter)."""
+    with transaction.atomic():
+        row = ThrottleCounter.objects.select_for_update().filter(key=guard.key).first()
+        if row is None:
+            return
+        row.failures = max(0, row.failures - 1)
+        delay = delay_after(row.failures, guard.free_failures)
+        row.blocked_until = (row.last_failure_at or timezone.now()) + delay if delay else None
+        row.save()
 
 
 def reset(guard: Guard) -> None:

@@ -115,17 +115,17 @@ def submit_phone(flow: Flow, *, phone: str, ip: str) -> None:
     """
     flow.expect(FlowState.AWAITING_PHONE)
     guards = _guards(ip, flow.context["sub"])
-    wait = throttle.wait_time(guards)
+    wait = throttle.admit(guards)  # a miss is counted before the lookup (core.throttle.admit)
     if wait is not None:
         audit(EventTag.FRANCECONNECT_THROTTLED, ip=ip)
         raise Throttled(throttle.minutes(wait))
     guardians = _matching_guardians(flow, phone)
     if not guardians:
-        for guard in guards:
-            throttle.record_failure(guard)
         known_phone = Guardian.objects.filter(mobile=phone).exists()
         audit(EventTag.FRANCECONNECT_NO_MATCH, ip=ip, reason="name" if known_phone else "phone", flow=str(flow.pk))
         raise NoMatch
+    for guard in guards:
+        throttle.refund(guard)
     flow.context.update({"guardian_ids": [g.pk for g in guardians], "phone": phone})
     flow.save(update_fields=["context"])
     codes.issue(flow, purpose=CodePurpose.FRANCECONNECT, phone=phone, ip=ip)

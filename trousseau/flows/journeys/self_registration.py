@@ -59,15 +59,15 @@ def start(*, last_name: str, first_name: str, phone: str, ip: str, browser_secre
     Raises NoMatch (counted per address) when no guardian record has these names and this mobile,
     whatever part was wrong; Throttled after too many misses; SendLimitReached from the SMS budgets.
     """
-    wait = throttle.wait_time([_guard(ip)])
+    wait = throttle.admit([_guard(ip)])  # a miss is counted before the lookup (core.throttle.admit)
     if wait is not None:
         audit(EventTag.REGISTRATION_THROTTLED, ip=ip)
         raise Throttled(throttle.minutes(wait))
     guardians = guardians_matching(last_name=last_name, first_name=first_name, mobile=phone)
     if not guardians:
-        throttle.record_failure(_guard(ip))
         audit(EventTag.REGISTRATION_NO_MATCH, ip=ip)
         raise NoMatch
+    throttle.refund(_guard(ip))
     flow = Flow.objects.create(
         kind=FlowKind.SELF_REGISTRATION,
         state=FlowState.AWAITING_CODE,
