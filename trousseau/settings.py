@@ -185,6 +185,9 @@ SMS_RESEND_DELAY = timedelta(seconds=60)
 SMS_PER_PHONE_PER_HOUR = 3
 SMS_PER_PHONE_PER_DAY = 5
 SMS_PER_IP_PER_HOUR = 10
+SMS_PER_FOREIGN_COUNTRY_PER_HOUR = int(env("TROUSSEAU_SMS_PER_FOREIGN_COUNTRY_PER_HOUR", "20"))
+# The breaker: past this many SMS in a day the service sends none and alerts (flows/journeys/sms_budgets.py).
+SMS_GLOBAL_PER_DAY = int(env("TROUSSEAU_SMS_GLOBAL_PER_DAY", "20000"))
 SELF_SERVICE_FLOW_LIFESPAN = timedelta(hours=1)
 PASSWORD_RESET_TIMEOUT = 3600  # seconds an emailed reset link lives
 REGISTRATION_IP_FREE_FAILURES = 10

@@ -52,3 +52,45 @@ def test_birth_dates_are_refused_in_common_forms():
 def test_overlong_and_unprintable_passwords_are_refused():
     assert any("maximum" in p for p in password_problems("Aa1!" + "x" * 200))
     assert "Ne doit contenir que des caractères imprimables" in password_problems("Cartable#Violet42\x00")
+
+
+@pytest.mark.parametrize(
+    "password", ["Educonnect2024!", "ÉduConnect#12", "Trousseau#2026", "Pronote!2025a", "Azerty123!"]
+)
+def test_the_services_own_names_are_refused(password):
+    """What an attacker of this service tries first (security.md §7 check 1)."""
+    assert "Ce mot de passe est trop courant" in password_problems(password)
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Mon cartable est très lourd, 3 fois !",  # a long passphrase with spaces and accents
+        "Été 2026 : je range mes crayons.",
+        "Cartable€Violet42!",  # any printable symbol is welcome
+        "Ğüzel-Şehir#2026",
+    ],
+)
+def test_long_unicode_passphrases_meeting_the_rule_are_accepted(password):
+    assert password_problems(password) == []
+
+
+@pytest.mark.django_db
+def test_the_password_is_matched_exactly(settings):
+    """No truncation, no case folding, no trimming (check 2)."""
+    from tests import factories
+    from trousseau.accounts import authentication as auth
+    from trousseau.accounts.models import AccountState
+
+    settings.THROTTLE_ACCOUNT_FREE_FAILURES = 100
+    password = "Cartable#Violet42 " + "x" * 82  # 100 characters, one of them a space
+    account, _, _ = factories.guardian_account()
+    account.set_password(password)
+    account.state = AccountState.ACTIVE
+    account.save()
+    near_misses = [password[:72], password[0].lower() + password[1:], password + " ", password.rstrip("x")]
+    for attempt in near_misses:
+        assert auth.authenticate(identifier=account.identifier, password=attempt, ip="203.0.113.5") == auth.Failed()
+    assert isinstance(
+        auth.authenticate(identifier=account.identifier, password=password, ip="203.0.113.5"), auth.LoggedIn
+    )

@@ -65,6 +65,7 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.MOBILE_CHANGED: _("Téléphone portable modifié"),
     EventTag.SESSIONS_ENDED: _("Déconnexion de toutes les autres sessions"),
     EventTag.SESSION_EXPIRED: _("Session fermée : durée maximale de connexion atteinte"),
+    EventTag.SMS_GLOBAL_BUDGET_SPENT: _("Envoi de SMS suspendu : budget quotidien du service atteint"),
     EventTag.FRANCECONNECT_LINKED: _("Compte lié à FranceConnect"),
     EventTag.FRANCECONNECT_UNLINKED: _("FranceConnect délié du compte"),
     EventTag.FRANCECONNECT_ACCOUNT_UNUSABLE: _("Connexion avec FranceConnect refusée : compte désactivé"),

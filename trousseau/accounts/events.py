@@ -45,6 +45,7 @@ class EventTag(StrEnum):
     MOBILE_CHANGED = "account:mobile:changed"
     SESSIONS_ENDED = "account:sessions:ended"
     SESSION_EXPIRED = "account:session:expired"
+    SMS_GLOBAL_BUDGET_SPENT = "sms:budget:global_spent"
     FRANCECONNECT_LINKED = "account:franceconnect:linked"
     FRANCECONNECT_UNLINKED = "account:franceconnect:unlinked"
     FRANCECONNECT_ACCOUNT_UNUSABLE = "account:franceconnect:account_unusable"

@@ -46,6 +46,10 @@ def _rule_met(rule: str, password: str) -> bool:
     return checks[rule]()
 
 
+# Words every attacker of this service tries first: its own names and those of the services it opens.
+CONTEXT_WORDS = ("educonnect", "trousseau", "franceconnect", "pronote", "motdepasse", "password", "azerty", "qwerty")
+
+
 @cache
 def _common_passwords() -> frozenset[str]:
     # Django ships a list of 20 000 common passwords; it is read once per process.
@@ -70,7 +74,11 @@ def password_problems(
     if any(not c.isprintable() for c in password):
         problems.append(gettext("Ne doit contenir que des caractères imprimables"))
     folded = fold(password)
-    if password.lower() in _common_passwords() or folded in _common_passwords():
+    if (
+        password.lower() in _common_passwords()
+        or folded in _common_passwords()
+        or any(word in folded for word in CONTEXT_WORDS)
+    ):
         problems.append(gettext("Ce mot de passe est trop courant"))
     personal = [fold(identifier), *(fold(n) for n in names)]
     if any(len(p) >= 3 and p in folded for p in personal):  # noqa: PLR2004 - shorter parts match everything

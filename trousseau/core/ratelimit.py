@@ -50,12 +50,18 @@ def consume(budget: Budget, value: str, *, now: datetime | None = None) -> bool:
     raise RuntimeError(msg)
 
 
-def consume_all(budgets: list[tuple[Budget, str]], *, now: datetime | None = None) -> bool:
-    """Take one unit from each budget, or from none if any is spent (all in one transaction)."""
+def take(budgets: list[tuple[Budget, str]], *, now: datetime | None = None) -> Budget | None:
+    """Take one unit from each budget, or from none if any is spent (all in one transaction);
+    returns the budget that was spent, or None when every unit was taken."""
     with transaction.atomic():
         for budget, value in budgets:
             if not consume(budget, value, now=now):
                 # Give back what was taken from the earlier budgets of this call.
                 transaction.set_rollback(True)
-                return False
-    return True
+                return budget
+    return None
+
+
+def consume_all(budgets: list[tuple[Budget, str]], *, now: datetime | None = None) -> bool:
+    """Take one unit from each budget, or from none if any is spent."""
+    return take(budgets, now=now) is None

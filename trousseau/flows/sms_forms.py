@@ -44,6 +44,9 @@ def mobile_e164(raw: str, region: str) -> str | None:
         return None
     if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in MOBILE_TYPES:
         return None
+    # "+44…" typed with "+33 France" chosen: only the listed countries' numbers get SMS (SMS pumping).
+    if number.country_code != phonenumbers.country_code_for_region(region):
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

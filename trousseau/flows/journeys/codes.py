@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import math
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -17,9 +16,9 @@ from django.utils import timezone
 
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
-from trousseau.core import ratelimit
 from trousseau.core.secrets import keyed_digest, numeric_code, token
 from trousseau.flows.exceptions import CodeExhausted, CodeExpired, CodeInvalid, ResendTooSoon, SendLimitReached
+from trousseau.flows.journeys import sms_budgets
 from trousseau.flows.models import CodePurpose, Flow, OneTimeCode
 from trousseau.notifications.services import send_sms
 
@@ -31,14 +30,6 @@ MESSAGE = (
 
 def _digest(flow: Flow, purpose: str, code: str) -> str:
     return keyed_digest(f"{flow.pk}:{purpose}:{code}", purpose="sms-code")
-
-
-def _budgets(phone: str, ip: str) -> list[tuple[ratelimit.Budget, str]]:
-    return [
-        (ratelimit.Budget("sms:phone:hour", settings.SMS_PER_PHONE_PER_HOUR, timedelta(hours=1)), phone),
-        (ratelimit.Budget("sms:phone:day", settings.SMS_PER_PHONE_PER_DAY, timedelta(days=1)), phone),
-        (ratelimit.Budget("sms:ip:hour", settings.SMS_PER_IP_PER_HOUR, timedelta(hours=1)), ip),
-    ]
 
 
 def seconds_before_resend(flow: Flow) -> int:
@@ -58,7 +49,7 @@ def issue(flow: Flow, *, purpose: CodePurpose, phone: str, ip: str) -> OneTimeCo
     wait = seconds_before_resend(flow)
     if wait:
         raise ResendTooSoon(wait)
-    if not ratelimit.consume_all(_budgets(phone, ip)):
+    if not sms_budgets.allowed(phone, ip):
         audit(EventTag.CODE_LIMIT_REACHED, account=flow.account, ip=ip, purpose=purpose)
         raise SendLimitReached
     now = timezone.now()

@@ -14,6 +14,7 @@ from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.recovery import active_accounts_with_verified_email, active_guardian_accounts_for_mobile
 from trousseau.core import ratelimit
+from trousseau.flows.journeys import sms_budgets
 from trousseau.notifications.services import send_email, send_sms
 
 HOUR = timedelta(hours=1)
@@ -48,7 +49,7 @@ def by_mobile(*, phone: str, ip: str) -> None:
     """Send by SMS the identifiers of the active guardian accounts whose records carry this mobile."""
     audit(EventTag.IDENTIFIER_REMINDER_REQUESTED, ip=ip, channel="sms")
     accounts = active_guardian_accounts_for_mobile(phone)
-    if not accounts or not _allowed(phone, ip):
+    if not accounts or not sms_budgets.allowed(phone, ip):
         return
     identifiers = ", ".join(a.identifier for a in accounts)
     send_sms(to=phone, body=f"Trousseau : votre identifiant est {identifiers}.")

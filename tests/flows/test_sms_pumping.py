@@ -1,0 +1,73 @@
+"""SMS pumping: numbers of unlisted countries get nothing, foreign numbers have their own budget, and a
+daily budget for the whole service stops every send with an alert (security.md §7 checks 13-14)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import AuditEvent
+from trousseau.flows.exceptions import SendLimitReached
+from trousseau.flows.journeys import codes, sms_budgets
+from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState
+from trousseau.flows.sms_forms import IdentityForm, mobile_e164
+from trousseau.notifications.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("typed", "region", "e164"),
+    [
+        ("06 12 34 56 78", "FR", "+33612345678"),
+        ("+33 6 12 34 56 78", "FR", "+33612345678"),
+        ("0692 12 34 56", "RE", "+262692123456"),
+        ("+447700900123", "FR", None),  # a British mobile typed with "+33 France" chosen
+        ("+79161234567", "BE", None),
+        ("+882 1234 5678", "FR", None),
+        ("3680", "FR", None),  # a short (premium) number
+    ],
+)
+def test_only_mobiles_of_the_chosen_listed_country_are_accepted(typed: str, region: str, e164: str | None) -> None:
+    assert mobile_e164(typed, region) == e164
+
+
+def test_the_form_says_why_in_french() -> None:
+    form = IdentityForm({"last_name": "Dupont", "first_name": "Sophie", "country": "FR", "mobile": "+447700900123"})
+    assert not form.is_valid()
+    assert form.errors["mobile"] == [
+        "Ce numéro n'est pas un numéro de téléphone portable valide pour l'indicatif choisi."
+    ]
+
+
+def test_foreign_numbers_share_a_budget_per_country(settings) -> None:
+    settings.SMS_PER_FOREIGN_COUNTRY_PER_HOUR = 2
+    belgian = ["+32470000001", "+32470000002", "+32470000003"]
+    assert [sms_budgets.allowed(phone, f"203.0.113.{n}") for n, phone in enumerate(belgian)] == [True, True, False]
+    assert sms_budgets.allowed("+352621000001", "203.0.113.9")  # another country has its own
+    assert all(sms_budgets.allowed(f"+3361200000{n}", f"198.51.100.{n}") for n in range(5))  # France is not capped so
+
+
+def _flow() -> Flow:
+    return Flow.objects.create(
+        kind=FlowKind.SELF_REGISTRATION,
+        state=FlowState.AWAITING_CODE,
+        expires_at=timezone.now() + timedelta(hours=1),
+        session_binding="x",
+    )
+
+
+def test_the_daily_breaker_stops_every_send_and_alerts(settings, caplog) -> None:
+    settings.SMS_GLOBAL_PER_DAY = 3
+    for n in range(3):
+        codes.issue(_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone=f"+3361200001{n}", ip=f"198.51.100.{n}")
+    assert OutboxMessage.objects.count() == 3
+    with caplog.at_level(logging.ERROR), pytest.raises(SendLimitReached):
+        codes.issue(_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone="+33612000199", ip="198.51.100.99")
+    assert OutboxMessage.objects.count() == 3  # nothing sent
+    assert AuditEvent.objects.filter(tag=EventTag.SMS_GLOBAL_BUDGET_SPENT).count() == 1
+    assert "daily budget of the whole service" in caplog.text

@@ -1,0 +1,58 @@
+"""The budgets every SMS of the journeys passes (SMS pumping: research/security.md §3, checks 12-14).
+
+Per number (hour, day) and per address (hour), as before; per foreign country calling code (hour),
+since pumping fraud buys numbers abroad; and one budget for the whole service per day, a breaker
+that stops all sending when something goes wrong at scale, with an alert (an audit event and an
+error in the logs) for the operators. A refused send looks the same to the person whichever budget
+was spent.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import phonenumbers
+from django.conf import settings
+
+from trousseau.accounts.audit import audit
+from trousseau.accounts.events import EventTag
+from trousseau.core import ratelimit
+
+log = logging.getLogger(__name__)
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+GLOBAL_SCOPE = "sms:all:day"
+# France and its overseas territories: their numbers are the schools' everyday ones.
+HOME_CALLING_CODES = frozenset({33, 262, 269, 508, 590, 594, 596, 681, 687, 689})
+
+
+def _calling_code(phone: str) -> int | None:
+    try:
+        return phonenumbers.parse(phone).country_code
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def budgets(phone: str, ip: str) -> list[tuple[ratelimit.Budget, str]]:
+    chosen = [
+        (ratelimit.Budget("sms:phone:hour", settings.SMS_PER_PHONE_PER_HOUR, HOUR), phone),
+        (ratelimit.Budget("sms:phone:day", settings.SMS_PER_PHONE_PER_DAY, DAY), phone),
+        (ratelimit.Budget("sms:ip:hour", settings.SMS_PER_IP_PER_HOUR, HOUR), ip),
+    ]
+    code = _calling_code(phone)
+    if code not in HOME_CALLING_CODES:
+        foreign = ratelimit.Budget("sms:country:hour", settings.SMS_PER_FOREIGN_COUNTRY_PER_HOUR, HOUR)
+        chosen.append((foreign, str(code)))
+    chosen.append((ratelimit.Budget(GLOBAL_SCOPE, settings.SMS_GLOBAL_PER_DAY, DAY), "all"))
+    return chosen
+
+
+def allowed(phone: str, ip: str) -> bool:
+    """Take one SMS from every budget, or none and False when one is spent."""
+    spent = ratelimit.take(budgets(phone, ip))
+    if spent is None:
+        return True
+    if spent.scope == GLOBAL_SCOPE:
+        log.error("SMS: the daily budget of the whole service (%s) is spent; no SMS until tomorrow", spent.limit)
+        audit(EventTag.SMS_GLOBAL_BUDGET_SPENT, ip=ip, limit=spent.limit)
+    return False
