@@ -40,6 +40,9 @@ class Account(AbstractBaseUser):
     )
     email = models.EmailField("email", blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # When the last password reset link was emailed: part of every link's signature, so a newer link
+    # voids the older ones (accounts.recovery.ResetTokens).
+    reset_link_issued_at = models.DateTimeField(null=True, blank=True)
     # The account's own mobile (E.164), set only after a code sent to it was typed back (change_mobile).
     phone = models.CharField("téléphone portable", max_length=20, blank=True)
     phone_verified_at = models.DateTimeField(null=True, blank=True)

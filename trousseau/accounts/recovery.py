@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
@@ -13,9 +14,20 @@ from trousseau.accounts.sessions import sessions_end
 
 
 class ResetTokens(PasswordResetTokenGenerator):
-    """Django's state-bound tokens: a reset or a login since issue makes the link useless."""
+    """Django's state-bound tokens: a reset or a login since issue makes the link useless, and so
+    does a newer link (its issue time is signed in)."""
 
     key_salt = "trousseau.accounts.recovery.ResetTokens"
+
+    def _make_hash_value(self, user: Account, timestamp: int) -> str:
+        issued = getattr(user, "reset_link_issued_at", None)
+        return super()._make_hash_value(user, timestamp) + (issued.isoformat() if issued else "")
+
+    def link_for(self, account: Account) -> str:
+        """A new token for the account, voiding the ones issued before."""
+        account.reset_link_issued_at = timezone.now()
+        Account.objects.filter(pk=account.pk).update(reset_link_issued_at=account.reset_link_issued_at)
+        return self.make_token(account)
 
 
 reset_tokens = ResetTokens()

@@ -38,7 +38,7 @@ def _requests_allowed(ip: str) -> bool:
 
 def make_link(account: Account) -> str:
     uid = urlsafe_base64_encode(force_bytes(account.pk))
-    path = reverse("flows:lost_password_link", args=[uid, reset_tokens.make_token(account)])
+    path = reverse("flows:lost_password_link", args=[uid, reset_tokens.link_for(account)])
     return settings.PUBLIC_URL.rstrip("/") + path
 
 

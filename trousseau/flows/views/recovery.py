@@ -104,8 +104,23 @@ def password_step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
     )
 
 
+RESET_TOKEN_KEY = "lost_password_token"  # noqa: S105 - a session key name
+TOKEN_PLACEHOLDER = "nouveau"  # noqa: S105 - what the address shows instead of the token
+
+
+def _token_out_of_the_address(uidb64: str) -> HttpResponse:
+    response = redirect("flows:lost_password_link", uidb64=uidb64, token=TOKEN_PLACEHOLDER)
+    response["Referrer-Policy"] = "no-referrer"  # the request that led here had the token in its address
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def password_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    if token != TOKEN_PLACEHOLDER:
+        # The token leaves the address at once, for the session: no Referer, history or screen shows it.
+        request.session[RESET_TOKEN_KEY] = token
+        return _token_out_of_the_address(uidb64)
+    token = str(request.session.get(RESET_TOKEN_KEY, ""))
     account = lost_password.link_account(uidb64, token)
     if account is None:
         return render(request, "flows/recovery/link_invalid.html", status=400)
@@ -117,6 +132,7 @@ def password_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
             )
         except LinkInvalid:
             return render(request, "flows/recovery/link_invalid.html", status=400)
+        request.session.pop(RESET_TOKEN_KEY, None)
         messages.success(
             request, _("Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe.")
         )
