@@ -110,6 +110,29 @@ def test_five_wrong_pages_end_the_flow():
     assert flow.state == FlowState.FAILED
 
 
+def test_a_new_flow_does_not_renew_the_guesses_at_the_birth_dates():
+    """The family's records allow 6 tries a day, however many flows (and SMS) are started (check 16)."""
+    flow, zoe, hugo, _, _ = at_children()
+    wrong = {zoe.pk: date(2000, 1, 1), hugo.pk: None}
+    for _ in range(4):
+        with pytest.raises(WrongBirthDate):
+            reg.confirm_children(flow, answers=wrong, ip=IP)
+    with pytest.raises(TooManyAttempts):
+        reg.confirm_children(flow, answers=wrong, ip=IP)
+    again = reg.start(
+        last_name="dupont moreau", first_name="sophie", phone=PHONE, ip="198.51.100.20", browser_secret="t"
+    )
+    reg.submit_code(again, code=sms_code(), ip="198.51.100.20")
+    with pytest.raises(WrongBirthDate):
+        reg.confirm_children(again, answers=wrong, ip="198.51.100.20")  # the 6th try of the day
+    right = {zoe.pk: zoe.birth_date, hugo.pk: hugo.birth_date}
+    with pytest.raises(TooManyAttempts):
+        reg.confirm_children(again, answers=right, ip="198.51.100.20")  # even right: tomorrow
+    again.refresh_from_db()
+    assert again.state == FlowState.FAILED
+    assert AuditEvent.objects.filter(tag=EventTag.CHILD_CONFIRMATION_FAILURE, data__reason="daily_budget").exists()
+
+
 def test_every_child_must_be_answered():
     flow, zoe, _, _, _ = at_children()
     with pytest.raises(IncompleteAnswers):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -24,7 +24,7 @@ from trousseau.accounts.registration import (
     identifier_for_registration,
     links_contest,
 )
-from trousseau.core import throttle
+from trousseau.core import ratelimit, throttle
 from trousseau.directory.models import Guardian
 from trousseau.directory.selectors import guardians_matching, guardianships_of
 from trousseau.flows.exceptions import (
@@ -138,11 +138,22 @@ def confirm_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str)
     flow.advance(FlowState.CHOOSING_PASSWORD)
 
 
+def _child_confirmations() -> ratelimit.Budget:
+    return ratelimit.Budget("children:family:day", settings.ACTIVATION_MAX_ATTEMPTS + 1, timedelta(days=1))
+
+
 def judge_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str) -> None:
     """The checks of `confirm_children`, shared with the FranceConnect first login (same refusals)."""
     listed = {c.pupil_id: c for c in children(flow)}
     if set(answers) != set(listed):
         raise IncompleteAnswers
+    # Per flow, 5 tries; per family records, a day's budget, so that starting new flows (each with its
+    # SMS) does not renew the guesses at their children's birth dates (security.md §7 check 16).
+    family = ",".join(str(pk) for pk in sorted(flow.context["guardian_ids"]))
+    if not ratelimit.consume(_child_confirmations(), family):
+        flow.advance(FlowState.FAILED)
+        audit(EventTag.CHILD_CONFIRMATION_FAILURE, ip=ip, reason="daily_budget")
+        raise TooManyAttempts
     if any(day is not None and day != listed[pid].birth_date for pid, day in answers.items()):
         failures = flow.count_failure()
         audit(EventTag.CHILD_CONFIRMATION_FAILURE, ip=ip, attempt=failures)
