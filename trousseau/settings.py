@@ -193,6 +193,7 @@ PASSWORD_RESET_TIMEOUT = 3600  # seconds an emailed reset link lives
 REGISTRATION_IP_FREE_FAILURES = 10
 # Throttling: growing delays after a free allowance, capped so that nobody can lock an account out.
 THROTTLE_ACCOUNT_FREE_FAILURES = 5
+THROTTLE_ACCOUNT_HARD_LIMIT = 100  # failures in a row, then closed until a recovery (core.throttle.Guard)
 THROTTLE_IP_FREE_FAILURES = 30
 THROTTLE_BASE_DELAY = timedelta(seconds=30)
 THROTTLE_MAX_DELAY = timedelta(minutes=15)

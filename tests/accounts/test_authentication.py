@@ -186,3 +186,49 @@ def test_every_refusal_costs_the_same_whatever_the_identifier(verifications):
         "grouped": _cost(verifications, grouped.identifier, "Wrong#Pass1"),
     }
     assert set(costs.values()) == {auth.VERIFICATIONS_PER_REFUSAL}, costs
+
+
+def test_a_hundred_failures_in_a_row_lock_the_identifier_until_a_recovery(settings):
+    """Growing delays alone allow ~100 guesses a day for ever; past the hard limit, only a recovery
+    opens the identifier again (NIST 800-63B §3.2.2; security.md §7 check 5)."""
+    from trousseau.accounts.recovery import account_reset_password
+    from trousseau.core import throttle
+    from trousseau.core.models import ThrottleCounter
+
+    settings.THROTTLE_ACCOUNT_HARD_LIMIT = 8
+    account = activate(factories.guardian_account()[0])
+    guard = auth.login_guards(account.identifier, IP)[0]
+    for n in range(8):
+        # Each delay has passed (the guessing is slow, not stopped, until the hard limit).
+        ThrottleCounter.objects.filter(key=guard.key).update(blocked_until=None)
+        assert (
+            auth.authenticate(identifier=account.identifier, password=f"Wrong#{n}x", ip=f"203.0.113.{n}")
+            == auth.Failed()
+        )
+    wait = throttle.wait_time([guard])
+    assert wait is not None
+    assert throttle.is_locked(wait)
+    right = auth.authenticate(identifier=account.identifier, password=factories.GOOD_PASSWORD, ip="198.51.100.1")
+    assert right == auth.Locked()
+    unknown = "personne.inconnue77"  # an unknown identifier locks the same way: nothing is revealed
+    unknown_guard = auth.login_guards(unknown, IP)[0]
+    for n in range(8):
+        ThrottleCounter.objects.filter(key=unknown_guard.key).update(blocked_until=None)
+        auth.authenticate(identifier=unknown, password=f"Wrong#{n}x", ip=f"203.0.114.{n}")
+    assert auth.authenticate(identifier=unknown, password="x", ip="198.51.100.2") == auth.Locked()
+    # A recovery (the lost-password journey, or the school's reset) opens it again.
+    account_reset_password(account=account, password="Trousse#Neuve42", ip=IP)
+    throttle.reset(guard)
+    assert isinstance(
+        auth.authenticate(identifier=account.identifier, password="Trousse#Neuve42", ip=IP), auth.LoggedIn
+    )
+
+
+def test_the_mire_tells_a_locked_identifier_how_to_get_out(client, settings):
+    settings.THROTTLE_ACCOUNT_HARD_LIMIT = 1
+    settings.THROTTLE_ACCOUNT_FREE_FAILURES = 0
+    data = {"identifier": "quelqu.un12", "password": "Wrong#1x", "profile": "responsable"}
+    client.post("/login", data)
+    page = client.post("/login", data)
+    assert "il est bloqué" in page.text
+    assert "Mot de passe perdu" in page.text

@@ -55,13 +55,18 @@ class Throttled:
 
 
 @dataclass(frozen=True)
+class Locked:
+    """Too many failures in a row on this identifier: closed until a recovery (lost password, the school)."""
+
+
+@dataclass(frozen=True)
 class Merged:
     """Right password of an account closed by grouping: its holder now logs in as `into_identifier`."""
 
     into_identifier: str
 
 
-Outcome = LoggedIn | ProvisionalLetter | LetterUnusable | Disabled | Failed | Throttled | Merged
+Outcome = LoggedIn | ProvisionalLetter | LetterUnusable | Disabled | Failed | Throttled | Locked | Merged
 
 _DUMMY_HASH: list[str] = []
 # Every refused password costs this many argon2 verifications, whatever stands behind the identifier
@@ -95,7 +100,12 @@ class _Verifications:
 
 def login_guards(identifier: str, ip: str) -> list[throttle.Guard]:
     return [
-        throttle.Guard("login:account", identifier, settings.THROTTLE_ACCOUNT_FREE_FAILURES),
+        throttle.Guard(
+            "login:account",
+            identifier,
+            settings.THROTTLE_ACCOUNT_FREE_FAILURES,
+            hard_limit=settings.THROTTLE_ACCOUNT_HARD_LIMIT,
+        ),
         throttle.Guard("login:ip", ip, settings.THROTTLE_IP_FREE_FAILURES),
     ]
 
@@ -145,8 +155,8 @@ def authenticate(*, identifier: str, password: str, ip: str, success_tag: EventT
     account_guard, ip_guard = guards
     wait = throttle.admit(guards)  # counted as a failure from here on, until the outcome says otherwise
     if wait is not None:
-        audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=identifier)
-        return Throttled(throttle.minutes(wait))
+        audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=identifier, locked=throttle.is_locked(wait))
+        return Locked() if throttle.is_locked(wait) else Throttled(throttle.minutes(wait))
     account = Account.objects.filter(identifier=identifier).first()
     verify = _Verifications(password)
     if account is not None and account.merged_into_id is not None:

@@ -20,6 +20,8 @@ from django.utils import timezone
 from trousseau.core.models import ThrottleCounter
 from trousseau.core.secrets import keyed_digest
 
+LOCKED = timedelta(days=3650)  # "until a recovery resets the key": far past any delay
+
 
 @dataclass(frozen=True)
 class Guard:
@@ -28,6 +30,9 @@ class Guard:
     scope: str
     value: str
     free_failures: int
+    # Past this many failures in a row the key stays closed until `reset` (a recovery): growing delays
+    # alone still allow about a hundred guesses a day, for ever (NIST SP 800-63B §3.2.2: at most 100).
+    hard_limit: int | None = None
 
     @property
     def key(self) -> str:
@@ -62,7 +67,15 @@ def _count(row: ThrottleCounter, guard: Guard, now: datetime) -> None:
     row.last_failure_at = now
     delay = delay_after(row.failures, guard.free_failures)
     row.blocked_until = now + delay if delay else None
+    if guard.hard_limit is not None and row.failures >= guard.hard_limit:
+        row.blocked_until = now + LOCKED
     row.save()
+
+
+def is_locked(wait: timedelta) -> bool:
+    """A wait that only a recovery ends, not time (see Guard.hard_limit)."""
+    max_delay: timedelta = settings.THROTTLE_MAX_DELAY
+    return wait > max_delay
 
 
 def _locked(guard: Guard) -> ThrottleCounter:

@@ -11,12 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from trousseau.accounts.authentication import login_guards
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountState, ContestedLink
 from trousseau.accounts.sessions import sessions_end
 from trousseau.console.audit import staff_audit
 from trousseau.console.models import StaffMember
 from trousseau.console.scoping import require_action
+from trousseau.core import throttle
 from trousseau.directory.models import Guardian, School
 from trousseau.directory.phones import mask, normalize_mobile
 
@@ -49,6 +51,8 @@ def account_reset(*, staff: StaffMember, school: School, account: Account, ip: s
     locked.set_unusable_password()
     locked.save(update_fields=["state", "activated_at", "password"])
     ended = sessions_end(locked)
+    # The school vouches for the family: the identifier's guessing counter (and lock) starts again.
+    throttle.reset(login_guards(locked.identifier, "")[0])
     staff_audit(
         EventTag.CONSOLE_ACCOUNT_RESET,
         staff=staff,

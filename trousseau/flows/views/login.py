@@ -68,6 +68,11 @@ def _refusal(outcome: auth.Outcome) -> str | Promise:
                 "Ce compte a été regroupé avec le compte %(identifier)s : connectez-vous avec l'identifiant "
                 "%(identifier)s."
             ) % {"identifier": into_identifier}
+        case auth.Locked():
+            return _(
+                "Trop d'essais de connexion avec cet identifiant : il est bloqué. Pour le débloquer, "
+                "utilisez « Mot de passe perdu » ou contactez votre établissement."
+            )
         case auth.Throttled(minutes):
             return ngettext(
                 "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
