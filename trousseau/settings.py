@@ -98,6 +98,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'trousseau.sqlite3'}"),
         conn_max_age=int(env("TROUSSEAU_DB_CONN_MAX_AGE", "60")),
+        # A persistent connection the database dropped (a restart, a failover) is replaced before the
+        # next request uses it, instead of failing that request (security.md §7 check 37).
+        conn_health_checks=True,
     ),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
