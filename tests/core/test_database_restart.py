@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -28,8 +29,16 @@ def _get(handler: WSGIHandler, path: str, query: str = "") -> str:
         "wsgi.input": io.BytesIO(),
         "wsgi.errors": io.StringIO(),
     }
-    body = handler(environ, lambda status, headers: statuses.append(status))
-    b"".join(body)
+
+    def start_response(
+        status: str,
+        headers: list[tuple[str, str]],  # noqa: ARG001 - the WSGI signature
+        exc_info: object = None,  # noqa: ARG001
+    ) -> Callable[[bytes], object]:
+        statuses.append(status)
+        return io.BytesIO().write  # the legacy write() callable, unused by Django
+
+    b"".join(handler(environ, start_response))
     return statuses[0]
 
 
