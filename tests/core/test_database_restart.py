@@ -32,8 +32,8 @@ def _get(handler: WSGIHandler, path: str, query: str = "") -> str:
 
     def start_response(
         status: str,
-        headers: list[tuple[str, str]],  # noqa: ARG001 - the WSGI signature
-        exc_info: object = None,  # noqa: ARG001
+        headers: list[tuple[str, str]],
+        exc_info: object = None,
     ) -> Callable[[bytes], object]:
         statuses.append(status)
         return io.BytesIO().write  # the legacy write() callable, unused by Django
