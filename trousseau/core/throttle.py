@@ -1,8 +1,9 @@
 """Growing delays after repeated failures, shared by every web process through the database.
 
 A key is blocked for `base * 2**(n-1)` after its n-th failure past the free allowance, capped at
-`THROTTLE_MAX_DELAY`: guessing becomes slow while nobody can lock a family out for good. Counters
-are forgotten after `THROTTLE_FORGET_AFTER` without failure. Guesses go through `admit`, which
+`THROTTLE_MAX_DELAY`: guessing becomes slow. A guard with a hard limit stays closed past it until a
+recovery resets the key (the family gets out alone, by SMS or email). Counters are forgotten after
+`THROTTLE_FORGET_AFTER` without failure. Guesses go through `admit`, which
 counts the attempt before the secret is compared, under a row lock, so that concurrent guesses
 cannot all pass a guard about to close; `refund` or `reset` then give back what did not fail.
 """
