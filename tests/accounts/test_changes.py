@@ -2,6 +2,8 @@
 
 import pytest
 from django.conf import settings
+from django.core import mail
+from django.utils import timezone
 
 from tests import factories
 from tests.accounts.helpers import IP, active_guardian, logged_in
@@ -11,6 +13,7 @@ from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.models import AccountSession, AuditEvent
 from trousseau.core import throttle
+from trousseau.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 NEW = "Trousse#Orange77"
@@ -25,8 +28,22 @@ def test_password_change_sets_the_new_password_and_ends_other_sessions():
     assert changed.check_password(NEW)
     assert list(AccountSession.objects.filter(account=account).values_list("session_key", flat=True)) == [keep]
     event = AuditEvent.objects.get(tag=EventTag.PASSWORD_CHANGED, account=account)
-    assert event.data == {"sessions_ended": 1}
+    assert event.data == {"sessions_ended": 1, "notified": "sms"}  # no verified email: the recorded mobile
+    [notice] = OutboxMessage.objects.filter(to=account.guardian_links.first().guardian.mobile)
+    assert "vient d'être changé" in notice.body
+    assert account.identifier in notice.body
     assert auth.authenticate(identifier=account.identifier, password=NEW, ip=IP) == auth.LoggedIn(changed)
+
+
+def test_a_change_is_told_by_email_when_the_account_has_a_verified_one():
+    account = active_guardian()
+    account.email, account.email_verified_at = "sophie@example.fr", timezone.now()
+    account.save()
+    password_change(account=account, current=factories.GOOD_PASSWORD, new=NEW, ip=IP, keep_session=None)
+    [notice] = mail.outbox
+    assert notice.to == ["sophie@example.fr"]
+    assert "Mot de passe perdu" in notice.body
+    assert not OutboxMessage.objects.exists()  # one channel is enough
 
 
 def test_wrong_current_password_changes_nothing_and_counts_like_a_failed_login():

@@ -10,6 +10,7 @@ from trousseau.accounts.authentication import login_guards
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.models import Account
+from trousseau.accounts.recovery import notify_password_changed
 from trousseau.accounts.sessions import sessions_end
 from trousseau.core import throttle
 
@@ -35,7 +36,8 @@ def password_change(*, account: Account, current: str, new: str, ip: str, keep_s
         locked.set_password(new)
         locked.save(update_fields=["password"])
         ended = sessions_end(locked, keep=keep_session)
-        audit(EventTag.PASSWORD_CHANGED, account=locked, ip=ip, sessions_ended=ended)
+        notified = notify_password_changed(locked)
+        audit(EventTag.PASSWORD_CHANGED, account=locked, ip=ip, sessions_ended=ended, notified=notified)
     return locked
 
 

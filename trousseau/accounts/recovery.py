@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountKind, AccountState
 from trousseau.accounts.sessions import sessions_end
+from trousseau.notifications.services import send_email, send_sms
 
 
 class ResetTokens(PasswordResetTokenGenerator):
@@ -70,5 +73,32 @@ def account_reset_password(*, account: Account, password: str, ip: str | None = 
     locked.set_password(password)
     locked.save(update_fields=["password"])
     ended = sessions_end(locked)
-    audit(EventTag.PASSWORD_RESET, account=locked, ip=ip, sessions_ended=ended)
+    notified = notify_password_changed(locked)
+    audit(EventTag.PASSWORD_RESET, account=locked, ip=ip, sessions_ended=ended, notified=notified)
     return locked
+
+
+CHANGE_NOTICE_SMS = (
+    "Trousseau : le mot de passe du compte {identifier} vient d'être changé. "
+    "Si ce n'est pas vous, utilisez « Mot de passe perdu » et prévenez votre établissement."
+)
+
+
+def notify_password_changed(account: Account) -> str:
+    """Tell the holder on a channel they already had (ASVS 6.3.7): if it was not them, they know at once.
+
+    Email when the account has a verified one, else an SMS to its mobile; returns the channel, or "".
+    """
+    if account.email_verified:
+        send_email(
+            to=account.email,
+            subject="Votre mot de passe Trousseau a changé",
+            template="accounts/email/password_changed.txt",
+            context={"account": account, "login_url": settings.PUBLIC_URL.rstrip("/") + reverse("flows:login")},
+        )
+        return "email"
+    phone = recorded_mobile(account)
+    if phone:
+        send_sms(to=phone, body=CHANGE_NOTICE_SMS.format(identifier=account.identifier))
+        return "sms"
+    return ""
