@@ -156,3 +156,11 @@ def test_userinfo_signed_with_hs256_is_refused(fc):
     with pytest.raises(TokenRefused) as caught:
         tokens.verify_userinfo(fc.sign(claims, {"alg": "HS256"}), config(), sub=SUB)
     assert caught.value.reason == "alg"
+
+
+def test_a_lost_cache_does_not_stop_franceconnect_logins(fc, settings):
+    """Redis gone (security.md §7 check 38): the keys are fetched from FranceConnect instead."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+    }
+    assert verify(fc.sign(id_claims(fc)))["sub"] == SUB
