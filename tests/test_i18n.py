@@ -178,7 +178,7 @@ def test_an_english_activation_gets_english_messages_and_email(client):
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "Confirm your email address"
     assert f"Hello {account.first_name}," in mail.outbox[0].body
-    assert "valid for 3 days" in mail.outbox[0].body
+    assert "valid for 24 hours" in mail.outbox[0].body
 
 
 @dataclass

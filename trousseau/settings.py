@@ -179,7 +179,7 @@ TASKS = {"default": {"BACKEND": env("TROUSSEAU_TASKS_BACKEND", "django_tasks.bac
 ACTIVATION_LETTER_VALIDITY = timedelta(days=90)
 ACTIVATION_FLOW_LIFESPAN = timedelta(minutes=30)
 ACTIVATION_MAX_ATTEMPTS = 5
-EMAIL_VERIFICATION_LIFESPAN = timedelta(days=3)
+EMAIL_VERIFICATION_LIFESPAN = timedelta(hours=24)  # ASVS: a verification link lives at most a day
 EMAIL_OWN_MIN_AGE = 15
 # SMS codes (seed: valid 30 minutes) and what guards them (research/security.md §3.3).
 SMS_CODE_LIFESPAN = timedelta(minutes=30)

@@ -1,4 +1,5 @@
 import re
+import time
 
 import pytest
 from django.core import mail, signing
@@ -64,6 +65,17 @@ def test_an_expired_link_is_refused(client, settings):
     path = link_path(active_account())
     settings.EMAIL_VERIFICATION_LIFESPAN = -1
     assert client.post(path).status_code == 400
+
+
+@pytest.mark.parametrize(("hours", "status"), [(23.9, 200), (24.1, 400)])
+def test_a_link_lives_24_hours(client, monkeypatch, hours, status):
+    """ASVS: at most a day (security.md §7 check 23); the email says so."""
+    account = active_account()
+    path = link_path(account)
+    assert "valable 24 heures" in mail.outbox[-1].body
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + hours * 3600)  # the clock signing reads
+    assert client.post(path).status_code == status
 
 
 def test_a_forged_token_with_another_key_is_refused(client):
