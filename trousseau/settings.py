@@ -129,6 +129,11 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_COOKIES = env_bool("TROUSSEAU_SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
+# Over HTTPS the __Host- prefix pins each cookie to this exact host, path / and Secure: no sibling
+# subdomain can plant or overwrite it (session fixation from *.ac-academie.fr). Browsers refuse the
+# prefix without Secure, hence the plain names over HTTP (the demo, the tests, the benchmarks).
+SESSION_COOKIE_NAME = "__Host-sessionid" if SECURE_COOKIES else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if SECURE_COOKIES else "csrftoken"
 CSRF_FAILURE_VIEW = "trousseau.core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
