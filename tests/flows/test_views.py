@@ -61,6 +61,20 @@ def test_bad_credentials_get_one_generic_message(client):
     assert strip(unknown).split("csrfmiddlewaretoken")[0] == strip(wrong).split("csrfmiddlewaretoken")[0]
 
 
+def test_a_throttled_login_answers_429_with_retry_after(client, settings):
+    """Scripts slow down too (security.md §7 checks 7 and 12); a person reads how long to wait."""
+    settings.THROTTLE_ACCOUNT_FREE_FAILURES = 1
+    for _ in range(2):
+        assert login(client, "nobody.here99", "Whatever#123").status_code == 200
+    throttled = login(client, "nobody.here99", "Whatever#123")
+    assert throttled.status_code == 429
+    assert int(throttled["Retry-After"]) == 60  # the second failure past the allowance: 1 minute
+    assert "Trop de tentatives. Patientez 1 minute avant de réessayer." in throttled.text
+    other = login(Client(), "someone.else42", "Whatever#123")  # another identifier is not slowed down
+    assert other.status_code == 200
+    assert "Retry-After" not in other
+
+
 def test_empty_form_is_refused_in_french(client):
     html = client.post(reverse("flows:login"), {}).text
     assert "Saisissez votre identifiant." in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -30,13 +31,22 @@ LETTER_EXPIRED = _(
     "Ce courrier d'activation n'est plus valable. Contactez votre établissement pour en obtenir un nouveau."
 )
 DISABLED = _("Ce compte est désactivé. Contactez votre établissement.")
+LOCKED_RETRY_AFTER = 24 * 3600  # a locked identifier opens by a recovery, not by waiting: "not today"
 
 
 # Where activation continues once the account is active (the service that asked for a login).
 CONTINUE_AFTER_ACTIVATION = "continue_after_activation"
 
 
-def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Account | HttpResponse | str | Promise:
+@dataclass(frozen=True)
+class Refusal:
+    """What the mire says when the credentials open no session, and how long to wait, if that is why."""
+
+    message: str | Promise
+    retry_after: int | None = None  # seconds: the answer is then 429 with Retry-After (RFC 6585)
+
+
+def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Account | HttpResponse | Refusal:
     """Check the mire's credentials (form already valid).
 
     Returns the account, now logged in; or the response that goes on elsewhere (letter activation,
@@ -56,37 +66,49 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
     return _refusal(outcome)
 
 
-def _refusal(outcome: auth.Outcome) -> str | Promise:
+def _refusal(outcome: auth.Outcome) -> Refusal:
     """What the mire says when the credentials do not open a session."""
     match outcome:
         case auth.LetterUnusable(status):
-            return LETTER_MESSAGES.get(status, LETTER_EXPIRED)
+            return Refusal(LETTER_MESSAGES.get(status, LETTER_EXPIRED))
         case auth.Disabled():
-            return DISABLED
+            return Refusal(DISABLED)
         case auth.Merged(into_identifier):
-            return _(
-                "Ce compte a été regroupé avec le compte %(identifier)s : connectez-vous avec l'identifiant "
-                "%(identifier)s."
-            ) % {"identifier": into_identifier}
+            return Refusal(
+                _(
+                    "Ce compte a été regroupé avec le compte %(identifier)s : connectez-vous avec l'identifiant "
+                    "%(identifier)s."
+                )
+                % {"identifier": into_identifier}
+            )
         case auth.Locked():
-            return _(
+            locked = _(
                 "Trop d'essais de connexion avec cet identifiant : il est bloqué. Pour le débloquer, "
                 "utilisez « Mot de passe perdu » ou contactez votre établissement."
             )
+            return Refusal(locked, retry_after=LOCKED_RETRY_AFTER)
         case auth.Throttled(minutes):
-            return ngettext(
+            message = ngettext(
                 "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
                 "Trop de tentatives. Patientez %(minutes)s minutes avant de réessayer.",
                 minutes,
             ) % {"minutes": minutes}
-    return FAILED
+            return Refusal(message, retry_after=minutes * 60)
+    return Refusal(FAILED)
 
 
-def render_mire(request: HttpRequest, form: LoginForm, error: str | Promise, **extra: Any) -> HttpResponse:
-    """The mire; `extra` may set `action` (where the form posts) and `sso` (the SAML login page's fields)."""
+def render_mire(request: HttpRequest, form: LoginForm, error: str | Promise | Refusal, **extra: Any) -> HttpResponse:
+    """The mire; `extra` may set `action` (where the form posts) and `sso` (the SAML login page's fields).
+
+    A refusal that asks to wait answers 429 with Retry-After, so that scripts slow down too.
+    """
+    refusal = error if isinstance(error, Refusal) else Refusal(error)
     next_url = request.POST.get("next") or request.GET.get("next", "")
-    context = {"form": form, "error": error, "next": next_url, **extra}
-    return allow_continuation(render(request, "flows/login.html", context), next_url)
+    context = {"form": form, "error": refusal.message, "next": next_url, **extra}
+    response = render(request, "flows/login.html", context, status=429 if refusal.retry_after else 200)
+    if refusal.retry_after:
+        response["Retry-After"] = str(refusal.retry_after)
+    return allow_continuation(response, next_url)
 
 
 @require_http_methods(["GET", "POST"])
@@ -96,7 +118,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET" and request.GET.get("prompt") != "login":
         return render(request, "flows/already_logged_in.html", {"next": safe_next(request)})
     form = LoginForm(request.POST if request.method == "POST" else None)
-    error: str | Promise = ""
+    error: str | Refusal = ""
     if request.method == "POST" and form.is_valid():
         result = attempt(request, form, continue_to=safe_next(request))
         if isinstance(result, Account):
