@@ -8,10 +8,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests import factories
+from tests.accounts.helpers import active_guardian, logged_in
 from tests.federation.oidc.conftest import authorize, pkce, register
 from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AccountSession, AccountState, AuditEvent
+from trousseau.accounts.models import AccountSession, AuditEvent
 from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
 
 pytestmark = pytest.mark.django_db
@@ -19,19 +19,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def account():
-    account, _, _ = factories.guardian_account()
-    account.set_password(factories.GOOD_PASSWORD)
-    account.state = AccountState.ACTIVE
-    account.save()
-    return account
+    return active_guardian()
 
 
 @pytest.fixture
 def browser(account) -> Client:
-    client = Client()
-    answer = client.post("/login", {"identifier": account.identifier, "password": factories.GOOD_PASSWORD})
-    assert answer.status_code == 302
-    return client
+    return logged_in(account)
 
 
 def _logged_in(browser: Client, hours_ago: float) -> None:

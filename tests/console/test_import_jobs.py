@@ -9,7 +9,6 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from tests import factories
 from tests.console import helpers
 from tests.console.test_imports import GUARDIANS, PUPILS, check, confirm_url, upload
 from trousseau.accounts.events import EventTag
@@ -21,21 +20,6 @@ from trousseau.directory.services import ImportProgress
 
 pytestmark = pytest.mark.django_db
 MANY = 2500  # rows: more than the importer's PROGRESS_EVERY, so progress is reported mid-file
-
-
-@pytest.fixture
-def school():
-    return factories.school(uai="0145678B")
-
-
-@pytest.fixture
-def member(school):
-    return helpers.staff(StaffRole.SECRETARIAT, school=school)
-
-
-@pytest.fixture
-def browser(member):
-    return helpers.console(member)
 
 
 @pytest.fixture

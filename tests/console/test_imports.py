@@ -31,21 +31,6 @@ def upload(name: str, lines: list[str], *, encoding: str = "utf-8") -> SimpleUpl
     return SimpleUploadedFile(name, ("\r\n".join(lines) + "\r\n").encode(encoding), content_type="text/csv")
 
 
-@pytest.fixture
-def school():
-    return factories.school(uai="0145678B")
-
-
-@pytest.fixture
-def member(school):
-    return helpers.staff(StaffRole.SECRETARIAT, school=school)
-
-
-@pytest.fixture
-def browser(member):
-    return helpers.console(member)
-
-
 def check(browser, school, pupils=PUPILS, guardians=GUARDIANS, **kw):
     files = {}
     if pupils is not None:

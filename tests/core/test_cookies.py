@@ -13,8 +13,8 @@ import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
-from tests import factories
-from trousseau.accounts.models import Account, AccountState
+from tests.accounts.helpers import active_guardian, login
+from trousseau.accounts.models import Account
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
@@ -44,17 +44,12 @@ def test_production_settings_name_the_cookies_host_only_and_secure():
 
 
 @pytest.fixture
-def account():
-    account, _, _ = factories.guardian_account()
-    account.set_password(factories.GOOD_PASSWORD)
-    account.state = AccountState.ACTIVE
-    account.save()
-    return account
+def account() -> Account:
+    return active_guardian()
 
 
 def _log_in(client: Client, account: Account) -> None:
-    answer = client.post("/login", {"identifier": account.identifier, "password": factories.GOOD_PASSWORD})
-    assert answer.status_code == 302
+    assert login(client, account.identifier).status_code == 302
 
 
 def test_the_cookie_a_login_sets_is_a_valid_host_cookie(account, settings):

@@ -4,16 +4,15 @@ daily budget for the whole service stops every send with an alert (security.md Â
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
+from tests.flows.test_codes import new_flow
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AuditEvent
 from trousseau.flows.exceptions import SendLimitReached
 from trousseau.flows.journeys import codes, sms_budgets
-from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState
+from trousseau.flows.models import CodePurpose
 from trousseau.flows.sms_forms import IdentityForm, mobile_e164
 from trousseau.notifications.models import OutboxMessage
 
@@ -52,22 +51,13 @@ def test_foreign_numbers_share_a_budget_per_country(settings) -> None:
     assert all(sms_budgets.allowed(f"+3361200000{n}", f"198.51.100.{n}") for n in range(5))  # France is not capped so
 
 
-def _flow() -> Flow:
-    return Flow.objects.create(
-        kind=FlowKind.SELF_REGISTRATION,
-        state=FlowState.AWAITING_CODE,
-        expires_at=timezone.now() + timedelta(hours=1),
-        session_binding="x",
-    )
-
-
 def test_the_daily_breaker_stops_every_send_and_alerts(settings, caplog) -> None:
     settings.SMS_GLOBAL_PER_DAY = 3
     for n in range(3):
-        codes.issue(_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone=f"+3361200001{n}", ip=f"198.51.100.{n}")
+        codes.issue(new_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone=f"+3361200001{n}", ip=f"198.51.100.{n}")
     assert OutboxMessage.objects.count() == 3
     with caplog.at_level(logging.ERROR), pytest.raises(SendLimitReached):
-        codes.issue(_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone="+33612000199", ip="198.51.100.99")
+        codes.issue(new_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone="+33612000199", ip="198.51.100.99")
     assert OutboxMessage.objects.count() == 3  # nothing sent
     assert AuditEvent.objects.filter(tag=EventTag.SMS_GLOBAL_BUDGET_SPENT).count() == 1
     assert "daily budget of the whole service" in caplog.text

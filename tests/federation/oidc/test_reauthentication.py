@@ -11,18 +11,12 @@ from django.test import Client
 from django.utils import timezone
 
 from tests import factories
+from tests.accounts.helpers import logged_in
 from tests.federation.oidc.conftest import RP, authorize, pkce, query_of, redeem, verify
 from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
 
 pytestmark = pytest.mark.django_db
-
-
-def _mire_login(account: Account) -> Client:
-    browser = Client()
-    answer = browser.post("/login", {"identifier": account.identifier, "password": factories.GOOD_PASSWORD})
-    assert answer.status_code == 302, answer.content
-    return browser
 
 
 def _back_from_the_mire(response) -> str:
@@ -42,7 +36,7 @@ def _age_the_login(browser: Client, seconds: int) -> None:
 
 
 def test_auth_time_is_this_sessions_login_not_the_accounts_last_login(rp: RP, account: Account):
-    browser = _mire_login(account)
+    browser = logged_in(account)
     logged_in_at = timezone.now()
     Account.objects.filter(pk=account.pk).update(last_login=logged_in_at + timedelta(hours=2))  # another device
     verifier, challenge = pkce()
@@ -52,7 +46,7 @@ def test_auth_time_is_this_sessions_login_not_the_accounts_last_login(rp: RP, ac
 
 
 def test_prompt_login_shows_the_form_to_a_logged_in_browser_then_gives_a_code(rp: RP, account: Account):
-    browser = _mire_login(account)
+    browser = logged_in(account)
     _age_the_login(browser, 3600)
     verifier, challenge = pkce()
     back = _back_from_the_mire(authorize(browser, rp, challenge=challenge, prompt="login"))
@@ -74,7 +68,7 @@ def test_prompt_login_shows_the_form_to_a_logged_in_browser_then_gives_a_code(rp
 
 
 def test_max_age_asks_again_only_when_the_login_is_older(rp: RP, account: Account):
-    browser = _mire_login(account)
+    browser = logged_in(account)
     fresh = authorize(browser, rp, challenge=pkce()[1], max_age="600")
     assert "code" in query_of(fresh["Location"])
     _age_the_login(browser, 601)
@@ -83,12 +77,12 @@ def test_max_age_asks_again_only_when_the_login_is_older(rp: RP, account: Accoun
 
 
 def test_max_age_zero_always_asks(rp: RP, account: Account):
-    browser = _mire_login(account)
+    browser = logged_in(account)
     _back_from_the_mire(authorize(browser, rp, challenge=pkce()[1], max_age="0"))
 
 
 def test_a_stale_login_with_prompt_none_gets_login_required(rp: RP, account: Account):
-    browser = _mire_login(account)
+    browser = logged_in(account)
     _age_the_login(browser, 601)
     answer = query_of(authorize(browser, rp, challenge=pkce()[1], max_age="600", prompt="none")["Location"])
     assert answer["error"] == "login_required"

@@ -4,9 +4,9 @@ tokens stop working, and the services hear of it by back-channel (security.md §
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from tests import factories
+from tests.accounts.helpers import logged_in
 from tests.federation.oidc.conftest import RP, Receiver, refresh, register, tokens, userinfo
 from trousseau.accounts.changes import password_change
 from trousseau.accounts.models import Account
@@ -16,21 +16,13 @@ pytestmark = [pytest.mark.django_db(transaction=True)]  # the back-channel is se
 NEW_PASSWORD = "Trousse#Neuve42"
 
 
-def _browser(account: Account) -> Client:
-    """A browser logged in through the mire (so the account's list of sessions knows it)."""
-    browser = Client()
-    answer = browser.post("/login", {"identifier": account.identifier, "password": factories.GOOD_PASSWORD})
-    assert answer.status_code == 302
-    return browser
-
-
 @pytest.fixture
 def ent(receiver: Receiver) -> RP:
     return register(backchannel_logout_uri=receiver.uri)
 
 
 def test_a_reset_revokes_every_sessions_tokens_and_tells_the_service(account: Account, ent: RP, receiver: Receiver):
-    phone, laptop = _browser(account), _browser(account)
+    phone, laptop = logged_in(account), logged_in(account)
     on_phone, on_laptop = tokens(phone, ent), tokens(laptop, ent)
     assert userinfo(on_phone["access_token"]).status_code == 200
     account_reset_password(account=account, password=NEW_PASSWORD, ip="203.0.113.9")
@@ -41,7 +33,7 @@ def test_a_reset_revokes_every_sessions_tokens_and_tells_the_service(account: Ac
 
 
 def test_a_change_keeps_this_sessions_tokens_and_ends_the_others(account: Account, ent: RP, receiver: Receiver):
-    here, elsewhere = _browser(account), _browser(account)
+    here, elsewhere = logged_in(account), logged_in(account)
     kept, ended = tokens(here, ent), tokens(elsewhere, ent)
     password_change(
         account=account,

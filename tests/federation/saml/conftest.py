@@ -29,6 +29,14 @@ def pysp(db, sp_keys) -> PySamlSP:
 
 
 @pytest.fixture
+def signing_sp(db, sp_keys) -> PySamlSP:
+    """An SP whose metadata says AuthnRequestsSigned, and which signs its requests."""
+    sp = PySamlSP(sp_keys, sign_requests=True)
+    sp_register(sp.metadata(), encrypt=False)
+    return sp
+
+
+@pytest.fixture
 def registered(pysp) -> ServiceProvider:
     return sp_register(
         pysp.metadata(), name="ENT de test", release_children=True, encrypt=False, allow_idp_initiated=True

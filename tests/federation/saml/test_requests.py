@@ -17,7 +17,6 @@ from tests.federation.saml.helpers import guardian, log_in
 from tests.federation.saml.sp import PySamlSP
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AuditEvent
-from trousseau.federation.saml.services import sp_register
 
 pytestmark = pytest.mark.django_db
 SSO_POST = "/idp/profile/SAML2/POST/SSO"
@@ -161,13 +160,6 @@ def test_garbage_is_refused(logged_in, registered):
 
 
 # --- Signed requests ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def signing_sp(db, sp_keys):
-    sp = PySamlSP(sp_keys, sign_requests=True)
-    sp_register(sp.metadata(), encrypt=False)
-    return sp
 
 
 def test_signed_requests_pass_in_both_bindings(logged_in, signing_sp):

@@ -21,10 +21,8 @@ import pytest
 from lxml import etree
 
 from tests.federation.saml.helpers import guardian, log_in
-from tests.federation.saml.sp import PySamlSP
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AuditEvent
-from trousseau.federation.saml.services import sp_register
 
 pytestmark = pytest.mark.django_db
 SSO_POST = "/idp/profile/SAML2/POST/SSO"
@@ -125,13 +123,6 @@ ATTACKS: list[Callable[[etree._Element], etree._Element]] = [
     signature_moved_to_evil_root,
     original_signature_plus_evil_attribute,
 ]
-
-
-@pytest.fixture
-def signing_sp(db, sp_keys):
-    sp = PySamlSP(sp_keys, sign_requests=True)
-    sp_register(sp.metadata(), encrypt=False)
-    return sp
 
 
 def test_the_untouched_signed_request_is_answered(client, signing_sp):

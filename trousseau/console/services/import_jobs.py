@@ -26,7 +26,13 @@ from trousseau.console.models import ImportJob, ImportJobAction, ImportJobState,
 from trousseau.console.scoping import require_action
 from trousseau.console.services import imports
 from trousseau.directory.models import School
-from trousseau.directory.services import ImportProgress, ImportResult, result_from_json, result_to_json
+from trousseau.directory.services import (
+    ImportProgress,
+    ImportResult,
+    ProgressCallback,
+    result_from_json,
+    result_to_json,
+)
 
 logger = logging.getLogger(__name__)
 JOB_LIFESPAN = timedelta(days=7)
@@ -105,7 +111,7 @@ def _finish(job: ImportJob, state: str, *, result: ImportResult | None = None, e
     cache.delete(_progress_key(job.pk))
 
 
-def _reporter(job_id: uuid.UUID) -> Any:
+def _reporter(job_id: uuid.UUID) -> ProgressCallback:
     last = 0.0
 
     def report(progress: ImportProgress) -> None:
