@@ -108,9 +108,40 @@ def test_full_journey_over_http(client, zoe):
 
 def test_resend_is_refused_inside_the_delay(client, zoe):
     url = identity(client)["Location"]
-    html = client.post(url, {"resend": "1"}).text
-    assert "avant de demander un nouveau code" in html
+    refused = client.post(url, {"resend": "1"})
+    assert "avant de demander un nouveau code" in refused.text
+    # A limit that time lifts: 429, and the header says when, as the page does.
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
     assert OutboxMessage.objects.count() == 1
+
+
+def test_a_wrong_code_is_a_400_without_retry_after(client, zoe):
+    url = identity(client)["Location"]
+    wrong = "000000" if code_from_outbox() != "000000" else "111111"
+    refused = client.post(url, {"code": wrong})
+    assert refused.status_code == 400
+    assert "Retry-After" not in refused
+    assert "Il vous reste 4 essais" in refused.text
+
+
+def test_spent_sms_budget_is_a_429_for_an_hour(client, zoe, settings):
+    settings.SMS_PER_PHONE_PER_HOUR = 0
+    refused = identity(client)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "3600"
+    assert "Trop de codes ont été envoyés" in refused.text
+    assert not OutboxMessage.objects.exists()
+
+
+def test_repeated_misses_are_a_429_with_the_wait(client, settings):
+    settings.REGISTRATION_IP_FREE_FAILURES = 0
+    first = identity(client, last_name="Personne")
+    assert first.status_code == 200  # the seed's no-match page
+    throttled = identity(client, last_name="Personne")
+    assert throttled.status_code == 429
+    assert int(throttled["Retry-After"]) >= 60
+    assert "Trop de tentatives" in throttled.text
 
 
 def test_another_browser_cannot_continue(client, zoe):

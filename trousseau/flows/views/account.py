@@ -16,20 +16,12 @@ from trousseau.accounts.changes import email_change
 from trousseau.accounts.forms import EmailForm
 from trousseau.accounts.models import Account, AccountKind
 from trousseau.core.http import client_ip
-from trousseau.flows.exceptions import (
-    CodeExhausted,
-    CodeExpired,
-    CodeInvalid,
-    FlowError,
-    ResendTooSoon,
-    SendLimitReached,
-)
+from trousseau.flows.exceptions import FlowError
 from trousseau.flows.journeys import change_mobile, email_verification
 from trousseau.flows.models import Flow, FlowKind, FlowState
-from trousseau.flows.sms_forms import CodeForm
 from trousseau.flows.sms_forms import NewMobileForm as MobileForm
+from trousseau.flows.views.codes import code_error, code_step, refusal_page
 from trousseau.flows.views.common import browser_secret, load_flow
-from trousseau.flows.views.registration import code_error
 
 
 def _account(request: HttpRequest) -> Account:
@@ -65,7 +57,7 @@ def mobile_start(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Le numéro de téléphone portable se gère sur le compte d'un responsable."))
         return redirect("accounts:home")
     form = MobileForm(request.POST if request.method == "POST" else None)
-    error = ""
+    error, refused = "", None
     if request.method == "POST" and form.is_valid():
         try:
             flow = change_mobile.start(
@@ -75,11 +67,11 @@ def mobile_start(request: HttpRequest) -> HttpResponse:
                 browser_secret=browser_secret(request),
             )
         except FlowError as exc:
-            error = code_error(exc)
+            error, refused = code_error(exc), exc
         else:
             return redirect("flows:change_mobile_step", flow_id=flow.pk)
-    status = 400 if form.errors or error else 200
-    return render(request, "flows/account/mobile.html", {"form": form, "error": error}, status=status)
+    context = {"form": form, "error": error}
+    return refusal_page(request, "flows/account/mobile.html", context, refused=refused, invalid=bool(form.errors))
 
 
 def _load(request: HttpRequest, flow_id: uuid.UUID) -> Flow:
@@ -98,19 +90,19 @@ def mobile_step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
     except FlowError:
         messages.error(request, _("Ce changement de numéro n'est plus en cours. Recommencez."))
         return redirect("flows:change_mobile")
-    ip = client_ip(request)
-    form = CodeForm(request.POST if request.method == "POST" and "resend" not in request.POST else None)
-    error = ""
-    try:
-        if request.method == "POST" and "resend" in request.POST:
-            change_mobile.resend_code(flow, ip=ip)
-            messages.info(request, _("Un nouveau code vient d'être envoyé."))
-            return redirect("flows:change_mobile_step", flow_id=flow.pk)
-        if form.is_valid():
-            change_mobile.submit_code(flow, code=form.cleaned_data["code"], ip=ip)
-            messages.success(request, _("Votre numéro de téléphone portable est enregistré et vérifié."))
-            return redirect("accounts:home")
-    except (CodeInvalid, CodeExpired, CodeExhausted, ResendTooSoon, SendLimitReached) as exc:
-        error = code_error(exc)
-    context = {"form": form, "error": error, "phone_end": change_mobile.phone(flow)[-2:]}
-    return render(request, "flows/account/code.html", context, status=400 if error or form.errors else 200)
+
+    def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
+        change_mobile.submit_code(flow, code=code, ip=ip)
+        messages.success(request, _("Votre numéro de téléphone portable est enregistré et vérifié."))
+        return redirect("accounts:home")
+
+    return code_step(
+        request,
+        flow,
+        resend=lambda flow, ip: change_mobile.resend_code(flow, ip=ip),
+        submit=submit,
+        again=lambda: redirect("flows:change_mobile_step", flow_id=flow.pk),
+        template="flows/account/code.html",
+        context={"phone_end": change_mobile.phone(flow)[-2:]},
+        resent=_("Un nouveau code vient d'être envoyé."),
+    )

@@ -32,9 +32,6 @@ from trousseau.federation.franceconnect.errors import (
     ProviderUnavailable,
 )
 from trousseau.flows.exceptions import (
-    CodeExhausted,
-    CodeExpired,
-    CodeInvalid,
     FlowError,
     IncompleteAnswers,
     NoMatch,
@@ -46,9 +43,9 @@ from trousseau.flows.exceptions import (
 )
 from trousseau.flows.journeys import franceconnect_first_login as journey
 from trousseau.flows.models import Flow, FlowKind, FlowState
-from trousseau.flows.sms_forms import ChildrenForm, CodeForm, MobileForm
+from trousseau.flows.sms_forms import ChildrenForm, MobileForm
+from trousseau.flows.views.codes import code_error, code_step, refusal_page
 from trousseau.flows.views.common import browser_secret, load_flow, run_step, safe_next
-from trousseau.flows.views.registration import code_error
 
 FIRST_LOGIN_KEY = "franceconnect_first_login"  # {flow id: {"id_token", "next"}} while a first login runs
 UNAVAILABLE = gettext_lazy(
@@ -152,41 +149,37 @@ def callback(request: HttpRequest) -> HttpResponse:
 
 def _phone_step(request: HttpRequest, flow: Flow) -> HttpResponse:
     form = MobileForm(request.POST if request.method == "POST" else None)
-    error = ""
+    error, refused = "", None
     if request.method == "POST" and form.is_valid():
         try:
             journey.submit_phone(flow, phone=form.cleaned_data["phone"], ip=client_ip(request))
             return redirect("flows:franceconnect_step", flow_id=flow.pk)
-        except NoMatch:
-            error = str(NO_MATCH)
-        except Throttled as exc:
-            error = ngettext(
-                "Trop de tentatives. Patientez %(n)s minute avant de réessayer.",
-                "Trop de tentatives. Patientez %(n)s minutes avant de réessayer.",
-                exc.minutes,
-            ) % {"n": exc.minutes}
-        except (SendLimitReached, ResendTooSoon) as exc:
-            error = code_error(exc)
+        except NoMatch as exc:
+            error, refused = str(NO_MATCH), exc
+        except (Throttled, SendLimitReached, ResendTooSoon) as exc:
+            error, refused = code_error(exc), exc
     context = {"form": form, "error": error, "flow": flow, "name": journey.display_name(flow)}
-    return render(request, "flows/franceconnect/identity.html", context, status=400 if error else 200)
+    return refusal_page(request, "flows/franceconnect/identity.html", context, refused=refused)
 
 
 def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
-    form = CodeForm(request.POST if request.method == "POST" and "resend" not in request.POST else None)
-    error = ""
-    ip = client_ip(request)
-    try:
-        if request.method == "POST" and "resend" in request.POST:
-            journey.resend_code(flow, ip=ip)
-            messages.info(request, _("Un nouveau code vous a été envoyé."))
-            return redirect("flows:franceconnect_step", flow_id=flow.pk)
-        if form.is_valid():
-            journey.submit_code(flow, code=form.cleaned_data["code"], ip=ip)
-            return redirect("flows:franceconnect_step", flow_id=flow.pk)
-    except (CodeInvalid, CodeExpired, CodeExhausted, ResendTooSoon, SendLimitReached) as exc:
-        error = code_error(exc)
-    context = {"form": form, "error": error, "phone_end": flow.context["phone"][-2:]}
-    return render(request, "flows/registration/code.html", context, status=400 if error else 200)
+    def again() -> HttpResponse:
+        return redirect("flows:franceconnect_step", flow_id=flow.pk)
+
+    def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
+        journey.submit_code(flow, code=code, ip=ip)
+        return again()
+
+    return code_step(
+        request,
+        flow,
+        resend=lambda flow, ip: journey.resend_code(flow, ip=ip),
+        submit=submit,
+        again=again,
+        template="flows/registration/code.html",
+        context={"phone_end": flow.context["phone"][-2:]},
+        resent=_("Un nouveau code vous a été envoyé."),
+    )
 
 
 def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:

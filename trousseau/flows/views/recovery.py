@@ -13,20 +13,12 @@ from django.views.decorators.http import require_http_methods
 from trousseau.accounts.models import Account
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.core.http import client_ip
-from trousseau.flows.exceptions import (
-    CodeExhausted,
-    CodeExpired,
-    CodeInvalid,
-    FlowError,
-    LinkInvalid,
-    ResendTooSoon,
-    SendLimitReached,
-)
+from trousseau.flows.exceptions import FlowError, LinkInvalid
 from trousseau.flows.journeys import lost_identifier, lost_password
-from trousseau.flows.models import FlowKind, FlowState
-from trousseau.flows.sms_forms import CodeForm, LostIdentifierForm, LostPasswordForm, NewPasswordForm
+from trousseau.flows.models import Flow, FlowKind, FlowState
+from trousseau.flows.sms_forms import LostIdentifierForm, LostPasswordForm, NewPasswordForm
+from trousseau.flows.views.codes import code_step
 from trousseau.flows.views.common import browser_secret, load_flow
-from trousseau.flows.views.registration import code_error
 
 
 def _password_form(request: HttpRequest, account: Account | None) -> NewPasswordForm:
@@ -85,22 +77,23 @@ def password_step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
             )
             return redirect("flows:login")
         return render(request, "flows/recovery/new_password.html", {"form": form, "rules": COMPOSITION_RULES})
-    code_form = CodeForm(request.POST if request.method == "POST" and "resend" not in request.POST else None)
-    error = ""
-    try:
-        if request.method == "POST" and "resend" in request.POST:
-            lost_password.resend_code(flow, ip=ip)
-            messages.info(
-                request, _("Si un numéro est enregistré pour ce compte, un nouveau code vient d'être envoyé.")
-            )
-            return redirect("flows:lost_password_step", flow_id=flow.pk)
-        if code_form.is_valid():
-            lost_password.submit_code(flow, code=code_form.cleaned_data["code"], ip=ip)
-            return redirect("flows:lost_password_step", flow_id=flow.pk)
-    except (CodeInvalid, CodeExpired, CodeExhausted, ResendTooSoon, SendLimitReached) as exc:
-        error = code_error(exc)
-    return render(
-        request, "flows/recovery/code.html", {"form": code_form, "error": error}, status=400 if error else 200
+
+    def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
+        lost_password.submit_code(flow, code=code, ip=ip)
+        return again()
+
+    def again() -> HttpResponse:
+        return redirect("flows:lost_password_step", flow_id=flow.pk)
+
+    return code_step(
+        request,
+        flow,
+        resend=lambda flow, ip: lost_password.resend_code(flow, ip=ip),
+        submit=submit,
+        again=again,
+        template="flows/recovery/code.html",
+        context={},
+        resent=_("Si un numéro est enregistré pour ce compte, un nouveau code vient d'être envoyé."),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 
@@ -17,21 +18,18 @@ from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
 from trousseau.flows.exceptions import (
     AccountExists,
-    CodeExhausted,
-    CodeExpired,
-    CodeInvalid,
     FlowError,
     IncompleteAnswers,
     NoMatch,
     NothingConfirmed,
-    ResendTooSoon,
     SendLimitReached,
     Throttled,
     WrongBirthDate,
 )
 from trousseau.flows.journeys import self_registration
 from trousseau.flows.models import Flow, FlowKind, FlowState
-from trousseau.flows.sms_forms import ChildrenForm, CodeForm, IdentityForm, NewPasswordForm
+from trousseau.flows.sms_forms import ChildrenForm, IdentityForm, NewPasswordForm
+from trousseau.flows.views.codes import code_error, code_step, refusal_page
 from trousseau.flows.views.common import browser_secret, load_flow, run_step
 
 NO_MATCH = gettext_lazy(
@@ -41,35 +39,11 @@ NO_MATCH = gettext_lazy(
 START_AGAIN = gettext_lazy("Cette inscription n'est plus en cours. Recommencez depuis le début.")
 
 
-def code_error(exc: FlowError) -> str:
-    """The French message for a refused code or send; shared by every SMS journey."""
-    match exc:
-        case CodeInvalid(remaining=remaining):
-            return ngettext(
-                "Ce code n'est pas le bon. Il vous reste %(n)s essai.",
-                "Ce code n'est pas le bon. Il vous reste %(n)s essais.",
-                remaining,
-            ) % {"n": remaining}
-        case CodeExpired():
-            return _("Ce code a expiré ou n'est plus valable. Demandez un nouveau code.")
-        case CodeExhausted():
-            return _("Trop d'essais pour ce code. Demandez un nouveau code.")
-        case ResendTooSoon(seconds=seconds):
-            return ngettext(
-                "Patientez %(n)s seconde avant de demander un nouveau code.",
-                "Patientez %(n)s secondes avant de demander un nouveau code.",
-                seconds,
-            ) % {"n": seconds}
-        case SendLimitReached():
-            return _("Trop de codes ont été envoyés. Réessayez dans une heure ou contactez votre établissement.")
-    return str(START_AGAIN)
-
-
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
     """ "Je confirme mon identité"."""
     form = IdentityForm(request.POST if request.method == "POST" else None)
-    error = ""
+    error, refused = "", None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -82,36 +56,33 @@ def start(request: HttpRequest) -> HttpResponse:
             )
             return redirect("flows:registration_step", flow_id=flow.pk)
         except NoMatch:
+            # Said with a 200, like the form itself: the seed's page (docs/security.md).
             error = str(NO_MATCH)
-        except Throttled as exc:
-            error = ngettext(
-                "Trop de tentatives. Patientez %(n)s minute avant de réessayer.",
-                "Trop de tentatives. Patientez %(n)s minutes avant de réessayer.",
-                exc.minutes,
-            ) % {"n": exc.minutes}
-        except SendLimitReached as exc:
-            error = code_error(exc)
-    return render(request, "flows/registration/identity.html", {"form": form, "error": error})
+        except (Throttled, SendLimitReached) as exc:
+            error, refused = code_error(exc), exc
+    return refusal_page(request, "flows/registration/identity.html", {"form": form, "error": error}, refused=refused)
 
 
 def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
-    form = CodeForm(request.POST if request.method == "POST" and "resend" not in request.POST else None)
-    error = ""
-    ip = client_ip(request)
-    try:
-        if request.method == "POST" and "resend" in request.POST:
-            self_registration.resend_code(flow, ip=ip)
-            messages.info(request, _("Un nouveau code vous a été envoyé."))
-            return redirect("flows:registration_step", flow_id=flow.pk)
-        if form.is_valid():
-            self_registration.submit_code(flow, code=form.cleaned_data["code"], ip=ip)
-            return redirect("flows:registration_step", flow_id=flow.pk)
-    except AccountExists:
+    def again() -> HttpResponse:
         return redirect("flows:registration_step", flow_id=flow.pk)
-    except (CodeInvalid, CodeExpired, CodeExhausted, ResendTooSoon, SendLimitReached) as exc:
-        error = code_error(exc)
-    context = {"form": form, "error": error, "phone_end": flow.context["phone"][-2:]}
-    return render(request, "flows/registration/code.html", context, status=400 if error else 200)
+
+    def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
+        # AccountExists: the code was right but the guardian already has an account; the next state says so.
+        with contextlib.suppress(AccountExists):
+            self_registration.submit_code(flow, code=code, ip=ip)
+        return again()
+
+    return code_step(
+        request,
+        flow,
+        resend=lambda flow, ip: self_registration.resend_code(flow, ip=ip),
+        submit=submit,
+        again=again,
+        template="flows/registration/code.html",
+        context={"phone_end": flow.context["phone"][-2:]},
+        resent=_("Un nouveau code vous a été envoyé."),
+    )
 
 
 def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
