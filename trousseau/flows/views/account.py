@@ -57,7 +57,8 @@ def mobile_start(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Le numéro de téléphone portable se gère sur le compte d'un responsable."))
         return redirect("accounts:home")
     form = MobileForm(request.POST if request.method == "POST" else None)
-    error, refused = "", None
+    error = ""
+    refused: FlowError | None = None
     if request.method == "POST" and form.is_valid():
         try:
             flow = change_mobile.start(

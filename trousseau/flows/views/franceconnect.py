@@ -149,7 +149,8 @@ def callback(request: HttpRequest) -> HttpResponse:
 
 def _phone_step(request: HttpRequest, flow: Flow) -> HttpResponse:
     form = MobileForm(request.POST if request.method == "POST" else None)
-    error, refused = "", None
+    error = ""
+    refused: FlowError | None = None
     if request.method == "POST" and form.is_valid():
         try:
             journey.submit_phone(flow, phone=form.cleaned_data["phone"], ip=client_ip(request))

@@ -43,7 +43,8 @@ START_AGAIN = gettext_lazy("Cette inscription n'est plus en cours. Recommencez d
 def start(request: HttpRequest) -> HttpResponse:
     """ "Je confirme mon identité"."""
     form = IdentityForm(request.POST if request.method == "POST" else None)
-    error, refused = "", None
+    error = ""
+    refused: FlowError | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
