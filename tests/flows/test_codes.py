@@ -11,7 +11,7 @@ from django.utils import timezone
 from trousseau.flows.exceptions import CodeExhausted, CodeExpired, CodeInvalid, ResendTooSoon, SendLimitReached
 from trousseau.flows.journeys import codes
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, OneTimeCode
-from trousseau.notifications.models import OutboxMessage
+from trousseau.notifications.models import Delivery, OutboxMessage
 
 PHONE = "+33612345678"
 IP = "198.51.100.7"
@@ -35,6 +35,26 @@ def last_sms_code() -> str:
 
 def age(otc: OneTimeCode, delta: timedelta) -> None:
     OneTimeCode.objects.filter(pk=otc.pk).update(created_at=otc.created_at - delta, expires_at=otc.expires_at - delta)
+
+
+@pytest.mark.django_db
+def test_the_sms_carries_the_expiry_of_its_code():
+    """A code SMS that an outage holds back past this instant is dropped, not sent late."""
+    otc = codes.issue(new_flow(), purpose=P, phone=PHONE, ip=IP)
+    assert Delivery.objects.get().expires_at == otc.expires_at
+
+
+@pytest.mark.django_db
+def test_a_ten_minute_lifespan_is_a_setting_and_the_sms_says_it(settings):
+    """ASVS 6.5.5's 10 minutes, for a deployment that chooses them over the seed's 30."""
+    settings.SMS_CODE_LIFESPAN = timedelta(minutes=10)
+    flow = new_flow()
+    otc = codes.issue(flow, purpose=P, phone=PHONE, ip=IP)
+    assert "valable 10 minutes" in OutboxMessage.objects.get().body
+    assert otc.expires_at - otc.created_at == timedelta(minutes=10)
+    age(otc, timedelta(minutes=10, seconds=1))
+    with pytest.raises(CodeExpired):
+        codes.verify(flow, purpose=P, code=last_sms_code(), ip=IP)
 
 
 @pytest.mark.django_db

@@ -1,7 +1,7 @@
 """'Je n'ai pas de compte' over HTTP: the pages, the refusals, the end."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -114,6 +114,13 @@ def test_resend_is_refused_inside_the_delay(client, zoe):
     assert refused.status_code == 429
     assert 1 <= int(refused["Retry-After"]) <= 60
     assert OutboxMessage.objects.count() == 1
+
+
+def test_the_code_page_says_the_lifespan_in_force(client, zoe, settings):
+    settings.SMS_CODE_LIFESPAN = timedelta(minutes=10)
+    page = client.get(identity(client)["Location"])
+    assert "(valable 10 min)" in page.text
+    assert "valable 10 minutes" in OutboxMessage.objects.get().body
 
 
 def test_a_wrong_code_is_a_400_without_retry_after(client, zoe):

@@ -158,6 +158,22 @@ def test_too_old_a_message_fails_even_with_attempts_left(settings, http_gateway,
     assert (delivery.state, delivery.attempts) == (DeliveryState.FAILED, 2)
 
 
+@pytest.mark.parametrize(("back_after_minutes", "sent"), [(20, True), (40, False)])
+def test_a_code_sms_is_dropped_once_its_code_has_expired(http_gateway, clock, back_after_minutes, sent):
+    http_gateway.status = 503
+    send_sms(to=PHONE, body="Votre code : 123456", expires_at=clock.now + timedelta(minutes=30))
+    http_gateway.status = 201
+    clock.advance(minutes=back_after_minutes)
+    deliver_pending()
+
+    delivery = Delivery.objects.get()
+    assert len(http_gateway.answered(201)) == (1 if sent else 0)
+    assert delivery.state == (DeliveryState.SENT if sent else DeliveryState.FAILED)
+    assert delivery.body == ""  # settled either way: the code leaves the database
+    if not sent:
+        assert "expired" in delivery.last_error
+
+
 def test_a_number_that_cannot_be_an_sms_fails_at_once(http_gateway):
     send_sms(to="0612345678", body="x")
     delivery = Delivery.objects.get()

@@ -84,6 +84,8 @@ def _send(delivery: Delivery) -> None:
 
 def attempt(delivery: Delivery) -> Outcome:
     """Send a claimed delivery once and record how it went."""
+    if delivery.expires_at is not None and timezone.now() >= delivery.expires_at:
+        return _record_failure(delivery, PermanentDeliveryError("expired before it could be sent"))
     try:
         _send(delivery)
     except Exception as exc:  # noqa: BLE001 - whatever a backend raises, the message must stay queued

@@ -52,6 +52,9 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # A one-time code is useless once it has expired: an SMS still unsent by then is dropped rather than
+    # reach the phone late and be typed into a page that can only refuse it.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"

@@ -2,7 +2,7 @@
 
 A code is 6 digits from `secrets`, stored as an HMAC under the site secret (a cap of 5 tries makes
 a slow hash unnecessary for 20 bits), bound to one flow, one purpose and one phone; a new code kills
-the previous one; it lives 30 minutes (seed) and dies at the 5th wrong try.
+the previous one; it lives 30 minutes (seed; settings.SMS_CODE_LIFESPAN) and dies at the 5th wrong try.
 """
 
 from __future__ import annotations
@@ -23,9 +23,14 @@ from trousseau.flows.models import CodePurpose, Flow, OneTimeCode
 from trousseau.notifications.services import send_sms
 
 MESSAGE = (
-    "Trousseau : votre code de sécurité est {code}. Il est valable 30 minutes. "
+    "Trousseau : votre code de sécurité est {code}. Il est valable {minutes} minutes. "
     "Ne le communiquez à personne, même pas à votre établissement."
 )
+
+
+def lifespan_minutes() -> int:
+    """What the SMS and the code pages say of a code's life (settings.SMS_CODE_LIFESPAN)."""
+    return int(settings.SMS_CODE_LIFESPAN.total_seconds() // 60)
 
 
 def _digest(flow: Flow, purpose: str, code: str) -> str:
@@ -63,7 +68,7 @@ def issue(flow: Flow, *, purpose: CodePurpose, phone: str, ip: str) -> OneTimeCo
         created_at=now,
         expires_at=now + settings.SMS_CODE_LIFESPAN,
     )
-    send_sms(to=phone, body=MESSAGE.format(code=code))
+    send_sms(to=phone, body=MESSAGE.format(code=code, minutes=lifespan_minutes()), expires_at=otc.expires_at)
     audit(EventTag.CODE_SENT, account=flow.account, ip=ip, purpose=purpose, flow=str(flow.pk))
     return otc
 

@@ -27,6 +27,7 @@ from trousseau.flows.exceptions import (
     SendLimitReached,
     Throttled,
 )
+from trousseau.flows.journeys.codes import lifespan_minutes
 from trousseau.flows.models import Flow
 from trousseau.flows.sms_forms import CodeForm
 
@@ -112,6 +113,7 @@ def code_step(  # noqa: PLR0913 - what each journey plugs in, all named
     `submit(flow, code, ip)` checks a code and answers what comes next. Their refusals come back as
     the same page with the French message.
     """
+    context = {**context, "code_minutes": lifespan_minutes()}
     posted = request.method == "POST"
     form = CodeForm(request.POST if posted and "resend" not in request.POST else None)
     ip = client_ip(request)
