@@ -1,5 +1,7 @@
 """Secrets handed to people: drawn with `secrets`, readable, and meeting the seed's rule."""
 
+from trousseau.core.secrets import numeric_code
+
 
 def test_provisional_passwords_never_start_with_a_special_character():
     from trousseau.accounts.passwords import password_problems
@@ -9,3 +11,27 @@ def test_provisional_passwords_never_start_with_a_special_character():
         password = provisional_password()
         assert password[0] not in READABLE_SPECIALS
         assert password_problems(password) == [], password
+
+
+# Chi-square critical value for 9 degrees of freedom at p ≈ 1e-6 (Wilson-Hilferty) (a uniform source fails this about once
+# in a million runs per position; six positions, so the test is not flaky).
+CHI2_9_DOF_P_1E6 = 46.0
+
+
+def test_sms_codes_are_uniform_in_every_position():
+    """security.md §7: a chi-square over 20 000 codes, each digit position 0-9 equally likely.
+
+    A code drawn in 100000-999999 (no leading zero) or from a biased modulo fails at the first position.
+    """
+    n = 20_000
+    counts = [[0] * 10 for _ in range(6)]
+    for _ in range(n):
+        code = numeric_code()
+        assert len(code) == 6
+        assert code.isdigit()
+        for position, digit in enumerate(code):
+            counts[position][int(digit)] += 1
+    expected = n / 10
+    for position, observed in enumerate(counts):
+        chi2 = sum((seen - expected) ** 2 / expected for seen in observed)
+        assert chi2 < CHI2_9_DOF_P_1E6, f"position {position}: chi2={chi2:.1f}, counts={observed}"
