@@ -19,13 +19,19 @@ from collections.abc import Callable
 
 import pytest
 from lxml import etree
+from saml2.saml import NameID
+from saml2.xmldsig import SIG_RSA_SHA256
 
-from tests.federation.saml.helpers import guardian, log_in
+from tests.federation.saml.helpers import first_form, guardian, log_in
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AuditEvent
+from trousseau.federation import claims
+from trousseau.federation.saml.metadata import PERSISTENT
 
 pytestmark = pytest.mark.django_db
 SSO_POST = "/idp/profile/SAML2/POST/SSO"
+SLO_POST = "/idp/profile/SAML2/POST/SLO"
+SLO_POST_URL = "http://testserver" + SLO_POST
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 
@@ -42,7 +48,8 @@ def _evil(original: etree._Element, *, same_id: bool = False) -> etree._Element:
     evil.remove(_signature(evil))
     if not same_id:
         evil.set("ID", "_evil")
-    evil.set("ForceAuthn", "true")
+    # What the attacker wants from each message: a fresh login, or a logout for a made-up reason.
+    evil.set(*(("ForceAuthn", "true") if evil.tag == f"{{{SAMLP}}}AuthnRequest" else ("Reason", "urn:evil")))
     return evil
 
 
@@ -110,7 +117,7 @@ def signature_moved_to_evil_root(original: etree._Element) -> etree._Element:
 def original_signature_plus_evil_attribute(original: etree._Element) -> etree._Element:
     """No wrapping at all: the signed request itself, changed (the baseline any verifier must catch)."""
     tampered = copy.deepcopy(original)
-    tampered.set("ForceAuthn", "true")
+    tampered.set("Reason" if tampered.tag == f"{{{SAMLP}}}LogoutRequest" else "ForceAuthn", "urn:evil")
     return tampered
 
 
@@ -145,4 +152,44 @@ def test_signature_wrapping_is_refused(client, signing_sp, attack):
     assert page.status_code == 400
     assert "SAMLResponse" not in body
     assert "pas valable" in page.text
+    assert AuditEvent.objects.filter(tag=EventTag.SAML_REFUSED).count() == 1
+
+
+# --- The same catalogue against a signed LogoutRequest (POST binding) ------------------------------
+# The victim's browser has a session at the SP; the attacker holds a LogoutRequest the SP really
+# signed for someone else (their own, say), already used. Wrapped under a fresh ID, it must not end
+# the victim's session: a signature that does not cover the root is no signature, and an unsigned
+# request may only end the session it names.
+
+
+@pytest.fixture
+def victim(client, pysp, registered):
+    log_in(client, guardian())
+    request_id, url = pysp.redirect_request()
+    pysp.read(first_form(client.get(url).content.decode())["fields"]["SAMLResponse"], request_id)
+    return client
+
+
+def _someone_elses_signed_logout(pysp) -> etree._Element:
+    other = guardian()
+    name_id = NameID(format=PERSISTENT, text=claims.pairwise_id(other, pysp.entity_id))
+    _, request = pysp.client.create_logout_request(
+        SLO_POST_URL, "http://testserver/idp", name_id=name_id, sign=True, sign_alg=SIG_RSA_SHA256
+    )
+    return etree.fromstring(str(request).encode())
+
+
+def test_the_untouched_signed_logout_request_is_honoured(victim, pysp):
+    """The control: the SP's signed request, as it is, ends the browser's session."""
+    original = _someone_elses_signed_logout(pysp)
+    posted = victim.post(SLO_POST, {"SAMLRequest": base64.b64encode(etree.tostring(original)).decode()})
+    assert posted["Location"] == "/idp/profile/Logout"
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: attack.__name__)
+def test_logout_request_wrapping_is_refused(victim, pysp, attack):
+    message = etree.tostring(attack(_someone_elses_signed_logout(pysp)))
+    page = victim.post(SLO_POST, {"SAMLRequest": base64.b64encode(message).decode()})
+    assert page.status_code == 400
+    assert "_auth_user_id" in victim.session
     assert AuditEvent.objects.filter(tag=EventTag.SAML_REFUSED).count() == 1
