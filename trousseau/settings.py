@@ -171,7 +171,8 @@ EMAIL_PORT = int(env("TROUSSEAU_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env("TROUSSEAU_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env("TROUSSEAU_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("TROUSSEAU_EMAIL_TLS", default=False)
-EMAIL_TIMEOUT = 10
+# Seconds before a silent SMTP server counts as down: the delivery is then retried later (outbox).
+EMAIL_TIMEOUT = float(env("TROUSSEAU_EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = env("TROUSSEAU_EMAIL_FROM", "Trousseau <ne-pas-repondre@trousseau.localhost>")
 SMS_BACKEND = env("TROUSSEAU_SMS_BACKEND", "trousseau.notifications.sms.OutboxSmsBackend")
 SMS_SENDER = env("TROUSSEAU_SMS_SENDER", "TROUSSEAU")

@@ -11,29 +11,21 @@ import os
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import csv
-import email
-import email.policy
 import io
-import logging
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from email.message import EmailMessage
-from email.utils import getaddresses
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
+from tests.smtp import Mailbox, running_smtp
 from trousseau.notifications.models import Channel, OutboxMessage
 
 CHROMIUM = "/usr/bin/chromium"
@@ -97,63 +89,11 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 # --- SMTP -----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Mailbox:
-    """An aiosmtpd handler that keeps every message it receives, parsed."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    _arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook name
-        message = email.message_from_bytes(envelope.content, _class=EmailMessage, policy=email.policy.default)
-        with self._arrived:
-            self.messages.append(message)
-            self._arrived.notify_all()
-        return "250 Message accepted for delivery"
-
-    def wait_for(self, to: str, timeout: float = 10) -> EmailMessage:
-        """The first message sent to `to`, waiting for it to arrive."""
-        deadline = time.monotonic() + timeout
-        with self._arrived:
-            while True:
-                for message in self.messages:
-                    if to in {address for _, address in getaddresses(message.get_all("To", []))}:
-                        return message
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    seen = [str(m["To"]) for m in self.messages]
-                    pytest.fail(f"No email to {to} within {timeout}s (received for: {seen})")
-                self._arrived.wait(left)
-
-    @staticmethod
-    def text(message: EmailMessage) -> str:
-        part = message.get_body(preferencelist=("plain",))
-        assert part is not None, "the email has no text part"
-        return str(part.get_content())
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     """A real SMTP server on 127.0.0.1; yields its mailbox and port."""
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
-    mailbox = Mailbox()
-    for attempt in range(5):
-        port = _free_port()
-        controller = Controller(mailbox, hostname="127.0.0.1", port=port, server_hostname="smtp.trousseau.test")
-        try:
-            controller.start()
-            break
-        except OSError:  # the port was taken between the probe and the bind
-            if attempt == 4:
-                raise
-    yield mailbox, port
-    controller.stop()
+    with running_smtp() as (mailbox, port):
+        yield mailbox, port
 
 
 @pytest.fixture

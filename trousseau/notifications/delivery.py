@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ from trousseau.notifications.models import Channel, Delivery, DeliveryState
 from trousseau.notifications.sms import get_backend
 
 logger = logging.getLogger(__name__)
+PERMANENT_SMTP_CODE = 500  # RFC 5321: 5yz replies are permanent failures
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,15 @@ def claim_due(*, limit: int) -> list[Delivery]:
 def _send(delivery: Delivery) -> None:
     if delivery.channel == Channel.SMS:
         get_backend().send(to=delivery.recipient, body=delivery.body)
-    else:
+        return
+    try:
         send_mail(delivery.subject, delivery.body, settings.DEFAULT_FROM_EMAIL, [delivery.recipient])
+    except smtplib.SMTPRecipientsRefused as exc:
+        # A 5xx for the address ("no such mailbox") will be the same at every retry; a 4xx may pass later.
+        codes = [code for code, _ in exc.recipients.values()]
+        if codes and all(code >= PERMANENT_SMTP_CODE for code in codes):
+            raise PermanentDeliveryError(f"recipient refused: {codes}") from exc
+        raise
 
 
 def attempt(delivery: Delivery) -> Outcome:

@@ -23,7 +23,9 @@ def send_sms(*, to: str, body: str, expires_at: datetime | None = None) -> None:
     _queue(channel=Channel.SMS, recipient=to, body=body, expires_at=expires_at)
 
 
-def _queue(*, channel: Channel, recipient: str, body: str, subject: str = "", expires_at: datetime | None = None) -> None:
+def _queue(
+    *, channel: Channel, recipient: str, body: str, subject: str = "", expires_at: datetime | None = None
+) -> None:
     # The row is written in the caller's transaction, so the message exists exactly when the journey
     # that asked for it commits. The task starts only after that commit: a rolled-back journey sends
     # nothing, and a worker never looks for a row it cannot see yet. Robust: if enqueueing fails, the
