@@ -25,3 +25,18 @@ def _commit_hooks_run_as_in_production(monkeypatch):
     from tests.notifications.commit_hooks import install
 
     install(monkeypatch)
+
+
+DEAD_REDIS = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+}
+
+
+@pytest.fixture
+def lost_cache(settings):
+    """Django's cache pointed at a Redis that is not there (every call raises a connection error)."""
+    settings.CACHES = DEAD_REDIS
+    cache.close()  # drop the connection handler bound to the old settings
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the point: the cache really is unreachable
+        cache.get("anything")
+    return settings

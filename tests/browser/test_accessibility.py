@@ -8,7 +8,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Demo, Mailbox
+from tests.browser.conftest import Demo
 from tests.browser.steps import (
     MIRE_TITLE,
     expect_account_home,
@@ -17,6 +17,7 @@ from tests.browser.steps import (
     log_in,
     submit_activation,
 )
+from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import check_password
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from tests.browser.conftest import Demo, Letter, Mailbox
+from tests.browser.conftest import Demo, Letter
 from tests.browser.steps import (
     expect_account_home,
     expect_activation_page,
@@ -22,6 +22,7 @@ from tests.browser.steps import (
     log_out,
     submit_activation,
 )
+from tests.smtp import Mailbox
 from trousseau.accounts.models import Account, AccountState
 from trousseau.directory.models import School
 

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
-from tests.browser.conftest import Demo, Letter, Mailbox, Phone
+from tests.browser.conftest import Demo, Letter, Phone
 from tests.browser.steps import (
     COUNTRY_FRANCE,
     MIRE_TITLE,
@@ -39,6 +39,7 @@ from tests.browser.steps import (
     submit_activation,
     type_code,
 )
+from tests.smtp import Mailbox
 from trousseau.accounts.models import Account, AccountState, ContestedLink
 from trousseau.accounts.services import account_activate, account_verify_email, current_letter
 from trousseau.directory.models import Guardian, Guardianship, Pupil

@@ -15,6 +15,7 @@ from trousseau.accounts.events import EventTag
 from trousseau.console.models import ImportJob, ImportJobState, PendingImport, StaffRole
 from trousseau.console.services import import_jobs, imports
 from trousseau.console.tasks import run_import_job
+from trousseau.core import cache as best_effort
 from trousseau.directory.models import Pupil
 from trousseau.directory.services import ImportProgress
 
@@ -84,11 +85,12 @@ def test_progress_is_reported_while_the_worker_reads(queue, browser, school, mon
         def get(self, key: str) -> Any:
             return self.values.get(key)
 
-        def delete(self, key: str) -> None:
-            self.values.pop(key, None)
+        def delete_many(self, keys: list[str]) -> None:
+            for key in keys:
+                self.values.pop(key, None)
 
     recorder = Recorder()
-    monkeypatch.setattr(import_jobs, "cache", recorder)
+    monkeypatch.setattr(best_effort, "cache", recorder)
     monkeypatch.setattr(import_jobs, "PROGRESS_INTERVAL", 0)
     many = [PUPILS[0]] + [f"1{n:08d}AB;Nom{n};Prénom;01/01/2012;5e B;" for n in range(MANY)]
     browser.post(reverse("console:import", args=[school.uai]), {"pupils": upload("eleves.csv", many)})
@@ -162,3 +164,14 @@ def test_the_database_queue_and_its_worker_run_the_jobs(settings, browser, schoo
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     assert "Import terminé" in browser.get(applying["Location"]).text
     assert Pupil.objects.filter(school=school).count() == 2
+
+
+def test_an_import_runs_and_is_followed_without_the_cache(lost_cache, queue, browser, school):
+    """Redis lost: progress is not kept, the job and its page go on (security.md §7 check 38)."""
+    queued = _upload(browser, school)
+    job = ImportJob.objects.get()
+    run_import_job.call(str(job.pk))  # reports progress into the cache, which is gone
+    status = browser.get(queued["Location"] + "etat/")
+    assert status.status_code == 200
+    assert status.json()["finished"] is True
+    assert "Aucune erreur" in browser.get(queued["Location"]).text

@@ -18,13 +18,13 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from trousseau.console.models import ImportJob, ImportJobAction, ImportJobState, PendingImport, StaffMember
 from trousseau.console.scoping import require_action
 from trousseau.console.services import imports
+from trousseau.core import cache as best_effort
 from trousseau.directory.models import School
 from trousseau.directory.services import (
     ImportProgress,
@@ -108,7 +108,7 @@ def _finish(job: ImportJob, state: str, *, result: ImportResult | None = None, e
         error=error,
         finished_at=timezone.now(),
     )
-    cache.delete(_progress_key(job.pk))
+    best_effort.forget(_progress_key(job.pk))
 
 
 def _reporter(job_id: uuid.UUID) -> ProgressCallback:
@@ -121,7 +121,7 @@ def _reporter(job_id: uuid.UUID) -> ProgressCallback:
             return
         last = now
         value = {"phase": progress.phase, "rows": progress.rows, "fraction": progress.fraction}
-        cache.set(_progress_key(job_id), value, PROGRESS_TTL)
+        best_effort.keep(_progress_key(job_id), value, PROGRESS_TTL)
 
     return report
 
@@ -133,7 +133,7 @@ def job_for(staff: StaffMember, school: School, job_id: uuid.UUID) -> ImportJob 
 
 def status(job: ImportJob) -> dict[str, Any]:
     """What the following page shows and polls: state, phase, rows read, fraction of the bytes."""
-    progress: dict[str, Any] = cache.get(_progress_key(job.pk)) or {}
+    progress: dict[str, Any] = best_effort.cached(_progress_key(job.pk)) or {}
     return {
         "state": job.state,
         "finished": job.finished,

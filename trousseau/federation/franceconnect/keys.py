@@ -7,18 +7,16 @@ signed with a key id the cached set does not have makes us fetch the set again, 
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from django.core.cache import cache
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
+from trousseau.core import cache as best_effort
 from trousseau.federation.franceconnect import http
 from trousseau.federation.franceconnect.config import Config
 from trousseau.federation.franceconnect.errors import ProviderUnavailable, TokenRefused
 
-log = logging.getLogger(__name__)
 ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "end_session_endpoint")
 KEY_TYPES = {"ES256": ("EC", "P-256"), "RS256": ("RSA", None)}
 
@@ -27,25 +25,9 @@ def _cache_key(kind: str, cfg: Config) -> str:
     return f"franceconnect:{kind}:{cfg.issuer}"
 
 
-def _cached(key: str) -> Any:
-    """The cache speeds things up and nothing more: when it is down (Redis lost), fetch instead."""
-    try:
-        return cache.get(key)
-    except Exception:
-        log.warning("cache unavailable: FranceConnect metadata fetched without it", exc_info=True)
-        return None
-
-
-def _keep(key: str, value: Any, ttl: int) -> None:
-    try:
-        cache.set(key, value, ttl)
-    except Exception:
-        log.warning("cache unavailable: FranceConnect metadata not kept", exc_info=True)
-
-
 def metadata(cfg: Config) -> dict[str, Any]:
     """The provider's discovery document; its issuer must be exactly the configured one."""
-    cached: dict[str, Any] | None = _cached(_cache_key("metadata", cfg))
+    cached: dict[str, Any] | None = best_effort.cached(_cache_key("metadata", cfg))
     if cached is not None:
         return cached
     response = http.request(cfg.discovery_url, timeout=cfg.timeout)
@@ -57,7 +39,7 @@ def metadata(cfg: Config) -> dict[str, Any]:
     missing = [name for name in ENDPOINTS if not isinstance(document.get(name), str)]
     if missing:
         raise ProviderUnavailable("discovery_endpoints", ", ".join(missing))
-    _keep(_cache_key("metadata", cfg), document, cfg.metadata_ttl)
+    best_effort.keep(_cache_key("metadata", cfg), document, cfg.metadata_ttl)
     return document
 
 
@@ -69,7 +51,7 @@ def _fetch_jwks(cfg: Config) -> list[dict[str, Any]]:
     if not isinstance(keys, list):
         raise ProviderUnavailable("jwks", "no keys")
     found = [k for k in keys if isinstance(k, dict)]
-    _keep(_cache_key("jwks", cfg), found, cfg.metadata_ttl)
+    best_effort.keep(_cache_key("jwks", cfg), found, cfg.metadata_ttl)
     return found
 
 
@@ -96,7 +78,7 @@ def _pick(keys: list[dict[str, Any]], kid: str | None, alg: str) -> ECKey | RSAK
 
 def signing_key(cfg: Config, *, kid: str | None, alg: str) -> ECKey | RSAKey:
     """The key to check a signature made with `alg` by key `kid`; refetch the set once if it is unknown."""
-    keys: list[dict[str, Any]] | None = _cached(_cache_key("jwks", cfg))
+    keys: list[dict[str, Any]] | None = best_effort.cached(_cache_key("jwks", cfg))
     fetched = keys is None
     if keys is None:
         keys = _fetch_jwks(cfg)
@@ -109,7 +91,4 @@ def signing_key(cfg: Config, *, kid: str | None, alg: str) -> ECKey | RSAKey:
 
 
 def forget(cfg: Config) -> None:
-    try:
-        cache.delete_many([_cache_key("metadata", cfg), _cache_key("jwks", cfg)])
-    except Exception:
-        log.warning("cache unavailable: nothing to forget", exc_info=True)
+    best_effort.forget(_cache_key("metadata", cfg), _cache_key("jwks", cfg))
