@@ -1,0 +1,123 @@
+"""PostgreSQL restarted in the middle of journeys (security.md §7 checks 18 and 37, issue #7 "Faults").
+
+Trousseau runs in a real gunicorn process on a PostgreSQL server of the test's own, which the test
+stops and starts between two steps of a self-registration, and under a logged-in session. While the
+database is down a page fails cleanly (an error page, no trace of the code); once it is back the
+very next request works (connections are health-checked), the journey finishes as if nothing had
+happened, exactly one account is activated, and the session is still open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection
+
+from tests import factories
+from tests.faults.cluster import PrivatePostgres
+from tests.faults.live import Browser, Server, environment, free_port, manage, python
+
+PHONE = "+33612345678"
+SEED = f"""
+from datetime import date
+from tests import factories
+from tests.accounts.helpers import active_pupil
+child = factories.pupil(first_name="Zoé", birth_date=date(2012, 5, 6))
+factories.guardian(children=[child], first_name="Sophie", last_name="Dupont", mobile="{PHONE}")
+print(child.pk, active_pupil().identifier)
+"""
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PrivatePostgres, dict[str, str], Server, str]]:
+    root = tmp_path_factory.mktemp("pg-restart")
+    database = PrivatePostgres(free_port())
+    database.start()
+    env = environment(database.url)
+    try:
+        manage(env, "migrate", "-v0")
+        seeded = python(env, SEED).split()
+        server = Server(env, root / "gunicorn.log")
+        try:
+            yield database, env, server, " ".join(seeded)
+        finally:
+            server.stop()
+    finally:
+        database.remove()
+
+
+@pytest.fixture(autouse=True)
+def _postgres_run_only() -> None:
+    # It brings its own PostgreSQL; once per `make test` is enough, in the PostgreSQL pass.
+    if connection.vendor != "postgresql":
+        pytest.skip("runs in the PostgreSQL pass of the suite")
+
+
+def _sms_code(env: dict[str, str]) -> str:
+    body = python(
+        env,
+        f"from trousseau.notifications.models import OutboxMessage as O; print(O.objects.filter(to='{PHONE}').first().body)",
+    )
+    found = re.search(r"\b(\d{6})\b", body)
+    assert found is not None
+    return found.group(1)
+
+
+def _outage(database: PrivatePostgres, browser: Browser, page: str) -> None:
+    """Stopped: the page fails cleanly, as a 5xx error page that shows nothing of the code."""
+    database.stop()
+    down = browser.get(page)
+    assert down.status_code >= 500
+    assert "Traceback" not in down.text
+    assert "psycopg" not in down.text
+    assert "OperationalError" not in down.text
+    database.start()
+
+
+def test_self_registration_survives_a_restart_between_two_steps(stack):
+    database, env, server, seeded = stack
+    child_pk = seeded.split()[0]
+    browser = Browser(server.url)
+    identity = {"last_name": "Dupont", "first_name": "Sophie", "country": "FR", "mobile": "06 12 34 56 78"}
+    started = browser.post("/inscription/", identity, allow_redirects=False)
+    assert started.status_code == 302, started.text[:500]
+    step = started.headers["Location"]
+    assert browser.post(step, {"code": _sms_code(env)}, allow_redirects=False).status_code == 302
+    confirmed = browser.post(
+        step, {f"legal_{child_pk}": "oui", f"birth_{child_pk}": "2012-05-06"}, allow_redirects=False
+    )
+    assert confirmed.status_code == 302
+
+    # A restart between two requests: the worker's connection is dead and nothing has noticed yet.
+    database.stop()
+    database.start()
+
+    page = browser.get(step)
+    assert page.status_code == 200  # the health check replaced the dead connection before using it
+    assert "Notez votre identifiant" in page.text
+    password = {"password": factories.GOOD_PASSWORD, "password_confirm": factories.GOOD_PASSWORD}
+    done = browser.post(step, password)
+    assert "Votre compte a été activé avec succès" in done.text
+    count = python(
+        env,
+        "from trousseau.accounts.models import Account as A; print(A.objects.filter(first_name='Sophie', state='active').count())",
+    )
+    assert count.strip() == "1"
+
+
+def test_a_session_outlives_a_restart(stack):
+    database, _, server, seeded = stack
+    identifier = seeded.split()[1]
+    browser = Browser(server.url)
+    logged = browser.post(
+        "/login", {"identifier": identifier, "password": factories.GOOD_PASSWORD}, allow_redirects=False
+    )
+    assert logged.status_code == 302
+    assert browser.get("/compte/").status_code == 200
+
+    _outage(database, browser, "/compte/")
+
+    home = browser.get("/compte/", allow_redirects=False)
+    assert home.status_code == 200  # sessions live in the database, which kept them
