@@ -32,6 +32,9 @@ print(child.pk, active_pupil().identifier)
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PrivatePostgres, dict[str, str], Server, str]]:
+    # It brings its own PostgreSQL; once per `make test` is enough, in the PostgreSQL pass.
+    if connection.vendor != "postgresql":
+        pytest.skip("runs in the PostgreSQL pass of the suite")
     root = tmp_path_factory.mktemp("pg-restart")
     database = PrivatePostgres(free_port())
     database.start()
@@ -46,13 +49,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PrivatePos
             server.stop()
     finally:
         database.remove()
-
-
-@pytest.fixture(autouse=True)
-def _postgres_run_only() -> None:
-    # It brings its own PostgreSQL; once per `make test` is enough, in the PostgreSQL pass.
-    if connection.vendor != "postgresql":
-        pytest.skip("runs in the PostgreSQL pass of the suite")
 
 
 def _sms_code(env: dict[str, str]) -> str:
