@@ -201,3 +201,25 @@ def test_encrypted_assertion_is_accepted_by_an_unmodified_python3_saml_sp(  # no
     assert response.is_valid(request, request_id=request_id, raise_exceptions=True)
     assert response.get_nameid() == claims.pairwise_id(account, pysp.entity_id)
     assert response.get_attributes()[claims.SPECS[0].oid]
+
+
+def test_signing_a_response_spawns_no_process(client, pysp, registered, account, monkeypatch):
+    """Signatures are made in-process (signxml), not by one xmlsec1 per signature (issue #8)."""
+    import saml2.sigver
+
+    spawned: list[object] = []
+    real = saml2.sigver.Popen
+
+    def spy(*args: object, **kwargs: object):
+        spawned.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(saml2.sigver, "Popen", spy)
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    log_in(client, account)
+    request_id, url = pysp.redirect_request()
+    form = first_form(client.get(url).content.decode())
+    assert spawned == []
+    response = etree.fromstring(base64.b64decode(form["fields"]["SAMLResponse"]))
+    assert _verified(response.find("saml:Assertion", NS)) is not None  # signxml, with the metadata cert
+    assert pysp.read(form["fields"]["SAMLResponse"], request_id).assertion is not None  # xmlsec1, SP side

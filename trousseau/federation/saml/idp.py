@@ -24,6 +24,7 @@ from trousseau.federation import claims
 from trousseau.federation.saml import keys
 from trousseau.federation.saml.metadata import PERSISTENT, TRANSIENT, URI_FORMAT, idp_entity_id, public_url
 from trousseau.federation.saml.models import ServiceProvider
+from trousseau.federation.saml.signing import InProcessSigning
 
 # Shibboleth IdP 4+ encrypts with AES-GCM (CBC modes are open to padding oracles); pysaml2's default
 # is 3DES. An SP that lists its algorithms in metadata gets the first of them we support.
@@ -123,6 +124,10 @@ def server_for(sp: ServiceProvider) -> TrousseauServer:
         server = _servers.get(key)
     if server is None:
         server = TrousseauServer(config=_config(sp))
+        signing = keys.signing()
+        server.sec.crypto = InProcessSigning(
+            settings.SAML_XMLSEC_BINARY, key_file=str(signing.key_path), cert_file=str(signing.cert_path)
+        )
         methods = sp.parsed.encryption_methods
         server.data_encryption = next((m for m in methods if m in SUPPORTED_DATA_ENCRYPTION), AES128_GCM)
         with _lock:
