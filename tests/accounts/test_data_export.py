@@ -1,4 +1,4 @@
-""""Télécharger mes données": what the JSON holds (and never holds), and the page that gives it."""
+""" "Télécharger mes données": what the JSON holds (and never holds), and the page that gives it."""
 
 from __future__ import annotations
 
@@ -75,7 +75,10 @@ def test_no_hash_code_secret_or_staff_data_leaks(family):
         session_binding="binding-digest-abc",
     )
     code = OneTimeCode.objects.create(
-        flow=flow, purpose=CodePurpose.LOST_PASSWORD, phone="+33612345678", code_digest="c0de" * 16,
+        flow=flow,
+        purpose=CodePurpose.LOST_PASSWORD,
+        phone="+33612345678",
+        code_digest="c0de" * 16,
         expires_at=timezone.now(),
     )
     audit(EventTag.CONSOLE_ACCOUNT_RESET, account=account, staff=7, staff_email="agent@ac-normandie.fr")

@@ -36,7 +36,9 @@ def test_download_my_data(page: Page, demo: Demo) -> None:
 
     page.get_by_label("Mot de passe").fill("Pas#LeBon2024")
     page.get_by_role("button", name=EXPORT).click()
-    expect(page.locator(".fr-error-text")).to_have_text("Le mot de passe est incorrect. Aucune donnée n'a été téléchargée.")
+    expect(page.locator(".fr-error-text")).to_have_text(
+        "Le mot de passe est incorrect. Aucune donnée n'a été téléchargée."
+    )
     expect_accessible(page, "the data export page with its error")
 
     page.get_by_label("Mot de passe").fill(PASSWORD)

@@ -22,7 +22,7 @@ ADDRESS = "lea.martin@exemple.fr"
 class RefusingRecipients:
     """An SMTP server that refuses every recipient, quoting the address back as real servers do."""
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802, PLR0913 - aiosmtpd hook
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802 - aiosmtpd hook
         return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
 
 

@@ -189,7 +189,8 @@ def test_just_inside_stays_just_outside_goes_and_the_dry_run_only_counts(kind):
     dry = purge_expired(dry_run=True, now=now)
     assert {name for name, n in dry.items() if n} == counted
     assert all(dry[name] == 1 for name in counted), dry
-    assert inside() and outside(), "the dry run changed nothing"
+    assert inside(), "the dry run changed nothing"
+    assert outside(), "the dry run changed nothing"
     assert not AuditEvent.objects.filter(tag=EventTag.RETENTION_PURGED).exists()
 
     done = purge_expired(now=now)
@@ -226,13 +227,19 @@ def test_files_a_queued_import_waits_for_stay():
 
 
 def test_an_erased_letter_keeps_what_the_console_shows():
-    account, letter, _ = factories.guardian_account()
+    _, letter, _ = factories.guardian_account()
     used_at = timezone.now() - settings.RETENTION_LETTER_SECRETS - timedelta(days=1)
     ActivationLetter.objects.filter(pk=letter.pk).update(used_at=used_at)
+    issued_at, expires_at = letter.issued_at, letter.expires_at
     purge_expired()
     letter.refresh_from_db()
     assert letter.password_hash == ""
-    assert (letter.issued_at, letter.used_at, letter.revoked_at) == (letter.issued_at, used_at, None)
+    assert (letter.issued_at, letter.expires_at, letter.used_at, letter.revoked_at) == (
+        issued_at,
+        expires_at,
+        used_at,
+        None,
+    )
     assert letter.status().value == "used"
 
 
@@ -279,5 +286,6 @@ def test_the_task_runs_the_same_purge():
     old = timezone.now() - settings.RETENTION_OUTBOX - timedelta(days=1)
     OutboxMessage.objects.create(channel=Channel.SMS, to="+33612345678", body="x", created_at=old)
     result = purge_expired_task.enqueue()  # the immediate backend of the tests runs it now
+    assert result.return_value is not None
     assert result.return_value["outbox"] == 1
     assert not OutboxMessage.objects.exists()

@@ -1,4 +1,4 @@
-""""Télécharger mes données" (RGPD art. 15 and 20): what the service holds about the account, as JSON.
+""" "Télécharger mes données" (RGPD art. 15 and 20): what the service holds about the account, as JSON.
 
 The holder re-types the password, guarded like the mire and the password change (the identifier's
 throttle counts the attempt before the check). The document holds the account, the school records
@@ -28,7 +28,10 @@ FORMAT = "trousseau-export/1"
 # Event details the holder may read: what and how, never who on the staff side or any secret.
 EVENT_DETAILS = frozenset({"channel", "client", "ending", "purpose", "reason", "service", "status"})
 # Logins to services, as the audit trail records them: the event, the protocol, the key naming the service.
-SERVICE_LOGINS = {EventTag.OIDC_CODE_ISSUED: ("openid_connect", "client"), EventTag.SAML_ASSERTION_ISSUED: ("saml", "service")}
+SERVICE_LOGINS = {
+    EventTag.OIDC_CODE_ISSUED: ("openid_connect", "client"),
+    EventTag.SAML_ASSERTION_ISSUED: ("saml", "service"),
+}
 
 
 def _when(value: datetime | date | None) -> str | None:
@@ -93,7 +96,13 @@ def _services(events: list[AuditEvent]) -> list[dict[str, Any]]:
             protocol, key = SERVICE_LOGINS[EventTag(event.tag)]
             used[protocol, str(event.data.get(key, ""))].append(event.created_at)
     return [
-        {"protocol": protocol, "service": service, "logins": len(times), "first": _when(min(times)), "last": _when(max(times))}
+        {
+            "protocol": protocol,
+            "service": service,
+            "logins": len(times),
+            "first": _when(min(times)),
+            "last": _when(max(times)),
+        }
         for (protocol, service), times in sorted(used.items())
     ]
 

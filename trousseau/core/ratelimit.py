@@ -15,7 +15,6 @@ from django.utils import timezone
 from trousseau.core.models import RateCounter
 from trousseau.core.secrets import keyed_digest
 
-
 # Counters of windows that began longer ago than this are closed: the retention purge deletes them.
 LONGEST_PERIOD = timedelta(days=1)
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from oauth2_provider.models import clear_expired, get_access_token_model, get_grant_model, get_id_token_model
 
-from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import AuditEvent
 from trousseau.retention.rules import RULES, Rule
 
 logger = logging.getLogger(__name__)
@@ -43,14 +43,16 @@ def _apply_in_batches(rule: Rule, rows: QuerySet[Any], batch_size: int) -> int:
 
 def _expired_oidc_tokens(now: datetime) -> int:
     """What django-oauth-toolkit's `clear_expired` removes, as far as it can be told beforehand."""
-    return (
+    return int(
         get_grant_model().objects.filter(expires__lt=now).count()
         + get_access_token_model().objects.filter(refresh_token__isnull=True, expires__lt=now).count()
-        + get_id_token_model().objects.filter(Q(access_token__isnull=True), expires__lt=now).count()
+        + get_id_token_model().objects.filter(access_token__isnull=True, expires__lt=now).count()
     )
 
 
-def purge_expired(*, dry_run: bool = False, now: datetime | None = None, batch_size: int | None = None) -> dict[str, int]:
+def purge_expired(
+    *, dry_run: bool = False, now: datetime | None = None, batch_size: int | None = None
+) -> dict[str, int]:
     """Apply every retention rule; how many rows each deleted (or, in a dry run, would delete).
 
     A dry run counts and changes nothing. A real run ends with one RETENTION_PURGED audit event.
@@ -64,7 +66,7 @@ def purge_expired(*, dry_run: bool = False, now: datetime | None = None, batch_s
     counts[OIDC_TOKENS] = _expired_oidc_tokens(now)
     if not dry_run:
         clear_expired()  # batched by django-oauth-toolkit (CLEAR_EXPIRED_TOKENS_BATCH_SIZE)
-        audit(EventTag.RETENTION_PURGED, **counts)
+        AuditEvent.objects.create(tag=EventTag.RETENTION_PURGED, data=counts)
         logger.info("retention purge: %s", ", ".join(f"{name} {n}" for name, n in counts.items()))
     return counts
 
