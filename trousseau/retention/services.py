@@ -34,7 +34,8 @@ def _apply_in_batches(rule: Rule, rows: QuerySet[Any], batch_size: int) -> int:
             if rule.scrub:
                 changed = rows.filter(pk__in=pks).update(**rule.scrub)
             else:
-                changed = rows.filter(pk__in=pks).delete()[1].get(label, 0)
+                # only("pk"): where Django must collect the rows (cascades), it reads their keys, not their data.
+                changed = rows.filter(pk__in=pks).only("pk").delete()[1].get(label, 0)
         if not changed:
             break  # nothing of this batch could go: stop rather than select the same rows again
         done += changed
