@@ -35,35 +35,47 @@ START, END = "<!-- bench/retention_bench.py -->", "<!-- /bench/retention_bench.p
 # Each table, how to fill it with n rows (half past retention), and the plain DELETE of the reference.
 FILL = {
     "accounts_auditevent": (
-        "INSERT INTO accounts_auditevent (tag, data, created_at) SELECT 'account:login:failure', '{{}}', "
-        "now() - (CASE WHEN i % 2 = 0 THEN interval '400 days' ELSE interval '10 days' END) "
-        "FROM generate_series(1, {n}) AS i",
+        (
+            "INSERT INTO accounts_auditevent (tag, data, created_at) SELECT 'account:login:failure', '{{}}', "
+            "now() - (CASE WHEN i % 2 = 0 THEN interval '400 days' ELSE interval '10 days' END) "
+            "FROM generate_series(1, {n}) AS i"
+        ),
         "DELETE FROM accounts_auditevent WHERE created_at < now() - interval '365 days'",
     ),
     "core_throttlecounter": (
-        "INSERT INTO core_throttlecounter (key, failures, last_failure_at) SELECT md5(i::text), 3, "
-        "now() - (CASE WHEN i % 2 = 0 THEN interval '3 days' ELSE interval '1 hour' END) "
-        "FROM generate_series(1, {n}) AS i",
+        (
+            "INSERT INTO core_throttlecounter (key, failures, last_failure_at) SELECT md5(i::text), 3, "
+            "now() - (CASE WHEN i % 2 = 0 THEN interval '3 days' ELSE interval '1 hour' END) "
+            "FROM generate_series(1, {n}) AS i"
+        ),
         "DELETE FROM core_throttlecounter WHERE last_failure_at < now() - interval '1 day' AND blocked_until IS NULL",
     ),
     "flows_flow": (
-        "INSERT INTO flows_flow (id, kind, state, created_at, expires_at, failed_attempts, resend_count, context, "
-        "session_binding) SELECT gen_random_uuid(), 'lost_password', 'completed', now(), "
-        "now() - (CASE WHEN i % 2 = 0 THEN interval '3 days' ELSE interval '1 hour' END), 0, 0, '{{}}', 'b' "
-        "FROM generate_series(1, {n}) AS i",
+        (
+            "INSERT INTO flows_flow (id, kind, state, created_at, expires_at, failed_attempts, resend_count, context, "
+            "session_binding) SELECT gen_random_uuid(), 'lost_password', 'completed', now(), "
+            "now() - (CASE WHEN i % 2 = 0 THEN interval '3 days' ELSE interval '1 hour' END), 0, 0, '{{}}', 'b' "
+            "FROM generate_series(1, {n}) AS i"
+        ),
         "DELETE FROM flows_flow WHERE expires_at < now() - interval '1 day'",
     ),
     "flows_onetimecode": (
-        "INSERT INTO flows_onetimecode (flow_id, purpose, phone, code_digest, created_at, expires_at, attempts) "
-        "SELECT id, 'lost_password', '+33612345678', 'd', now(), expires_at, 0 FROM flows_flow",
-        "DELETE FROM flows_onetimecode WHERE flow_id IN "
-        "(SELECT id FROM flows_flow WHERE expires_at < now() - interval '1 day')",
+        (
+            "INSERT INTO flows_onetimecode (flow_id, purpose, phone, code_digest, created_at, expires_at, attempts) "
+            "SELECT id, 'lost_password', '+33612345678', 'd', now(), expires_at, 0 FROM flows_flow"
+        ),
+        (
+            "DELETE FROM flows_onetimecode WHERE flow_id IN "
+            "(SELECT id FROM flows_flow WHERE expires_at < now() - interval '1 day')"
+        ),
     ),
     "notifications_delivery": (
-        "INSERT INTO notifications_delivery (channel, recipient, subject, body, state, attempts, next_attempt_at, "
-        "last_error, created_at) SELECT 'sms', '+33 •• •• •• 78', '', '', 'sent', 1, now(), '', "
-        "now() - (CASE WHEN i % 2 = 0 THEN interval '40 days' ELSE interval '3 days' END) "
-        "FROM generate_series(1, {n}) AS i",
+        (
+            "INSERT INTO notifications_delivery (channel, recipient, subject, body, state, attempts, next_attempt_at, "
+            "last_error, created_at) SELECT 'sms', '+33 •• •• •• 78', '', '', 'sent', 1, now(), '', "
+            "now() - (CASE WHEN i % 2 = 0 THEN interval '40 days' ELSE interval '3 days' END) "
+            "FROM generate_series(1, {n}) AS i"
+        ),
         "DELETE FROM notifications_delivery WHERE state <> 'pending' AND created_at < now() - interval '30 days'",
     ),
 }
@@ -113,20 +125,20 @@ def purge(url: str) -> tuple[float, float, int, dict[str, int]]:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("TROUSSEAU_SECRET_KEY", "bench")
     os.environ["DJANGO_SETTINGS_MODULE"] = "trousseau.settings"
-    import django  # noqa: PLC0415 - configured from the environment just set
+    import django
 
     django.setup()
-    from django.db import connection  # noqa: PLC0415
+    from django.db import connection
 
-    from trousseau.retention import services  # noqa: PLC0415
+    from trousseau.retention import services
 
     apply = services._apply_in_batches  # noqa: SLF001 - timed per rule, unchanged
 
-    def timed_rule(rule: Any, rows: Any, batch_size: int) -> int:
+    def timed_rule(rule: Any, rows: Any, batch_size: int) -> dict[str, int]:
         started = time.perf_counter()
         done = apply(rule, rows, batch_size)
         if done:
-            print(f"  {rule.name}: {done:,} rows in {time.perf_counter() - started:.2f} s")
+            print(f"  {rule.name}: {sum(done.values()):,} rows in {time.perf_counter() - started:.2f} s")
         return done
 
     services._apply_in_batches = timed_rule  # noqa: SLF001
@@ -154,7 +166,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--no-write", action="store_true", help="print the result without writing the doc")
     args = parser.parse_args()
-    from import_bench import manage  # noqa: PLC0415
+    from import_bench import manage
 
     try:
         for _ in ("reference", "purge"):  # the same rows, in a fresh database each time
@@ -169,12 +181,13 @@ def main() -> None:
         print(counts)
     finally:
         drop(args.pg_url)
-    from django.conf import settings  # noqa: PLC0415
+    from django.conf import settings
 
     deleted = sum(counts.values())
     body = f"""## Retention purge (`manage.py purge_expired`, PostgreSQL)
 
-**Measured** ({time.strftime("%Y-%m-%d")}, {os.cpu_count()} cores shared, PostgreSQL on the same machine):
+**Measured** ({time.strftime("%Y-%m-%d")}, {os.cpu_count()} cores shared, load average {os.getloadavg()[0]:.1f} at the end,
+PostgreSQL on the same machine):
 about {total:,} rows (audit events, throttle counters, flows with a code each, settled deliveries), half
 of them past their retention; {deleted:,} rows deleted.
 
@@ -184,7 +197,7 @@ of them past their retention; {deleted:,} rows deleted.
 | `purge_expired`, batches of {settings.RETENTION_BATCH_SIZE:,} rows, each its own transaction | {seconds:.1f} | {deleted / seconds:,.0f} | {longest * 1000:,.0f} ms |
 
 The reference is the floor, but it holds the lock of every deleted row until its one commit; the purge
-pays a select per batch and holds no lock longer than its longest statement ({statements:,} statements).
+pays a subquery per batch and holds its locks one batch at a time (the longest statement above; {statements:,} statements).
 
 **How to reproduce**: `.venv/bin/python bench/retention_bench.py [--rows N]` (creates and drops
 `trousseau_retention_bench` on `127.0.0.1:5432`)."""
@@ -194,7 +207,7 @@ pays a select per batch and holds no lock longer than its longest statement ({st
 
 
 def write_block(body: str, start: str, end: str) -> None:
-    import import_bench  # noqa: PLC0415
+    import import_bench
 
     import_bench.START, import_bench.END = start, end
     write_doc(body)

@@ -31,20 +31,29 @@ DATABASE_SESSION_ENGINES = {"django.contrib.sessions.backends.db", "django.contr
 
 
 @dataclass(frozen=True)
+class Cascade:
+    """Rows deleted with the rule's rows (ON DELETE CASCADE), counted under their own name."""
+
+    name: str
+    rows_of: Callable[[QuerySet[Any]], QuerySet[Any]]
+
+
+@dataclass(frozen=True)
 class Rule:
     name: str
     reason: str
     rows: Callable[[datetime], QuerySet[Any]]
     # Fields set instead of deleting the row (the row is kept, its secret goes); empty: delete.
     scrub: dict[str, Any] = field(default_factory=dict)
+    cascade: Cascade | None = None
 
 
 def _flows_ended(now: datetime) -> QuerySet[Flow]:
     return Flow.objects.filter(expires_at__lt=now - settings.RETENTION_FLOWS)
 
 
-def _codes(now: datetime) -> QuerySet[OneTimeCode]:
-    return OneTimeCode.objects.filter(flow__in=_flows_ended(now))
+def _codes_of(flows: QuerySet[Flow]) -> QuerySet[OneTimeCode]:
+    return OneTimeCode.objects.filter(flow__in=flows)
 
 
 def _deliveries(now: datetime) -> QuerySet[Delivery]:
@@ -112,8 +121,12 @@ def _pending_imports(now: datetime) -> QuerySet[PendingImport]:
 
 
 RULES: list[Rule] = [
-    Rule("codes", "SMS codes of journeys ended more than RETENTION_FLOWS ago", _codes),
-    Rule("flows", "journeys ended (expired) more than RETENTION_FLOWS ago", _flows_ended),
+    Rule(
+        "flows",
+        "journeys ended (expired) more than RETENTION_FLOWS ago",
+        _flows_ended,
+        cascade=Cascade("codes", _codes_of),  # their SMS codes (phone, digest) go with them
+    ),
     Rule("deliveries", "SMS and emails settled (sent or failed) more than RETENTION_DELIVERIES ago", _deliveries),
     Rule("outbox", "dev outbox messages older than RETENTION_OUTBOX", _outbox),
     Rule("letters_revoked", "letters replaced or revoked more than RETENTION_LETTER_SECRETS ago", _letters_revoked),
