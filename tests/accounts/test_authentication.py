@@ -247,3 +247,25 @@ def test_a_letter_whose_hash_retention_erased_is_a_plain_failure_at_the_same_cos
         before = verifications[0]
         assert auth.authenticate(identifier=account.identifier, password=password, ip=IP) == auth.Failed()
         assert verifications[0] - before == auth.VERIFICATIONS_PER_REFUSAL
+
+
+def test_the_trail_keeps_a_typed_identifier_but_not_an_email_a_phone_or_a_password_typed_instead():
+    typed = {
+        "j.dupont12": "j.dupont12",
+        "Lea.Martin@Exemple.fr": "l•••@exemple.fr",
+        "06 12 34 56 78": None,
+        "Cartable#Violet42": None,
+    }
+    for raw, kept in typed.items():
+        auth.authenticate(identifier=raw, password="Wrong#Pass1", ip=IP)
+        event = AuditEvent.objects.filter(tag=EventTag.LOGIN_FAILURE).latest("pk")
+        if kept is not None:
+            assert event.data["identifier"] == kept
+        else:
+            assert event.data["identifier"].startswith("#")
+            assert raw.lower() not in event.data["identifier"]
+            assert "12 34" not in event.data["identifier"]
+    digests = AuditEvent.objects.filter(tag=EventTag.LOGIN_FAILURE, data__identifier__startswith="#")
+    assert len({event.data["identifier"] for event in digests}) == 2
+    auth.authenticate(identifier="06 12 34 56 78", password="Wrong#Pass1", ip=IP)  # the same typing groups
+    assert len({e.data["identifier"] for e in digests.all()}) == 2

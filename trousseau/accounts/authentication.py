@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 
-from trousseau.accounts.audit import audit
+from trousseau.accounts.audit import audit, typed_identifier
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.models import Account, AccountState, ActivationLetter, LetterStatus
@@ -163,7 +163,7 @@ def authenticate(*, identifier: str, password: str, ip: str, success_tag: EventT
     account_guard, ip_guard = guards
     wait = throttle.admit(guards)  # counted as a failure from here on, until the outcome says otherwise
     if wait is not None:
-        audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=identifier, locked=throttle.is_locked(wait))
+        audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=typed_identifier(identifier), locked=throttle.is_locked(wait))
         return Locked() if throttle.is_locked(wait) else Throttled(throttle.minutes(wait))
     account = Account.objects.filter(identifier=identifier).first()
     verify = _Verifications(password)
@@ -173,7 +173,7 @@ def authenticate(*, identifier: str, password: str, ip: str, success_tag: EventT
         outcome = _check(account, verify)
     if isinstance(outcome, Failed | Disabled):
         verify.top_up()
-        audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=identifier)
+        audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=typed_identifier(identifier))
         return outcome
     throttle.refund(ip_guard)
     if isinstance(outcome, LetterUnusable | Merged):
