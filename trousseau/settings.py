@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "trousseau.federation.saml",
     "oauth2_provider",
     "trousseau.federation.oidc",
+    "trousseau.retention",
     "trousseau.demo",
 ]
 
@@ -315,3 +316,16 @@ OAUTH2_PROVIDER = oauth2_provider_settings(
 IMPORT_MAX_UPLOAD_BYTES = int(env("TROUSSEAU_IMPORT_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 DIRECTORY_RETENTION_DAYS = int(env("TROUSSEAU_DIRECTORY_RETENTION_DAYS", "365"))
 # --- end of directory import settings ----------------------------------------------------------------
+
+# --- Retention (trousseau/retention, `manage.py purge_expired`; docs/security.md "Retention") ------
+# How long each kind of row outlives its purpose before the daily purge deletes it (days). The other
+# rows go at their own end: sessions at expiry, throttle counters after THROTTLE_FORGET_AFTER, OpenID
+# Connect tokens at their expiry (django-oauth-toolkit), SAML request ids once they could not replay.
+RETENTION_FLOWS = timedelta(days=int(env("TROUSSEAU_RETENTION_FLOWS_DAYS", "1")))
+RETENTION_DELIVERIES = timedelta(days=int(env("TROUSSEAU_RETENTION_DELIVERIES_DAYS", "30")))
+RETENTION_OUTBOX = timedelta(days=int(env("TROUSSEAU_RETENTION_OUTBOX_DAYS", "7")))
+RETENTION_LETTER_SECRETS = timedelta(days=int(env("TROUSSEAU_RETENTION_LETTER_SECRETS_DAYS", "90")))
+RETENTION_AUDIT = timedelta(days=int(env("TROUSSEAU_RETENTION_AUDIT_DAYS", "365")))  # CNIL 2021-122: 6 months-1 year
+RETENTION_IMPORT_JOBS = timedelta(days=int(env("TROUSSEAU_RETENTION_IMPORT_JOBS_DAYS", "7")))
+RETENTION_BATCH_SIZE = int(env("TROUSSEAU_RETENTION_BATCH_SIZE", "5000"))  # rows per DELETE, each its own transaction
+# --- end of retention settings --------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.utils import timezone
 from tests import factories
 from trousseau.accounts import authentication as auth
 from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountState, AuditEvent, LetterStatus
+from trousseau.accounts.models import Account, AccountState, ActivationLetter, AuditEvent, LetterStatus
 from trousseau.accounts.services import letter_issue
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +232,40 @@ def test_the_mire_tells_a_locked_identifier_how_to_get_out(client, settings):
     page = client.post("/login", data)
     assert "il est bloqué" in page.text
     assert "Mot de passe perdu" in page.text
+
+
+def test_a_letter_whose_hash_retention_erased_is_a_plain_failure_at_the_same_cost(verifications):
+    """The purge empties the hash of letters long used or expired: their password then opens nothing,
+    says nothing about the letter, and costs what any refusal costs."""
+    used_account, _, used_password = factories.guardian_account()
+    activate(used_account)
+    expired_account, expired_letter, expired_password = factories.guardian_account()
+    expired_letter.expires_at = timezone.now() - timedelta(days=1)
+    expired_letter.save()
+    ActivationLetter.objects.filter(account__in=[used_account, expired_account]).update(password_hash="")
+    for account, password in ((used_account, used_password), (expired_account, expired_password)):
+        before = verifications[0]
+        assert auth.authenticate(identifier=account.identifier, password=password, ip=IP) == auth.Failed()
+        assert verifications[0] - before == auth.VERIFICATIONS_PER_REFUSAL
+
+
+def test_the_trail_keeps_a_typed_identifier_but_not_an_email_a_phone_or_a_password_typed_instead():
+    typed = {
+        "j.dupont12": "j.dupont12",
+        "Lea.Martin@Exemple.fr": "l•••@exemple.fr",
+        "06 12 34 56 78": None,
+        "Cartable#Violet42": None,
+    }
+    for raw, kept in typed.items():
+        auth.authenticate(identifier=raw, password="Wrong#Pass1", ip=IP)
+        event = AuditEvent.objects.filter(tag=EventTag.LOGIN_FAILURE).latest("pk")
+        if kept is not None:
+            assert event.data["identifier"] == kept
+        else:
+            assert event.data["identifier"].startswith("#")
+            assert raw.lower() not in event.data["identifier"]
+            assert "12 34" not in event.data["identifier"]
+    digests = AuditEvent.objects.filter(tag=EventTag.LOGIN_FAILURE, data__identifier__startswith="#")
+    assert len({event.data["identifier"] for event in digests}) == 2
+    auth.authenticate(identifier="06 12 34 56 78", password="Wrong#Pass1", ip=IP)  # the same typing groups
+    assert len({e.data["identifier"] for e in digests.all()}) == 2

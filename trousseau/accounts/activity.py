@@ -107,6 +107,9 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.DIRECTORY_IMPORT_APPLIED: _("Fiches de l'établissement importées"),
     EventTag.DIRECTORY_IMPORT_REFUSED: _("Import des fiches de l'établissement refusé"),
     EventTag.DIRECTORY_RETENTION_PURGED: _("Fiches des élèves partis effacées (durée de conservation écoulée)"),
+    EventTag.RETENTION_PURGED: _("Données périmées effacées (durées de conservation écoulées)"),
+    EventTag.DATA_EXPORTED: _("Données du compte téléchargées"),
+    EventTag.DATA_EXPORT_REFUSED: _("Téléchargement des données refusé (mot de passe incorrect)"),
 }
 UNKNOWN_EVENT = _("Événement de sécurité")
 

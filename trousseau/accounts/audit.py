@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AuditEvent
+from trousseau.core.secrets import keyed_digest
+
+# `initial.nom` + digits, folded (accounts.identifiers): what an identifier can look like.
+IDENTIFIER_SHAPE = re.compile(r"[a-z0-9]\.[a-z0-9]{1,30}")
 
 
 def audit(tag: EventTag, *, account: Account | None = None, ip: str | None = None, **data: Any) -> AuditEvent:
     return AuditEvent.objects.create(tag=tag, account=account, ip_address=ip or None, data=data)
+
+
+def typed_identifier(typed: str) -> str:
+    """What the trail keeps of an identifier typed at a login that failed.
+
+    People type their email, their phone number or even their password into the identifier field:
+    only what has the shape of an identifier is kept as typed; an email keeps its first letter and
+    domain (`l•••@exemple.fr`), anything else a keyed digest, so that repeated attempts still group.
+    """
+    if IDENTIFIER_SHAPE.fullmatch(typed):
+        return typed
+    local, at, domain = typed.rpartition("@")
+    if at and local:
+        return f"{local[:1]}•••@{domain}"
+    return "#" + keyed_digest(typed, purpose="audit:typed-identifier")[:16]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 
-from trousseau.accounts.audit import audit
+from trousseau.accounts.audit import audit, typed_identifier
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.models import Account, AccountState, ActivationLetter, LetterStatus
@@ -84,6 +84,10 @@ class _Verifications:
 
     def encoded(self, encoded: str) -> bool:
         self.done += 1
+        if not encoded:
+            # A letter whose hash the retention purge erased: never a match, at the same cost.
+            check_password(self.password, _dummy_hash())
+            return False
         return check_password(self.password, encoded)
 
     def account(self, account: Account) -> bool:
@@ -92,10 +96,14 @@ class _Verifications:
         return account.check_password(self.password)
 
     def top_up(self) -> None:
-        if not _DUMMY_HASH:
-            _DUMMY_HASH.append(make_password("not a real password"))
         for _ in range(self.done, VERIFICATIONS_PER_REFUSAL):
-            check_password(self.password, _DUMMY_HASH[0])
+            check_password(self.password, _dummy_hash())
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(make_password("not a real password"))
+    return _DUMMY_HASH[0]
 
 
 def login_guards(identifier: str, ip: str) -> list[throttle.Guard]:
@@ -155,7 +163,7 @@ def authenticate(*, identifier: str, password: str, ip: str, success_tag: EventT
     account_guard, ip_guard = guards
     wait = throttle.admit(guards)  # counted as a failure from here on, until the outcome says otherwise
     if wait is not None:
-        audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=identifier, locked=throttle.is_locked(wait))
+        audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=typed_identifier(identifier), locked=throttle.is_locked(wait))
         return Locked() if throttle.is_locked(wait) else Throttled(throttle.minutes(wait))
     account = Account.objects.filter(identifier=identifier).first()
     verify = _Verifications(password)
@@ -165,7 +173,7 @@ def authenticate(*, identifier: str, password: str, ip: str, success_tag: EventT
         outcome = _check(account, verify)
     if isinstance(outcome, Failed | Disabled):
         verify.top_up()
-        audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=identifier)
+        audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=typed_identifier(identifier))
         return outcome
     throttle.refund(ip_guard)
     if isinstance(outcome, LetterUnusable | Merged):

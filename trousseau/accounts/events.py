@@ -88,3 +88,6 @@ class EventTag(StrEnum):
     DIRECTORY_IMPORT_APPLIED = "directory:import:applied"
     DIRECTORY_IMPORT_REFUSED = "directory:import:refused"
     DIRECTORY_RETENTION_PURGED = "directory:retention:purged"
+    RETENTION_PURGED = "retention:expired:purged"
+    DATA_EXPORTED = "account:data:exported"
+    DATA_EXPORT_REFUSED = "account:data:export_refused"

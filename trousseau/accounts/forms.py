@@ -76,3 +76,13 @@ class GroupingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["identifier"].error_messages["required"] = _("Saisissez l'identifiant de l'autre compte.")
         self.fields["password"].error_messages["required"] = _("Saisissez le mot de passe de l'autre compte.")
+
+
+class DataExportForm(forms.Form):
+    """The holder's password again before the account's data leave as a file."""
+
+    password = forms.CharField(label=_("Mot de passe"), max_length=256, strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].error_messages["required"] = _("Saisissez votre mot de passe.")

@@ -9,5 +9,6 @@ urlpatterns = [
     path("compte/sessions/fermer/", views.end_other_sessions, name="end_sessions"),
     path("compte/historique/", views.history, name="history"),
     path("compte/regrouper/", views.group_accounts, name="grouping"),
+    path("compte/mes-donnees/", views.export_data, name="export"),
     path("logout", views.logout_view, name="logout"),
 ]

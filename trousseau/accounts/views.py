@@ -1,4 +1,4 @@
-"""Logout and "Gérer mon compte": password, sessions, history, grouping. The mire is `flows.views.login`.
+"""Logout and "Gérer mon compte": password, sessions, history, grouping, data export. The mire is `flows.views.login`.
 
 Email and mobile changes call flows (a link to send, an SMS code): they live in `flows.views.account`.
 """
@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,9 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from trousseau.accounts import activity, grouping
 from trousseau.accounts.audit import audit
 from trousseau.accounts.changes import password_change, sessions_end_others
+from trousseau.accounts.data_export import data_export
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
-from trousseau.accounts.forms import GroupingForm, PasswordChangeForm
+from trousseau.accounts.forms import DataExportForm, GroupingForm, PasswordChangeForm
 from trousseau.accounts.models import Account, AccountKind, LetterStatus
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.selectors import account_overview
@@ -169,3 +171,27 @@ def group_accounts(request: HttpRequest) -> HttpResponse:
         error = _grouping_error(outcome)
     status = 400 if form.errors or error else 200
     return render(request, "accounts/grouping.html", {"form": form, "error": error}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export_data(request: HttpRequest) -> HttpResponse:
+    """ "Télécharger mes données": the password again, then a JSON file (RGPD art. 15 and 20)."""
+    account = _account(request)
+    form = DataExportForm(request.POST if request.method == "POST" else None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            document = data_export(account=account, password=form.cleaned_data["password"], ip=client_ip(request))
+        except WrongCurrentPassword:
+            form.add_error("password", _("Le mot de passe est incorrect. Aucune donnée n'a été téléchargée."))
+        except TooManyFailures as exc:
+            error = _too_many(exc.minutes)
+        else:
+            response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})
+            filename = f"trousseau-{account.identifier}-{timezone.localdate():%Y-%m-%d}.json"
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            response["Cache-Control"] = "no-store"
+            return response
+    status = 400 if form.errors or error else 200
+    return render(request, "accounts/data_export.html", {"form": form, "error": error}, status=status)

@@ -11,7 +11,7 @@ class ThrottleCounter(models.Model):
 
     key = models.CharField(max_length=64, primary_key=True)
     failures = models.PositiveIntegerField(default=0)
-    last_failure_at = models.DateTimeField(null=True)
+    last_failure_at = models.DateTimeField(null=True, db_index=True)  # the retention purge's filter
     blocked_until = models.DateTimeField(null=True)
 
     def __str__(self) -> str:
@@ -22,7 +22,7 @@ class RateCounter(models.Model):
     """Events counted in a fixed time window under one key (e.g. SMS sent to a number this hour)."""
 
     key = models.CharField(max_length=64)
-    window_start = models.DateTimeField()
+    window_start = models.DateTimeField(db_index=True)  # the retention purge's filter
     count = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -15,12 +15,20 @@ from django.utils import timezone
 from trousseau.core.models import RateCounter
 from trousseau.core.secrets import keyed_digest
 
+# Counters of windows that began longer ago than this are closed: the retention purge deletes them.
+LONGEST_PERIOD = timedelta(days=1)
+
 
 @dataclass(frozen=True)
 class Budget:
     scope: str
     limit: int
     period: timedelta
+
+    def __post_init__(self) -> None:
+        if not timedelta(0) < self.period <= LONGEST_PERIOD:
+            msg = f"a budget's period is at most {LONGEST_PERIOD} (the purge forgets older windows)"
+            raise ValueError(msg)
 
 
 def _window(now: datetime, period: timedelta) -> datetime:

@@ -80,9 +80,17 @@ def is_locked(wait: timedelta) -> bool:
 
 
 def _locked(guard: Guard) -> ThrottleCounter:
-    """The guard's row, created if needed, locked until the surrounding transaction ends."""
-    ThrottleCounter.objects.get_or_create(key=guard.key)  # a racing insert is absorbed by get_or_create
-    return ThrottleCounter.objects.select_for_update().get(key=guard.key)
+    """The guard's row, created if needed, locked until the surrounding transaction ends.
+
+    The retention purge may delete a forgotten row between the two statements: it is then made again.
+    """
+    for _ in range(3):
+        ThrottleCounter.objects.get_or_create(key=guard.key)  # a racing insert is absorbed by get_or_create
+        row = ThrottleCounter.objects.select_for_update().filter(key=guard.key).first()
+        if row is not None:
+            return row
+    msg = "throttle counter could not be locked"
+    raise RuntimeError(msg)
 
 
 def record_failure(guard: Guard, *, now: datetime | None = None) -> int:

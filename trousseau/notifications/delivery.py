@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from trousseau.notifications.backends.base import ERROR_DETAIL_CHARS, PermanentDeliveryError
+from trousseau.notifications.masking import mask_recipient, scrub
 from trousseau.notifications.models import Channel, Delivery, DeliveryState
 from trousseau.notifications.sms import get_backend
 
@@ -87,7 +88,7 @@ def _send(delivery: Delivery) -> None:
         # A 5xx for the address ("no such mailbox") will be the same at every retry; a 4xx may pass later.
         codes = [code for code, _ in exc.recipients.values()]
         if codes and all(code >= PERMANENT_SMTP_CODE for code in codes):
-            raise PermanentDeliveryError(f"recipient refused: {codes}") from exc
+            raise PermanentDeliveryError(f"{type(exc).__name__} (permanent): {exc}") from exc
         raise
 
 
@@ -102,14 +103,20 @@ def attempt(delivery: Delivery) -> Outcome:
     # The fence (same attempt count, still pending) keeps a late worker whose lease ran out from
     # overwriting what the worker that took over recorded.
     Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts, state=DeliveryState.PENDING).update(
-        state=DeliveryState.SENT, sent_at=timezone.now(), body="", last_error=""
+        state=DeliveryState.SENT,
+        sent_at=timezone.now(),
+        body="",
+        last_error="",
+        recipient=mask_recipient(delivery.channel, delivery.recipient),
     )
     return Outcome(DeliveryState.SENT)
 
 
 def _record_failure(delivery: Delivery, exc: Exception) -> Outcome:
     now = timezone.now()
-    error = f"{type(exc).__name__}: {exc}"[:ERROR_DETAIL_CHARS]
+    # What a server says back may quote the number or address: kept and logged without it.
+    error = scrub(f"{type(exc).__name__}: {exc}", channel=delivery.channel, recipient=delivery.recipient)
+    error = error[:ERROR_DETAIL_CHARS]
     mine = Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts, state=DeliveryState.PENDING)
     exhausted = (
         isinstance(exc, PermanentDeliveryError)
@@ -117,7 +124,12 @@ def _record_failure(delivery: Delivery, exc: Exception) -> Outcome:
         or now - delivery.created_at >= settings.NOTIFICATIONS_MAX_AGE
     )
     if exhausted:
-        mine.update(state=DeliveryState.FAILED, last_error=error, body="")
+        mine.update(
+            state=DeliveryState.FAILED,
+            last_error=error,
+            body="",
+            recipient=mask_recipient(delivery.channel, delivery.recipient),
+        )
         logger.error(
             "Delivery %s (%s) failed for good after %s attempt(s): %s",
             delivery.pk,

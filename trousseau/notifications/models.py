@@ -18,7 +18,7 @@ class OutboxMessage(models.Model):
     to = models.CharField(max_length=254, db_index=True)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-created_at", "-id"]
@@ -42,6 +42,7 @@ class Delivery(models.Model):
     """
 
     channel = models.CharField(max_length=5, choices=Channel.choices)
+    # Masked once the row is settled (`masking.mask_recipient`): support keeps the last digits, not the number.
     recipient = models.CharField(max_length=254)
     subject = models.CharField(max_length=255, blank=True)
     # Emptied once the row is settled: bodies carry one-time codes and signed links.
@@ -63,6 +64,10 @@ class Delivery(models.Model):
             # The worker's only query: due pending rows. Settled rows never need this index.
             models.Index(
                 fields=["next_attempt_at"], condition=models.Q(state="pending"), name="notifications_delivery_due"
+            ),
+            # The retention purge's query: settled rows past their time.
+            models.Index(
+                fields=["created_at"], condition=~models.Q(state="pending"), name="notifications_delivery_settled"
             ),
         ]
 
