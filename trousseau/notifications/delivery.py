@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from trousseau.notifications.backends.base import ERROR_DETAIL_CHARS, PermanentDeliveryError
 from trousseau.notifications.models import Channel, Delivery, DeliveryState
+from trousseau.notifications.signals import delivery_attempted
 from trousseau.notifications.sms import get_backend
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,14 @@ def _send(delivery: Delivery) -> None:
 
 
 def attempt(delivery: Delivery) -> Outcome:
-    """Send a claimed delivery once and record how it went."""
+    """Send a claimed delivery once, record how it went and announce it (metrics count it)."""
+    outcome = _attempt(delivery)
+    settled = {DeliveryState.SENT: "sent", DeliveryState.FAILED: "failed"}.get(outcome.state, "retry")
+    delivery_attempted.send(sender=Delivery, channel=delivery.channel, outcome=settled)
+    return outcome
+
+
+def _attempt(delivery: Delivery) -> Outcome:
     try:
         _send(delivery)
     except Exception as exc:  # noqa: BLE001 - whatever a backend raises, the message must stay queued
