@@ -31,8 +31,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     Anyone else, and everyone when no token is set, gets a bare 404: the endpoint does not exist for them.
     """
     token: str = settings.METRICS_TOKEN
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not token or not secrets.compare_digest(given.encode(), token.encode()):
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if not token or scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), token.encode()):
         return HttpResponseNotFound(b"", content_type="text/plain")
     body, content_type = exported.exposition()
     return HttpResponse(body, content_type=content_type)
