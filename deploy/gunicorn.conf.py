@@ -75,9 +75,7 @@ control_socket_disable = True
 # gunicorns on one machine never mix (or wipe) each other's figures.
 _own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 metrics_dir = Path(
-    os.environ.setdefault(
-        "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="trousseau-metrics-", dir=worker_tmp_dir)
-    )
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="trousseau-metrics-", dir=worker_tmp_dir))
 )
 
 

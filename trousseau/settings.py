@@ -35,6 +35,13 @@ def env_bool(name: str, *, default: bool) -> bool:
 DEBUG = env_bool("TROUSSEAU_DEBUG", default=False)
 # A secret in the environment is required outside debug; the debug fallback is per-checkout.
 SECRET_KEY = env("TROUSSEAU_SECRET_KEY", "insecure-dev-key-only-for-debug" if DEBUG else None)
+# Rollover (docs/deployment.md, "Keys"): the new key in TROUSSEAU_SECRET_KEY, the old ones here, comma-separated,
+# for as long as what they signed may still come back (sessions, signed states).
+SECRET_KEY_FALLBACKS = [key for key in env("TROUSSEAU_SECRET_KEY_FALLBACKS", "").split(",") if key.strip()]
+# The key of the identifiers service providers store (FrEduCtId, SAML persistent NameID, OIDC pairwise
+# sub). It must never change, or every account looks new to every service: unset it is the secret key,
+# so pin it to the current secret key before the first secret key rollover.
+IDENTIFIER_KEY = env("TROUSSEAU_IDENTIFIER_KEY", SECRET_KEY)
 # Keys that seal secrets kept at rest (core.sealing): base64url, 32 bytes each, the first one seals.
 # Unset, one key is derived from SECRET_KEY. A new key: `trousseau.core.sealing.new_key()`.
 SEALING_KEYS = [key for key in env("TROUSSEAU_SEALING_KEYS", "").split(",") if key.strip()]

@@ -48,9 +48,7 @@ def production_env(site: Path, **overrides: str) -> dict[str, str]:
 
 
 def migrate(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
 def free_port() -> int:
@@ -81,7 +79,11 @@ class Server:
             assert token is not None, page.text
             answer = browser.post(
                 self.url + "/login",
-                data={"csrfmiddlewaretoken": token.group(1), "identifier": "x." + secrets.token_hex(4), "password": "Faux1!mot"},
+                data={
+                    "csrfmiddlewaretoken": token.group(1),
+                    "identifier": "x." + secrets.token_hex(4),
+                    "password": "Faux1!mot",
+                },
                 timeout=30,
                 allow_redirects=False,
             )

@@ -68,7 +68,9 @@ def test_deliveries_are_counted_by_channel_and_outcome():
     sent = {"channel": "email", "outcome": "sent"}
     retry = {"channel": "sms", "outcome": "retry"}
     before = scrape()
-    notifications.send_email(to="parent@example.fr", subject="Test", template="accounts/email/password_changed.txt", context={})
+    notifications.send_email(
+        to="parent@example.fr", subject="Test", template="accounts/email/password_changed.txt", context={}
+    )
     gateway_down = {
         "SMS_BACKEND": "trousseau.notifications.backends.http_gateway.HttpGatewaySmsBackend",
         "SMS_HTTP_URL": f"http://127.0.0.1:{free_port()}/sms",
@@ -77,8 +79,14 @@ def test_deliveries_are_counted_by_channel_and_outcome():
     with override_settings(**gateway_down):
         notifications.send_sms(to="+33612345678", body="Votre code : 123456")
     after = scrape()
-    assert sample(after, "trousseau_notifications_total", sent) == sample(before, "trousseau_notifications_total", sent) + 1
-    assert sample(after, "trousseau_notifications_total", retry) == sample(before, "trousseau_notifications_total", retry) + 1
+    assert (
+        sample(after, "trousseau_notifications_total", sent)
+        == sample(before, "trousseau_notifications_total", sent) + 1
+    )
+    assert (
+        sample(after, "trousseau_notifications_total", retry)
+        == sample(before, "trousseau_notifications_total", retry) + 1
+    )
 
 
 @pytest.mark.django_db

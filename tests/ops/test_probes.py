@@ -75,7 +75,12 @@ def test_readiness_is_503_naming_the_database_when_it_is_unreachable(site: Path)
         ready = server.get("/readyz")
         alive = server.get("/healthz")
     assert ready.status_code == 503
-    assert ready.json() == {"status": "unready", "database": "unreachable", "migrations": "not_checked", "cache": "not_configured"}
+    assert ready.json() == {
+        "status": "unready",
+        "database": "unreachable",
+        "migrations": "not_checked",
+        "cache": "not_configured",
+    }
     assert alive.status_code == 200
 
 

@@ -50,7 +50,7 @@ def shared_cache() -> str:
         cache.set(key, "1", timeout=10)
         answered = cache.get(key) == "1"
         cache.delete(key)
-    except Exception:  # noqa: BLE001 - redis-py raises its own ConnectionError and TimeoutError, among others
+    except Exception:
         logger.warning("Readiness: the cache is unreachable", exc_info=True)
         return UNREACHABLE
     return OK if answered else UNREACHABLE

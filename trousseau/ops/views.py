@@ -22,7 +22,9 @@ def readyz(request: HttpRequest) -> HttpResponse:
     """Readiness: 200 when the pod can serve logins, else 503 naming the failing part."""
     parts = probes.readiness()
     ready = probes.is_ready(parts)
-    return JsonResponse({"status": "ready" if ready else "unready", **parts}, status=200 if ready else SERVICE_UNAVAILABLE)
+    return JsonResponse(
+        {"status": "ready" if ready else "unready", **parts}, status=200 if ready else SERVICE_UNAVAILABLE
+    )
 
 
 def metrics(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,33 @@
+"""What docs/deployment.md promises of a secret key rollover: sessions survive, service identifiers do not move."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from tests.accounts.helpers import active_guardian, logged_in
+from trousseau.federation.claims import account_id, pairwise_id
+
+NEW_KEY = "rolled-over-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG"
+
+
+@pytest.mark.django_db
+def test_a_session_survives_the_rollover_while_the_old_key_is_a_fallback():
+    account = active_guardian()
+    browser = logged_in(account)
+    old = settings.SECRET_KEY
+    with override_settings(SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=[old]):
+        assert browser.get("/compte/").status_code == 200
+    with override_settings(SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=[]):
+        assert browser.get("/compte/").status_code == 302  # the fallback removed: the login ends
+
+
+@pytest.mark.django_db
+def test_service_provider_identifiers_follow_the_identifier_key_not_the_secret_key():
+    account = active_guardian()
+    before = (account_id(account), pairwise_id(account, "https://ent.example/sp"))
+    with override_settings(SECRET_KEY=NEW_KEY, IDENTIFIER_KEY=settings.SECRET_KEY):
+        assert (account_id(account), pairwise_id(account, "https://ent.example/sp")) == before
+    with override_settings(IDENTIFIER_KEY=NEW_KEY):
+        assert account_id(account) != before[0]
