@@ -69,7 +69,8 @@ def _format(message: str, *args: object, exc: BaseException | None = None) -> di
         record.exc_info = (type(exc), exc, exc.__traceback__)
     for log_filter in (RequestIdFilter(), RedactFilter()):
         log_filter.filter(record)
-    return json.loads(json_formatter().format(record))
+    line: dict[str, str] = json.loads(json_formatter().format(record))
+    return line
 
 
 def test_phone_numbers_and_emails_are_masked_in_messages_and_arguments():

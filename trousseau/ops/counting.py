@@ -48,7 +48,7 @@ COMPLETION_TAGS: dict[str, str] = {
     EventTag.EMAIL_VERIFIED: "email_verification",
     EventTag.ACCOUNT_MERGED: "grouping",
 }
-SAML_TAGS = {EventTag.SAML_ASSERTION_ISSUED: "issued", EventTag.SAML_REFUSED: "refused"}
+SAML_TAGS: dict[str, str] = {EventTag.SAML_ASSERTION_ISSUED: "issued", EventTag.SAML_REFUSED: "refused"}
 
 
 def count_audit_event(sender: type[AuditEvent], instance: AuditEvent, *, created: bool, **_: Any) -> None:

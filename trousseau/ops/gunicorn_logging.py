@@ -12,7 +12,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from gunicorn import glogging
+from gunicorn import glogging  # type: ignore[import-untyped]  # gunicorn ships no types
 
 from trousseau.ops.logs import json_formatter, mask_path, redact
 
