@@ -12,7 +12,10 @@ from django.test import Client, override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.accounts.helpers import active_guardian, login
+from tests.federation.oidc.conftest import RP, account, browser, refresh, rp, tokens  # noqa: F401 - fixtures
 from tests.ops.serving import METRICS_TOKEN, free_port, gunicorn, production_env
+from trousseau.accounts.audit import audit
+from trousseau.accounts.events import EventTag
 from trousseau.notifications import services as notifications
 
 TOKEN = "scraper-" + secrets.token_hex(8)
@@ -39,10 +42,10 @@ def scrape(client: Client | None = None) -> str:
 
 @pytest.mark.django_db
 def test_a_login_through_the_mire_increments_the_login_counter():
-    account = active_guardian()
+    guardian = active_guardian()
     before = scrape()
-    assert login(Client(), account.identifier).status_code == 302
-    assert login(Client(), account.identifier, "Mauvais#Mot2passe").status_code == 200
+    assert login(Client(), guardian.identifier).status_code == 302
+    assert login(Client(), guardian.identifier, "Mauvais#Mot2passe").status_code == 200
     after = scrape()
     assert sample(after, "trousseau_logins_total", SUCCESS) == sample(before, "trousseau_logins_total", SUCCESS) + 1
     assert sample(after, "trousseau_logins_total", FAILURE) == sample(before, "trousseau_logins_total", FAILURE) + 1
@@ -61,6 +64,50 @@ def test_metrics_do_not_exist_without_the_token(configured: str, given: str):
         response = Client().get("/metrics", HTTP_AUTHORIZATION=given)
     assert response.status_code == 404
     assert response.content == b""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("tag", "data", "metric", "labels"),
+    [
+        (EventTag.LOGIN_SUCCESS, {"method": "franceconnect"}, "trousseau_logins_total",
+         {"outcome": "success", "reason": "active", "method": "franceconnect"}),
+        (EventTag.LOGIN_SUCCESS, {"method": "franceconnect", "first": True}, "trousseau_flow_completions_total",
+         {"kind": "franceconnect_first_login"}),
+        (EventTag.LOGIN_THROTTLED, {"locked": True}, "trousseau_logins_total",
+         {"outcome": "failure", "reason": "locked", "method": "password"}),
+        (EventTag.CONSOLE_TOTP_FAILURE, {}, "trousseau_logins_total",
+         {"outcome": "failure", "reason": "bad_totp", "method": "console"}),
+        (EventTag.ACTIVATION_SUCCESS, {}, "trousseau_flow_completions_total", {"kind": "activation_by_letter"}),
+        (EventTag.REGISTRATION_SUCCESS, {}, "trousseau_flow_completions_total", {"kind": "self_registration"}),
+        (EventTag.PASSWORD_RESET, {}, "trousseau_flow_completions_total", {"kind": "lost_password"}),
+        (EventTag.MOBILE_CHANGED, {}, "trousseau_flow_completions_total", {"kind": "change_mobile"}),
+        (EventTag.SAML_ASSERTION_ISSUED, {}, "trousseau_saml_responses_total", {"outcome": "issued"}),
+        (EventTag.SAML_REFUSED, {}, "trousseau_saml_responses_total", {"outcome": "refused"}),
+    ],
+)  # fmt: skip
+def test_each_audited_step_feeds_its_counter(
+    tag: EventTag, data: dict[str, object], metric: str, labels: dict[str, str]
+):
+    before = sample(scrape(), metric, labels)
+    audit(tag, ip="198.51.100.9", **data)
+    assert sample(scrape(), metric, labels) == before + 1
+
+
+@pytest.mark.django_db
+def test_oidc_codes_and_tokens_are_counted_by_grant(browser: Client, rp: RP):  # noqa: F811 - fixtures
+    code = {"grant_type": "authorization_code"}
+    renewal = {"grant_type": "refresh_token"}
+    before = scrape()
+    issued = tokens(browser, rp)
+    assert refresh(rp, issued["refresh_token"]).status_code == 200
+    after = scrape()
+    assert sample(after, "trousseau_oidc_codes_total") == sample(before, "trousseau_oidc_codes_total") + 1
+    assert sample(after, "trousseau_oidc_tokens_total", code) == sample(before, "trousseau_oidc_tokens_total", code) + 1
+    assert (
+        sample(after, "trousseau_oidc_tokens_total", renewal)
+        == sample(before, "trousseau_oidc_tokens_total", renewal) + 1
+    )
 
 
 @pytest.mark.django_db
