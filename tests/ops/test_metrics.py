@@ -6,6 +6,7 @@ import secrets
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client, override_settings
