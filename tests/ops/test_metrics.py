@@ -87,9 +87,7 @@ def test_metrics_do_not_exist_without_the_token(configured: str, given: str):
         (EventTag.SAML_REFUSED, {}, "trousseau_saml_responses_total", {"outcome": "refused"}),
     ],
 )  # fmt: skip
-def test_each_audited_step_feeds_its_counter(
-    tag: EventTag, data: dict[str, object], metric: str, labels: dict[str, str]
-):
+def test_each_audited_step_feeds_its_counter(tag: EventTag, data: dict[str, Any], metric: str, labels: dict[str, str]):
     before = sample(scrape(), metric, labels)
     audit(tag, ip="198.51.100.9", **data)
     assert sample(scrape(), metric, labels) == before + 1
