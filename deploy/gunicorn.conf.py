@@ -73,10 +73,11 @@ control_socket_disable = True
 # Prometheus multiprocess mode: every worker writes its samples under this directory and /metrics adds
 # them up. Set before any worker imports prometheus_client. One directory per master by default, so two
 # gunicorns on one machine never mix (or wipe) each other's figures.
-_own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-metrics_dir = Path(
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="trousseau-metrics-", dir=worker_tmp_dir))
-)
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    # Remembered in the environment: gunicorn reads this file more than once (and again on HUP).
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="trousseau-metrics-", dir=worker_tmp_dir)
+    os.environ["TROUSSEAU_METRICS_DIR_OWNED"] = "1"
+metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 
 def on_starting(server: Any) -> None:
@@ -94,5 +95,5 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
-    if _own_metrics_dir:
+    if os.environ.get("TROUSSEAU_METRICS_DIR_OWNED") == "1":
         shutil.rmtree(metrics_dir, ignore_errors=True)
