@@ -123,6 +123,18 @@ def test_secrets_stay_out_of_the_configmap():
         assert not re.search(r"SECRET|PASSWORD|TOKEN|API_KEY|DATABASE_URL|SEALING", name), name
 
 
+def test_every_container_is_sized_and_runs_unprivileged():
+    for container in containers():
+        assert {"cpu", "memory"} <= container["resources"]["requests"].keys(), container["name"]
+        assert "memory" in container["resources"]["limits"], container["name"]
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["readOnlyRootFilesystem"] is True
+    for cronjob in of_kind("CronJob"):
+        assert len(cronjob["spec"]["schedule"].split()) == 5
+        assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+
+
 def test_every_pod_that_loads_the_settings_gets_the_config_and_the_keys():
     keys_dir = of_kind("ConfigMap")[0]["data"]["TROUSSEAU_OIDC_KEYS_DIR"]
     for container in containers():
