@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client, override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -91,6 +92,25 @@ def test_each_audited_step_feeds_its_counter(tag: EventTag, data: dict[str, Any]
     before = sample(scrape(), metric, labels)
     audit(tag, ip="198.51.100.9", **data)
     assert sample(scrape(), metric, labels) == before + 1
+
+
+class _Abandoned(Exception):
+    pass
+
+
+@pytest.mark.django_db
+def test_an_audit_row_rolled_back_is_not_counted():
+    labels = {"outcome": "refused"}
+    before = sample(scrape(), "trousseau_saml_responses_total", labels)
+
+    def refused_then_abandoned() -> None:
+        with transaction.atomic():
+            audit(EventTag.SAML_REFUSED, ip="198.51.100.9")
+            raise _Abandoned
+
+    with pytest.raises(_Abandoned):
+        refused_then_abandoned()
+    assert sample(scrape(), "trousseau_saml_responses_total", labels) == before
 
 
 @pytest.mark.django_db

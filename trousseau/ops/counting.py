@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.http import HttpRequest
 from oauth2_provider.signals import app_authorized
@@ -51,10 +52,16 @@ COMPLETION_TAGS: dict[str, str] = {
 SAML_TAGS: dict[str, str] = {EventTag.SAML_ASSERTION_ISSUED: "issued", EventTag.SAML_REFUSED: "refused"}
 
 
-def count_audit_event(sender: type[AuditEvent], instance: AuditEvent, *, created: bool, **_: Any) -> None:
-    if not created:
-        return
-    tag, data = instance.tag, instance.data or {}
+def count_audit_event(
+    sender: type[AuditEvent], instance: AuditEvent, *, created: bool, using: str = "default", **_: Any
+) -> None:
+    """Counted once the row is committed, so that the counters agree with the audit trail."""
+    if created:
+        tag, data = str(instance.tag), dict(instance.data or {})
+        transaction.on_commit(lambda: count(tag, data), using=using)
+
+
+def count(tag: str, data: dict[str, Any]) -> None:
     metrics.AUDIT_EVENTS.labels(tag).inc()
     if tag == EventTag.LOGIN_SUCCESS:
         method = FRANCECONNECT if data.get("method") == FRANCECONNECT else PASSWORD
