@@ -6,7 +6,6 @@ variables alone (`DATABASE_URL`, `REDIS_URL`, `TROUSSEAU_*`).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -76,7 +75,6 @@ MIDDLEWARE = [
     "trousseau.ops.middleware.ProbeMiddleware",
     "trousseau.ops.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -201,12 +199,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("TROUSSEAU_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "trousseau" / "static"]
-# WhiteNoise warns at start when this directory is missing (before the first collectstatic).
-with contextlib.suppress(OSError):
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-# The web processes serve STATIC_ROOT themselves (WhiteNoise). A deployment runs `collectstatic` once at
-# build time with TROUSSEAU_STATIC_MANIFEST=1: hashed names served with a one-year cache, and
-# pre-compressed copies. Without it (demo, tests) names are plain and no manifest is needed.
+# A deployment runs `collectstatic` once at build time with TROUSSEAU_STATIC_MANIFEST=1, and its web
+# processes serve STATIC_ROOT themselves (WhiteNoise): hashed names, an immutable cache, pre-compressed
+# copies. Without it (the demo's runserver, the tests) static files come from the sources, unhashed.
 STATIC_MANIFEST = env_bool("TROUSSEAU_STATIC_MANIFEST", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -216,6 +211,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+if STATIC_MANIFEST:  # right after SecurityMiddleware, as WhiteNoise asks
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 EMAIL_BACKEND = env("TROUSSEAU_EMAIL_BACKEND", "trousseau.notifications.email_backends.OutboxEmailBackend")
 EMAIL_HOST = env("TROUSSEAU_EMAIL_HOST", "127.0.0.1")
