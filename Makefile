@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: run test setup browser xmlsec lint unit unit-pg bench bench-oidc clean help standin
+.PHONY: run test setup browser xmlsec lint unit unit-pg bench bench-oidc clean help standin serve-prod
 
 help:
 	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000 and the demo ENT,"
@@ -15,6 +15,7 @@ help:
 	@echo "make test   - set up, lint, type-check, and run every test on SQLite and PostgreSQL"
 	@echo "make bench  - benchmarks under bench/, results into docs/benchmarks.md"
 	@echo "make bench-oidc - OIDC code -> token + userinfo against panva oidc-provider, into docs/benchmarks.md"
+	@echo "make serve-prod - gunicorn with deploy/gunicorn.conf.py on the demo database, production settings over plain HTTP"
 
 $(STAMP): requirements.txt requirements-dev.txt ent/requirements.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -127,6 +128,14 @@ bench: setup
 # panva oidc-provider is the one franceconnect-standin/ installs (bench/panva/server.mjs imports it from there).
 bench-oidc: setup standin
 	$(BIN)/python bench/oidc.py
+
+# gunicorn as in production (deploy/gunicorn.conf.py, DEBUG off) on the database `make run` made, over
+# plain HTTP on 127.0.0.1:$(PORT): the figures and logs of docs/deployment.md, locally.
+serve-prod: setup
+	$(RUN_ENV) $(BIN)/python manage.py migrate -v0
+	TROUSSEAU_DEBUG=0 TROUSSEAU_SECURE_COOKIES=0 TROUSSEAU_PUBLIC_URL=$(TROUSSEAU_URL) TROUSSEAU_OIDC_DEV_KEYS=1 \
+		TROUSSEAU_SAML_DEV_KEYS=1 TROUSSEAU_STATIC_MANIFEST=1 TROUSSEAU_BIND=127.0.0.1:$(PORT) \
+		sh -c '$(BIN)/python manage.py collectstatic --noinput -v0 && exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py'
 
 clean:
 	rm -rf $(VENV) var

@@ -34,6 +34,13 @@ def env_bool(name: str, *, default: bool) -> bool:
 DEBUG = env_bool("TROUSSEAU_DEBUG", default=False)
 # A secret in the environment is required outside debug; the debug fallback is per-checkout.
 SECRET_KEY = env("TROUSSEAU_SECRET_KEY", "insecure-dev-key-only-for-debug" if DEBUG else None)
+# Rollover (docs/deployment.md, "Keys"): the new key in TROUSSEAU_SECRET_KEY, the old ones here, comma-separated,
+# for as long as what they signed may still come back (sessions, signed states).
+SECRET_KEY_FALLBACKS = [key for key in env("TROUSSEAU_SECRET_KEY_FALLBACKS", "").split(",") if key.strip()]
+# The key of the identifiers service providers store (FrEduCtId, SAML persistent NameID, OIDC pairwise
+# sub). It must never change, or every account looks new to every service: unset it is the secret key,
+# so pin it to the current secret key before the first secret key rollover.
+IDENTIFIER_KEY = env("TROUSSEAU_IDENTIFIER_KEY", SECRET_KEY)
 # Keys that seal secrets kept at rest (core.sealing): base64url, 32 bytes each, the first one seals.
 # Unset, one key is derived from SECRET_KEY. A new key: `trousseau.core.sealing.new_key()`.
 SEALING_KEYS = [key for key in env("TROUSSEAU_SEALING_KEYS", "").split(",") if key.strip()]
@@ -60,9 +67,14 @@ INSTALLED_APPS = [
     "trousseau.federation.oidc",
     "trousseau.retention",
     "trousseau.demo",
+    "trousseau.ops",
 ]
 
 MIDDLEWARE = [
+    # trousseau.ops first: every log line has a request id, probes skip the rest, latency covers the rest.
+    "trousseau.ops.middleware.RequestIdMiddleware",
+    "trousseau.ops.middleware.ProbeMiddleware",
+    "trousseau.ops.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -108,7 +120,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Timeouts: a Redis that stops answering fails a request (and the readiness probe) in seconds
+    # instead of holding a worker until gunicorn's timeout kills it.
+    _redis_timeout = float(env("TROUSSEAU_REDIS_TIMEOUT", "2"))
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _redis_timeout, "socket_timeout": _redis_timeout},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -140,6 +161,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = int(env("TROUSSEAU_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+# The service has its own host name: its subdomains, if any, are its own too. HSTS preload is a
+# commitment for the whole registrable domain (ac-academie.fr), the operator's to make, hence silenced.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TROUSSEAU_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("TROUSSEAU_HSTS_PRELOAD", default=False)
+# oauth2_provider.W008 (http redirect URIs allowed): http is accepted for loopback hosts only, which
+# client registration enforces (federation/oidc/services.check_uri); docs/deployment.md lists both.
+SILENCED_SYSTEM_CHECKS = ["security.W021", "oauth2_provider.W008"]
+# Plain HTTP is redirected to HTTPS whenever cookies are Secure (they would not come back over HTTP).
+# Behind a TLS-terminating proxy gunicorn reads X-Forwarded-Proto from the addresses in
+# forwarded_allow_ips (deploy/gunicorn.conf.py), so the scheme Django sees is the client's.
+SECURE_SSL_REDIRECT = env_bool("TROUSSEAU_SSL_REDIRECT", default=SECURE_COOKIES)
+# Forms post back to the public origin; trusting it keeps CSRF's Origin check right even when a proxy
+# in front does not forward the scheme.
+CSRF_TRUSTED_ORIGINS = [PUBLIC_URL.rstrip("/")]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -163,8 +198,25 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env("TROUSSEAU_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "trousseau" / "static"]
+# A deployment runs `collectstatic` once at build time with TROUSSEAU_STATIC_MANIFEST=1, and its web
+# processes serve STATIC_ROOT themselves (WhiteNoise): hashed names, an immutable cache, pre-compressed
+# copies. Without it (the demo's runserver, the tests) static files come from the sources, unhashed.
+STATIC_MANIFEST = env_bool("TROUSSEAU_STATIC_MANIFEST", default=False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+if STATIC_MANIFEST:  # right after SecurityMiddleware, as WhiteNoise asks
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 EMAIL_BACKEND = env("TROUSSEAU_EMAIL_BACKEND", "trousseau.notifications.email_backends.OutboxEmailBackend")
 EMAIL_HOST = env("TROUSSEAU_EMAIL_HOST", "127.0.0.1")
@@ -213,13 +265,31 @@ THROTTLE_FORGET_AFTER = timedelta(hours=24)
 # Behind a load balancer the client address comes from this header (set it only behind a proxy).
 CLIENT_IP_HEADER = os.environ.get("TROUSSEAU_CLIENT_IP_HEADER", "")
 
+# Log lines (trousseau/ops/logs.py): one JSON object per line by default outside debug, each with its
+# request id, phone numbers and emails masked. "text" is for a person reading a terminal.
+LOG_FORMAT = env("TROUSSEAU_LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    msg = f"TROUSSEAU_LOG_FORMAT must be json or text, not {LOG_FORMAT!r}"
+    raise ImproperlyConfigured(msg)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "trousseau.ops.logs.RequestIdFilter"},
+        "redact": {"()": "trousseau.ops.logs.RedactFilter"},
+    },
+    "formatters": {
+        "json": {"()": "trousseau.ops.logs.json_formatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id", "redact"]}
+    },
     "root": {"handlers": ["console"], "level": env("TROUSSEAU_LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+# Prometheus metrics at /metrics, only for a scraper giving this as a Bearer token; unset: 404.
+METRICS_TOKEN = env("TROUSSEAU_METRICS_TOKEN", "")
 
 # --- Notifications: SMS gateways and durable delivery (trousseau/notifications) -------------------
 # TROUSSEAU_SMS_BACKEND picks one of: trousseau.notifications.sms.OutboxSmsBackend (dev twin),

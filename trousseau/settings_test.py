@@ -14,4 +14,5 @@ CSRF_COOKIE_SECURE = False
 SESSION_COOKIE_NAME = "sessionid"  # the __Host- names need Secure, which plain-HTTP tests cannot give
 CSRF_COOKIE_NAME = "csrftoken"
 SECURE_HSTS_SECONDS = 0
+SECURE_SSL_REDIRECT = False
 SAML_DEV_KEYS = True  # key pairs generated once under var/saml/

@@ -13,4 +13,5 @@ urlpatterns = [
     path("console/", include("trousseau.console.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dev/outbox/", outbox, name="outbox"),
+    path("", include("trousseau.ops.urls")),
 ]

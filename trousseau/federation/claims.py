@@ -64,7 +64,7 @@ LEVELS = [("6", "2111"), ("5", "2112"), ("4", "2115"), ("3", "2116"), ("2nde", "
 
 
 def _hmac(value: str, *, purpose: str) -> str:
-    key = f"{purpose}:{settings.SECRET_KEY}".encode()
+    key = f"{purpose}:{settings.IDENTIFIER_KEY}".encode()  # never rotated: services store these identifiers
     return hmac.new(key, value.encode(), hashlib.sha384).hexdigest()
 
 

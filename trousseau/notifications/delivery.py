@@ -25,6 +25,7 @@ from django.utils import timezone
 from trousseau.notifications.backends.base import ERROR_DETAIL_CHARS, PermanentDeliveryError
 from trousseau.notifications.masking import mask_recipient, scrub
 from trousseau.notifications.models import Channel, Delivery, DeliveryState
+from trousseau.notifications.signals import delivery_attempted
 from trousseau.notifications.sms import get_backend
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,14 @@ def _send(delivery: Delivery) -> None:
 
 
 def attempt(delivery: Delivery) -> Outcome:
-    """Send a claimed delivery once and record how it went."""
+    """Send a claimed delivery once, record how it went and announce it (metrics count it)."""
+    outcome = _attempt(delivery)
+    settled = {DeliveryState.SENT: "sent", DeliveryState.FAILED: "failed"}.get(outcome.state, "retry")
+    delivery_attempted.send(sender=Delivery, channel=delivery.channel, outcome=settled)
+    return outcome
+
+
+def _attempt(delivery: Delivery) -> Outcome:
     if delivery.expires_at is not None and timezone.now() >= delivery.expires_at:
         return _record_failure(delivery, PermanentDeliveryError("expired before it could be sent"))
     try:

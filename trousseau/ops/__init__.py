@@ -1,0 +1,1 @@
+"""Running Trousseau in production: probes, metrics, request ids and logs (docs/deployment.md)."""
