@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: run test setup browser xmlsec lint unit unit-pg bench bench-oidc clean help standin
+.PHONY: run test setup browser nginx xmlsec lint unit unit-pg bench bench-oidc bench-load clean help standin
 
 help:
 	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000 and the demo ENT,"
@@ -15,6 +15,7 @@ help:
 	@echo "make test   - set up, lint, type-check, and run every test on SQLite and PostgreSQL"
 	@echo "make bench  - benchmarks under bench/, results into docs/benchmarks.md"
 	@echo "make bench-oidc - OIDC code -> token + userinfo against panva oidc-provider, into docs/benchmarks.md"
+	@echo "make bench-load - locust load test (logins, SMS journeys, SAML, OIDC) on 2 processes behind nginx (MINUTES=3)"
 
 $(STAMP): requirements.txt requirements-dev.txt ent/requirements.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -33,6 +34,10 @@ setup: $(STAMP) xmlsec
 # Debian's Chromium: browsers cannot be downloaded by Playwright here.
 browser:
 	@command -v chromium >/dev/null || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's nginx: the load balancer in front of the web processes in the scale-out tests and the load test.
+nginx:
+	@test -x /usr/sbin/nginx || command -v nginx >/dev/null || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
 
 # Trousseau in `make run` and its public URL (OIDC issuer, SAML entityID): `make run PORT=8100` when
 # 8000 is taken. Every other port of the demo is a variable too (FC_PORT, ENT_PORT, PRONOTE_PORT, …).
@@ -111,10 +116,10 @@ lint: setup
 	$(BIN)/bandit -q -r trousseau ent --severity-level high
 	DJANGO_SETTINGS_MODULE=trousseau.settings_test $(BIN)/python manage.py makemigrations --check --dry-run -v0
 
-unit: setup browser
+unit: setup browser nginx
 	$(BIN)/pytest -n 2 -q
 
-unit-pg: setup browser
+unit-pg: setup browser nginx
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3)" 2>/dev/null; then \
 		DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -q; \
 	else echo "PostgreSQL not reachable at $(PG_URL): PostgreSQL run skipped"; fi
@@ -127,6 +132,13 @@ bench: setup
 # panva oidc-provider is the one franceconnect-standin/ installs (bench/panva/server.mjs imports it from there).
 bench-oidc: setup standin
 	$(BIN)/python bench/oidc.py
+
+# The load test: locust (bench-only, bench/requirements.txt) against 2 gunicorn processes behind nginx on a
+# throwaway PostgreSQL database; figures into docs/benchmarks.md.
+MINUTES ?= 3
+bench-load: setup nginx
+	$(BIN)/pip install -q -r bench/requirements.txt
+	$(BIN)/python bench/load.py --minutes $(MINUTES)
 
 clean:
 	rm -rf $(VENV) var

@@ -41,8 +41,11 @@ class Visitor:
     name_requests: bool = False  # pass `name=kind` to the session (locust groups its statistics by it)
     steps: list[Step] = field(default_factory=list)
     resumed: int = 0  # steps lost and carried on from, as a person reloading the page
+    before_send: Callable[[Visitor, str], None] | None = None  # told each step's kind before it goes
 
     def send(self, method: str, path: str, kind: str, data: dict[str, str] | None = None) -> requests.Response:
+        if self.before_send is not None:
+            self.before_send(self, kind)
         headers = {"X-Forwarded-For": self.address} if self.address else {}
         extra: dict[str, Any] = {"name": kind} if self.name_requests else {}
         response = self.session.request(
