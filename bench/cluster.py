@@ -31,7 +31,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 
@@ -130,7 +129,7 @@ class SeededAccount:
 
 def seed(env: dict[str, str], accounts: int) -> list[SeededAccount]:
     """Migrate the cluster's database and create active accounts (bench/seed.py, in a subprocess)."""
-    done = subprocess.run(  # noqa: S603 - our own script
+    done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "seed.py"), str(accounts)],
         cwd=ROOT,
         env=env,
@@ -182,7 +181,7 @@ class WebProcess:
 
     def start(self) -> None:
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(  # noqa: S603 - the venv's gunicorn
+            self.proc = subprocess.Popen(
                 [GUNICORN, "trousseau.wsgi", "-b", self.address, "-w", "1"],
                 cwd=ROOT,
                 env=self.env,
@@ -237,7 +236,9 @@ class Nginx:
             "USER": user,
             "RUN_DIR": str(self.run_dir),
             "PORT": str(self.port),
-            "SERVERS": "\n".join(f"        server {server} fail_timeout={RETRY_DOWN_AFTER}s;" for server in self.servers),
+            "SERVERS": "\n".join(
+                f"        server {server} fail_timeout={RETRY_DOWN_AFTER}s;" for server in self.servers
+            ),
             "TRUSTED_PROXIES": trusted,
         }
         text = NGINX_TEMPLATE.read_text()
@@ -247,7 +248,7 @@ class Nginx:
     def start(self) -> None:
         self.write_conf()
         log = self.run_dir / "error.log"
-        self.proc = subprocess.Popen(  # noqa: S603 - Debian's nginx
+        self.proc = subprocess.Popen(
             [NGINX, "-p", str(self.run_dir), "-c", str(self.conf)],
             stdout=subprocess.DEVNULL,
             stderr=log.open("ab"),
@@ -276,7 +277,12 @@ class Cluster:
     @classmethod
     @contextlib.contextmanager
     def start(
-        cls, *, processes: int = 2, accounts: int = 20, database_prefix: str = "trousseau_cluster", trust_forwarded_for: bool = True
+        cls,
+        *,
+        processes: int = 2,
+        accounts: int = 20,
+        database_prefix: str = "trousseau_cluster",
+        trust_forwarded_for: bool = True,
     ) -> Iterator[Cluster]:
         """Database, accounts, `processes` gunicorn processes and nginx; all gone on leaving."""
         if not Path(NGINX).exists():

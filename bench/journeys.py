@@ -101,7 +101,7 @@ def login(visitor: Visitor, identifier: str, password: str, *, tries: int = 3) -
 def lost_password_by_sms(
     visitor: Visitor, identifier: str, new_password: str, read_code: Callable[[], str | None], *, tries: int = 3
 ) -> None:
-    """"Mot de passe perdu" by SMS, then a login with the new password.
+    """'Mot de passe perdu' by SMS, then a login with the new password.
 
     The code page, then the new password page, then the mire; a lost step is reloaded (GET of the
     flow's page) and the journey goes on from what that page shows: the code again, the new password,
