@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import grp
+import http.client
 import json
 import os
 import re
@@ -189,6 +190,23 @@ class WebProcess:
                 stderr=subprocess.STDOUT,
             )
         wait_listening(self.port, alive=self.proc, log=self.log)
+        self._wait_serving()
+
+    def _wait_serving(self, timeout: float = 120) -> None:
+        """The master listens before its worker has loaded Django: wait for a first page."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+            try:
+                conn.request("GET", "/login")
+                if conn.getresponse().status == 200:  # noqa: PLR2004
+                    return
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            time.sleep(0.2)
+        raise ClusterError(f"{self.address} served no page within {timeout:.0f} s:\n{tail(self.log)}")
 
     @property
     def running(self) -> bool:

@@ -28,9 +28,9 @@ def both_up(cluster: Cluster) -> Cluster:
             process.start()
     wanted = {process.address for process in cluster.processes}
     seen: set[str] = set()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while seen != wanted and time.monotonic() < deadline:
-        seen.add(requests.get(f"{cluster.url}/login", timeout=10).headers["X-Served-By"])
+        seen.add(requests.get(f"{cluster.url}/login", timeout=60).headers["X-Served-By"])
         time.sleep(0.05)
     assert seen == wanted, cluster.logs()
     return cluster
