@@ -240,6 +240,7 @@ class Nginx:
     servers: list[str]
     trust_forwarded_for: bool
     proc: subprocess.Popen[bytes] | None = None
+    down: set[str] = field(default_factory=set)  # servers taken out of the rotation (`down`)
 
     @property
     def conf(self) -> Path:
@@ -255,7 +256,8 @@ class Nginx:
             "RUN_DIR": str(self.run_dir),
             "PORT": str(self.port),
             "SERVERS": "\n".join(
-                f"        server {server} fail_timeout={RETRY_DOWN_AFTER}s;" for server in self.servers
+                f"        server {server} fail_timeout={RETRY_DOWN_AFTER}s{' down' if server in self.down else ''};"
+                for server in self.servers
             ),
             "TRUSTED_PROXIES": trusted,
         }
@@ -272,6 +274,13 @@ class Nginx:
             stderr=log.open("ab"),
         )
         wait_listening(self.port, alive=self.proc, log=log)
+
+    def reload(self, down: set[str]) -> None:
+        """New configuration, same nginx (SIGHUP): old workers finish their requests, new ones take over."""
+        self.down = down
+        self.write_conf()
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGHUP)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -321,6 +330,25 @@ class Cluster:
             stack.callback(nginx.stop)
             nginx.start()
             yield cls(url, database_url, workdir, web, nginx, seeded)
+
+    def drain(self, process: WebProcess, timeout: float = 30) -> None:
+        """Take a process out of nginx's rotation, as before a graceful stop; back once nginx sends it nothing."""
+        self.nginx.reload(self.nginx.down | {process.address})
+        deadline = time.monotonic() + timeout
+        others = 0
+        while others < 2 * len(self.processes) and time.monotonic() < deadline:
+            conn = http.client.HTTPConnection("127.0.0.1", self.nginx.port, timeout=timeout)
+            try:
+                conn.request("GET", "/login")
+                served = conn.getresponse().getheader("X-Served-By", "")
+            finally:
+                conn.close()
+            others = 0 if process.address in served else others + 1
+        if others < 2 * len(self.processes):
+            raise ClusterError(f"nginx still sends requests to {process.address} after {timeout:.0f} s")
+
+    def undrain(self) -> None:
+        self.nginx.reload(set())
 
     def logs(self) -> str:
         """The last lines of every log, for a failure message."""

@@ -26,6 +26,8 @@ def both_up(cluster: Cluster) -> Cluster:
     for process in cluster.processes:
         if not process.running:
             process.start()
+    if cluster.nginx.down:
+        cluster.undrain()
     wanted = {process.address for process in cluster.processes}
     seen: set[str] = set()
     deadline = time.monotonic() + 30
