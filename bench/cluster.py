@@ -97,7 +97,7 @@ def throwaway_database(prefix: str, server: str = PG_SERVER) -> Iterator[str]:
 
 def web_environment(database_url: str, workdir: Path, public_url: str) -> dict[str, str]:
     """What every web process of the cluster shares: production settings, one database, one Redis."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TROUSSEAU_", "DJANGO_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TROUSSEAU_", "DJANGO_", "REDIS_"))}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "trousseau.settings",
