@@ -93,9 +93,10 @@ class Pools:
 
     def __init__(self, cluster: Cluster) -> None:
         guardians = [a for a in cluster.accounts if a.kind == "guardian"]
-        half = len(guardians) // 2
-        self.sms = iter(guardians[:half])  # each used once: per-phone SMS budgets
-        others = [a.identifier for a in cluster.accounts if a not in guardians[:half]]
+        sms = guardians[: len(guardians) // 2]
+        self.sms = iter(sms)  # each used once: per-phone SMS budgets
+        taken = {a.identifier for a in sms}
+        others = [a.identifier for a in cluster.accounts if a.identifier not in taken]
         self.logins = itertools.cycle(others)
         self.addresses = (f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}" for n in itertools.count(1))
         self.cluster = cluster
@@ -126,6 +127,10 @@ def _journey(user: "Person", kind: str, walk) -> None:
         exception=error,
         context={},
     )
+
+
+def _fail(why: str) -> None:
+    raise JourneyError(why)
 
 
 def _saml(person: Visitor, identifier: str) -> None:
@@ -206,7 +211,10 @@ class Person(HttpUser):
 
     @task(KINDS["sms"])
     def lost_password(self) -> None:
-        account = next(POOLS.sms)  # StopIteration: more accounts needed (--accounts)
+        account = next(POOLS.sms, None)
+        if account is None:
+            _journey(self, "lost password by SMS", lambda _: _fail("every SMS account was used: raise --accounts"))
+            return
         read = lambda: POOLS.cluster.latest_sms_code(account.phone)  # noqa: E731
         _journey(
             self,
@@ -291,7 +299,7 @@ def report(args: argparse.Namespace, env: Environment, seconds: float, info: dic
             "0.2–1 s between journeys, each journey a new person with their own address |"
         ),
         f"| Duration | {seconds:.0f} s |",
-        f"| Errors | **{stats.total.num_failures}** |",
+        f"| Errors | **{errors(env)}** |",
         (
             f"| Throughput | **{stats.total.total_rps - _journey_rps(stats):.1f} requests/s**, "
             f"{_journey_rps(stats):.1f} journeys/s |"
@@ -318,6 +326,12 @@ def report(args: argparse.Namespace, env: Environment, seconds: float, info: dic
     return "\n".join(lines)
 
 
+def errors(env: Environment) -> int:
+    """Failed requests and journeys, and exceptions raised in the simulated people's code."""
+    crashes = sum(e["count"] for e in env.runner.exceptions.values()) if env.runner else 0
+    return env.stats.total.num_failures + crashes
+
+
 def _journey_rps(stats) -> float:
     return sum(e.total_rps for e in stats.entries.values() if e.method == "JOURNEY")
 
@@ -341,10 +355,12 @@ def run(args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - started
         body = report(args, env, elapsed, info, loadavg())
         print(f"\n{body}")
-        if env.stats.total.num_failures:
+        if errors(env):
             print("\nErrors:", file=sys.stderr)
             for error in env.stats.errors.values():
                 print(f"  {error.occurrences} × {error.method} {error.name}: {error.error}", file=sys.stderr)
+            for crash in runner.exceptions.values():
+                print(f"  {crash['count']} × {crash['msg']}\n{crash['traceback']}", file=sys.stderr)
             print(cluster.logs(), file=sys.stderr)
             return 1
     if not args.no_write:
