@@ -8,9 +8,12 @@ The scale-out tests (tests/scaleout) and the load test (bench/load.py) both run 
 
 Each web process is `gunicorn trousseau.wsgi -b 127.0.0.1:PORT -w 1` with production settings
 (`TROUSSEAU_DEBUG=0`) on a throwaway PostgreSQL database that `bench/seed.py` migrates and fills with
-active accounts; REDIS_URL is the cache; nginx runs from `deploy/nginx/trousseau.conf.template` as the
-current user, its pid, logs and temporary files in a temporary directory. Everything is stopped and
-the database dropped on leaving the `with`.
+active accounts; REDIS_URL is the cache (when Redis answers); nginx runs from
+`deploy/nginx/trousseau.conf.template` as the current user, its pid, logs and temporary files in a
+temporary directory. nginx trusts the X-Forwarded-For of loopback clients (`trust_forwarded_for`), as
+it would an outer load balancer's, so that each simulated person can come from an address of their
+own; `drain` takes a process out of the rotation before a graceful stop. Everything is stopped and the
+database dropped on leaving the `with`. docs/scale-out.md tells the whole demo.
 """
 
 from __future__ import annotations
