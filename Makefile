@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: run test setup browser xmlsec lint unit unit-pg bench bench-oidc clean help standin serve-prod
+.PHONY: run test setup browser nginx xmlsec lint unit unit-pg bench bench-oidc bench-load clean help standin serve-prod
 
 help:
 	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000 and the demo ENT,"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench  - benchmarks under bench/, results into docs/benchmarks.md"
 	@echo "make bench-oidc - OIDC code -> token + userinfo against panva oidc-provider, into docs/benchmarks.md"
 	@echo "make serve-prod - gunicorn with deploy/gunicorn.conf.py on the demo database, production settings over plain HTTP"
+	@echo "make bench-load - locust load test (logins, SMS journeys, SAML, OIDC) on 2 processes behind nginx (MINUTES=3)"
 
 $(STAMP): requirements.txt requirements-dev.txt ent/requirements.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -34,6 +35,10 @@ setup: $(STAMP) xmlsec
 # Debian's Chromium: browsers cannot be downloaded by Playwright here.
 browser:
 	@command -v chromium >/dev/null || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's nginx: the load balancer in front of the web processes in the scale-out tests and the load test.
+nginx:
+	@test -x /usr/sbin/nginx || command -v nginx >/dev/null || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
 
 # Trousseau in `make run` and its public URL (OIDC issuer, SAML entityID): `make run PORT=8100` when
 # 8000 is taken. Every other port of the demo is a variable too (FC_PORT, ENT_PORT, PRONOTE_PORT, …).
@@ -112,10 +117,10 @@ lint: setup
 	$(BIN)/bandit -q -r trousseau ent --severity-level high
 	DJANGO_SETTINGS_MODULE=trousseau.settings_test $(BIN)/python manage.py makemigrations --check --dry-run -v0
 
-unit: setup browser
+unit: setup browser nginx
 	$(BIN)/pytest -n 2 -q
 
-unit-pg: setup browser
+unit-pg: setup browser nginx
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3)" 2>/dev/null; then \
 		DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -q; \
 	else echo "PostgreSQL not reachable at $(PG_URL): PostgreSQL run skipped"; fi
@@ -136,6 +141,13 @@ serve-prod: setup
 	TROUSSEAU_DEBUG=0 TROUSSEAU_SECURE_COOKIES=0 TROUSSEAU_PUBLIC_URL=$(TROUSSEAU_URL) TROUSSEAU_OIDC_DEV_KEYS=1 \
 		TROUSSEAU_SAML_DEV_KEYS=1 TROUSSEAU_STATIC_MANIFEST=1 TROUSSEAU_BIND=127.0.0.1:$(PORT) \
 		sh -c '$(BIN)/python manage.py collectstatic --noinput -v0 && exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py'
+
+# The load test: locust (bench-only, bench/requirements.txt) against 2 gunicorn processes behind nginx on a
+# throwaway PostgreSQL database; figures into docs/benchmarks.md.
+MINUTES ?= 3
+bench-load: setup nginx
+	$(BIN)/pip install -q -r bench/requirements.txt
+	$(BIN)/python bench/load.py --minutes $(MINUTES)
 
 clean:
 	rm -rf $(VENV) var

@@ -1,45 +1,28 @@
-"""Trousseau served by real gunicorn processes, and a client that walks it as a browser would."""
+"""Trousseau served by a real gunicorn process (bench/cluster.py's), and a client that walks it as a browser would."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-SECRET = "fault-tests-secret-key-0123456789-0123456789-0123456789"
+from bench.cluster import ROOT, WebProcess, web_environment
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def environment(database_url: str, workdir: Path, port: int) -> dict[str, str]:
+    """The cluster's production settings (bench/cluster.py) on this database, for one process on `port`."""
+    return web_environment(database_url, workdir, f"http://127.0.0.1:{port}")
 
 
-def environment(database_url: str, **extra: str) -> dict[str, str]:
-    """Production settings (no debug pages) on the given database, the SMS and email outbox twins."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TROUSSEAU_", "DJANGO_", "REDIS_URL"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="trousseau.settings",
-        DATABASE_URL=database_url,
-        TROUSSEAU_SECRET_KEY=SECRET,
-        TROUSSEAU_DEBUG="0",
-        TROUSSEAU_SECURE_COOKIES="0",
-        TROUSSEAU_ALLOWED_HOSTS="127.0.0.1,localhost",
-        TROUSSEAU_SAML_DEV_KEYS="1",
-        TROUSSEAU_OIDC_DEV_KEYS="1",
-        TROUSSEAU_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-        **extra,
-    )
-    return env
+def server(env: dict[str, str], port: int, log: Path) -> WebProcess:
+    """`deploy/gunicorn.conf.py` with one sync worker on `port`, serving once this returns."""
+    process = WebProcess(port=port, env=env, log=log)
+    process.start()
+    return process
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -56,41 +39,6 @@ def python(env: dict[str, str], code: str) -> str:
         [sys.executable, "-c", prologue + code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
     )
     return done.stdout
-
-
-class Server:
-    """`gunicorn trousseau.wsgi` with one sync worker on a free port."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log.open("ab")
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self.process = subprocess.Popen(  # noqa: S603 - our own server
-            [gunicorn, "trousseau.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", "1", "--graceful-timeout", "5"],
-            env=env,
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.wait_ready()
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.url + "/login", timeout=10)
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.2)
-            else:
-                return
-        msg = f"Trousseau did not answer on {self.url}"
-        raise RuntimeError(msg)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-        self.log.close()
 
 
 class Browser:

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 
+from bench.cluster import WebProcess, free_port
 from tests import factories
 from tests.faults.cluster import PrivatePostgres
-from tests.faults.live import Browser, Server, environment, free_port, manage, python
+from tests.faults.live import Browser, environment, manage, python, server
 
 PHONE = "+33612345678"
 SEED = f"""
@@ -31,22 +32,25 @@ print(child.pk, active_pupil().identifier)
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PrivatePostgres, dict[str, str], Server, str]]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[PrivatePostgres, dict[str, str], WebProcess, str]]:
     # It brings its own PostgreSQL; once per `make test` is enough, in the PostgreSQL pass.
     if connection.vendor != "postgresql":
         pytest.skip("runs in the PostgreSQL pass of the suite")
     root = tmp_path_factory.mktemp("pg-restart")
     database = PrivatePostgres(free_port())
     database.start()
-    env = environment(database.url)
+    port = free_port()
+    env = environment(database.url, root, port)
     try:
         manage(env, "migrate", "-v0")
         seeded = python(env, SEED).split()
-        server = Server(env, root / "gunicorn.log")
+        web = server(env, port, root / "gunicorn.log")
         try:
-            yield database, env, server, " ".join(seeded)
+            yield database, env, web, " ".join(seeded)
         finally:
-            server.stop()
+            web.terminate()
     finally:
         database.remove()
 
@@ -73,9 +77,9 @@ def _outage(database: PrivatePostgres, browser: Browser, page: str) -> None:
 
 
 def test_self_registration_survives_a_restart_between_two_steps(stack):
-    database, env, server, seeded = stack
+    database, env, web, seeded = stack
     child_pk = seeded.split()[0]
-    browser = Browser(server.url)
+    browser = Browser(f"http://{web.address}")
     identity = {"last_name": "Dupont", "first_name": "Sophie", "country": "FR", "mobile": "06 12 34 56 78"}
     started = browser.post("/inscription/", identity, allow_redirects=False)
     assert started.status_code == 302, started.text[:500]
@@ -104,9 +108,9 @@ def test_self_registration_survives_a_restart_between_two_steps(stack):
 
 
 def test_a_session_outlives_a_restart(stack):
-    database, _, server, seeded = stack
+    database, _, web, seeded = stack
     identifier = seeded.split()[1]
-    browser = Browser(server.url)
+    browser = Browser(f"http://{web.address}")
     logged = browser.post(
         "/login", {"identifier": identifier, "password": factories.GOOD_PASSWORD}, allow_redirects=False
     )
