@@ -61,8 +61,11 @@ def delay_after(failures: int, free_failures: int) -> timedelta | None:
     return delay
 
 
-def _count(row: ThrottleCounter, guard: Guard, now: datetime) -> None:
-    """One more failure on a locked row, and the delay it now imposes."""
+COUNTED = ["failures", "last_failure_at", "blocked_until"]
+
+
+def _count(row: ThrottleCounter, guard: Guard, now: datetime, *, save: bool = True) -> None:
+    """One more failure on a locked row, and the delay it now imposes (saved unless `save` is false)."""
     forget_after: timedelta = settings.THROTTLE_FORGET_AFTER
     if row.last_failure_at and now - row.last_failure_at > forget_after:
         row.failures = 0
@@ -72,7 +75,8 @@ def _count(row: ThrottleCounter, guard: Guard, now: datetime) -> None:
     row.blocked_until = now + delay if delay else None
     if guard.hard_limit is not None and row.failures >= guard.hard_limit:
         row.blocked_until = now + LOCKED
-    row.save(update_fields=["failures", "last_failure_at", "blocked_until"])
+    if save:
+        row.save(update_fields=COUNTED)
 
 
 def is_locked(wait: timedelta) -> bool:
@@ -129,7 +133,8 @@ def admit(guards: list[Guard], *, now: datetime | None = None) -> timedelta | No
         if waits:
             return max(waits)
         for guard, row in zip(ordered, rows, strict=True):
-            _count(row, guard, now)
+            _count(row, guard, now, save=False)
+        ThrottleCounter.objects.bulk_update(rows, COUNTED)  # one statement for all the guards
     return None
 
 

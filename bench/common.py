@@ -1,0 +1,507 @@
+"""Plumbing shared by the benchmarks under bench/: environment, throwaway databases, the server
+process and its clients, accounts, the machine's description and docs/benchmarks.md's sections.
+
+Each benchmark script (run.py, oidc.py, scale.py, memory.py) measures one thing next to its
+reference; this module holds what they would otherwise each copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import os
+import platform
+import pstats
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DOC = ROOT / "docs" / "benchmarks.md"
+PASSWORD = "Cartable#Violet42"  # noqa: S105 - the benchmark accounts' password
+PG_URL = "postgres://postgres@127.0.0.1:5432/trousseau_bench"
+SPREAD = 0.25  # largest spread of the per-round ratios, relative to their median, of an undisturbed run
+BENCH_SECRET_KEY = "bench-only-secret-key-not-for-any-deployment-0123456789abcdef"  # noqa: S105 - used only when none is set
+CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class BenchError(Exception):
+    """The run cannot give a trustworthy figure: stop, say why, exit non-zero."""
+
+
+@dataclass
+class Rate:
+    count: int
+    wall: float  # seconds
+    cpu: float | None = None  # seconds of CPU of the process doing the work, when known
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.wall
+
+    @property
+    def cpu_ms_each(self) -> float | None:
+        return None if self.cpu is None else 1000 * self.cpu / self.count
+
+    @property
+    def busy(self) -> float | None:
+        return None if self.cpu is None else self.cpu / self.wall
+
+
+# --- settings and database ------------------------------------------------------------------------
+
+
+def configure_environment(database_url: str, workdir: Path, **extra: str) -> dict[str, str]:
+    """The process environment for the parent and the servers: production settings, throwaway DB.
+
+    Production settings want OpenID Connect signing keys from a directory, as a deployment has them:
+    a pair is made in `workdir` (as an operator would with openssl). `extra` adds or overrides
+    variables (the public URL, for instance).
+    """
+    from trousseau.federation.oidc import keyfiles  # reads no Django setting
+
+    for name in (
+        "TROUSSEAU_PASSWORD_HASHER",
+        "TROUSSEAU_CLIENT_IP_HEADER",
+        "REDIS_URL",
+        "TROUSSEAU_DB_CONN_MAX_AGE",
+        "TROUSSEAU_OIDC_DEV_KEYS",
+    ):
+        os.environ.pop(name, None)
+    keys_dir = workdir / "oidc-keys"
+    keyfiles.load(keys_dir, create=True)
+    os.environ.setdefault("TROUSSEAU_SECRET_KEY", BENCH_SECRET_KEY)
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "trousseau.settings",
+            "TROUSSEAU_DEBUG": "0",
+            "TROUSSEAU_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "TROUSSEAU_SECURE_COOKIES": "0",
+            "TROUSSEAU_LOG_LEVEL": "WARNING",
+            "TROUSSEAU_OIDC_KEYS_DIR": str(keys_dir),
+            "DATABASE_URL": database_url,
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+            **extra,
+        }
+    )
+    return dict(os.environ)
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, *, pg_url: str, seconds: float = 10.0) -> None:
+    """--seconds, --database, --pg-url, --rounds, --clients, --profile, --no-write: as every benchmark has them."""
+    parser.add_argument("--seconds", type=float, default=seconds, help=f"duration of each side (default {seconds:g})")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--pg-url", default=pg_url, help=f"throwaway PostgreSQL database (default {pg_url})")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent client connections (default 2)")
+    parser.add_argument("--profile", action="store_true", help="profile in-process requests instead; writes nothing")
+    parser.add_argument("--no-write", action="store_true", help="print the result without writing the doc")
+
+
+def database_url(args: argparse.Namespace, workdir: Path) -> str:
+    return args.pg_url if args.database == "postgres" else f"sqlite:///{workdir / 'bench.sqlite3'}"
+
+
+def _pg_admin(url: str):
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = parts._replace(path="/postgres").geturl()
+    try:
+        return psycopg.connect(admin, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        raise BenchError(f"PostgreSQL not reachable at {admin}: {exc}") from exc
+
+
+def _pg_name(url: str) -> str:
+    name = urlsplit(url).path.lstrip("/")
+    # This database is dropped at the end: refuse anything that is not obviously a benchmark's.
+    if not re.fullmatch(r"[a-z0-9_]*bench[a-z0-9_]*", name):
+        raise BenchError(f"refusing to create and drop database {name!r}: its name must contain 'bench'")
+    return name
+
+
+def pg_create(url: str) -> None:
+    name = _pg_name(url)
+    with _pg_admin(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def pg_drop(url: str) -> None:
+    name = _pg_name(url)
+    with _pg_admin(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def create_accounts(count: int) -> tuple[list[str], str]:
+    """`count` active accounts (half pupils, half their guardians) sharing one known password.
+
+    Rows are built by the same services as the demo and the tests; then each account is made active
+    with a known password, as activation leaves them. One hash is computed and given to every
+    account: verifying it costs the same as verifying a hash of its own, and computing 1000 argon2
+    hashes would take longer than the benchmark.
+    """
+    from datetime import date
+
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+    from django.utils import timezone
+
+    from trousseau.accounts.models import Account, AccountState
+    from trousseau.accounts.services import account_create_for_guardian, account_create_for_pupil
+    from trousseau.demo.services import FIRST_NAMES, LAST_NAMES, PARENT_FIRST_NAMES
+    from trousseau.directory.models import Guardian, Guardianship, Pupil, School, SchoolLevel
+
+    encoded = make_password(PASSWORD)
+    with transaction.atomic():
+        school = School.objects.create(
+            uai="0999999B", name="Collège du Banc-d'Essai", level=SchoolLevel.COLLEGE, academie="Normandie"
+        )
+        ids: list[int] = []
+        for n in range((count + 1) // 2):
+            last = LAST_NAMES[n % len(LAST_NAMES)]
+            pupil = Pupil.objects.create(
+                ine=f"{n:09d}BE",
+                last_name=last,
+                first_name=FIRST_NAMES[n % len(FIRST_NAMES)],
+                birth_date=date(2011, 1, 1),
+                school=school,
+                class_name="5e B",
+            )
+            guardian = Guardian.objects.create(
+                last_name=last, first_name=PARENT_FIRST_NAMES[n % len(PARENT_FIRST_NAMES)], mobile=f"+336{n:08d}"
+            )
+            Guardianship.objects.create(guardian=guardian, pupil=pupil)
+            ids.append(account_create_for_pupil(pupil=pupil).pk)
+            ids.append(account_create_for_guardian(guardian=guardian).pk)
+        ids = ids[:count]
+        Account.objects.filter(pk__in=ids).update(
+            state=AccountState.ACTIVE, password=encoded, activated_at=timezone.now()
+        )
+    identifiers = list(Account.objects.filter(pk__in=ids).order_by("pk").values_list("identifier", flat=True))
+    if len(identifiers) != count:
+        raise BenchError(f"created {len(identifiers)} accounts instead of {count}")
+    return identifiers, encoded
+
+
+# --- the server and its clients -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    """A server in a subprocess (`bench/serve.py` unless `argv` says otherwise), optionally pinned to
+    some CPUs; its output goes to a file shown when something fails."""
+
+    def __init__(  # noqa: PLR0913
+        self,
+        env: dict[str, str],
+        workdir: Path,
+        *,
+        name: str = "server",
+        argv: list[str] | None = None,
+        port: int | None = None,
+        cpus: set[int] | None = None,
+    ) -> None:
+        self.port = port or free_port()
+        self.log = workdir / f"{name}.log"
+        self._log_handle = self.log.open("wb")
+        self.proc = subprocess.Popen(
+            argv or [sys.executable, str(ROOT / "bench" / "serve.py"), str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_handle,
+            stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,  # noqa: PLW1509 - no threads yet
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"the server exited with code {self.proc.returncode}:\n{self.tail()}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return
+            time.sleep(0.1)
+        raise BenchError(f"the server did not listen on port {self.port} within {timeout:.0f} s:\n{self.tail()}")
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.proc.pid)
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:]) or "(no output)"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log_handle.close()
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def cookie(self, name: str) -> str | None:
+        for header in self.headers.get_all("Set-Cookie") or []:
+            key, _, rest = header.partition("=")
+            if key.strip() == name:
+                return rest.split(";", 1)[0]
+        return None
+
+
+def request(port: int, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None):
+    """One request on a new connection (wsgiref closes each one)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return Response(resp.status, resp.headers, resp.read())
+    finally:
+        conn.close()
+
+
+def run_threads(work: Callable[[int], None], count: int) -> None:
+    """`work(i)` in `count` threads; the first error stops the run."""
+    errors: list[BaseException] = []
+
+    def guarded(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0] if isinstance(errors[0], BenchError) else BenchError(f"client: {errors[0]!r}")
+
+
+class Browser:
+    """One browser: fetches the mire once for its CSRF cookie and token, then logs in repeatedly.
+
+    Every login is sent without a session cookie, as from a fresh browser, so each one creates a new
+    session; the CSRF cookie and token stay valid (the secret lives in the cookie).
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        page = self.request("GET", "/login")
+        csrf_cookie = page.cookie("csrftoken")
+        found = CSRF_INPUT.search(page.body)
+        if page.status != 200 or not csrf_cookie or not found:  # noqa: PLR2004
+            raise BenchError(f"GET /login: status {page.status}, no CSRF cookie or token in the page")
+        self.csrf_cookie = csrf_cookie
+        self.csrf_token = found.group(1).decode()
+
+    def request(self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None):
+        return request(self.port, method, path, body, headers)
+
+    def login(self, identifier: str) -> str:
+        """One full login; returns the new session key, or raises BenchError with what came back."""
+        body = urlencode(
+            {
+                "csrfmiddlewaretoken": self.csrf_token,
+                "profile": "responsable",
+                "identifier": identifier,
+                "password": PASSWORD,
+            }
+        )
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={self.csrf_cookie}"}
+        resp = self.request("POST", "/login", body, headers)
+        session = resp.cookie("sessionid")
+        location = resp.headers.get("Location")
+        if resp.status != 302 or location != "/compte/" or not session:  # noqa: PLR2004
+            error = re.search(rb'class="fr-alert[^"]*"[^>]*>(.*?)</div>', resp.body, re.DOTALL)
+            detail = (
+                error.group(1).decode(errors="replace").strip() if error else resp.body[:300].decode(errors="replace")
+            )
+            raise BenchError(
+                f"login of {identifier} failed: status {resp.status}, Location {location!r}, "
+                f"session cookie {'set' if session else 'missing'}; {detail}"
+            )
+        return session
+
+    def check_home(self, session: str) -> None:
+        """The session a login created opens the account page."""
+        status = self.request("GET", "/compte/", headers={"Cookie": f"sessionid={session}"}).status
+        if status != 200:  # noqa: PLR2004
+            raise BenchError(f"GET /compte/ with a new login's session answered {status}, not 200")
+
+
+# --- machine description and the report -----------------------------------------------------------
+
+
+def describe_machine(database: str) -> dict[str, str]:
+    import django
+    from django.db import connection
+
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    cores = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    if database == "postgres":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0].split()[0]
+        db = f"PostgreSQL {version} ({connection.settings_dict['HOST']}, same machine)"
+    else:
+        import sqlite3
+
+        db = f"SQLite {sqlite3.sqlite_version} (file in a temporary directory)"
+    return {
+        "cpu": f"{model}, {cores} cores ({usable} usable)",
+        "os": f"{platform.system()} {platform.release()}",
+        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "nice": str(os.nice(0)),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "argon2": _dist_version("argon2-cffi"),
+        "database": db,
+        "code": code_version(),
+    }
+
+
+def code_version() -> str:
+    """The commit measured, and whether the working tree differed from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+def process_rss_kib(pid: int) -> int:
+    """Resident memory of a process (VmRSS in /proc/PID/status), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise BenchError(f"no VmRSS for process {pid}")
+
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def sql_summary(queries: list[str]) -> str:
+    """'N (+ C commits, S savepoints)': statements doing work, then the transactions around them.
+
+    Django's captured queries on PostgreSQL include BEGIN, COMMIT and savepoints, on SQLite not:
+    the statements doing work compare across databases, the commits are what waits for the disk.
+    """
+    words = [sql.split(None, 1)[0].upper() for sql in queries if sql.strip()]
+    work = sum(word not in TRANSACTION_CONTROL for word in words)
+    commits, savepoints = words.count("COMMIT"), words.count("SAVEPOINT")
+    control = f" (+ {commits} commits, {savepoints} savepoints)" if commits or savepoints else ""
+    return f"{work}{control}"
+
+
+# --- profiles -------------------------------------------------------------------------------------
+
+PACKAGES = [  # (label, path fragment), first match wins
+    ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "{method 'commit' of 'sqlite3"),
+    ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "SQLiteCursorWrapper.execute"),
+    ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "psycopg/waiting.py"),
+    ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "psycopg/connection.py"),
+    ("psycopg (the driver: building and sending queries, reading results)", "/psycopg/"),
+    ("RSA signature (cryptography, OpenSSL)", "RSAPrivateKey"),
+    ("argon2 (the password hash)", "argon2"),
+    ("Django templates", "/django/template/"),
+    ("Django sessions and auth", "/django/contrib/"),
+    ("Django ORM (query building, model instances)", "/django/db/"),
+    ("oauthlib", "/oauthlib/"),
+    ("django-oauth-toolkit", "/oauth2_provider/"),
+    ("jwcrypto (JWT, JWK)", "/jwcrypto/"),
+    ("cryptography (other)", "/cryptography/"),
+    ("Trousseau", "/trousseau/"),
+    ("Django (other: request, middleware, test client)", "/django/"),
+]
+
+
+def print_by_package(stats: pstats.Stats, profiled: float, count: int) -> None:
+    """Own time grouped by where the code lives: what one operation (a login, a cycle) spends its time on."""
+    totals: dict[str, float] = {}
+    for (filename, _, name), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{filename}:{name}"
+        label = next((label for label, part in PACKAGES if part in where), "other (standard library, builtins)")
+        totals[label] = totals.get(label, 0.0) + own
+    print("Own time by package, per operation:")
+    for label, own in sorted(totals.items(), key=lambda item: -item[1]):
+        print(f"  {1000 * own / count:7.2f} ms  {100 * own / profiled:5.1f} %  {label}")
+    print()
+
+
+# --- docs/benchmarks.md ---------------------------------------------------------------------------
+
+DOC_TITLE = """# Benchmarks
+
+Written by the scripts under `bench/`; do not edit by hand: each script rewrites only its own marked
+section, and in it keeps the last result of each variant (database, size). Speed is measured here,
+next to a reference taken in the same run on the same machine, never by timed tests (DESIGN.md).
+"""
+RESULT = re.compile(r"<!-- result:(?P<key>[\w-]+) -->\n(?P<body>.*?)\n<!-- /result:(?P=key) -->", re.DOTALL)
+
+
+def write_section(script: str, head: str, results: list[tuple[str, str]], key: str, body: str) -> None:
+    """Rewrite the section `<!-- bench/SCRIPT -->` of docs/benchmarks.md (appended if missing), nothing else.
+
+    `head` is the section's text up to its results; `results` the (key, title) of each result block,
+    in order: `key`'s block becomes `body`, the others keep their last figures.
+    """
+    start_mark, end_mark = f"<!-- bench/{script} -->", f"<!-- /bench/{script} -->"
+    text = DOC.read_text() if DOC.exists() else DOC_TITLE
+    start, end = text.find(start_mark), text.find(end_mark)
+    old = text[start:end] if 0 <= start < end else ""
+    blocks = {m["key"]: m["body"] for m in RESULT.finditer(old)}
+    blocks[key] = body
+    parts = [start_mark, head]
+    for name, title in results:
+        parts.append(f"### {title}\n")
+        parts.append(f"<!-- result:{name} -->\n{blocks.get(name, 'Not measured yet.')}\n<!-- /result:{name} -->\n")
+    section = "\n".join(parts) + end_mark
+    text = text[:start] + section + text[end + len(end_mark) :] if old else f"{text.rstrip()}\n\n{section}\n"
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text)
