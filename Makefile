@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: run test setup browser xmlsec lint unit unit-pg bench bench-oidc clean help standin
+.PHONY: run test setup browser xmlsec lint unit unit-pg bench bench-oidc bench-scale bench-memory clean help standin
 
 help:
 	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000 and the demo ENT,"
@@ -15,6 +15,8 @@ help:
 	@echo "make test   - set up, lint, type-check, and run every test on SQLite and PostgreSQL"
 	@echo "make bench  - benchmarks under bench/, results into docs/benchmarks.md"
 	@echo "make bench-oidc - OIDC code -> token + userinfo against panva oidc-provider, into docs/benchmarks.md"
+	@echo "make bench-scale - login p50/p99 with 10 k, 1 M and 5 M accounts in PostgreSQL (about 20 min, 3 GB)"
+	@echo "make bench-memory - resident memory of a web worker (bench/serve.py and gunicorn), into docs/benchmarks.md"
 
 $(STAMP): requirements.txt requirements-dev.txt ent/requirements.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -127,6 +129,14 @@ bench: setup
 # panva oidc-provider is the one franceconnect-standin/ installs (bench/panva/server.mjs imports it from there).
 bench-oidc: setup standin
 	$(BIN)/python bench/oidc.py
+
+# PostgreSQL only: fills 5 M accounts (SIZES=10000,1000000 for a shorter run).
+SIZES ?= 10000,1000000,5000000
+bench-scale: setup
+	$(BIN)/python bench/scale.py --sizes $(SIZES)
+
+bench-memory: setup standin
+	$(BIN)/python bench/memory.py
 
 clean:
 	rm -rf $(VENV) var

@@ -113,7 +113,7 @@ def database_url(args: argparse.Namespace, workdir: Path) -> str:
     return args.pg_url if args.database == "postgres" else f"sqlite:///{workdir / 'bench.sqlite3'}"
 
 
-def _pg_admin(url: str):
+def pg_admin(url: str):
     import psycopg
 
     parts = urlsplit(url)
@@ -134,14 +134,14 @@ def _pg_name(url: str) -> str:
 
 def pg_create(url: str) -> None:
     name = _pg_name(url)
-    with _pg_admin(url) as conn:
+    with pg_admin(url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def pg_drop(url: str) -> None:
     name = _pg_name(url)
-    with _pg_admin(url) as conn:
+    with pg_admin(url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -358,6 +358,20 @@ class Browser:
         status = self.request("GET", "/compte/", headers={"Cookie": f"sessionid={session}"}).status
         if status != 200:  # noqa: PLR2004
             raise BenchError(f"GET /compte/ with a new login's session answered {status}, not 200")
+
+
+def queries_of_one_login(identifier: str) -> list[str]:
+    """The SQL of one login through Django's test client (in this process), for the report."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        resp = client.post("/login", {"identifier": identifier, "password": PASSWORD})
+    if resp.status_code != 302 or resp["Location"] != "/compte/":  # noqa: PLR2004
+        raise BenchError(f"in-process login of {identifier} failed: status {resp.status_code}")
+    return [q["sql"] for q in captured.captured_queries]
 
 
 # --- machine description and the report -----------------------------------------------------------

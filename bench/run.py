@@ -53,6 +53,7 @@ from bench.common import (  # noqa: E402 - after the path is set
     pg_create,
     pg_drop,
     print_by_package,
+    queries_of_one_login,
     sql_summary,
     write_section,
 )
@@ -158,20 +159,6 @@ def run_logins(
     if not flat:
         raise BenchError("no login completed")
     return Rate(len(flat), wall), flat
-
-
-def queries_of_one_login(identifier: str) -> list[str]:
-    """The SQL of one login through Django's test client (in this process), for the report."""
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    client = Client()
-    with CaptureQueriesContext(connection) as captured:
-        resp = client.post("/login", {"identifier": identifier, "password": PASSWORD})
-    if resp.status_code != 302 or resp["Location"] != "/compte/":  # noqa: PLR2004
-        raise BenchError(f"in-process login of {identifier} failed: status {resp.status_code}")
-    return [q["sql"] for q in captured.captured_queries]
 
 
 def check_database(expected_sessions: int, expected_logins: int) -> None:
