@@ -65,8 +65,8 @@ class Rate:
 def configure_environment(database_url: str, workdir: Path, **extra: str) -> dict[str, str]:
     """The process environment for the parent and the servers: production settings, throwaway DB.
 
-    Production settings want OpenID Connect signing keys from a directory, as a deployment has them:
-    a pair is made in `workdir` (as an operator would with openssl). `extra` adds or overrides
+    Production settings want the OpenID Connect and SAML keys given, as a deployment has them: they
+    are made in `workdir` (as an operator would with openssl). `extra` adds or overrides
     variables (the public URL, for instance).
     """
     from trousseau.federation.oidc import keyfiles  # reads no Django setting
@@ -79,8 +79,18 @@ def configure_environment(database_url: str, workdir: Path, **extra: str) -> dic
         "TROUSSEAU_OIDC_DEV_KEYS",
     ):
         os.environ.pop(name, None)
+    from trousseau.federation.saml.keys import _generate as saml_key_pair  # the tests' generator too
+
     keys_dir = workdir / "oidc-keys"
     keyfiles.load(keys_dir, create=True)
+    saml: dict[str, str] = {}
+    for use in ("signing", "encryption"):
+        directory = workdir / f"saml-{use}"
+        if not (directory / "cert.pem").exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            saml_key_pair(directory, f"Trousseau benchmark IdP {use}")
+        saml[f"TROUSSEAU_SAML_{use.upper()}_KEY"] = str(directory / "key.pem")
+        saml[f"TROUSSEAU_SAML_{use.upper()}_CERT"] = str(directory / "cert.pem")
     os.environ.setdefault("TROUSSEAU_SECRET_KEY", BENCH_SECRET_KEY)
     os.environ.update(
         {
@@ -90,6 +100,7 @@ def configure_environment(database_url: str, workdir: Path, **extra: str) -> dic
             "TROUSSEAU_SECURE_COOKIES": "0",
             "TROUSSEAU_LOG_LEVEL": "WARNING",
             "TROUSSEAU_OIDC_KEYS_DIR": str(keys_dir),
+            **saml,
             "DATABASE_URL": database_url,
             "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
             **extra,
