@@ -467,7 +467,7 @@ def sql_summary(queries: list[str]) -> str:
 # --- profiles -------------------------------------------------------------------------------------
 
 PACKAGES = [  # (label, path fragment), first match wins
-    ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "{method 'commit' of 'sqlite3"),
+    ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "method 'commit' of 'sqlite3"),
     ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "SQLiteCursorWrapper.execute"),
     ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "psycopg/waiting.py"),
     ("waiting for the database (psycopg wait, sqlite3 commit and execute)", "psycopg/connection.py"),
