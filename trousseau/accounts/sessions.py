@@ -34,15 +34,16 @@ def session_open(request: HttpRequest, account: Account) -> None:
     request.session[AUTHENTICATED_AT_KEY] = timezone.now().isoformat()
     if request.session.session_key is None:
         request.session.save()
+    key = str(request.session.session_key)
     row = {
         "account": account,
         "ip_address": client_ip(request) or None,
         "user_agent": request.headers.get("User-Agent", "")[:200],
     }
-    if request.session.session_key != before:  # a new key: its row is created, not looked up
-        AccountSession.objects.create(session_key=request.session.session_key, **row)
+    if key != before:  # a new key: its row is created, not looked up
+        AccountSession.objects.create(session_key=key, **row)
     else:  # Django keeps the key when the same account logs in again in this session
-        AccountSession.objects.update_or_create(session_key=request.session.session_key, defaults=row)
+        AccountSession.objects.update_or_create(session_key=key, defaults=row)
 
 
 def authenticated_at(session: SessionBase) -> datetime | None:

@@ -100,7 +100,9 @@ def _locked_rows(ordered: list[Guard]) -> list[ThrottleCounter]:
     keys = [guard.key for guard in ordered]
     for _ in range(_LOCK_ATTEMPTS):
         ThrottleCounter.objects.bulk_create([ThrottleCounter(key=key) for key in keys], ignore_conflicts=True)
-        rows = {row.key: row for row in ThrottleCounter.objects.select_for_update().filter(key__in=keys).order_by("key")}
+        rows = {
+            row.key: row for row in ThrottleCounter.objects.select_for_update().filter(key__in=keys).order_by("key")
+        }
         if len(rows) == len(set(keys)):
             return [rows[key] for key in keys]
     msg = "throttle counters deleted faster than they could be locked"
