@@ -280,9 +280,18 @@ that both see the same machine; rates are totals over all rounds. The ratio of r
 the goal's figure on a quiet machine. The ratio of CPU time compares CPU milliseconds per verification
 with the server process's CPU milliseconds per login, i.e. rates per second of one core's time: it
 leaves out waiting (SQLite's fsyncs, PostgreSQL round trips, other processes) and moves much less when
-the machine is shared, but it does not count the work PostgreSQL's processes do for the server. When the pure-CPU reference gets less than 90 %
-of a core, or the ratio moves by more than 25 % between rounds, other load disturbed the run and the
-result says so.
+the machine is shared, but it does not count the work PostgreSQL's processes do for the server. When
+the pure-CPU reference gets less than 90 % of a core, or the ratio moves by more than 25 % between
+rounds, other load disturbed the run and the result says so. "SQL statements per login" counts the
+statements doing work, then the transactions around them: each commit waits for the disk.
+
+**What a login writes** (since 2026-12-04): the attempt is counted first, alone, and committed (both
+throttling counters inserted if missing and locked in two statements, then one UPDATE), so that
+concurrent guesses see it (`trousseau/core/throttle.py`); after the password, one transaction
+settles the counters (the address's count given back, the identifier's counter deleted, nothing
+written for a counter that does not exist), writes the audit event, opens the session (Django's
+key rotation, `last_login`) and lists it (`AccountSession` created, not looked up); Django's session
+middleware then saves the session's data. Before: 19 statements and 6 commits, now 13 and 3.
 
 Caveats: all accounts share one password hash (same cost to verify as one hash each); no TLS and no
 reverse proxy in front; the SQLite file sits on the machine's disk, so each commit is a real fsync.
