@@ -23,3 +23,17 @@ def test_redeeming_a_code_commits_once(browser, rp: RP):
     assert AccessToken.objects.count() == 1
     assert not Grant.objects.exists()
     assert Authorization.objects.get().redeemed_at is not None
+
+
+@pytest.mark.django_db
+def test_redeeming_a_code_reads_its_grant_at_most_three_times(browser, rp: RP):
+    # Before: seven reads (our checks, the toolkit's validate_code, redirect URI, PKCE challenge and
+    # method, scopes, nonce); the toolkit's own validate_code and resource check keep theirs.
+    verifier, challenge = pkce()
+    code = code_for(browser, rp, challenge, nonce="n-0S6_WzA2Mj")
+    with CaptureQueriesContext(connection) as captured:
+        response = redeem(rp, code, verifier)
+    assert response.status_code == 200
+    assert response.json()["id_token"]
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "oauth2_provider_grant"')]
+    assert len(reads) <= 3, reads
