@@ -135,7 +135,7 @@ SIZES ?= 10000,1000000,5000000
 bench-scale: setup
 	$(BIN)/python bench/scale.py --sizes $(SIZES)
 
-bench-memory: setup standin
+bench-memory: setup
 	$(BIN)/python bench/memory.py
 
 clean:

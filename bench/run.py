@@ -286,12 +286,12 @@ rounds, other load disturbed the run and the result says so. "SQL statements per
 statements doing work, then the transactions around them: each commit waits for the disk.
 
 **What a login writes** (since 2026-12-04): the attempt is counted first, alone, and committed (both
-throttling counters inserted if missing and locked in two statements, then one UPDATE), so that
+throttling counters inserted if missing and locked in two statements, then updated), so that
 concurrent guesses see it (`trousseau/core/throttle.py`); after the password, one transaction
 settles the counters (the address's count given back, the identifier's counter deleted, nothing
 written for a counter that does not exist), writes the audit event, opens the session (Django's
 key rotation, `last_login`) and lists it (`AccountSession` created, not looked up); Django's session
-middleware then saves the session's data. Before: 19 statements and 6 commits, now 13 and 3.
+middleware then saves the session's data. Before: 19 statements and 6 commits, now 14 and 3.
 
 Caveats: all accounts share one password hash (same cost to verify as one hash each); no TLS and no
 reverse proxy in front; the SQLite file sits on the machine's disk, so each commit is a real fsync.
