@@ -290,8 +290,9 @@ throttling counters inserted if missing and locked in two statements, then updat
 concurrent guesses see it (`trousseau/core/throttle.py`); after the password, one transaction
 settles the counters (the address's count given back, the identifier's counter deleted, nothing
 written for a counter that does not exist), writes the audit event, opens the session (Django's
-key rotation, `last_login`) and lists it (`AccountSession` created, not looked up); Django's session
-middleware then saves the session's data. Before: 19 statements and 6 commits, now 14 and 3.
+key rotation, `last_login`, the session's data saved) and lists it (`AccountSession` created, not
+looked up); Django's session middleware then finds nothing new to save
+(`trousseau/core/session_store.py`). Before: 19 statements and 6 commits, now 14 and 2.
 
 Caveats: all accounts share one password hash (same cost to verify as one hash each); no TLS and no
 reverse proxy in front; the SQLite file sits on the machine's disk, so each commit is a real fsync.

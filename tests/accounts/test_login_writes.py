@@ -82,3 +82,15 @@ def test_a_session_that_cannot_open_leaves_the_attempt_counted_and_no_login_even
         )
     assert ThrottleCounter.objects.get(key=auth.login_guards(account.identifier, "")[0].key).failures == 1
     assert not AuditEvent.objects.filter(account=account, tag=EventTag.LOGIN_SUCCESS).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # real commits, not the test's savepoints
+def test_a_login_commits_twice_its_count_then_everything_else():
+    account = active_guardian()
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        response = login(client, account.identifier)
+    assert response.status_code == 302
+    assert len([s for s in _statements(captured) if s.upper().startswith("COMMIT")]) == 2
+    # The session saved in the login's transaction is the whole session: it opens the account page.
+    assert client.get("/compte/").status_code == 200

@@ -44,6 +44,9 @@ def session_open(request: HttpRequest, account: Account) -> None:
         AccountSession.objects.create(session_key=key, **row)
     else:  # Django keeps the key when the same account logs in again in this session
         AccountSession.objects.update_or_create(session_key=key, defaults=row)
+    # In the caller's transaction (a password login's: one commit); the middleware's save at the end
+    # of the response then finds nothing new to write (trousseau/core/session_store.py).
+    request.session.save()
 
 
 def authenticated_at(session: SessionBase) -> datetime | None:
