@@ -41,15 +41,17 @@ from bench.common import (  # noqa: E402 - after the path is set
     Server,
     configure_environment,
     create_accounts,
-    describe_machine,
     free_port,
     pg_create,
     pg_drop,
     process_rss_kib,
     request,
-    write_section,
 )
 from bench.oidc import TrousseauSide, User, register_client  # noqa: E402
+from bench.report import (  # noqa: E402
+    describe_machine,
+    write_section,
+)
 
 MEMORY_PG_URL = PG_URL.rsplit("/", 1)[0] + "/trousseau_memory_bench"
 GOAL_MB = 150

@@ -72,13 +72,15 @@ from bench.common import (  # noqa: E402 - after the path is set
     configure_environment,
     create_accounts,
     database_url,
-    describe_machine,
     free_port,
     pg_create,
     pg_drop,
-    print_by_package,
     request,
     run_threads,
+)
+from bench.report import (  # noqa: E402
+    describe_machine,
+    print_by_package,
     sql_summary,
     write_section,
 )

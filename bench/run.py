@@ -49,11 +49,13 @@ from bench.common import (  # noqa: E402 - after the path is set
     configure_environment,
     create_accounts,
     database_url,
-    describe_machine,
     pg_create,
     pg_drop,
-    print_by_package,
     queries_of_one_login,
+)
+from bench.report import (  # noqa: E402
+    describe_machine,
+    print_by_package,
     sql_summary,
     write_section,
 )

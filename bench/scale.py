@@ -51,11 +51,14 @@ from bench.common import (  # noqa: E402 - after the path is set
     Browser,
     Server,
     configure_environment,
-    describe_machine,
     pg_admin,
     pg_create,
     pg_drop,
     queries_of_one_login,
+)
+from bench.report import (  # noqa: E402
+    TRANSACTION_CONTROL,
+    describe_machine,
     sql_summary,
     write_section,
 )
@@ -253,8 +256,6 @@ def measure_size(
 
 # --- the plans ------------------------------------------------------------------------------------
 
-CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-
 
 def explain_login(identifier: str) -> list[tuple[str, str]]:
     """(statement, its plan's scans) for every statement of one login that reads a table.
@@ -268,7 +269,7 @@ def explain_login(identifier: str) -> list[tuple[str, str]]:
 
     plans: list[tuple[str, str]] = []
     for sql in queries_of_one_login(identifier):
-        if sql.split(None, 1)[0].upper() in CONTROL or sql.upper().startswith("INSERT"):
+        if sql.split(None, 1)[0].upper() in TRANSACTION_CONTROL or sql.upper().startswith("INSERT"):
             continue  # an INSERT reads no table (its unique checks are index lookups by construction)
         scans = _scans(connection, sql)
         if any(f"Seq Scan on {table}" in scan for table in LARGE_TABLES for scan in scans):
