@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: run test setup browser nginx xmlsec lint unit unit-pg bench bench-oidc bench-load clean help standin serve-prod
+.PHONY: run test setup browser nginx xmlsec lint unit unit-pg bench bench-oidc bench-load bench-scale bench-memory clean help standin serve-prod
 
 help:
 	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000 and the demo ENT,"
@@ -17,6 +17,8 @@ help:
 	@echo "make bench-oidc - OIDC code -> token + userinfo against panva oidc-provider, into docs/benchmarks.md"
 	@echo "make serve-prod - gunicorn with deploy/gunicorn.conf.py on the demo database, production settings over plain HTTP"
 	@echo "make bench-load - locust load test (logins, SMS journeys, SAML, OIDC) on 2 processes behind nginx (MINUTES=3)"
+	@echo "make bench-scale - login p50/p99 with 10 k, 1 M and 5 M accounts in PostgreSQL (about 20 min, 3 GB)"
+	@echo "make bench-memory - resident memory of a web worker (bench/serve.py and gunicorn), into docs/benchmarks.md"
 
 $(STAMP): requirements.txt requirements-dev.txt ent/requirements.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -148,6 +150,14 @@ MINUTES ?= 3
 bench-load: setup nginx
 	$(BIN)/pip install -q -r bench/requirements.txt
 	$(BIN)/python bench/load.py --minutes $(MINUTES)
+
+# PostgreSQL only: fills 5 M accounts (SIZES=10000,1000000 for a shorter run).
+SIZES ?= 10000,1000000,5000000
+bench-scale: setup
+	$(BIN)/python bench/scale.py --sizes $(SIZES)
+
+bench-memory: setup
+	$(BIN)/python bench/memory.py
 
 clean:
 	rm -rf $(VENV) var

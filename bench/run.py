@@ -22,14 +22,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
-import http.client
-import os
-import platform
 import pstats
-import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,43 +31,37 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-DOC = ROOT / "docs" / "benchmarks.md"
-PASSWORD = "Cartable#Violet42"  # noqa: S105 - the benchmark accounts' password
-PG_URL = "postgres://postgres@127.0.0.1:5432/trousseau_bench"
+from bench.common import (  # noqa: E402 - after the path is set
+    DOC,
+    PASSWORD,
+    PG_URL,
+    SPREAD,
+    BenchError,
+    Browser,
+    Rate,
+    Server,
+    add_common_arguments,
+    configure_environment,
+    create_accounts,
+    database_url,
+    pg_create,
+    pg_drop,
+    queries_of_one_login,
+)
+from bench.report import (  # noqa: E402
+    describe_machine,
+    print_by_package,
+    sql_summary,
+    write_section,
+)
+
 GOAL = 0.9
 QUIET = 0.9  # share of a core the pure-CPU reference must get for the run to count as undisturbed
-SPREAD = 0.25  # largest spread of the per-round ratios, relative to their median, of an undisturbed run
-BENCH_SECRET_KEY = "bench-only-secret-key-not-for-any-deployment-0123456789abcdef"  # noqa: S105 - used only when none is set
-CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-class BenchError(Exception):
-    """The run cannot give a trustworthy figure: stop, say why, exit non-zero."""
-
-
-@dataclass
-class Rate:
-    count: int
-    wall: float  # seconds
-    cpu: float | None = None  # seconds of CPU of the process doing the work, when known
-
-    @property
-    def per_second(self) -> float:
-        return self.count / self.wall
-
-    @property
-    def cpu_ms_each(self) -> float | None:
-        return None if self.cpu is None else 1000 * self.cpu / self.count
-
-    @property
-    def busy(self) -> float | None:
-        return None if self.cpu is None else self.cpu / self.wall
 
 
 @dataclass
@@ -86,115 +74,13 @@ class Environment:
     machine: dict[str, str] = field(default_factory=dict)
 
 
-# --- settings and database ------------------------------------------------------------------------
-
-
-def configure_environment(database_url: str) -> dict[str, str]:
-    """The process environment for the parent and the server: production settings, throwaway DB."""
-    for name in ("TROUSSEAU_PASSWORD_HASHER", "TROUSSEAU_CLIENT_IP_HEADER", "REDIS_URL", "TROUSSEAU_DB_CONN_MAX_AGE"):
-        os.environ.pop(name, None)
-    os.environ.setdefault("TROUSSEAU_SECRET_KEY", BENCH_SECRET_KEY)
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "trousseau.settings",
-            "TROUSSEAU_DEBUG": "0",
-            "TROUSSEAU_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "TROUSSEAU_SECURE_COOKIES": "0",
-            "TROUSSEAU_LOG_LEVEL": "WARNING",
-            "DATABASE_URL": database_url,
-            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
-        }
-    )
-    return dict(os.environ)
-
-
-def _pg_admin(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = parts._replace(path="/postgres").geturl()
-    try:
-        return psycopg.connect(admin, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise BenchError(f"PostgreSQL not reachable at {admin}: {exc}") from exc
-
-
-def _pg_name(url: str) -> str:
-    name = urlsplit(url).path.lstrip("/")
-    # This database is dropped at the end: refuse anything that is not obviously a benchmark's.
-    if not re.fullmatch(r"[a-z0-9_]*bench[a-z0-9_]*", name):
-        raise BenchError(f"refusing to create and drop database {name!r}: its name must contain 'bench'")
-    return name
-
-
-def pg_create(url: str) -> None:
-    name = _pg_name(url)
-    with _pg_admin(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def pg_drop(url: str) -> None:
-    name = _pg_name(url)
-    with _pg_admin(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+# --- the accounts' hash and the reference ----------------------------------------------------------
 
 
 def project_argon2_parameters() -> tuple[int, int, int]:
     from trousseau.accounts.hashers import TrousseauArgon2Hasher as Hasher
 
     return Hasher.time_cost, Hasher.memory_cost, Hasher.parallelism
-
-
-def create_accounts(count: int) -> tuple[list[str], str]:
-    """`count` active accounts (half pupils, half their guardians) sharing one known password.
-
-    Rows are built by the same services as the demo and the tests; then each account is made active
-    with a known password, as activation leaves them. One hash is computed and given to every
-    account: verifying it costs the same as verifying a hash of its own, and computing 1000 argon2
-    hashes would take longer than the benchmark.
-    """
-    from datetime import date
-
-    from django.contrib.auth.hashers import make_password
-    from django.db import transaction
-    from django.utils import timezone
-
-    from trousseau.accounts.models import Account, AccountState
-    from trousseau.accounts.services import account_create_for_guardian, account_create_for_pupil
-    from trousseau.demo.services import FIRST_NAMES, LAST_NAMES, PARENT_FIRST_NAMES
-    from trousseau.directory.models import Guardian, Guardianship, Pupil, School, SchoolLevel
-
-    encoded = make_password(PASSWORD)
-    with transaction.atomic():
-        school = School.objects.create(
-            uai="0999999B", name="Collège du Banc-d'Essai", level=SchoolLevel.COLLEGE, academie="Normandie"
-        )
-        ids: list[int] = []
-        for n in range((count + 1) // 2):
-            last = LAST_NAMES[n % len(LAST_NAMES)]
-            pupil = Pupil.objects.create(
-                ine=f"{n:09d}BE",
-                last_name=last,
-                first_name=FIRST_NAMES[n % len(FIRST_NAMES)],
-                birth_date=date(2011, 1, 1),
-                school=school,
-                class_name="5e B",
-            )
-            guardian = Guardian.objects.create(
-                last_name=last, first_name=PARENT_FIRST_NAMES[n % len(PARENT_FIRST_NAMES)], mobile=f"+336{n:08d}"
-            )
-            Guardianship.objects.create(guardian=guardian, pupil=pupil)
-            ids.append(account_create_for_pupil(pupil=pupil).pk)
-            ids.append(account_create_for_guardian(guardian=guardian).pk)
-        ids = ids[:count]
-        Account.objects.filter(pk__in=ids).update(
-            state=AccountState.ACTIVE, password=encoded, activated_at=timezone.now()
-        )
-    identifiers = list(Account.objects.filter(pk__in=ids).order_by("pk").values_list("identifier", flat=True))
-    if len(identifiers) != count:
-        raise BenchError(f"created {len(identifiers)} accounts instead of {count}")
-    return identifiers, encoded
 
 
 # --- the reference --------------------------------------------------------------------------------
@@ -234,133 +120,7 @@ class Argon2Reference:
         return Rate(count, now - start, time.process_time() - cpu0)
 
 
-# --- the server and its clients -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Server:
-    """`bench/serve.py` in a subprocess; stderr goes to a file shown when something fails."""
-
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.port = free_port()
-        self.log = workdir / "server.log"
-        self._log_handle = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "serve.py"), str(self.port)],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log_handle,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchError(f"the server exited with code {self.proc.returncode}:\n{self.tail()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return
-            time.sleep(0.1)
-        raise BenchError(f"the server did not listen on port {self.port} within {timeout:.0f} s:\n{self.tail()}")
-
-    def cpu_seconds(self) -> float:
-        return process_cpu_seconds(self.proc.pid)
-
-    def tail(self, lines: int = 40) -> str:
-        text = self.log.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:]) or "(no output)"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log_handle.close()
-
-
-@dataclass
-class Response:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def cookie(self, name: str) -> str | None:
-        for header in self.headers.get_all("Set-Cookie") or []:
-            key, _, rest = header.partition("=")
-            if key.strip() == name:
-                return rest.split(";", 1)[0]
-        return None
-
-
-class Browser:
-    """One browser: fetches the mire once for its CSRF cookie and token, then logs in repeatedly.
-
-    Every login is sent without a session cookie, as from a fresh browser, so each one creates a new
-    session; the CSRF cookie and token stay valid (the secret lives in the cookie).
-    """
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        page = self.request("GET", "/login")
-        csrf_cookie = page.cookie("csrftoken")
-        found = CSRF_INPUT.search(page.body)
-        if page.status != 200 or not csrf_cookie or not found:  # noqa: PLR2004
-            raise BenchError(f"GET /login: status {page.status}, no CSRF cookie or token in the page")
-        self.csrf_cookie = csrf_cookie
-        self.csrf_token = found.group(1).decode()
-
-    def request(self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            resp = conn.getresponse()
-            return Response(resp.status, resp.headers, resp.read())
-        finally:
-            conn.close()
-
-    def login(self, identifier: str) -> str:
-        """One full login; returns the new session key, or raises BenchError with what came back."""
-        body = urlencode(
-            {
-                "csrfmiddlewaretoken": self.csrf_token,
-                "profile": "responsable",
-                "identifier": identifier,
-                "password": PASSWORD,
-            }
-        )
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={self.csrf_cookie}"}
-        resp = self.request("POST", "/login", body, headers)
-        session = resp.cookie("sessionid")
-        location = resp.headers.get("Location")
-        if resp.status != 302 or location != "/compte/" or not session:  # noqa: PLR2004
-            error = re.search(rb'class="fr-alert[^"]*"[^>]*>(.*?)</div>', resp.body, re.DOTALL)
-            detail = (
-                error.group(1).decode(errors="replace").strip() if error else resp.body[:300].decode(errors="replace")
-            )
-            raise BenchError(
-                f"login of {identifier} failed: status {resp.status}, Location {location!r}, "
-                f"session cookie {'set' if session else 'missing'}; {detail}"
-            )
-        return session
-
-    def check_home(self, session: str) -> None:
-        """The session a login created opens the account page."""
-        status = self.request("GET", "/compte/", headers={"Cookie": f"sessionid={session}"}).status
-        if status != 200:  # noqa: PLR2004
-            raise BenchError(f"GET /compte/ with a new login's session answered {status}, not 200")
+# --- the clients ----------------------------------------------------------------------------------
 
 
 def run_logins(
@@ -403,20 +163,6 @@ def run_logins(
     return Rate(len(flat), wall), flat
 
 
-def queries_of_one_login(identifier: str) -> list[str]:
-    """The SQL of one login through Django's test client (in this process), for the report."""
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    client = Client()
-    with CaptureQueriesContext(connection) as captured:
-        resp = client.post("/login", {"identifier": identifier, "password": PASSWORD})
-    if resp.status_code != 302 or resp["Location"] != "/compte/":  # noqa: PLR2004
-        raise BenchError(f"in-process login of {identifier} failed: status {resp.status_code}")
-    return [q["sql"] for q in captured.captured_queries]
-
-
 def check_database(expected_sessions: int, expected_logins: int) -> None:
     """Every login left its session and its audit event: nothing was answered without doing the work."""
     from django.contrib.sessions.models import Session
@@ -433,59 +179,7 @@ def check_database(expected_sessions: int, expected_logins: int) -> None:
         )
 
 
-# --- machine description and the report -----------------------------------------------------------
-
-
-def describe_machine(database: str) -> dict[str, str]:
-    import django
-    from django.db import connection
-
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    cores = os.cpu_count() or 0
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    if database == "postgres":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0].split()[0]
-        db = f"PostgreSQL {version} ({connection.settings_dict['HOST']}, same machine)"
-    else:
-        import sqlite3
-
-        db = f"SQLite {sqlite3.sqlite_version} (file in a temporary directory)"
-    return {
-        "cpu": f"{model}, {cores} cores ({usable} usable)",
-        "os": f"{platform.system()} {platform.release()}",
-        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "nice": str(os.nice(0)),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "argon2": _dist_version("argon2-cffi"),
-        "database": db,
-        "code": code_version(),
-    }
-
-
-def code_version() -> str:
-    """The commit measured, and whether the working tree differed from it."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        )
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return head.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
-
-
-def _dist_version(name: str) -> str:
-    from importlib.metadata import version
-
-    return version(name)
+# --- the report ---------------------------------------------------------------------------------
 
 
 def disturbance(result: Measurement) -> str | None:
@@ -503,7 +197,7 @@ def _verdict(ratio: float) -> str:
     return f"**{ratio:.2f}**, {'goal met' if ratio >= GOAL else 'goal not met'}"
 
 
-def result_block(env: Environment, result: Measurement, params: tuple[int, int, int], queries: int) -> str:
+def result_block(env: Environment, result: Measurement, params: tuple[int, int, int], queries: str) -> str:
     ref, logins = result.reference, result.logins
     t, mem, p = params
     m = env.machine
@@ -548,7 +242,7 @@ def result_block(env: Environment, result: Measurement, params: tuple[int, int, 
             f"{_verdict(ref_cpu / login_cpu)} (waiting left out; PostgreSQL's own processes not counted)",
         ),
         ("Time on CPU (the rest: waiting for I/O or for a core)", busy_row),
-        ("SQL statements per login", str(queries)),
+        ("SQL statements per login", queries),
     ]
     lines = [
         "| | |",
@@ -563,13 +257,9 @@ def result_block(env: Environment, result: Measurement, params: tuple[int, int, 
     return "\n".join(lines)
 
 
-DOC_HEAD = """# Benchmarks
+SECTION_HEAD = """## Password login (the mire, `POST /login`)
 
-Written by `bench/run.py` (`make bench`); do not edit by hand, the next run rewrites this file and keeps
-the last result of each database. Speed is measured here, next to a reference taken in the same run on
-the same machine, never by timed tests (DESIGN.md).
-
-## Password login (the mire, `POST /login`)
+Written by `bench/run.py` (`make bench`), which rewrites only this section.
 
 **Goal**: per core, full password logins reach at least 0.9 × the raw argon2id verification rate,
 i.e. the service adds at most about 10 % to the hash that any password login must pay.
@@ -592,9 +282,19 @@ that both see the same machine; rates are totals over all rounds. The ratio of r
 the goal's figure on a quiet machine. The ratio of CPU time compares CPU milliseconds per verification
 with the server process's CPU milliseconds per login, i.e. rates per second of one core's time: it
 leaves out waiting (SQLite's fsyncs, PostgreSQL round trips, other processes) and moves much less when
-the machine is shared, but it does not count the work PostgreSQL's processes do for the server. When the pure-CPU reference gets less than 90 %
-of a core, or the ratio moves by more than 25 % between rounds, other load disturbed the run and the
-result says so.
+the machine is shared, but it does not count the work PostgreSQL's processes do for the server. When
+the pure-CPU reference gets less than 90 % of a core, or the ratio moves by more than 25 % between
+rounds, other load disturbed the run and the result says so. "SQL statements per login" counts the
+statements doing work, then the transactions around them: each commit waits for the disk.
+
+**What a login writes** (since 2026-12-04): the attempt is counted first, alone, and committed (both
+throttling counters inserted if missing and locked in two statements, then updated), so that
+concurrent guesses see it (`trousseau/core/throttle.py`); after the password, one transaction
+settles the counters (the address's count given back, the identifier's counter deleted, nothing
+written for a counter that does not exist), writes the audit event, opens the session (Django's
+key rotation, `last_login`, the session's data saved) and lists it (`AccountSession` created, not
+looked up); Django's session middleware then finds nothing new to save
+(`trousseau/core/session_store.py`). Before: 19 statements and 6 commits, now 14 and 2.
 
 Caveats: all accounts share one password hash (same cost to verify as one hash each); no TLS and no
 reverse proxy in front; the SQLite file sits on the machine's disk, so each commit is a real fsync.
@@ -605,28 +305,10 @@ reverse proxy in front; the SQLite file sits on the machine's disk, so each comm
 """
 
 SECTIONS = [("login-sqlite", "SQLite"), ("login-postgres", "PostgreSQL")]
-BLOCK = re.compile(r"<!-- result:(?P<key>[\w-]+) -->\n(?P<body>.*?)\n<!-- /result:(?P=key) -->", re.DOTALL)
 
 
 def write_doc(key: str, body: str) -> None:
-    """Replace this benchmark's own block in place; other benchmarks' sections stay as they are."""
-    text = DOC.read_text() if DOC.exists() else ""
-    marked = f"<!-- result:{key} -->\n{body}\n<!-- /result:{key} -->"
-    pattern = re.compile(rf"<!-- result:{re.escape(key)} -->\n.*?\n<!-- /result:{re.escape(key)} -->", re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: marked, text, count=1)
-    else:
-        # First run of this block (or a new file): the login section as this script lays it out.
-        parts = [text or DOC_HEAD]
-        for name, title in SECTIONS:
-            if f"<!-- result:{name} -->" not in text:
-                parts.append(f"### {title}\n")
-                parts.append(
-                    f"<!-- result:{name} -->\n{body if name == key else 'Not measured yet.'}\n<!-- /result:{name} -->\n"
-                )
-        text = "\n".join(parts)
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
+    write_section("run.py", SECTION_HEAD, SECTIONS, key, body)
 
 
 # --- orchestration --------------------------------------------------------------------------------
@@ -634,14 +316,8 @@ def write_doc(key: str, body: str) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each side (default 10)")
-    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--pg-url", default=PG_URL, help=f"throwaway PostgreSQL database (default {PG_URL})")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating reference/login rounds (default 5)")
+    add_common_arguments(parser, pg_url=PG_URL)
     parser.add_argument("--accounts", type=int, default=1000, help="active accounts to create (default 1000)")
-    parser.add_argument("--clients", type=int, default=2, help="concurrent client connections (default 2)")
-    parser.add_argument("--profile", action="store_true", help="profile in-process logins instead; writes nothing")
-    parser.add_argument("--no-write", action="store_true", help="print the result without writing the doc")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or min(args.accounts, args.clients, args.rounds) < 1:
         parser.error("--seconds, --rounds, --accounts and --clients must be positive")
@@ -652,12 +328,13 @@ def profile(identifiers: list[str], seconds: float) -> None:
     from django.test import Client
 
     queries = queries_of_one_login(identifiers[0])
-    print(f"SQL of one login ({len(queries)} statements):")
+    print(f"SQL of one login ({sql_summary(queries)} statements):")
     for sql in queries:
         print(f"  {sql[:160]}")
     profiler = cProfile.Profile()
     count = 0
-    deadline = time.perf_counter() + seconds
+    start = time.perf_counter()
+    deadline = start + seconds
     profiler.enable()
     while time.perf_counter() < deadline:
         resp = Client().post(
@@ -667,22 +344,25 @@ def profile(identifiers: list[str], seconds: float) -> None:
             raise BenchError(f"in-process login failed: status {resp.status_code}")
         count += 1
     profiler.disable()
-    print(f"\n{count} in-process logins profiled; top functions by own time, then by cumulative time:")
-    stats = pstats.Stats(profiler).strip_dirs()
+    profiled = time.perf_counter() - start
+    print(f"\n{count} in-process logins profiled; own time by package, then top functions:")
+    stats = pstats.Stats(profiler)
+    print_by_package(stats, profiled, count)
+    stats.strip_dirs()
     stats.sort_stats("tottime").print_stats(15)
     stats.sort_stats("cumulative").print_stats(30)
 
 
 def prepare_database(
-    args: argparse.Namespace, database_url: str, params: tuple[int, int, int], cleanup: contextlib.ExitStack
+    args: argparse.Namespace, db_url: str, params: tuple[int, int, int], cleanup: contextlib.ExitStack
 ) -> list[str]:
     """Create (PostgreSQL) and migrate the throwaway database, then the active accounts."""
     from django.core.management import call_command
     from django.db import connections
 
     if args.database == "postgres":
-        pg_create(database_url)
-        cleanup.callback(pg_drop, database_url)
+        pg_create(db_url)
+        cleanup.callback(pg_drop, db_url)
     cleanup.callback(connections.close_all)  # runs before the drop
     call_command("migrate", verbosity=0)
     print(f"Creating {args.accounts} active accounts ...", flush=True)
@@ -752,20 +432,20 @@ def run(args: argparse.Namespace) -> None:
     with contextlib.ExitStack() as cleanup:
         workdir = Path(tempfile.mkdtemp(prefix="trousseau-bench-"))
         cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
-        database_url = args.pg_url if args.database == "postgres" else f"sqlite:///{workdir / 'bench.sqlite3'}"
-        env_vars = configure_environment(database_url)
+        db_url = database_url(args, workdir)
+        env_vars = configure_environment(db_url, workdir)
         import django
         from django.db import connections
 
         django.setup()
         params = project_argon2_parameters()
         if args.profile:
-            profile(prepare_database(args, database_url, params, cleanup), args.seconds)
+            profile(prepare_database(args, db_url, params, cleanup), args.seconds)
             return
 
         ref = Argon2Reference(params)  # fails early when argon2 cannot run
-        identifiers = prepare_database(args, database_url, params, cleanup)
-        queries = len(queries_of_one_login(identifiers[-1]))
+        identifiers = prepare_database(args, db_url, params, cleanup)
+        queries = sql_summary(queries_of_one_login(identifiers[-1]))
         machine = describe_machine(args.database)
         connections.close_all()  # the server process has the database to itself
 

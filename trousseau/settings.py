@@ -141,6 +141,9 @@ LOGIN_URL = "flows:login"
 # whenever these parameters change.
 PASSWORD_HASHERS = [env("TROUSSEAU_PASSWORD_HASHER", "trousseau.accounts.hashers.TrousseauArgon2Hasher")]
 
+# Database sessions that a request does not write twice with the same data (a login saves its session
+# in its own transaction, then the middleware's save has nothing new): trousseau/core/session_store.py.
+SESSION_ENGINE = "trousseau.core.session_store"
 SESSION_COOKIE_AGE = int(env("TROUSSEAU_SESSION_AGE", str(8 * 3600)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # However active, a login ends this long after it happened (accounts.middleware); SESSION_COOKIE_AGE

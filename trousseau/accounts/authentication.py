@@ -6,10 +6,12 @@ exists gets the same `Failed` outcome, and the same argon2 work is done for unkn
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
 
 from trousseau.accounts.audit import audit, typed_identifier
 from trousseau.accounts.events import EventTag
@@ -152,11 +154,20 @@ def _check(account: Account | None, verify: _Verifications) -> Outcome:
     return Failed()
 
 
-def authenticate(*, identifier: str, password: str, ip: str, success_tag: EventTag = EventTag.LOGIN_SUCCESS) -> Outcome:
+def authenticate(
+    *,
+    identifier: str,
+    password: str,
+    ip: str,
+    success_tag: EventTag = EventTag.LOGIN_SUCCESS,
+    on_login: Callable[[Account], None] | None = None,
+) -> Outcome:
     """Check a password login attempt; records the throttling counters and the audit event.
 
     `success_tag` names a right password that opens no session (grouping checks the other
-    account's credentials), so the account's list of logins stays true.
+    account's credentials), so the account's list of logins stays true. `on_login` (opening the
+    session) runs for a right password of an active account in the same transaction as the
+    counters' settling and the audit event: after the attempt's own count, a login commits once.
     """
     identifier = normalize_identifier(identifier)
     guards = login_guards(identifier, ip)
@@ -175,17 +186,19 @@ def authenticate(*, identifier: str, password: str, ip: str, success_tag: EventT
         verify.top_up()
         audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=typed_identifier(identifier))
         return outcome
-    throttle.refund(ip_guard)
-    if isinstance(outcome, LetterUnusable | Merged):
-        throttle.refund(account_guard)
-    else:
-        throttle.reset(account_guard)
-    if isinstance(outcome, LetterUnusable):
-        audit(EventTag.LOGIN_LETTER_UNUSABLE, account=account, ip=ip, status=outcome.status)
-    elif isinstance(outcome, Merged):
-        audit(EventTag.LOGIN_MERGED, account=account, ip=ip, kept=outcome.into_identifier)
-    elif isinstance(outcome, LoggedIn):
-        audit(success_tag, account=account, ip=ip)
-    else:
-        audit(EventTag.LOGIN_PROVISIONAL, account=account, ip=ip)
+    with transaction.atomic():
+        if isinstance(outcome, LetterUnusable | Merged):
+            throttle.settle(refund=[ip_guard, account_guard])
+        else:
+            throttle.settle(refund=[ip_guard], reset=[account_guard])
+        if isinstance(outcome, LetterUnusable):
+            audit(EventTag.LOGIN_LETTER_UNUSABLE, account=account, ip=ip, status=outcome.status)
+        elif isinstance(outcome, Merged):
+            audit(EventTag.LOGIN_MERGED, account=account, ip=ip, kept=outcome.into_identifier)
+        elif isinstance(outcome, LoggedIn):
+            audit(success_tag, account=account, ip=ip)
+            if on_login is not None:
+                on_login(outcome.account)
+        else:
+            audit(EventTag.LOGIN_PROVISIONAL, account=account, ip=ip)
     return outcome

@@ -29,18 +29,24 @@ AUTHENTICATED_AT_KEY = "authenticated_at"
 
 def session_open(request: HttpRequest, account: Account) -> None:
     """Log in (Django rotates the session key) and remember the session for the account page."""
+    before = request.session.session_key
     login(request, account, backend="trousseau.accounts.backends.AccountBackend")
     request.session[AUTHENTICATED_AT_KEY] = timezone.now().isoformat()
     if request.session.session_key is None:
         request.session.save()
-    AccountSession.objects.update_or_create(
-        session_key=request.session.session_key,
-        defaults={
-            "account": account,
-            "ip_address": client_ip(request) or None,
-            "user_agent": request.headers.get("User-Agent", "")[:200],
-        },
-    )
+    key = str(request.session.session_key)
+    row = {
+        "account": account,
+        "ip_address": client_ip(request) or None,
+        "user_agent": request.headers.get("User-Agent", "")[:200],
+    }
+    if key != before:  # a new key: its row is created, not looked up
+        AccountSession.objects.create(session_key=key, **row)
+    else:  # Django keeps the key when the same account logs in again in this session
+        AccountSession.objects.update_or_create(session_key=key, defaults=row)
+    # In the caller's transaction (a password login's: one commit); the middleware's save at the end
+    # of the response then finds nothing new to write (trousseau/core/session_store.py).
+    request.session.save()
 
 
 def authenticated_at(session: SessionBase) -> datetime | None:

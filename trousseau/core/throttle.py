@@ -11,6 +11,7 @@ cannot all pass a guard about to close; `refund` or `reset` then give back what 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from trousseau.core.models import ThrottleCounter
 from trousseau.core.secrets import keyed_digest
 
 LOCKED = timedelta(days=3650)  # "until a recovery resets the key": far past any delay
+_LOCK_ATTEMPTS = 5  # a key reset this many times while an attempt locks it: something is wrong
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ def delay_after(failures: int, free_failures: int) -> timedelta | None:
     return delay
 
 
+COUNTED = ["failures", "last_failure_at", "blocked_until"]
+
+
 def _count(row: ThrottleCounter, guard: Guard, now: datetime) -> None:
     """One more failure on a locked row, and the delay it now imposes."""
     forget_after: timedelta = settings.THROTTLE_FORGET_AFTER
@@ -70,7 +75,7 @@ def _count(row: ThrottleCounter, guard: Guard, now: datetime) -> None:
     row.blocked_until = now + delay if delay else None
     if guard.hard_limit is not None and row.failures >= guard.hard_limit:
         row.blocked_until = now + LOCKED
-    row.save()
+    row.save(update_fields=COUNTED)
 
 
 def is_locked(wait: timedelta) -> bool:
@@ -80,16 +85,26 @@ def is_locked(wait: timedelta) -> bool:
 
 
 def _locked(guard: Guard) -> ThrottleCounter:
-    """The guard's row, created if needed, locked until the surrounding transaction ends.
+    """The guard's row, created if needed, locked until the surrounding transaction ends."""
+    return _locked_rows([guard])[0]
 
-    The retention purge may delete a forgotten row between the two statements: it is then made again.
+
+def _locked_rows(ordered: list[Guard]) -> list[ThrottleCounter]:
+    """The guards' rows (same order), created if needed, locked until the surrounding transaction ends.
+
+    Two statements whatever the number of guards: the missing rows inserted (a racing insert is
+    ignored), then all of them locked in key order, the one lock order of every process (no deadlock).
+    A row reset between the two (a concurrent success deleting its counter) is inserted again.
     """
-    for _ in range(3):
-        ThrottleCounter.objects.get_or_create(key=guard.key)  # a racing insert is absorbed by get_or_create
-        row = ThrottleCounter.objects.select_for_update().filter(key=guard.key).first()
-        if row is not None:
-            return row
-    msg = "throttle counter could not be locked"
+    keys = [guard.key for guard in ordered]
+    for _ in range(_LOCK_ATTEMPTS):
+        ThrottleCounter.objects.bulk_create([ThrottleCounter(key=key) for key in keys], ignore_conflicts=True)
+        rows = {
+            row.key: row for row in ThrottleCounter.objects.select_for_update().filter(key__in=keys).order_by("key")
+        }
+        if len(rows) == len(set(keys)):
+            return [rows[key] for key in keys]
+    msg = "throttle counters deleted faster than they could be locked"
     raise RuntimeError(msg)
 
 
@@ -114,29 +129,52 @@ def admit(guards: list[Guard], *, now: datetime | None = None) -> timedelta | No
     now = now or timezone.now()
     ordered = sorted(guards, key=lambda guard: guard.key)  # one lock order in every process: no deadlock
     with transaction.atomic():
-        rows = [_locked(guard) for guard in ordered]
+        rows = _locked_rows(ordered)
         waits = [row.blocked_until - now for row in rows if row.blocked_until and row.blocked_until > now]
         if waits:
             return max(waits)
         for guard, row in zip(ordered, rows, strict=True):
-            _count(row, guard, now)
+            _count(row, guard, now)  # one UPDATE each: Django's bulk_update (CASE … WHEN) costs more CPU
     return None
+
+
+def _give_back(row: ThrottleCounter, guard: Guard) -> None:
+    row.failures = max(0, row.failures - 1)
+    delay = delay_after(row.failures, guard.free_failures)
+    row.blocked_until = (row.last_failure_at or timezone.now()) + delay if delay else None
+    row.save(update_fields=["failures", "blocked_until"])
 
 
 def refund(guard: Guard) -> None:
     """Give back an admitted attempt that did not fail (a right password, a spent letter)."""
-    with transaction.atomic():
-        row = ThrottleCounter.objects.select_for_update().filter(key=guard.key).first()
-        if row is None:
-            return
-        row.failures = max(0, row.failures - 1)
-        delay = delay_after(row.failures, guard.free_failures)
-        row.blocked_until = (row.last_failure_at or timezone.now()) + delay if delay else None
-        row.save()
+    settle(refund=[guard])
 
 
 def reset(guard: Guard) -> None:
-    ThrottleCounter.objects.filter(key=guard.key).delete()
+    """Forget the key's failures (a success, a recovery); writes nothing when it has none."""
+    settle(reset=[guard])
+
+
+def settle(*, refund: Sequence[Guard] = (), reset: Sequence[Guard] = ()) -> None:
+    """After an admitted attempt that did not fail: give back its count on `refund`, forget `reset`.
+
+    One transaction (joining the caller's, if any: a login settles its counters in the same commit
+    as its audit event and session), one lock of the existing rows in key order as in `admit`, then
+    only the writes needed: a refunded row is updated, a reset row deleted, a key without a row
+    costs nothing more.
+    """
+    guards = {guard.key: guard for guard in [*refund, *reset]}
+    to_reset = {guard.key for guard in reset}
+    with transaction.atomic(savepoint=False):  # inside a caller's transaction, its failure is the caller's
+        rows = ThrottleCounter.objects.select_for_update().filter(key__in=list(guards)).order_by("key")
+        gone = []
+        for row in rows:
+            if row.key in to_reset:
+                gone.append(row.key)
+            else:
+                _give_back(row, guards[row.key])
+        if gone:
+            ThrottleCounter.objects.filter(key__in=gone).delete()
 
 
 def minutes(wait: timedelta) -> int:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db.models import Q, QuerySet
 
@@ -27,7 +29,6 @@ from trousseau.flows.models import Flow, OneTimeCode
 from trousseau.notifications.models import Delivery, DeliveryState, OutboxMessage
 
 # Django's database-backed session engines keep rows that must be purged; the others expire by themselves.
-DATABASE_SESSION_ENGINES = {"django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ def _audit(now: datetime) -> QuerySet[AuditEvent]:
 
 
 def _sessions(now: datetime) -> QuerySet[Session]:
-    if settings.SESSION_ENGINE not in DATABASE_SESSION_ENGINES:
+    # Only a store that keeps sessions in this table (Django's, or core.session_store built on it).
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if not issubclass(store, DatabaseSessionStore):
         return Session.objects.none()
     return Session.objects.filter(expire_date__lt=now)
 

@@ -38,6 +38,7 @@ CLIENT_IP = "trousseau_ip"
 SID = "trousseau_sid"
 AUTHENTICATED_AT = "trousseau_authenticated_at"
 AUTHORIZATION = "trousseau_authorization"
+GRANT = "trousseau_grant"
 
 
 def published_keys() -> list[jwk.JWK]:
@@ -92,8 +93,44 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
             ip=getattr(request, CLIENT_IP, None),
         )
 
+    def _grant(self, code: str, client: Any, request: Any) -> Any:
+        """The code's grant (with its account), read once per token request: the toolkit reads it in
+        six places, each a query of its own, for the redirect URI, the PKCE challenge and method,
+        the scopes and the nonce."""
+        cached = getattr(request, GRANT, None)
+        if cached is not None and cached.code == code and (client is None or cached.application_id == client.pk):
+            return cached
+        # Without a client yet (oauthlib asks for the scopes before authenticating it), by code alone,
+        # as the toolkit does; a later lookup with the client checks the grant is the client's.
+        grants = get_grant_model().objects.select_related("user").filter(code=code)
+        cached = (grants if client is None else grants.filter(application=client)).first()
+        setattr(request, GRANT, cached)
+        return cached
+
+    def confirm_redirect_uri(
+        self, client_id: str, code: str, redirect_uri: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        grant = self._grant(code, client, request)
+        return grant is not None and bool(grant.redirect_uri_allowed(redirect_uri))
+
+    def get_code_challenge(self, code: str, request: Any) -> str | None:
+        grant = self._grant(code, getattr(request, "client", None), request)
+        return (grant.code_challenge or None) if grant is not None else None
+
+    def get_code_challenge_method(self, code: str, request: Any) -> str | None:
+        grant = self._grant(code, getattr(request, "client", None), request)
+        return (grant.code_challenge_method or None) if grant is not None else None
+
+    def get_authorization_code_scopes(self, client_id: str, code: str, redirect_uri: str, request: Any) -> list[str]:
+        grant = self._grant(code, getattr(request, "client", None), request)
+        return grant.scope.split() if grant is not None and grant.scope else []
+
+    def get_authorization_code_nonce(self, client_id: str, code: str, redirect_uri: str, request: Any) -> str | None:
+        grant = self._grant(code, getattr(request, "client", None), request)
+        return (grant.nonce or None) if grant is not None else None
+
     def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
-        grant = get_grant_model().objects.filter(code=code, application=client).first()
+        grant = self._grant(code, client, request)
         if grant is None or grant.is_expired():
             services.code_refused(code=code, application=client, reason="expired" if grant else "unknown")
             return False

@@ -13,6 +13,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -127,6 +128,13 @@ class AuthorizeView(AuthorizationView):  # type: ignore[misc]
 
 class TokenView(BaseTokenView):  # type: ignore[misc]
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # One transaction for the whole exchange: the code's claim, the tokens, the grant's deletion
+        # and any refusal commit together (one wait for the disk instead of four), and a concurrent
+        # replay of the code waits for the claim's row until the tokens it must revoke exist.
+        with transaction.atomic():
+            return self._answer(request, *args, **kwargs)
+
+    def _answer(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response: HttpResponse = super().post(request, *args, **kwargs)
         if response.status_code != 200:  # noqa: PLR2004 - HTTP OK
             try:

@@ -54,10 +54,14 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
     the single sign-on login page (trousseau/federation/saml/views/sso.py).
     """
     data = form.cleaned_data
-    outcome = auth.authenticate(identifier=data["identifier"], password=data["password"], ip=client_ip(request))
+    outcome = auth.authenticate(
+        identifier=data["identifier"],
+        password=data["password"],
+        ip=client_ip(request),
+        on_login=lambda account: session_open(request, account),  # rotates the session key
+    )
     match outcome:
         case auth.LoggedIn(account):
-            session_open(request, account)  # rotates the session key
             return account
         case auth.ProvisionalLetter(account, letter):
             flow = activation_by_letter.start(account=account, letter=letter, browser_secret=browser_secret(request))

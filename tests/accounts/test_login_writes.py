@@ -1,0 +1,96 @@
+"""A password login writes what it must, once: its count, then one transaction for the rest.
+
+Not a timed test: the statements are counted, so that a change adding a round trip to every login
+shows here rather than only in bench/run.py's figures.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests import factories
+from tests.accounts.helpers import active_guardian, login
+from trousseau.accounts import authentication as auth
+from trousseau.accounts.events import EventTag
+from trousseau.accounts.models import AccountSession, AuditEvent
+from trousseau.core import throttle
+from trousseau.core.models import ThrottleCounter
+
+pytestmark = pytest.mark.django_db
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _statements(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_login_makes_few_statements_and_leaves_its_session_audit_and_no_counter():
+    account = active_guardian()
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        response = login(client, account.identifier)
+    assert response.status_code == 302
+    sql = [s for s in _statements(captured) if s.split()[0] not in {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}]
+    # Before: 19 (two locks and inserts one by one, a refund and a reset in their own transactions,
+    # the session row looked up before being created). The two counters are updated one by one:
+    # Django's bulk_update would save a statement but cost more CPU than it saves.
+    assert len(sql) <= 14, sql
+    assert AuditEvent.objects.filter(account=account, tag=EventTag.LOGIN_SUCCESS).count() == 1
+    assert AccountSession.objects.get(account=account).session_key == client.session.session_key
+    assert not ThrottleCounter.objects.filter(key=auth.login_guards(account.identifier, "")[0].key).exists()
+
+
+def test_logging_in_again_in_the_same_session_keeps_one_listed_session():
+    account = active_guardian()
+    client = Client()
+    login(client, account.identifier)
+    login(client, account.identifier)  # Django keeps the key for the same account: the row is updated
+    assert AccountSession.objects.filter(account=account).count() == 1
+    assert AccountSession.objects.get(account=account).session_key == client.session.session_key
+
+
+def test_resetting_a_key_without_failures_writes_nothing():
+    guard = throttle.Guard("t", "never-failed", free_failures=1)
+    with CaptureQueriesContext(connection) as captured:
+        throttle.reset(guard)
+    assert not [s for s in _statements(captured) if s.startswith(WRITES)]
+    assert not ThrottleCounter.objects.filter(key=guard.key).exists()
+
+
+def test_settle_refunds_one_key_and_forgets_the_other_in_one_lock():
+    kept, forgotten = throttle.Guard("t", "ip", free_failures=5), throttle.Guard("t", "account", free_failures=5)
+    assert throttle.admit([kept, forgotten]) is None
+    assert throttle.admit([kept, forgotten]) is None
+    throttle.settle(refund=[kept], reset=[forgotten])
+    assert ThrottleCounter.objects.get(key=kept.key).failures == 1
+    assert not ThrottleCounter.objects.filter(key=forgotten.key).exists()
+
+
+def test_a_session_that_cannot_open_leaves_the_attempt_counted_and_no_login_event():
+    account = active_guardian()
+
+    def broken(_account: object) -> None:
+        raise RuntimeError("session store down")
+
+    with pytest.raises(RuntimeError):
+        auth.authenticate(
+            identifier=account.identifier, password=factories.GOOD_PASSWORD, ip="198.51.100.9", on_login=broken
+        )
+    assert ThrottleCounter.objects.get(key=auth.login_guards(account.identifier, "")[0].key).failures == 1
+    assert not AuditEvent.objects.filter(account=account, tag=EventTag.LOGIN_SUCCESS).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # real commits, not the test's savepoints
+def test_a_login_commits_twice_its_count_then_everything_else():
+    account = active_guardian()
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        response = login(client, account.identifier)
+    assert response.status_code == 302
+    assert len([s for s in _statements(captured) if s.upper().startswith("COMMIT")]) == 2
+    # The session saved in the login's transaction is the whole session: it opens the account page.
+    assert client.get("/compte/").status_code == 200

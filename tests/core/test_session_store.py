@@ -1,0 +1,76 @@
+"""The session store writes a session once per request when its data did not change since."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from trousseau.core.session_store import SessionStore
+
+pytestmark = pytest.mark.django_db
+
+
+def _writes(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def test_a_second_save_of_the_same_data_writes_nothing_and_a_change_is_written():
+    store = SessionStore()
+    store["step"] = "one"
+    store.save()
+    with CaptureQueriesContext(connection) as captured:
+        store.save()
+    assert _writes(captured) == []
+    store["step"] = "two"
+    with CaptureQueriesContext(connection) as captured:
+        store.save()
+    assert len(_writes(captured)) == 1
+    assert SessionStore(session_key=store.session_key).load() == {"step": "two"}
+
+
+def test_a_new_key_is_always_written():
+    store = SessionStore()
+    store["step"] = "one"
+    store.save()
+    old = store.session_key
+    store.cycle_key()
+    store.save()
+    assert store.session_key != old
+    assert Session.objects.filter(session_key=store.session_key).exists()
+    assert not Session.objects.filter(session_key=old).exists()
+
+
+def test_another_request_saving_the_same_data_writes_it():
+    """Each request has its own store object: what an earlier one wrote is not taken for granted."""
+    first = SessionStore()
+    first["step"] = "one"
+    first.save()
+    second = SessionStore(session_key=first.session_key)
+    second["step"] = "one"
+    with CaptureQueriesContext(connection) as captured:
+        second.save()
+    assert len(_writes(captured)) == 1
+
+
+def test_a_save_rolled_back_with_its_transaction_is_made_again():
+    """A change saved inside a transaction that rolls back is not taken as written by the later save."""
+    store = SessionStore()
+    store["step"] = "one"
+    store.save()
+    store["step"] = "two"
+
+    class Abandoned(Exception):
+        pass
+
+    def save_then_fail() -> None:
+        with transaction.atomic():
+            store.save()
+            raise Abandoned
+
+    with pytest.raises(Abandoned):
+        save_then_fail()
+    assert SessionStore(session_key=store.session_key).load() == {"step": "one"}
+    store.save()  # the session middleware's save at the end of the response
+    assert SessionStore(session_key=store.session_key).load() == {"step": "two"}
