@@ -46,7 +46,7 @@ GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 PG_SERVER = os.environ.get("TROUSSEAU_CLUSTER_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("TROUSSEAU_CLUSTER_REDIS", "redis://127.0.0.1:6379/0")
 SECRET_KEY = "cluster-only-secret-key-not-for-any-deployment-0123456789abcdef"  # noqa: S105 - throwaway cluster
-PASSWORD = "Cartable#Violet42"  # noqa: S105 - every seeded account's password (bench/run.py's)
+PASSWORD = "Cartable#Violet42"  # noqa: S105 - every seeded account's password (bench/common.py's)
 CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
 RETRY_DOWN_AFTER = 1  # seconds nginx leaves a process alone after it refused a connection (nginx: 10)
 

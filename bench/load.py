@@ -52,7 +52,8 @@ if str(ROOT) not in sys.path:
 
 from bench.cluster import PASSWORD, Cluster, ClusterError  # noqa: E402
 from bench.journeys import FOUND, JourneyError, Visitor, login, lost_password_by_sms  # noqa: E402
-from bench.run import code_version, write_doc  # noqa: E402
+from bench.report import code_version  # noqa: E402
+from bench.run import write_doc  # noqa: E402
 
 NEW_PASSWORD = "Trousse#Bleue2026"  # noqa: S105 - what the lost-password journeys choose
 SP_ENTITY = "https://ent-charge.example.fr/saml"

@@ -3,8 +3,8 @@
     DATABASE_URL=postgres://… python bench/seed.py ACCOUNTS
 
 Run by bench/cluster.py before the web processes start (so the keys they share exist too). The
-accounts are bench/run.py's: half pupils, half their guardians (each with a mobile of their own),
-all with the password `bench.run.PASSWORD`.
+accounts are bench/common.py's: half pupils, half their guardians (each with a mobile of their own),
+all with the password `bench.common.PASSWORD`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def main(count: int) -> list[dict[str, str]]:
     django.setup()
     from django.core.management import call_command
 
-    from bench.run import create_accounts
+    from bench.common import create_accounts
     from trousseau.accounts.models import Account
 
     call_command("migrate", verbosity=0)
