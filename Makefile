@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: run test setup browser nginx xmlsec lint unit unit-pg bench bench-oidc bench-load bench-scale bench-memory clean help standin serve-prod
+.PHONY: run test setup browser nginx xmlsec lint unit unit-pg bench bench-oidc bench-load bench-scale bench-memory clean help standin serve-prod audit
 
 help:
 	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000 and the demo ENT,"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench  - benchmarks under bench/, results into docs/benchmarks.md"
 	@echo "make bench-oidc - OIDC code -> token + userinfo against panva oidc-provider, into docs/benchmarks.md"
 	@echo "make serve-prod - gunicorn with deploy/gunicorn.conf.py on the demo database, production settings over plain HTTP"
+	@echo "make audit  - pip-audit of the pinned dependencies (needs PyPI JSON or OSV, unreachable on the project machines)"
 	@echo "make bench-load - locust load test (logins, SMS journeys, SAML, OIDC) on 2 processes behind nginx (MINUTES=3)"
 	@echo "make bench-scale - login p50/p99 with 10 k, 1 M and 5 M accounts in PostgreSQL (about 20 min, 3 GB)"
 	@echo "make bench-memory - resident memory of a web worker (bench/serve.py and gunicorn), into docs/benchmarks.md"
@@ -158,6 +159,14 @@ bench-scale: setup
 
 bench-memory: setup
 	$(BIN)/python bench/memory.py
+
+# Known vulnerabilities in the pinned dependencies (pip-audit, in a venv of its own). It asks PyPI's
+# JSON API or OSV, which the machines of this project cannot reach (their package mirror serves no
+# per-version JSON): run it where they are reachable; it is not part of `make test` for that reason.
+audit:
+	test -d .venv-audit || $(PY) -m venv .venv-audit
+	.venv-audit/bin/pip install -q pip-audit==2.10.1
+	.venv-audit/bin/pip-audit --strict --disable-pip --no-deps -r requirements.txt -r ent/requirements.txt
 
 clean:
 	rm -rf $(VENV) var

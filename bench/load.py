@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/load.py [--minutes 3] [--users 8] [--accounts 3000] [--no-write]
 
-Two web processes (`gunicorn trousseau.wsgi -w 1` each) behind nginx on a throwaway PostgreSQL
+Two web processes (gunicorn with `deploy/gunicorn.conf.py`, one sync worker each) behind nginx on a throwaway PostgreSQL
 database with Redis as cache (bench/cluster.py), and locust (bench/requirements.txt) in this process,
 headless, as simulated people who each do one journey after another (bench/journeys.py):
   - password login at the mire, then the account page (most);
@@ -295,7 +295,7 @@ def report(args: argparse.Namespace, env: Environment, seconds: float, info: dic
         f"| Machine | {info['cpu']}; {info['os']}; load average {info['load']} before, {load_after} after |",
         f"| Software | {info['versions']} |",
         (
-            f"| Set-up | 2 web processes (`gunicorn trousseau.wsgi -w 1`) behind nginx, PostgreSQL, Redis; "
+            f"| Set-up | 2 web processes (gunicorn, `deploy/gunicorn.conf.py`, 1 sync worker each) behind nginx, PostgreSQL, Redis; "
             f"{args.accounts} active accounts; locust, {args.users} simulated people on this same machine, "
             "0.2–1 s between journeys, each journey a new person with their own address |"
         ),

@@ -21,7 +21,11 @@ def environment(database_url: str, workdir: Path, port: int) -> dict[str, str]:
 def server(env: dict[str, str], port: int, log: Path) -> WebProcess:
     """`deploy/gunicorn.conf.py` with one sync worker on `port`, serving once this returns."""
     process = WebProcess(port=port, env=env, log=log)
-    process.start()
+    try:
+        process.start()
+    except BaseException:
+        process.kill()  # a server that never served is not left behind
+        raise
     return process
 
 
