@@ -10,9 +10,12 @@ happened, exactly one account is activated, and the session is still open.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+import requests
 from django.db import connection
 
 from bench.cluster import WebProcess, free_port
@@ -121,3 +124,60 @@ def test_a_session_outlives_a_restart(stack):
 
     home = browser.get("/compte/", allow_redirects=False)
     assert home.status_code == 200  # sessions live in the database, which kept them
+
+
+def test_under_load_failures_stay_inside_the_outage(stack):
+    """security.md §7 check 37: logins run on while PostgreSQL stops for 10 s, then starts again.
+
+    Only requests made while it is down may fail, and as plain 5xx pages; the service is whole again
+    within seconds of the restart (no request fails in the last 5 s of the run), and a session opened
+    before the outage is still open after it.
+    """
+    database, _, web, seeded = stack
+    identifier = seeded.split()[1]
+    base = f"http://{web.address}"
+    before = Browser(base)
+    assert before.post("/login", {"identifier": identifier, "password": factories.GOOD_PASSWORD}).ok
+    results: list[tuple[float, int, bool]] = []  # (when, status, whether the page shows code internals)
+    stop = threading.Event()
+
+    def person() -> None:
+        while not stop.is_set():
+            browser = Browser(base)
+            try:
+                answer = browser.post(
+                    "/login", {"identifier": identifier, "password": factories.GOOD_PASSWORD}, allow_redirects=False
+                )
+            except requests.RequestException:
+                results.append((time.monotonic(), 0, False))
+                continue
+            leaked = any(word in answer.text for word in ("Traceback", "psycopg", "OperationalError"))
+            results.append((time.monotonic(), answer.status_code, leaked))
+
+    people = [threading.Thread(target=person) for _ in range(2)]
+    for thread in people:
+        thread.start()
+    try:
+        time.sleep(3)
+        stopped_at = time.monotonic()
+        database.stop()
+        time.sleep(10)
+        database.start()
+        started_at = time.monotonic()
+        time.sleep(10)
+    finally:
+        stop.set()
+        for thread in people:
+            thread.join(30)
+    end = time.monotonic()
+
+    failures = [(when, status) for when, status, _ in results if status != 302]  # 302: logged in
+    assert failures, "the outage was felt: logins failed while the database was down"
+    assert not [r for r in results if r[2]], "an error page showed code internals"
+    assert all(status >= 500 for _, status in failures), failures  # nothing but clean server errors
+    assert all(stopped_at <= when <= started_at + 5 for when, _ in failures), (stopped_at, started_at, failures)
+    last = [status for when, status, _ in results if when > end - 5]
+    assert last
+    assert all(status == 302 for status in last)
+    assert sum(1 for when, s, _ in results if when < stopped_at and s == 302) > 0
+    assert before.get("/compte/", allow_redirects=False).status_code == 200
