@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.cluster import PASSWORD, Cluster, ClusterError  # noqa: E402
+from bench.cluster import PASSWORD, Cluster, ClusterError, _children  # noqa: E402
+from bench.common import process_rss_kib  # noqa: E402
 from bench.journeys import FOUND, JourneyError, Visitor, login, lost_password_by_sms  # noqa: E402
 from bench.report import code_version  # noqa: E402
 from bench.run import write_doc  # noqa: E402
@@ -300,6 +301,7 @@ def report(args: argparse.Namespace, env: Environment, seconds: float, info: dic
             "0.2–1 s between journeys, each journey a new person with their own address |"
         ),
         f"| Duration | {seconds:.0f} s |",
+        f"| Memory | {info.get('memory', 'not measured')} |",
         f"| Errors | **{errors(env)}** |",
         (
             f"| Throughput | **{stats.total.total_rps - _journey_rps(stats):.1f} requests/s**, "
@@ -327,6 +329,21 @@ def report(args: argparse.Namespace, env: Environment, seconds: float, info: dic
     return "\n".join(lines)
 
 
+def worker_rss_kib(cluster: Cluster) -> list[int]:
+    """Resident memory of each process's gunicorn worker (the master's child), in KiB."""
+    return [
+        process_rss_kib(pid) for process in cluster.processes if process.proc for pid in _children(process.proc.pid)
+    ]
+
+
+def memory_line(early: list[int], late: list[int], at: float) -> str:
+    if not early or len(early) != len(late):
+        return "not measured"
+    growth = max((b - a) / a for a, b in zip(early, late, strict=True)) * 100
+    mib = lambda values: " / ".join(f"{v / 1024:.0f}" for v in values)  # noqa: E731 - a local format
+    return f"workers' RSS {mib(early)} MiB at {at:.0f} s, {mib(late)} MiB at the end (largest growth {growth:+.1f} %)"
+
+
 def errors(env: Environment) -> int:
     """Failed requests and journeys, and exceptions raised in the simulated people's code."""
     crashes = sum(e["count"] for e in env.runner.exceptions.values()) if env.runner else 0
@@ -351,9 +368,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.users} people for {seconds:.0f} s against {cluster.url} ...", flush=True)
         runner.start(args.users, spawn_rate=args.users)
         gevent.spawn_later(seconds, runner.quit)
+        # Memory of each web worker once warm (a sixth of the run, at most a minute) and at the end: a
+        # soak (`--minutes 10`) shows whether it keeps growing.
+        early: list[int] = []
+        gevent.spawn_later(min(60.0, seconds / 6), lambda: early.extend(worker_rss_kib(cluster)))
         started = time.monotonic()
         runner.greenlet.join()
         elapsed = time.monotonic() - started
+        info["memory"] = memory_line(early, worker_rss_kib(cluster), min(60.0, seconds / 6))
         body = report(args, env, elapsed, info, loadavg())
         print(f"\n{body}")
         if errors(env):
