@@ -35,6 +35,7 @@ def supported_claims() -> list[str]:
 
 def profile_of(application: AbstractApplication) -> ClientProfile:
     profile, _ = ClientProfile.objects.get_or_create(application=application)
+    profile.application = application  # already read: its client_id is the default audience
     return profile
 
 

@@ -190,9 +190,11 @@ def code_refused(*, code: str, application: AbstractApplication, reason: str) ->
 
 def attach_family(authorization: Authorization, token_family: uuid.UUID) -> None:
     """Remember the refresh-token family a code gave; revoke it at once if the code was replayed meanwhile."""
+    # One statement when the code was not replayed (the usual case): the row is updated only if so.
+    if Authorization.objects.filter(pk=authorization.pk, replayed_at=None).update(token_family=token_family):
+        return
     Authorization.objects.filter(pk=authorization.pk).update(token_family=token_family)
-    if Authorization.objects.filter(pk=authorization.pk, replayed_at__isnull=False).exists():
-        get_refresh_token_model().revoke_family(token_family)
+    get_refresh_token_model().revoke_family(token_family)
 
 
 def revoke(rows: list[Authorization]) -> None:

@@ -17,10 +17,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.db import transaction
 from jwcrypto import jwk, jws
 from oauth2_provider.models import (
     AbstractApplication,
+    get_access_token_model,
     get_grant_model,
+    get_id_token_model,
     get_refresh_token_model,
     redirect_to_uri_allowed,
 )
@@ -144,7 +147,59 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
         if authorization is None:
             return False
         setattr(request, AUTHORIZATION, authorization)
-        return bool(super().validate_code(client_id, code, client, request, *args, **kwargs))
+        # What the toolkit's validate_code sets, from the grant and account already read (it would
+        # read both again).
+        request.scopes = grant.scope.split(" ")
+        request.user = grant.user
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
+        return True
+
+    def _check_and_set_request_resource(self, request: Any) -> None:
+        # RFC 8707: a code granted for no resource, redeemed for none, gives tokens for none; the
+        # toolkit would read the grant once more to learn it. Anything else goes its way.
+        grant = getattr(request, GRANT, None)
+        if (
+            request.grant_type == "authorization_code"
+            and not getattr(request, "resource", None)
+            and grant is not None
+            and grant.code == request.code
+            and not grant.resource
+        ):
+            request.resource = []
+            return
+        super()._check_and_set_request_resource(request)
+
+    def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> None:
+        if transaction.get_connection().in_atomic_block:
+            # The token view's transaction already holds the exchange together (views.TokenView): the
+            # toolkit's own atomic block would only add a savepoint and its release.
+            self._save_bearer_token(token, request, *args, **kwargs)
+            return
+        super().save_bearer_token(token, request, *args, **kwargs)
+
+    def _create_access_token(
+        self, expires: datetime, request: Any, token: dict[str, Any], source_refresh_token: Any = None
+    ) -> Any:
+        """The toolkit's, linked to the ID token this request just saved (finalize_id_token leaves it
+        on the request) instead of parsing the signed JWT, verifying it and reading its row again."""
+        issued = getattr(request, "id_token", None)
+        if not token.get("id_token") or not isinstance(issued, get_id_token_model()):
+            return super()._create_access_token(expires, request, token, source_refresh_token)
+        access_token = get_access_token_model()(
+            user=request.user,
+            scope=token["scope"],
+            expires=expires,
+            id_token=issued,
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            resource=getattr(request, "resource", []),
+        )
+        self._set_token_value(access_token, token["access_token"])
+        access_token.save()
+        return access_token
 
     def _create_refresh_token(
         self, request: Any, refresh_token_code: str, access_token: Any, previous_refresh_token: Any
