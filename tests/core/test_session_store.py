@@ -74,3 +74,46 @@ def test_a_save_rolled_back_with_its_transaction_is_made_again():
     assert SessionStore(session_key=store.session_key).load() == {"step": "one"}
     store.save()  # the session middleware's save at the end of the response
     assert SessionStore(session_key=store.session_key).load() == {"step": "two"}
+
+
+def test_a_new_key_is_written_once_with_its_data_by_the_next_save():
+    store = SessionStore()
+    store["step"] = "one"
+    store.save()
+    old = store.session_key
+    with CaptureQueriesContext(connection) as captured:
+        store.cycle_key()
+    assert [w.split()[0] for w in _writes(captured)] == ["DELETE"]  # the old row, nothing for the new key
+    assert not Session.objects.filter(session_key=store.session_key).exists()
+    with CaptureQueriesContext(connection) as captured:
+        store.save()
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert [s.split()[0] for s in statements] == ["INSERT"], statements
+    assert SessionStore(session_key=store.session_key).load() == {"step": "one"}
+    assert not Session.objects.filter(session_key=old).exists()
+
+
+def test_a_new_key_flushed_before_any_save_leaves_no_row():
+    store = SessionStore()
+    store["step"] = "one"
+    store.cycle_key()
+    drawn = store.session_key
+    with CaptureQueriesContext(connection) as captured:
+        store.flush()
+    assert captured.captured_queries == []
+    assert store.session_key is None
+    assert not Session.objects.filter(session_key=drawn).exists()
+    store["step"] = "two"
+    store.save()  # a later save creates a session as Django's store does
+    assert SessionStore(session_key=store.session_key).load() == {"step": "two"}
+
+
+def test_keys_drawn_twice_before_a_save_leave_one_row():
+    store = SessionStore()
+    store["step"] = "one"
+    store.cycle_key()
+    first = store.session_key
+    store.cycle_key()
+    store.save()
+    assert store.session_key != first
+    assert list(Session.objects.values_list("session_key", flat=True)) == [store.session_key]

@@ -1,34 +1,58 @@
-"""Django's database sessions, without writing the same data twice in one request.
+"""Django's database sessions, writing each session once per request.
 
 A login saves its session inside the transaction that also settles the throttling counters and
 writes the audit event (`trousseau.accounts.sessions.session_open`), so that one commit covers all
 of it; Django's session middleware then saves the session again at the end of the response, which
-here writes nothing when the data and the key are those this request already wrote and committed. A request that
-changes the session after that save (or never saved it) writes as Django's own store does.
+here writes nothing when the data and the key are those this request already wrote and committed. A
+request that changes the session after that save (or never saved it) writes as Django's own store
+does.
+
+A new key (`cycle_key`, which Django's login calls) is not written at once: Django's store looks the
+drawn key up, inserts an empty row under it and updates that row with the data at the next save
+(six statements with their savepoints); here the next save inserts the row with its data (one).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import transaction
+from django.db import router, transaction
+from django.utils.crypto import get_random_string
 
 
 class SessionStore(DatabaseSessionStore):
     def __init__(self, session_key: str | None = None, **kwargs: Any) -> None:
         super().__init__(session_key, **kwargs)
         self._written: tuple[str, bytes] | None = None  # (key, serialized data) this object last wrote
+        self._unsaved_key = False  # the key was drawn by cycle_key and has no row yet
 
     def _state(self) -> tuple[str, bytes] | None:
         if self.session_key is None:
             return None
         return self.session_key, self.serializer().dumps(dict(self.items()))
 
+    def cycle_key(self) -> None:
+        """Django's (a new key, the same data, the old row deleted); the new row waits for `save`."""
+        data = self._session  # type: ignore[attr-defined]  # Django's own, absent from django-stubs
+        old = None if self._unsaved_key else self.session_key  # a key still without a row has none to delete
+        # Not looked up: 32 characters drawn by `secrets` from 36 (about 2**165 keys) do not collide
+        # with a live session; were one to, the INSERT in `save` fails the request and shares nothing.
+        self._session_key = get_random_string(32, VALID_KEY_CHARS)
+        self._session_cache = data
+        self._unsaved_key = True
+        self.modified = True
+        if old:
+            self.delete(old)
+
     def save(self, must_create: bool = False) -> None:  # noqa: FBT001, FBT002 - Django's signature
-        if not must_create and self._written is not None and self._written == self._state():
+        if self._unsaved_key:
+            self._insert()
+        elif not must_create and self._written is not None and self._written == self._state():
             return
-        super().save(must_create=must_create)
+        else:
+            super().save(must_create=must_create)
         self._written = None
         state = self._state()
 
@@ -38,6 +62,16 @@ class SessionStore(DatabaseSessionStore):
 
         transaction.on_commit(committed)
 
+    def _insert(self) -> None:
+        """The new key's row with its data, in the caller's transaction (no savepoint: see cycle_key)."""
+        data = self._get_session(no_load=True)  # type: ignore[attr-defined]  # as above
+        row = self.create_model_instance(data)
+        row.save(force_insert=True, using=router.db_for_write(self.model, instance=row))
+        self._unsaved_key = False
+
     def delete(self, session_key: str | None = None) -> None:
-        super().delete(session_key)
+        if self._unsaved_key and session_key in (None, self.session_key):
+            self._unsaved_key = False  # no row to delete (flush, logout right after a new key)
+        else:
+            super().delete(session_key)
         self._written = None
