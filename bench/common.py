@@ -38,6 +38,21 @@ class BenchError(Exception):
     """The run cannot give a trustworthy figure: stop, say why, exit non-zero."""
 
 
+def run_main(
+    parse_args: Callable[[list[str] | None], argparse.Namespace],
+    run: Callable[[argparse.Namespace], None],
+    argv: list[str] | None = None,
+) -> int:
+    """A benchmark's entry point: 0 when it wrote its figures, 1 with the reason when it could not."""
+    args = parse_args(argv)
+    try:
+        run(args)
+    except BenchError as exc:
+        print(f"bench: FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 @dataclass
 class Rate:
     count: int

@@ -46,6 +46,7 @@ from bench.common import (  # noqa: E402 - after the path is set
     pg_drop,
     process_rss_kib,
     request,
+    run_main,
 )
 from bench.oidc import TrousseauSide, User, register_client  # noqa: E402
 from bench.report import (  # noqa: E402
@@ -313,13 +314,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        run(args)
-    except BenchError as exc:
-        print(f"bench: FAILED: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_main(parse_args, run, argv)
 
 
 if __name__ == "__main__":

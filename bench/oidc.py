@@ -76,6 +76,7 @@ from bench.common import (  # noqa: E402 - after the path is set
     pg_create,
     pg_drop,
     request,
+    run_main,
     run_threads,
 )
 from bench.report import (  # noqa: E402
@@ -965,13 +966,7 @@ def run(args: argparse.Namespace) -> None:  # noqa: PLR0915 - the run, step by s
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        run(args)
-    except BenchError as exc:
-        print(f"bench: FAILED: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_main(parse_args, run, argv)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ from bench.common import (  # noqa: E402 - after the path is set
     pg_create,
     pg_drop,
     queries_of_one_login,
+    run_main,
 )
 from bench.report import (  # noqa: E402
     describe_machine,
@@ -476,13 +477,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        run(args)
-    except BenchError as exc:
-        print(f"bench: FAILED: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_main(parse_args, run, argv)
 
 
 if __name__ == "__main__":
