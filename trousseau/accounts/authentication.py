@@ -15,6 +15,7 @@ from django.db import transaction
 
 from trousseau.accounts.audit import audit, typed_identifier
 from trousseau.accounts.events import EventTag
+from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.models import Account, AccountState, ActivationLetter, LetterStatus
 from trousseau.accounts.services import current_letter
@@ -118,6 +119,24 @@ def login_guards(identifier: str, ip: str) -> list[throttle.Guard]:
         ),
         throttle.Guard("login:ip", ip, settings.THROTTLE_IP_FREE_FAILURES),
     ]
+
+
+def confirm_password(*, account: Account, password: str, ip: str, refused: EventTag, wrong: str) -> None:
+    """The holder's password asked again before a sensitive step, guarded like a login.
+
+    A wrong one counts against the identifier (the mire's counter), and while that counter is closed
+    no password is checked at all. Raises TooManyFailures or WrongCurrentPassword, audited as
+    `refused` with the reason "throttled" or `wrong`.
+    """
+    guard = login_guards(account.identifier, ip)[0]
+    wait = throttle.admit([guard])  # counted before the check, as at the mire
+    if wait is not None:
+        audit(refused, account=account, ip=ip, reason="throttled")
+        raise TooManyFailures(throttle.minutes(wait))
+    if not account.check_password(password):
+        audit(refused, account=account, ip=ip, reason=wrong)
+        raise WrongCurrentPassword
+    throttle.refund(guard)
 
 
 def _kept_account(account: Account) -> Account:

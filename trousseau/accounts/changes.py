@@ -6,13 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from trousseau.accounts.audit import audit
-from trousseau.accounts.authentication import login_guards
+from trousseau.accounts.authentication import confirm_password
 from trousseau.accounts.events import EventTag
-from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.models import Account
 from trousseau.accounts.recovery import notify_password_changed
 from trousseau.accounts.sessions import sessions_end
-from trousseau.core import throttle
 
 
 def password_change(*, account: Account, current: str, new: str, ip: str, keep_session: str | None) -> Account:
@@ -22,15 +20,9 @@ def password_change(*, account: Account, current: str, new: str, ip: str, keep_s
     same counter as the mire), and while that counter is closed no password is checked at all.
     Raises TooManyFailures or WrongCurrentPassword, changing nothing.
     """
-    guard = login_guards(account.identifier, ip)[0]
-    wait = throttle.admit([guard])  # counted before the check, as at the mire
-    if wait is not None:
-        audit(EventTag.PASSWORD_CHANGE_FAILURE, account=account, ip=ip, reason="throttled")
-        raise TooManyFailures(throttle.minutes(wait))
-    if not account.check_password(current):
-        audit(EventTag.PASSWORD_CHANGE_FAILURE, account=account, ip=ip, reason="wrong_current")
-        raise WrongCurrentPassword
-    throttle.refund(guard)
+    confirm_password(
+        account=account, password=current, ip=ip, refused=EventTag.PASSWORD_CHANGE_FAILURE, wrong="wrong_current"
+    )
     with transaction.atomic():
         locked = Account.objects.select_for_update().get(pk=account.pk)
         locked.set_password(new)

@@ -17,11 +17,9 @@ from django.utils import timezone
 
 from trousseau.accounts.activity import EVENT_LABELS, UNKNOWN_EVENT
 from trousseau.accounts.audit import audit
-from trousseau.accounts.authentication import login_guards
+from trousseau.accounts.authentication import confirm_password
 from trousseau.accounts.events import EventTag
-from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.models import Account, AccountKind, AuditEvent
-from trousseau.core import throttle
 from trousseau.directory.models import Guardian, Pupil
 
 FORMAT = "trousseau-export/1"
@@ -148,14 +146,8 @@ def data_export(*, account: Account, password: str, ip: str) -> dict[str, Any]:
 
     Raises TooManyFailures or WrongCurrentPassword (audited), exporting nothing.
     """
-    guard = login_guards(account.identifier, ip)[0]
-    wait = throttle.admit([guard])  # counted before the check, as at the mire
-    if wait is not None:
-        audit(EventTag.DATA_EXPORT_REFUSED, account=account, ip=ip, reason="throttled")
-        raise TooManyFailures(throttle.minutes(wait))
-    if not account.check_password(password):
-        audit(EventTag.DATA_EXPORT_REFUSED, account=account, ip=ip, reason="wrong_password")
-        raise WrongCurrentPassword
-    throttle.refund(guard)
+    confirm_password(
+        account=account, password=password, ip=ip, refused=EventTag.DATA_EXPORT_REFUSED, wrong="wrong_password"
+    )
     audit(EventTag.DATA_EXPORTED, account=account, ip=ip)
     return export_document(account)
