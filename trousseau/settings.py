@@ -15,6 +15,7 @@ from csp.constants import NONCE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from trousseau.federation.oidc.provider_settings import oauth2_provider_settings
+from trousseau.ops.logs import TEXT_FORMAT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -283,7 +284,7 @@ LOGGING = {
     },
     "formatters": {
         "json": {"()": "trousseau.ops.logs.json_formatter"},
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {"format": TEXT_FORMAT},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id", "redact"]}

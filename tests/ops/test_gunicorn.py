@@ -44,3 +44,18 @@ def test_the_access_log_masks_tokens_in_paths_and_never_logs_the_query(site: Pat
     assert "/email/verifier/[jeton]/" in paths
     assert "123456" not in server.log.read_text()
     assert "Zm9vYmFy0123456789abcdefghijkl" not in server.log.read_text()
+
+
+def test_text_logs_when_asked_are_text_lines_masked_the_same_way(site: Path):
+    with gunicorn(production_env(site, TROUSSEAU_SECURE_COOKIES="0", TROUSSEAU_LOG_FORMAT="text")) as server:
+        server.get("/email/verifier/Zm9vYmFy0123456789abcdefghijkl/?code=123456", headers={"X-Request-ID": "lb-77"})
+        status = server.stop()
+    assert status == 0
+    text = server.log.read_text()
+    assert _json_lines(server.log) == []  # neither gunicorn's nor Django's lines are JSON
+    access = [line for line in text.splitlines() if " gunicorn.access [lb-77] " in line]
+    assert len(access) == 1, text
+    assert " GET /email/verifier/[jeton]/ " in access[0]
+    assert "123456" not in text
+    assert "Zm9vYmFy0123456789abcdefghijkl" not in text
+    assert any(" INFO gunicorn.error [-] Shutting down: Master" in line for line in text.splitlines()), text

@@ -1,27 +1,36 @@
-"""gunicorn's own log lines as JSON objects, like Trousseau's (deploy/gunicorn.conf.py sets this class).
+"""gunicorn's own log lines in Trousseau's format (deploy/gunicorn.conf.py sets this class).
 
-The access line carries the path with token-like segments masked, never the query string or the
-Referer (both can hold codes and tokens), and the request id the response echoes. This module runs in
-gunicorn's master too, so it imports nothing from Django.
+JSON objects by default, as Django's lines in production; text lines when TROUSSEAU_LOG_FORMAT=text,
+as Django's then are (settings.LOGGING). The access line carries the path with token-like segments
+masked, never the query string or the Referer (both can hold codes and tokens), and the request id
+the response echoes. This module runs in gunicorn's master too, so it imports nothing from Django
+and reads the environment itself.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from typing import Any
 
 from gunicorn import glogging  # type: ignore[import-untyped]  # gunicorn ships no types
 
-from trousseau.ops.logs import json_formatter, mask_path, redact
+from trousseau.ops.logs import TEXT_FORMAT, json_formatter, mask_path, redact
+
+
+def _text() -> bool:
+    # gunicorn serves production, where Django's lines are JSON unless this says otherwise.
+    return os.environ.get("TROUSSEAU_LOG_FORMAT", "json") == "text"
 
 
 class JsonLogger(glogging.Logger):  # type: ignore[misc]
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
+        self.text = _text()
         for handler in self.error_log.handlers:
-            handler.setFormatter(json_formatter())
+            handler.setFormatter(logging.Formatter(TEXT_FORMAT) if self.text else json_formatter())
             handler.addFilter(_RedactAndMarkFilter())
         for handler in self.access_log.handlers:
             handler.setFormatter(logging.Formatter("%(message)s"))
@@ -46,7 +55,16 @@ class JsonLogger(glogging.Logger):  # type: ignore[misc]
             "remote": environ.get("REMOTE_ADDR", ""),
             "user_agent": environ.get("HTTP_USER_AGENT", "")[:200],
         }
-        self.access_log.info("%s", json.dumps(line, ensure_ascii=False))
+        self.access_log.info("%s", _as_text(line) if self.text else json.dumps(line, ensure_ascii=False))
+
+
+def _as_text(line: dict[str, Any]) -> str:
+    """The access line as TEXT_FORMAT lays out Django's, then the request's own fields."""
+    return (
+        f"{line['time']} {line['level']} {line['logger']} [{line['request_id']}] "
+        f"{line['method']} {line['path']} {line['status']} {line['bytes']} B {line['duration_ms']} ms "
+        f"{line['remote']} {json.dumps(line['user_agent'], ensure_ascii=False)}"
+    )
 
 
 class _RedactAndMarkFilter(logging.Filter):

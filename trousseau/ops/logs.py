@@ -67,6 +67,10 @@ class RedactFilter(logging.Filter):
         return True
 
 
+# TROUSSEAU_LOG_FORMAT=text: for a person reading a terminal (settings.LOGGING, gunicorn's lines).
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
 def json_formatter() -> logging.Formatter:
     """time, level, logger, message, request_id (and exc_info on errors), one object per line."""
     return JsonFormatter(
