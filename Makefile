@@ -24,12 +24,13 @@ help:
 $(STAMP): requirements.txt requirements-dev.txt ent/requirements.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --only-binary=lxml,xmlsec -r requirements-dev.txt
 	# The demo ENT's SAML library: wheels only, so xmlsec and lxml bundle the same libxml2.
 	$(BIN)/pip install -q --only-binary=:all: -r ent/requirements.txt
 	touch $(STAMP)
 
-# Debian's xmlsec1: pysaml2 signs, verifies and encrypts SAML messages by running it.
+# Debian's xmlsec1: pysaml2 verifies the signed requests of SPs by running it (signing and encryption are
+# in-process).
 xmlsec:
 	@command -v xmlsec1 >/dev/null || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null; }
 

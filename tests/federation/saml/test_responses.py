@@ -223,3 +223,27 @@ def test_signing_a_response_spawns_no_process(client, pysp, registered, account,
     response = etree.fromstring(base64.b64decode(form["fields"]["SAMLResponse"]))
     assert _verified(response.find("saml:Assertion", NS)) is not None  # signxml, with the metadata cert
     assert pysp.read(form["fields"]["SAMLResponse"], request_id).assertion is not None  # xmlsec1, SP side
+
+
+def test_encrypting_a_response_spawns_no_process(client, pysp, registered, account, monkeypatch):
+    """Encryption runs in-process too (federation/saml/encryption.py); the SP still decrypts it."""
+    import saml2.sigver
+
+    registered.encrypt_assertions = True
+    registered.save()
+    spawned: list[object] = []
+    real = saml2.sigver.Popen
+
+    def spy(*args: object, **kwargs: object):
+        spawned.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(saml2.sigver, "Popen", spy)
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    log_in(client, account)
+    request_id, url = pysp.redirect_request()
+    form = first_form(client.get(url).content.decode())
+    assert spawned == []
+    response = etree.fromstring(base64.b64decode(form["fields"]["SAMLResponse"]))
+    assert response.find("saml:EncryptedAssertion/xenc:EncryptedData", NS) is not None
+    assert pysp.read(form["fields"]["SAMLResponse"], request_id).assertion is not None  # xmlsec1, SP side

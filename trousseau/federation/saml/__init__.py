@@ -1,9 +1,9 @@
 """The SAML 2.0 identity provider, at ÉduConnect's Shibboleth paths (research/educonnect.md §2.1).
 
-pysaml2 parses and verifies what service providers send and builds the signed (and, on request,
-encrypted) responses; xmlsec1 does the cryptography. Around it, this package keeps what pysaml2
-leaves to the caller: the registry of service providers (`models`, `metadata`), the keys (`keys`),
-bounded decoding and the request checks it does not make (`inbound`), the single sign-on state kept
-in the browser session (`state`), the login path that existing ÉduConnect clients drive (`views.sso`)
-and single logout (`slo`). Accounts become attributes only through `trousseau.federation.claims`.
+pysaml2 parses and verifies what service providers send (xmlsec1 checks their signatures) and builds
+the responses, which `signing` signs and `encryption` encrypts in this process. Around it, this
+package keeps what pysaml2 leaves to the caller: the registry of service providers (`models`,
+`metadata`), the keys (`keys`), bounded decoding and the request checks it does not make (`inbound`),
+the single sign-on state kept in the browser session (`state`), the login path that existing
+ÉduConnect clients drive (`views.sso`) and single logout (`slo`). Accounts become attributes only through `trousseau.federation.claims`.
 """

@@ -13,15 +13,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, SamlBase
 from saml2.attribute_converter import AttributeConverter
 from saml2.config import IdPConfig
 from saml2.server import Server
-from saml2.sigver import get_pem_wrapped_unwrapped, make_temp, pre_encryption_part
+from saml2.sigver import get_pem_wrapped_unwrapped, pre_encrypt_assertion, pre_encryption_part
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from trousseau.federation import claims
-from trousseau.federation.saml import keys
+from trousseau.federation.saml import encryption, keys
 from trousseau.federation.saml.metadata import PERSISTENT, TRANSIENT, URI_FORMAT, idp_entity_id, public_url
 from trousseau.federation.saml.models import ServiceProvider
 from trousseau.federation.saml.signing import InProcessSigning
@@ -62,12 +62,14 @@ class TrousseauServer(Server):  # type: ignore[misc]
     data_encryption = AES128_GCM
 
     def _encrypt_assertion(self, encrypt_cert: str, sp_entity_id: str, response: Any, node_xpath: Any = None) -> Any:
-        """As pysaml2's, with our algorithm instead of its 3DES default."""
+        """As pysaml2's, with our algorithm instead of its 3DES default, and in this process."""
         wrapped, unwrapped = get_pem_wrapped_unwrapped(encrypt_cert)
-        tmp = make_temp(wrapped.encode("ascii"), decode=False, delete_tmpfiles=True)
         template = pre_encryption_part(msg_enc=self.data_encryption, key_enc=RSA_OAEP_MGF1P, encrypt_cert=unwrapped)
-        session_key = "aes-256" if "aes256" in self.data_encryption else "aes-128"  # xmlsec1 --session-key
-        return self.sec.encrypt_assertion(response, tmp.name, template, key_type=session_key, node_xpath=node_xpath)
+        if isinstance(response, SamlBase):  # outbound asks for self-contained assertions: a string already
+            response = pre_encrypt_assertion(response)
+        return encryption.encrypt_assertion(
+            str(response), template=str(template), cert_pem=wrapped, node_xpath=node_xpath
+        )
 
 
 def _config(sp: ServiceProvider) -> IdPConfig:

@@ -3,8 +3,9 @@
 pysaml2 signs by writing the message to a temporary file and running xmlsec1, twice per login
 (assertion, then response): under load that is most of a single sign-on's time. This backend fills
 the same signature template in-process with signxml (lxml + cryptography) and hands pysaml2 the same
-document back. What stays with xmlsec1 is what is rare or inbound: encryption, and the verification
-of the few signed AuthnRequests and LogoutRequests, where pysaml2's own checks (CVE-2021-21239) apply.
+document back (encryption.py does the same for encryption). What stays with xmlsec1 is what is rare
+and inbound: the verification of the few signed AuthnRequests and LogoutRequests, where pysaml2's own
+checks (CVE-2021-21239) apply.
 """
 
 from __future__ import annotations
