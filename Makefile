@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: run test setup browser nginx xmlsec lint unit unit-pg bench bench-oidc bench-load bench-scale bench-memory clean help standin serve-prod audit
+.PHONY: run test setup browser nginx xmlsec lint unit unit-pg bench bench-oidc bench-load bench-scale bench-memory bench-saml clean help standin serve-prod audit
 
 help:
 	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000 and the demo ENT,"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-load - locust load test (logins, SMS journeys, SAML, OIDC) on 2 processes behind nginx (MINUTES=3)"
 	@echo "make bench-scale - login p50/p99 with 10 k, 1 M and 5 M accounts in PostgreSQL (about 20 min, 3 GB)"
 	@echo "make bench-memory - resident memory of a web worker (bench/serve.py and gunicorn), into docs/benchmarks.md"
+	@echo "make bench-saml - SAML SSO with an encrypted assertion against the same in the clear, into docs/benchmarks.md"
 
 $(STAMP): requirements.txt requirements-dev.txt ent/requirements.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -160,6 +161,9 @@ bench-scale: setup
 
 bench-memory: setup
 	$(BIN)/python bench/memory.py
+
+bench-saml: setup
+	$(BIN)/python bench/saml.py
 
 # Known vulnerabilities in the pinned dependencies (pip-audit, in a venv of its own). It asks PyPI's
 # JSON API or OSV, which the machines of this project cannot reach (their package mirror serves no
