@@ -53,6 +53,53 @@ def _install(npm: str) -> None:
             )
 
 
+def _start(  # noqa: PLR0913, PLR0917 - the stand-in's settings
+    node: str, tmp: Path, log: Path, redirect_uri: str, post_logout_redirect_uri: str, alg: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The stand-in's process, once it answers, and its issuer. A start that fails is tried once more on
+    another port: on a loaded 2-core machine a start once took longer than START_TIMEOUT (2026-12-05)."""
+    failures = []
+    for _attempt in range(2):
+        port = _free_port()
+        issuer = f"http://127.0.0.1:{port}/api/v2"
+        env = {
+            **os.environ,
+            "FC_STANDIN_PORT": str(port),
+            "FC_STANDIN_ISSUER": issuer,
+            "FC_CLIENT_ID": CLIENT_ID,
+            "FC_CLIENT_SECRET": CLIENT_SECRET,
+            "FC_REDIRECT_URIS": redirect_uri,
+            "FC_POST_LOGOUT_REDIRECT_URIS": post_logout_redirect_uri,
+            "FC_SIGNING_ALG": alg,
+            "FC_STANDIN_KEYS": str(tmp / "standin-keys.json"),
+        }
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                [node, "server.mjs"], cwd=STANDIN_DIR, env=env, stdout=out, stderr=subprocess.STDOUT
+            )  # noqa: S603
+        started = time.monotonic()
+        while process.poll() is None and time.monotonic() - started < START_TIMEOUT:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/__standin/health", timeout=1):
+                    return process, issuer
+            except OSError:
+                time.sleep(0.1)
+        _stop(process)
+        failures.append(
+            f"port {port}, exit code {process.returncode}, after {time.monotonic() - started:.1f} s:\n{log.read_text()}"
+        )
+    pytest.fail("the FranceConnect stand-in did not start:\n" + "\n".join(failures))
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def running_standin(
     tmp: Path, *, redirect_uri: str, post_logout_redirect_uri: str, alg: str = "ES256"
@@ -61,37 +108,9 @@ def running_standin(
     if node is None or npm is None:
         pytest.skip("Node.js and npm are needed for the FranceConnect stand-in")
     _install(npm)
-    port = _free_port()
-    issuer = f"http://127.0.0.1:{port}/api/v2"
-    env = {
-        **os.environ,
-        "FC_STANDIN_PORT": str(port),
-        "FC_STANDIN_ISSUER": issuer,
-        "FC_CLIENT_ID": CLIENT_ID,
-        "FC_CLIENT_SECRET": CLIENT_SECRET,
-        "FC_REDIRECT_URIS": redirect_uri,
-        "FC_POST_LOGOUT_REDIRECT_URIS": post_logout_redirect_uri,
-        "FC_SIGNING_ALG": alg,
-        "FC_STANDIN_KEYS": str(tmp / "standin-keys.json"),
-    }
     log = tmp / "standin.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([node, "server.mjs"], cwd=STANDIN_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    process, issuer = _start(node, tmp, log, redirect_uri, post_logout_redirect_uri, alg)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/__standin/health", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the FranceConnect stand-in did not start:\n{log.read_text()}")
-                time.sleep(0.1)
         yield StandIn(issuer, CLIENT_ID, CLIENT_SECRET, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
