@@ -19,7 +19,6 @@ from lxml import etree
 from saml2.sigver import ASSERT_XPATH, EncryptError
 
 XENC = "http://www.w3.org/2001/04/xmlenc#"
-DS = "http://www.w3.org/2000/09/xmldsig#"
 # The data algorithms an SP may ask for (idp.SUPPORTED_DATA_ENCRYPTION), with their key sizes in bytes.
 KEY_BYTES = {
     "http://www.w3.org/2009/xmlenc11#aes128-gcm": 16,
