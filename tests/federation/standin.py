@@ -74,9 +74,9 @@ def _start(  # noqa: PLR0913, PLR0917 - the stand-in's settings
             "FC_STANDIN_KEYS": str(tmp / "standin-keys.json"),
         }
         with log.open("w") as out:
-            process = subprocess.Popen(
+            process = subprocess.Popen(  # noqa: S603 - fixed arguments
                 [node, "server.mjs"], cwd=STANDIN_DIR, env=env, stdout=out, stderr=subprocess.STDOUT
-            )  # noqa: S603
+            )
         started = time.monotonic()
         while process.poll() is None and time.monotonic() - started < START_TIMEOUT:
             try:
