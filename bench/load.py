@@ -54,7 +54,6 @@ from bench.cluster import PASSWORD, Cluster, ClusterError, _children  # noqa: E4
 from bench.common import process_rss_kib  # noqa: E402
 from bench.journeys import FOUND, JourneyError, Visitor, login, lost_password_by_sms  # noqa: E402
 from bench.report import code_version  # noqa: E402
-from bench.run import write_doc  # noqa: E402
 
 NEW_PASSWORD = "Trousse#Bleue2026"  # noqa: S105 - what the lost-password journeys choose
 SP_ENTITY = "https://ent-charge.example.fr/saml"
@@ -387,9 +386,21 @@ def run(args: argparse.Namespace) -> int:
             print(cluster.logs(), file=sys.stderr)
             return 1
     if not args.no_write:
-        write_doc("load", body)
+        write_doc(body)
         print("\nWritten to docs/benchmarks.md")
     return 0
+
+
+def write_doc(body: str) -> None:
+    """Replace the `result:load` block of docs/benchmarks.md (its section is not a script's own:
+    bench/run.py's writer keeps only its login blocks, and silently dropped this one)."""
+    doc = ROOT / "docs" / "benchmarks.md"
+    start, end = "<!-- result:load -->\n", "\n<!-- /result:load -->"
+    text = doc.read_text()
+    if start not in text or end not in text:
+        raise SystemExit("docs/benchmarks.md has no result:load block to replace")
+    head, rest = text.split(start, 1)
+    doc.write_text(head + start + body + end + rest.split(end, 1)[1])
 
 
 def main(argv: list[str] | None = None) -> int:
