@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import subprocess
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -203,8 +204,9 @@ def test_encrypted_assertion_is_accepted_by_an_unmodified_python3_saml_sp(  # no
     assert response.get_attributes()[claims.SPECS[0].oid]
 
 
-def test_signing_a_response_spawns_no_process(client, pysp, registered, account, monkeypatch):
-    """Signatures are made in-process (signxml), not by one xmlsec1 per signature (issue #8)."""
+def _answer_counting_processes(client, pysp, account, monkeypatch) -> tuple[list[object], str, dict[str, Any]]:
+    """Log in and get a response from the IdP; returns the commands of the processes spawned meanwhile
+    (pysaml2 runs xmlsec1 through Popen), the request ID and the form carrying the response."""
     import saml2.sigver
 
     spawned: list[object] = []
@@ -219,6 +221,12 @@ def test_signing_a_response_spawns_no_process(client, pysp, registered, account,
     log_in(client, account)
     request_id, url = pysp.redirect_request()
     form = first_form(client.get(url).content.decode())
+    return spawned, request_id, form
+
+
+def test_signing_a_response_spawns_no_process(client, pysp, registered, account, monkeypatch):
+    """Signatures are made in-process (signxml), not by one xmlsec1 per signature (issue #8)."""
+    spawned, request_id, form = _answer_counting_processes(client, pysp, account, monkeypatch)
     assert spawned == []
     response = etree.fromstring(base64.b64decode(form["fields"]["SAMLResponse"]))
     assert _verified(response.find("saml:Assertion", NS)) is not None  # signxml, with the metadata cert
@@ -227,22 +235,9 @@ def test_signing_a_response_spawns_no_process(client, pysp, registered, account,
 
 def test_encrypting_a_response_spawns_no_process(client, pysp, registered, account, monkeypatch):
     """Encryption runs in-process too (federation/saml/encryption.py); the SP still decrypts it."""
-    import saml2.sigver
-
     registered.encrypt_assertions = True
     registered.save()
-    spawned: list[object] = []
-    real = saml2.sigver.Popen
-
-    def spy(*args: object, **kwargs: object):
-        spawned.append(args[0])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(saml2.sigver, "Popen", spy)
-    monkeypatch.setattr(subprocess, "Popen", spy)
-    log_in(client, account)
-    request_id, url = pysp.redirect_request()
-    form = first_form(client.get(url).content.decode())
+    spawned, request_id, form = _answer_counting_processes(client, pysp, account, monkeypatch)
     assert spawned == []
     response = etree.fromstring(base64.b64decode(form["fields"]["SAMLResponse"]))
     assert response.find("saml:EncryptedAssertion/xenc:EncryptedData", NS) is not None
