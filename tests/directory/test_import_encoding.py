@@ -68,9 +68,16 @@ def test_one_latin1_line_in_a_utf8_file_is_refused_at_that_line():
 
 
 def test_one_utf8_line_in_a_windows_1252_file_is_refused_at_that_line():
-    error = refusal(lines(cp1252(PUPIL_HEADER), cp1252(ELOISE), utf8(COEUR), cp1252(HUGO)))
+    error = refusal(lines(cp1252(PUPIL_HEADER), cp1252(ELOISE), utf8(COEUR), cp1252(HUGO), cp1252(COEUR)))
     assert error.line == 3
     assert "cette ligne est en UTF-8 alors que la ligne 2 est en Latin-1" in error.message
+
+
+def test_the_latin1_line_is_the_odd_one_even_when_it_comes_first():
+    error = refusal(lines(utf8(PUPIL_HEADER), utf8(HUGO), cp1252(COEUR), utf8(ELOISE), utf8(COEUR)))
+    assert error.line == 3
+    assert "cette ligne est en Latin-1 (Windows-1252) alors que la ligne 4 est en UTF-8" in error.message
+    assert refusal(lines(utf8(PUPIL_HEADER), cp1252(COEUR), utf8(ELOISE))).line == 2  # a tie: not UTF-8 is odd
 
 
 def test_the_odd_line_is_found_in_any_block(monkeypatch):
@@ -80,6 +87,8 @@ def test_the_odd_line_is_found_in_any_block(monkeypatch):
     assert error.line == 503
     windows = [cp1252(PUPIL_HEADER)] + [cp1252(ELOISE)] * 300 + [utf8(COEUR)] + [cp1252(HUGO)] * 10
     assert refusal(lines(*windows)).line == 302
+    mostly_windows = [cp1252(PUPIL_HEADER), utf8(ELOISE)] + [cp1252(ELOISE)] * 300
+    assert refusal(lines(*mostly_windows)).line == 2
     assert decided(lines(*[cp1252(ELOISE)] * 300)) == "Windows-1252"
 
 

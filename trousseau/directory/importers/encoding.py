@@ -58,14 +58,21 @@ class Survey:
     utf8: int | None = None  # a line in UTF-8 with at least one non-ASCII character
     not_utf8: int | None = None  # a line that is not UTF-8
     not_cp1252: int | None = None  # a line that is not UTF-8 and that Windows-1252 cannot read either
+    mostly_not_utf8: bool = False  # in a file that mixes both: whether most non-ASCII lines are not UTF-8
 
 
 def decide(handle: IO[bytes], on_bytes: Callable[[int], None]) -> Encoding:
     """The encoding of the whole file, read from where the handle stands; ImportFileError if none fits.
 
-    `on_bytes` is told the size of each block read (the caller enforces its size cap there).
+    `on_bytes` is told the size of each block read (the caller enforces its size cap there). The handle
+    is left anywhere: the caller seeks back.
     """
-    return judge(survey(handle, on_bytes))
+    start = handle.tell()
+    found = survey(handle, on_bytes)
+    if found.utf8 is not None and found.not_utf8 is not None:
+        handle.seek(start)
+        found.mostly_not_utf8 = _mostly_not_utf8(handle)
+    return judge(found)
 
 
 def survey(handle: IO[bytes], on_bytes: Callable[[int], None]) -> Survey:
@@ -123,6 +130,18 @@ def _classify_lines(block: bytes, first: int, found: Survey) -> None:
                 found.utf8 = first + offset
 
 
+def _mostly_not_utf8(handle: IO[bytes]) -> bool:
+    """A second pass, for a file about to be refused only: which kind of line is the odd one out."""
+    utf8 = other = 0
+    for raw in handle:
+        if not raw.isascii():
+            if _reads_as(raw, "utf-8"):
+                utf8 += 1
+            else:
+                other += 1
+    return other > utf8
+
+
 def _reads_as(raw: bytes, codec: str) -> bool:
     try:
         raw.decode(codec)
@@ -151,7 +170,7 @@ def judge(found: Survey) -> Encoding:
     if found.not_utf8 is None:
         return UTF8
     if found.utf8 is not None:
-        raise _mixed(found.utf8, found.not_utf8)
+        raise _mixed(found)
     if found.not_cp1252 is not None:
         raise ImportFileError(
             gettext(
@@ -202,13 +221,13 @@ def _breaks_declared(declared: str, line: int) -> ImportFileError:
     return ImportFileError(msg, line=line)
 
 
-def _mixed(utf8: int, not_utf8: int) -> ImportFileError:
-    """The later of the two lines breaks the encoding the earlier one set."""
-    names = {utf8: "UTF-8", not_utf8: "Latin-1 (Windows-1252)"}
-    first, odd = min(utf8, not_utf8), max(utf8, not_utf8)
+def _mixed(found: Survey) -> ImportFileError:
+    """The odd line is the first of the fewer kind: the first line not in UTF-8, unless most are not."""
+    utf8, latin = ("UTF-8", found.utf8), ("Latin-1 (Windows-1252)", found.not_utf8)
+    (odd_name, odd), (main_name, main) = (utf8, latin) if found.mostly_not_utf8 else (latin, utf8)
     msg = gettext(
-        "Le fichier mélange deux encodages : cette ligne est en %(odd)s alors que la ligne %(first)d est en "
-        "%(first_encoding)s. Enregistrez tout le fichier en UTF-8 (« CSV UTF-8 » dans le tableur), puis "
+        "Le fichier mélange deux encodages : cette ligne est en %(odd)s alors que la ligne %(line)d est en "
+        "%(encoding)s. Enregistrez tout le fichier en UTF-8 (« CSV UTF-8 » dans le tableur), puis "
         "importez-le de nouveau."
-    ) % {"odd": names[odd], "first": first, "first_encoding": names[first]}
+    ) % {"odd": odd_name, "line": main, "encoding": main_name}
     return ImportFileError(msg, line=odd)
