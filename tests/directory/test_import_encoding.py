@@ -11,6 +11,7 @@ import codecs
 import io
 
 import pytest
+from django.utils import translation
 
 from tests.directory.helpers import PUPIL_HEADER, ine
 from trousseau.accounts.events import EventTag
@@ -174,3 +175,11 @@ def test_the_size_cap_holds_during_the_survey(college, settings):
     data = lines(utf8(PUPIL_HEADER), *[utf8(HUGO)] * 100)
     with pytest.raises(ImportFileError, match="taille maximale"):
         import_pupils(io.BytesIO(data), school=college)
+
+
+def test_the_refusal_reads_in_english_too():
+    with translation.override("en"):
+        error = refusal(lines(utf8(PUPIL_HEADER), utf8(ELOISE), cp1252(COEUR), utf8(ELOISE)))
+        said = str(error)
+    assert said.startswith("Line 3"), said
+    assert "The file mixes two encodings: this line is in Latin-1 (Windows-1252) while line 2 is in UTF-8." in said
