@@ -38,13 +38,17 @@ def cp1252(text: str) -> bytes:
     return text.encode("cp1252")
 
 
+def uncapped(_size: int) -> None:
+    pass
+
+
 def decided(data: bytes) -> str:
-    return decide(io.BytesIO(data), lambda size: None).label
+    return decide(io.BytesIO(data), uncapped).label
 
 
 def refusal(data: bytes) -> ImportFileError:
     with pytest.raises(ImportFileError) as caught:
-        decide(io.BytesIO(data), lambda size: None)
+        decide(io.BytesIO(data), uncapped)
     return caught.value
 
 
@@ -183,3 +187,14 @@ def test_the_refusal_reads_in_english_too():
         said = str(error)
     assert said.startswith("Line 3"), said
     assert "The file mixes two encodings: this line is in Latin-1 (Windows-1252) while line 2 is in UTF-8." in said
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("declared", "codec"), [("ISO-8859-15", "iso8859-15"), ("windows-1252", "cp1252")])
+def test_an_xml_file_is_read_in_its_declared_encoding(college, declared, codec):
+    data = xml(declared, f"<ELEVE><INE>{ine(1)}</INE><NOM>Cœur</NOM><PRENOM>Éloïse</PRENOM>".encode(codec))
+    data = data.replace(b"</IMPORT_ELEVES>", b"<DATE_NAISS>14/03/2012</DATE_NAISS></ELEVE></IMPORT_ELEVES>")
+    result = import_pupils(io.BytesIO(data), school=college)
+    assert result.ok, result.errors
+    assert result.encodings == {"eleves": declared.upper() if codec != "cp1252" else "Windows-1252"}
+    assert Pupil.objects.values_list("last_name", "first_name").get() == ("Cœur", "Éloïse")
