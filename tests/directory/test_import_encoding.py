@@ -198,3 +198,27 @@ def test_an_xml_file_is_read_in_its_declared_encoding(college, declared, codec):
     assert result.ok, result.errors
     assert result.encodings == {"eleves": declared.upper() if codec != "cp1252" else "Windows-1252"}
     assert Pupil.objects.values_list("last_name", "first_name").get() == ("Cœur", "Éloïse")
+
+
+class Pipe(io.RawIOBase):
+    """A file that can be read once, front to back (`--pupils /dev/stdin`)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        chunk = self.data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+@pytest.mark.django_db
+def test_a_file_that_cannot_be_read_twice_is_surveyed_from_a_copy(college):
+    pipe = io.BufferedReader(Pipe(lines(utf8(PUPIL_HEADER), utf8(ELOISE))))
+    assert not pipe.seekable()
+    result = import_pupils(pipe, school=college)
+    assert result.ok, result.errors
+    assert Pupil.objects.values_list("first_name", flat=True).get() == "Éloïse"

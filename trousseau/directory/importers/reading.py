@@ -8,6 +8,8 @@ is decoded with it.
 from __future__ import annotations
 
 import csv
+import shutil
+import tempfile
 import xml.sax
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +44,11 @@ class Source:
     """A binary file read line by line: counts bytes, enforces the cap, decides the encoding first."""
 
     def __init__(self, handle: IO[bytes], *, max_bytes: int | None = None, size: int | None = None) -> None:
+        if not handle.seekable():  # a pipe: the encoding survey reads the file once before its rows
+            spool = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the Source)
+            shutil.copyfileobj(handle, spool)
+            spool.seek(0)
+            handle = spool
         self.handle = handle
         self.max_bytes = max_bytes
         self.size = size
