@@ -31,8 +31,8 @@ def errors(result):
     [
         ("utf-8", False, "UTF-8"),
         ("utf-8", True, "UTF-8 (BOM)"),
-        ("latin-1", False, "Latin-1"),
-        ("cp1252", False, "Latin-1"),
+        ("latin-1", False, "Windows-1252"),
+        ("cp1252", False, "Windows-1252"),
     ],
 )
 def test_encodings_are_detected(college, encoding, bom, expected):
@@ -47,7 +47,7 @@ def test_latin1_after_ascii_lines_is_still_read(college):
     rows = [f"{ine(n)};Martin;Hugo;02/05/2011;4e A;0145678B" for n in range(2, 50)] + [GOOD]
     result = import_pupils(pupils_csv(rows, encoding="latin-1"), school=college)
     assert result.ok
-    assert result.encodings["eleves"] == "Latin-1"
+    assert result.encodings["eleves"] == "Windows-1252"
     assert Pupil.objects.filter(first_name="Élodie").exists()
 
 

@@ -106,6 +106,7 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.CONSOLE_FOLLOWUP_EXPORTED: _("Console : suivi des activations exporté"),
     EventTag.DIRECTORY_IMPORT_APPLIED: _("Fiches de l'établissement importées"),
     EventTag.DIRECTORY_IMPORT_REFUSED: _("Import des fiches de l'établissement refusé"),
+    EventTag.ACCOUNT_RENAMED_BY_IMPORT: _("Nom et prénom du compte corrigés d'après les fiches de l'établissement"),
     EventTag.DIRECTORY_RETENTION_PURGED: _("Fiches des élèves partis effacées (durée de conservation écoulée)"),
     EventTag.RETENTION_PURGED: _("Données périmées effacées (durées de conservation écoulées)"),
     EventTag.DATA_EXPORTED: _("Données du compte téléchargées"),

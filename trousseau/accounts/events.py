@@ -87,6 +87,7 @@ class EventTag(StrEnum):
     CONSOLE_FOLLOWUP_EXPORTED = "console:followup:exported"
     DIRECTORY_IMPORT_APPLIED = "directory:import:applied"
     DIRECTORY_IMPORT_REFUSED = "directory:import:refused"
+    ACCOUNT_RENAMED_BY_IMPORT = "account:import:renamed"
     DIRECTORY_RETENTION_PURGED = "directory:retention:purged"
     RETENTION_PURGED = "retention:expired:purged"
     DATA_EXPORTED = "account:data:exported"

@@ -15,8 +15,9 @@ from typing import TypeVar
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
+from trousseau.accounts.events import EventTag
 from trousseau.accounts.identifiers import identifier_base
 from trousseau.accounts.models import (
     Account,
@@ -140,6 +141,55 @@ def create_accounts(
                     AccountGuardian(account_id=a.pk, guardian_id=row[0]) for a, row in zip(made, batch, strict=True)
                 )
     return len(identifiers)
+
+
+def rename_accounts(school_ids: Iterable[int], *, now: datetime) -> int:
+    """Accounts of these schools take their records' names again when an import corrected them.
+
+    The names are what services receive and what the next letter prints; the identifier, which the
+    family logs in with, stays. A guardian account that speaks for several records (grouping) follows
+    them only while they agree, so two schools spelling a name differently cannot rename it back and forth.
+    Returns how many accounts were renamed; each one's history says so.
+    """
+    ids = list(school_ids)
+    names: dict[int, set[tuple[str, str]]] = {}
+    pupils = (
+        Account.objects.filter(kind=AccountKind.PUPIL, pupil__school_id__in=ids)
+        .exclude(first_name=F("pupil__first_name"), last_name=F("pupil__last_name"))
+        .values_list("pk", "pupil__first_name", "pupil__last_name")
+    )
+    for pk, first, last in pupils.iterator(chunk_size=BATCH):
+        names[pk] = {(first, last)}
+    stale = (
+        AccountGuardian.objects.filter(guardian__school_id__in=ids, guardian__left_at=None)
+        .exclude(guardian__first_name=F("account__first_name"), guardian__last_name=F("account__last_name"))
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    for chunk in chunked(sorted(set(stale))):
+        present = AccountGuardian.objects.filter(account_id__in=chunk, guardian__left_at=None)
+        for pk, first, last in present.values_list("account_id", "guardian__first_name", "guardian__last_name"):
+            names.setdefault(pk, set()).add((first, last))
+    renamed = [
+        Account(pk=pk, first_name=first, last_name=last)
+        for pk, pairs in names.items()
+        if len(pairs) == 1
+        for first, last in pairs
+    ]
+    Account.objects.bulk_update(renamed, ["first_name", "last_name"], batch_size=BATCH)
+    AuditEvent.objects.bulk_create(
+        (
+            AuditEvent(
+                tag=EventTag.ACCOUNT_RENAMED_BY_IMPORT,
+                account_id=a.pk,
+                data={"reason": "school_record"},
+                created_at=now,
+            )
+            for a in renamed
+        ),
+        batch_size=BATCH,
+    )
+    return len(renamed)
 
 
 def departing_accounts(pupil_ids: Sequence[int], guardian_ids: Sequence[int]) -> list[int]:

@@ -97,6 +97,7 @@ def run(job: Run, result: ImportResult, pupils: Source | None, guardians: Source
         _sync_pupils(job, result, ids, departures=departures)
     if guardians is not None:
         _sync_guardians(job, result, ids, departures=departures)
+    accounts_bulk.rename_accounts(scope, now=job.now)
     result.accounts_created += accounts_bulk.create_accounts(
         accounts_bulk.pupils_without_account(scope), accounts_bulk.guardians_without_account(scope), now=job.now
     )

@@ -135,6 +135,7 @@ def run_orm(run: Run, result: ImportResult, pupils: Source | None, guardians: So
         back = accounts_bulk.returning_accounts([], guardian_plan.returned)
         orm_sync.apply_guardians(guardian_plan, now=run.now)
         apply_states(result, off, back, run.now)
+    accounts_bulk.rename_accounts(scope, now=run.now)
     result.accounts_created += accounts_bulk.create_accounts(
         accounts_bulk.pupils_without_account(scope), accounts_bulk.guardians_without_account(scope), now=run.now
     )

@@ -1,13 +1,15 @@
 """Reading an export as SIECLE and ONDE write them: CSV (`;`, `,` or tab) or XML, UTF-8 or Latin-1.
 
 A file is read line by line, never whole: the web path caps its size, the command line reads files of
-gigabytes. Each line is decoded on its own: UTF-8 (with or without BOM) until a line is not valid
-UTF-8, then Windows-1252/Latin-1 from there on, as the exports of older tools are.
+gigabytes. Its encoding is decided for the whole file by a first pass (encoding.py), then every line
+is decoded with it.
 """
 
 from __future__ import annotations
 
 import csv
+import shutil
+import tempfile
 import xml.sax
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,10 +20,9 @@ from defusedxml.common import DefusedXmlException
 from django.utils.translation import gettext
 
 from trousseau.core.text import fold
+from trousseau.directory.importers.encoding import UTF8, decide
 from trousseau.directory.importers.report import ImportFileError, ImportTooLarge
 
-BOM = b"\xef\xbb\xbf"
-UTF8, UTF8_BOM, LATIN1 = "UTF-8", "UTF-8 (BOM)", "Latin-1"
 # One CSV field may not be longer than this: an unclosed quote otherwise swallows the whole file.
 MAX_FIELD = 10_000
 
@@ -40,45 +41,41 @@ class Record:
 
 
 class Source:
-    """A binary file read line by line: counts bytes, enforces the cap, remembers the encoding."""
+    """A binary file read line by line: counts bytes, enforces the cap, decides the encoding first."""
 
     def __init__(self, handle: IO[bytes], *, max_bytes: int | None = None, size: int | None = None) -> None:
+        if not handle.seekable():  # a pipe: the encoding survey reads the file once before its rows
+            spool = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the Source)
+            shutil.copyfileobj(handle, spool)
+            spool.seek(0)
+            handle = spool
         self.handle = handle
         self.max_bytes = max_bytes
         self.size = size
         self.bytes_read = 0
-        self.encoding = UTF8
+        self.encoding = UTF8.label
         if max_bytes is not None and size is not None and size > max_bytes:
             raise ImportTooLarge(too_large_message(max_bytes))
 
+    def _count(self, size: int) -> None:
+        self.bytes_read += size
+        if self.max_bytes is not None and self.bytes_read > self.max_bytes:
+            raise ImportTooLarge(too_large_message(self.max_bytes))
+
     def lines(self) -> Iterator[str]:
+        start = self.handle.tell()
+        chosen = decide(self.handle, self._count)
+        self.encoding = chosen.label
+        self.handle.seek(start)
+        self.bytes_read = 0  # progress follows the reading pass, not the survey
         first = True
         for raw in self.handle:
-            self.bytes_read += len(raw)
-            if self.max_bytes is not None and self.bytes_read > self.max_bytes:
-                raise ImportTooLarge(too_large_message(self.max_bytes))
-            chunk = raw
+            self._count(len(raw))
             if first:
                 first = False
-                if chunk.startswith(BOM):
-                    chunk = chunk[len(BOM) :]
-                    self.encoding = UTF8_BOM
-            yield self._decode(chunk)
-
-    def _decode(self, chunk: bytes) -> str:
-        if self.encoding != LATIN1:
-            try:
-                return chunk.decode("utf-8")
-            except UnicodeDecodeError:
-                if self.encoding == UTF8_BOM:
-                    raise ImportFileError(
-                        gettext("Le fichier annonce l'encodage UTF-8 mais ne le respecte pas.")
-                    ) from None
-                self.encoding = LATIN1
-        try:
-            return chunk.decode("cp1252")
-        except UnicodeDecodeError:
-            return chunk.decode("latin-1")
+                raw = raw.removeprefix(chosen.bom)  # noqa: PLW2901 (the BOM is no part of the header)
+            # The survey read every line with this codec: nothing is replaced or guessed here.
+            yield raw.decode(chosen.codec)
 
 
 def too_large_message(max_bytes: int) -> str:
