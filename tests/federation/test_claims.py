@@ -70,7 +70,7 @@ def test_childrens_join_vectors_need_children_and_ine():
 
 
 def test_a_release_policy_describes_itself_minimum_first():
-    assert claims.MINIMUM == claims.Release()
+    assert claims.Release() == claims.MINIMUM
     assert claims.MINIMUM.describe() == "identity"
     assert claims.Release(children=True, ine=True).describe() == "identity,children,ine"
 
