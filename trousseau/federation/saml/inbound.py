@@ -1,5 +1,7 @@
 """Messages from service providers: bounded decoding, then pysaml2, then the checks pysaml2 leaves to us.
 
+Each SAML parameter is read once (`params_of`): a message that repeats one is refused, and a Redirect
+message is decoded from the very raw query parts its signature covers (issue #15, finding 4).
 Order matters (research/security.md §2.1): size caps and a DTD-free parse come first, so that entity
 expansion, external entities and DEFLATE bombs never reach pysaml2 or xmlsec1; the SP is looked up by
 its Issuer and only its metadata keys verify signatures; the ACS comes from metadata; the ID is
