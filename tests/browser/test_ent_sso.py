@@ -85,6 +85,7 @@ def _start_ent(
         "--name",
         name,
         "--release-children",
+        "--release-ine",
         "--encrypt",
         "--idp-initiated",
         stdout=io.StringIO(),

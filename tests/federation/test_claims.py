@@ -19,7 +19,7 @@ def test_pupil_attributes_use_educonnect_names_and_formats():
         birth_date=date(2013, 2, 3),
         school=factories.school(uai="0141234A", academie="Normandie", level=SchoolLevel.COLLEGE),
     )
-    values = claims.attributes(account, release_children=True, now=NOW)
+    values = claims.attributes(account, release=claims.Release(ine=True), now=NOW)
     assert re.fullmatch(r"[0-9a-f]{96}", values["FrEduCtId"][0])
     assert values["FrEduCtPersonAffiliation"] == ["eleve2d"]
     assert values["givenName"] == [account.first_name]
@@ -38,26 +38,55 @@ def test_guardian_affiliations_and_children_only_when_released():
     small = factories.pupil(school=ecole, first_name="Noé")
     big = factories.pupil(first_name="Inès")
     account, _, _ = factories.guardian_account(children=[small, big])
-    values = claims.attributes(account, release_children=False)
+    values = claims.attributes(account, release=claims.MINIMUM)
     assert values["FrEduCtPersonAffiliation"] == ["resp1d", "resp2d"]
     assert "FrEduCtEnfant" not in values
-    released = claims.attributes(account, release_children=True)
+    released = claims.attributes(account, release=claims.Release(children=True))
     assert len(released["FrEduCtEnfant"]) == 2
     assert all(v.count("|") == 3 for v in released["FrEduCtEnfant"])
+
+
+def test_a_pupils_clear_ine_goes_only_to_services_registered_for_it():
+    account, _, _ = factories.pupil_account(ine="123456789AB")
+    for release in (claims.MINIMUM, claims.Release(children=True)):
+        values = claims.attributes(account, release=release, now=NOW)
+        assert values["FrEduCtRefId"] == [f"{{ECT}}{values['FrEduCtId'][0]}"]
+        assert values["FrEduCtEleveINEHash"] == [claims.ine_hash("123456789AB")]
+        assert "123456789AB" not in repr(values)
+
+
+def test_childrens_join_vectors_need_children_and_ine():
+    first = factories.pupil(ine="111111111AA")
+    second = factories.pupil(ine="222222222BB")
+    account, _, _ = factories.guardian_account(children=[first, second])
+    for release in (claims.MINIMUM, claims.Release(children=True), claims.Release(ine=True)):
+        values = claims.attributes(account, release=release)
+        assert values["FrEduCtRefId"] == [f"{{ECT}}{values['FrEduCtId'][0]}"], release
+        assert "111111111AA" not in repr(values)
+        assert "222222222BB" not in repr(values)
+    both = claims.attributes(account, release=claims.Release(children=True, ine=True))
+    vectors = [v for v in both["FrEduCtRefId"] if v.startswith("{AAF}")]
+    assert [v.rsplit("|", 1)[1] for v in vectors] == ["111111111AA", "222222222BB"]
+
+
+def test_a_release_policy_describes_itself_minimum_first():
+    assert claims.Release() == claims.MINIMUM
+    assert claims.MINIMUM.describe() == "identity"
+    assert claims.Release(children=True, ine=True).describe() == "identity,children,ine"
 
 
 def test_child_id_is_the_childs_own_account_id():
     pupil_account, _, _ = factories.pupil_account()
     guardian, _, _ = factories.guardian_account(children=[pupil_account.pupil])
-    child = claims.oidc_claims(guardian, release_children=True)["children"][0]
+    child = claims.oidc_claims(guardian, release=claims.Release(children=True))["children"][0]
     assert child["id"] == claims.account_id(pupil_account)
     assert child["school_uai"] == pupil_account.pupil.school.uai
 
 
 def test_oidc_claims_are_the_same_values_renamed():
     account, _, _ = factories.pupil_account()
-    saml = claims.attributes(account, release_children=False, now=NOW)
-    oidc = claims.oidc_claims(account, release_children=False, now=NOW)
+    saml = claims.attributes(account, release=claims.MINIMUM, now=NOW)
+    oidc = claims.oidc_claims(account, release=claims.MINIMUM, now=NOW)
     assert oidc["given_name"] == saml["givenName"][0]
     assert oidc["family_name"] == saml["sn"][0]
     assert oidc["FrEduCtPersonAffiliation"] == saml["FrEduCtPersonAffiliation"]

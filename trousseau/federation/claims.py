@@ -3,8 +3,12 @@
 SAML and OpenID Connect never map accounts themselves: both call `attributes()` (and `oidc_claims()`
 is a rename of the same values), so an ENT sees the same identity whichever protocol it speaks.
 Names and OIDs are ÉduConnect's (research/educonnect.md §3): `Name="urn:oid:…"` with the
-`FrEduCt…` friendly name. The children list is Trousseau's own extension, released only to service
-providers allowed to receive it.
+`FrEduCt…` friendly name. The children list is Trousseau's own extension.
+
+What a service receives beyond the account's own identity is its `Release` policy, set by the operator
+at registration and the minimum by default: a guardian's children (the list and their join vectors)
+only to services registered for children, and a clear INE (inside the `{AAF}` join vectors) only to
+services registered for it. Every other service gets the `{ECT}` vector and the INE's digest.
 """
 
 from __future__ import annotations
@@ -63,6 +67,22 @@ ACADEMIE_CODES = {
 LEVELS = [("6", "2111"), ("5", "2112"), ("4", "2115"), ("3", "2116"), ("2nde", "2211"), ("1", "2212"), ("T", "2213")]
 
 
+@dataclass(frozen=True)
+class Release:
+    """What one service may receive beyond the account's own identity (docs/saml.md, docs/oidc.md)."""
+
+    children: bool = False  # a guardian's children: FrEduCtEnfant, and their join vectors with `ine`
+    ine: bool = False  # the clear INE, inside the `{AAF}` join vectors ENTs match their directory on
+
+    def describe(self) -> str:
+        """The policy as the registration commands print it: `identity`, then `children` and `ine` if on."""
+        extras = [name for name, on in (("children", self.children), ("ine", self.ine)) if on]
+        return ",".join(["identity", *extras])
+
+
+MINIMUM = Release()
+
+
 def _hmac(value: str, *, purpose: str) -> str:
     key = f"{purpose}:{settings.IDENTIFIER_KEY}".encode()  # never rotated: services store these identifiers
     return hmac.new(key, value.encode(), hashlib.sha384).hexdigest()
@@ -97,8 +117,8 @@ def _join_vector(pupil: Pupil) -> str:
     return f"{{AAF}}{code}|{pupil.school.uai}|{pupil.ine}"
 
 
-def attributes(account: Account, *, release_children: bool, now: datetime | None = None) -> dict[str, list[str]]:
-    """Friendly name -> values for this account; empty attributes are left out."""
+def attributes(account: Account, *, release: Release, now: datetime | None = None) -> dict[str, list[str]]:
+    """Friendly name -> values for this account under `release`; empty attributes are left out."""
     now = timezone.localtime(now or timezone.now())
     pupils = list(account.pupils().select_related("school").order_by("birth_date", "pk"))
     ect_id = account_id(account)
@@ -117,11 +137,13 @@ def attributes(account: Account, *, release_children: bool, now: datetime | None
         values["FrEduCtEleveNiveau"] = [level_code(pupil.class_name)]
         values["FrEduCtEleveINEHash"] = [ine_hash(pupil.ine)]
         values["FrEduCtDateNaissance"] = [pupil.birth_date.isoformat()]
-        values["FrEduCtRefId"].append(_join_vector(pupil))
+        if release.ine:  # else only the digest above: the INE is the pupil's national identifier
+            values["FrEduCtRefId"].append(_join_vector(pupil))
     elif account.kind == AccountKind.GUARDIAN:
         values["FrEduCtPersonAffiliation"] = sorted({"resp" + _degree(p) for p in pupils}) or ["resp2d"]
-        values["FrEduCtRefId"] += [_join_vector(p) for p in pupils]
-        if release_children:
+        if release.children and release.ine:  # each vector is a child's clear INE
+            values["FrEduCtRefId"] += [_join_vector(p) for p in pupils]
+        if release.children:
             ids = children_ids(pupils)
             values[CHILDREN] = ["|".join([ids[p.pk], p.last_name.upper(), p.first_name, p.school.uai]) for p in pupils]
     return {name: [v for v in vals if v] for name, vals in values.items() if any(vals)}
@@ -141,10 +163,10 @@ def children_ids(pupils: list[Pupil]) -> dict[int, str]:
     }
 
 
-def oidc_claims(account: Account, *, release_children: bool, now: datetime | None = None) -> dict[str, Any]:
+def oidc_claims(account: Account, *, release: Release, now: datetime | None = None) -> dict[str, Any]:
     """The same values under their OIDC claim names; single-valued attributes become strings."""
     claims: dict[str, Any] = {}
-    for name, vals in attributes(account, release_children=release_children, now=now).items():
+    for name, vals in attributes(account, release=release, now=now).items():
         spec = BY_NAME[name]
         if name == CHILDREN:
             claims[spec.oidc_claim] = [

@@ -88,7 +88,7 @@ def test_code_flow_with_pkce_gives_verified_tokens_and_the_claims_of_the_mapping
     assert info.status_code == 200, info.content
     released = info.json()
     account.refresh_from_db()
-    expected = claims.oidc_claims(account, release_children=False, now=account.last_login)
+    expected = claims.oidc_claims(account, release=claims.MINIMUM, now=account.last_login)
     assert {k: v for k, v in released.items() if k != "sub"} == expected
     assert released["sub"] == id_claims["sub"]
     assert {k: v for k, v in id_claims.items() if k not in PROTOCOL} == released
@@ -122,7 +122,7 @@ def test_children_only_for_a_client_registered_to_receive_them(browser, account:
     allowed = register(release_children=True)
     body = tokens(browser, allowed, scope="openid profile children")
     children = userinfo(body["access_token"]).json()["children"]
-    assert children == claims.oidc_claims(account, release_children=True)["children"]
+    assert children == claims.oidc_claims(account, release=claims.Release(children=True))["children"]
     assert verify(body["id_token"])[1]["children"] == children
 
     without_scope = userinfo(tokens(browser, allowed, scope="openid profile")["access_token"]).json()

@@ -181,7 +181,8 @@ def test_code_is_bound_to_its_redirect_uri_and_client(browser, rp: RP):
     rp_two.redirect_uri = other_uri
     mismatch = redeem(rp_two, code, verifier)
     assert mismatch.status_code == 400
-    assert mismatch.json()["error"] in {"invalid_grant", "invalid_request"}
+    assert mismatch.json()["error"] == "invalid_grant"  # RFC 6749 §5.2 (finding 11 of issue #15)
+    assert refusals("token") == ["invalid_grant"]
     code = code_for(browser, rp_two.__class__(rp_two.registration), challenge)
     assert redeem(rp, code, verifier).json()["error"] == "invalid_grant"  # another client's code
     assert not AccessToken.objects.exists()

@@ -96,8 +96,8 @@ def test_fixed_id_and_update_for_demos():
     assert "client_secret" in created
 
 
-def test_a_loopback_client_may_change_port_but_nothing_else(browser):
-    rp = RP(register_client(name="Native", redirect_uris=["http://127.0.0.1:8765/cb"]))
+def test_a_public_loopback_client_may_change_port_but_nothing_else(browser):
+    rp = RP(register_client(name="Native", redirect_uris=["http://127.0.0.1:8765/cb"], public=True))
     verifier, challenge = pkce()
     rp.redirect_uri = "http://127.0.0.1:9999/cb"
     assert redeem(rp, code_for(browser, rp, challenge), verifier).status_code == 200
@@ -106,6 +106,27 @@ def test_a_loopback_client_may_change_port_but_nothing_else(browser):
         response = authorize(browser, rp, challenge=challenge)
         assert response.status_code == 400, uri
         assert "code" not in query_of(response.get("Location", ""))
+
+
+def test_a_confidential_loopback_client_may_not_change_port(browser):
+    rp = RP(register_client(name="Serveur local", redirect_uris=["http://127.0.0.1:8765/cb"]))
+    rp.redirect_uri = "http://127.0.0.1:9999/cb"
+    response = authorize(browser, rp, challenge=pkce()[1])
+    assert response.status_code == 400
+    assert "Location" not in response
+    rp.redirect_uri = "http://127.0.0.1:8765/cb"
+    assert "code" in query_of(authorize(browser, rp, challenge=pkce()[1])["Location"])
+
+
+def test_the_release_policy_is_the_minimum_unless_asked_and_printed():
+    printed = add("--name", "Téléservices", "--redirect-uri", "https://ts.example/cb")
+    assert printed["release"] == "identity"
+    profile = ClientProfile.objects.get(application__client_id=printed["client_id"])
+    assert (profile.release_children, profile.release_ine) == (False, False)
+    printed = add("--name", "ENT", "--redirect-uri", "https://ent.example/cb", "--children", "--ine")
+    assert printed["release"] == "identity,children,ine"
+    profile = ClientProfile.objects.get(application__client_id=printed["client_id"])
+    assert (profile.release_children, profile.release_ine) == (True, True)
 
 
 def test_cleanup_forgets_authorizations_older_than_a_session(browser, settings):

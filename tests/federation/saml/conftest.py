@@ -39,5 +39,10 @@ def signing_sp(db, sp_keys) -> PySamlSP:
 @pytest.fixture
 def registered(pysp) -> ServiceProvider:
     return sp_register(
-        pysp.metadata(), name="ENT de test", release_children=True, encrypt=False, allow_idp_initiated=True
+        pysp.metadata(),
+        name="ENT de test",
+        release_children=True,
+        release_ine=True,
+        encrypt=False,
+        allow_idp_initiated=True,
     )

@@ -78,6 +78,19 @@ def test_command_registers_from_a_file(tmp_path, pysp, capsys):
     assert (sp.release_children, sp.encrypt_assertions) == (True, False)
 
 
+def test_command_sets_and_prints_the_release_policy_minimum_by_default(tmp_path, pysp, capsys):
+    path = tmp_path / "sp.xml"
+    path.write_text(pysp.metadata())
+    call_command("saml_sp_add", "--file", str(path))
+    assert capsys.readouterr().out.strip().endswith("release=identity")
+    sp = ServiceProvider.objects.get(entity_id=pysp.entity_id)
+    assert (sp.release_children, sp.release_ine) == (False, False)
+    call_command("saml_sp_add", "--file", str(path), "--release-children", "--release-ine")
+    assert capsys.readouterr().out.strip().endswith("release=identity,children,ine")
+    call_command("saml_sp_add", "--file", str(path), "--no-release-ine")  # the other flag is kept
+    assert capsys.readouterr().out.strip().endswith("release=identity,children")
+
+
 def test_command_refuses_bad_metadata(tmp_path):
     path = tmp_path / "bad.xml"
     path.write_text('<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')

@@ -12,11 +12,14 @@ import zlib
 from urllib.parse import urlencode
 
 import pytest
+from django.test import RequestFactory
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
 from tests.federation.saml.helpers import guardian, log_in
 from tests.federation.saml.sp import PySamlSP
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AuditEvent
+from trousseau.federation.saml import inbound
 
 pytestmark = pytest.mark.django_db
 SSO_POST = "/idp/profile/SAML2/POST/SSO"
@@ -202,3 +205,53 @@ def test_refusals_are_audited(logged_in, sp_keys):
     logged_in.get(url)
     event = AuditEvent.objects.get(tag=EventTag.SAML_REFUSED)
     assert "unknown_sp" in event.data["reason"]
+
+
+# --- One copy of each parameter (issue #15, finding 4) -------------------------------------------------
+
+
+def test_params_of_keeps_the_raw_parts_and_decodes_those_very_parts():
+    request = RequestFactory().get("/", QUERY_STRING="SAMLRequest=a%2Bb&RelayState=x+y&SigAlg=s&Signature=c%3D&z=1&z=2")
+    params = inbound.params_of(request, BINDING_HTTP_REDIRECT)
+    assert params.raw == {
+        "SAMLRequest": "SAMLRequest=a%2Bb",
+        "RelayState": "RelayState=x+y",
+        "SigAlg": "SigAlg=s",
+        "Signature": "Signature=c%3D",
+    }
+    assert params.values == {"SAMLRequest": "a+b", "RelayState": "x y", "SigAlg": "s", "Signature": "c="}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SAMLRequest=a&SAMLRequest=b",
+        "SAMLRequest=a&SAML%52equest=b",
+        "SAMLResponse=a&SAMLResponse=b",
+        "SAMLRequest=a&RelayState=x&RelayState=y",
+        "SAMLRequest=a&SigAlg=s&SigAlg=t",
+        "SAMLRequest=a&Signature=s&Signature",
+    ],
+)
+def test_params_of_refuses_a_repeated_saml_parameter(query: str):
+    with pytest.raises(inbound.Refused) as refusal:
+        inbound.params_of(RequestFactory().get("/", QUERY_STRING=query), BINDING_HTTP_REDIRECT)
+    assert refusal.value.reason == "repeated_parameter"
+
+
+def test_params_of_refuses_a_repeated_form_field():
+    request = RequestFactory().post("/", {"SAMLRequest": ["a", "b"]})
+    with pytest.raises(inbound.Refused, match="repeated_parameter"):
+        inbound.params_of(request, BINDING_HTTP_POST)
+    assert inbound.params_of(RequestFactory().post("/", {"SAMLRequest": "a"}), BINDING_HTTP_POST).values == {
+        "SAMLRequest": "a"
+    }
+
+
+def test_a_repeated_parameter_is_refused_in_both_bindings_and_audited(logged_in, signing_sp):
+    _, url = signing_sp.redirect_request(relay_state="a")
+    assert refused(logged_in.get(url + "&RelayState=b"))
+    _, action, fields = signing_sp.post_request(relay_state="a")
+    assert refused(logged_in.post(action, {**fields, "RelayState": ["a", "b"]}))
+    reasons = [e.data["reason"] for e in AuditEvent.objects.filter(tag=EventTag.SAML_REFUSED)]
+    assert reasons == ["repeated_parameter: RelayState"] * 2

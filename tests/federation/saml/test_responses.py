@@ -87,7 +87,7 @@ def test_conditions_subject_confirmation_and_relay_state(answer, pysp):
 
 def test_attributes_are_the_claims_with_oids(answer, account, registered):
     _, response, _ = answer
-    expected = claims.attributes(account, release_children=True)
+    expected = claims.attributes(account, release=registered.release)
     found = {}
     for attribute in response.iterfind(".//saml:Attribute", NS):
         spec = claims.BY_NAME[attribute.get("FriendlyName")]

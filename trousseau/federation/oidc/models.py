@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from oauth2_provider.settings import APPLICATION_MODEL
 
+from trousseau.federation.claims import Release
+
 
 class ClientProfile(models.Model):
     """The operator's choices for one registered client (django-oauth-toolkit's Application)."""
@@ -13,6 +15,8 @@ class ClientProfile(models.Model):
     application = models.OneToOneField(APPLICATION_MODEL, on_delete=models.CASCADE, related_name="trousseau")
     # A guardian's children (ids, names, schools) go only to services that need them (Pronote, the ENT).
     release_children = models.BooleanField(default=False)
+    # The clear INE (in the `{AAF}` join vectors) only to services that join their directory on it.
+    release_ine = models.BooleanField(default=False)
     # OpenID Connect Back-Channel Logout 1.0: where logout tokens are POSTed, and whether they carry `sid`.
     backchannel_logout_uri = models.URLField(max_length=500, blank=True)
     backchannel_logout_session_required = models.BooleanField(default=True)
@@ -21,6 +25,11 @@ class ClientProfile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.application}"
+
+    @property
+    def release(self) -> Release:
+        """What the client is registered to receive; children also need the `children` scope granted."""
+        return Release(children=self.release_children, ine=self.release_ine)
 
     @property
     def audience(self) -> str:

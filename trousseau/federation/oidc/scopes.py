@@ -2,12 +2,15 @@
 
 - `openid`: `sub`, pairwise (one per client, or per sector).
 - `profile`: given_name, family_name, birthdate.
-- `ect.scope.cnx`: every other ÉduConnect claim (FrEduCtId, FrEduCtPersonAffiliation, …).
-- `children`: a guardian's children, only for clients registered to receive them.
+- `ect.scope.cnx`: every other ÉduConnect claim (FrEduCtId, FrEduCtPersonAffiliation, …); the `{AAF}`
+  join vectors in FrEduCtRefId (clear INEs) only for clients registered with `--ine`.
+- `children`: a guardian's children (and, with `--ine`, their join vectors), only for clients registered
+  to receive them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from oauth2_provider.models import AbstractApplication
@@ -46,9 +49,9 @@ def subject(account: Account, application: AbstractApplication) -> str:
 def claims_for(account: Account, application: AbstractApplication, scopes: list[str]) -> dict[str, Any]:
     """The claims of the ID token and of userinfo: the same for the same account, client and scopes."""
     profile = profile_of(application)
-    release_children = profile.release_children and CHILDREN in scopes
+    release = dataclasses.replace(profile.release, children=profile.release_children and CHILDREN in scopes)
     # FrEduCtDateConnexion is the time of the login, as in a SAML assertion of the same session.
-    values = claims.oidc_claims(account, release_children=release_children, now=account.last_login)
+    values = claims.oidc_claims(account, release=release, now=account.last_login)
     released: dict[str, Any] = {"sub": claims.pairwise_id(account, profile.audience)}
     released.update({name: value for name, value in values.items() if scope_of(name) in scopes})
     return released

@@ -19,6 +19,7 @@ from oauth2_provider.models import AbstractApplication, get_application_model, g
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account
+from trousseau.federation.claims import MINIMUM, Release
 from trousseau.federation.oidc.models import Authorization, ClientProfile
 
 SECRET_PREFIX = "sha256$"  # noqa: S105 - a digest prefix, not a secret
@@ -61,6 +62,7 @@ def secret_matches(provided: str, stored: str) -> bool:
 class Registration:
     application: AbstractApplication
     client_secret: str | None  # shown once; None for a public client or an update keeping the secret
+    release: Release = MINIMUM  # what the client was registered to receive, for the command to show
 
 
 @transaction.atomic
@@ -73,12 +75,16 @@ def register_client(  # noqa: PLR0913 - the operator's options, all keyword-only
     backchannel_logout_session_required: bool = True,
     public: bool = False,
     release_children: bool = False,
+    release_ine: bool = False,
     sector: str = "",
     client_id: str | None = None,
     client_secret: str | None = None,
     update: bool = False,
 ) -> Registration:
-    """Create a client (with `update`, create or change it): authorization code only, RS256, no consent screen."""
+    """Create a client (with `update`, create or change it): authorization code only, RS256, no consent screen.
+
+    The release policy (`release_children`, `release_ine`) is the minimum unless asked, on an update too.
+    """
     if not redirect_uris:
         raise InvalidClient("at least one redirect URI is required")
     uris = [check_uri(u) for u in redirect_uris]
@@ -109,17 +115,18 @@ def register_client(  # noqa: PLR0913 - the operator's options, all keyword-only
     elif client_secret:
         application.client_secret = hash_secret(client_secret)
     application.save()
-    ClientProfile.objects.update_or_create(
+    profile, _ = ClientProfile.objects.update_or_create(
         application=application,
         defaults={
             "release_children": release_children,
+            "release_ine": release_ine,
             "backchannel_logout_uri": backchannel_logout_uri,
             "backchannel_logout_session_required": backchannel_logout_session_required,
             "sector": sector,
         },
     )
     audit(EventTag.OIDC_CLIENT_REGISTERED, client=application.client_id, name=name, update=update)
-    return Registration(application=application, client_secret=client_secret)
+    return Registration(application=application, client_secret=client_secret, release=profile.release)
 
 
 # --- Authorizations -------------------------------------------------------------------------------

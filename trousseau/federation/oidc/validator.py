@@ -30,6 +30,7 @@ from oauth2_provider.models import (
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
+from oauthlib.oauth2.rfc6749 import errors
 
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
@@ -60,10 +61,14 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
         return services.secret_matches(provided_secret, stored_secret)
 
     def validate_redirect_uri(self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any) -> bool:
-        """Simple string comparison (RFC 9700 §4.1.3); only a loopback http URI may vary its port (RFC 8252)."""
+        """Simple string comparison (RFC 9700 §4.1.3); only a public (native) client's loopback http URI
+        may vary its port (RFC 8252 §7.3). A confidential client is a server on a port of its own: any
+        other port of that host is someone else's, who would receive its codes."""
         registered = request.client.redirect_uris.split()
         if redirect_uri in registered:
             return True
+        if request.client.client_type != AbstractApplication.CLIENT_PUBLIC:
+            return False
         loopback = [uri for uri in registered if urlsplit(uri).scheme == "http"]
         return bool(loopback) and redirect_to_uri_allowed(redirect_uri, loopback)
 
@@ -114,7 +119,11 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
         self, client_id: str, code: str, redirect_uri: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
         grant = self._grant(code, client, request)
-        return grant is not None and bool(grant.redirect_uri_allowed(redirect_uri))
+        if grant is not None and not grant.redirect_uri_allowed(redirect_uri):
+            # A code presented with another redirect_uri than its authorization's is an invalid grant
+            # (RFC 6749 §4.1.3, §5.2), not a malformed request: oauthlib would say invalid_request.
+            raise errors.InvalidGrantError(description="redirect_uri differs from the authorization request's")
+        return grant is not None
 
     def get_code_challenge(self, code: str, request: Any) -> str | None:
         grant = self._grant(code, getattr(request, "client", None), request)

@@ -1,5 +1,7 @@
 """Messages from service providers: bounded decoding, then pysaml2, then the checks pysaml2 leaves to us.
 
+Each SAML parameter is read once (`params_of`): a message that repeats one is refused, and a Redirect
+message is decoded from the very raw query parts its signature covers (issue #15, finding 4).
 Order matters (research/security.md §2.1): size caps and a DTD-free parse come first, so that entity
 expansion, external entities and DEFLATE bombs never reach pysaml2 or xmlsec1; the SP is looked up by
 its Issuer and only its metadata keys verify signatures; the ACS comes from metadata; the ID is
@@ -134,29 +136,63 @@ def service_provider(entity_id: str) -> ServiceProvider:
     return sp
 
 
-def _raw_query_param(query: str, name: str) -> str | None:
-    # The signature covers the parameters as the SP encoded them, so they are taken from the raw query.
-    for part in query.split("&"):
-        if part.startswith(name + "="):
-            return part
-    return None
+# The parameters a binding carries (SAML Bindings §3.4.4, §3.5.4): each at most once. A repeated one
+# would let the signature be checked over one copy while another is acted on.
+MESSAGE_PARAMS = ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature")
 
 
-def verify_redirect_signature(request: HttpRequest, sp: ServiceProvider, kind: str) -> bool:
+@dataclass(frozen=True)
+class Params:
+    """The SAML parameters of one HTTP message, each present at most once.
+
+    `raw` keeps the Redirect binding's `name=value` parts exactly as the SP encoded them: the signature
+    covers those bytes, and `values` are decoded from those very parts, never from Django's QueryDict
+    (which would give the last of several).
+    """
+
+    values: dict[str, str]
+    raw: dict[str, str]
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.values
+
+
+def params_of(request: HttpRequest, binding: str) -> Params:
+    """The message's parameters: the raw query for Redirect, the form for POST; a repeat is refused."""
+    if binding != BINDING_HTTP_REDIRECT:
+        for name in MESSAGE_PARAMS:
+            if len(request.POST.getlist(name)) > 1:
+                raise Refused("repeated_parameter", name)
+        return Params({name: request.POST[name] for name in MESSAGE_PARAMS if name in request.POST}, raw={})
+    raw: dict[str, str] = {}
+    for part in request.META.get("QUERY_STRING", "").split("&"):
+        name = unquote_plus(part.split("=", 1)[0])  # decoded as Django does: `SAML%52equest` is SAMLRequest
+        if name not in MESSAGE_PARAMS:
+            continue
+        if name in raw:
+            raise Refused("repeated_parameter", name)
+        raw[name] = part
+    values = {name: unquote_plus(part.split("=", 1)[1]) if "=" in part else "" for name, part in raw.items()}
+    return Params(values, raw)
+
+
+def verify_redirect_signature(params: Params, sp: ServiceProvider, kind: str) -> bool:
     """Checks a Redirect-binding signature over the raw query; False when the message is unsigned."""
-    query = request.META.get("QUERY_STRING", "")
-    signature, sig_alg = _raw_query_param(query, "Signature"), _raw_query_param(query, "SigAlg")
+    signature, sig_alg = params.raw.get("Signature"), params.raw.get("SigAlg")
     if signature is None and sig_alg is None:
         return False
     if signature is None or sig_alg is None:
         raise Refused("bad_signature", "Signature without SigAlg")
-    algorithm = REDIRECT_SIG_ALGS.get(unquote_plus(sig_alg.split("=", 1)[1]))
+    algorithm = REDIRECT_SIG_ALGS.get(params.values["SigAlg"])
     if algorithm is None:
         raise Refused("bad_signature", "unsupported SigAlg")
-    parts = [_raw_query_param(query, name) for name in (kind, "RelayState")]
+    parts = [params.raw.get(name) for name in (kind, "RelayState")]
     signed = "&".join(p for p in [*parts, sig_alg] if p is not None).encode()
     try:
-        sig_bytes = base64.b64decode(unquote_plus(signature.split("=", 1)[1]))
+        sig_bytes = base64.b64decode(params.values["Signature"])
     except (binascii.Error, ValueError) as exc:
         raise Refused("bad_signature", "signature not base64") from exc
     for cert_b64 in sp.parsed.signing_certs:
@@ -192,9 +228,9 @@ def remember_id(sp: ServiceProvider, request_id: str) -> None:
         raise Refused("replayed", request_id[:80]) from exc
 
 
-def parse_signed(sp: ServiceProvider, decoded: Decoded, request: HttpRequest, kind: str, parse: str) -> Any:
+def parse_signed(sp: ServiceProvider, decoded: Decoded, params: Params, kind: str, parse: str) -> Any:
     """Signature rules shared by every request type, then pysaml2's parse (schema, version, Destination)."""
-    redirect_signed = decoded.binding == BINDING_HTTP_REDIRECT and verify_redirect_signature(request, sp, kind)
+    redirect_signed = decoded.binding == BINDING_HTTP_REDIRECT and verify_redirect_signature(params, sp, kind)
     if sp.parsed.authn_requests_signed and not (redirect_signed or decoded.has_xml_signature):
         raise Refused("unsigned", "the SP metadata says AuthnRequestsSigned")
     server = idp.server_for(sp)
@@ -241,11 +277,11 @@ def relay_state(value: str | None) -> str:
 
 def authn_request(request: HttpRequest, binding: str) -> Pending:
     """A checked AuthnRequest from the Redirect (GET) or POST binding."""
-    params = request.GET if binding == BINDING_HTTP_REDIRECT else request.POST
-    decoded = decode(params.get("SAMLRequest", ""), binding, "AuthnRequest")
+    params = params_of(request, binding)
+    decoded = decode(params.get("SAMLRequest") or "", binding, "AuthnRequest")
     sp = service_provider(decoded.issuer)
     state = relay_state(params.get("RelayState"))
-    parsed = parse_signed(sp, decoded, request, "SAMLRequest", "parse_authn_request")
+    parsed = parse_signed(sp, decoded, params, "SAMLRequest", "parse_authn_request")
     message = parsed.message
     check_instant(message.issue_instant)
     acs_url = _acs(sp, message)

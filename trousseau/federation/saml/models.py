@@ -7,6 +7,7 @@ from functools import cached_property
 from django.db import models
 from django.utils import timezone
 
+from trousseau.federation.claims import Release
 from trousseau.federation.saml.metadata import SpMetadata, parse_sp
 
 
@@ -20,6 +21,8 @@ class ServiceProvider(models.Model):
     metadata_fetched_at = models.DateTimeField(null=True, blank=True)
     # Children (names, school) go only to services that need them (ENT, Pronote): data minimisation.
     release_children = models.BooleanField("transmettre les enfants", default=False)
+    # The clear INE (in the `{AAF}` join vectors) only to services that join their directory on it (ENT).
+    release_ine = models.BooleanField("transmettre l'INE en clair", default=False)
     # Encrypted assertions need the SP's encryption certificate in its metadata.
     encrypt_assertions = models.BooleanField("chiffrer les assertions", default=False)
     # Unsolicited responses are the replay/login-CSRF vector: off unless the SP is known to need them.
@@ -33,6 +36,10 @@ class ServiceProvider(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.entity_id
+
+    @property
+    def release(self) -> Release:
+        return Release(children=self.release_children, ine=self.release_ine)
 
     @cached_property
     def parsed(self) -> SpMetadata:

@@ -40,7 +40,7 @@ class Answer:
 
 def _policy() -> Policy:
     minutes = int(settings.SAML_ASSERTION_LIFETIME.total_seconds() // 60)
-    # No metadata store: what an SP gets is decided by claims + release_children, not by pysaml2.
+    # No metadata store: what an SP gets is decided by claims and the SP's release policy, not by pysaml2.
     return Policy({"default": {"lifetime": {"minutes": minutes}, "name_form": URI_FORMAT}}, mds=None)
 
 
@@ -67,7 +67,7 @@ def authn_response(pending: Pending, account: Account, *, authn_instant: datetim
         pending.request_id,
         pending.acs_url,
         sp.entity_id,
-        identity=claims.attributes(account, release_children=sp.release_children),
+        identity=claims.attributes(account, release=sp.release),
         name_id=name_id,
         authn_statement=statement,
         policy=_policy(),

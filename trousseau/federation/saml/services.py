@@ -16,13 +16,15 @@ def sp_register(  # noqa: PLR0913 - one keyword per operator flag
     url: str = "",
     name: str = "",
     release_children: bool | None = None,
+    release_ine: bool | None = None,
     encrypt: bool | None = None,
     allow_idp_initiated: bool | None = None,
 ) -> ServiceProvider:
     """Create or update the SP its metadata describes; flags left as None keep their current value.
 
     A new SP gets encrypted assertions when its metadata has an encryption key (as pass Culture's asks
-    for, research/educonnect.md §2.1); the other flags are off until the operator turns them on.
+    for, research/educonnect.md §2.1); the other flags, the release policy's included, are off until the
+    operator turns them on (the minimum: claims.Release).
     """
     parsed = parse_sp(xml)  # raises MetadataError before anything is written
     text = xml.decode() if isinstance(xml, bytes) else xml
@@ -37,6 +39,7 @@ def sp_register(  # noqa: PLR0913 - one keyword per operator flag
         sp.name = name
     for field, value in (
         ("release_children", release_children),
+        ("release_ine", release_ine),
         ("encrypt_assertions", encrypt),
         ("allow_idp_initiated", allow_idp_initiated),
     ):

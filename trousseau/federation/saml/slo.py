@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
-from django.http import HttpRequest
 from saml2 import BINDING_HTTP_REDIRECT, samlp
 from saml2.pack import http_redirect_message
 from saml2.s_utils import sid, success_status_factory
@@ -76,16 +75,15 @@ def _send(sp: ServiceProvider, message: Any, kind: str, relay_state: str = "") -
     return Outgoing(url=url, fields=[*fields, ("RelayState", relay_state)] if relay_state else fields)
 
 
-def logout_request_in(request: HttpRequest, binding: str) -> LogoutIn:
+def logout_request_in(params: inbound.Params, binding: str) -> LogoutIn:
     """A checked LogoutRequest; unsigned ones are acted on only if they name this session (view's job)."""
-    params = request.GET if binding == BINDING_HTTP_REDIRECT else request.POST
-    decoded = inbound.decode(params.get("SAMLRequest", ""), binding, "LogoutRequest")
+    decoded = inbound.decode(params.get("SAMLRequest") or "", binding, "LogoutRequest")
     sp = inbound.service_provider(decoded.issuer)
     relay_state = inbound.relay_state(params.get("RelayState"))
     signed = decoded.has_xml_signature or (
-        binding == BINDING_HTTP_REDIRECT and inbound.verify_redirect_signature(request, sp, "SAMLRequest")
+        binding == BINDING_HTTP_REDIRECT and inbound.verify_redirect_signature(params, sp, "SAMLRequest")
     )
-    parsed = inbound.parse_signed(sp, decoded, request, "SAMLRequest", "parse_logout_request")
+    parsed = inbound.parse_signed(sp, decoded, params, "SAMLRequest", "parse_logout_request")
     message = parsed.message
     inbound.check_instant(message.issue_instant)
     inbound.remember_id(sp, str(message.id))
@@ -94,10 +92,9 @@ def logout_request_in(request: HttpRequest, binding: str) -> LogoutIn:
     return LogoutIn(sp, str(message.id), name_id, indexes, relay_state, signed)
 
 
-def logout_response_in(request: HttpRequest, binding: str) -> tuple[str, str]:
+def logout_response_in(params: inbound.Params, binding: str) -> tuple[str, str]:
     """(issuer, InResponseTo) of an SP's LogoutResponse: it only moves our chain on, so no more is needed."""
-    params = request.GET if binding == BINDING_HTTP_REDIRECT else request.POST
-    decoded = inbound.decode(params.get("SAMLResponse", ""), binding, "LogoutResponse")
+    decoded = inbound.decode(params.get("SAMLResponse") or "", binding, "LogoutResponse")
     return decoded.issuer, decoded.root.get("InResponseTo", "")
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
-from trousseau.federation.saml import slo, state
+from trousseau.federation.saml import inbound, slo, state
 from trousseau.federation.saml.inbound import Refused
 from trousseau.federation.saml.views.sso import refused_page
 
@@ -31,14 +31,14 @@ def _names_this_session(request: HttpRequest, incoming: slo.LogoutIn) -> bool:
 @require_http_methods(["GET", "POST"])
 def slo_view(request: HttpRequest, binding: str) -> HttpResponse:
     saml_binding = BINDING_HTTP_POST if binding == "post" else BINDING_HTTP_REDIRECT
-    params = request.POST if binding == "post" else request.GET
     try:
+        params = inbound.params_of(request, saml_binding)
         if "SAMLResponse" in params:
-            issuer, in_response_to = slo.logout_response_in(request, saml_binding)
+            issuer, in_response_to = slo.logout_response_in(params, saml_binding)
             if not slo.acknowledge(request.session, issuer, in_response_to):
                 logger.info("SAML LogoutResponse from %s matched nothing pending", issuer[:200])
             return redirect("idp_logout")
-        incoming = slo.logout_request_in(request, saml_binding)
+        incoming = slo.logout_request_in(params, saml_binding)
     except Refused as exc:
         return refused_page(request, exc)
     # An unsigned request could come from anyone: it may only end a session it names (its NameID).

@@ -30,6 +30,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--children", action="store_true", help="may receive a guardian's children (scope children)"
         )
+        parser.add_argument(
+            "--ine", action="store_true", help="may receive the clear INE in {AAF} join vectors (ENT directory join)"
+        )
         parser.add_argument("--sector", default="", help="clients of one sector get the same pairwise sub")
         parser.add_argument("--client-id", default=None, help="default: generated")
         parser.add_argument("--client-secret", default=None, help="demos only; default: generated")
@@ -47,6 +50,7 @@ class Command(BaseCommand):
                 backchannel_logout_session_required=not options["backchannel_without_sid"],
                 public=options["public"],
                 release_children=options["children"],
+                release_ine=options["ine"],
                 sector=options["sector"],
                 client_id=options["client_id"],
                 client_secret=options["client_secret"],
@@ -56,6 +60,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"issuer: {issuer()}")
         self.stdout.write(f"client_id: {registration.application.client_id}")
+        self.stdout.write(f"release: {registration.release.describe()}")
         if registration.client_secret:
             self.stdout.write(f"client_secret: {registration.client_secret}")
             self.stdout.write("The secret is shown only now: Trousseau keeps only its digest.")

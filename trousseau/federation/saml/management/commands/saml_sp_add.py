@@ -21,7 +21,13 @@ class Command(BaseCommand):
         source.add_argument("--url", help="metadata URL (kept for saml_sp_refresh)")
         parser.add_argument("--name", default="", help="name shown to operators")
         flag = argparse.BooleanOptionalAction
-        parser.add_argument("--release-children", action=flag, default=None, help="send guardians' children list")
+        # The release policy (claims.Release): off for a new SP unless asked, kept as is on an update.
+        parser.add_argument(
+            "--release-children", action=flag, default=None, help="send a guardian's children (list, join vectors)"
+        )
+        parser.add_argument(
+            "--release-ine", action=flag, default=None, help="send the clear INE in {AAF} join vectors (ENT)"
+        )
         parser.add_argument("--encrypt", action=flag, default=None, help="encrypt assertions (needs an encryption key)")
         parser.add_argument("--idp-initiated", action=flag, default=None, help="allow Unsolicited/SSO for this SP")
 
@@ -29,6 +35,7 @@ class Command(BaseCommand):
         flags = {
             "name": options["name"],
             "release_children": options["release_children"],
+            "release_ine": options["release_ine"],
             "encrypt": options["encrypt"],
             "allow_idp_initiated": options["idp_initiated"],
         }
@@ -41,5 +48,5 @@ class Command(BaseCommand):
             raise CommandError(f"Metadata refused: {exc}") from exc
         self.stdout.write(
             f"{sp.entity_id}: enabled={sp.enabled} encrypt={sp.encrypt_assertions} "
-            f"release_children={sp.release_children} idp_initiated={sp.allow_idp_initiated}"
+            f"idp_initiated={sp.allow_idp_initiated} release={sp.release.describe()}"
         )

@@ -18,12 +18,12 @@ class Command(BaseCommand):
         failed = 0
         for sp in ServiceProvider.objects.exclude(metadata_url=""):
             try:
-                sp_refresh(sp)
+                refreshed = sp_refresh(sp)
             except MetadataError as exc:
                 # The metadata already stored stays in use: an SP's outage must not cut its users off.
                 failed += 1
                 self.stderr.write(f"{sp.entity_id}: kept the stored metadata ({exc})")
             else:
-                self.stdout.write(f"{sp.entity_id}: refreshed")
+                self.stdout.write(f"{sp.entity_id}: refreshed, release={refreshed.release.describe()}")
         if failed:
             raise CommandError(f"{failed} service provider(s) not refreshed")
