@@ -180,8 +180,9 @@ def test_history_shows_only_my_events(sophie):
 # Grouping
 
 
-def grouping_post(client, identifier, password):
-    return client.post(reverse("accounts:grouping"), {"identifier": identifier, "password": password})
+def grouping_post(client, identifier, password, birth_date=""):
+    data = {"identifier": identifier, "password": password, "birth_date": birth_date}
+    return client.post(reverse("accounts:grouping"), data)
 
 
 def test_grouping_page_wording(sophie):
@@ -198,7 +199,7 @@ def test_grouping_with_a_letter_adds_the_children_and_the_mire_tells_the_old_ide
     hugo = factories.pupil(first_name="Hugo", last_name="Dupont", school=factories.school(name="École Prévert"))
     other, _, password = factories.guardian_account(children=[hugo], first_name="Sophie", last_name="DUPONT")
     client = logged_in(sophie)
-    response = grouping_post(client, other.identifier, password)
+    response = grouping_post(client, other.identifier, password, hugo.birth_date.isoformat())
     assert response["Location"] == HOME
     html = client.get(HOME).text
     assert f"Le compte {other.identifier} est regroupé avec le vôtre" in html

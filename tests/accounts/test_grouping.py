@@ -1,6 +1,6 @@
 """Grouping ("Ajouter des élèves depuis un autre compte"): the service and the mire afterwards."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -14,6 +14,7 @@ from trousseau.accounts.models import AccountSession, AccountState, AuditEvent, 
 
 pytestmark = pytest.mark.django_db
 OTHER = "Autre#Compte2024"
+CHILD_BORN = date(2012, 3, 14)  # the factories' pupils: what a letter's holder answers (finding 6)
 
 
 def keeper(**kw):
@@ -21,8 +22,8 @@ def keeper(**kw):
     return active_guardian(children=[child], first_name="Sophie", last_name="Dupont", **kw)
 
 
-def group(keep, identifier, password):
-    return grouping.account_group(keep=keep, identifier=identifier, password=password, ip=IP)
+def group(keep, identifier, password, birth_date=CHILD_BORN):
+    return grouping.account_group(keep=keep, identifier=identifier, password=password, ip=IP, birth_date=birth_date)
 
 
 def test_a_letter_password_groups_the_provisional_account():
