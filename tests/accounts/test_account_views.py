@@ -1,5 +1,7 @@
 """'Gérer mon compte' over HTTP: the page, password change, sessions, history, grouping, the mire after."""
 
+import html
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -268,3 +270,19 @@ def test_grouping_is_for_guardians_only():
     client = logged_in(active_pupil())
     response = client.get(reverse("accounts:grouping"), follow=True)
     assert "réservé aux responsables d'élèves" in response.text
+
+
+def test_grouping_a_letter_without_the_childs_birth_date_is_refused_in_french(sophie):
+    other, _, password = factories.guardian_account(first_name="Sophie", last_name="Dupont")
+    client = logged_in(sophie)
+    response = grouping_post(client, other.identifier, password)
+    assert response.status_code == 400
+    assert "saisissez aussi la date de naissance d'un de ses enfants" in html.unescape(response.text)
+    response = grouping_post(client, other.identifier, password, "1999-01-01")
+    assert response.status_code == 400
+    assert "La date de naissance ne correspond à aucun enfant de l'autre compte." in html.unescape(response.text)
+    response = grouping_post(client, other.identifier, password, "pas une date")
+    assert response.status_code == 400
+    assert "Saisissez une date valide" in response.text
+    other.refresh_from_db()
+    assert other.merged_into is None

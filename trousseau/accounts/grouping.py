@@ -168,9 +168,7 @@ def _letter_holder_checked(letter: ActivationLetter, birth_date: date | None, ip
     return None
 
 
-def account_group(
-    *, keep: Account, identifier: str, password: str, ip: str, birth_date: date | None = None
-) -> Outcome:
+def account_group(*, keep: Account, identifier: str, password: str, ip: str, birth_date: date | None = None) -> Outcome:
     """Absorb the account these credentials open into `keep`: its children move, it closes.
 
     Nothing changes unless the credentials are right, the other account is a live guardian account

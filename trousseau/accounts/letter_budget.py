@@ -38,20 +38,22 @@ def letter_birth_date_check(*, letter_id: int, birth_date: date, ip: str, step: 
         status = letter.status(now)
         if status in SPENT:
             audit(EventTag.LETTER_BIRTH_DATE_REFUSED, account=account, ip=ip, step=step, status=status)
-            raise LetterBudgetSpent(status)
-        if birth_date in account.known_birth_dates():
+        elif birth_date in account.known_birth_dates():
             return
-        letter.count_birth_date_failure(now)
-        letter.save(update_fields=["birth_date_failures", "birth_date_failures_today", "birth_date_day_began_at"])
-        audit(
-            EventTag.LETTER_BIRTH_DATE_FAILURE,
-            account=account,
-            ip=ip,
-            step=step,
-            letter_id=letter.pk,
-            failures=letter.birth_date_failures,
-        )
-        status = letter.status(now)
-        if status == LetterStatus.BLOCKED:
-            audit(EventTag.LETTER_BLOCKED, account=account, ip=ip, step=step, letter_id=letter.pk)
-    raise BirthDateMismatch(letter.birth_dates_remaining(now), status)
+        else:
+            letter.count_birth_date_failure(now)
+            letter.save(update_fields=["birth_date_failures", "birth_date_failures_today", "birth_date_day_began_at"])
+            audit(
+                EventTag.LETTER_BIRTH_DATE_FAILURE,
+                account=account,
+                ip=ip,
+                step=step,
+                letter_id=letter.pk,
+                failures=letter.birth_date_failures,
+            )
+            if letter.status(now) == LetterStatus.BLOCKED:
+                audit(EventTag.LETTER_BLOCKED, account=account, ip=ip, step=step, letter_id=letter.pk)
+    # Raised once the block has committed: the count and the audit rows must outlive the refusal.
+    if status in SPENT:
+        raise LetterBudgetSpent(status)
+    raise BirthDateMismatch(letter.birth_dates_remaining(now), letter.status(now))
