@@ -122,10 +122,10 @@ def test_a_new_letter_from_the_school_starts_afresh(settings):
 
 
 def test_the_budget_is_the_letters_not_the_accounts(settings):
-    account, letter, _ = factories.guardian_account()
+    _, letter, _ = factories.guardian_account()
     for _ in range(settings.LETTER_BIRTH_DATE_FAILURES_PER_DAY):
         wrong(letter)
-    other_account, other_letter, _ = factories.guardian_account()
+    _, other_letter, _ = factories.guardian_account()
     check(other_letter, BORN)
     assert other_letter.status() == LetterStatus.VALID
 

@@ -122,10 +122,8 @@ class _Opened:
 def _other_account(outcome: auth.Outcome) -> _Opened | Outcome:
     """The account the credentials opened, or what to tell the holder instead."""
     match outcome:
-        case auth.LoggedIn(account):
-            return _Opened(account, None)
-        case auth.ProvisionalLetter(account, letter):
-            return _Opened(account, letter)
+        case auth.LoggedIn(account) | auth.ProvisionalLetter(account, _):
+            return _Opened(account, outcome.letter if isinstance(outcome, auth.ProvisionalLetter) else None)
         case auth.Throttled(minutes):
             return Throttled(minutes)
         case auth.LetterUnusable(status):
