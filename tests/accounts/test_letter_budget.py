@@ -1,11 +1,13 @@
 """The budget of wrong birth dates per letter (issue #15, findings 2 and 6): accounts.letter_budget."""
 
+import html
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
 from django.db import connection, connections
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from tests import factories
 from tests.accounts.helpers import IP
@@ -153,3 +155,15 @@ def test_thirty_concurrent_wrong_dates_are_compared_at_most_the_days_share(setti
     assert answers.count("spent") == 30 - settings.LETTER_BIRTH_DATE_FAILURES_PER_DAY
     letter.refresh_from_db()
     assert letter.birth_date_failures == settings.LETTER_BIRTH_DATE_FAILURES_PER_DAY
+
+
+def test_the_mire_tells_a_blocked_letter_in_both_languages(client, settings):
+    account, letter, password = factories.guardian_account()
+    letter.birth_date_failures = settings.LETTER_BIRTH_DATE_FAILURES_IN_ALL
+    letter.save()
+    data = {"identifier": account.identifier, "password": password}
+    french = html.unescape(client.post(reverse("flows:login"), data).text)
+    assert "Trop de dates de naissance erronées ont été saisies avec ce courrier : il est bloqué." in french
+    english = client.post(reverse("flows:login"), data, headers={"Accept-Language": "en"}).text
+    assert "Too many wrong dates of birth were typed with this letter: it is blocked." in english
+    translation.deactivate()
