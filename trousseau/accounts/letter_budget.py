@@ -26,11 +26,11 @@ SPENT = (LetterStatus.BLOCKED, LetterStatus.PAUSED)
 def letter_birth_date_check(*, letter_id: int, birth_date: date, ip: str, step: str) -> None:
     """Returns when `birth_date` is one the letter's account knows; raises otherwise.
 
-    BirthDateMismatch(remaining, status) for a wrong date, counted (the status says whether it was the
-    last one the letter took); LetterBudgetSpent(status) when the letter
-    takes no more dates (nothing compared then, even a right date). `step` names the journey for the
-    audit trail ("activation", "grouping"). The comparison runs under the letter's lock: two parallel
-    guesses are counted one after the other and cannot both pass a budget about to close.
+    BirthDateMismatch(remaining, status) for a wrong date, counted (its status says whether it was the
+    last one the letter took); LetterBudgetSpent(status) when the letter takes no more dates (nothing
+    is compared then, not even a right date). `step` names the journey for the audit trail
+    ("activation", "grouping"). The comparison runs under the letter's lock: parallel guesses are
+    counted one after the other and cannot all pass a budget about to close.
     """
     with transaction.atomic():
         letter = ActivationLetter.objects.select_for_update().select_related("account").get(pk=letter_id)
