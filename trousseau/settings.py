@@ -242,6 +242,11 @@ TASKS = {"default": {"BACKEND": env("TROUSSEAU_TASKS_BACKEND", "django_tasks.bac
 ACTIVATION_LETTER_VALIDITY = timedelta(days=90)
 ACTIVATION_FLOW_LIFESPAN = timedelta(minutes=30)
 ACTIVATION_MAX_ATTEMPTS = 5
+# Wrong birth dates a letter takes (activation and grouping together), whatever the logins in between
+# (issue #15, finding 2): then it pauses until the next day, and past the total it is blocked until the
+# school issues a new one.
+LETTER_BIRTH_DATE_FAILURES_PER_DAY = 5
+LETTER_BIRTH_DATE_FAILURES_IN_ALL = 10
 EMAIL_VERIFICATION_LIFESPAN = timedelta(hours=24)  # ASVS: a verification link lives at most a day
 EMAIL_OWN_MIN_AGE = 15
 # SMS codes (seed: valid 30 minutes) and what guards them (research/security.md §3.3).

@@ -1,5 +1,7 @@
 """'Gérer mon compte' over HTTP: the page, password change, sessions, history, grouping, the mire after."""
 
+import html
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -180,8 +182,9 @@ def test_history_shows_only_my_events(sophie):
 # Grouping
 
 
-def grouping_post(client, identifier, password):
-    return client.post(reverse("accounts:grouping"), {"identifier": identifier, "password": password})
+def grouping_post(client, identifier, password, birth_date=""):
+    data = {"identifier": identifier, "password": password, "birth_date": birth_date}
+    return client.post(reverse("accounts:grouping"), data)
 
 
 def test_grouping_page_wording(sophie):
@@ -198,7 +201,7 @@ def test_grouping_with_a_letter_adds_the_children_and_the_mire_tells_the_old_ide
     hugo = factories.pupil(first_name="Hugo", last_name="Dupont", school=factories.school(name="École Prévert"))
     other, _, password = factories.guardian_account(children=[hugo], first_name="Sophie", last_name="DUPONT")
     client = logged_in(sophie)
-    response = grouping_post(client, other.identifier, password)
+    response = grouping_post(client, other.identifier, password, hugo.birth_date.isoformat())
     assert response["Location"] == HOME
     html = client.get(HOME).text
     assert f"Le compte {other.identifier} est regroupé avec le vôtre" in html
@@ -267,3 +270,19 @@ def test_grouping_is_for_guardians_only():
     client = logged_in(active_pupil())
     response = client.get(reverse("accounts:grouping"), follow=True)
     assert "réservé aux responsables d'élèves" in response.text
+
+
+def test_grouping_a_letter_without_the_childs_birth_date_is_refused_in_french(sophie):
+    other, _, password = factories.guardian_account(first_name="Sophie", last_name="Dupont")
+    client = logged_in(sophie)
+    response = grouping_post(client, other.identifier, password)
+    assert response.status_code == 400
+    assert "saisissez aussi la date de naissance d'un de ses enfants" in html.unescape(response.text)
+    response = grouping_post(client, other.identifier, password, "1999-01-01")
+    assert response.status_code == 400
+    assert "La date de naissance ne correspond à aucun enfant de l'autre compte." in html.unescape(response.text)
+    response = grouping_post(client, other.identifier, password, "pas une date")
+    assert response.status_code == 400
+    assert "Saisissez une date valide" in response.text
+    other.refresh_from_db()
+    assert other.merged_into is None

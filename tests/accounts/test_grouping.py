@@ -1,6 +1,6 @@
 """Grouping ("Ajouter des élèves depuis un autre compte"): the service and the mire afterwards."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -14,6 +14,7 @@ from trousseau.accounts.models import AccountSession, AccountState, AuditEvent, 
 
 pytestmark = pytest.mark.django_db
 OTHER = "Autre#Compte2024"
+CHILD_BORN = date(2012, 3, 14)  # the factories' pupils: what a letter's holder answers (finding 6)
 
 
 def keeper(**kw):
@@ -21,8 +22,8 @@ def keeper(**kw):
     return active_guardian(children=[child], first_name="Sophie", last_name="Dupont", **kw)
 
 
-def group(keep, identifier, password):
-    return grouping.account_group(keep=keep, identifier=identifier, password=password, ip=IP)
+def group(keep, identifier, password, birth_date=CHILD_BORN):
+    return grouping.account_group(keep=keep, identifier=identifier, password=password, ip=IP, birth_date=birth_date)
 
 
 def test_a_letter_password_groups_the_provisional_account():
@@ -164,3 +165,50 @@ def test_grouping_carries_the_franceconnect_link_to_the_kept_account():
     assert type(keep).objects.get(pk=keep.pk).franceconnect_sub == "fc-sub-123"
     assert closed.franceconnect_sub is None
     assert closed.merged_into == keep
+
+
+def test_a_letter_password_alone_asks_a_childs_birth_date():
+    """Finding 6: a homonym's letter password alone brings no child."""
+    keep = keeper()
+    other, letter, password = factories.guardian_account(first_name="Sophie", last_name="Dupont")
+    assert group(keep, other.identifier, password, birth_date=None) == grouping.BirthDateNeeded()
+    letter.refresh_from_db()
+    assert letter.birth_date_failures == 0  # nothing was guessed
+    other.refresh_from_db()
+    assert other.merged_into is None
+    assert AuditEvent.objects.filter(tag=EventTag.GROUPING_REFUSED, data__reason="BirthDateNeeded").exists()
+
+
+def test_wrong_birth_dates_are_counted_on_the_other_letter(settings):
+    keep = keeper()
+    other, letter, password = factories.guardian_account(first_name="Sophie", last_name="Dupont")
+    per_day = settings.LETTER_BIRTH_DATE_FAILURES_PER_DAY
+    for attempt in range(1, per_day):
+        assert group(keep, other.identifier, password, date(1999, 1, attempt)) == grouping.WrongBirthDate(
+            per_day - attempt
+        )
+    assert group(keep, other.identifier, password, date(1999, 2, 1)) == grouping.LetterUnusable(LetterStatus.PAUSED)
+    # Spent: the right date is refused too, and the letter's activation shares the budget.
+    assert group(keep, other.identifier, password, CHILD_BORN) == grouping.LetterUnusable(LetterStatus.PAUSED)
+    assert auth.authenticate(identifier=other.identifier, password=password, ip=IP) == auth.LetterUnusable(
+        LetterStatus.PAUSED
+    )
+    letter.refresh_from_db()
+    assert letter.birth_date_failures == per_day
+    assert list(keep.pupils().values_list("first_name", flat=True)) == ["Zoé"]
+    events = AuditEvent.objects.filter(tag=EventTag.LETTER_BIRTH_DATE_FAILURE, account=other)
+    assert {event.data["step"] for event in events} == {"grouping"}
+
+
+def test_an_active_other_account_needs_no_birth_date():
+    keep = keeper()
+    other = active_guardian(OTHER, first_name="Sophie", last_name="Dupont")
+    assert isinstance(group(keep, other.identifier, OTHER, birth_date=None), grouping.Grouped)
+
+
+def test_the_names_are_told_before_any_date_is_counted():
+    keep = keeper()
+    other, letter, password = factories.guardian_account(first_name="Paul", last_name="Martin")
+    assert group(keep, other.identifier, password, date(1999, 1, 1)) == grouping.NamesDiffer()
+    letter.refresh_from_db()
+    assert letter.birth_date_failures == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import date
 
 import pytest
 from django.contrib.auth.hashers import check_password
@@ -50,6 +51,10 @@ NAMES_DIFFER = (
 NOT_GUARDIAN = "Seuls les comptes de responsable peuvent être regroupés. Un compte élève reste séparé."
 SAME_ACCOUNT = "C'est l'identifiant du compte avec lequel vous êtes connecté : saisissez celui de l'autre compte."
 FIX_FIELDS = "Corrigez les champs signalés ci-dessous."
+BIRTH_DATE_NEEDED = (
+    "Cet autre compte n'est pas encore activé : saisissez aussi la date de naissance d'un de ses enfants, "
+    "comme à l'activation."
+)
 MOBILE_PAGE = "Mon numéro de téléphone portable"
 CODE_PAGE = "Un code de sécurité a été envoyé"
 INVALID_MOBILE = "Ce numéro n'est pas un numéro de téléphone portable valide pour l'indicatif choisi."
@@ -155,10 +160,14 @@ def _open_grouping(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/compte/regrouper/$"))
 
 
-def _group(page: Page, identifier: str, password: str, *, status: int) -> None:
-    """Type the other account's identifier and password and press "Regrouper les comptes"."""
+def _group(page: Page, identifier: str, password: str, *, status: int, birth_date: date | None = None) -> None:
+    """Type the other account's identifier and password (and a child's birth date, asked with a letter's
+    password) and press "Regrouper les comptes"."""
     page.get_by_label("Identifiant de l'autre compte").fill(identifier)
     page.get_by_label("Mot de passe de l'autre compte").fill(password)
+    page.get_by_label("Date de naissance d'un enfant de l'autre compte").fill(
+        birth_date.isoformat() if birth_date else ""
+    )
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         page.get_by_role("button", name="Regrouper les comptes").click()
     assert answer.value.status == status
@@ -212,6 +221,8 @@ def _bad_inputs_change_nothing(page: Page, demo: Demo, kept: Letter, other: Lett
     _refused(page, pupil.identifier, pupil.provisional_password, NOT_GUARDIAN)
     _refused(page, stranger.identifier, stranger.provisional_password, NAMES_DIFFER)
     expect_accessible(page, "the grouping page after another family's letter")
+    # The other letter's password alone: a child's birth date is asked, as at activation (issue #15, 6).
+    _refused(page, other.identifier, other.provisional_password, BIRTH_DATE_NEEDED)
 
     # None of it changed anything: every account keeps its records, every letter still works.
     assert _links() == links
@@ -227,7 +238,7 @@ def _bad_inputs_change_nothing(page: Page, demo: Demo, kept: Letter, other: Lett
 def _group_the_other_letter(page: Page, kept: Letter, other: Letter, children: list[Pupil]) -> None:
     """The other school's letter, typed as printed: its child joins this account, the other one closes."""
     _open_grouping(page)
-    _group(page, other.identifier, other.provisional_password, status=302)
+    _group(page, other.identifier, other.provisional_password, status=302, birth_date=other.birth_date)
     expect_account_home(page, kept.identifier)
     expect(page.get_by_role("status")).to_have_text(
         f"Le compte {other.identifier} est regroupé avec le vôtre : ses élèves sont maintenant dans « Mes enfants »."
@@ -262,7 +273,7 @@ def test_grouping_two_letters_into_one_account(page: Page, demo: Demo) -> None:
     history = _history(page)
     assert (EventTag.ACCOUNT_MERGED, "Élèves ajoutés depuis un autre compte (regroupement)") in history
     refusals = [line for line in history if line == (EventTag.GROUPING_REFUSED, "Regroupement de comptes refusé")]
-    assert len(refusals) == 6
+    assert len(refusals) == 7
     expect_accessible(page, "the history page")
 
     # The other letter no longer opens an account: it names the identifier kept.

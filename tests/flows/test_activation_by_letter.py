@@ -8,10 +8,11 @@ from django.utils import timezone
 
 from tests import factories
 from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AccountState, AuditEvent
+from trousseau.accounts.models import AccountState, AuditEvent, LetterStatus
 from trousseau.flows.exceptions import (
     FlowExpired,
     ForeignFlow,
+    LetterBlocked,
     LetterNoLongerValid,
     TooManyAttempts,
     WrongBirthDate,
@@ -95,6 +96,8 @@ def test_wrong_birth_date_counts_and_changes_nothing(settings):
 
 
 def test_too_many_wrong_birth_dates_end_the_flow(settings):
+    # The flow's own limit, below the letter's budget (tests/accounts/test_letter_budget.py).
+    settings.LETTER_BIRTH_DATE_FAILURES_PER_DAY = settings.LETTER_BIRTH_DATE_FAILURES_IN_ALL = 50
     account, flow = started()
     for _ in range(settings.ACTIVATION_MAX_ATTEMPTS - 1):
         with pytest.raises(WrongBirthDate):
@@ -141,6 +144,45 @@ def test_letter_expiring_during_the_flow_blocks_activation():
         activation_by_letter.submit(
             flow, password=factories.GOOD_PASSWORD, birth_date=account.known_birth_dates()[0], email="", ip=IP
         )
+    account.refresh_from_db()
+    assert account.state == AccountState.PROVISIONAL
+    flow.refresh_from_db()
+    assert flow.state == FlowState.FAILED
+
+
+def test_the_letters_budget_outlives_the_flow_and_a_new_login(settings):
+    """Finding 2: a new flow (a new login with the letter) does not give five more dates."""
+    account, flow = started()
+    letter = account.letters.first()
+    for _ in range(settings.LETTER_BIRTH_DATE_FAILURES_PER_DAY - 2):
+        with pytest.raises(WrongBirthDate):
+            activation_by_letter.submit(
+                flow, password=factories.GOOD_PASSWORD, birth_date=date(1999, 1, 1), email="", ip=IP
+            )
+    again = activation_by_letter.start(account=account, letter=letter, browser_secret=SECRET)
+    with pytest.raises(WrongBirthDate) as exc:
+        activation_by_letter.submit(
+            again, password=factories.GOOD_PASSWORD, birth_date=date(1999, 1, 1), email="", ip=IP
+        )
+    assert exc.value.remaining == 1  # the letter's share of the day, not the new flow's five
+    with pytest.raises(LetterBlocked) as blocked:
+        activation_by_letter.submit(
+            again, password=factories.GOOD_PASSWORD, birth_date=date(1999, 1, 1), email="", ip=IP
+        )
+    assert blocked.value.status == LetterStatus.PAUSED
+    again.refresh_from_db()
+    assert again.state == FlowState.FAILED
+    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_ABANDONED, account=account).count() == 1
+
+
+def test_a_spent_letter_refuses_even_the_right_date(settings):
+    account, flow = started()
+    account.letters.update(birth_date_failures=settings.LETTER_BIRTH_DATE_FAILURES_IN_ALL)
+    with pytest.raises(LetterBlocked) as blocked:
+        activation_by_letter.submit(
+            flow, password=factories.GOOD_PASSWORD, birth_date=account.known_birth_dates()[0], email="", ip=IP
+        )
+    assert blocked.value.status == LetterStatus.BLOCKED
     account.refresh_from_db()
     assert account.state == AccountState.PROVISIONAL
     flow.refresh_from_db()

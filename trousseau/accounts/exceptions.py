@@ -1,5 +1,12 @@
 """Refusals of account services."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trousseau.accounts.models import LetterStatus
+
 
 class NotAwaitingActivation(Exception):
     """The account is no longer provisional, or its letter stopped being valid."""
@@ -19,3 +26,20 @@ class TooManyFailures(Exception):
     def __init__(self, minutes: int) -> None:
         super().__init__(minutes)
         self.minutes = minutes
+
+
+class BirthDateMismatch(Exception):
+    """The birth date typed with a letter is none of the account's children's (counted on the letter)."""
+
+    def __init__(self, remaining: int, status: LetterStatus) -> None:
+        super().__init__(remaining, status)
+        self.remaining = remaining  # wrong dates the letter still takes before it pauses or blocks
+        self.status = status  # the letter's status after this one: still valid, paused or blocked
+
+
+class LetterBudgetSpent(Exception):
+    """The letter took its share of wrong birth dates: paused until tomorrow, or blocked for good."""
+
+    def __init__(self, status: LetterStatus) -> None:
+        super().__init__(status)
+        self.status = status

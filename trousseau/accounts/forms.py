@@ -71,11 +71,14 @@ class GroupingForm(forms.Form):
     password = forms.CharField(
         label=_("Mot de passe de l'autre compte"), max_length=256, strip=False, widget=forms.PasswordInput
     )
+    # Asked by the service only when the password is a letter's (the other account is not yet activated).
+    birth_date = forms.DateField(label=_("Date de naissance d'un enfant de l'autre compte"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["identifier"].error_messages["required"] = _("Saisissez l'identifiant de l'autre compte.")
         self.fields["password"].error_messages["required"] = _("Saisissez le mot de passe de l'autre compte.")
+        self.fields["birth_date"].error_messages["invalid"] = _("Saisissez une date valide, par exemple 14/03/2012.")
 
 
 class DataExportForm(forms.Form):

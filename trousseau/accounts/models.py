@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
@@ -118,6 +119,13 @@ class LetterStatus(models.TextChoices):
     EXPIRED = "expired"
     USED = "used"
     REVOKED = "revoked"
+    # Too many wrong birth dates typed with it: until the school issues a new letter (a new row).
+    BLOCKED = "blocked"
+    # Today's share of wrong birth dates is spent: usable again once the day has passed.
+    PAUSED = "paused"
+
+
+BIRTH_DATE_DAY = timedelta(days=1)
 
 
 class ActivationLetter(models.Model):
@@ -131,6 +139,13 @@ class ActivationLetter(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Wrong birth dates typed with this letter (activation, or grouping its account), counted by
+    # `accounts.letter_budget` under the row's lock. Logging in again with the letter refills nothing;
+    # only a new letter, a new row, starts afresh.
+    birth_date_failures = models.PositiveSmallIntegerField(default=0)
+    # The same failures in the current day: the window opens at its first failure.
+    birth_date_failures_today = models.PositiveSmallIntegerField(default=0)
+    birth_date_day_began_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-issued_at", "-id"]
@@ -148,9 +163,32 @@ class ActivationLetter(models.Model):
             return LetterStatus.USED
         if self.revoked_at:
             return LetterStatus.REVOKED
+        if self.birth_date_failures >= settings.LETTER_BIRTH_DATE_FAILURES_IN_ALL:
+            return LetterStatus.BLOCKED
         if now >= self.expires_at:
             return LetterStatus.EXPIRED
+        if self.birth_date_failures_in_day(now) >= settings.LETTER_BIRTH_DATE_FAILURES_PER_DAY:
+            return LetterStatus.PAUSED
         return LetterStatus.VALID
+
+    def birth_date_failures_in_day(self, now: datetime) -> int:
+        """The wrong birth dates of the day's window still open at `now` (none once it has passed)."""
+        began = self.birth_date_day_began_at
+        return self.birth_date_failures_today if began is not None and now < began + BIRTH_DATE_DAY else 0
+
+    def birth_dates_remaining(self, now: datetime) -> int:
+        """How many more wrong birth dates this letter takes today before it pauses or blocks."""
+        in_all = settings.LETTER_BIRTH_DATE_FAILURES_IN_ALL - self.birth_date_failures
+        today = settings.LETTER_BIRTH_DATE_FAILURES_PER_DAY - self.birth_date_failures_in_day(now)
+        return max(0, min(in_all, today))
+
+    def count_birth_date_failure(self, now: datetime) -> None:
+        """One more wrong birth date; the caller holds the row's lock and saves."""
+        if self.birth_date_failures_in_day(now) == 0:
+            self.birth_date_day_began_at = now
+            self.birth_date_failures_today = 0
+        self.birth_date_failures_today += 1
+        self.birth_date_failures += 1
 
 
 class AuditEvent(models.Model):

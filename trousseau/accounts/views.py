@@ -127,6 +127,20 @@ GROUPING_REFUSALS = {
         "Ce courrier d'activation n'est plus valable. Contactez l'établissement pour en obtenir un nouveau."
     ),
     grouping.OtherDisabled: gettext_lazy("Ce compte est désactivé. Contactez l'établissement."),
+    grouping.BirthDateNeeded: gettext_lazy(
+        "Cet autre compte n'est pas encore activé : saisissez aussi la date de naissance d'un de ses enfants, "
+        "comme à l'activation."
+    ),
+}
+LETTER_BUDGET_SPENT = {
+    LetterStatus.BLOCKED: gettext_lazy(
+        "Trop de dates de naissance erronées ont été saisies avec le courrier de cet autre compte : il est bloqué. "
+        "Contactez l'établissement pour en obtenir un nouveau."
+    ),
+    LetterStatus.PAUSED: gettext_lazy(
+        "Trop de dates de naissance erronées ont été saisies aujourd'hui avec le courrier de cet autre compte. "
+        "Réessayez demain ou contactez l'établissement."
+    ),
 }
 WRONG_CREDENTIALS = gettext_lazy("Identifiant ou mot de passe incorrect.")
 
@@ -139,6 +153,14 @@ def _grouping_error(outcome: grouping.Outcome) -> str:
             return _("Ce compte est déjà regroupé avec le compte %(identifier)s.") % {"identifier": into}
         case grouping.Throttled(minutes=minutes):
             return _too_many(minutes)
+        case grouping.WrongBirthDate(remaining=remaining):
+            return ngettext(
+                "La date de naissance ne correspond à aucun enfant de l'autre compte. Il vous reste %(remaining)s essai(s).",
+                "La date de naissance ne correspond à aucun enfant de l'autre compte. Il vous reste %(remaining)s essai(s).",
+                remaining,
+            ) % {"remaining": remaining}
+        case grouping.LetterUnusable(status=LetterStatus.BLOCKED | LetterStatus.PAUSED as status):
+            return str(LETTER_BUDGET_SPENT[status])
     return str(GROUPING_REFUSALS.get(type(outcome), WRONG_CREDENTIALS))
 
 
@@ -157,6 +179,7 @@ def group_accounts(request: HttpRequest) -> HttpResponse:
             keep=account,
             identifier=form.cleaned_data["identifier"],
             password=form.cleaned_data["password"],
+            birth_date=form.cleaned_data["birth_date"],
             ip=client_ip(request),
         )
         if isinstance(outcome, grouping.Grouped):

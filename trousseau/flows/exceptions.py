@@ -1,5 +1,12 @@
 """What a transition can refuse; views turn each into a French message or a status."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trousseau.accounts.models import LetterStatus
+
 
 class FlowError(Exception):
     """Base of every refusal a flow transition raises."""
@@ -23,6 +30,14 @@ class TooManyAttempts(FlowError):
 
 class LetterNoLongerValid(FlowError):
     """The letter expired, was reissued or used while the flow was open."""
+
+
+class LetterBlocked(FlowError):
+    """The letter took its share of wrong birth dates: `status` is paused (until tomorrow) or blocked."""
+
+    def __init__(self, status: LetterStatus) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class WrongBirthDate(FlowError):

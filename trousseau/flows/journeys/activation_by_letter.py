@@ -15,12 +15,11 @@ from django.utils import timezone
 
 from trousseau.accounts import services as account_services
 from trousseau.accounts.audit import audit
-from trousseau.accounts.authentication import login_guards
 from trousseau.accounts.events import EventTag
-from trousseau.accounts.exceptions import NotAwaitingActivation
-from trousseau.accounts.models import Account, ActivationLetter
-from trousseau.core import throttle
-from trousseau.flows.exceptions import LetterNoLongerValid, TooManyAttempts, WrongBirthDate
+from trousseau.accounts.exceptions import BirthDateMismatch, LetterBudgetSpent, NotAwaitingActivation
+from trousseau.accounts.letter_budget import letter_birth_date_check
+from trousseau.accounts.models import Account, ActivationLetter, LetterStatus
+from trousseau.flows.exceptions import LetterBlocked, LetterNoLongerValid, TooManyAttempts, WrongBirthDate
 from trousseau.flows.journeys import email_verification
 from trousseau.flows.models import Flow, FlowKind, FlowState, binding_digest
 
@@ -49,27 +48,35 @@ def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) 
     """AWAITING_ACTIVATION -> COMPLETED, the account active with the new password.
 
     The form has already checked the password rule and the email's shape (errors that count for
-    nothing). A wrong birth date is a counted failure: WrongBirthDate, then TooManyAttempts at the
-    limit, which ends the flow (FAILED) so the holder has to log in with the letter again.
+    nothing). A wrong birth date is a failure counted on the flow and on the letter
+    (`accounts.letter_budget`): WrongBirthDate, then TooManyAttempts at the flow's limit, which ends
+    the flow (FAILED). The letter's budget does not refill with a new login: once it is spent the
+    flow ends with LetterBlocked (paused until tomorrow, or blocked until the school reissues it).
     """
     flow.expect(FlowState.AWAITING_ACTIVATION)
     account = flow.account
     assert account is not None  # noqa: S101 - an activation flow is always created with its account
-    if birth_date not in account.known_birth_dates():
+    letter_id = int(flow.context["letter_id"])
+    try:
+        letter_birth_date_check(letter_id=letter_id, birth_date=birth_date, ip=ip, step="activation")
+    except BirthDateMismatch as exc:
         failures = flow.count_failure()
-        # The login counter grows too, so restarting the flow does not reset the guessing budget.
-        throttle.record_failure(login_guards(account.identifier, ip)[0])
         audit(EventTag.ACTIVATION_FAILURE, account=account, ip=ip, attempt=failures)
-        remaining = settings.ACTIVATION_MAX_ATTEMPTS - failures
+        if exc.status != LetterStatus.VALID:
+            _abandon(flow, account, ip)
+            raise LetterBlocked(exc.status) from exc
+        remaining = min(settings.ACTIVATION_MAX_ATTEMPTS - failures, exc.remaining)
         if remaining <= 0:
-            flow.advance(FlowState.FAILED)
-            audit(EventTag.ACTIVATION_ABANDONED, account=account, ip=ip)
-            raise TooManyAttempts
-        raise WrongBirthDate(remaining)
+            _abandon(flow, account, ip)
+            raise TooManyAttempts from exc
+        raise WrongBirthDate(remaining) from exc
+    except LetterBudgetSpent as exc:
+        flow.advance(FlowState.FAILED)
+        raise LetterBlocked(exc.status) from exc
     try:
         with transaction.atomic():
             activated = account_services.account_activate(
-                account=account, letter_id=int(flow.context["letter_id"]), password=password, email=email, ip=ip
+                account=account, letter_id=letter_id, password=password, email=email, ip=ip
             )
             flow.advance(FlowState.COMPLETED)
     except NotAwaitingActivation as exc:
@@ -78,3 +85,8 @@ def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) 
     if activated.email:
         email_verification.send(activated, ip=ip)
     return activated
+
+
+def _abandon(flow: Flow, account: Account, ip: str) -> None:
+    flow.advance(FlowState.FAILED)
+    audit(EventTag.ACTIVATION_ABANDONED, account=account, ip=ip)

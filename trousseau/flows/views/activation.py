@@ -15,12 +15,19 @@ from trousseau.accounts.models import AccountKind
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
-from trousseau.flows.exceptions import FlowExpired, LetterNoLongerValid, TooManyAttempts, WrongBirthDate, WrongState
+from trousseau.flows.exceptions import (
+    FlowExpired,
+    LetterBlocked,
+    LetterNoLongerValid,
+    TooManyAttempts,
+    WrongBirthDate,
+    WrongState,
+)
 from trousseau.flows.forms import ActivationForm
 from trousseau.flows.journeys import activation_by_letter
 from trousseau.flows.models import FlowKind
 from trousseau.flows.views.common import allow_continuation, load_flow
-from trousseau.flows.views.login import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED
+from trousseau.flows.views.login import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED, LETTER_MESSAGES
 
 FLOW_OVER = _(
     "Cette activation n'est plus en cours. Reconnectez-vous avec l'identifiant et le mot de passe du courrier."
@@ -65,6 +72,9 @@ def activation(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
         ) % {"remaining": exc.remaining}
     except LetterNoLongerValid:
         messages.error(request, LETTER_EXPIRED)
+        return redirect("flows:login")
+    except LetterBlocked as exc:
+        messages.error(request, LETTER_MESSAGES.get(exc.status, LETTER_EXPIRED))
         return redirect("flows:login")
     except (TooManyAttempts, FlowExpired, WrongState):
         messages.error(request, FLOW_OVER)
