@@ -106,6 +106,7 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.CONSOLE_FOLLOWUP_EXPORTED: _("Console : suivi des activations exporté"),
     EventTag.DIRECTORY_IMPORT_APPLIED: _("Fiches de l'établissement importées"),
     EventTag.DIRECTORY_IMPORT_REFUSED: _("Import des fiches de l'établissement refusé"),
+    EventTag.DIRECTORY_PUPIL_TRANSFERRED: _("Élève passé d'un établissement à un autre par un import"),
     EventTag.DIRECTORY_RETENTION_PURGED: _("Fiches des élèves partis effacées (durée de conservation écoulée)"),
     EventTag.RETENTION_PURGED: _("Données périmées effacées (durées de conservation écoulées)"),
     EventTag.DATA_EXPORTED: _("Données du compte téléchargées"),

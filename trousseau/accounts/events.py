@@ -87,6 +87,8 @@ class EventTag(StrEnum):
     CONSOLE_FOLLOWUP_EXPORTED = "console:followup:exported"
     DIRECTORY_IMPORT_APPLIED = "directory:import:applied"
     DIRECTORY_IMPORT_REFUSED = "directory:import:refused"
+    # A pupil moved from one school to another by an import: one event in each school's journal.
+    DIRECTORY_PUPIL_TRANSFERRED = "directory:pupil:transferred"
     DIRECTORY_RETENTION_PURGED = "directory:retention:purged"
     RETENTION_PURGED = "retention:expired:purged"
     DATA_EXPORTED = "account:data:exported"

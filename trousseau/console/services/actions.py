@@ -135,7 +135,12 @@ def guardian_contact_update(  # noqa: PLR0913 - keyword-only: who, where, which 
     if not changed:
         return locked
     locked.mobile, locked.email = new_mobile, new_email
-    locked.save(update_fields=changed)
+    fields = list(changed)
+    if "mobile" in changed:
+        # The next import shows this correction beside the file's number instead of undoing it.
+        locked.mobile_fixed_at = timezone.now()
+        fields.append("mobile_fixed_at")
+    locked.save(update_fields=fields)
     staff_audit(
         EventTag.CONSOLE_CONTACT_UPDATED,
         staff=staff,
