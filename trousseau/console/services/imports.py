@@ -115,6 +115,7 @@ def confirmation_from(data: Mapping[str, str]) -> dict[str, Any]:
 def _summary(result: ImportResult) -> dict[str, Any]:
     data = result.as_dict()
     data.pop("encodings", None)
+    data.pop("mode", None)  # the pending import's own, in _names
     return data
 
 
