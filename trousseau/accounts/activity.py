@@ -96,6 +96,7 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.CONSOLE_ACCOUNT_DISABLED: _("Compte désactivé par l'établissement"),
     EventTag.CONSOLE_ACCOUNT_ENABLED: _("Compte réactivé par l'établissement"),
     EventTag.CONSOLE_CONTACT_UPDATED: _("Coordonnées du responsable modifiées par l'établissement"),
+    EventTag.CONSOLE_CONTACT_REFUSED: _("Console : numéro de portable refusé (pas un portable valide)"),
     EventTag.CONSOLE_LINK_CONFIRMED: _("Lien avec un élève confirmé par l'établissement"),
     EventTag.CONSOLE_LINK_REMOVED: _("Lien avec un élève supprimé par l'établissement"),
     EventTag.CONSOLE_LETTERS_PRINTED: _("Console : courriers d'activation imprimés"),

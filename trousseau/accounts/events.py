@@ -77,6 +77,7 @@ class EventTag(StrEnum):
     CONSOLE_ACCOUNT_DISABLED = "console:account:disabled"
     CONSOLE_ACCOUNT_ENABLED = "console:account:enabled"
     CONSOLE_CONTACT_UPDATED = "console:guardian:contact_updated"
+    CONSOLE_CONTACT_REFUSED = "console:guardian:contact_refused"
     CONSOLE_LINK_CONFIRMED = "console:link:confirmed"
     CONSOLE_LINK_REMOVED = "console:link:removed"
     CONSOLE_LETTERS_PRINTED = "console:letters:printed"
