@@ -73,7 +73,10 @@ def detail(tag: str, data: dict[str, Any]) -> str:
     pupils, accounts = data.get("pupils"), data.get("accounts")
     if isinstance(pupils, dict):
         counts = {k: pupils.get(k, 0) for k in ("created", "left", "updated", "returned")}
-        parts.append(gettext("élèves : %(created)s arrivés, %(left)s partis, %(updated)s modifiés, %(returned)s revenus") % counts)
+        parts.append(
+            gettext("élèves : %(created)s arrivés, %(left)s partis, %(updated)s modifiés, %(returned)s revenus")
+            % counts
+        )
     if isinstance(accounts, dict):
         parts.append(gettext("comptes désactivés : %(n)s") % {"n": accounts.get("disabled", 0)})
     if data.get("error_count"):

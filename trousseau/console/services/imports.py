@@ -102,7 +102,9 @@ def confirmation_from(data: Mapping[str, str]) -> dict[str, Any]:
     found = _DEPARTURES.match(str(data.get("departs", "")))
     pupils_left, guardians_left = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
     file_mobiles = sorted(
-        int(key[4:]) for key, value in data.items() if key.startswith("tel_") and key[4:].isdigit() and value == "fichier"
+        int(key[4:])
+        for key, value in data.items()
+        if key.startswith("tel_") and key[4:].isdigit() and value == "fichier"
     )
     return {
         "pupils_left": pupils_left,
@@ -119,7 +121,9 @@ def _summary(result: ImportResult) -> dict[str, Any]:
     return data
 
 
-def read_uploads(*, pupils: UploadedFile | None, guardians: UploadedFile | None, mode: str = ADDITIONS) -> PendingImport:
+def read_uploads(
+    *, pupils: UploadedFile | None, guardians: UploadedFile | None, mode: str = ADDITIONS
+) -> PendingImport:
     """The uploaded files, not yet saved: ImportRefused when one is over the cap (nothing kept)."""
     try:
         pupils_bytes, guardians_bytes = _read(pupils), _read(guardians)

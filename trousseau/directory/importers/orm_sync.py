@@ -63,16 +63,7 @@ def plan_pupils(rows: Sequence[PupilRow], scope: set[int], *, departures: bool, 
         else:
             _plan_known_pupil(plan, pupil, row, result.pupils)
     if departures:
-        present = Pupil.objects.filter(school_id__in=scope, left_at=None).order_by("last_name", "first_name", "pk")
-        columns = present.values_list("pk", "ine", "last_name", "first_name", "class_name")
-        for pk, ine, last_name, first_name, class_name in columns.iterator(chunk_size=BATCH):
-            result.pupils_present += 1
-            if ine in by_ine:
-                continue
-            plan.departed.append(pk)
-            if len(result.leaving) < MAX_NAMED_DEPARTURES:
-                result.leaving.append(Departure(last_name, first_name, class_name))
-        result.pupils.left = len(plan.departed)
+        _plan_departures(plan, scope, set(by_ine), result)
     for chunk in chunked(plan.departed):
         plan.stale_links.extend(Guardianship.objects.filter(pupil_id__in=chunk).values_list("pk", flat=True))
     for chunk in chunked(sorted(plan.moved)):
@@ -83,6 +74,20 @@ def plan_pupils(rows: Sequence[PupilRow], scope: set[int], *, departures: bool, 
                 plan.stale_links.append(pk)
     result.links_removed += len(plan.stale_links)
     return plan
+
+
+def _plan_departures(plan: PupilPlan, scope: set[int], listed: set[str], result: ImportResult) -> None:
+    """The scope's present pupils the file does not list leave; the first ones are named for the preview."""
+    present = Pupil.objects.filter(school_id__in=scope, left_at=None).order_by("last_name", "first_name", "pk")
+    columns = present.values_list("pk", "ine", "last_name", "first_name", "class_name")
+    for pk, ine, last_name, first_name, class_name in columns.iterator(chunk_size=BATCH):
+        result.pupils_present += 1
+        if ine in listed:
+            continue
+        plan.departed.append(pk)
+        if len(result.leaving) < MAX_NAMED_DEPARTURES:
+            result.leaving.append(Departure(last_name, first_name, class_name))
+    result.pupils.left = len(plan.departed)
 
 
 def _plan_known_pupil(plan: PupilPlan, pupil: Pupil, row: PupilRow, counts: SyncCounts) -> None:
@@ -162,7 +167,7 @@ def adoptable_guardians(scope: set[int], taken: Callable[[tuple[int, str]], bool
     return list(adopted.values())
 
 
-def plan_guardians(
+def plan_guardians(  # noqa: PLR0913 - the rows, the scope, then keyword-only options
     rows: Sequence[GuardianRow],
     scope: set[int],
     *,

@@ -125,11 +125,7 @@ def run_orm(run: Run, result: ImportResult, pupils: Source | None, guardians: So
     pupil_rows: list[PupilRow] = []
     known: Mapping[str, int]
     if pupils is not None:
-        checker = pupil_checker(run, result)
-        pupil_rows = list(checked_rows(run, result, pupils, PUPILS, checker))
-        if run.school:
-            pupil_rows = transfers.refuse_foreign_pupils(run.school, pupil_rows, result, checker.ine_school)
-        known = checker.ine_school
+        pupil_rows, known = _pupil_rows(run, result, pupils)
     else:
         known = present_pupils(run)
     guardian_rows: list[GuardianRow] = []
@@ -185,6 +181,15 @@ def run_orm(run: Run, result: ImportResult, pupils: Source | None, guardians: So
     )
     transfers.check_departures(run.guard, result)
     result.applied = True
+
+
+def _pupil_rows(run: Run, result: ImportResult, pupils: Source) -> tuple[list[PupilRow], dict[str, int]]:
+    """The pupils file's rows this import may take, and INE -> school for the guardians file."""
+    checker = pupil_checker(run, result)
+    rows = list(checked_rows(run, result, pupils, PUPILS, checker))
+    if run.school:
+        rows = transfers.refuse_foreign_pupils(run.school, rows, result, checker.ine_school)
+    return rows, checker.ine_school
 
 
 def scope_of(run: Run, pupil_rows: list[PupilRow], guardian_rows: list[GuardianRow]) -> set[int]:
