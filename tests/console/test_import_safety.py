@@ -15,6 +15,7 @@ from trousseau.console.models import StaffRole
 from trousseau.console.selectors import journal
 from trousseau.console.services import actions, imports
 from trousseau.directory.models import Pupil
+from trousseau.directory.services import ImportResult, SyncCounts
 
 pytestmark = pytest.mark.django_db
 ONE = ["INE;NOM;PRENOM;DATE_NAISS;CLASSE;UAI", "100000001AB;Dupont;Léa;14/03/2012;5e B;"]
@@ -102,3 +103,12 @@ def test_a_move_shows_in_both_schools_journals():
         assert "100000007AB" in line.detail
         assert text in line.detail
         assert f"console:{member.email}" in line.detail
+
+
+def test_the_preview_asks_for_the_share_exactly_when_the_import_would_demand_it(settings):
+    settings.IMPORT_DEPARTURE_SHARE_LIMIT = 0.02
+    just_over = ImportResult(dry_run=True, pupils=SyncCounts(left=1), pupils_present=49)  # 2.04 %, shown as 2 %
+    assert just_over.departure_percent == imports.share_limit_percent()
+    assert imports.asks_share(just_over)
+    at_the_limit = ImportResult(dry_run=True, pupils=SyncCounts(left=1), pupils_present=50)
+    assert not imports.asks_share(at_the_limit)

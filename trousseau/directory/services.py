@@ -35,6 +35,7 @@ from trousseau.directory.importers.report import (
     result_to_json,
 )
 from trousseau.directory.importers.rows import SchoolRef
+from trousseau.directory.importers.transfers import large_departure
 from trousseau.directory.models import Guardian, Pupil, School, SchoolLevel
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "import_guardians",
     "import_pupils",
     "import_records",
+    "large_departure",
     "purge_departed",
     "result_from_json",
     "result_to_json",

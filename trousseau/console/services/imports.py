@@ -34,6 +34,7 @@ from trousseau.directory.services import (
     ImportTooLarge,
     ProgressCallback,
     import_records,
+    large_departure,
 )
 
 PENDING_LIFESPAN = timedelta(hours=1)
@@ -176,6 +177,11 @@ def check(
 def share_limit_percent() -> int:
     """Above this share of the school's pupils leaving, the preview asks for the share to be confirmed."""
     return round(100 * settings.IMPORT_DEPARTURE_SHARE_LIMIT)
+
+
+def asks_share(result: ImportResult) -> bool:
+    """Whether the preview asks for the share to be confirmed: the very test the real import applies."""
+    return large_departure(result)
 
 
 def discard_stale() -> None:

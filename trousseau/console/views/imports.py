@@ -92,7 +92,14 @@ def job_page(request: HttpRequest, staff: StaffMember, school: School, job_id: u
         ctx = context(staff, school, form=ImportForm(), error=job.error)
         return render(request, "console/import.html", ctx, status=400)
     if job.action == ImportJobAction.CHECK:
-        ctx = context(staff, school, result=result, pending=job.pending, share_limit=imports.share_limit_percent())
+        ctx = context(
+            staff,
+            school,
+            result=result,
+            pending=job.pending,
+            share_limit=imports.share_limit_percent(),
+            ask_share=imports.asks_share(result),
+        )
         return render(request, "console/import_preview.html", ctx, status=200 if result.ok else 400)
     ctx = context(staff, school, result=result)
     return render(request, "console/import_done.html", ctx, status=200 if result.applied else 400)

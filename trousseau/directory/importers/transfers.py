@@ -77,6 +77,11 @@ def share_limit() -> float:
     return limit
 
 
+def large_departure(result: ImportResult) -> bool:
+    """More than IMPORT_DEPARTURE_SHARE_LIMIT of the school's pupils would leave: the share is confirmed too."""
+    return result.departure_share > share_limit()
+
+
 def check_departures(guard: DepartureGuard | None, result: ImportResult) -> None:
     """Before anything is kept: the departures are those the person confirmed, or nothing happens.
 
@@ -94,7 +99,7 @@ def check_departures(guard: DepartureGuard | None, result: ImportResult) -> None
             pupils,
         ) % {"pupils": pupils, "guardians": guardians}
         raise DeparturesNotConfirmed(message)
-    if result.departure_share > share_limit() and not guard.share_confirmed:
+    if large_departure(result) and not guard.share_confirmed:
         message = gettext(
             "Cet import retirerait %(percent)d %% des élèves de l'établissement : confirmez cette part "
             "sur la page de vérification. Rien n'a été importé."
