@@ -76,6 +76,7 @@ class Command(BaseCommand):
         if result.error_count > max_errors:
             self.stderr.write(f"... and {result.error_count - max_errors} more")
         mode = "dry run (nothing written)" if result.dry_run else ("applied" if result.applied else "not applied")
+        mode += ", complete lists" if result.mode == COMPLETE else ", additions and changes only (nobody leaves)"
         engine = "COPY + set-based upserts" if connection.vendor == "postgresql" else "batched ORM writes"
         p, g = result.pupils, result.guardians
         self.stdout.write(
