@@ -55,9 +55,13 @@ def transfers():
 # --- Finding 1: pupils of another school ---------------------------------------------------------
 
 
-def test_a_school_import_refuses_a_pupil_present_in_another_school(college, lycee):
+def test_a_school_import_refuses_a_pupil_present_in_another_school(college, lycee, bulk_copy):
     factories.pupil(school=lycee, ine=ine(7))
-    result = run([f"{ine(1)};Dupont;Léa;14/03/2012;5e B;", f"{ine(7)};Roux;Noé;01/02/2008;5e B;"], school=college)
+    result = run(
+        [f"{ine(1)};Dupont;Léa;14/03/2012;5e B;", f"{ine(7)};Roux;Noé;01/02/2008;5e B;"],
+        school=college,
+        bulk_copy=bulk_copy,
+    )
     assert not result.applied
     [error] = result.errors
     assert (error.line, error.field, error.reason) == (3, "INE", enrolled_elsewhere_message())
@@ -65,13 +69,14 @@ def test_a_school_import_refuses_a_pupil_present_in_another_school(college, lyce
     assert not Pupil.objects.filter(school=college).exists()
 
 
-def test_a_guardian_row_cannot_link_the_refused_pupil(college, lycee):
+def test_a_guardian_row_cannot_link_the_refused_pupil(college, lycee, bulk_copy):
     factories.pupil(school=lycee, ine=ine(7))
     result = run(
         [f"{ine(7)};Roux;Noé;01/02/2008;5e B;"],
         [f"R1;Roux;Anne;06 12 34 56 78;;{ine(7)};1"],
         school=college,
         dry_run=True,
+        bulk_copy=bulk_copy,
     )
     assert [e.file for e in result.errors] == ["eleves", "responsables"]
 
