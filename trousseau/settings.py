@@ -393,6 +393,8 @@ OAUTH2_PROVIDER = oauth2_provider_settings(
 # rows of pupils and guardians who left are kept this long after the import that saw them leave,
 # then `manage.py purge_directory` deletes them with their disabled accounts.
 IMPORT_MAX_UPLOAD_BYTES = int(env("TROUSSEAU_IMPORT_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+# A console import that would remove more than this share of a school's pupils needs that share confirmed.
+IMPORT_DEPARTURE_SHARE_LIMIT = float(env("TROUSSEAU_IMPORT_DEPARTURE_SHARE_LIMIT", "0.2"))
 DIRECTORY_RETENTION_DAYS = int(env("TROUSSEAU_DIRECTORY_RETENTION_DAYS", "365"))
 # --- end of directory import settings ----------------------------------------------------------------
 

@@ -88,3 +88,24 @@ def command_failing(*args):
     with pytest.raises(CommandError):
         call_command("import_records", *map(str, args), stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
+
+
+def test_additions_make_nobody_leave_and_complete_lists_stay_the_default(tmp_path):
+    college = factories.school(uai="0145678B")
+    stays = factories.pupil(school=college, ine=ine(9001))
+    pupils = tmp_path / "eleves.csv"
+    pupils.write_bytes(f"{PUPIL_HEADER}\r\n{ine(1)};Martin;Léa;01/02/2012;6A;0145678B\r\n".encode())
+    out, _ = command("--pupils", pupils, "--additions")
+    assert "additions and changes only (nobody leaves)" in out
+    assert Pupil.objects.get(pk=stays.pk).left_at is None
+    out, _ = command("--pupils", pupils)
+    assert "complete lists" in out
+    assert Pupil.objects.get(pk=stays.pk).left_at is not None
+
+
+def test_a_file_with_the_header_alone_is_refused(tmp_path):
+    factories.school(uai="0145678B")
+    pupils = tmp_path / "eleves.csv"
+    pupils.write_bytes(f"{PUPIL_HEADER}\r\n".encode())
+    with pytest.raises(CommandError, match="aucune ligne"):
+        command("--pupils", pupils)

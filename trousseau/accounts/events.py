@@ -80,6 +80,7 @@ class EventTag(StrEnum):
     CONSOLE_ACCOUNT_DISABLED = "console:account:disabled"
     CONSOLE_ACCOUNT_ENABLED = "console:account:enabled"
     CONSOLE_CONTACT_UPDATED = "console:guardian:contact_updated"
+    CONSOLE_CONTACT_REFUSED = "console:guardian:contact_refused"
     CONSOLE_LINK_CONFIRMED = "console:link:confirmed"
     CONSOLE_LINK_REMOVED = "console:link:removed"
     CONSOLE_LETTERS_PRINTED = "console:letters:printed"
@@ -91,6 +92,8 @@ class EventTag(StrEnum):
     DIRECTORY_IMPORT_APPLIED = "directory:import:applied"
     DIRECTORY_IMPORT_REFUSED = "directory:import:refused"
     ACCOUNT_RENAMED_BY_IMPORT = "account:import:renamed"
+    # A pupil moved from one school to another by an import: one event in each school's journal.
+    DIRECTORY_PUPIL_TRANSFERRED = "directory:pupil:transferred"
     DIRECTORY_RETENTION_PURGED = "directory:retention:purged"
     RETENTION_PURGED = "retention:expired:purged"
     DATA_EXPORTED = "account:data:exported"

@@ -12,6 +12,7 @@ from trousseau.accounts.models import AccountKind, AccountState
 from trousseau.accounts.passwords import password_problems
 from trousseau.console.conf import staff_min_password_length
 from trousseau.console.models import StaffMember
+from trousseau.directory.services import ADDITIONS, COMPLETE
 
 
 class StaffLoginForm(forms.Form):
@@ -117,7 +118,20 @@ class ResolveForm(forms.Form):
         self.fields["decision"].error_messages["required"] = _("Choisissez une décision.")
 
 
+IMPORT_MODES = [
+    (ADDITIONS, _("Ajouts et modifications seulement : les élèves absents du fichier restent inscrits")),
+    (COMPLETE, _("Liste complète de l'établissement : les élèves absents du fichier quittent l'établissement")),
+]
+
+
 class ImportForm(forms.Form):
+    mode = forms.ChoiceField(
+        label=_("Ce que contiennent les fichiers"),
+        choices=IMPORT_MODES,
+        initial=ADDITIONS,
+        required=False,
+        widget=forms.RadioSelect,
+    )
     pupils = forms.FileField(label=_("Fichier des élèves (CSV ou XML)"), required=False)
     guardians = forms.FileField(label=_("Fichier des responsables (CSV ou XML)"), required=False)
 
@@ -125,6 +139,7 @@ class ImportForm(forms.Form):
         cleaned: dict[str, Any] = super().clean() or {}
         if not cleaned.get("pupils") and not cleaned.get("guardians"):
             raise forms.ValidationError(_("Choisissez au moins un fichier à importer."))
+        cleaned["mode"] = cleaned.get("mode") or ADDITIONS  # nobody leaves unless the person says so
         return cleaned
 
 

@@ -107,6 +107,11 @@ class PendingImport(models.Model):
     pupils_name = models.CharField(max_length=200, blank=True)
     guardians = models.BinaryField(null=True, blank=True)
     guardians_name = models.CharField(max_length=200, blank=True)
+    # What the person said the files are: "complete" (the school's whole list) or "additions".
+    mode = models.CharField(max_length=10, default="additions")
+    # What the person confirmed on the preview: departures (their number, a large share) and, for each
+    # mobile corrected in the console, whether the file's number wins (imports.confirmation_from).
+    confirmation = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -59,6 +59,9 @@ class Guardian(models.Model):
     school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="guardians")
     source_key = models.CharField("clé d'import", max_length=120, blank=True)
     left_at = models.DateTimeField("parti le", null=True, blank=True, db_index=True)
+    # Set when staff corrected the mobile in the console: an import that brings another number then
+    # asks which one is right instead of silently undoing the correction.
+    mobile_fixed_at = models.DateTimeField("portable corrigé dans la console le", null=True, blank=True)
     pupils: models.ManyToManyField[Pupil, Guardianship] = models.ManyToManyField(
         Pupil, through="Guardianship", related_name="guardians"
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import phonenumbers
 from django.utils.translation import gettext
 
+MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
 
 def normalize_mobile(raw: str, region: str = "FR") -> str:
-    """`06 12 34 56 78` -> `+33612345678`; raises ValueError with a translated message."""
+    """`06 12 34 56 78` -> `+33612345678`; raises ValueError with a translated message (a landline too)."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
@@ -15,6 +17,10 @@ def normalize_mobile(raw: str, region: str = "FR") -> str:
         raise ValueError(msg) from exc
     if not phonenumbers.is_valid_number(number):
         msg = gettext("Ce numéro de téléphone n'est pas valide.")
+        raise ValueError(msg)
+    if phonenumbers.number_type(number) not in MOBILE_TYPES:
+        # A landline cannot receive the SMS codes this number is kept for.
+        msg = gettext("Ce numéro n'est pas un portable : un téléphone fixe ne peut pas recevoir les codes par SMS.")
         raise ValueError(msg)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -20,6 +20,10 @@ from trousseau.accounts.models import Account, AccountKind, AccountState, AuditE
 from trousseau.directory.importers import accounts_bulk
 from trousseau.directory.importers.pipeline import Run, open_source, report_progress, run_orm
 from trousseau.directory.importers.report import (
+    ADDITIONS,
+    COMPLETE,
+    DepartureGuard,
+    DeparturesNotConfirmed,
     ImportFileError,
     ImportProgress,
     ImportResult,
@@ -31,9 +35,14 @@ from trousseau.directory.importers.report import (
     result_to_json,
 )
 from trousseau.directory.importers.rows import SchoolRef
+from trousseau.directory.importers.transfers import large_departure
 from trousseau.directory.models import Guardian, Pupil, School, SchoolLevel
 
 __all__ = [
+    "ADDITIONS",
+    "COMPLETE",
+    "DepartureGuard",
+    "DeparturesNotConfirmed",
     "ImportFileError",
     "ImportProgress",
     "ImportResult",
@@ -44,6 +53,7 @@ __all__ = [
     "import_guardians",
     "import_pupils",
     "import_records",
+    "large_departure",
     "purge_departed",
     "result_from_json",
     "result_to_json",
@@ -91,6 +101,9 @@ def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
     actor: str = "",
     max_bytes: int | None = -1,
     bulk_copy: bool = False,
+    mode: str = COMPLETE,
+    guard: DepartureGuard | None = None,
+    file_mobiles: frozenset[int] = frozenset(),
 ) -> ImportResult:
     """Sync one school's records (or, with `school=None`, every school the files name) with the files.
 
@@ -100,12 +113,20 @@ def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
     - `progress`: called with an ImportProgress every PROGRESS_EVERY rows and at each phase.
     - `max_bytes`: size cap of each file, IMPORT_MAX_UPLOAD_BYTES by default (-1); None: no cap.
     - `bulk_copy`: on PostgreSQL, COPY into staging tables and set-based upserts (the command line).
+    - `mode`: COMPLETE (the files are the whole list: who is absent leaves) or ADDITIONS (nobody leaves).
+    - `guard`: the departures the person confirmed (the console); a real import whose departures differ,
+      or remove more than IMPORT_DEPARTURE_SHARE_LIMIT of the pupils unconfirmed, raises
+      DeparturesNotConfirmed and changes nothing. None: no confirmation (the command line).
+    - `file_mobiles`: guardians whose mobile corrected in the console gives way to the file's.
     Raises ImportFileError (ImportTooLarge for the cap) when a file cannot be read at all.
     """
     if max_bytes == -1:
         max_bytes = settings.IMPORT_MAX_UPLOAD_BYTES
     ref = SchoolRef(school.pk, school.uai, school.level == SchoolLevel.ECOLE) if school else None
-    run = Run(ref, dry_run, partial, progress, timezone.now())
+    if mode not in {COMPLETE, ADDITIONS}:
+        msg = f"unknown import mode {mode!r}"
+        raise ValueError(msg)
+    run = Run(ref, dry_run, partial, progress, timezone.now(), mode, guard, file_mobiles, actor)
     result = ImportResult(dry_run=dry_run)
     try:
         with transaction.atomic():

@@ -1,15 +1,21 @@
-"""The console's own audit trail, per school: who did what, when."""
+"""The console's own audit trail, per school: who did what, when, and for imports what they did."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext
 
 from trousseau.accounts.activity import EVENT_LABELS, UNKNOWN_EVENT
+from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AuditEvent
 from trousseau.directory.models import School
 
 JOURNAL_LENGTH = 200
+IMPORT_TAGS = {EventTag.CONSOLE_IMPORT_PREVIEWED, EventTag.CONSOLE_IMPORT_APPLIED, EventTag.CONSOLE_IMPORT_REFUSED}
 
 
 @dataclass(frozen=True)
@@ -20,11 +26,14 @@ class JournalLine:
     staff_email: str
     account: str
     ip: str | None
+    detail: str = ""
 
 
 def school_journal(school: School) -> list[JournalLine]:
+    # A move made by another school's import or by the académie's command line is this school's too.
+    mine = Q(tag__startswith="console:") | Q(tag=EventTag.DIRECTORY_PUPIL_TRANSFERRED)
     rows = (
-        AuditEvent.objects.filter(tag__startswith="console:", data__school=school.uai)
+        AuditEvent.objects.filter(mine, data__school=school.uai)
         .select_related("account")
         .order_by("-created_at", "-id")[:JOURNAL_LENGTH]
     )
@@ -36,6 +45,45 @@ def school_journal(school: School) -> list[JournalLine]:
             staff_email=str(row.data.get("staff_email", "")),
             account=row.account.identifier if row.account else "",
             ip=row.ip_address,
+            detail=detail(row.tag, row.data),
         )
         for row in rows
     ]
+
+
+def detail(tag: str, data: dict[str, Any]) -> str:
+    """What an import did (files, pupils who arrived, left, changed, accounts disabled), or a move."""
+    if tag == EventTag.DIRECTORY_PUPIL_TRANSFERRED:
+        text = gettext("Élève %(ine)s : de %(origin)s vers %(destination)s (%(actor)s)")
+        return text % {
+            "ine": data.get("pupil", ""),
+            "origin": data.get("from", "") or "—",
+            "destination": data.get("to", "") or "—",
+            "actor": data.get("actor", ""),
+        }
+    if tag not in IMPORT_TAGS:
+        return ""
+    files = ", ".join(str(data[k]) for k in ("pupils_name", "guardians_name") if data.get(k))
+    parts = [gettext("fichiers : %(files)s") % {"files": files or "—"}]
+    if data.get("mode"):
+        complete = data["mode"] == "complete"
+        parts.append(gettext("liste complète") if complete else gettext("ajouts et modifications"))
+    if "error" in data:
+        parts.append(str(data["error"]))
+    pupils, accounts = data.get("pupils"), data.get("accounts")
+    if isinstance(pupils, dict):
+        counts = {k: pupils.get(k, 0) for k in ("created", "left", "updated", "returned")}
+        parts.append(
+            gettext("élèves : %(created)s arrivés, %(left)s partis, %(updated)s modifiés, %(returned)s revenus")
+            % counts
+        )
+    if isinstance(accounts, dict):
+        parts.append(gettext("comptes désactivés : %(n)s") % {"n": accounts.get("disabled", 0)})
+    if data.get("error_count"):
+        parts.append(gettext("lignes refusées : %(n)s") % {"n": data["error_count"]})
+    if data.get("phone_conflicts"):
+        parts.append(
+            gettext("portables corrigés en conflit : %(n)s, dont %(f)s pris du fichier")
+            % {"n": data["phone_conflicts"], "f": data.get("phones_from_file", 0)}
+        )
+    return " ; ".join(parts)

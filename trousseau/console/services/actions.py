@@ -104,7 +104,6 @@ def account_enable(*, staff: StaffMember, school: School, account: Account, ip: 
     return locked
 
 
-@transaction.atomic
 def guardian_contact_update(  # noqa: PLR0913 - keyword-only: who, where, which row, what
     *,
     staff: StaffMember,
@@ -118,14 +117,41 @@ def guardian_contact_update(  # noqa: PLR0913 - keyword-only: who, where, which 
     """Correct the mobile (stored in E.164) and email the school recorded for this guardian.
 
     This is the number self-registration and SMS recovery match against; the audit keeps its last
-    two digits only. Raises ActionRefused for a number that is not a valid mobile.
+    two digits only. Raises ActionRefused for a number that is not a valid mobile (a landline
+    included), audited outside the update's transaction so that the refusal stays on record.
     """
     require_action(staff)
-    locked = Guardian.objects.select_for_update().get(pk=guardian.pk)
     try:
         new_mobile = normalize_mobile(mobile) if mobile.strip() else ""
     except ValueError as exc:
+        staff_audit(
+            EventTag.CONSOLE_CONTACT_REFUSED,
+            staff=staff,
+            school=school,
+            account=account,
+            ip=ip,
+            guardian=guardian.pk,
+            error=str(exc),
+        )
         raise ActionRefused(str(exc)) from exc
+    return _contact_save(
+        staff=staff, school=school, guardian=guardian, account=account, mobile=new_mobile, email=email, ip=ip
+    )
+
+
+@transaction.atomic
+def _contact_save(  # noqa: PLR0913 - keyword-only, as guardian_contact_update
+    *,
+    staff: StaffMember,
+    school: School,
+    guardian: Guardian,
+    account: Account | None,
+    mobile: str,
+    email: str,
+    ip: str | None,
+) -> Guardian:
+    locked = Guardian.objects.select_for_update().get(pk=guardian.pk)
+    new_mobile = mobile
     new_email = email.strip()
     changed = [
         name
@@ -135,7 +161,12 @@ def guardian_contact_update(  # noqa: PLR0913 - keyword-only: who, where, which 
     if not changed:
         return locked
     locked.mobile, locked.email = new_mobile, new_email
-    locked.save(update_fields=changed)
+    fields = list(changed)
+    if "mobile" in changed:
+        # The next import shows this correction beside the file's number instead of undoing it.
+        locked.mobile_fixed_at = timezone.now()
+        fields.append("mobile_fixed_at")
+    locked.save(update_fields=fields)
     staff_audit(
         EventTag.CONSOLE_CONTACT_UPDATED,
         staff=staff,

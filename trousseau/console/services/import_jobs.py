@@ -54,9 +54,18 @@ def start_check(*, staff: StaffMember, school: School, files: PendingImport, ip:
     return _queue(ImportJob(staff=staff, school=school, pending=files, action=ImportJobAction.CHECK, ip=ip))
 
 
-def start_apply(*, staff: StaffMember, school: School, pending: PendingImport, ip: str | None) -> ImportJob:
-    """Queue the import of files that a check found without error."""
+def start_apply(
+    *,
+    staff: StaffMember,
+    school: School,
+    pending: PendingImport,
+    ip: str | None,
+    confirmation: dict[str, Any] | None = None,
+) -> ImportJob:
+    """Queue the import of files that a check found without error, with what the person confirmed."""
     require_action(staff)
+    pending.confirmation = confirmation or {}
+    pending.save(update_fields=["confirmation"])
     return _queue(ImportJob(staff=staff, school=school, pending=pending, action=ImportJobAction.APPLY, ip=ip))
 
 

@@ -7,7 +7,9 @@ transaction, nothing written when a row is refused, the same file twice changes 
 from __future__ import annotations
 
 import io
+import re
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -24,14 +26,20 @@ from trousseau.console.scoping import require_action
 from trousseau.directory.importers.reading import too_large_message
 from trousseau.directory.models import School
 from trousseau.directory.services import (
+    ADDITIONS,
+    COMPLETE,
+    DepartureGuard,
     ImportFileError,
     ImportResult,
     ImportTooLarge,
     ProgressCallback,
     import_records,
+    large_departure,
 )
 
 PENDING_LIFESPAN = timedelta(hours=1)
+MODES = (ADDITIONS, COMPLETE)
+_DEPARTURES = re.compile(r"^([0-9]{1,9})-([0-9]{1,9})$")
 
 
 class ImportRefused(Exception):
@@ -60,7 +68,18 @@ def _run(  # noqa: PLR0913 - the import's options, all keyword-only
     dry_run: bool,
     actor: str,
     progress: ProgressCallback | None,
+    mode: str,
+    confirmation: Mapping[str, Any] | None = None,
 ) -> ImportResult:
+    """The import; a real one (`confirmation` given) keeps only the departures the person confirmed."""
+    guard, file_mobiles = None, frozenset[int]()
+    if confirmation is not None:
+        guard = DepartureGuard(
+            pupils_left=int(confirmation.get("pupils_left", 0)),
+            guardians_left=int(confirmation.get("guardians_left", 0)),
+            share_confirmed=bool(confirmation.get("share", False)),
+        )
+        file_mobiles = frozenset(int(g) for g in confirmation.get("file_mobiles", []))
     return import_records(
         pupils=io.BytesIO(pupils) if pupils is not None else None,
         guardians=io.BytesIO(guardians) if guardians is not None else None,
@@ -68,16 +87,44 @@ def _run(  # noqa: PLR0913 - the import's options, all keyword-only
         dry_run=dry_run,
         actor=actor,
         progress=progress,
+        mode=mode if mode in MODES else ADDITIONS,
+        guard=guard,
+        file_mobiles=file_mobiles,
     )
+
+
+def confirmation_from(data: Mapping[str, str]) -> dict[str, Any]:
+    """What the preview's confirmation form says, as primitives kept with the pending import.
+
+    `departs` ("<pupils>-<guardians>", the numbers the person confirmed by ticking the box that names
+    them), `part` (a large share of the school leaving, confirmed), `tel_<guardian id>` ("fichier": the
+    file's mobile replaces the one corrected in the console). Anything else reads as "not confirmed".
+    """
+    found = _DEPARTURES.match(str(data.get("departs", "")))
+    pupils_left, guardians_left = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+    file_mobiles = sorted(
+        int(key[4:])
+        for key, value in data.items()
+        if key.startswith("tel_") and key[4:].isdigit() and value == "fichier"
+    )
+    return {
+        "pupils_left": pupils_left,
+        "guardians_left": guardians_left,
+        "share": data.get("part") == "oui",
+        "file_mobiles": file_mobiles,
+    }
 
 
 def _summary(result: ImportResult) -> dict[str, Any]:
     data = result.as_dict()
     data.pop("encodings", None)
+    data.pop("mode", None)  # the pending import's own, in _names
     return data
 
 
-def read_uploads(*, pupils: UploadedFile | None, guardians: UploadedFile | None) -> PendingImport:
+def read_uploads(
+    *, pupils: UploadedFile | None, guardians: UploadedFile | None, mode: str = ADDITIONS
+) -> PendingImport:
     """The uploaded files, not yet saved: ImportRefused when one is over the cap (nothing kept)."""
     try:
         pupils_bytes, guardians_bytes = _read(pupils), _read(guardians)
@@ -88,11 +135,12 @@ def read_uploads(*, pupils: UploadedFile | None, guardians: UploadedFile | None)
         guardians=guardians_bytes,
         pupils_name=((pupils.name if pupils else "") or "")[:200],
         guardians_name=((guardians.name if guardians else "") or "")[:200],
+        mode=mode if mode in MODES else ADDITIONS,
     )
 
 
 def _names(pending: PendingImport) -> dict[str, Any]:
-    return {"pupils_name": pending.pupils_name, "guardians_name": pending.guardians_name}
+    return {"pupils_name": pending.pupils_name, "guardians_name": pending.guardians_name, "mode": pending.mode}
 
 
 def check(
@@ -107,7 +155,15 @@ def check(
     pupils = bytes(pending.pupils) if pending.pupils is not None else None
     guardians = bytes(pending.guardians) if pending.guardians is not None else None
     try:
-        result = _run(pupils, guardians, school=school, dry_run=True, actor=f"console:{staff.email}", progress=progress)
+        result = _run(
+            pupils,
+            guardians,
+            school=school,
+            dry_run=True,
+            actor=f"console:{staff.email}",
+            progress=progress,
+            mode=pending.mode,
+        )
     except ImportFileError as exc:
         pending.delete()
         staff_audit(EventTag.CONSOLE_IMPORT_REFUSED, staff=staff, school=school, ip=ip, error=str(exc), **names)
@@ -116,6 +172,16 @@ def check(
     if not result.ok:
         pending.delete()
     return result
+
+
+def share_limit_percent() -> int:
+    """Above this share of the school's pupils leaving, the preview asks for the share to be confirmed."""
+    return round(100 * settings.IMPORT_DEPARTURE_SHARE_LIMIT)
+
+
+def asks_share(result: ImportResult) -> bool:
+    """Whether the preview asks for the share to be confirmed: the very test the real import applies."""
+    return large_departure(result)
 
 
 def discard_stale() -> None:
@@ -146,13 +212,21 @@ def apply(
         locked = PendingImport.objects.select_for_update().filter(pk=pending.pk).first()
         if locked is None:  # confirmed twice (two tabs, a double click): the first one did it
             raise ImportRefused(gettext("Cet import a déjà été appliqué, ou sa vérification a expiré."))
-        names: dict[str, Any] = {"pupils_name": locked.pupils_name, "guardians_name": locked.guardians_name}
+        names = _names(locked)
+        mode, confirmation = locked.mode, dict(locked.confirmation or {})
         pupils = bytes(locked.pupils) if locked.pupils is not None else None
         guardians = bytes(locked.guardians) if locked.guardians is not None else None
         locked.delete()
     try:
         result = _run(
-            pupils, guardians, school=school, dry_run=False, actor=f"console:{staff.email}", progress=progress
+            pupils,
+            guardians,
+            school=school,
+            dry_run=False,
+            actor=f"console:{staff.email}",
+            progress=progress,
+            mode=mode,
+            confirmation=confirmation,
         )
     except ImportFileError as exc:
         staff_audit(EventTag.CONSOLE_IMPORT_REFUSED, staff=staff, school=school, ip=ip, error=str(exc), **names)

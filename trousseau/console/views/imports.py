@@ -57,7 +57,9 @@ def _checked(
     if not form.is_valid():
         return render(request, "console/import.html", context(staff, school, form=form), status=400)
     try:
-        files = imports.read_uploads(pupils=form.cleaned_data["pupils"], guardians=form.cleaned_data["guardians"])
+        files = imports.read_uploads(
+            pupils=form.cleaned_data["pupils"], guardians=form.cleaned_data["guardians"], mode=form.cleaned_data["mode"]
+        )
     except imports.ImportRefused:
         return _too_large(request, staff, school)
     job = import_jobs.start_check(staff=staff, school=school, files=files, ip=client_ip(request))
@@ -69,7 +71,10 @@ def confirm(request: HttpRequest, staff: StaffMember, school: School, pending_id
     pending = imports.pending_for(staff, school, pending_id)
     if pending is None:
         raise Http404
-    job = import_jobs.start_apply(staff=staff, school=school, pending=pending, ip=client_ip(request))
+    confirmation = imports.confirmation_from(request.POST)
+    job = import_jobs.start_apply(
+        staff=staff, school=school, pending=pending, ip=client_ip(request), confirmation=confirmation
+    )
     return redirect("console:import_job", uai=school.uai, job_id=job.pk)
 
 
@@ -87,7 +92,14 @@ def job_page(request: HttpRequest, staff: StaffMember, school: School, job_id: u
         ctx = context(staff, school, form=ImportForm(), error=job.error)
         return render(request, "console/import.html", ctx, status=400)
     if job.action == ImportJobAction.CHECK:
-        ctx = context(staff, school, result=result, pending=job.pending)
+        ctx = context(
+            staff,
+            school,
+            result=result,
+            pending=job.pending,
+            share_limit=imports.share_limit_percent(),
+            ask_share=imports.asks_share(result),
+        )
         return render(request, "console/import_preview.html", ctx, status=200 if result.ok else 400)
     ctx = context(staff, school, result=result)
     return render(request, "console/import_done.html", ctx, status=200 if result.applied else 400)

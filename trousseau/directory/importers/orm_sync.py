@@ -15,7 +15,13 @@ from django.db.models import F
 
 from trousseau.core.text import fold
 from trousseau.directory.importers.accounts_bulk import BATCH, chunked
-from trousseau.directory.importers.report import ImportResult, SyncCounts
+from trousseau.directory.importers.report import (
+    MAX_NAMED_DEPARTURES,
+    Departure,
+    ImportResult,
+    PhoneConflict,
+    SyncCounts,
+)
 from trousseau.directory.importers.rows import GuardianRow, PupilRow
 from trousseau.directory.models import Guardian, Guardianship, Pupil
 
@@ -28,6 +34,7 @@ class PupilPlan:
     create: list[Pupil] = field(default_factory=list)
     update: list[Pupil] = field(default_factory=list)
     moved: dict[int, int] = field(default_factory=dict)  # pupil id -> new school id
+    transfers: list[tuple[str, int, int]] = field(default_factory=list)  # INE, from school, to school
     returned: list[int] = field(default_factory=list)
     departed: list[int] = field(default_factory=list)
     stale_links: list[int] = field(default_factory=list)
@@ -56,9 +63,7 @@ def plan_pupils(rows: Sequence[PupilRow], scope: set[int], *, departures: bool, 
         else:
             _plan_known_pupil(plan, pupil, row, result.pupils)
     if departures:
-        present = Pupil.objects.filter(school_id__in=scope, left_at=None).values_list("pk", "ine")
-        plan.departed = [pk for pk, ine in present.iterator(chunk_size=BATCH) if ine not in by_ine]
-        result.pupils.left = len(plan.departed)
+        _plan_departures(plan, scope, set(by_ine), result)
     for chunk in chunked(plan.departed):
         plan.stale_links.extend(Guardianship.objects.filter(pupil_id__in=chunk).values_list("pk", flat=True))
     for chunk in chunked(sorted(plan.moved)):
@@ -71,6 +76,20 @@ def plan_pupils(rows: Sequence[PupilRow], scope: set[int], *, departures: bool, 
     return plan
 
 
+def _plan_departures(plan: PupilPlan, scope: set[int], listed: set[str], result: ImportResult) -> None:
+    """The scope's present pupils the file does not list leave; the first ones are named for the preview."""
+    present = Pupil.objects.filter(school_id__in=scope, left_at=None).order_by("last_name", "first_name", "pk")
+    columns = present.values_list("pk", "ine", "last_name", "first_name", "class_name")
+    for pk, ine, last_name, first_name, class_name in columns.iterator(chunk_size=BATCH):
+        result.pupils_present += 1
+        if ine in listed:
+            continue
+        plan.departed.append(pk)
+        if len(result.leaving) < MAX_NAMED_DEPARTURES:
+            result.leaving.append(Departure(last_name, first_name, class_name))
+    result.pupils.left = len(plan.departed)
+
+
 def _plan_known_pupil(plan: PupilPlan, pupil: Pupil, row: PupilRow, counts: SyncCounts) -> None:
     wanted = (row.last_name, row.first_name, row.birth_date, row.class_name, row.school_id)
     if tuple(getattr(pupil, f) for f in PUPIL_FIELDS) == wanted and pupil.left_at is None:
@@ -78,6 +97,7 @@ def _plan_known_pupil(plan: PupilPlan, pupil: Pupil, row: PupilRow, counts: Sync
         return
     if pupil.school_id != row.school_id:
         plan.moved[pupil.pk] = row.school_id
+        plan.transfers.append((pupil.ine, pupil.school_id, row.school_id))
     if pupil.left_at is not None:
         plan.returned.append(pupil.pk)
         counts.returned += 1
@@ -147,14 +167,16 @@ def adoptable_guardians(scope: set[int], taken: Callable[[tuple[int, str]], bool
     return list(adopted.values())
 
 
-def plan_guardians(
+def plan_guardians(  # noqa: PLR0913 - the rows, the scope, then keyword-only options
     rows: Sequence[GuardianRow],
     scope: set[int],
     *,
     departures: bool,
     leaving_pupils: Sequence[int],
     result: ImportResult,
+    file_mobiles: frozenset[int] = frozenset(),
 ) -> GuardianPlan:
+    """`file_mobiles`: guardians whose console-corrected mobile gives way to the file's; the others keep it."""
     plan = GuardianPlan()
     known, adopted = known_guardians(scope)
     people: dict[tuple[int, str], GuardianRow] = {}
@@ -180,7 +202,8 @@ def plan_guardians(
             counts.created += 1
             continue
         plan.links[guardian.pk] = wanted_links[person]
-        wanted = (row.last_name, row.first_name, row.mobile, row.email)
+        mobile = _mobile(guardian, row, file_mobiles, result)
+        wanted = (row.last_name, row.first_name, mobile, row.email)
         same = tuple(getattr(guardian, f) for f in GUARDIAN_FIELDS) == wanted
         if guardian.left_at is not None:
             plan.returned.append(guardian.pk)
@@ -200,6 +223,20 @@ def plan_guardians(
         counts.left = len(plan.departed)
     _plan_links(plan, departures=departures, leaving_pupils=set(leaving_pupils), result=result)
     return plan
+
+
+def _mobile(guardian: Guardian, row: GuardianRow, file_mobiles: frozenset[int], result: ImportResult) -> str:
+    """The mobile to keep: the file's, unless staff corrected it in the console and did not choose the file's."""
+    if guardian.mobile_fixed_at is None or guardian.mobile == row.mobile:
+        return row.mobile
+    result.phone_conflicts.append(
+        PhoneConflict(guardian.pk, guardian.last_name, guardian.first_name, guardian.mobile, row.mobile)
+    )
+    if guardian.pk not in file_mobiles:
+        return guardian.mobile
+    result.phones_from_file += 1
+    guardian.mobile_fixed_at = None  # the school chose the file: later imports follow it again
+    return row.mobile
 
 
 def _plan_links(plan: GuardianPlan, *, departures: bool, leaving_pupils: set[int], result: ImportResult) -> None:
@@ -229,7 +266,9 @@ def apply_guardians(plan: GuardianPlan, *, now: datetime) -> None:
     for part in chunked(ines):
         pupil_ids.update(Pupil.objects.filter(ine__in=part).values_list("ine", "pk"))
     made = Guardian.objects.bulk_create(plan.create, batch_size=BATCH)
-    Guardian.objects.bulk_update(plan.update, [*GUARDIAN_FIELDS, "left_at", "school", "source_key"], batch_size=BATCH)
+    Guardian.objects.bulk_update(
+        plan.update, [*GUARDIAN_FIELDS, "left_at", "school", "source_key", "mobile_fixed_at"], batch_size=BATCH
+    )
     for chunk in chunked(plan.departed):
         Guardian.objects.filter(pk__in=chunk).update(left_at=now)
     for chunk in chunked(plan.link_delete):

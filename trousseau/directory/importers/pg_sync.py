@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from trousseau.directory.importers import accounts_bulk
+from trousseau.directory.importers import accounts_bulk, transfers
 from trousseau.directory.importers.copy import copy_rows, execute, fetch, temp_table, temp_table_as
 from trousseau.directory.importers.orm_sync import adoptable_guardians
 from trousseau.directory.importers.pipeline import (
@@ -23,8 +23,8 @@ from trousseau.directory.importers.pipeline import (
     report_progress,
 )
 from trousseau.directory.importers.reading import Source
-from trousseau.directory.importers.report import ImportResult, SyncCounts
-from trousseau.directory.importers.rows import GUARDIANS, PUPILS, GuardianChecker, GuardianRow, PupilRow
+from trousseau.directory.importers.report import MAX_NAMED_DEPARTURES, Departure, ImportResult, RowError, SyncCounts
+from trousseau.directory.importers.rows import GUARDIANS, PUPILS, GuardianChecker, GuardianRow, PupilRow, SchoolRef
 from trousseau.directory.models import Guardian
 
 PUPIL_STAGE = (
@@ -60,6 +60,8 @@ def run(job: Run, result: ImportResult, pupils: Source | None, guardians: Source
             ),
         )
         known = checker.ine_school
+        if job.school:
+            _refuse_foreign_pupils(job.school, result, known)
     else:
         known = present_pupils(job)
     if guardians is not None:
@@ -89,8 +91,9 @@ def run(job: Run, result: ImportResult, pupils: Source | None, guardians: Source
         scope = {job.school.id}
     if not result.ok and not job.partial:
         return
-    departures = result.ok
-    result.departures_skipped = not departures
+    result.mode = job.mode
+    result.departures_skipped = not result.ok
+    departures = result.ok and job.departures
     report_progress(job, "ecriture", result.rows, None)
     ids = sorted(scope)
     if pupils is not None:
@@ -101,7 +104,21 @@ def run(job: Run, result: ImportResult, pupils: Source | None, guardians: Source
     result.accounts_created += accounts_bulk.create_accounts(
         accounts_bulk.pupils_without_account(scope), accounts_bulk.guardians_without_account(scope), now=job.now
     )
+    transfers.check_departures(job.guard, result)
     result.applied = not job.dry_run
+
+
+def _refuse_foreign_pupils(school: SchoolRef, result: ImportResult, known: dict[str, int]) -> None:
+    """A school's import never takes a pupil present in another school (transfers.py): refused rows."""
+    refused = fetch(
+        """SELECT s.line, s.ine FROM stage_pupil s JOIN directory_pupil p USING (ine)
+           WHERE p.left_at IS NULL AND p.school_id <> %s ORDER BY s.line""",
+        [school.id],
+    )
+    for line, ine in refused:
+        result.add_error(RowError(PUPILS, line, "INE", transfers.enrolled_elsewhere_message()))
+        known.pop(ine, None)
+    execute("DELETE FROM stage_pupil WHERE ine = ANY(%s)", [[ine for _, ine in refused]])
 
 
 def _seen(scope: set[int], school_id: int) -> int:
@@ -145,6 +162,22 @@ def _sync_pupils(job: Run, result: ImportResult, scope: list[int], *, departures
     )
     departed, returned = _ids("pupil_departed"), _ids("pupil_returned")
     result.pupils.left += len(departed)
+    if departures:
+        (present,) = fetch(
+            "SELECT count(*) FROM directory_pupil WHERE school_id = ANY(%s) AND left_at IS NULL", [scope]
+        )
+        result.pupils_present += present[0]
+        named = fetch(
+            """SELECT last_name, first_name, class_name FROM directory_pupil WHERE id IN (SELECT id FROM pupil_departed)
+               ORDER BY last_name, first_name, id LIMIT %s""",
+            [MAX_NAMED_DEPARTURES],
+        )
+        result.leaving.extend(Departure(*row) for row in named)
+    moves = fetch(
+        """SELECT s.ine, p.school_id, s.school_id FROM stage_pupil s JOIN directory_pupil p USING (ine)
+           WHERE p.school_id <> s.school_id ORDER BY s.ine"""
+    )
+    transfers.audit_transfers([(ine, origin, destination) for ine, origin, destination in moves], actor=job.actor)
     off = accounts_bulk.departing_accounts(departed, [])
     back = accounts_bulk.returning_accounts(returned, [])
     execute(
@@ -214,7 +247,10 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
         """INSERT INTO directory_guardian (school_id, source_key, last_name, first_name, mobile, email, left_at)
            SELECT school_id, key, last_name, first_name, mobile, email, NULL FROM stage_person
            ON CONFLICT (school_id, source_key) WHERE NOT (source_key = '') DO UPDATE SET
-               last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name, mobile = EXCLUDED.mobile,
+               last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name,
+               -- a mobile corrected in the console stays: no one is here to choose (the console asks)
+               mobile = CASE WHEN directory_guardian.mobile_fixed_at IS NULL THEN EXCLUDED.mobile
+                             ELSE directory_guardian.mobile END,
                email = EXCLUDED.email, left_at = NULL
            WHERE (directory_guardian.last_name, directory_guardian.first_name, directory_guardian.mobile,
                   directory_guardian.email, directory_guardian.left_at)

@@ -11,10 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, TypeVar
 
+from django.utils.translation import gettext
+
 from trousseau.accounts.models import AccountGuardian
-from trousseau.directory.importers import accounts_bulk, orm_sync
+from trousseau.directory.importers import accounts_bulk, orm_sync, transfers
 from trousseau.directory.importers.reading import Record, Source, read_records
-from trousseau.directory.importers.report import PROGRESS_EVERY, ImportProgress, ImportResult, ProgressCallback
+from trousseau.directory.importers.report import (
+    COMPLETE,
+    PROGRESS_EVERY,
+    DepartureGuard,
+    ImportFileError,
+    ImportProgress,
+    ImportResult,
+    ProgressCallback,
+)
 from trousseau.directory.importers.rows import (
     GUARDIAN_COLUMNS,
     GUARDIANS,
@@ -38,6 +48,16 @@ class Run:
     partial: bool
     progress: ProgressCallback | None
     now: datetime
+    mode: str = COMPLETE
+    # None: departures need no confirmation (the command line); else what the person confirmed.
+    guard: DepartureGuard | None = None
+    # Guardians whose mobile corrected in the console gives way to the file's (the person chose so).
+    file_mobiles: frozenset[int] = frozenset()
+    actor: str = ""
+
+    @property
+    def departures(self) -> bool:
+        return self.mode == COMPLETE
 
 
 def open_source(file: IO[bytes] | None, max_bytes: int | None) -> Source | None:
@@ -67,14 +87,25 @@ def checked_rows(
     tag = "ELEVE" if phase == PUPILS else "RESPONSABLE"
     report_progress(run, phase, result.rows, source)
     records: Iterable[Record] = read_records(source, columns, record_tag=tag)
+    read = 0
     for record in records:
+        read += 1
         result.rows += 1
         row = checker(record)
         if row is not None:
             yield row
         if result.rows % PROGRESS_EVERY == 0:
             report_progress(run, phase, result.rows, source)
+    if not read:
+        # A header alone must not read as "nobody is here any more".
+        raise ImportFileError(empty_file_message(phase))
     result.encodings[phase] = source.encoding
+
+
+def empty_file_message(phase: str) -> str:
+    if phase == PUPILS:
+        return gettext("Le fichier des élèves ne contient aucune ligne d'élève : rien n'a été importé.")
+    return gettext("Le fichier des responsables ne contient aucune ligne de responsable : rien n'a été importé.")
 
 
 def pupil_checker(run: Run, result: ImportResult) -> PupilChecker:
@@ -94,9 +125,7 @@ def run_orm(run: Run, result: ImportResult, pupils: Source | None, guardians: So
     pupil_rows: list[PupilRow] = []
     known: Mapping[str, int]
     if pupils is not None:
-        checker = pupil_checker(run, result)
-        pupil_rows = list(checked_rows(run, result, pupils, PUPILS, checker))
-        known = checker.ine_school
+        pupil_rows, known = _pupil_rows(run, result, pupils)
     else:
         known = present_pupils(run)
     guardian_rows: list[GuardianRow] = []
@@ -104,8 +133,9 @@ def run_orm(run: Run, result: ImportResult, pupils: Source | None, guardians: So
         guardian_rows = list(checked_rows(run, result, guardians, GUARDIANS, GuardianChecker(result.add_error, known)))
     if not result.ok and not run.partial:
         return
-    departures = result.ok
-    result.departures_skipped = not departures
+    result.mode = run.mode
+    result.departures_skipped = not result.ok
+    departures = result.ok and run.departures
     scope = scope_of(run, pupil_rows, guardian_rows)
     report_progress(run, "ecriture", result.rows, None)
     leaving: list[int] = []
@@ -116,7 +146,12 @@ def run_orm(run: Run, result: ImportResult, pupils: Source | None, guardians: So
     guardian_plan = None
     if guardians is not None and (run.dry_run or pupil_plan is None):
         guardian_plan = orm_sync.plan_guardians(
-            guardian_rows, scope, departures=departures, leaving_pupils=leaving, result=result
+            guardian_rows,
+            scope,
+            departures=departures,
+            leaving_pupils=leaving,
+            result=result,
+            file_mobiles=run.file_mobiles,
         )
     if run.dry_run:
         preview_accounts(result, scope, pupil_plan, guardian_plan)
@@ -125,10 +160,16 @@ def run_orm(run: Run, result: ImportResult, pupils: Source | None, guardians: So
         off = accounts_bulk.departing_accounts(pupil_plan.departed, [])
         back = accounts_bulk.returning_accounts(pupil_plan.returned, [])
         orm_sync.apply_pupils(pupil_plan, now=run.now)
+        transfers.audit_transfers(pupil_plan.transfers, actor=run.actor)
         apply_states(result, off, back, run.now)
         if guardians is not None:
             guardian_plan = orm_sync.plan_guardians(
-                guardian_rows, scope, departures=departures, leaving_pupils=leaving, result=result
+                guardian_rows,
+                scope,
+                departures=departures,
+                leaving_pupils=leaving,
+                result=result,
+                file_mobiles=run.file_mobiles,
             )
     if guardian_plan is not None:
         off = accounts_bulk.departing_accounts([], guardian_plan.departed)
@@ -139,7 +180,17 @@ def run_orm(run: Run, result: ImportResult, pupils: Source | None, guardians: So
     result.accounts_created += accounts_bulk.create_accounts(
         accounts_bulk.pupils_without_account(scope), accounts_bulk.guardians_without_account(scope), now=run.now
     )
+    transfers.check_departures(run.guard, result)
     result.applied = True
+
+
+def _pupil_rows(run: Run, result: ImportResult, pupils: Source) -> tuple[list[PupilRow], dict[str, int]]:
+    """The pupils file's rows this import may take, and INE -> school for the guardians file."""
+    checker = pupil_checker(run, result)
+    rows = list(checked_rows(run, result, pupils, PUPILS, checker))
+    if run.school:
+        rows = transfers.refuse_foreign_pupils(run.school, rows, result, checker.ine_school)
+    return rows, checker.ine_school
 
 
 def scope_of(run: Run, pupil_rows: list[PupilRow], guardian_rows: list[GuardianRow]) -> set[int]:

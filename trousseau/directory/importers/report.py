@@ -10,6 +10,12 @@ from django.utils.translation import gettext
 
 # The report keeps the first errors only; `ImportResult.error_count` still counts them all.
 MAX_REPORTED_ERRORS = 1000
+# Pupils named in the list of those who would leave (the count is always whole).
+MAX_NAMED_DEPARTURES = 2000
+
+# What a file says it is: the school's complete list (who is absent leaves), or additions and
+# changes only (nobody leaves). The console asks; the command line syncs complete lists.
+COMPLETE, ADDITIONS = "complete", "additions"
 
 
 class ImportFileError(Exception):
@@ -28,6 +34,39 @@ class ImportFileError(Exception):
 
 class ImportTooLarge(ImportFileError):
     """The upload is over IMPORT_MAX_UPLOAD_BYTES: académie-sized files go through `import_records`."""
+
+
+class DeparturesNotConfirmed(ImportFileError):
+    """The import would remove records the person did not confirm (their number, or a large share)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DepartureGuard:
+    """What the person confirmed for a complete list: how many leave, and whether a large share may."""
+
+    pupils_left: int = 0
+    guardians_left: int = 0
+    share_confirmed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Departure:
+    """A pupil a complete list would remove, as the preview names them."""
+
+    last_name: str
+    first_name: str
+    class_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneConflict:
+    """A mobile corrected in the console that the file would change: the person chooses."""
+
+    guardian: int
+    last_name: str
+    first_name: str
+    console: str
+    file: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +112,24 @@ class ImportResult:
     encodings: dict[str, str] = field(default_factory=dict)
     departures_skipped: bool = False
     applied: bool = False
+    mode: str = COMPLETE
+    pupils_present: int = 0  # present in the schools imported before it: the base of the departure share
+    leaving: list[Departure] = field(default_factory=list)
+    phone_conflicts: list[PhoneConflict] = field(default_factory=list)
+    phones_from_file: int = 0
 
     @property
     def ok(self) -> bool:
         return self.error_count == 0
+
+    @property
+    def departure_share(self) -> float:
+        """The share of the school's present pupils this import removes (0 to 1)."""
+        return self.pupils.left / self.pupils_present if self.pupils_present else 0.0
+
+    @property
+    def departure_percent(self) -> int:
+        return round(100 * self.departure_share)
 
     def add_error(self, error: RowError) -> None:
         self.error_count += 1
@@ -100,12 +153,21 @@ class ImportResult:
             "error_count": self.error_count,
             "encodings": dict(self.encodings),
             "departures_skipped": self.departures_skipped,
+            "mode": self.mode,
+            "pupils_present": self.pupils_present,
+            "phone_conflicts": len(self.phone_conflicts),
+            "phones_from_file": self.phones_from_file,
         }
 
 
 def result_to_json(result: ImportResult) -> dict[str, Any]:
     """The whole report, reported errors included, as JSON (kept with a background import job)."""
-    return {**result.as_dict(), "errors": [asdict(error) for error in result.errors]}
+    return {
+        **result.as_dict(),
+        "errors": [asdict(error) for error in result.errors],
+        "leaving": [asdict(d) for d in result.leaving],
+        "phone_conflicts": [asdict(c) for c in result.phone_conflicts],
+    }
 
 
 def result_from_json(data: dict[str, Any]) -> ImportResult:
@@ -127,7 +189,17 @@ def result_from_json(data: dict[str, Any]) -> ImportResult:
         encodings=dict(data.get("encodings", {})),
         departures_skipped=data["departures_skipped"],
         applied=data["applied"],
+        mode=data.get("mode", COMPLETE),
+        pupils_present=data.get("pupils_present", 0),
+        leaving=[Departure(**d) for d in data.get("leaving", [])],
+        phone_conflicts=[PhoneConflict(**c) for c in _listed(data.get("phone_conflicts"))],
+        phones_from_file=data.get("phones_from_file", 0),
     )
+
+
+def _listed(value: Any) -> list[dict[str, Any]]:
+    """The conflicts themselves (a job's JSON), not their count (the audit's summary)."""
+    return value if isinstance(value, list) else []
 
 
 def _counts(c: SyncCounts) -> dict[str, int]:

@@ -1,4 +1,8 @@
-"""`manage.py import_records --pupils FILE --guardians FILE [--dry-run]`: académie-sized imports."""
+"""`manage.py import_records --pupils FILE --guardians FILE [--dry-run] [--additions]`: académie-sized imports.
+
+The files are the complete lists of the schools they name unless `--additions` says otherwise; the
+académie sees every school, so it also moves pupils between schools (audited for both).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from trousseau.directory.importers.report import ImportProgress, ImportResult
-from trousseau.directory.services import ImportFileError, import_records
+from trousseau.directory.services import ADDITIONS, COMPLETE, ImportFileError, import_records
 
 
 class Command(BaseCommand):
@@ -25,6 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--guardians", type=Path, help="guardians and links file (CSV or XML)")
         parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
         parser.add_argument("--partial", action="store_true", help="apply valid rows despite refused ones")
+        parser.add_argument(
+            "--additions",
+            action="store_true",
+            help="the files hold additions and changes only: nobody leaves (default: complete lists, "
+            "whoever is absent from a school the files name leaves it)",
+        )
         parser.add_argument("--max-errors", type=int, default=50, help="row errors to print")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -39,13 +49,15 @@ class Command(BaseCommand):
             }
             try:
                 result = import_records(
-                    **files,
+                    pupils=files["pupils"],
+                    guardians=files["guardians"],
                     dry_run=options["dry_run"],
                     partial=options["partial"],
                     progress=self._progress if options["verbosity"] > 1 else None,
                     actor="manage.py import_records",
                     max_bytes=None,
                     bulk_copy=True,
+                    mode=ADDITIONS if options["additions"] else COMPLETE,
                 )
             except ImportFileError as exc:
                 raise CommandError(str(exc)) from exc
@@ -64,6 +76,7 @@ class Command(BaseCommand):
         if result.error_count > max_errors:
             self.stderr.write(f"... and {result.error_count - max_errors} more")
         mode = "dry run (nothing written)" if result.dry_run else ("applied" if result.applied else "not applied")
+        mode += ", complete lists" if result.mode == COMPLETE else ", additions and changes only (nobody leaves)"
         engine = "COPY + set-based upserts" if connection.vendor == "postgresql" else "batched ORM writes"
         p, g = result.pupils, result.guardians
         self.stdout.write(
