@@ -16,7 +16,7 @@ from trousseau.accounts.models import Account, AccountGuardian, AccountKind, Aud
 from trousseau.directory.importers import accounts_bulk
 from trousseau.directory.models import Guardian
 from trousseau.directory.services import import_records
-from trousseau.federation.claims import attributes, oidc_claims
+from trousseau.federation.claims import MINIMUM, Release, attributes, oidc_claims
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +58,9 @@ def test_corrected_names_reach_the_accounts_claims_and_letters(college, bulk_cop
     assert (pupil.first_name, pupil.last_name) == ("Éloïse", "Lefèvre")
     assert (parent.first_name, parent.last_name) == ("Hélène", "Lefèvre")
     assert (pupil.identifier, parent.identifier) == identifiers  # what the family logs in with stays
-    claims = oidc_claims(pupil, release_children=False)
+    claims = oidc_claims(pupil, release=MINIMUM)
     assert (claims["given_name"], claims["family_name"]) == ("Éloïse", "LEFÈVRE")
-    saml = attributes(parent, release_children=True)
+    saml = attributes(parent, release=Release(children=True))
     assert (saml["givenName"], saml["sn"]) == (["Hélène"], ["LEFÈVRE"])
     assert "|LEFÈVRE|Éloïse|" in saml["FrEduCtEnfant"][0]
     letter, child_letter = letters_issue([parent, pupil])
