@@ -58,7 +58,8 @@ def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) 
     if birth_date not in account.known_birth_dates():
         failures = flow.count_failure()
         # The login counter grows too, so restarting the flow does not reset the guessing budget.
-        throttle.record_failure(login_guards(account.identifier, ip)[0])
+        for guard in login_guards(account.identifier, ip)[:2]:  # the identifier's, and from this address
+            throttle.record_failure(guard)
         audit(EventTag.ACTIVATION_FAILURE, account=account, ip=ip, attempt=failures)
         remaining = settings.ACTIVATION_MAX_ATTEMPTS - failures
         if remaining <= 0:

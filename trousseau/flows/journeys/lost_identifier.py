@@ -14,6 +14,7 @@ from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.recovery import active_accounts_with_verified_email, active_guardian_accounts_for_mobile
 from trousseau.core import ratelimit
+from trousseau.core.http import address_block
 from trousseau.flows.journeys import sms_budgets
 from trousseau.notifications.services import send_email, send_sms
 
@@ -24,7 +25,7 @@ def _allowed(destination: str, ip: str) -> bool:
     return ratelimit.consume_all(
         [
             (ratelimit.Budget("recovery:destination:hour", settings.SMS_PER_PHONE_PER_HOUR, HOUR), destination),
-            (ratelimit.Budget("recovery:ip:hour", settings.SMS_PER_IP_PER_HOUR, HOUR), ip),
+            (ratelimit.Budget("recovery:ip:hour", settings.SMS_PER_IP_PER_HOUR, HOUR), address_block(ip)),
         ]
     )
 

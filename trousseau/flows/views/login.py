@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
@@ -13,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts import authentication as auth
+from trousseau.accounts import devices
 from trousseau.accounts.models import Account, LetterStatus
 from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
@@ -58,6 +60,7 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
         identifier=data["identifier"],
         password=data["password"],
         ip=client_ip(request),
+        device_cookie=request.COOKIES.get(settings.DEVICE_COOKIE_NAME, ""),
         on_login=lambda account: session_open(request, account),  # rotates the session key
     )
     match outcome:
@@ -68,6 +71,13 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
             request.session[CONTINUE_AFTER_ACTIVATION] = continue_to
             return redirect("flows:activation", flow_id=flow.pk)
     return _refusal(outcome)
+
+
+def remember_device(request: HttpRequest, response: HttpResponse, account: Account) -> HttpResponse:
+    """The answer to a successful login, carrying this browser's device cookie for the account (fresh nonce)."""
+    cookie = devices.remembered(request.COOKIES.get(settings.DEVICE_COOKIE_NAME, ""), account.identifier)
+    devices.give(response, cookie)
+    return response
 
 
 def _refusal(outcome: auth.Outcome) -> Refusal:
@@ -126,7 +136,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         result = attempt(request, form, continue_to=safe_next(request))
         if isinstance(result, Account):
-            return HttpResponseRedirect(safe_next(request))
+            return remember_device(request, HttpResponseRedirect(safe_next(request)), result)
         if isinstance(result, HttpResponse):
             return result
         error = result
