@@ -268,7 +268,6 @@ THROTTLE_MAX_DELAY = timedelta(minutes=15)
 THROTTLE_FORGET_AFTER = timedelta(hours=24)
 # Device cookies (accounts/devices.py, OWASP): a browser where someone logged in keeps its own budget for
 # that account, so an attacker's failures elsewhere do not lock it out. 400 days is the most browsers keep.
-DEVICE_COOKIE_NAME = "__Host-device" if SECURE_COOKIES else "trousseau_device"
 DEVICE_COOKIE_AGE = timedelta(days=int(env("TROUSSEAU_DEVICE_COOKIE_DAYS", "365")))
 # Behind a load balancer the client address comes from this header (set it only behind a proxy).
 CLIENT_IP_HEADER = os.environ.get("TROUSSEAU_CLIENT_IP_HEADER", "")

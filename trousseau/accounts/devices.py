@@ -62,10 +62,15 @@ def remembered(cookie: str, identifier: str) -> str:
     return signing.dumps(entries, salt=SALT, compress=True)
 
 
+def cookie_name() -> str:
+    """Over HTTPS the __Host- prefix pins the cookie to this host and path / (as the session's)."""
+    return "__Host-device" if settings.SECURE_COOKIES else "trousseau_device"
+
+
 def give(response: HttpResponseBase, cookie: str) -> HttpResponseBase:
     """Set the device cookie on a response: host-only, HttpOnly, Secure outside debug, SameSite=Lax."""
     response.set_cookie(
-        settings.DEVICE_COOKIE_NAME,
+        cookie_name(),
         cookie,
         max_age=int(settings.DEVICE_COOKIE_AGE.total_seconds()),
         path="/",

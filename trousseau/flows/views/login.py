@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
@@ -60,7 +59,7 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
         identifier=data["identifier"],
         password=data["password"],
         ip=client_ip(request),
-        device_cookie=request.COOKIES.get(settings.DEVICE_COOKIE_NAME, ""),
+        device_cookie=request.COOKIES.get(devices.cookie_name(), ""),
         on_login=lambda account: session_open(request, account),  # rotates the session key
     )
     match outcome:
@@ -75,7 +74,7 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
 
 def remember_device(request: HttpRequest, response: HttpResponse, account: Account) -> HttpResponse:
     """The answer to a successful login, carrying this browser's device cookie for the account (fresh nonce)."""
-    cookie = devices.remembered(request.COOKIES.get(settings.DEVICE_COOKIE_NAME, ""), account.identifier)
+    cookie = devices.remembered(request.COOKIES.get(devices.cookie_name(), ""), account.identifier)
     devices.give(response, cookie)
     return response
 
