@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "trousseau.ops.middleware.RequestIdMiddleware",
     "trousseau.ops.middleware.ProbeMiddleware",
     "trousseau.ops.middleware.RequestMetricsMiddleware",
+    # Work held until the response is sent (core/after_response.py): every view runs inside it.
+    "trousseau.core.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
