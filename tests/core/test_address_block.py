@@ -64,3 +64,19 @@ def test_recovery_budgets_count_the_slash64(settings):
     assert lost_password._requests_allowed(SAME_64)
     assert not lost_password._requests_allowed("2001:db8:4a1:7c00::9")
     assert lost_password._requests_allowed(NEXT_64)
+
+
+def test_no_per_address_scope_counts_the_raw_address():
+    """A new guard or budget named `…:ip…` must count `address_block(ip)`, not the raw address."""
+    from pathlib import Path
+
+    import trousseau
+
+    root = Path(trousseau.__file__).parent
+    raw = [
+        f"{path.relative_to(root)}: {line.strip()}"
+        for path in root.rglob("*.py")
+        for line in path.read_text().splitlines()
+        if ('Guard("' in line or 'Budget("' in line) and ":ip" in line and "address_block(ip)" not in line
+    ]
+    assert not raw, raw
