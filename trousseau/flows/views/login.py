@@ -97,7 +97,8 @@ def _refusal(outcome: auth.Outcome) -> Refusal:
         case auth.Locked():
             locked = _(
                 "Trop d'essais de connexion avec cet identifiant : il est bloqué. Pour le débloquer, "
-                "utilisez « Mot de passe perdu » ou contactez votre établissement."
+                "utilisez « Mot de passe perdu » ou contactez votre établissement. Sur un appareil où vous "
+                "vous êtes déjà connecté, la connexion reste possible."
             )
             return Refusal(locked, retry_after=LOCKED_RETRY_AFTER)
         case auth.Throttled(minutes):
