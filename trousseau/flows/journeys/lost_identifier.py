@@ -43,10 +43,14 @@ def _request(channel: Channel, destination: str, ip: str) -> None:
     """What the request does, the same whatever the destination: one audit row, then the task, later."""
     audit(EventTag.IDENTIFIER_REMINDER_REQUESTED, ip=ip, channel=channel)
 
-    def enqueue_reminder() -> None:  # named: a failure is logged with its name
+    # Named functions, not lambdas: Django and `later` log a failing hook by its __qualname__.
+    def enqueue_reminder() -> None:
         send_identifier_reminder.enqueue(channel, destination, ip)
 
-    transaction.on_commit(lambda: later(enqueue_reminder), robust=True)
+    def hold_reminder_until_answered() -> None:
+        later(enqueue_reminder)
+
+    transaction.on_commit(hold_reminder_until_answered, robust=True)
 
 
 def by_email(*, email: str, ip: str) -> None:
