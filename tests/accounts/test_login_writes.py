@@ -39,8 +39,9 @@ def test_a_login_makes_few_statements_and_leaves_its_session_audit_and_no_counte
     # Before: 19 (two locks and inserts one by one, a refund and a reset in their own transactions,
     # the session row looked up before being created), then 14 (the new session's key looked up, its
     # row inserted empty, then updated). The two counters are updated one by one: Django's
-    # bulk_update would save a statement but cost more CPU than it saves.
-    assert len(sql) <= 12, sql
+    # bulk_update would save a statement but cost more CPU than it saves. 13 since a browser without a
+    # device cookie has three counters (issue #15 finding 7: the identifier's from this address apart).
+    assert len(sql) <= 13, sql
     assert AuditEvent.objects.filter(account=account, tag=EventTag.LOGIN_SUCCESS).count() == 1
     assert AccountSession.objects.get(account=account).session_key == client.session.session_key
     assert not ThrottleCounter.objects.filter(key=auth.login_guards(account.identifier, "")[0].key).exists()

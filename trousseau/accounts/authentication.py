@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 
+from trousseau.accounts import devices
 from trousseau.accounts.audit import audit, typed_identifier
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
@@ -20,6 +21,7 @@ from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.models import Account, AccountState, ActivationLetter, LetterStatus
 from trousseau.accounts.services import current_letter
 from trousseau.core import throttle
+from trousseau.core.http import address_block
 
 
 @dataclass(frozen=True)
@@ -110,33 +112,64 @@ def _dummy_hash() -> str:
 
 
 def login_guards(identifier: str, ip: str) -> list[throttle.Guard]:
+    """The guards of an attempt from a browser without a device cookie for this identifier.
+
+    The identifier's own guard only locks, at the hard limit (NIST SP 800-63B §3.2.2): a delay on it
+    would let anyone keep the holder out with a guess every few minutes. The growing delays are on the
+    identifier *from this address* (IPv6: its /64), and on the address whatever identifier it tries,
+    so a person logging in from elsewhere is not slowed by someone else's failures. Index 0 is the
+    identifier's guard, which a recovery resets.
+    """
+    hard_limit = settings.THROTTLE_ACCOUNT_HARD_LIMIT
     return [
+        throttle.Guard("login:account", identifier, hard_limit, hard_limit=hard_limit),
         throttle.Guard(
-            "login:account",
-            identifier,
-            settings.THROTTLE_ACCOUNT_FREE_FAILURES,
-            hard_limit=settings.THROTTLE_ACCOUNT_HARD_LIMIT,
+            "login:account:address", f"{identifier} {address_block(ip)}", settings.THROTTLE_ACCOUNT_FREE_FAILURES
         ),
-        throttle.Guard("login:ip", ip, settings.THROTTLE_IP_FREE_FAILURES),
+        throttle.Guard("login:ip", address_block(ip), settings.THROTTLE_IP_FREE_FAILURES),
     ]
+
+
+def device_guard(nonce: str) -> throttle.Guard:
+    """The budget of one browser that logged in to the account before (accounts/devices.py)."""
+    return throttle.Guard(
+        "login:device",
+        nonce,
+        settings.THROTTLE_ACCOUNT_FREE_FAILURES,
+        hard_limit=settings.THROTTLE_ACCOUNT_HARD_LIMIT,
+    )
+
+
+def _trusted_device(identifier: str, device_cookie: str) -> throttle.Guard | None:
+    """The device's guard when this browser logged in to `identifier` before and has not spent its budget.
+
+    A device locked at its hard limit is a stranger again (OWASP): its attempts then pass the
+    identifier's guards, which a recovery opens.
+    """
+    nonce = devices.device_nonce(device_cookie, identifier)
+    if nonce is None:
+        return None
+    guard = device_guard(nonce)
+    wait = throttle.wait_time([guard])
+    return None if wait is not None and throttle.is_locked(wait) else guard
 
 
 def confirm_password(*, account: Account, password: str, ip: str, refused: EventTag, wrong: str) -> None:
     """The holder's password asked again before a sensitive step, guarded like a login.
 
-    A wrong one counts against the identifier (the mire's counter), and while that counter is closed
-    no password is checked at all. Raises TooManyFailures or WrongCurrentPassword, audited as
+    A wrong one counts against the identifier from this address (the mire's counters), and while one
+    is closed no password is checked at all. Raises TooManyFailures or WrongCurrentPassword, audited as
     `refused` with the reason "throttled" or `wrong`.
     """
-    guard = login_guards(account.identifier, ip)[0]
-    wait = throttle.admit([guard])  # counted before the check, as at the mire
+    guards = login_guards(account.identifier, ip)[:2]  # the identifier's, and from this address
+    wait = throttle.admit(guards)  # counted before the check, as at the mire
     if wait is not None:
         audit(refused, account=account, ip=ip, reason="throttled")
         raise TooManyFailures(throttle.minutes(wait))
     if not account.check_password(password):
         audit(refused, account=account, ip=ip, reason=wrong)
         raise WrongCurrentPassword
-    throttle.refund(guard)
+    throttle.settle(refund=guards)
 
 
 def _kept_account(account: Account) -> Account:
@@ -173,28 +206,33 @@ def _check(account: Account | None, verify: _Verifications) -> Outcome:
     return Failed()
 
 
-def authenticate(
+def authenticate(  # noqa: PLR0913 - what one attempt brings, all keyword-only
     *,
     identifier: str,
     password: str,
     ip: str,
+    device_cookie: str = "",
     success_tag: EventTag = EventTag.LOGIN_SUCCESS,
     on_login: Callable[[Account], None] | None = None,
 ) -> Outcome:
     """Check a password login attempt; records the throttling counters and the audit event.
 
-    `success_tag` names a right password that opens no session (grouping checks the other
-    account's credentials), so the account's list of logins stays true. `on_login` (opening the
-    session) runs for a right password of an active account in the same transaction as the
-    counters' settling and the audit event: after the attempt's own count, a login commits once.
+    `device_cookie` is the browser's device cookie (accounts/devices.py): when it names this
+    identifier, the attempt is counted against that browser's own budget only. `success_tag` names
+    a right password that opens no session (grouping checks the other account's credentials), so the
+    account's list of logins stays true. `on_login` (opening the session) runs for a right password of
+    an active account in the same transaction as the counters' settling and the audit event: after the
+    attempt's own count, a login commits once.
     """
     identifier = normalize_identifier(identifier)
-    guards = login_guards(identifier, ip)
-    account_guard, ip_guard = guards
+    device = _trusted_device(identifier, device_cookie)
+    guards = [device] if device is not None else login_guards(identifier, ip)
+    trusted = device is not None
     wait = throttle.admit(guards)  # counted as a failure from here on, until the outcome says otherwise
     if wait is not None:
-        audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=typed_identifier(identifier), locked=throttle.is_locked(wait))
-        return Locked() if throttle.is_locked(wait) else Throttled(throttle.minutes(wait))
+        locked = throttle.is_locked(wait)
+        audit(EventTag.LOGIN_THROTTLED, ip=ip, identifier=typed_identifier(identifier), locked=locked, device=trusted)
+        return Locked() if locked else Throttled(throttle.minutes(wait))
     account = Account.objects.filter(identifier=identifier).first()
     verify = _Verifications(password)
     if account is not None and account.merged_into_id is not None:
@@ -203,21 +241,31 @@ def authenticate(
         outcome = _check(account, verify)
     if isinstance(outcome, Failed | Disabled):
         verify.top_up()
-        audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=typed_identifier(identifier))
+        audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=typed_identifier(identifier), device=trusted)
         return outcome
     with transaction.atomic():
-        if isinstance(outcome, LetterUnusable | Merged):
-            throttle.settle(refund=[ip_guard, account_guard])
-        else:
-            throttle.settle(refund=[ip_guard], reset=[account_guard])
+        _settle(outcome, guards)
         if isinstance(outcome, LetterUnusable):
             audit(EventTag.LOGIN_LETTER_UNUSABLE, account=account, ip=ip, status=outcome.status)
         elif isinstance(outcome, Merged):
             audit(EventTag.LOGIN_MERGED, account=account, ip=ip, kept=outcome.into_identifier)
         elif isinstance(outcome, LoggedIn):
-            audit(success_tag, account=account, ip=ip)
+            audit(success_tag, account=account, ip=ip, device=trusted)
             if on_login is not None:
                 on_login(outcome.account)
         else:
             audit(EventTag.LOGIN_PROVISIONAL, account=account, ip=ip)
     return outcome
+
+
+def _settle(outcome: Outcome, guards: list[throttle.Guard]) -> None:
+    """Give back the attempt's count: a right credential also forgets the failures it ends.
+
+    The address's guard (across identifiers) is only refunded: an address that guessed many
+    identifiers stays slowed even if it also knows one password.
+    """
+    if isinstance(outcome, LetterUnusable | Merged):
+        throttle.settle(refund=guards)
+        return
+    across = [guard for guard in guards if guard.scope == "login:ip"]
+    throttle.settle(refund=across, reset=[guard for guard in guards if guard not in across])

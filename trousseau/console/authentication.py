@@ -25,6 +25,7 @@ from trousseau.console.audit import staff_audit
 from trousseau.console.conf import idle_timeout, pending_login_lifespan
 from trousseau.console.models import StaffMember
 from trousseau.core import throttle
+from trousseau.core.http import address_block
 from trousseau.core.secrets import keyed_digest
 
 STAFF_KEY = "console:staff"
@@ -79,14 +80,14 @@ def _burn_hash_time(password: str) -> None:
 def password_guards(email: str, ip: str) -> list[throttle.Guard]:
     return [
         throttle.Guard("console:login:email", email.strip().lower(), settings.THROTTLE_ACCOUNT_FREE_FAILURES),
-        throttle.Guard("console:login:ip", ip, settings.THROTTLE_IP_FREE_FAILURES),
+        throttle.Guard("console:login:ip", address_block(ip), settings.THROTTLE_IP_FREE_FAILURES),
     ]
 
 
 def code_guards(staff: StaffMember, ip: str) -> list[throttle.Guard]:
     return [
         throttle.Guard("console:totp:staff", str(staff.pk), settings.THROTTLE_ACCOUNT_FREE_FAILURES),
-        throttle.Guard("console:login:ip", ip, settings.THROTTLE_IP_FREE_FAILURES),
+        throttle.Guard("console:login:ip", address_block(ip), settings.THROTTLE_IP_FREE_FAILURES),
     ]
 
 

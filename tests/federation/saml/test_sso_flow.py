@@ -8,6 +8,7 @@ from django.urls import reverse
 from tests import factories
 from tests.federation.saml.helpers import NS, Forms, first_form, guardian, log_in, saml_xml
 from tests.federation.saml.sp import query
+from trousseau.accounts import devices
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AccountState, AuditEvent
 from trousseau.federation.saml import state
@@ -65,6 +66,8 @@ def test_right_credentials_answer_at_once_with_the_auto_post_page(client, pysp, 
     assert "form-action" not in page.get("Content-Security-Policy", "")
     # The SSO session: the page can be asked again (execution done) only through a new request.
     assert client.get(execution).status_code == 400
+    # As at the mire, the browser now has its own login budget for the account (issue #15 finding 7).
+    assert devices.device_nonce(client.cookies[devices.cookie_name()].value, account.identifier)
 
 
 def test_relay_state_is_always_present_even_empty(client, pysp, registered):

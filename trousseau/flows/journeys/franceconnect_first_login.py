@@ -27,6 +27,7 @@ from trousseau.accounts.franceconnect import (
 )
 from trousseau.accounts.models import Account, AccountState
 from trousseau.core import throttle
+from trousseau.core.http import address_block
 from trousseau.directory.models import Guardian
 from trousseau.directory.selectors import guardians_matching
 from trousseau.federation.franceconnect.client import Identity
@@ -49,7 +50,7 @@ class AlreadyLinked(FlowError):
 
 def _guards(ip: str, sub: str) -> list[throttle.Guard]:
     return [
-        throttle.Guard("franceconnect:ip", ip, settings.REGISTRATION_IP_FREE_FAILURES),
+        throttle.Guard("franceconnect:ip", address_block(ip), settings.REGISTRATION_IP_FREE_FAILURES),
         throttle.Guard("franceconnect:sub", sub, PHONE_FREE_FAILURES_PER_IDENTITY),
     ]
 

@@ -23,6 +23,7 @@ from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.models import Account, AccountState
 from trousseau.accounts.recovery import account_reset_password, recorded_mobile, reset_tokens
 from trousseau.core import ratelimit, throttle
+from trousseau.core.http import address_block
 from trousseau.flows.exceptions import LinkInvalid, SendLimitReached
 from trousseau.flows.journeys import codes
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, binding_digest
@@ -33,7 +34,9 @@ HOUR = timedelta(hours=1)
 
 
 def _requests_allowed(ip: str) -> bool:
-    return ratelimit.consume(ratelimit.Budget("lost_password:ip:hour", settings.SMS_PER_IP_PER_HOUR * 2, HOUR), ip)
+    return ratelimit.consume(
+        ratelimit.Budget("lost_password:ip:hour", settings.SMS_PER_IP_PER_HOUR * 2, HOUR), address_block(ip)
+    )
 
 
 def make_link(account: Account) -> str:
@@ -103,7 +106,7 @@ def submit_code(flow: Flow, *, code: str, ip: str) -> None:
 def _reset(account: Account, *, password: str, ip: str) -> Account:
     account = account_reset_password(account=account, password=password, ip=ip)
     # Proving control of the phone or mailbox lifts the guessing delay on the identifier.
-    throttle.reset(login_guards(account.identifier, ip)[0])
+    throttle.settle(reset=login_guards(account.identifier, ip)[:2])  # the identifier's, and from this address
     return account
 
 

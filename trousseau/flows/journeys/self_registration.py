@@ -25,6 +25,7 @@ from trousseau.accounts.registration import (
     links_contest,
 )
 from trousseau.core import ratelimit, throttle
+from trousseau.core.http import address_block
 from trousseau.directory.models import Guardian
 from trousseau.directory.selectors import guardians_matching, guardianships_of
 from trousseau.flows.exceptions import (
@@ -50,7 +51,7 @@ class Child:
 
 
 def _guard(ip: str) -> throttle.Guard:
-    return throttle.Guard("register:ip", ip, settings.REGISTRATION_IP_FREE_FAILURES)
+    return throttle.Guard("register:ip", address_block(ip), settings.REGISTRATION_IP_FREE_FAILURES)
 
 
 def start(*, last_name: str, first_name: str, phone: str, ip: str, browser_secret: str) -> Flow:

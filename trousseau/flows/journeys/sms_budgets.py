@@ -18,6 +18,7 @@ from django.conf import settings
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
 from trousseau.core import ratelimit
+from trousseau.core.http import address_block
 
 log = logging.getLogger(__name__)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -37,7 +38,7 @@ def budgets(phone: str, ip: str) -> list[tuple[ratelimit.Budget, str]]:
     chosen = [
         (ratelimit.Budget("sms:phone:hour", settings.SMS_PER_PHONE_PER_HOUR, HOUR), phone),
         (ratelimit.Budget("sms:phone:day", settings.SMS_PER_PHONE_PER_DAY, DAY), phone),
-        (ratelimit.Budget("sms:ip:hour", settings.SMS_PER_IP_PER_HOUR, HOUR), ip),
+        (ratelimit.Budget("sms:ip:hour", settings.SMS_PER_IP_PER_HOUR, HOUR), address_block(ip)),
     ]
     code = _calling_code(phone)
     if code not in HOME_CALLING_CODES:

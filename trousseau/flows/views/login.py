@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts import authentication as auth
+from trousseau.accounts import devices
 from trousseau.accounts.models import Account, LetterStatus
 from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
@@ -67,6 +68,7 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
         identifier=data["identifier"],
         password=data["password"],
         ip=client_ip(request),
+        device_cookie=request.COOKIES.get(devices.cookie_name(), ""),
         on_login=lambda account: session_open(request, account),  # rotates the session key
     )
     match outcome:
@@ -77,6 +79,13 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
             request.session[CONTINUE_AFTER_ACTIVATION] = continue_to
             return redirect("flows:activation", flow_id=flow.pk)
     return _refusal(outcome)
+
+
+def remember_device(request: HttpRequest, response: HttpResponse, account: Account) -> HttpResponse:
+    """The answer to a successful login, carrying this browser's device cookie for the account (fresh nonce)."""
+    cookie = devices.remembered(request.COOKIES.get(devices.cookie_name(), ""), account.identifier)
+    devices.give(response, cookie)
+    return response
 
 
 def _refusal(outcome: auth.Outcome) -> Refusal:
@@ -97,7 +106,8 @@ def _refusal(outcome: auth.Outcome) -> Refusal:
         case auth.Locked():
             locked = _(
                 "Trop d'essais de connexion avec cet identifiant : il est bloqué. Pour le débloquer, "
-                "utilisez « Mot de passe perdu » ou contactez votre établissement."
+                "utilisez « Mot de passe perdu » ou contactez votre établissement. Sur un appareil où vous "
+                "vous êtes déjà connecté, la connexion reste possible."
             )
             return Refusal(locked, retry_after=LOCKED_RETRY_AFTER)
         case auth.Throttled(minutes):
@@ -135,7 +145,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         result = attempt(request, form, continue_to=safe_next(request))
         if isinstance(result, Account):
-            return HttpResponseRedirect(safe_next(request))
+            return remember_device(request, HttpResponseRedirect(safe_next(request)), result)
         if isinstance(result, HttpResponse):
             return result
         error = result

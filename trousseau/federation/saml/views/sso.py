@@ -35,7 +35,7 @@ from trousseau.federation.saml import outbound, state
 from trousseau.federation.saml.forms import ShibbolethLoginForm
 from trousseau.federation.saml.inbound import Pending, Refused, authn_request, unsolicited
 from trousseau.federation.saml.pages import post_page
-from trousseau.flows.views.login import attempt, render_mire
+from trousseau.flows.views.login import attempt, remember_device, render_mire
 
 logger = logging.getLogger("trousseau.saml")
 
@@ -117,7 +117,7 @@ def _step(request: HttpRequest, execution: str) -> HttpResponse:
         elif form.is_valid():
             result = attempt(request, form, continue_to=here)
             if isinstance(result, Account):
-                return _answer(request, pending, result, execution)
+                return remember_device(request, _answer(request, pending, result, execution), result)
             if isinstance(result, HttpResponse):
                 return result  # letter activation first; it comes back here
             error = result
