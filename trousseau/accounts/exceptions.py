@@ -19,3 +19,7 @@ class TooManyFailures(Exception):
     def __init__(self, minutes: int) -> None:
         super().__init__(minutes)
         self.minutes = minutes
+
+
+class FreshLoginRequired(Exception):
+    """An account without a password confirms a sensitive change by a recent FranceConnect login only."""
