@@ -7,6 +7,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from tests import factories
 from tests.accounts.helpers import IP, active_guardian, active_pupil, logged_in
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AuditEvent
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.django_db
 SCHOOL_PHONE = "+33612345678"
 NEW_PHONE = "+33698765432"
 START = reverse("flows:change_mobile")
+PROOF = {"password": factories.GOOD_PASSWORD, "authenticated_at": None}
 
 
 def sms_code(phone: str = NEW_PHONE) -> str:
@@ -38,7 +40,7 @@ def wrong(code: str) -> str:
 
 def test_the_code_goes_to_the_new_number_and_the_right_code_sets_it():
     account = active_guardian(mobile=SCHOOL_PHONE)
-    flow = change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s")
+    flow = change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s", **PROOF)
     assert flow.kind == FlowKind.CHANGE_MOBILE
     assert flow.state == FlowState.AWAITING_CODE
     assert not OutboxMessage.objects.filter(to=SCHOOL_PHONE).exists()
@@ -54,7 +56,7 @@ def test_the_code_goes_to_the_new_number_and_the_right_code_sets_it():
 
 def test_a_wrong_code_changes_nothing_and_the_flow_ends_after_success():
     account = active_guardian()
-    flow = change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s")
+    flow = change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s", **PROOF)
     code = sms_code()
     with pytest.raises(CodeInvalid):
         change_mobile.submit_code(flow, code=wrong(code), ip=IP)
@@ -65,12 +67,13 @@ def test_a_wrong_code_changes_nothing_and_the_flow_ends_after_success():
         change_mobile.submit_code(flow, code=code, ip=IP)
 
 
-def test_a_spent_sms_budget_fails_the_flow_before_anything_is_sent():
+def test_a_spent_sms_budget_fails_the_flow_before_anything_is_sent(settings):
+    settings.MOBILE_CHANGES_PER_ACCOUNT_PER_DAY = 10  # the per-phone budget is the one spent here
     account = active_guardian()
     for _ in range(settings.SMS_PER_PHONE_PER_HOUR):
-        flow = change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s")
+        flow = change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s", **PROOF)
     with pytest.raises(SendLimitReached):
-        change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s")
+        change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s", **PROOF)
     assert Flow.objects.filter(state=FlowState.FAILED).count() == 1
     assert OutboxMessage.objects.filter(to=NEW_PHONE).count() == settings.SMS_PER_PHONE_PER_HOUR
     assert flow.state == FlowState.AWAITING_CODE
@@ -80,7 +83,7 @@ def test_a_spent_sms_budget_fails_the_flow_before_anything_is_sent():
 
 
 def start(client: Client, mobile: str = "06 98 76 54 32", country: str = "FR"):
-    return client.post(START, {"country": country, "mobile": mobile})
+    return client.post(START, {"country": country, "mobile": mobile, "current_password": factories.GOOD_PASSWORD})
 
 
 def test_the_number_page_has_the_country_selector_and_labels():
@@ -125,7 +128,7 @@ def test_an_overseas_number_is_parsed_with_its_country_code():
 )
 def test_bad_numbers_are_refused_and_nothing_is_sent(data, message):
     client = logged_in(active_guardian())
-    response = client.post(START, data)
+    response = client.post(START, {**data, "current_password": factories.GOOD_PASSWORD})
     assert response.status_code == 400
     assert message in response.text
     assert not Flow.objects.exists()
