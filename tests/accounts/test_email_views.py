@@ -84,3 +84,38 @@ def test_a_pupil_is_told_the_age_rule():
 
 def test_the_email_page_requires_login(client):
     assert client.get(URL)["Location"].startswith(reverse("flows:login"))
+
+
+def test_a_new_address_waits_for_its_link_while_the_verified_one_stays():
+    account = active_guardian()
+    account.email, account.email_verified_at = "sophie@example.fr", account.activated_at
+    account.save()
+    client = logged_in(account)
+    html = client.post(URL, {"email": "nouvelle@example.net", **PASSWORD}, follow=True).text
+    assert "votre adresse actuelle reste en place" in html
+    assert "Nouvelle adresse en attente de confirmation : nouvelle@example.net" in html
+    [notice, link_mail] = mail.outbox
+    assert notice.to == ["sophie@example.fr"]
+    assert link_mail.to == ["nouvelle@example.net"]
+    client.post(reverse("flows:email_resend"))
+    assert mail.outbox[-1].to == ["nouvelle@example.net"]
+    path = re.search(r"https?://[^/\s]+(/email/verifier/\S+/)", str(mail.outbox[-1].body)).group(1)
+    assert client.get(path).status_code == 200
+    client.post(path)
+    account.refresh_from_db()
+    assert (account.email, account.pending_email, account.email_verified) == ("nouvelle@example.net", "", True)
+
+
+def test_without_the_password_nothing_changes_and_nothing_is_sent():
+    account = active_guardian()
+    client = logged_in(account)
+    response = client.post(URL, {"email": "sophie@example.fr"})
+    assert response.status_code == 400
+    assert "Saisissez votre mot de passe actuel." in response.text
+    response = client.post(URL, {"email": "sophie@example.fr", "current_password": "Pas#leBon1"})
+    assert response.status_code == 400
+    assert "Le mot de passe actuel est incorrect. Rien n'a été modifié." in response.text
+    account.refresh_from_db()
+    assert (account.email, account.pending_email) == ("", "")
+    assert not mail.outbox
+    assert AuditEvent.objects.filter(tag=EventTag.EMAIL_CHANGE_FAILURE, account=account).count() == 1
