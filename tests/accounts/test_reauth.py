@@ -44,11 +44,19 @@ def with_verified_email(account: Account, email: str = "sophie@example.fr") -> A
 def test_an_account_with_a_password_types_it_and_a_wrong_one_is_audited():
     account = active_guardian()
     confirm_holder(
-        account=account, password=factories.GOOD_PASSWORD, authenticated_at=None, ip=IP, refused=EventTag.EMAIL_CHANGE_FAILURE
+        account=account,
+        password=factories.GOOD_PASSWORD,
+        authenticated_at=None,
+        ip=IP,
+        refused=EventTag.EMAIL_CHANGE_FAILURE,
     )
     with pytest.raises(WrongCurrentPassword):
         confirm_holder(
-            account=account, password="Pas#leBon1", authenticated_at=timezone.now(), ip=IP, refused=EventTag.EMAIL_CHANGE_FAILURE
+            account=account,
+            password="Pas#leBon1",
+            authenticated_at=timezone.now(),
+            ip=IP,
+            refused=EventTag.EMAIL_CHANGE_FAILURE,
         )
     event = AuditEvent.objects.get(tag=EventTag.EMAIL_CHANGE_FAILURE, account=account)
     assert event.data == {"reason": "wrong_current"}
@@ -67,7 +75,11 @@ def test_wrong_passwords_close_the_identifiers_guard_as_at_the_mire(settings):
     for _ in range(settings.THROTTLE_ACCOUNT_FREE_FAILURES + 1):
         with pytest.raises(WrongCurrentPassword):
             confirm_holder(
-                account=account, password="Pas#leBon1", authenticated_at=None, ip=IP, refused=EventTag.MOBILE_CHANGE_FAILURE
+                account=account,
+                password="Pas#leBon1",
+                authenticated_at=None,
+                ip=IP,
+                refused=EventTag.MOBILE_CHANGE_FAILURE,
             )
     with pytest.raises(TooManyFailures):
         confirm_holder(
@@ -111,7 +123,9 @@ def test_an_account_without_a_password_chooses_one_after_a_fresh_franceconnect_l
 
 def test_an_email_change_is_told_to_the_verified_address_and_the_recorded_mobile():
     account = with_verified_email(active_guardian(mobile=SCHOOL_MOBILE))
-    email_change(account=account, email="nouvelle@example.net", password=factories.GOOD_PASSWORD, authenticated_at=None, ip=IP)
+    email_change(
+        account=account, email="nouvelle@example.net", password=factories.GOOD_PASSWORD, authenticated_at=None, ip=IP
+    )
     [notice] = mail.outbox
     assert notice.to == ["sophie@example.fr"]
     assert "n•••@example.net" in notice.body
@@ -126,7 +140,9 @@ def test_an_email_change_is_told_to_the_verified_address_and_the_recorded_mobile
 
 def test_a_pupil_without_a_verified_email_is_told_nowhere_but_audited():
     account = active_pupil()
-    email_change(account=account, email="eleve@example.fr", password=factories.GOOD_PASSWORD, authenticated_at=None, ip=IP)
+    email_change(
+        account=account, email="eleve@example.fr", password=factories.GOOD_PASSWORD, authenticated_at=None, ip=IP
+    )
     assert not mail.outbox
     assert not OutboxMessage.objects.exists()
     assert AuditEvent.objects.get(tag=EventTag.CHANGE_NOTICE_SENT, account=account).data["channels"] == []
@@ -184,7 +200,9 @@ def test_a_report_ends_every_session_and_disables_the_password():
 
 def test_reporting_an_email_request_cancels_the_pending_address():
     account = with_verified_email(active_guardian())
-    email_change(account=account, email="voleur@example.net", password=factories.GOOD_PASSWORD, authenticated_at=None, ip=IP)
+    email_change(
+        account=account, email="voleur@example.net", password=factories.GOOD_PASSWORD, authenticated_at=None, ip=IP
+    )
     reported = change_notices.change_report(_report_token(str(mail.outbox[0].body)), ip=IP)
     assert reported is not None
     assert (reported.email, reported.pending_email, reported.email_verified) == ("sophie@example.fr", "", True)
@@ -192,7 +210,9 @@ def test_reporting_an_email_request_cancels_the_pending_address():
 
 def test_reporting_a_verified_email_change_puts_the_previous_address_back():
     account = with_verified_email(active_guardian())
-    email_change(account=account, email="voleur@example.net", password=factories.GOOD_PASSWORD, authenticated_at=None, ip=IP)
+    email_change(
+        account=account, email="voleur@example.net", password=factories.GOOD_PASSWORD, authenticated_at=None, ip=IP
+    )
     Account.objects.filter(pk=account.pk).update(email="voleur@example.net", pending_email="")  # the thief verified it
     reported = change_notices.change_report(_report_token(str(mail.outbox[0].body)), ip=IP)
     assert reported is not None

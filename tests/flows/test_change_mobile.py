@@ -2,9 +2,9 @@
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 SCHOOL_PHONE = "+33612345678"
 NEW_PHONE = "+33698765432"
 START = reverse("flows:change_mobile")
-PROOF = {"password": factories.GOOD_PASSWORD, "authenticated_at": None}
+PROOF: dict[str, Any] = {"password": factories.GOOD_PASSWORD, "authenticated_at": None}
 
 
 def sms_code(phone: str = NEW_PHONE) -> str:
@@ -212,7 +212,9 @@ def test_the_accounts_daily_budget_of_mobile_changes(settings):
     event = AuditEvent.objects.get(tag=EventTag.MOBILE_CHANGE_LIMIT_REACHED, account=account)
     assert event.data == {"limit": 2}
     # Another account has its own budget.
-    change_mobile.start(account=active_guardian(first_name="Marc"), phone="+33698765439", ip=IP, browser_secret="s", **PROOF)
+    change_mobile.start(
+        account=active_guardian(first_name="Marc"), phone="+33698765439", ip=IP, browser_secret="s", **PROOF
+    )
 
 
 def test_an_account_without_a_password_needs_a_fresh_franceconnect_login():
@@ -220,7 +222,9 @@ def test_an_account_without_a_password_needs_a_fresh_franceconnect_login():
     account.set_unusable_password()
     account.save()
     with pytest.raises(FreshLoginRequired):
-        change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s", password="", authenticated_at=None)
+        change_mobile.start(
+            account=account, phone=NEW_PHONE, ip=IP, browser_secret="s", password="", authenticated_at=None
+        )
     assert not OutboxMessage.objects.exists()
     flow = change_mobile.start(
         account=account, phone=NEW_PHONE, ip=IP, browser_secret="s", password="", authenticated_at=timezone.now()

@@ -114,7 +114,9 @@ def change_report(token: str, *, ip: str | None = None) -> Account | None:
         locked.set_unusable_password()
         locked.save()
         ended = sessions_end(locked)
-        audit(EventTag.CHANGE_REPORTED, account=locked, ip=ip, change=report.what, restored=restored, sessions_ended=ended)
+        audit(
+            EventTag.CHANGE_REPORTED, account=locked, ip=ip, change=report.what, restored=restored, sessions_ended=ended
+        )
     return locked
 
 

@@ -82,7 +82,11 @@ def email_change(*, account: Account, email: str, password: str, authenticated_a
     unverified, as there is no channel to keep. The previous address and the mobile are told.
     """
     confirm_holder(
-        account=account, password=password, authenticated_at=authenticated_at, ip=ip, refused=EventTag.EMAIL_CHANGE_FAILURE
+        account=account,
+        password=password,
+        authenticated_at=authenticated_at,
+        ip=ip,
+        refused=EventTag.EMAIL_CHANGE_FAILURE,
     )
     with transaction.atomic():
         locked = Account.objects.select_for_update().get(pk=account.pk)

@@ -6,8 +6,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.models import Account
@@ -124,6 +124,6 @@ def holder_proof_refused(form: forms.Form, exc: Exception) -> str:
             exc.minutes,
         ) % {"minutes": exc.minutes}
     return gettext(
-            "Pour confirmer que c'est bien vous, reconnectez-vous avec FranceConnect, puis recommencez dans les "
-            "%(minutes)s minutes qui suivent. Rien n'a été modifié."
+        "Pour confirmer que c'est bien vous, reconnectez-vous avec FranceConnect, puis recommencez dans les "
+        "%(minutes)s minutes qui suivent. Rien n'a été modifié."
     ) % {"minutes": int(settings.REAUTH_FRESH_LOGIN.total_seconds() // 60)}

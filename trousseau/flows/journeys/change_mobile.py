@@ -56,7 +56,11 @@ def start(  # noqa: PLR0913 - the holder's proof, the number and the binding, al
     (no flow), SendLimitReached (flow FAILED) when an SMS budget is spent.
     """
     confirm_holder(
-        account=account, password=password, authenticated_at=authenticated_at, ip=ip, refused=EventTag.MOBILE_CHANGE_FAILURE
+        account=account,
+        password=password,
+        authenticated_at=authenticated_at,
+        ip=ip,
+        refused=EventTag.MOBILE_CHANGE_FAILURE,
     )
     _take_from_account_budget(account, ip)
     flow = Flow.objects.create(

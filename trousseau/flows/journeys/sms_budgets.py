@@ -57,6 +57,8 @@ def allowed(phone: str, ip: str) -> bool:
         return True
     if spent.scope == COUNTRY_DAY_SCOPE:
         code = _calling_code(phone)
-        log.error("SMS: the daily budget of calling code +%s (%s) is spent; none to it until tomorrow", code, spent.limit)
+        log.error(
+            "SMS: the daily budget of calling code +%s (%s) is spent; none to it until tomorrow", code, spent.limit
+        )
         audit(EventTag.SMS_COUNTRY_BUDGET_SPENT, ip=ip, calling_code=code, limit=spent.limit)
     return False
