@@ -3,6 +3,7 @@ and the previous channels are told with a "Ce n'était pas moi" link (`accounts.
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import timedelta
 
@@ -233,3 +234,15 @@ def test_a_report_link_expires(settings):
     link = change_notices.report_link(account, what=change_notices.MOBILE, old="", new="+33698765432")
     settings.CHANGE_REPORT_LIFESPAN = timedelta(seconds=-1)
     assert change_notices.read_report(link.rstrip("/").rsplit("/", 1)[1]) is None
+
+
+def test_the_report_link_shows_no_phone_or_email_in_clear():
+    account = with_verified_email(active_guardian(mobile=SCHOOL_MOBILE))
+    link = change_notices.report_link(account, what=change_notices.MOBILE, old="+33698765432", new="+33755501234")
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    decoded = base64.urlsafe_b64decode(token.split(":")[0] + "==").decode(errors="replace")
+    assert "9876" not in decoded
+    assert "5550" not in decoded
+    report = change_notices.read_report(token)
+    assert report is not None
+    assert (report.old, report.new) == ("+33698765432", "+33755501234")
