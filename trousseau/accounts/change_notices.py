@@ -14,10 +14,10 @@ or an email never shows in clear in an address that web server logs keep.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -57,8 +57,8 @@ class Report:
 
 
 def report_link(account: Account, *, what: str, old: str, new: str) -> str:
-    values = sealing.seal(json.dumps([old, new]), purpose=SALT)
-    token = signing.dumps({"a": account.pk, "w": what, "v": values}, salt=SALT)
+    # Sealed rather than signed: authenticated all the same, and shorter (it goes in an SMS).
+    token = sealing.seal(json.dumps([account.pk, what, old, new, int(time.time())]), purpose=SALT)
     return settings.PUBLIC_URL.rstrip("/") + reverse("accounts:report_change", args=[token])
 
 
@@ -94,14 +94,15 @@ def _masked(what: str, value: str) -> str:
 def read_report(token: str) -> Report | None:
     """The change a link speaks for, or None when it is forged, expired or for no live account."""
     try:
-        data = signing.loads(token, salt=SALT, max_age=settings.CHANGE_REPORT_LIFESPAN)
-        old, new = json.loads(sealing.unseal(str(data.get("v", "")), purpose=SALT))
-    except (signing.BadSignature, sealing.Unsealable, ValueError, TypeError):
+        pk, what, old, new, issued = json.loads(sealing.unseal(token, purpose=SALT))
+    except (sealing.Unsealable, ValueError, TypeError):
         return None
-    account = Account.objects.filter(pk=data.get("a"), state=AccountState.ACTIVE).first()
-    if account is None or data.get("w") not in {EMAIL, MOBILE}:
+    if not 0 <= time.time() - issued <= settings.CHANGE_REPORT_LIFESPAN.total_seconds() or what not in {EMAIL, MOBILE}:
         return None
-    return Report(account, str(data["w"]), str(old), str(new))
+    account = Account.objects.filter(pk=pk, state=AccountState.ACTIVE).first()
+    if account is None:
+        return None
+    return Report(account, str(what), str(old), str(new))
 
 
 def change_report(token: str, *, ip: str | None = None) -> Account | None:
