@@ -270,3 +270,16 @@ def test_the_page_answers_429_when_the_accounts_budget_is_spent(settings):
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert "Vous avez déjà demandé plusieurs changements de numéro aujourd'hui." in response.text
+
+
+def test_once_the_identifier_is_throttled_the_page_answers_429(settings):
+    account = active_guardian()
+    client = logged_in(account)
+    data = {"country": "FR", "mobile": "06 98 76 54 32", "current_password": "Pas#leBon1"}
+    for _ in range(settings.THROTTLE_ACCOUNT_FREE_FAILURES + 1):
+        assert client.post(START, data).status_code == 400
+    response = client.post(START, {**data, "current_password": factories.GOOD_PASSWORD})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 60
+    assert "Trop de tentatives." in response.text
+    assert not OutboxMessage.objects.exists()

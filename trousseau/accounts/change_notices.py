@@ -2,13 +2,13 @@
 
 A change of a recovery channel is told on the channels that were there before it (ASVS 5.0 V6.3.7:
 the previous verified email, the previous or recorded mobile), so that someone who borrowed a session
-and knew the password cannot quietly make the account theirs. The notice carries a signed link, valid
+and knew the password cannot quietly make the account theirs. The notice carries a sealed link, valid
 `CHANGE_REPORT_LIFESPAN`: following it puts the previous channel back if the change still stands,
 cancels an address still waiting for its verification, ends every session and disables the password
 (whoever made the change knew it), so the holder chooses a new one with "Mot de passe perdu", which
 now reaches them again. Only the holder of a previous channel receives the link: that channel could
-reset the password before the change anyway. The link's values are sealed (`core.sealing`): a phone
-or an email never shows in clear in an address that web server logs keep.
+reset the password before the change anyway. The link is sealed (`core.sealing`, AES-GCM, so it is
+authenticated too): a phone or an email never shows in clear in an address that web server logs keep.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from trousseau.accounts.forms import EmailForm, holder_proof_refused
 from trousseau.accounts.models import Account, AccountKind
 from trousseau.accounts.sessions import authenticated_at
 from trousseau.core.http import client_ip
-from trousseau.flows.exceptions import FlowError
+from trousseau.flows.exceptions import FlowError, Throttled
 from trousseau.flows.journeys import change_mobile, email_verification
 from trousseau.flows.models import Flow, FlowKind, FlowState
 from trousseau.flows.sms_forms import NewMobileForm as MobileForm
@@ -91,6 +91,8 @@ def mobile_start(request: HttpRequest) -> HttpResponse:
             )
         except (WrongCurrentPassword, TooManyFailures, FreshLoginRequired) as exc:
             error = holder_proof_refused(form, exc)
+            if isinstance(exc, TooManyFailures):  # 429 with Retry-After, as every SMS journey's wait
+                refused = Throttled(exc.minutes)
         except FlowError as exc:
             error, refused = code_error(exc), exc
         else:
