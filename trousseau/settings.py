@@ -261,8 +261,17 @@ SMS_PER_PHONE_PER_HOUR = 3
 SMS_PER_PHONE_PER_DAY = 5
 SMS_PER_IP_PER_HOUR = 10
 SMS_PER_FOREIGN_COUNTRY_PER_HOUR = int(env("TROUSSEAU_SMS_PER_FOREIGN_COUNTRY_PER_HOUR", "20"))
-# The breaker: past this many SMS in a day the service sends none and alerts (flows/journeys/sms_budgets.py).
-SMS_GLOBAL_PER_DAY = int(env("TROUSSEAU_SMS_GLOBAL_PER_DAY", "20000"))
+# The breakers, one per country calling code: past this many SMS in a day that code gets none and the
+# operators are alerted, while the other codes (France's above all) still get theirs (sms_budgets.py).
+SMS_PER_HOME_COUNTRY_PER_DAY = int(env("TROUSSEAU_SMS_PER_HOME_COUNTRY_PER_DAY", "20000"))
+SMS_PER_FOREIGN_COUNTRY_PER_DAY = int(env("TROUSSEAU_SMS_PER_FOREIGN_COUNTRY_PER_DAY", "200"))
+# Mobile changes one account may start in a day: each sends a code to a number no school recorded.
+MOBILE_CHANGES_PER_ACCOUNT_PER_DAY = int(env("TROUSSEAU_MOBILE_CHANGES_PER_ACCOUNT_PER_DAY", "3"))
+# An account without a password confirms a change of email, mobile or password by a FranceConnect
+# login at most this old (ASVS 7.5.1: re-authentication before changing an authentication factor).
+REAUTH_FRESH_LOGIN = timedelta(minutes=int(env("TROUSSEAU_REAUTH_FRESH_LOGIN_MINUTES", "5")))
+# "Ce n'était pas moi" links in the notices of an email or mobile change.
+CHANGE_REPORT_LIFESPAN = timedelta(days=7)
 SELF_SERVICE_FLOW_LIFESPAN = timedelta(hours=1)
 PASSWORD_RESET_TIMEOUT = 3600  # seconds an emailed reset link lives
 REGISTRATION_IP_FREE_FAILURES = 10

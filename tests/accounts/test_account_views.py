@@ -1,15 +1,18 @@
 """'Gérer mon compte' over HTTP: the page, password change, sessions, history, grouping, the mire after."""
 
 import html
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests import factories
 from tests.accounts.helpers import active_guardian, active_pupil, logged_in, login
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountSession, AccountState, AuditEvent
+from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
 
 pytestmark = pytest.mark.django_db
 NEW = "Trousse#Orange77"
@@ -286,3 +289,42 @@ def test_grouping_a_letter_without_the_childs_birth_date_is_refused_in_french(so
     assert "Saisissez une date valide" in response.text
     other.refresh_from_db()
     assert other.merged_into is None
+
+
+def _franceconnect_only_browser(*, minutes_since_login: int) -> tuple[Account, Client]:
+    """An account without a password, its session's FranceConnect login `minutes_since_login` ago."""
+    account = active_guardian()
+    account.set_unusable_password()
+    account.save()
+    client = Client()
+    client.force_login(account)
+    session = client.session
+    session[AUTHENTICATED_AT_KEY] = (timezone.now() - timedelta(minutes=minutes_since_login)).isoformat()
+    session.save()
+    return account, client
+
+
+def test_an_account_without_a_password_chooses_one_after_a_fresh_franceconnect_login():
+    account, client = _franceconnect_only_browser(minutes_since_login=1)
+    url = reverse("accounts:password")
+    html = client.get(url).text
+    assert "Mot de passe actuel" not in html
+    assert "Me reconnecter avec FranceConnect" in html
+    new = "Trousse#Orange77"
+    response = client.post(url, {"password": new, "password_confirm": new})
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.check_password(new)
+
+
+def test_an_account_without_a_password_and_a_stale_login_is_sent_to_franceconnect():
+    account, client = _franceconnect_only_browser(minutes_since_login=30)
+    new = "Trousse#Orange77"
+    response = client.post(reverse("accounts:password"), {"password": new, "password_confirm": new})
+    assert response.status_code == 400
+    assert "reconnectez-vous avec FranceConnect" in response.text
+    account.refresh_from_db()
+    assert not account.has_usable_password()
+    assert AuditEvent.objects.get(tag=EventTag.PASSWORD_CHANGE_FAILURE, account=account).data == {
+        "reason": "stale_login"
+    }

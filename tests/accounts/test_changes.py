@@ -8,6 +8,8 @@ from django.utils import timezone
 from tests import factories
 from tests.accounts.helpers import IP, active_guardian, logged_in
 from trousseau.accounts import authentication as auth
+from trousseau.accounts import recovery
+from trousseau.accounts import services as account_services
 from trousseau.accounts.changes import email_change, mobile_set_verified, password_change, sessions_end_others
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
@@ -72,16 +74,37 @@ def test_once_the_identifier_is_throttled_no_password_is_checked():
     assert isinstance(auth.authenticate(identifier=account.identifier, password="x", ip=IP), auth.Throttled)
 
 
-def test_email_change_stores_the_address_unverified():
+def test_email_change_keeps_the_verified_address_until_the_new_one_is_verified():
+    # Replaces a test that asserted the old behaviour (the verified address was dropped at once: a typo
+    # in the new one silently ended email recovery; issue #15, finding 5).
     account = active_guardian()
     account.email = "old@example.fr"
     account.email_verified_at = account.activated_at
     account.save()
-    changed = email_change(account=account, email="new@example.fr", ip=IP)
-    assert changed.email == "new@example.fr"
-    assert not changed.email_verified
-    event = AuditEvent.objects.get(tag=EventTag.EMAIL_CHANGED, account=account)
-    assert event.data == {"replaced_verified": True}
+    changed = email_change(
+        account=account, email="new@example.fr", password=factories.GOOD_PASSWORD, authenticated_at=None, ip=IP
+    )
+    assert (changed.email, changed.pending_email) == ("old@example.fr", "new@example.fr")
+    assert changed.email_verified
+    assert recovery.active_accounts_with_verified_email("old@example.fr") == [changed]
+    event = AuditEvent.objects.get(tag=EventTag.EMAIL_CHANGE_REQUESTED, account=account)
+    assert event.data == {"domain": "example.fr"}
+    assert account_services.account_verify_email(account=changed, email="new@example.fr", ip=IP)
+    changed.refresh_from_db()
+    assert (changed.email, changed.pending_email) == ("new@example.fr", "")
+    assert changed.email_verified
+    assert recovery.active_accounts_with_verified_email("old@example.fr") == []
+
+
+def test_an_account_without_a_verified_email_takes_the_new_one_at_once_unverified():
+    account = active_guardian()
+    account.email = "typo@example.fr"
+    account.save()
+    changed = email_change(
+        account=account, email="new@example.fr", password=factories.GOOD_PASSWORD, authenticated_at=None, ip=IP
+    )
+    assert (changed.email, changed.pending_email, changed.email_verified) == ("new@example.fr", "", False)
+    assert AuditEvent.objects.get(tag=EventTag.EMAIL_CHANGED, account=account).data == {"replaced_verified": False}
 
 
 def test_mobile_set_verified_records_the_number():

@@ -305,6 +305,7 @@ def _fill_mobile(page: Page, mobile: str, *, country: str = COUNTRY_FRANCE) -> N
     """ "Mon nouveau numéro": country code and number, then "Recevoir un code par SMS"."""
     page.get_by_label("Indicatif", exact=True).select_option(label=country)
     page.get_by_role("textbox", name=re.compile("^Nouveau numéro de téléphone portable")).fill(mobile)
+    page.get_by_label("Mot de passe actuel").fill(PASSWORD)  # the holder proves it is them (issue #15, finding 5)
     page.get_by_role("button", name="Recevoir un code par SMS").click()
 
 
@@ -379,6 +380,10 @@ def _add_mobile(page: Page, phone: Phone, guardian: Letter) -> None:
     _expect_verified_mobile(page, guardian.identifier, REUNION_MOBILE)
     account = _account(guardian.identifier)
     assert (account.phone, account.phone_verified) == (REUNION_MOBILE, True)
+    # The number the school recorded is told, with a "Ce n'était pas moi" link.
+    notice = phone.wait_for(guardian.phone)
+    assert "vient d'être changé" in notice
+    assert "/compte/signalement/" in notice
 
 
 def _change_mobile(page: Page, phone: Phone, guardian: Letter) -> None:
@@ -399,8 +404,9 @@ def _change_mobile(page: Page, phone: Phone, guardian: Letter) -> None:
     _type_mobile_code(page, code)
     _expect_verified_mobile(page, guardian.identifier, FRENCH_MOBILE)
     expect(page.locator("#my-mobile")).not_to_contain_text(REUNION_MOBILE)
-    assert len(phone.messages(REUNION_MOBILE)) == 1
-    assert phone.total() == 2
+    assert "vient d'être changé" in phone.wait_for(REUNION_MOBILE, count=2)  # its code, then the notice
+    assert len(phone.messages(REUNION_MOBILE)) == 2
+    assert phone.total() == 4
 
 
 def test_adding_then_changing_the_mobile_number(page: Page, demo: Demo, phone: Phone) -> None:
@@ -413,7 +419,8 @@ def test_adding_then_changing_the_mobile_number(page: Page, demo: Demo, phone: P
     _change_mobile(page, phone, guardian)
 
     history = _history(page)
-    assert history[:4] == [
+    assert history[:5] == [
+        (EventTag.CHANGE_NOTICE_SENT, "Ancienne adresse ou ancien numéro prévenu d'un changement"),
         (EventTag.MOBILE_CHANGED, "Téléphone portable modifié"),
         (EventTag.CODE_VERIFIED, "Code de sécurité accepté"),
         (EventTag.CODE_SENT, "Code de sécurité envoyé par SMS"),
@@ -427,8 +434,8 @@ def test_adding_then_changing_the_mobile_number(page: Page, demo: Demo, phone: P
     _ask_identifier_by_sms(page, FRENCH_MOBILE)
     assert phone.wait_for(FRENCH_MOBILE, count=2) == f"Trousseau : votre identifiant est {guardian.identifier}."
     _ask_identifier_by_sms(page, REUNION_MOBILE, country=COUNTRY_REUNION)
-    assert len(phone.messages(REUNION_MOBILE)) == 1
-    assert phone.total() == 3
+    assert len(phone.messages(REUNION_MOBILE)) == 2
+    assert phone.total() == 5
 
 
 # --- 3. Password, "Se déconnecter partout", history ------------------------------------------------------

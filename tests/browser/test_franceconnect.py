@@ -12,8 +12,12 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
 from playwright.sync_api import Page, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
@@ -30,11 +34,13 @@ from tests.browser.steps import (
 from tests.federation.standin import StandIn, running_standin
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountState, AuditEvent
+from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
 from trousseau.flows.models import Flow, FlowKind
 
 pytestmark = pytest.mark.browser
 
 LOGGED_OUT = "Vous êtes déconnecté de Trousseau et de FranceConnect."
+OTHER_MOBILE = "+33755501234"  # a number no demo record carries
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +166,54 @@ def test_cancel_at_franceconnect_and_a_stranger(page: Page, demo: Demo, phone: P
     expect(page.get_by_role("heading", name=MIRE_TITLE)).to_be_visible()
     expect(page.get_by_text("Vous pouvez vous connecter avec une autre identité")).to_be_visible()
     assert not _standin_session(page, franceconnect)
+
+
+def _age_the_login(page: Page, live_server: LiveServer, minutes: int) -> None:
+    """Make this browser's login `minutes` older, as if the parent had logged in then and walked away."""
+    [key] = [c["value"] for c in page.context.cookies(live_server.url) if c["name"] == settings.SESSION_COOKIE_NAME]
+    session = import_string(f"{settings.SESSION_ENGINE}.SessionStore")(session_key=key)
+    session[AUTHENTICATED_AT_KEY] = (timezone.now() - timedelta(minutes=minutes)).isoformat()
+    session.save()
+
+
+def _ask_mobile_change(page: Page, mobile: str) -> None:
+    page.get_by_role("textbox", name=re.compile("^Nouveau numéro de téléphone portable")).fill(national(mobile))
+    page.get_by_role("button", name="Recevoir un code par SMS").click()
+
+
+def test_an_account_without_a_password_confirms_a_change_by_a_fresh_franceconnect_login(
+    page: Page, demo: Demo, phone: Phone, franceconnect: StandIn, live_server: LiveServer
+) -> None:
+    """Issue #15, finding 5: a session left open no longer lets anyone change the mobile of an account
+    that has no password; a FranceConnect login of a few minutes ago does."""
+    sophie = _guardian(demo, "Sophie", "Dupont")
+    _press_franceconnect(page)
+    _choose_identity_at_franceconnect(page, franceconnect, "Sophie DUPONT")
+    page.get_by_role("textbox", name="N° de téléphone portable").fill(national(sophie.phone))
+    page.get_by_role("button", name="Valider").click()
+    type_code(page, phone.code(phone.wait_for(sophie.phone)))
+    for child in Account.objects.get(identifier=sophie.identifier).pupils():
+        answer_for_child(page, child.first_name, legal=True, birth_date=child.birth_date)
+    page.get_by_role("button", name="Continuer").click()
+    expect_account_home(page, sophie.identifier)
+    assert not Account.objects.get(identifier=sophie.identifier).has_usable_password()
+
+    # An hour later, someone else at this computer tries to put their number on the account.
+    _age_the_login(page, live_server, minutes=60)
+    page.goto("/compte/mobile/")
+    expect(page.get_by_label("Mot de passe actuel")).to_have_count(0)
+    _ask_mobile_change(page, OTHER_MOBILE)
+    expect(page.get_by_role("alert")).to_contain_text("reconnectez-vous avec FranceConnect")
+    expect_accessible(page, "the mobile page asking for a fresh FranceConnect login")
+    assert phone.messages(OTHER_MOBILE) == []
+    account = Account.objects.get(identifier=sophie.identifier)
+    assert AuditEvent.objects.get(tag=EventTag.MOBILE_CHANGE_FAILURE, account=account).data == {"reason": "stale_login"}
+
+    # Sophie logs in again with FranceConnect and comes back to the page: now the code is sent.
+    page.get_by_role("link", name="Me reconnecter avec FranceConnect").click()
+    if page.url.startswith(franceconnect.origin):
+        _choose_identity_at_franceconnect(page, franceconnect, "Sophie DUPONT")
+    expect(page).to_have_url(re.compile(r"/compte/mobile/$"))
+    _ask_mobile_change(page, OTHER_MOBILE)
+    expect(page.get_by_role("heading", name="Un code de sécurité a été envoyé")).to_be_visible()
+    assert len(phone.messages(OTHER_MOBILE)) == 1

@@ -1,5 +1,5 @@
 """SMS pumping: numbers of unlisted countries get nothing, foreign numbers have their own budget, and a
-daily budget for the whole service stops every send with an alert (security.md §7 checks 13-14)."""
+daily budget per calling code stops the sends to that code only, with an alert (security.md §7 checks 13-14)."""
 
 from __future__ import annotations
 
@@ -51,13 +51,25 @@ def test_foreign_numbers_share_a_budget_per_country(settings) -> None:
     assert all(sms_budgets.allowed(f"+3361200000{n}", f"198.51.100.{n}") for n in range(5))  # France is not capped so
 
 
-def test_the_daily_breaker_stops_every_send_and_alerts(settings, caplog) -> None:
-    settings.SMS_GLOBAL_PER_DAY = 3
+def test_a_daily_breaker_per_calling_code_stops_that_code_only_and_alerts(settings, caplog) -> None:
+    # Replaces the test of the breaker for the whole service: one spent budget stopped every family's
+    # SMS (issue #15, finding 9).
+    settings.SMS_PER_FOREIGN_COUNTRY_PER_DAY = 3
     for n in range(3):
-        codes.issue(new_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone=f"+3361200001{n}", ip=f"198.51.100.{n}")
+        codes.issue(new_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone=f"+3247000001{n}", ip=f"198.51.100.{n}")
     assert OutboxMessage.objects.count() == 3
     with caplog.at_level(logging.ERROR), pytest.raises(SendLimitReached):
-        codes.issue(new_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone="+33612000199", ip="198.51.100.99")
+        codes.issue(new_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone="+32470000199", ip="198.51.100.99")
     assert OutboxMessage.objects.count() == 3  # nothing sent
-    assert AuditEvent.objects.filter(tag=EventTag.SMS_GLOBAL_BUDGET_SPENT).count() == 1
-    assert "daily budget of the whole service" in caplog.text
+    event = AuditEvent.objects.get(tag=EventTag.SMS_COUNTRY_BUDGET_SPENT)
+    assert event.data == {"calling_code": 32, "limit": 3}
+    assert "daily budget of calling code +32" in caplog.text
+    codes.issue(new_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone="+33612000199", ip="198.51.100.98")
+    codes.issue(new_flow(), purpose=CodePurpose.SELF_REGISTRATION, phone="+352621000001", ip="198.51.100.97")
+    assert OutboxMessage.objects.count() == 5  # France and Luxembourg still get theirs
+
+
+def test_home_calling_codes_have_their_own_daily_breaker(settings) -> None:
+    settings.SMS_PER_HOME_COUNTRY_PER_DAY = 2
+    assert [sms_budgets.allowed(f"+3361200002{n}", f"198.51.100.{n}") for n in range(3)] == [True, True, False]
+    assert sms_budgets.allowed("+262692123456", "198.51.100.50")  # La Réunion counts apart

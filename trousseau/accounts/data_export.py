@@ -73,6 +73,7 @@ def _account(account: Account) -> dict[str, Any]:
         "last_login": _when(account.last_login),
         "email": account.email,
         "email_verified_at": _when(account.email_verified_at),
+        "pending_email": account.pending_email,
         "phone": account.phone,
         "phone_verified_at": _when(account.phone_verified_at),
         "franceconnect_linked": account.franceconnect_sub is not None,

@@ -43,3 +43,7 @@ class LetterBudgetSpent(Exception):
     def __init__(self, status: LetterStatus) -> None:
         super().__init__(status)
         self.status = status
+
+
+class FreshLoginRequired(Exception):
+    """An account without a password confirms a sensitive change by a recent FranceConnect login only."""

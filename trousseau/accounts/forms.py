@@ -5,25 +5,46 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.models import Account
 from trousseau.accounts.passwords import password_problems
+
+
+def current_password_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Mot de passe actuel"), max_length=256, strip=False, required=False, widget=forms.PasswordInput
+    )
+
+
+def ask_current_password(form: forms.Form, account: Account, name: str = "current_password") -> bool:
+    """Require the current password on `form`, or drop the field for an account that has none.
+
+    An account without a password (FranceConnect only) proves it is the holder by a fresh FranceConnect
+    login instead (`changes.confirm_holder`). Returns whether the password is asked.
+    """
+    if not account.has_usable_password():
+        del form.fields[name]
+        return False
+    form.fields[name].required = True
+    form.fields[name].error_messages["required"] = _("Saisissez votre mot de passe actuel.")
+    return True
 
 
 class PasswordChangeForm(forms.Form):
     """Current password, then a new one judged by the seed's rule and the personal blocklist."""
 
-    current_password = forms.CharField(
-        label=_("Mot de passe actuel"), max_length=256, strip=False, widget=forms.PasswordInput
-    )
+    current_password = current_password_field()
     password = forms.CharField(label=_("Nouveau mot de passe"), strip=False, widget=forms.PasswordInput)
     password_confirm = forms.CharField(label=_("Confirmez votre mot de passe"), strip=False, widget=forms.PasswordInput)
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
-        self.fields["current_password"].error_messages["required"] = _("Saisissez votre mot de passe actuel.")
+        self.asks_password = ask_current_password(self, account)
         self.fields["password"].error_messages["required"] = _("Choisissez un nouveau mot de passe.")
         self.fields["password_confirm"].error_messages["required"] = _("Confirmez votre mot de passe.")
 
@@ -48,10 +69,12 @@ class PasswordChangeForm(forms.Form):
 
 class EmailForm(forms.Form):
     email = forms.EmailField(label=_("Nouvelle adresse email"), max_length=254)
+    current_password = current_password_field()
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
+        self.asks_password = ask_current_password(self, account)
         self.fields["email"].error_messages.update(
             required=_("Indiquez votre adresse email."),
             invalid=_("Saisissez une adresse email valide, par exemple nom@exemple.fr."),
@@ -89,3 +112,21 @@ class DataExportForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["password"].error_messages["required"] = _("Saisissez votre mot de passe.")
+
+
+def holder_proof_refused(form: forms.Form, exc: Exception) -> str:
+    """The French answer to a refused proof of the holder (`changes.confirm_holder`): a field error on
+    `form`, or the page's message (returned; "" when the field error says it all)."""
+    if isinstance(exc, WrongCurrentPassword):
+        form.add_error("current_password", gettext("Le mot de passe actuel est incorrect. Rien n'a été modifié."))
+        return ""
+    if isinstance(exc, TooManyFailures):
+        return ngettext(
+            "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
+            "Trop de tentatives. Patientez %(minutes)s minutes avant de réessayer.",
+            exc.minutes,
+        ) % {"minutes": exc.minutes}
+    return gettext(
+        "Pour confirmer que c'est bien vous, reconnectez-vous avec FranceConnect, puis recommencez dans les "
+        "%(minutes)s minutes qui suivent. Rien n'a été modifié."
+    ) % {"minutes": int(settings.REAUTH_FRESH_LOGIN.total_seconds() // 60)}

@@ -41,6 +41,9 @@ class Account(AbstractBaseUser):
     )
     email = models.EmailField("email", blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # A new address waits here until its link is followed: meanwhile the verified `email` stays the
+    # recovery channel, so a mistyped (or an attacker's) address disables nothing.
+    pending_email = models.EmailField("nouvel email à vérifier", blank=True)
     # When the last password reset link was emailed: part of every link's signature, so a newer link
     # voids the older ones (accounts.recovery.ResetTokens).
     reset_link_issued_at = models.DateTimeField(null=True, blank=True)

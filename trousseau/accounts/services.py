@@ -104,11 +104,22 @@ def account_activate(*, account: Account, letter_id: int, password: str, email: 
 
 @transaction.atomic
 def account_verify_email(*, account: Account, email: str, ip: str | None = None) -> bool:
-    """Mark the email verified if it is still the account's; False when the link is stale."""
+    """Mark the email verified if it is still the one awaiting its link; False when the link is stale.
+
+    An address waiting in `pending_email` replaces the verified one only now, once it is proven.
+    """
     locked = Account.objects.select_for_update().get(pk=account.pk)
-    if locked.email != email or locked.email_verified_at:
+    if email_awaiting_verification(locked) != email:
         return False
-    locked.email_verified_at = timezone.now()
-    locked.save(update_fields=["email_verified_at"])
-    audit(EventTag.EMAIL_VERIFIED, account=locked, ip=ip)
+    replaced = bool(locked.pending_email)
+    locked.email, locked.email_verified_at, locked.pending_email = email, timezone.now(), ""
+    locked.save(update_fields=["email", "email_verified_at", "pending_email"])
+    audit(EventTag.EMAIL_VERIFIED, account=locked, ip=ip, replaced_verified=replaced)
     return True
+
+
+def email_awaiting_verification(account: Account) -> str:
+    """The address a verification link may still prove: the pending one, else an unverified `email`."""
+    if account.pending_email:
+        return account.pending_email
+    return account.email if account.email and not account.email_verified_at else ""

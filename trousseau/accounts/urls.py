@@ -10,5 +10,6 @@ urlpatterns = [
     path("compte/historique/", views.history, name="history"),
     path("compte/regrouper/", views.group_accounts, name="grouping"),
     path("compte/mes-donnees/", views.export_data, name="export"),
+    path("compte/signalement/<str:token>/", views.report_change, name="report_change"),
     path("logout", views.logout_view, name="logout"),
 ]

@@ -14,17 +14,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from trousseau.accounts import activity, grouping
+from trousseau.accounts import activity, change_notices, grouping
 from trousseau.accounts.audit import audit
 from trousseau.accounts.changes import password_change, sessions_end_others
 from trousseau.accounts.data_export import data_export
 from trousseau.accounts.events import EventTag
-from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
-from trousseau.accounts.forms import DataExportForm, GroupingForm, PasswordChangeForm
+from trousseau.accounts.exceptions import FreshLoginRequired, TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.forms import DataExportForm, GroupingForm, PasswordChangeForm, holder_proof_refused
 from trousseau.accounts.models import Account, AccountKind, LetterStatus
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.selectors import account_overview
-from trousseau.accounts.sessions import session_keep_after_password_change
+from trousseau.accounts.sessions import authenticated_at, session_keep_after_password_change
 from trousseau.core.http import client_ip
 from trousseau.federation.logout import logout as federated_logout
 
@@ -77,15 +77,18 @@ def change_password(request: HttpRequest) -> HttpResponse:
         try:
             account = password_change(
                 account=account,
-                current=form.cleaned_data["current_password"],
+                current=form.cleaned_data.get("current_password", ""),
                 new=form.cleaned_data["password"],
                 ip=client_ip(request),
                 keep_session=request.session.session_key,
+                authenticated_at=authenticated_at(request.session),
             )
         except WrongCurrentPassword:
             form.add_error("current_password", _("Le mot de passe actuel est incorrect."))
         except TooManyFailures as exc:
             error = _too_many(exc.minutes)
+        except FreshLoginRequired as exc:
+            error = holder_proof_refused(form, exc)
         else:
             session_keep_after_password_change(request, account)
             messages.success(request, _("Votre mot de passe a été modifié. Vos autres sessions ont été fermées."))
@@ -218,3 +221,18 @@ def export_data(request: HttpRequest) -> HttpResponse:
             return response
     status = 400 if form.errors or error else 200
     return render(request, "accounts/data_export.html", {"form": form, "error": error}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def report_change(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Ce n'était pas moi", from the notice of an email or mobile change: GET shows a button (mail
+    scanners prefetch links), POST undoes the change, ends every session and disables the password."""
+    if request.method == "POST":
+        account = change_notices.change_report(token, ip=client_ip(request))
+        if account is None:
+            return render(request, "accounts/report_invalid.html", status=400)
+        return render(request, "accounts/report_done.html", {"identifier": account.identifier})
+    report = change_notices.read_report(token)
+    if report is None:
+        return render(request, "accounts/report_invalid.html", status=400)
+    return render(request, "accounts/report_confirm.html", {"what": report.what})

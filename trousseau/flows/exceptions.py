@@ -60,6 +60,14 @@ class SendLimitReached(FlowError):
     """The SMS budget of this number or address is spent for now."""
 
 
+class MobileChangeLimitReached(SendLimitReached):
+    """The account started its day's mobile changes already (each one texts a number no school recorded)."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 class CodeExpired(FlowError):
     pass
 

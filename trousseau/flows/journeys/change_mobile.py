@@ -1,28 +1,68 @@
 """'Changer mon numéro de téléphone portable' from "Gérer mon compte".
 
-Diagram: docs/flows/change_mobile.mermaid. The logged-in holder types a new mobile; a code goes to
-that NEW number, so only someone holding the phone can make it the account's. The flow is bound to
-this browser and to the account: only the last step, the right code, changes the account.
+Diagram: docs/flows/change_mobile.mermaid. The logged-in holder proves it is them again (password, or
+a fresh FranceConnect login) and types a new mobile; a code goes to that NEW number, so only someone
+holding the phone can make it the account's. The flow is bound to this browser and to the account:
+only the last step, the right code, changes the account, and then the previous mobile and the email
+are told (issue #15, finding 5).
+
+The new number is one no school recorded, so each start is also taken from the account's daily
+budget of mobile changes (finding 9), on top of the SMS budgets every code passes.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from trousseau.accounts.audit import audit
-from trousseau.accounts.changes import mobile_set_verified
+from trousseau.accounts.changes import confirm_holder, mobile_set_verified
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account
-from trousseau.flows.exceptions import FlowError
+from trousseau.core import ratelimit
+from trousseau.flows.exceptions import FlowError, MobileChangeLimitReached
 from trousseau.flows.journeys import codes
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, binding_digest
 
 PURPOSE = CodePurpose.CHANGE_MOBILE
+DAY = timedelta(days=1)
 
 
-def start(*, account: Account, phone: str, ip: str, browser_secret: str) -> Flow:
-    """-> AWAITING_CODE with a code sent to `phone`; SendLimitReached (flow FAILED) when a budget is spent."""
+def _take_from_account_budget(account: Account, ip: str) -> None:
+    """One of the account's mobile changes of the day, or MobileChangeLimitReached (audited)."""
+    budget = ratelimit.Budget("mobile_change:account:day", settings.MOBILE_CHANGES_PER_ACCOUNT_PER_DAY, DAY)
+    if ratelimit.take([(budget, str(account.pk))]) is None:
+        return
+    audit(EventTag.MOBILE_CHANGE_LIMIT_REACHED, account=account, ip=ip, limit=budget.limit)
+    day = int(DAY.total_seconds())
+    raise MobileChangeLimitReached(day - int(timezone.now().timestamp()) % day)
+
+
+def start(  # noqa: PLR0913 - the holder's proof, the number and the binding, all named
+    *,
+    account: Account,
+    phone: str,
+    ip: str,
+    browser_secret: str,
+    password: str,
+    authenticated_at: datetime | None,
+) -> Flow:
+    """-> AWAITING_CODE with a code sent to `phone`.
+
+    Refusals, each changing nothing on the account: TooManyFailures, WrongCurrentPassword or
+    FreshLoginRequired (the holder's proof, nothing taken from any budget), MobileChangeLimitReached
+    (no flow), SendLimitReached (flow FAILED) when an SMS budget is spent.
+    """
+    confirm_holder(
+        account=account,
+        password=password,
+        authenticated_at=authenticated_at,
+        ip=ip,
+        refused=EventTag.MOBILE_CHANGE_FAILURE,
+    )
+    _take_from_account_budget(account, ip)
     flow = Flow.objects.create(
         kind=FlowKind.CHANGE_MOBILE,
         state=FlowState.AWAITING_CODE,

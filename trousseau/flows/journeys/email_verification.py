@@ -1,7 +1,9 @@
 """Email verification by a signed link (seed 004 case 3, step 3).
 
 The link is state-bound like Django's password-reset tokens: it names the account and the email,
-and once that email is verified (or replaced) the same link no longer verifies anything.
+and once that email is verified (or replaced) the same link no longer verifies anything. A new
+address of an account that has a verified one waits in `pending_email` and replaces it only when its
+link is followed (issue #15, finding 5).
 """
 
 from __future__ import annotations
@@ -20,18 +22,21 @@ from trousseau.notifications.services import send_email
 SALT = "trousseau.email-verification"
 
 
-def make_link(account: Account) -> str:
-    token = signing.dumps({"a": account.pk, "e": account.email}, salt=SALT, compress=True)
+def make_link(account: Account, email: str) -> str:
+    token = signing.dumps({"a": account.pk, "e": email}, salt=SALT, compress=True)
     return settings.PUBLIC_URL.rstrip("/") + reverse("flows:email_verify", args=[token])
 
 
 def send(account: Account, *, ip: str | None = None) -> None:
-    """Send the verification link to the account's (unverified) email."""
+    """Send the verification link to the account's address awaiting it (pending, else unverified); none if none."""
+    email = account_services.email_awaiting_verification(account)
+    if not email:
+        return
     send_email(
-        to=account.email,
+        to=email,
         subject=gettext("Confirmez votre adresse email"),
         template="flows/email/verify_email.txt",
-        context={"account": account, "link": make_link(account)},
+        context={"account": account, "email": email, "link": make_link(account, email)},
     )
     audit(EventTag.EMAIL_VERIFICATION_SENT, account=account, ip=ip)
 

@@ -1,10 +1,11 @@
 """The budgets every SMS of the journeys passes (SMS pumping: research/security.md §3, checks 12-14).
 
-Per number (hour, day) and per address (hour), as before; per foreign country calling code (hour),
-since pumping fraud buys numbers abroad; and one budget for the whole service per day, a breaker
-that stops all sending when something goes wrong at scale, with an alert (an audit event and an
-error in the logs) for the operators. A refused send looks the same to the person whichever budget
-was spent.
+Per number (hour, day) and per address (hour); per foreign country calling code (hour), since pumping
+fraud buys numbers abroad; and one daily budget per calling code, a breaker that stops sending to that
+code when something goes wrong at scale, with an alert (an audit event and an error in the logs) for
+the operators. There is no breaker for the whole service any more: a run on one foreign code spent it
+and then no family anywhere got a code (issue #15, finding 9). A refused send looks the same to the
+person whichever budget was spent.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from trousseau.core.http import address_block
 
 log = logging.getLogger(__name__)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-GLOBAL_SCOPE = "sms:all:day"
+COUNTRY_DAY_SCOPE = "sms:country:day"
 # France and its overseas territories: their numbers are the schools' everyday ones.
 HOME_CALLING_CODES = frozenset({33, 262, 269, 508, 590, 594, 596, 681, 687, 689})
 
@@ -41,10 +42,12 @@ def budgets(phone: str, ip: str) -> list[tuple[ratelimit.Budget, str]]:
         (ratelimit.Budget("sms:ip:hour", settings.SMS_PER_IP_PER_HOUR, HOUR), address_block(ip)),
     ]
     code = _calling_code(phone)
-    if code not in HOME_CALLING_CODES:
+    home = code in HOME_CALLING_CODES
+    if not home:
         foreign = ratelimit.Budget("sms:country:hour", settings.SMS_PER_FOREIGN_COUNTRY_PER_HOUR, HOUR)
         chosen.append((foreign, str(code)))
-    chosen.append((ratelimit.Budget(GLOBAL_SCOPE, settings.SMS_GLOBAL_PER_DAY, DAY), "all"))
+    per_day = settings.SMS_PER_HOME_COUNTRY_PER_DAY if home else settings.SMS_PER_FOREIGN_COUNTRY_PER_DAY
+    chosen.append((ratelimit.Budget(COUNTRY_DAY_SCOPE, per_day, DAY), str(code)))
     return chosen
 
 
@@ -53,7 +56,10 @@ def allowed(phone: str, ip: str) -> bool:
     spent = ratelimit.take(budgets(phone, ip))
     if spent is None:
         return True
-    if spent.scope == GLOBAL_SCOPE:
-        log.error("SMS: the daily budget of the whole service (%s) is spent; no SMS until tomorrow", spent.limit)
-        audit(EventTag.SMS_GLOBAL_BUDGET_SPENT, ip=ip, limit=spent.limit)
+    if spent.scope == COUNTRY_DAY_SCOPE:
+        code = _calling_code(phone)
+        log.error(
+            "SMS: the daily budget of calling code +%s (%s) is spent; none to it until tomorrow", code, spent.limit
+        )
+        audit(EventTag.SMS_COUNTRY_BUDGET_SPENT, ip=ip, calling_code=code, limit=spent.limit)
     return False

@@ -1,4 +1,8 @@
-"""The "Gérer mon compte" steps that need a flow or a message: new email, new mobile by SMS code."""
+"""The "Gérer mon compte" steps that need a flow or a message: new email, new mobile by SMS code.
+
+Both ask the holder to prove it is them again first (the current password, or a fresh FranceConnect
+login for an account without one): `accounts.changes.confirm_holder`.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts.changes import email_change
-from trousseau.accounts.forms import EmailForm
+from trousseau.accounts.exceptions import FreshLoginRequired, TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.forms import EmailForm, holder_proof_refused
 from trousseau.accounts.models import Account, AccountKind
+from trousseau.accounts.sessions import authenticated_at
 from trousseau.core.http import client_ip
-from trousseau.flows.exceptions import FlowError
+from trousseau.flows.exceptions import FlowError, Throttled
 from trousseau.flows.journeys import change_mobile, email_verification
 from trousseau.flows.models import Flow, FlowKind, FlowState
 from trousseau.flows.sms_forms import NewMobileForm as MobileForm
@@ -34,19 +40,33 @@ def _account(request: HttpRequest) -> Account:
 def change_email(request: HttpRequest) -> HttpResponse:
     account = _account(request)
     form = EmailForm(request.POST if request.method == "POST" else None, account=account)
+    error = ""
     if request.method == "POST" and form.is_valid():
         ip = client_ip(request)
-        account = email_change(account=account, email=form.cleaned_data["email"], ip=ip)
-        email_verification.send(account, ip=ip)
-        messages.success(
-            request,
-            _(
-                "Un email de confirmation a été envoyé à %(email)s. Suivez le lien qu'il contient pour vérifier l'adresse."
+        email = form.cleaned_data["email"]
+        try:
+            account = email_change(
+                account=account,
+                email=email,
+                password=form.cleaned_data.get("current_password", ""),
+                authenticated_at=authenticated_at(request.session),
+                ip=ip,
             )
-            % {"email": account.email},
-        )
-        return redirect("accounts:home")
-    return render(request, "flows/account/email.html", {"form": form}, status=400 if form.errors else 200)
+        except (WrongCurrentPassword, TooManyFailures, FreshLoginRequired) as exc:
+            error = holder_proof_refused(form, exc)
+        else:
+            email_verification.send(account, ip=ip)
+            messages.success(
+                request,
+                _(
+                    "Un email de confirmation a été envoyé à %(email)s. Suivez le lien qu'il contient pour "
+                    "vérifier l'adresse : jusque-là, votre adresse actuelle reste en place."
+                )
+                % {"email": email},
+            )
+            return redirect("accounts:home")
+    context = {"form": form, "error": error}
+    return render(request, "flows/account/email.html", context, status=400 if form.errors or error else 200)
 
 
 @login_required
@@ -56,7 +76,7 @@ def mobile_start(request: HttpRequest) -> HttpResponse:
     if account.kind != AccountKind.GUARDIAN:
         messages.error(request, _("Le numéro de téléphone portable se gère sur le compte d'un responsable."))
         return redirect("accounts:home")
-    form = MobileForm(request.POST if request.method == "POST" else None)
+    form = MobileForm(request.POST if request.method == "POST" else None, account=account)
     error = ""
     refused: FlowError | None = None
     if request.method == "POST" and form.is_valid():
@@ -66,13 +86,20 @@ def mobile_start(request: HttpRequest) -> HttpResponse:
                 phone=form.cleaned_data["phone"],
                 ip=client_ip(request),
                 browser_secret=browser_secret(request),
+                password=form.cleaned_data.get("current_password", ""),
+                authenticated_at=authenticated_at(request.session),
             )
+        except (WrongCurrentPassword, TooManyFailures, FreshLoginRequired) as exc:
+            error = holder_proof_refused(form, exc)
+            if isinstance(exc, TooManyFailures):  # 429 with Retry-After, as every SMS journey's wait
+                refused = Throttled(exc.minutes)
         except FlowError as exc:
             error, refused = code_error(exc), exc
         else:
             return redirect("flows:change_mobile_step", flow_id=flow.pk)
     context = {"form": form, "error": error}
-    return refusal_page(request, "flows/account/mobile.html", context, refused=refused, invalid=bool(form.errors))
+    invalid = bool(form.errors or error)
+    return refusal_page(request, "flows/account/mobile.html", context, refused=refused, invalid=invalid)
 
 
 def _load(request: HttpRequest, flow_id: uuid.UUID) -> Flow:

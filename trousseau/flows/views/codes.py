@@ -23,6 +23,7 @@ from trousseau.flows.exceptions import (
     CodeExpired,
     CodeInvalid,
     FlowError,
+    MobileChangeLimitReached,
     ResendTooSoon,
     SendLimitReached,
     Throttled,
@@ -57,6 +58,11 @@ def code_error(exc: FlowError) -> str:  # noqa: PLR0911 - one message per refusa
                 "Patientez %(n)s secondes avant de demander un nouveau code.",
                 seconds,
             ) % {"n": seconds}
+        case MobileChangeLimitReached():
+            return _(
+                "Vous avez déjà demandé plusieurs changements de numéro aujourd'hui. Réessayez demain "
+                "ou contactez votre établissement."
+            )
         case SendLimitReached():
             return _("Trop de codes ont été envoyés. Réessayez dans une heure ou contactez votre établissement.")
         case Throttled(minutes=minutes):
@@ -76,6 +82,8 @@ def retry_after(exc: Exception | None) -> int | None:
     """Seconds until a refusal that time lifts may succeed; None for the others."""
     match exc:
         case ResendTooSoon(seconds=seconds):
+            return max(seconds, 1)
+        case MobileChangeLimitReached(seconds=seconds):
             return max(seconds, 1)
         case SendLimitReached():
             return SEND_LIMIT_RETRY_SECONDS

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts.models import Account
+from trousseau.accounts.services import email_awaiting_verification
 from trousseau.core.http import client_ip
 from trousseau.flows.journeys import email_verification
 
@@ -23,7 +24,7 @@ def email_verify(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "flows/email_invalid.html", status=400)
         return render(request, "flows/email_verified.html", {"account": account})
     found = email_verification.read(token)
-    if found is None or found[0].email != found[1] or found[0].email_verified_at:
+    if found is None or email_awaiting_verification(found[0]) != found[1]:
         return render(request, "flows/email_invalid.html", status=400)
     return render(request, "flows/email_confirm.html", {"email": found[1]})
 
@@ -33,7 +34,7 @@ def email_verify(request: HttpRequest, token: str) -> HttpResponse:
 def email_resend(request: HttpRequest) -> HttpResponse:
     account = request.user
     assert isinstance(account, Account)  # noqa: S101 - login_required guarantees it
-    if account.email and not account.email_verified_at:
+    if email_awaiting_verification(account):
         email_verification.send(account, ip=client_ip(request))
         messages.info(request, gettext("Un nouvel email de confirmation a été envoyé."))
     return redirect("accounts:home")
