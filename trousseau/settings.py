@@ -422,5 +422,6 @@ RETENTION_OUTBOX = timedelta(days=int(env("TROUSSEAU_RETENTION_OUTBOX_DAYS", "7"
 RETENTION_LETTER_SECRETS = timedelta(days=int(env("TROUSSEAU_RETENTION_LETTER_SECRETS_DAYS", "90")))
 RETENTION_AUDIT = timedelta(days=int(env("TROUSSEAU_RETENTION_AUDIT_DAYS", "365")))  # CNIL 2021-122: 6 months-1 year
 RETENTION_IMPORT_JOBS = timedelta(days=int(env("TROUSSEAU_RETENTION_IMPORT_JOBS_DAYS", "7")))
+RETENTION_TASKS = timedelta(days=int(env("TROUSSEAU_RETENTION_TASKS_DAYS", "7")))
 RETENTION_BATCH_SIZE = int(env("TROUSSEAU_RETENTION_BATCH_SIZE", "5000"))  # rows per DELETE, each its own transaction
 # --- end of retention settings --------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection, transaction
@@ -15,11 +16,16 @@ from django.urls import reverse
 from tests.accounts.helpers import active_guardian
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AuditEvent
+from trousseau.core import sealing
 from trousseau.flows.journeys import lost_identifier
 from trousseau.notifications.models import Channel, Delivery, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 KNOWN, UNKNOWN = "+33612345678", "+33698765432"
+
+
+def _sealed(destination: str) -> str:
+    return sealing.seal(destination, purpose=lost_identifier.SEAL_PURPOSE)
 
 
 def _shape(sql: str) -> str:
@@ -80,9 +86,9 @@ def test_the_reminder_waits_for_the_commit(held):
 def test_the_task_sends_only_to_a_match_and_within_the_budgets(settings):
     active_guardian(mobile=KNOWN)
     settings.SMS_PER_PHONE_PER_HOUR = 1
-    lost_identifier.send_identifier_reminder.call("sms", UNKNOWN, "198.51.100.7")
-    lost_identifier.send_identifier_reminder.call("sms", KNOWN, "198.51.100.7")
-    lost_identifier.send_identifier_reminder.call("sms", KNOWN, "198.51.100.7")  # the budget is spent
+    lost_identifier.send_identifier_reminder.call("sms", _sealed(UNKNOWN), "198.51.100.7")
+    lost_identifier.send_identifier_reminder.call("sms", _sealed(KNOWN), "198.51.100.7")
+    lost_identifier.send_identifier_reminder.call("sms", _sealed(KNOWN), "198.51.100.7")  # the budget is spent
     assert [m.to for m in OutboxMessage.objects.filter(channel=Channel.SMS)] == [KNOWN]
 
 
@@ -97,3 +103,18 @@ def test_by_email_is_held_the_same_way(held):
         work()
     assert Delivery.objects.filter(channel=Channel.EMAIL).count() == 1
     assert AuditEvent.objects.get(tag=EventTag.IDENTIFIER_REMINDER_SENT).account == account
+
+
+def test_the_task_queue_holds_no_phone_or_email_in_clear(held, monkeypatch):
+    """In production the task's arguments are a row of the queue (django_tasks_db): the contact is sealed."""
+    queued: list[tuple[object, ...]] = []
+    monkeypatch.setattr(
+        lost_identifier, "send_identifier_reminder", SimpleNamespace(enqueue=lambda *a: queued.append(a))
+    )
+    lost_identifier.by_mobile(phone=KNOWN, ip="198.51.100.7")
+    lost_identifier.by_email(email="sophie@exemple.fr", ip="198.51.100.7")
+    for work in held:
+        work()
+    assert [args[0] for args in queued] == ["sms", "email"]
+    assert all(KNOWN not in str(args) and "sophie" not in str(args) for args in queued)
+    assert sealing.unseal(str(queued[0][1]), purpose=lost_identifier.SEAL_PURPOSE) == KNOWN

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 from oauth2_provider.models import AccessToken, Application, Grant
 
 from tests import factories
@@ -143,6 +145,27 @@ def _import_job(at: datetime) -> Exists:
     return ImportJob.objects.filter(pk=row.pk).exists
 
 
+def _task(at: datetime) -> Exists:
+    row = DBTaskResult.objects.create(
+        status=TaskResultStatus.SUCCESSFUL,
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="trousseau.retention.tasks.purge_expired_task",
+        backend_name="default",
+        run_after=at,
+        finished_at=at,
+    )
+    running = DBTaskResult.objects.create(
+        status=TaskResultStatus.RUNNING,
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="trousseau.retention.tasks.purge_expired_task",
+        backend_name="default",
+        run_after=at - timedelta(days=30),
+    )
+    return lambda: (
+        DBTaskResult.objects.filter(pk=row.pk).exists() and DBTaskResult.objects.filter(pk=running.pk).exists()
+    )
+
+
 def _pending_import(at: datetime) -> Exists:
     staff, school = _staff_and_school()
     row = PendingImport.objects.create(staff=staff, school=school, pupils=b"ine;nom\n", created_at=at)
@@ -174,6 +197,7 @@ KINDS: dict[str, tuple[Callable[[datetime], datetime], Callable[[datetime], Exis
     "saml_requests": (lambda now: now, _seen_request, {"saml_requests"}),
     "import_jobs": (lambda now: now - settings.RETENTION_IMPORT_JOBS, _import_job, {"import_jobs"}),
     "pending_imports": (lambda now: now - timedelta(hours=1), _pending_import, {"pending_imports"}),
+    "tasks": (lambda now: now - settings.RETENTION_TASKS, _task, {"tasks"}),
 }
 
 

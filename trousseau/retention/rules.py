@@ -17,6 +17,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db.models import Q, QuerySet
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from trousseau.accounts.models import AccountSession, ActivationLetter, AuditEvent
 from trousseau.console.models import ImportJob, ImportJobState, PendingImport
@@ -124,6 +126,13 @@ def _pending_imports(now: datetime) -> QuerySet[PendingImport]:
     return stale.exclude(pk__in=waiting.exclude(pending=None).values("pending"))
 
 
+def _tasks_finished(now: datetime) -> QuerySet[DBTaskResult[Any, Any]]:
+    # Finished tasks of the database queue: their arguments (a sealed contact, a school's import id) and
+    # tracebacks serve no one once the work is done. Queued and running ones are never touched.
+    finished = DBTaskResult.objects.filter(status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED])
+    return finished.filter(finished_at__lt=now - settings.RETENTION_TASKS)
+
+
 RULES: list[Rule] = [
     Rule(
         "flows",
@@ -149,4 +158,5 @@ RULES: list[Rule] = [
     Rule("saml_requests", "SAML request ids past their replay window", _saml_seen),
     Rule("import_jobs", "console import jobs older than RETENTION_IMPORT_JOBS", _import_jobs),
     Rule("pending_imports", "uploaded record files no confirmation can use any more", _pending_imports),
+    Rule("tasks", "background tasks finished more than RETENTION_TASKS ago", _tasks_finished),
 ]

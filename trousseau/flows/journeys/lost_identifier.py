@@ -20,7 +20,7 @@ from django_tasks import task
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.recovery import active_accounts_with_verified_email, active_guardian_accounts_for_mobile
-from trousseau.core import ratelimit
+from trousseau.core import ratelimit, sealing
 from trousseau.core.after_response import later
 from trousseau.core.http import address_block
 from trousseau.flows.journeys import sms_budgets
@@ -28,6 +28,7 @@ from trousseau.notifications.services import send_email, send_sms
 
 HOUR = timedelta(hours=1)
 Channel = Literal["email", "sms"]
+SEAL_PURPOSE = "flows.lost_identifier.destination"
 
 
 def _allowed(destination: str, ip: str) -> bool:
@@ -43,9 +44,13 @@ def _request(channel: Channel, destination: str, ip: str) -> None:
     """What the request does, the same whatever the destination: one audit row, then the task, later."""
     audit(EventTag.IDENTIFIER_REMINDER_REQUESTED, ip=ip, channel=channel)
 
+    # The task's arguments are a row of the task queue in production (django_tasks_db): the phone or
+    # email travels sealed, so the queue holds no family's contact in clear.
+    sealed = sealing.seal(destination, purpose=SEAL_PURPOSE)
+
     # Named functions, not lambdas: Django and `later` log a failing hook by its __qualname__.
     def enqueue_reminder() -> None:
-        send_identifier_reminder.enqueue(channel, destination, ip)
+        send_identifier_reminder.enqueue(channel, sealed, ip)
 
     def hold_reminder_until_answered() -> None:
         later(enqueue_reminder)
@@ -64,8 +69,9 @@ def by_mobile(*, phone: str, ip: str) -> None:
 
 
 @task()
-def send_identifier_reminder(channel: Channel, destination: str, ip: str) -> None:
+def send_identifier_reminder(channel: Channel, sealed_destination: str, ip: str) -> None:
     """The part of the demand that depends on what matched: nothing, or the message queued and audited."""
+    destination = sealing.unseal(sealed_destination, purpose=SEAL_PURPOSE)
     if channel == "email":
         _remind_by_email(destination, ip)
     else:
