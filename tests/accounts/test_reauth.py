@@ -183,7 +183,28 @@ def test_reporting_a_mobile_change_puts_the_previous_number_back_and_ends_every_
     assert not reported.has_usable_password()
     event = AuditEvent.objects.filter(tag=EventTag.CHANGE_REPORTED, account=account).order_by("pk").last()
     assert event is not None
-    assert event.data == {"change": "mobile", "restored": True, "sessions_ended": 0}
+    assert {k: v for k, v in event.data.items() if k != "link"} == {
+        "change": "mobile",
+        "restored": True,
+        "sessions_ended": 0,
+    }
+    assert thiefs_change not in str(event.data)  # the link is kept as a keyed digest only
+
+
+def test_a_report_link_serves_once():
+    account = with_verified_email(active_guardian(mobile=SCHOOL_MOBILE))
+    mobile_set_verified(account=account, phone="+33698765432", ip=IP)
+    token = _report_token(str(mail.outbox[0].body))
+    assert change_notices.change_report(token, ip=IP) is not None
+    account.refresh_from_db()
+    account.set_password(factories.GOOD_PASSWORD)  # the holder chose a new one by "Mot de passe perdu"
+    account.save()
+    assert change_notices.read_report(token) is None
+    assert change_notices.change_report(token, ip=IP) is None
+    account.refresh_from_db()
+    assert account.has_usable_password()
+    assert AuditEvent.objects.filter(tag=EventTag.CHANGE_REPORTED, account=account).count() == 1
+    assert AuditEvent.objects.get(tag=EventTag.CHANGE_REPORT_REFUSED).data == {"reason": "bad_token"}
 
 
 def test_a_report_ends_every_session_and_disables_the_password():

@@ -24,9 +24,10 @@ from django.utils import timezone
 
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountState
+from trousseau.accounts.models import Account, AccountState, AuditEvent
 from trousseau.accounts.sessions import sessions_end
 from trousseau.core import sealing
+from trousseau.core.secrets import keyed_digest
 from trousseau.notifications.services import send_email, send_sms
 
 SALT = "trousseau.accounts.change-report"
@@ -100,9 +101,19 @@ def read_report(token: str) -> Report | None:
     if not 0 <= time.time() - issued <= settings.CHANGE_REPORT_LIFESPAN.total_seconds() or what not in {EMAIL, MOBILE}:
         return None
     account = Account.objects.filter(pk=pk, state=AccountState.ACTIVE).first()
-    if account is None:
+    if account is None or _used(account, token):
         return None
     return Report(account, str(what), str(old), str(new))
+
+
+def _link_digest(token: str) -> str:
+    return keyed_digest(token, purpose=SALT)[:32]
+
+
+def _used(account: Account, token: str) -> bool:
+    """A link serves once: whoever reads the old channel later must not disable the password again and again."""
+    reports = AuditEvent.objects.filter(account=account, tag=EventTag.CHANGE_REPORTED)
+    return reports.filter(data__link=_link_digest(token)).exists()
 
 
 def change_report(token: str, *, ip: str | None = None) -> Account | None:
@@ -111,7 +122,7 @@ def change_report(token: str, *, ip: str | None = None) -> Account | None:
     None (audited) when the link is forged or expired.
     """
     report = read_report(token)
-    if report is None:
+    if report is None:  # forged, expired, already used, or the account is gone
         audit(EventTag.CHANGE_REPORT_REFUSED, ip=ip, reason="bad_token")
         return None
     with transaction.atomic():
@@ -121,7 +132,13 @@ def change_report(token: str, *, ip: str | None = None) -> Account | None:
         locked.save()
         ended = sessions_end(locked)
         audit(
-            EventTag.CHANGE_REPORTED, account=locked, ip=ip, change=report.what, restored=restored, sessions_ended=ended
+            EventTag.CHANGE_REPORTED,
+            account=locked,
+            ip=ip,
+            change=report.what,
+            restored=restored,
+            sessions_ended=ended,
+            link=_link_digest(token),
         )
     return locked
 
