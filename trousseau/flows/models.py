@@ -4,40 +4,36 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from trousseau.core.secrets import keyed_digest
 from trousseau.flows.exceptions import FlowExpired, ForeignFlow, WrongState
+from trousseau.flows.machines import FlowKind, FlowState, machine
 
+if TYPE_CHECKING:
+    from trousseau.accounts.models import Account
 
-class FlowKind(models.TextChoices):
-    ACTIVATION_BY_LETTER = "activation_by_letter", _("Activation par courrier")
-    SELF_REGISTRATION = "self_registration", _("Inscription par SMS")
-    LOST_PASSWORD = "lost_password", _("Mot de passe perdu")
-    CHANGE_MOBILE = "change_mobile", _("Changement de téléphone portable")
-    FRANCECONNECT_FIRST_LOGIN = "franceconnect_first_login", _("Première connexion avec FranceConnect")
-
-
-class FlowState(models.TextChoices):
-    """States of every flow kind; each kind's diagram is `docs/flows/<kind>.mermaid`."""
-
-    AWAITING_ACTIVATION = "awaiting_activation"
-    AWAITING_PHONE = "awaiting_phone"
-    AWAITING_CODE = "awaiting_code"
-    CONFIRMING_CHILDREN = "confirming_children"
-    CHOOSING_PASSWORD = "choosing_password"  # noqa: S105 - a state name
-    ALREADY_ACTIVE = "already_active"
-    COMPLETED = "completed"
-    FAILED = "failed"
+# The kinds and states are declared with their machines; the journeys and views take them from here.
+__all__ = ["CodePurpose", "Flow", "FlowKind", "FlowQuerySet", "FlowState", "OneTimeCode", "binding_digest"]
 
 
 def binding_digest(browser_secret: str) -> str:
     return keyed_digest(browser_secret, purpose="flow-binding")
+
+
+class FlowQuerySet(models.QuerySet["Flow"]):
+    def start(self, *, kind: FlowKind, **fields: Any) -> Flow:
+        """A new flow of `kind`, in the first state of its table."""
+        return self.create(kind=kind, state=machine(kind).initial, **fields)
+
+    def advance(self, *, kind: FlowKind, source: FlowState, target: FlowState) -> int:
+        """`Flow.advance` for every flow of `kind` in `source` here, in one UPDATE; returns how many moved."""
+        machine(kind).check(kind, source, target)
+        return self.filter(kind=kind, state=source).update(state=target)
 
 
 class Flow(models.Model):
@@ -54,6 +50,8 @@ class Flow(models.Model):
     # Primitives only (ids, dates as ISO strings): never model instances or secrets in clear.
     context: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(default=dict)
     session_binding = models.CharField(max_length=64)
+
+    objects = FlowQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.kind} {self.state}"
@@ -75,9 +73,18 @@ class Flow(models.Model):
         self.refresh_from_db(fields=["failed_attempts"])
         return self.failed_attempts
 
-    def advance(self, state: FlowState) -> None:
+    def advance(self, state: FlowState, *, account: Account | None = None) -> None:
+        """Move to `state` along an edge of the kind's table (UndeclaredTransition otherwise).
+
+        `account` is the one the last step created or found, saved with the state in the same UPDATE.
+        """
+        machine(self.kind).check(self.kind, self.state, state)
+        fields = ["state"]
+        if account is not None:
+            self.account = account
+            fields.append("account")
         self.state = state
-        self.save(update_fields=["state"])
+        self.save(update_fields=fields)
 
 
 class CodePurpose(models.TextChoices):

@@ -26,12 +26,11 @@ from trousseau.flows.models import Flow, FlowKind, FlowState, binding_digest
 
 def start(*, account: Account, letter: ActivationLetter, browser_secret: str) -> Flow:
     """Login with a valid letter -> AWAITING_ACTIVATION. Earlier open flows of the account end."""
-    Flow.objects.filter(
-        account=account, kind=FlowKind.ACTIVATION_BY_LETTER, state=FlowState.AWAITING_ACTIVATION
-    ).update(state=FlowState.FAILED)
-    return Flow.objects.create(
+    Flow.objects.filter(account=account).advance(
+        kind=FlowKind.ACTIVATION_BY_LETTER, source=FlowState.AWAITING_ACTIVATION, target=FlowState.FAILED
+    )
+    return Flow.objects.start(
         kind=FlowKind.ACTIVATION_BY_LETTER,
-        state=FlowState.AWAITING_ACTIVATION,
         account=account,
         expires_at=timezone.now() + settings.ACTIVATION_FLOW_LIFESPAN,
         context={"letter_id": letter.pk},

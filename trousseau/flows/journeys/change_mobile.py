@@ -63,9 +63,8 @@ def start(  # noqa: PLR0913 - the holder's proof, the number and the binding, al
         refused=EventTag.MOBILE_CHANGE_FAILURE,
     )
     _take_from_account_budget(account, ip)
-    flow = Flow.objects.create(
+    flow = Flow.objects.start(
         kind=FlowKind.CHANGE_MOBILE,
-        state=FlowState.AWAITING_CODE,
         account=account,
         expires_at=timezone.now() + settings.SELF_SERVICE_FLOW_LIFESPAN,
         context={"phone": phone},

@@ -67,9 +67,8 @@ def arrive(identity: Identity, *, ip: str, browser_secret: str) -> Account | Flo
             raise AccountDisabled
         audit(EventTag.LOGIN_SUCCESS, account=account, ip=ip, method="franceconnect")
         return account
-    return Flow.objects.create(
+    return Flow.objects.start(
         kind=FlowKind.FRANCECONNECT_FIRST_LOGIN,
-        state=FlowState.AWAITING_PHONE,
         expires_at=timezone.now() + settings.SELF_SERVICE_FLOW_LIFESPAN,
         context={
             "sub": identity.sub,
@@ -168,9 +167,7 @@ def confirm_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str)
     except SubTaken as exc:
         flow.advance(FlowState.FAILED)
         raise AlreadyLinked from exc
-    flow.account = account
-    flow.state = FlowState.COMPLETED
-    flow.save(update_fields=["account", "state"])
+    flow.advance(FlowState.COMPLETED, account=account)
     audit(EventTag.LOGIN_SUCCESS, account=account, ip=ip, method="franceconnect", first=True)
     return account
 

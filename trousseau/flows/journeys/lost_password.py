@@ -76,9 +76,8 @@ def by_sms(*, identifier: str, ip: str, browser_secret: str) -> Flow:
     """Start the SMS route -> AWAITING_CODE, always, with a real code only when there is a recorded mobile."""
     account = Account.objects.filter(identifier=normalize_identifier(identifier), state=AccountState.ACTIVE).first()
     audit(EventTag.PASSWORD_RESET_REQUESTED, account=account, ip=ip, channel="sms")
-    flow = Flow.objects.create(
+    flow = Flow.objects.start(
         kind=FlowKind.LOST_PASSWORD,
-        state=FlowState.AWAITING_CODE,
         account=account,
         expires_at=timezone.now() + settings.SELF_SERVICE_FLOW_LIFESPAN,
         session_binding=binding_digest(browser_secret),

@@ -69,9 +69,8 @@ def start(*, last_name: str, first_name: str, phone: str, ip: str, browser_secre
         audit(EventTag.REGISTRATION_NO_MATCH, ip=ip)
         raise NoMatch
     throttle.refund(_guard(ip))
-    flow = Flow.objects.create(
+    flow = Flow.objects.start(
         kind=FlowKind.SELF_REGISTRATION,
-        state=FlowState.AWAITING_CODE,
         expires_at=timezone.now() + settings.SELF_SERVICE_FLOW_LIFESPAN,
         context={"guardian_ids": [g.pk for g in guardians], "phone": phone},
         session_binding=binding_digest(browser_secret),
@@ -185,7 +184,5 @@ def choose_password(flow: Flow, *, password: str, ip: str) -> Account:
     except AlreadyActive as exc:
         flow.advance(FlowState.ALREADY_ACTIVE)
         raise AccountExists from exc
-    flow.account = account
-    flow.state = FlowState.COMPLETED
-    flow.save(update_fields=["account", "state"])
+    flow.advance(FlowState.COMPLETED, account=account)
     return account
