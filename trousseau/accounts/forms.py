@@ -9,9 +9,10 @@ from django.conf import settings
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from trousseau.accounts.changes import CURRENT_PASSWORD_KEPT
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.models import Account
-from trousseau.accounts.passwords import password_problems
+from trousseau.accounts.passwords import account_password_problems
 
 
 def current_password_field() -> forms.CharField:
@@ -52,16 +53,11 @@ class PasswordChangeForm(forms.Form):
         cleaned: dict[str, Any] = super().clean() or {}
         password = cleaned.get("password")
         if password:
-            problems = password_problems(
-                password,
-                identifier=self.account.identifier,
-                names=(self.account.first_name, self.account.last_name),
-                birth_dates=tuple(self.account.known_birth_dates()),
-            )
+            problems = account_password_problems(self.account, password)
             for problem in problems:
                 self.add_error("password", problem)
             if not problems and password == cleaned.get("current_password"):
-                self.add_error("password", _("Choisissez un mot de passe différent de l'actuel."))
+                self.add_error("password", CURRENT_PASSWORD_KEPT)
             elif not problems and password != cleaned.get("password_confirm"):
                 self.add_error("password_confirm", _("Les deux mots de passe ne sont pas identiques."))
         return cleaned
