@@ -6,13 +6,14 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.changes import CURRENT_PASSWORD_KEPT
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.models import Account
 from trousseau.accounts.passwords import account_password_problems
+from trousseau.core.refusals import too_many_tries
 
 
 def current_password_field() -> forms.CharField:
@@ -117,11 +118,7 @@ def holder_proof_refused(form: forms.Form, exc: Exception) -> str:
         form.add_error("current_password", gettext("Le mot de passe actuel est incorrect. Rien n'a été modifié."))
         return ""
     if isinstance(exc, TooManyFailures):
-        return ngettext(
-            "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
-            "Trop de tentatives. Patientez %(minutes)s minutes avant de réessayer.",
-            exc.minutes,
-        ) % {"minutes": exc.minutes}
+        return too_many_tries(exc.minutes)
     return gettext(
         "Pour confirmer que c'est bien vous, reconnectez-vous avec FranceConnect, puis recommencez dans les "
         "%(minutes)s minutes qui suivent. Rien n'a été modifié."
