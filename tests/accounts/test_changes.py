@@ -15,6 +15,7 @@ from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.models import AccountSession, AuditEvent
 from trousseau.core import throttle
+from trousseau.core.refusals import Throttled
 from trousseau.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,7 @@ def test_once_the_identifier_is_throttled_no_password_is_checked():
     account.refresh_from_db()
     assert account.check_password(factories.GOOD_PASSWORD)
     # The mire is closed for this identifier from this address too: same counter.
-    assert isinstance(auth.authenticate(identifier=account.identifier, password="x", ip=IP), auth.Throttled)
+    assert isinstance(auth.authenticate(identifier=account.identifier, password="x", ip=IP), Throttled)
 
 
 def test_email_change_keeps_the_verified_address_until_the_new_one_is_verified():

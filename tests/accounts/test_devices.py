@@ -15,6 +15,7 @@ from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AuditEvent
 from trousseau.core import throttle
 from trousseau.core.models import ThrottleCounter
+from trousseau.core.refusals import Throttled
 
 pytestmark = pytest.mark.django_db
 ELSEWHERE = "203.0.113.9"
@@ -62,7 +63,7 @@ def test_an_expired_cookie_names_nobody(settings):
 def _fail_until_throttled(identifier: str, *, ip: str, device_cookie: str = "") -> None:
     for n in range(10):
         outcome = auth.authenticate(identifier=identifier, password=f"Devine#{n}x", ip=ip, device_cookie=device_cookie)
-        if isinstance(outcome, auth.Throttled):
+        if isinstance(outcome, Throttled):
             return
     raise AssertionError("never throttled")
 
@@ -104,7 +105,7 @@ def test_a_device_at_its_hard_limit_is_a_stranger_again(settings):
 def test_a_strangers_failures_are_counted_on_the_identifier_from_that_address_not_elsewhere():
     account = active_guardian()
     _fail_until_throttled(account.identifier, ip=IP)
-    assert isinstance(auth.authenticate(identifier=account.identifier, password="x", ip=IP), auth.Throttled)
+    assert isinstance(auth.authenticate(identifier=account.identifier, password="x", ip=IP), Throttled)
     assert isinstance(
         auth.authenticate(identifier=account.identifier, password=factories.GOOD_PASSWORD, ip=ELSEWHERE),
         auth.LoggedIn,

@@ -11,6 +11,7 @@ from trousseau.accounts import authentication as auth
 from trousseau.accounts import grouping
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AccountSession, AccountState, AuditEvent, LetterStatus
+from trousseau.core.refusals import Throttled
 
 pytestmark = pytest.mark.django_db
 OTHER = "Autre#Compte2024"
@@ -75,9 +76,9 @@ def test_unknown_identifier_and_wrong_password_get_the_same_refusal():
 def test_the_login_throttle_applies():
     keep = keeper()
     other, _, password = factories.guardian_account(first_name="Sophie", last_name="Dupont")
-    while not isinstance(group(keep, other.identifier, "Whatever#123"), grouping.Throttled):
+    while not isinstance(group(keep, other.identifier, "Whatever#123"), Throttled):
         pass
-    assert isinstance(group(keep, other.identifier, password), grouping.Throttled)
+    assert isinstance(group(keep, other.identifier, password), Throttled)
     assert keep.pupils().count() == 1
 
 

@@ -13,6 +13,7 @@ from trousseau.accounts import authentication as auth
 from trousseau.accounts.models import AccountState
 from trousseau.core import throttle
 from trousseau.core.models import ThrottleCounter
+from trousseau.core.refusals import Throttled
 
 GUESSES = 50
 
@@ -64,13 +65,13 @@ def test_fifty_concurrent_wrong_passwords_evaluate_at_most_the_allowance_plus_on
         outcomes = list(pool.map(guess, range(GUESSES)))
     assert evaluated[0] <= allowance + 1, evaluated[0]
     assert sum(isinstance(o, auth.Failed) for o in outcomes) == evaluated[0]
-    assert sum(isinstance(o, auth.Throttled | auth.Locked) for o in outcomes) == GUESSES - evaluated[0]
+    assert sum(isinstance(o, Throttled | auth.Locked) for o in outcomes) == GUESSES - evaluated[0]
     row = ThrottleCounter.objects.get(key=auth.login_guards(account.identifier, "")[0].key)
     assert row.failures == evaluated[0]  # every evaluated guess counted, none lost
     # The right password while the guard is closed is refused like any other attempt.
     assert isinstance(
         auth.authenticate(identifier=account.identifier, password=factories.GOOD_PASSWORD, ip=address(0)),
-        auth.Throttled | auth.Locked,
+        Throttled | auth.Locked,
     )
 
 

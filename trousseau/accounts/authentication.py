@@ -22,6 +22,7 @@ from trousseau.accounts.models import Account, AccountState, ActivationLetter, L
 from trousseau.accounts.services import current_letter
 from trousseau.core import throttle
 from trousseau.core.http import address_block
+from trousseau.core.refusals import Throttled
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,6 @@ class Disabled:
 @dataclass(frozen=True)
 class Failed:
     pass
-
-
-@dataclass(frozen=True)
-class Throttled:
-    minutes: int
 
 
 @dataclass(frozen=True)

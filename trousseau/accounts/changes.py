@@ -13,13 +13,15 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts import change_notices
 from trousseau.accounts.audit import audit
 from trousseau.accounts.authentication import confirm_password
 from trousseau.accounts.events import EventTag
-from trousseau.accounts.exceptions import FreshLoginRequired
+from trousseau.accounts.exceptions import FreshLoginRequired, PasswordRefused
 from trousseau.accounts.models import Account
+from trousseau.accounts.passwords import require_acceptable_for
 from trousseau.accounts.recovery import notify_password_changed, recorded_mobile
 from trousseau.accounts.sessions import sessions_end
 
@@ -42,6 +44,9 @@ def confirm_holder(
         raise FreshLoginRequired
 
 
+CURRENT_PASSWORD_KEPT = _("Choisissez un mot de passe différent de l'actuel.")
+
+
 def password_change(  # noqa: PLR0913 - the holder's proof and the new password, all named
     *,
     account: Account,
@@ -55,8 +60,12 @@ def password_change(  # noqa: PLR0913 - the holder's proof and the new password,
 
     The current password is guarded like a login: a wrong one counts against the identifier (the
     same counter as the mire), and while that counter is closed no password is checked at all.
-    Raises TooManyFailures, WrongCurrentPassword or FreshLoginRequired, changing nothing.
+    Raises TooManyFailures, WrongCurrentPassword or FreshLoginRequired, changing nothing; and first
+    PasswordRefused, counting nothing, when the new password breaks the rule or is the current one.
     """
+    require_acceptable_for(account, new)
+    if new == current:
+        raise PasswordRefused([str(CURRENT_PASSWORD_KEPT)])
     confirm_holder(
         account=account,
         password=current,

@@ -8,6 +8,17 @@ if TYPE_CHECKING:
     from trousseau.accounts.models import LetterStatus
 
 
+class PasswordRefused(Exception):
+    """The password breaks the rule (`passwords.require_acceptable`); nothing was changed.
+
+    `problems` are the messages, in the active language, that the form shows under the field.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
 class NotAwaitingActivation(Exception):
     """The account is no longer provisional, or its letter stopped being valid."""
 

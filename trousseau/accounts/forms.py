@@ -6,12 +6,14 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from trousseau.accounts.changes import CURRENT_PASSWORD_KEPT
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.models import Account
-from trousseau.accounts.passwords import password_problems
+from trousseau.accounts.passwords import account_password_problems
+from trousseau.core.refusals import too_many_tries
 
 
 def current_password_field() -> forms.CharField:
@@ -52,16 +54,11 @@ class PasswordChangeForm(forms.Form):
         cleaned: dict[str, Any] = super().clean() or {}
         password = cleaned.get("password")
         if password:
-            problems = password_problems(
-                password,
-                identifier=self.account.identifier,
-                names=(self.account.first_name, self.account.last_name),
-                birth_dates=tuple(self.account.known_birth_dates()),
-            )
+            problems = account_password_problems(self.account, password)
             for problem in problems:
                 self.add_error("password", problem)
             if not problems and password == cleaned.get("current_password"):
-                self.add_error("password", _("Choisissez un mot de passe différent de l'actuel."))
+                self.add_error("password", CURRENT_PASSWORD_KEPT)
             elif not problems and password != cleaned.get("password_confirm"):
                 self.add_error("password_confirm", _("Les deux mots de passe ne sont pas identiques."))
         return cleaned
@@ -121,11 +118,7 @@ def holder_proof_refused(form: forms.Form, exc: Exception) -> str:
         form.add_error("current_password", gettext("Le mot de passe actuel est incorrect. Rien n'a été modifié."))
         return ""
     if isinstance(exc, TooManyFailures):
-        return ngettext(
-            "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
-            "Trop de tentatives. Patientez %(minutes)s minutes avant de réessayer.",
-            exc.minutes,
-        ) % {"minutes": exc.minutes}
+        return too_many_tries(exc.minutes)
     return gettext(
         "Pour confirmer que c'est bien vous, reconnectez-vous avec FranceConnect, puis recommencez dans les "
         "%(minutes)s minutes qui suivent. Rien n'a été modifié."

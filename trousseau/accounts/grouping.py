@@ -27,6 +27,7 @@ from trousseau.accounts.letter_budget import letter_birth_date_check
 from trousseau.accounts.models import Account, AccountKind, AccountState, ActivationLetter, LetterStatus
 from trousseau.accounts.registration import account_absorb
 from trousseau.accounts.sessions import sessions_end
+from trousseau.core.refusals import Throttled
 from trousseau.core.text import fold
 
 
@@ -69,11 +70,6 @@ class OtherDisabled:
 @dataclass(frozen=True)
 class AlreadyGrouped:
     into_identifier: str
-
-
-@dataclass(frozen=True)
-class Throttled:
-    minutes: int
 
 
 @dataclass(frozen=True)
@@ -124,8 +120,8 @@ def _other_account(outcome: auth.Outcome) -> _Opened | Outcome:
     match outcome:
         case auth.LoggedIn(account) | auth.ProvisionalLetter(account, _):
             return _Opened(account, outcome.letter if isinstance(outcome, auth.ProvisionalLetter) else None)
-        case auth.Throttled(minutes):
-            return Throttled(minutes)
+        case Throttled():
+            return outcome
         case auth.LetterUnusable(status):
             return LetterUnusable(status)
         case auth.Disabled():

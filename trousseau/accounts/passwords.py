@@ -1,7 +1,9 @@
 """The password rule of seed 001, plus what makes it acceptable (CNIL 2022-100 with throttling).
 
 The composition checks mirror `static/trousseau/js/password-policy.js`, which shows them live; the
-server is the judge.
+server is the judge. Every service that sets a password calls `require_acceptable` (or
+`require_acceptable_for`) itself, so that a caller skipping the form cannot set a weak one; the
+forms call `password_problems` only to show the same messages under the field.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from trousseau.accounts.exceptions import PasswordRefused
 from trousseau.core.text import fold
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+    from trousseau.accounts.models import Account
 
 SPECIALS = "!?@#$%&'()*+,-.:;"
 MIN_LENGTH = 8
@@ -87,3 +92,36 @@ def password_problems(
     if any(form in digits for day in birth_dates for form in _date_forms(day)):
         problems.append(gettext("Ne doit pas contenir de date de naissance"))
     return problems
+
+
+def account_password_problems(account: Account, password: str, *, birth_dates: tuple[date, ...] = ()) -> list[str]:
+    """`password_problems` for this account's holder: not its identifier, names or children's birth dates.
+
+    `birth_dates` adds dates typed on the same page, not yet known to be the account's.
+    """
+    return password_problems(
+        password,
+        identifier=account.identifier,
+        names=(account.first_name, account.last_name),
+        birth_dates=(*account.known_birth_dates(), *birth_dates),
+    )
+
+
+def require_acceptable(
+    password: str,
+    *,
+    identifier: str = "",
+    names: tuple[str, ...] = (),
+    birth_dates: tuple[date, ...] = (),
+) -> None:
+    """Raise PasswordRefused with every problem of `password_problems`; return when the password is accepted."""
+    problems = password_problems(password, identifier=identifier, names=names, birth_dates=birth_dates)
+    if problems:
+        raise PasswordRefused(problems)
+
+
+def require_acceptable_for(account: Account, password: str) -> None:
+    """`require_acceptable` for this account's holder (see `account_password_problems`)."""
+    problems = account_password_problems(account, password)
+    if problems:
+        raise PasswordRefused(problems)

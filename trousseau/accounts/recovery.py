@@ -12,6 +12,7 @@ from django.utils import timezone
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountKind, AccountState
+from trousseau.accounts.passwords import require_acceptable_for
 from trousseau.accounts.sessions import sessions_end
 from trousseau.notifications.services import send_email, send_sms
 
@@ -69,7 +70,9 @@ def recorded_mobile(account: Account) -> str | None:
 
 @transaction.atomic
 def account_reset_password(*, account: Account, password: str, ip: str | None = None) -> Account:
+    """Set a new password (PasswordRefused if it breaks the rule) and end every session of the account."""
     locked = Account.objects.select_for_update().get(pk=account.pk)
+    require_acceptable_for(locked, password)
     locked.set_password(password)
     locked.save(update_fields=["password"])
     ended = sessions_end(locked)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -17,7 +19,9 @@ from trousseau.accounts.models import (
     ActivationLetter,
     ContestedLink,
 )
+from trousseau.accounts.passwords import require_acceptable
 from trousseau.directory.models import Guardian, Guardianship
+from trousseau.directory.selectors import guardianships_of
 
 
 def accounts_of_guardians(guardian_ids: list[int]) -> list[Account]:
@@ -31,6 +35,14 @@ def identifier_for_registration(guardian_ids: list[int]) -> str:
         return existing[0].identifier
     first = Guardian.objects.get(pk=guardian_ids[0])
     return new_identifier(first.first_name, first.last_name)
+
+
+def registration_personal_details(guardian_ids: list[int]) -> tuple[tuple[str, ...], tuple[date, ...]]:
+    """What the new password must not contain: the guardians' and their children's names, the children's dates."""
+    pupils = {link.pupil.pk: link.pupil for link in guardianships_of(guardian_ids)}
+    guardians = Guardian.objects.filter(pk__in=guardian_ids)
+    names = {n for g in guardians for n in (g.first_name, g.last_name)} | {p.first_name for p in pupils.values()}
+    return tuple(sorted(names)), tuple(p.birth_date for p in pupils.values())
 
 
 @transaction.atomic
@@ -62,8 +74,10 @@ def account_register_guardian(*, guardian_ids: list[int], identifier: str, passw
 
     Provisional accounts already issued for them (unused letters) are reused rather than duplicated:
     the oldest is kept, its letters revoked, the others absorbed. Raises AlreadyActive when one of
-    the records already has an active account.
+    the records already has an active account, PasswordRefused when the password breaks the rule.
     """
+    names, birth_dates = registration_personal_details(guardian_ids)
+    require_acceptable(password, identifier=identifier, names=names, birth_dates=birth_dates)
     existing = list(
         Account.objects.select_for_update().filter(pk__in=[a.pk for a in accounts_of_guardians(guardian_ids)])
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.audit import audit
 from trousseau.accounts.events import EventTag
-from trousseau.accounts.exceptions import NotAwaitingActivation
+from trousseau.accounts.exceptions import NotAwaitingActivation, PasswordRefused
 from trousseau.accounts.identifiers import new_identifier
 from trousseau.accounts.models import (
     Account,
@@ -21,6 +22,7 @@ from trousseau.accounts.models import (
     ActivationLetter,
     LetterStatus,
 )
+from trousseau.accounts.passwords import require_acceptable_for
 from trousseau.core.secrets import provisional_password
 from trousseau.directory.models import Guardian, Pupil
 
@@ -77,18 +79,30 @@ def current_letter(account: Account) -> ActivationLetter | None:
     return account.letters.filter(revoked_at=None).first()
 
 
+LETTER_PASSWORD_KEPT = _("Choisissez un mot de passe différent de celui du courrier.")
+
+
+def is_the_letters_password(letter: ActivationLetter | None, password: str) -> bool:
+    """The provisional password must die with the activation (ASVS 6.4.1): never kept as the new one."""
+    return letter is not None and check_password(password, letter.password_hash)
+
+
 @transaction.atomic
 def account_activate(*, account: Account, letter_id: int, password: str, email: str, ip: str | None = None) -> Account:
     """Provisional -> active with the chosen password; the letter is spent.
 
     Locks the account row so two tabs cannot activate it twice with different passwords.
-    Raises NotAwaitingActivation when the account or the letter moved on meanwhile.
+    Raises NotAwaitingActivation when the account or the letter moved on meanwhile, PasswordRefused
+    when the password breaks the rule or is the letter's own.
     """
     locked = Account.objects.select_for_update().get(pk=account.pk)
     letter = ActivationLetter.objects.select_for_update().get(pk=letter_id, account=locked)
     now = timezone.now()
     if locked.state != AccountState.PROVISIONAL or letter.status(now) != LetterStatus.VALID:
         raise NotAwaitingActivation
+    require_acceptable_for(locked, password)
+    if is_the_letters_password(letter, password):
+        raise PasswordRefused([str(LETTER_PASSWORD_KEPT)])
     locked.set_password(password)
     locked.state = AccountState.ACTIVE
     locked.activated_at = now

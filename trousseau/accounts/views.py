@@ -26,20 +26,13 @@ from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.selectors import account_overview
 from trousseau.accounts.sessions import authenticated_at, session_keep_after_password_change
 from trousseau.core.http import client_ip
+from trousseau.core.refusals import Throttled, too_many_tries
 from trousseau.federation.logout import logout as federated_logout
 
 
 def _account(request: HttpRequest) -> Account:
     assert isinstance(request.user, Account)  # noqa: S101 - login_required guarantees it
     return request.user
-
-
-def _too_many(minutes: int) -> str:
-    return ngettext(
-        "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
-        "Trop de tentatives. Patientez %(minutes)s minutes avant de réessayer.",
-        minutes,
-    ) % {"minutes": minutes}
 
 
 @require_POST
@@ -86,7 +79,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
         except WrongCurrentPassword:
             form.add_error("current_password", _("Le mot de passe actuel est incorrect."))
         except TooManyFailures as exc:
-            error = _too_many(exc.minutes)
+            error = too_many_tries(exc.minutes)
         except FreshLoginRequired as exc:
             error = holder_proof_refused(form, exc)
         else:
@@ -154,8 +147,8 @@ def _grouping_error(outcome: grouping.Outcome) -> str:
             return _("Ce courrier a déjà servi : saisissez le mot de passe choisi à l'activation de ce compte.")
         case grouping.AlreadyGrouped(into_identifier=into):
             return _("Ce compte est déjà regroupé avec le compte %(identifier)s.") % {"identifier": into}
-        case grouping.Throttled(minutes=minutes):
-            return _too_many(minutes)
+        case Throttled(minutes=minutes):
+            return too_many_tries(minutes)
         case grouping.WrongBirthDate(remaining=remaining):
             return ngettext(
                 "La date de naissance ne correspond à aucun enfant de l'autre compte. Il vous reste %(remaining)s essai(s).",
@@ -212,7 +205,7 @@ def export_data(request: HttpRequest) -> HttpResponse:
         except WrongCurrentPassword:
             form.add_error("password", _("Le mot de passe est incorrect. Aucune donnée n'a été téléchargée."))
         except TooManyFailures as exc:
-            error = _too_many(exc.minutes)
+            error = too_many_tries(exc.minutes)
         else:
             response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})
             filename = f"trousseau-{account.identifier}-{timezone.localdate():%Y-%m-%d}.json"

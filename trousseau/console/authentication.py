@@ -26,6 +26,7 @@ from trousseau.console.conf import idle_timeout, pending_login_lifespan
 from trousseau.console.models import StaffMember
 from trousseau.core import throttle
 from trousseau.core.http import address_block
+from trousseau.core.refusals import Throttled
 from trousseau.core.secrets import keyed_digest
 
 STAFF_KEY = "console:staff"
@@ -47,11 +48,6 @@ class PasswordOk:
 @dataclass(frozen=True)
 class Failed:
     pass
-
-
-@dataclass(frozen=True)
-class Throttled:
-    minutes: int
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.models import AccountKind, AccountState
-from trousseau.accounts.passwords import password_problems
-from trousseau.console.conf import staff_min_password_length
 from trousseau.console.models import StaffMember
+from trousseau.console.passwords import staff_password_problems
 from trousseau.directory.services import ADDITIONS, COMPLETE
 
 
@@ -60,13 +58,7 @@ class EnrolmentForm(CodeForm):
         cleaned: dict[str, Any] = super().clean() or {}
         password = cleaned.get("password")
         if password:
-            problems = password_problems(
-                password, identifier=self.staff.email.split("@")[0], names=(self.staff.first_name, self.staff.last_name)
-            )
-            minimum = staff_min_password_length()
-            if len(password) < minimum:
-                message = gettext("Le mot de passe d'un personnel compte au moins %(minimum)s caractères.")
-                problems.append(message % {"minimum": minimum})
+            problems = staff_password_problems(self.staff, password)
             for problem in problems:
                 self.add_error("password", problem)
             if not problems and password != cleaned.get("password_confirm"):

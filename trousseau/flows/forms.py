@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.hashers import check_password
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.models import Account
-from trousseau.accounts.passwords import password_problems
-from trousseau.accounts.services import current_letter
+from trousseau.accounts.passwords import account_password_problems
+from trousseau.accounts.services import LETTER_PASSWORD_KEPT, current_letter, is_the_letters_password
 
 PROFILE_CHOICES = [("eleve", _("Élève")), ("responsable", _("Responsable d'élève"))]
 
@@ -49,24 +48,16 @@ class ActivationForm(forms.Form):
             "Saisissez une adresse email valide, par exemple nom@exemple.fr."
         )
 
-    def _is_the_letters(self, password: str) -> bool:
-        """The provisional password must die with the activation (ASVS 6.4.1): never kept as the new one."""
-        letter = current_letter(self.account)
-        return letter is not None and check_password(password, letter.password_hash)
-
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
         password = cleaned.get("password")
         if password:
             birth_date = cleaned.get("birth_date")
-            problems = password_problems(
-                password,
-                identifier=self.account.identifier,
-                names=(self.account.first_name, self.account.last_name),
-                birth_dates=tuple(self.account.known_birth_dates()) + ((birth_date,) if birth_date else ()),
+            problems = account_password_problems(
+                self.account, password, birth_dates=(birth_date,) if birth_date else ()
             )
-            if not problems and self._is_the_letters(password):
-                problems = [str(_("Choisissez un mot de passe différent de celui du courrier."))]
+            if not problems and is_the_letters_password(current_letter(self.account), password):
+                problems = [str(LETTER_PASSWORD_KEPT)]
             for problem in problems:
                 self.add_error("password", problem)
             if not problems and password != cleaned.get("password_confirm"):

@@ -12,6 +12,7 @@ from trousseau.accounts.events import EventTag
 from trousseau.console.audit import staff_audit
 from trousseau.console.conf import enrolment_validity
 from trousseau.console.models import StaffMember, StaffRole
+from trousseau.console.passwords import require_acceptable_staff_password
 from trousseau.core.secrets import keyed_digest, provisional_password, token
 from trousseau.directory.models import School
 
@@ -77,6 +78,7 @@ def _invite(staff: StaffMember, now: datetime, *, temporary_password: bool) -> I
     staff.totp_confirmed_at = None
     staff.totp_last_step = None
     if temporary_password:
+        # Drawn here, readable and random, and replaced at enrolment: no caller chooses it, so no rule to judge.
         password = provisional_password(16)
         staff.set_password(password)
         staff.enrolment_digest = ""
@@ -110,8 +112,12 @@ def staff_by_enrolment_token(secret: str) -> StaffMember | None:
 
 @transaction.atomic
 def enrolment_complete(*, staff: StaffMember, password: str, secret: str, step: int, ip: str | None) -> StaffMember:
-    """Store the chosen password and the confirmed TOTP secret; the enrolment link is spent."""
+    """Store the chosen password and the confirmed TOTP secret; the enrolment link is spent.
+
+    PasswordRefused, changing nothing, when the password breaks the staff rule.
+    """
     locked = StaffMember.objects.select_for_update().get(pk=staff.pk)
+    require_acceptable_staff_password(locked, password)
     locked.set_password(password)
     locked.totp_secret = secret
     locked.totp_confirmed_at = timezone.now()
@@ -135,7 +141,10 @@ def staff_create_enrolled(  # noqa: PLR0913 - keyword-only fields of the new sta
     school: School | None = None,
     academie: str = "",
 ) -> StaffMember:
-    """A staff member already enrolled (the demo and the tests, which know the password and secret)."""
+    """A staff member already enrolled (the demo and the tests, which know the password and secret).
+
+    PasswordRefused when the password breaks the staff rule; ValidationError on bad data.
+    """
     staff = StaffMember(
         email=email.strip().lower(),
         first_name=first_name,
@@ -146,6 +155,7 @@ def staff_create_enrolled(  # noqa: PLR0913 - keyword-only fields of the new sta
         totp_secret=totp_secret,
         totp_confirmed_at=timezone.now(),
     )
+    require_acceptable_staff_password(staff, password)
     staff.set_password(password)
     staff.full_clean()
     staff.save()

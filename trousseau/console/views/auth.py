@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trousseau.accounts.events import EventTag
@@ -19,14 +18,7 @@ from trousseau.console.models import StaffMember
 from trousseau.console.services.staff import enrolment_complete, staff_by_enrolment_token
 from trousseau.console.views.common import safe_next
 from trousseau.core.http import client_ip
-
-
-def _too_many(minutes: int) -> str:
-    return ngettext(
-        "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
-        "Trop de tentatives. Patientez %(minutes)s minutes avant de réessayer.",
-        minutes,
-    ) % {"minutes": minutes}
+from trousseau.core.refusals import Throttled, too_many_tries
 
 
 def _expired_login(request: HttpRequest) -> HttpResponse:
@@ -53,8 +45,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             case auth.PasswordOk(staff):
                 auth.pending_start(request, staff, auth.CODE, next=safe_next(request))
                 return redirect("console:code")
-            case auth.Throttled(minutes):
-                error = _too_many(minutes)
+            case Throttled(minutes):
+                error = too_many_tries(minutes)
             case _:
                 error = _("Adresse email ou mot de passe incorrect.")
     context = {"form": form, "error": error, "next": request.POST.get("next") or request.GET.get("next", "")}
@@ -75,8 +67,8 @@ def code_view(request: HttpRequest) -> HttpResponse:
             case auth.CodeAccepted(staff):
                 auth.session_open(request, staff, ip=client_ip(request))
                 return redirect(str(data.get("next") or "console:home"))
-            case auth.Throttled(minutes):
-                error = _too_many(minutes)
+            case Throttled(minutes):
+                error = too_many_tries(minutes)
             case auth.CodeRefused(reused=True):
                 error = _("Ce code a déjà servi. Attendez le code suivant de votre application, puis saisissez-le.")
             case _:

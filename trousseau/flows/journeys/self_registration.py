@@ -23,10 +23,10 @@ from trousseau.accounts.registration import (
     accounts_of_guardians,
     identifier_for_registration,
     links_contest,
+    registration_personal_details,
 )
 from trousseau.core import ratelimit, throttle
 from trousseau.core.http import address_block
-from trousseau.directory.models import Guardian
 from trousseau.directory.selectors import guardians_matching, guardianships_of
 from trousseau.flows.exceptions import (
     AccountExists,
@@ -115,11 +115,8 @@ def children(flow: Flow) -> list[Child]:
 
 
 def personal_details(flow: Flow) -> tuple[tuple[str, ...], tuple[date, ...]]:
-    """What the new password must not contain: the guardian's and the children's names, their dates."""
-    kids = children(flow)
-    guardians = Guardian.objects.filter(pk__in=flow.context["guardian_ids"])
-    names = {n for g in guardians for n in (g.first_name, g.last_name)} | {c.first_name for c in kids}
-    return tuple(sorted(names)), tuple(c.birth_date for c in kids)
+    """What the new password must not contain (the same details `account_register_guardian` checks)."""
+    return registration_personal_details(flow.context["guardian_ids"])
 
 
 def confirm_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str) -> None:
@@ -174,7 +171,8 @@ def judge_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str) -
 def choose_password(flow: Flow, *, password: str, ip: str) -> Account:
     """CHOOSING_PASSWORD -> COMPLETED: the account is created (or the provisional one activated).
 
-    The form has checked the password rule. AccountExists if an account became active meanwhile.
+    The form has shown the password rule's messages; the service enforces it (PasswordRefused).
+    AccountExists if an account became active meanwhile.
     """
     flow.expect(FlowState.CHOOSING_PASSWORD)
     try:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from trousseau.core.http import client_ip
+from trousseau.core.refusals import too_many_tries
 from trousseau.flows.exceptions import (
     CodeExhausted,
     CodeExpired,
@@ -66,16 +67,8 @@ def code_error(exc: FlowError) -> str:  # noqa: PLR0911 - one message per refusa
         case SendLimitReached():
             return _("Trop de codes ont été envoyés. Réessayez dans une heure ou contactez votre établissement.")
         case Throttled(minutes=minutes):
-            return throttled_message(minutes)
+            return too_many_tries(minutes)
     return str(START_AGAIN)
-
-
-def throttled_message(minutes: int) -> str:
-    return ngettext(
-        "Trop de tentatives. Patientez %(n)s minute avant de réessayer.",
-        "Trop de tentatives. Patientez %(n)s minutes avant de réessayer.",
-        minutes,
-    ) % {"n": minutes}
 
 
 def retry_after(exc: Exception | None) -> int | None:

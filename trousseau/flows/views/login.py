@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts import authentication as auth
@@ -17,6 +16,7 @@ from trousseau.accounts import devices
 from trousseau.accounts.models import Account, LetterStatus
 from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
+from trousseau.core.refusals import Throttled, too_many_tries
 from trousseau.flows.forms import LoginForm
 from trousseau.flows.journeys import activation_by_letter
 from trousseau.flows.views.common import allow_continuation, browser_secret, safe_next
@@ -110,13 +110,8 @@ def _refusal(outcome: auth.Outcome) -> Refusal:
                 "vous êtes déjà connecté, la connexion reste possible."
             )
             return Refusal(locked, retry_after=LOCKED_RETRY_AFTER)
-        case auth.Throttled(minutes):
-            message = ngettext(
-                "Trop de tentatives. Patientez %(minutes)s minute avant de réessayer.",
-                "Trop de tentatives. Patientez %(minutes)s minutes avant de réessayer.",
-                minutes,
-            ) % {"minutes": minutes}
-            return Refusal(message, retry_after=minutes * 60)
+        case Throttled(minutes):
+            return Refusal(too_many_tries(minutes), retry_after=minutes * 60)
     return Refusal(FAILED)
 
 
