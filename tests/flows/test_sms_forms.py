@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trousseau.flows.sms_forms import CodeForm
+from trousseau.flows.steps.forms import CodeForm
 
 
 @pytest.mark.parametrize(
