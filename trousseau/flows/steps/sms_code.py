@@ -1,6 +1,6 @@
 """The SMS-code step every journey shares: type the code, or ask for a new one.
 
-Registration, FranceConnect first login, lost password and change of mobile differ only in what a
+Self-registration, FranceConnect first login, lost password and change of mobile differ only in what a
 right code does next; the form, the resend button, the French refusals and their statuses live here.
 A refusal that time lifts (resend delay, SMS budget, throttle) answers 429 with Retry-After, so that
 scripts back off as browsers are told to.
