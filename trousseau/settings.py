@@ -96,7 +96,8 @@ WSGI_APPLICATION = "trousseau.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "trousseau" / "templates"],
+        # Each journey keeps its templates in its folder (flows/<journey>/templates): not an app, so listed here.
+        "DIRS": [BASE_DIR / "trousseau" / "templates", *sorted((BASE_DIR / "trousseau" / "flows").glob("*/templates"))],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -7,7 +7,9 @@ import pytest
 from trousseau.accounts.authentication import login_guards
 from trousseau.console.authentication import code_guards, password_guards
 from trousseau.core.http import address_block
-from trousseau.flows.journeys import franceconnect_first_login, self_registration, sms_budgets
+from trousseau.flows.journeys import franceconnect_first_login
+from trousseau.flows.self_registration import transitions as self_registration
+from trousseau.flows.steps import sms_budgets
 
 ONE = "2001:db8:4a1:7c00:1111:2222:3333:4444"
 SAME_64 = "2001:db8:4a1:7c00:ffff:eeee:dddd:1"
@@ -57,7 +59,7 @@ def test_console_code_guard_counts_the_slash64():
 
 @pytest.mark.django_db
 def test_recovery_budgets_count_the_slash64(settings):
-    from trousseau.flows.journeys import lost_password
+    from trousseau.flows.lost_password import transitions as lost_password
 
     settings.SMS_PER_IP_PER_HOUR = 1  # the lost-password budget per address is twice this
     assert lost_password._requests_allowed(ONE)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from tests import factories
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AccountState, AuditEvent, LetterStatus
+from trousseau.flows.activation_by_letter import transitions as activation_by_letter
 from trousseau.flows.exceptions import (
     FlowExpired,
     ForeignFlow,
@@ -18,7 +19,6 @@ from trousseau.flows.exceptions import (
     WrongBirthDate,
     WrongState,
 )
-from trousseau.flows.journeys import activation_by_letter
 from trousseau.flows.models import FlowState
 
 pytestmark = pytest.mark.django_db

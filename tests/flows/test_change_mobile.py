@@ -16,8 +16,8 @@ from trousseau.accounts.exceptions import FreshLoginRequired, WrongCurrentPasswo
 from trousseau.accounts.models import AuditEvent
 from trousseau.accounts.recovery import recorded_mobile
 from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
+from trousseau.flows.change_mobile import transitions as change_mobile
 from trousseau.flows.exceptions import CodeInvalid, MobileChangeLimitReached, SendLimitReached, WrongState
-from trousseau.flows.journeys import change_mobile
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState
 from trousseau.flows.views.common import BROWSER_KEY
 from trousseau.notifications.models import OutboxMessage

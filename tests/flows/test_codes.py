@@ -9,8 +9,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from trousseau.flows.exceptions import CodeExhausted, CodeExpired, CodeInvalid, ResendTooSoon, SendLimitReached
-from trousseau.flows.journeys import codes
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, OneTimeCode
+from trousseau.flows.steps import codes
 from trousseau.notifications.models import Delivery, OutboxMessage
 
 PHONE = "+33612345678"

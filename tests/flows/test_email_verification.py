@@ -8,7 +8,7 @@ from django.urls import reverse
 from tests import factories
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AccountState, AuditEvent
-from trousseau.flows.journeys import email_verification
+from trousseau.flows.email_verification import transitions as email_verification
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from tests.accounts.helpers import active_guardian
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AuditEvent
 from trousseau.core import sealing
-from trousseau.flows.journeys import lost_identifier
+from trousseau.flows.lost_identifier import transitions as lost_identifier
 from trousseau.notifications.models import Channel, Delivery, OutboxMessage
 
 pytestmark = pytest.mark.django_db

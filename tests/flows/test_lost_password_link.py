@@ -14,7 +14,7 @@ from django.utils import timezone
 from tests import factories
 from trousseau.accounts.models import Account, AccountState
 from trousseau.accounts.recovery import reset_tokens
-from trousseau.flows.journeys import lost_password
+from trousseau.flows.lost_password import transitions as lost_password
 
 pytestmark = pytest.mark.django_db
 IP = "203.0.113.8"

@@ -19,8 +19,9 @@ from trousseau.flows.exceptions import (
     WrongBirthDate,
     WrongState,
 )
-from trousseau.flows.journeys import self_registration as reg
 from trousseau.flows.models import FlowState
+from trousseau.flows.self_registration import transitions as reg
+from trousseau.flows.steps.children import children as listed_children
 from trousseau.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +87,7 @@ def test_repeated_misses_from_one_address_are_throttled(settings):
 def test_children_are_listed_with_first_name_initial_and_school():
     flow, *_ = at_children()
     assert flow.state == FlowState.CONFIRMING_CHILDREN
-    listed = {(c.first_name, c.last_initial, c.school) for c in reg.children(flow)}
+    listed = {(c.first_name, c.last_initial, c.school) for c in listed_children(flow)}
     assert listed == {("Zoé", "D", "Collège Jean-Moulin"), ("Hugo", "D", "Lycée Marie-Curie")}
 
 
@@ -174,7 +175,7 @@ def test_provisional_accounts_from_letters_are_reused_and_merged():
     letter_issue(account=second)
     flow = reg.start(last_name="Dupont-Moreau", first_name="Sophie", phone=PHONE, ip=IP, browser_secret="s")
     reg.submit_code(flow, code=sms_code(), ip=IP)
-    answers = {c.pupil_id: c.birth_date for c in reg.children(flow)}
+    answers = {c.pupil_id: c.birth_date for c in listed_children(flow)}
     reg.confirm_children(flow, answers=answers, ip=IP)
     assert flow.context["identifier"] == first.identifier
     account = reg.choose_password(flow, password=factories.GOOD_PASSWORD, ip=IP)
@@ -204,4 +205,4 @@ def test_links_that_are_not_legal_representation_are_not_offered():
     g1.guardianships.filter(pupil=zoe).update(is_legal_representative=False)
     flow = reg.start(last_name="Dupont-Moreau", first_name="Sophie", phone=PHONE, ip=IP, browser_secret="s")
     reg.submit_code(flow, code=sms_code(), ip=IP)
-    assert [c.pupil_id for c in reg.children(flow)] == [hugo.pk]
+    assert [c.pupil_id for c in listed_children(flow)] == [hugo.pk]

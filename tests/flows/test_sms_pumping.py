@@ -11,9 +11,10 @@ from tests.flows.test_codes import new_flow
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AuditEvent
 from trousseau.flows.exceptions import SendLimitReached
-from trousseau.flows.journeys import codes, sms_budgets
 from trousseau.flows.models import CodePurpose
-from trousseau.flows.sms_forms import IdentityForm, mobile_e164
+from trousseau.flows.self_registration.forms import IdentityForm
+from trousseau.flows.steps import codes, sms_budgets
+from trousseau.flows.steps.forms import mobile_e164
 from trousseau.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db

@@ -63,7 +63,7 @@ def test_nothing_leaves_before_the_journey_commits():
         send_email(
             to="a@example.fr",
             subject="Sujet",
-            template="flows/email/verify_email.txt",
+            template="flows/email_verification/email.txt",
             context={"account": {"first_name": "Léa", "identifier": "l.x01"}, "link": "http://x/y"},
         )
         assert mail.outbox == []
@@ -199,7 +199,7 @@ def test_an_smtp_outage_delays_the_email(settings, clock):
     send_email(
         to="a@example.fr",
         subject="Confirmez votre adresse email",
-        template="flows/email/verify_email.txt",
+        template="flows/email_verification/email.txt",
         context={"account": {"first_name": "Léa", "identifier": "l.x01"}, "link": "http://x/y"},
     )
     assert mail.outbox == []

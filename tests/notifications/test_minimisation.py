@@ -64,7 +64,9 @@ def test_a_sent_sms_keeps_only_a_masked_number_but_the_outbox_twin_keeps_it():
 
 def test_a_refused_email_fails_masked_and_its_error_and_logs_do_not_quote_the_address(refusing_smtp, caplog):
     caplog.set_level(logging.WARNING, logger="trousseau.notifications")
-    send_email(to=ADDRESS, subject="Sujet", template="flows/email/verify_email.txt", context={"link": "http://x/y"})
+    send_email(
+        to=ADDRESS, subject="Sujet", template="flows/email_verification/email.txt", context={"link": "http://x/y"}
+    )
     delivery = Delivery.objects.get()
     assert delivery.state == DeliveryState.FAILED
     assert delivery.recipient == "l•••@exemple.fr"

@@ -17,7 +17,7 @@ def test_email_uses_the_configured_django_backend():
     send_email(
         to="a@example.fr",
         subject="Sujet",
-        template="flows/email/verify_email.txt",
+        template="flows/email_verification/email.txt",
         context={"account": {"first_name": "Léa", "identifier": "l.x01"}, "link": "http://x/y"},
     )
     assert mail.outbox[0].to == ["a@example.fr"]

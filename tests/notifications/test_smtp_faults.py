@@ -35,7 +35,7 @@ def _send() -> Delivery:
     send_email(
         to=TO,
         subject="Confirmez votre adresse email",
-        template="flows/email/verify_email.txt",
+        template="flows/email_verification/email.txt",
         context={"account": {"first_name": "Léa", "identifier": "l.x01"}, "link": "http://x/y"},
     )
     return Delivery.objects.get()

@@ -1,6 +1,8 @@
 """Logout and "Gérer mon compte": password, sessions, history, grouping, data export. The mire is `flows.views.login`.
 
-Email and mobile changes call flows (a link to send, an SMS code): they live in `flows.views.account`.
+This app owns the page; the journeys it starts live in flows, which accounts never imports: the new
+email (a link to send) in `flows.email_verification.views`, the new mobile (an SMS code) in
+`flows.change_mobile.views`.
 """
 
 from __future__ import annotations

@@ -1,23 +1,29 @@
 from django.urls import path
 
-from trousseau.flows.views import account, activation, email, franceconnect, login, recovery, registration
+from trousseau.flows.activation_by_letter import views as activation_by_letter
+from trousseau.flows.change_mobile import views as change_mobile
+from trousseau.flows.email_verification import views as email_verification
+from trousseau.flows.lost_identifier import views as lost_identifier
+from trousseau.flows.lost_password import views as lost_password
+from trousseau.flows.self_registration import views as self_registration
+from trousseau.flows.views import franceconnect, login
 
 app_name = "flows"
 urlpatterns = [
     path("", login.login_view, name="home"),
     path("login", login.login_view, name="login"),
-    path("activation/<uuid:flow_id>/", activation.activation, name="activation"),
-    path("email/verifier/<str:token>/", email.email_verify, name="email_verify"),
-    path("email/renvoyer/", email.email_resend, name="email_resend"),
-    path("inscription/", registration.start, name="registration"),
-    path("inscription/<uuid:flow_id>/", registration.step, name="registration_step"),
-    path("identifiant-perdu/", recovery.identifier_lost, name="lost_identifier"),
-    path("mot-de-passe-perdu/", recovery.password_lost, name="lost_password"),
-    path("mot-de-passe-perdu/<uuid:flow_id>/", recovery.password_step, name="lost_password_step"),
-    path("mot-de-passe-perdu/lien/<str:uidb64>/<str:token>/", recovery.password_link, name="lost_password_link"),
-    path("compte/email/", account.change_email, name="change_email"),
-    path("compte/mobile/", account.mobile_start, name="change_mobile"),
-    path("compte/mobile/<uuid:flow_id>/", account.mobile_step, name="change_mobile_step"),
+    path("activation/<uuid:flow_id>/", activation_by_letter.activation, name="activation"),
+    path("email/verifier/<str:token>/", email_verification.email_verify, name="email_verify"),
+    path("email/renvoyer/", email_verification.email_resend, name="email_resend"),
+    path("inscription/", self_registration.start, name="registration"),
+    path("inscription/<uuid:flow_id>/", self_registration.step, name="registration_step"),
+    path("identifiant-perdu/", lost_identifier.identifier_lost, name="lost_identifier"),
+    path("mot-de-passe-perdu/", lost_password.password_lost, name="lost_password"),
+    path("mot-de-passe-perdu/<uuid:flow_id>/", lost_password.password_step, name="lost_password_step"),
+    path("mot-de-passe-perdu/lien/<str:uidb64>/<str:token>/", lost_password.password_link, name="lost_password_link"),
+    path("compte/email/", email_verification.change_email, name="change_email"),
+    path("compte/mobile/", change_mobile.mobile_start, name="change_mobile"),
+    path("compte/mobile/<uuid:flow_id>/", change_mobile.mobile_step, name="change_mobile_step"),
     path("franceconnect/", franceconnect.start, name="franceconnect"),
     path("franceconnect/retour/", franceconnect.callback, name="franceconnect_callback"),
     path("franceconnect/premiere-connexion/<uuid:flow_id>/", franceconnect.step, name="franceconnect_step"),

@@ -32,10 +32,10 @@ from trousseau.directory.models import Guardian
 from trousseau.directory.selectors import guardians_matching
 from trousseau.federation.franceconnect.client import Identity
 from trousseau.flows.exceptions import FlowError, NoMatch, Throttled
-from trousseau.flows.journeys import codes
-from trousseau.flows.journeys.self_registration import Child, judge_children
-from trousseau.flows.journeys.self_registration import children as listed_children
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, binding_digest
+from trousseau.flows.steps import codes
+from trousseau.flows.steps.children import Child, judge_children
+from trousseau.flows.steps.children import children as listed_children
 
 PHONE_FREE_FAILURES_PER_IDENTITY = 5
 

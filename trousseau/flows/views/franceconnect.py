@@ -43,8 +43,8 @@ from trousseau.flows.exceptions import (
 )
 from trousseau.flows.journeys import franceconnect_first_login as journey
 from trousseau.flows.models import Flow, FlowKind, FlowState
-from trousseau.flows.sms_forms import ChildrenForm, MobileForm
-from trousseau.flows.views.codes import code_error, code_step, refusal_page
+from trousseau.flows.steps.forms import ChildrenForm, MobileForm
+from trousseau.flows.steps.sms_code import code_error, code_step, refusal_page
 from trousseau.flows.views.common import browser_secret, load_flow, run_step, safe_next
 
 FIRST_LOGIN_KEY = "franceconnect_first_login"  # {flow id: {"id_token", "next"}} while a first login runs
@@ -177,7 +177,7 @@ def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
         resend=lambda flow, ip: journey.resend_code(flow, ip=ip),
         submit=submit,
         again=again,
-        template="flows/registration/code.html",
+        template="flows/steps/code.html",
         context={"phone_end": flow.context["phone"][-2:]},
         resent=_("Un nouveau code vous a été envoyé."),
     )
@@ -214,9 +214,7 @@ def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
                 % {"id": account.identifier},
             )
             return redirect(started.get("next") or "accounts:home")
-    return render(
-        request, "flows/registration/children.html", {"form": form, "error": error}, status=400 if error else 200
-    )
+    return render(request, "flows/steps/children.html", {"form": form, "error": error}, status=400 if error else 200)
 
 
 STEPS: dict[str, Callable[[HttpRequest, Flow], HttpResponse]] = {

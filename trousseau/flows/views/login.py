@@ -17,8 +17,8 @@ from trousseau.accounts.models import Account, LetterStatus
 from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
 from trousseau.core.refusals import Throttled, too_many_tries
+from trousseau.flows.activation_by_letter import transitions as activation_by_letter
 from trousseau.flows.forms import LoginForm
-from trousseau.flows.journeys import activation_by_letter
 from trousseau.flows.views.common import allow_continuation, browser_secret, safe_next
 
 FAILED = _("Identifiant ou mot de passe incorrect.")

@@ -1,0 +1,1 @@
+"""Activation with the school's letter: transitions, views, form, templates, diagram."""

@@ -1,0 +1,1 @@
+"""Change of mobile by SMS code, from "Gérer mon compte": transitions, views, form, templates, diagram."""

@@ -1,0 +1,1 @@
+"""Email verification and the change of email that starts it: transitions, views, templates, diagram."""

@@ -1,0 +1,158 @@
+"""'Je n'ai pas de compte': one URL per journey, one handler per state, each thin."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods
+
+from trousseau.accounts.passwords import COMPOSITION_RULES
+from trousseau.accounts.sessions import session_open
+from trousseau.core.http import client_ip
+from trousseau.flows.exceptions import (
+    AccountExists,
+    FlowError,
+    IncompleteAnswers,
+    NoMatch,
+    NothingConfirmed,
+    SendLimitReached,
+    Throttled,
+    WrongBirthDate,
+)
+from trousseau.flows.models import Flow, FlowKind, FlowState
+from trousseau.flows.self_registration import transitions as self_registration
+from trousseau.flows.self_registration.forms import IdentityForm
+from trousseau.flows.steps.children import children as listed_children
+from trousseau.flows.steps.forms import ChildrenForm, NewPasswordForm
+from trousseau.flows.steps.sms_code import code_error, code_step, refusal_page
+from trousseau.flows.views.common import browser_secret, load_flow, run_step
+
+NO_MATCH = gettext_lazy(
+    "Les informations saisies ne permettent pas de poursuivre l'inscription par SMS : vérifiez la saisie "
+    "ou contactez votre établissement."
+)
+START_AGAIN = gettext_lazy("Cette inscription n'est plus en cours. Recommencez depuis le début.")
+
+
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest) -> HttpResponse:
+    """ "Je confirme mon identité"."""
+    form = IdentityForm(request.POST if request.method == "POST" else None)
+    error = ""
+    refused: FlowError | None = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            flow = self_registration.start(
+                last_name=data["last_name"],
+                first_name=data["first_name"],
+                phone=data["phone"],
+                ip=client_ip(request),
+                browser_secret=browser_secret(request),
+            )
+            return redirect("flows:registration_step", flow_id=flow.pk)
+        except NoMatch:
+            # Said with a 200, like the form itself: the seed's page (docs/security.md).
+            error = str(NO_MATCH)
+        except (Throttled, SendLimitReached) as exc:
+            error, refused = code_error(exc), exc
+    return refusal_page(
+        request, "flows/self_registration/identity.html", {"form": form, "error": error}, refused=refused
+    )
+
+
+def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
+    def again() -> HttpResponse:
+        return redirect("flows:registration_step", flow_id=flow.pk)
+
+    def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
+        # AccountExists: the code was right but the guardian already has an account; the next state says so.
+        with contextlib.suppress(AccountExists):
+            self_registration.submit_code(flow, code=code, ip=ip)
+        return again()
+
+    return code_step(
+        request,
+        flow,
+        resend=lambda flow, ip: self_registration.resend_code(flow, ip=ip),
+        submit=submit,
+        again=again,
+        template="flows/steps/code.html",
+        context={"phone_end": flow.context["phone"][-2:]},
+        resent=_("Un nouveau code vous a été envoyé."),
+    )
+
+
+def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
+    children = listed_children(flow)
+    form = ChildrenForm(request.POST if request.method == "POST" else None, children=children)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            self_registration.confirm_children(flow, answers=form.cleaned_data["answers"], ip=client_ip(request))
+            return redirect("flows:registration_step", flow_id=flow.pk)
+        except WrongBirthDate as exc:
+            error = ngettext(
+                "Une date de naissance ne correspond pas. Il vous reste %(n)s essai.",
+                "Une date de naissance ne correspond pas. Il vous reste %(n)s essais.",
+                exc.remaining,
+            ) % {"n": exc.remaining}
+        except IncompleteAnswers:
+            error = _("Répondez pour chacun des élèves.")
+        except NothingConfirmed:
+            messages.error(request, _("Aucun élève n'a été confirmé : contactez votre établissement."))
+            return redirect("flows:registration")
+    return render(request, "flows/steps/children.html", {"form": form, "error": error}, status=400 if error else 200)
+
+
+def _password_step(request: HttpRequest, flow: Flow) -> HttpResponse:
+    names, birth_dates = self_registration.personal_details(flow)
+    form = NewPasswordForm(
+        request.POST if request.method == "POST" else None,
+        identifier=flow.context["identifier"],
+        names=names,
+        birth_dates=birth_dates,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = self_registration.choose_password(
+                flow, password=form.cleaned_data["password"], ip=client_ip(request)
+            )
+        except AccountExists:
+            return redirect("flows:registration_step", flow_id=flow.pk)
+        session_open(request, account)  # rotates the session key
+        messages.success(
+            request, _("Votre compte a été activé avec succès. Votre identifiant : %(id)s") % {"id": account.identifier}
+        )
+        return redirect("accounts:home")
+    context = {"form": form, "identifier": flow.context["identifier"], "rules": COMPOSITION_RULES}
+    return render(request, "flows/self_registration/password.html", context)
+
+
+def _already_active(request: HttpRequest, flow: Flow) -> HttpResponse:
+    return render(request, "flows/self_registration/already_active.html")
+
+
+STEPS: dict[str, Callable[[HttpRequest, Flow], HttpResponse]] = {
+    FlowState.AWAITING_CODE: _code_step,
+    FlowState.CONFIRMING_CHILDREN: _children_step,
+    FlowState.CHOOSING_PASSWORD: _password_step,
+    FlowState.ALREADY_ACTIVE: _already_active,
+}
+
+
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
+    flow = load_flow(request, flow_id, FlowKind.SELF_REGISTRATION)
+    try:
+        return run_step(request, flow, STEPS)
+    except FlowError:
+        messages.error(request, str(START_AGAIN))
+        return redirect("flows:registration")
