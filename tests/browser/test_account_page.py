@@ -35,7 +35,7 @@ from trousseau.accounts.models import Account, AccountGuardian, AccountState, Ac
 from trousseau.accounts.services import account_activate, current_letter
 from trousseau.core.text import fold
 from trousseau.directory.models import Pupil
-from trousseau.directory.phones import format_mobile
+from trousseau.core.phones import format_mobile
 
 pytestmark = pytest.mark.browser
 

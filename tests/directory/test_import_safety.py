@@ -18,7 +18,7 @@ from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AccountState, AuditEvent
 from trousseau.directory.importers.transfers import enrolled_elsewhere_message
 from trousseau.directory.models import Guardian, Pupil
-from trousseau.directory.phones import normalize_mobile
+from trousseau.core.phones import normalize_mobile
 from trousseau.directory.services import (
     ADDITIONS,
     COMPLETE,

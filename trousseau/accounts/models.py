@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.directory.models import Guardianship, Pupil
-from trousseau.directory.phones import format_mobile
+from trousseau.core.phones import format_mobile
 
 
 class AccountKind(models.TextChoices):

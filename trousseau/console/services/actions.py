@@ -20,7 +20,7 @@ from trousseau.console.models import StaffMember
 from trousseau.console.scoping import require_action
 from trousseau.core import throttle
 from trousseau.directory.models import Guardian, School
-from trousseau.directory.phones import mask, normalize_mobile
+from trousseau.core.phones import mask, normalize_mobile
 
 
 class ActionRefused(Exception):

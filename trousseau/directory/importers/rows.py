@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from trousseau.core.text import fold
 from trousseau.directory.importers.reading import Column, Record
 from trousseau.directory.importers.report import RowError
-from trousseau.directory.phones import normalize_mobile
+from trousseau.core.phones import normalize_mobile
 
 PUPILS, GUARDIANS = "eleves", "responsables"
 
