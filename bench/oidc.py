@@ -527,8 +527,8 @@ def check_trousseau_store(codes: int, cycles: int) -> None:
     """Every code and every cycle left its rows: nothing was answered without doing the work."""
     from oauth2_provider.models import get_access_token_model, get_id_token_model, get_refresh_token_model
 
-    from trousseau.accounts.events import EventTag
-    from trousseau.accounts.models import AuditEvent
+    from trousseau.audit.events import EventTag
+    from trousseau.audit.models import AuditEvent
     from trousseau.federation.oidc.models import Authorization
 
     found = {

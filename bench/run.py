@@ -168,8 +168,8 @@ def check_database(expected_sessions: int, expected_logins: int) -> None:
     """Every login left its session and its audit event: nothing was answered without doing the work."""
     from django.contrib.sessions.models import Session
 
-    from trousseau.accounts.events import EventTag
-    from trousseau.accounts.models import AuditEvent
+    from trousseau.audit.events import EventTag
+    from trousseau.audit.models import AuditEvent
 
     sessions = Session.objects.count()
     events = AuditEvent.objects.filter(tag=EventTag.LOGIN_SUCCESS).count()

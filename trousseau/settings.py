@@ -58,8 +58,10 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "trousseau.core",
+    "trousseau.audit",
     "trousseau.directory",
     "trousseau.accounts",
+    "trousseau.provisioning",
     "trousseau.notifications",
     "trousseau.flows",
     "trousseau.console",
@@ -403,7 +405,7 @@ OAUTH2_PROVIDER = oauth2_provider_settings(
 )
 # --- end of OpenID Connect settings -------------------------------------------------------------------
 
-# --- Directory imports and activation letters (trousseau/directory/importers, accounts/letters_*) ---
+# --- Directory imports and activation letters (trousseau/provisioning, directory/importers, accounts/letters_*) ---
 # Uploads through the console are capped (académie-sized files go through `manage.py import_records`);
 # rows of pupils and guardians who left are kept this long after the import that saw them leave,
 # then `manage.py purge_directory` deletes them with their disabled accounts.

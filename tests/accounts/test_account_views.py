@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from tests import factories
 from tests.accounts.helpers import active_guardian, active_pupil, logged_in, login
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountSession, AccountState, AuditEvent
+from trousseau.accounts.models import Account, AccountSession, AccountState
 from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 NEW = "Trousse#Orange77"

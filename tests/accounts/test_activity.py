@@ -7,10 +7,11 @@ from django.utils import timezone
 
 from tests.accounts.helpers import IP, active_guardian, logged_in
 from trousseau.accounts import activity
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AccountSession, AuditEvent
+from trousseau.accounts.models import AccountSession
 from trousseau.accounts.sessions import sessions_end
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
+from trousseau.audit.services import audit
 
 pytestmark = pytest.mark.django_db
 FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"

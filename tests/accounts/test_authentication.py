@@ -6,9 +6,10 @@ from django.utils import timezone
 
 from tests import factories
 from trousseau.accounts import authentication as auth
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountState, ActivationLetter, AuditEvent, LetterStatus
+from trousseau.accounts.models import Account, AccountState, ActivationLetter, LetterStatus
 from trousseau.accounts.services import letter_issue
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.core.refusals import Throttled
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,10 @@ from trousseau.accounts import authentication as auth
 from trousseau.accounts import recovery
 from trousseau.accounts import services as account_services
 from trousseau.accounts.changes import email_change, mobile_set_verified, password_change, sessions_end_others
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
-from trousseau.accounts.models import AccountSession, AuditEvent
+from trousseau.accounts.models import AccountSession
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.core import throttle
 from trousseau.core.refusals import Throttled
 from trousseau.notifications.models import OutboxMessage

@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from tests import factories
 from tests.accounts.helpers import activate, active_pupil, logged_in
-from trousseau.accounts.audit import audit
 from trousseau.accounts.data_export import export_document
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AuditEvent
+from trousseau.accounts.models import Account
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
+from trousseau.audit.services import audit
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, OneTimeCode
 
 pytestmark = pytest.mark.django_db

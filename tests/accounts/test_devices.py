@@ -11,8 +11,8 @@ from tests import factories
 from tests.accounts.helpers import IP, active_guardian, login
 from trousseau.accounts import authentication as auth
 from trousseau.accounts import devices
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AuditEvent
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.core import throttle
 from trousseau.core.models import ThrottleCounter
 from trousseau.core.refusals import Throttled

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from tests import factories
 from tests.accounts.helpers import active_guardian, active_pupil, logged_in
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AuditEvent
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 URL = reverse("flows:change_email")

@@ -9,8 +9,9 @@ from tests import factories
 from tests.accounts.helpers import IP, active_guardian, active_pupil, logged_in
 from trousseau.accounts import authentication as auth
 from trousseau.accounts import grouping
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AccountSession, AccountState, AuditEvent, LetterStatus
+from trousseau.accounts.models import AccountSession, AccountState, LetterStatus
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.core.refusals import Throttled
 
 pytestmark = pytest.mark.django_db

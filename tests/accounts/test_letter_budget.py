@@ -12,11 +12,12 @@ from django.utils import timezone, translation
 from tests import factories
 from tests.accounts.helpers import IP
 from trousseau.accounts import authentication as auth
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import BirthDateMismatch, LetterBudgetSpent
 from trousseau.accounts.letter_budget import letter_birth_date_check
-from trousseau.accounts.models import ActivationLetter, AuditEvent, LetterStatus
+from trousseau.accounts.models import ActivationLetter, LetterStatus
 from trousseau.accounts.services import letter_issue
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 BORN = date(2012, 3, 14)  # the factories' pupils

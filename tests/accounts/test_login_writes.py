@@ -14,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from tests import factories
 from tests.accounts.helpers import active_guardian, login
 from trousseau.accounts import authentication as auth
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AccountSession, AuditEvent
+from trousseau.accounts.models import AccountSession
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.core import throttle
 from trousseau.core.models import ThrottleCounter
 

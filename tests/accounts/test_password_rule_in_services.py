@@ -7,12 +7,13 @@ import pytest
 from tests import factories
 from tests.accounts.helpers import IP, active_guardian, logged_in
 from trousseau.accounts.changes import password_change
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import PasswordRefused
-from trousseau.accounts.models import Account, AccountSession, AccountState, AuditEvent
+from trousseau.accounts.models import Account, AccountSession, AccountState
 from trousseau.accounts.recovery import account_reset_password
 from trousseau.accounts.registration import account_register_guardian
 from trousseau.accounts.services import account_activate
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db

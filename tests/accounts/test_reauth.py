@@ -15,9 +15,10 @@ from tests import factories
 from tests.accounts.helpers import IP, active_guardian, active_pupil, logged_in
 from trousseau.accounts import change_notices
 from trousseau.accounts.changes import confirm_holder, email_change, mobile_set_verified, password_change
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import FreshLoginRequired, TooManyFailures, WrongCurrentPassword
-from trousseau.accounts.models import Account, AccountSession, AuditEvent
+from trousseau.accounts.models import Account, AccountSession
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from tests.accounts.helpers import active_guardian, logged_in
 from tests.federation.oidc.conftest import authorize, pkce, register
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AccountSession, AuditEvent
+from trousseau.accounts.models import AccountSession
 from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

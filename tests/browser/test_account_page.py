@@ -30,12 +30,12 @@ from tests.browser.steps import (
     national,
     submit_activation,
 )
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountGuardian, AccountState, ActivationLetter
 from trousseau.accounts.services import account_activate, current_letter
+from trousseau.audit.events import EventTag
+from trousseau.core.phones import format_mobile
 from trousseau.core.text import fold
 from trousseau.directory.models import Pupil
-from trousseau.directory.phones import format_mobile
 
 pytestmark = pytest.mark.browser
 

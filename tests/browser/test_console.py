@@ -33,8 +33,9 @@ from tests.browser.steps import (
     log_in,
     submit_activation,
 )
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountState, AuditEvent, ContestedLink
+from trousseau.accounts.models import Account, AccountState, ContestedLink
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.console import totp
 from trousseau.console.models import ImportJob, StaffRole
 from trousseau.console.services.staff import staff_create

@@ -10,9 +10,10 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Demo
 from tests.browser.steps import expect_accessible, expect_account_home, log_in
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AuditEvent
+from trousseau.accounts.models import Account
 from trousseau.accounts.services import account_activate, current_letter
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 
 pytestmark = pytest.mark.browser
 

@@ -32,9 +32,10 @@ from tests.browser.steps import (
     type_code,
 )
 from tests.federation.standin import StandIn, running_standin
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountState, AuditEvent
+from trousseau.accounts.models import Account, AccountState
 from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.flows.models import Flow, FlowKind
 
 pytestmark = pytest.mark.browser

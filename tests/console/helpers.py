@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from trousseau.accounts.models import Account, AccountState, AuditEvent
+from trousseau.accounts.models import Account, AccountState
+from trousseau.audit.models import AuditEvent
 from trousseau.console import totp
 from trousseau.console.models import StaffMember, StaffRole
 from trousseau.console.services.staff import staff_create_enrolled

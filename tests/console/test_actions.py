@@ -11,8 +11,8 @@ from tests import factories
 from tests.accounts.helpers import logged_in
 from tests.console import helpers
 from trousseau.accounts import activity
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AccountSession, AccountState, ActivationLetter, ContestedLink
+from trousseau.audit.events import EventTag
 from trousseau.console.models import StaffRole
 from trousseau.directory.models import Guardianship
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tests import factories
 from tests.console import helpers
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
 from trousseau.console import authentication, totp
 from trousseau.console.models import StaffMember, StaffRole
 

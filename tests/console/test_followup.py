@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from tests import factories
 from tests.console import helpers
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AccountState
+from trousseau.audit.events import EventTag
 from trousseau.console.models import StaffRole
 from trousseau.console.selectors import followup
 from trousseau.console.selectors.followup import Rate

@@ -11,13 +11,13 @@ from django.urls import reverse
 
 from tests.console import helpers
 from tests.console.test_imports import GUARDIANS, PUPILS, check, confirm_url, upload
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
 from trousseau.console.models import ImportJob, ImportJobState, PendingImport, StaffRole
 from trousseau.console.services import import_jobs, imports
 from trousseau.console.tasks import run_import_job
 from trousseau.core import cache as best_effort
 from trousseau.directory.models import Pupil
-from trousseau.directory.services import ImportProgress
+from trousseau.provisioning.services import ImportProgress
 
 pytestmark = pytest.mark.django_db
 MANY = 2500  # rows: more than the importer's PROGRESS_EVERY, so progress is reported mid-file

@@ -10,12 +10,12 @@ from django.utils import timezone
 from tests import factories
 from tests.console import helpers
 from tests.console.test_imports import check, confirm_url, upload
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
 from trousseau.console.models import StaffRole
 from trousseau.console.selectors import journal
 from trousseau.console.services import actions, imports
 from trousseau.directory.models import Pupil
-from trousseau.directory.services import ImportResult, SyncCounts
+from trousseau.provisioning.services import ImportResult, SyncCounts
 
 pytestmark = pytest.mark.django_db
 ONE = ["INE;NOM;PRENOM;DATE_NAISS;CLASSE;UAI", "100000001AB;Dupont;Léa;14/03/2012;5e B;"]

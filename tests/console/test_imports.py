@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from tests import factories
 from tests.console import helpers
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account
+from trousseau.audit.events import EventTag
 from trousseau.console.models import PendingImport, StaffRole
 from trousseau.directory.models import Guardian, Pupil
 

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from tests import factories
 from tests.console import helpers
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
 from trousseau.console.models import StaffRole
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from tests import factories
 from tests.console import helpers
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AccountSession
+from trousseau.audit.events import EventTag
 from trousseau.console import authentication
 from trousseau.console.models import StaffMember, StaffRole
 

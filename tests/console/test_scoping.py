@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from tests import factories
 from tests.console import helpers
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AccountState
+from trousseau.audit.events import EventTag
 from trousseau.console.models import StaffRole
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ import pytest
 
 from tests import factories
 from tests.console import helpers
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import PasswordRefused
-from trousseau.accounts.models import AuditEvent
 from trousseau.accounts.passwords import password_problems
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.console import totp
 from trousseau.console.models import StaffMember, StaffRole
 from trousseau.console.services.staff import enrolment_complete, staff_create, staff_create_enrolled

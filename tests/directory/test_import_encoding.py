@@ -14,12 +14,13 @@ import pytest
 from django.utils import translation
 
 from tests.directory.helpers import PUPIL_HEADER, ine
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AuditEvent
+from trousseau.accounts.models import Account
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.directory.importers import encoding
 from trousseau.directory.importers.encoding import decide
 from trousseau.directory.models import Pupil
-from trousseau.directory.services import ImportFileError, import_pupils
+from trousseau.provisioning.services import ImportFileError, import_pupils
 
 ELOISE = f"{ine(1)};Lefèvre;Éloïse;14/03/2012;5e B;0145678B"
 COEUR = f"{ine(2)};Cœur-de-Lion;Zoë;02/05/2011;4e A;0145678B"  # œ: Windows-1252 has it, Latin-1 does not

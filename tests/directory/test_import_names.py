@@ -10,13 +10,14 @@ from __future__ import annotations
 import pytest
 
 from tests.directory.helpers import guardians_csv, ine, pupils_csv
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.letters_export import letters_issue
-from trousseau.accounts.models import Account, AccountGuardian, AccountKind, AuditEvent
-from trousseau.directory.importers import accounts_bulk
+from trousseau.accounts.models import Account, AccountGuardian, AccountKind
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.directory.models import Guardian
-from trousseau.directory.services import import_records
 from trousseau.federation.claims import MINIMUM, Release, attributes, oidc_claims
+from trousseau.provisioning import accounts_bulk
+from trousseau.provisioning.services import import_records
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.directory.helpers import guardians_csv, ine, pupils_csv
 from trousseau.directory.models import Guardian, Pupil
-from trousseau.directory.services import (
+from trousseau.provisioning.services import (
     ImportFileError,
     ImportProgress,
     ImportTooLarge,

@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from tests import factories
 from tests.directory.helpers import guardians_csv, ine, pupils_csv
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AccountState, AuditEvent
-from trousseau.directory.importers.transfers import enrolled_elsewhere_message
+from trousseau.accounts.models import AccountState
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
+from trousseau.core.phones import normalize_mobile
 from trousseau.directory.models import Guardian, Pupil
-from trousseau.directory.phones import normalize_mobile
-from trousseau.directory.services import (
+from trousseau.provisioning.services import (
     ADDITIONS,
     COMPLETE,
     DepartureGuard,
@@ -27,6 +27,7 @@ from trousseau.directory.services import (
     ImportFileError,
     import_records,
 )
+from trousseau.provisioning.transfers import enrolled_elsewhere_message
 
 pytestmark = pytest.mark.django_db
 

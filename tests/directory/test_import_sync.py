@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from tests import factories
 from tests.directory.helpers import guardians_csv, ine, pupils_csv
-from trousseau.accounts.models import Account, AccountKind, AccountState, ActivationLetter, AuditEvent
+from trousseau.accounts.models import Account, AccountKind, AccountState, ActivationLetter
 from trousseau.accounts.services import letter_issue
+from trousseau.audit.models import AuditEvent
 from trousseau.directory.models import Guardian, Guardianship, Pupil
-from trousseau.directory.services import import_records, purge_departed
+from trousseau.provisioning.services import import_records, purge_departed
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,10 @@ from django.urls import reverse
 
 from tests.federation.conftest import active_guardian, back_from_franceconnect
 from tests.federation.fake_op import SUB, unsigned
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AuditEvent
+from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import LOGOUT_REDIRECT_KEY
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.flows.models import Flow, FlowKind, FlowState
 
 pytestmark = pytest.mark.django_db

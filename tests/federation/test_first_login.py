@@ -16,8 +16,9 @@ from django.utils import timezone
 from tests import factories
 from tests.federation.conftest import active_guardian, back_from_franceconnect
 from tests.federation.fake_op import SUB
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountState, AuditEvent
+from trousseau.accounts.models import Account, AccountState
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.flows.models import Flow, FlowState
 from trousseau.notifications.models import OutboxMessage
 

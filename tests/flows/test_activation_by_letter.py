@@ -7,8 +7,9 @@ from django.core import mail
 from django.utils import timezone
 
 from tests import factories
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AccountState, AuditEvent, LetterStatus
+from trousseau.accounts.models import AccountState, LetterStatus
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.flows.activation_by_letter import transitions as activation_by_letter
 from trousseau.flows.exceptions import (
     FlowExpired,

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from tests import factories
 from tests.accounts.helpers import IP, active_guardian, active_pupil, logged_in
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import FreshLoginRequired, WrongCurrentPassword
-from trousseau.accounts.models import AuditEvent
 from trousseau.accounts.recovery import recorded_mobile
 from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.flows.change_mobile import transitions as change_mobile
 from trousseau.flows.exceptions import CodeInvalid, MobileChangeLimitReached, SendLimitReached, WrongState
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState

@@ -6,8 +6,9 @@ from django.core import mail, signing
 from django.urls import reverse
 
 from tests import factories
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AccountState, AuditEvent
+from trousseau.accounts.models import AccountState
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.flows.email_verification import transitions as email_verification
 
 pytestmark = pytest.mark.django_db

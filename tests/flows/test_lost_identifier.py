@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.accounts.helpers import active_guardian
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AuditEvent
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.core import sealing
 from trousseau.flows.lost_identifier import transitions as lost_identifier
 from trousseau.notifications.models import Channel, Delivery, OutboxMessage

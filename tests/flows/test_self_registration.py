@@ -6,9 +6,10 @@ from datetime import date
 import pytest
 
 from tests import factories
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountState, AuditEvent, ContestedLink
+from trousseau.accounts.models import Account, AccountState, ContestedLink
 from trousseau.accounts.services import account_create_for_guardian, letter_issue
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.flows.exceptions import (
     AccountExists,
     IncompleteAnswers,

@@ -8,13 +8,13 @@ import logging
 import pytest
 
 from tests.flows.test_codes import new_flow
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AuditEvent
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
+from trousseau.core.phones import mobile_e164
 from trousseau.flows.exceptions import SendLimitReached
 from trousseau.flows.models import CodePurpose
 from trousseau.flows.self_registration.forms import IdentityForm
 from trousseau.flows.steps import codes, sms_budgets
-from trousseau.flows.steps.forms import mobile_e164
 from trousseau.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.accounts.helpers import active_guardian, login
 from tests.federation.oidc.conftest import RP, account, browser, refresh, rp, tokens  # noqa: F401 - fixtures
 from tests.ops.serving import METRICS_TOKEN, free_port, gunicorn, production_env
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.notifications import services as notifications
 
 TOKEN = "scraper-" + secrets.token_hex(8)

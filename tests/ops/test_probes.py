@@ -11,7 +11,7 @@ import redis
 from django.test import Client, override_settings
 
 from tests.ops.serving import ROOT, free_port, gunicorn, production_env
-from trousseau.accounts.models import AuditEvent
+from trousseau.audit.models import AuditEvent
 
 
 def _redis(url: str) -> dict[str, object]:

@@ -25,8 +25,9 @@ from oauth2_provider.models import AccessToken, Application, Grant
 from tests import factories
 from tests.accounts.helpers import active_guardian
 from tests.console import helpers as console
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AccountSession, ActivationLetter, AuditEvent
+from trousseau.accounts.models import AccountSession, ActivationLetter
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.console.models import ImportJob, ImportJobAction, ImportJobState, PendingImport
 from trousseau.core.models import RateCounter, ThrottleCounter
 from trousseau.core.throttle import LOCKED

@@ -12,8 +12,9 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountSession, AuditEvent
+from trousseau.accounts.models import Account, AccountSession
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

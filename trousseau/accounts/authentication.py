@@ -14,12 +14,12 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 
 from trousseau.accounts import devices
-from trousseau.accounts.audit import audit, typed_identifier
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.models import Account, AccountState, ActivationLetter, LetterStatus
 from trousseau.accounts.services import current_letter
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit, typed_identifier
 from trousseau.core import throttle
 from trousseau.core.http import address_block
 from trousseau.core.refusals import Throttled

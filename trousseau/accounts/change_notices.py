@@ -22,10 +22,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountState, AuditEvent
+from trousseau.accounts.models import Account, AccountState
 from trousseau.accounts.sessions import sessions_end
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
+from trousseau.audit.services import audit
 from trousseau.core import sealing
 from trousseau.core.secrets import keyed_digest
 from trousseau.notifications.services import send_email, send_sms

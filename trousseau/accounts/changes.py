@@ -16,14 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts import change_notices
-from trousseau.accounts.audit import audit
 from trousseau.accounts.authentication import confirm_password
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import FreshLoginRequired, PasswordRefused
 from trousseau.accounts.models import Account
 from trousseau.accounts.passwords import require_acceptable_for
 from trousseau.accounts.recovery import notify_password_changed, recorded_mobile
 from trousseau.accounts.sessions import sessions_end
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 
 
 def confirm_holder(

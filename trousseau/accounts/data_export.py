@@ -16,10 +16,11 @@ from typing import Any
 from django.utils import timezone
 
 from trousseau.accounts.activity import EVENT_LABELS, UNKNOWN_EVENT
-from trousseau.accounts.audit import audit
 from trousseau.accounts.authentication import confirm_password
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountKind, AuditEvent
+from trousseau.accounts.models import Account, AccountKind
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
+from trousseau.audit.services import audit
 from trousseau.directory.models import Guardian, Pupil
 
 FORMAT = "trousseau-export/1"

@@ -12,11 +12,11 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.identifiers import new_identifier
 from trousseau.accounts.models import Account, AccountGuardian, AccountKind, AccountState, ActivationLetter
 from trousseau.accounts.registration import account_absorb, accounts_of_guardians
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.directory.models import Guardian
 
 

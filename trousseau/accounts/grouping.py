@@ -19,14 +19,14 @@ from datetime import date
 from django.db import transaction
 
 from trousseau.accounts import authentication as auth
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import BirthDateMismatch, LetterBudgetSpent
 from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.letter_budget import letter_birth_date_check
 from trousseau.accounts.models import Account, AccountKind, AccountState, ActivationLetter, LetterStatus
 from trousseau.accounts.registration import account_absorb
 from trousseau.accounts.sessions import sessions_end
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core.refusals import Throttled
 from trousseau.core.text import fold
 

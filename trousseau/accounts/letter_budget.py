@@ -15,10 +15,10 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import BirthDateMismatch, LetterBudgetSpent
 from trousseau.accounts.models import ActivationLetter, LetterStatus
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 
 SPENT = (LetterStatus.BLOCKED, LetterStatus.PAUSED)
 

@@ -1,4 +1,4 @@
-"""Accounts, their links to the directory, activation letters and audit events."""
+"""Accounts, their links to the directory, activation letters and sessions (audit events: trousseau.audit)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from trousseau.core.phones import format_mobile
 from trousseau.directory.models import Guardianship, Pupil
-from trousseau.directory.phones import format_mobile
 
 
 class AccountKind(models.TextChoices):
@@ -192,21 +192,6 @@ class ActivationLetter(models.Model):
             self.birth_date_failures_today = 0
         self.birth_date_failures_today += 1
         self.birth_date_failures += 1
-
-
-class AuditEvent(models.Model):
-    # An EventTag value; no `choices`, so that a new kind of event needs no migration.
-    tag = models.CharField(max_length=64, db_index=True)
-    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering: ClassVar[list[str]] = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.tag}"
 
 
 class AccountSession(models.Model):

@@ -9,11 +9,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountKind, AccountState
 from trousseau.accounts.passwords import require_acceptable_for
 from trousseau.accounts.sessions import sessions_end
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.notifications.services import send_email, send_sms
 
 

@@ -7,8 +7,6 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import AlreadyActive
 from trousseau.accounts.identifiers import new_identifier
 from trousseau.accounts.models import (
@@ -20,6 +18,8 @@ from trousseau.accounts.models import (
     ContestedLink,
 )
 from trousseau.accounts.passwords import require_acceptable
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.directory.models import Guardian, Guardianship
 from trousseau.directory.selectors import guardianships_of
 

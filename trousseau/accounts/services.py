@@ -10,8 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import NotAwaitingActivation, PasswordRefused
 from trousseau.accounts.identifiers import new_identifier
 from trousseau.accounts.models import (
@@ -23,6 +21,8 @@ from trousseau.accounts.models import (
     LetterStatus,
 )
 from trousseau.accounts.passwords import require_acceptable_for
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core.secrets import provisional_password
 from trousseau.directory.models import Guardian, Pupil
 

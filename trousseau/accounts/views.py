@@ -17,16 +17,16 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trousseau.accounts import activity, change_notices, grouping
-from trousseau.accounts.audit import audit
 from trousseau.accounts.changes import password_change, sessions_end_others
 from trousseau.accounts.data_export import data_export
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import FreshLoginRequired, TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.forms import DataExportForm, GroupingForm, PasswordChangeForm, holder_proof_refused
 from trousseau.accounts.models import Account, AccountKind, LetterStatus
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.selectors import account_overview
 from trousseau.accounts.sessions import authenticated_at, session_keep_after_password_change
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core.http import client_ip
 from trousseau.core.refusals import Throttled, too_many_tries
 from trousseau.federation.logout import logout as federated_logout

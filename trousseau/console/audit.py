@@ -1,4 +1,4 @@
-"""Every console step goes to the one audit trail (`accounts.AuditEvent`) with who, where and what.
+"""Every console step goes to the one audit trail (`audit.AuditEvent`) with who, where and what.
 
 `data` always holds `staff` (id) and `staff_email`, and `school` (UAI) when the step concerns one;
 `account` is the family account acted on, so the family reads the step in its own history too.
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AuditEvent
+from trousseau.accounts.models import Account
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
+from trousseau.audit.services import audit
 from trousseau.console.models import StaffMember
 from trousseau.directory.models import School
 

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import AccountSession
+from trousseau.audit.events import EventTag
 from trousseau.console import totp
 from trousseau.console.audit import staff_audit
 from trousseau.console.conf import idle_timeout, pending_login_lifespan

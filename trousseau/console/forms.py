@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from trousseau.accounts.models import AccountKind, AccountState
 from trousseau.console.models import StaffMember
 from trousseau.console.passwords import staff_password_problems
-from trousseau.directory.services import ADDITIONS, COMPLETE
+from trousseau.provisioning.services import ADDITIONS, COMPLETE
 
 
 class StaffLoginForm(forms.Form):

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from trousseau.directory.phones import normalize_mobile
+from trousseau.core.phones import normalize_mobile
 
 
 class SchoolLevel(models.TextChoices):

@@ -20,10 +20,10 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import session_close
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core.http import client_ip
 from trousseau.federation.saml import slo
 from trousseau.federation.saml import state as saml_state

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from trousseau.directory.phones import mask as mask_phone
+from trousseau.core.phones import mask as mask_phone
 from trousseau.notifications.models import Channel
 
 

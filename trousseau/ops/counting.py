@@ -14,8 +14,8 @@ from django.db.models.signals import post_save
 from django.http import HttpRequest
 from oauth2_provider.signals import app_authorized
 
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AuditEvent
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.flows.models import FlowKind
 from trousseau.notifications.signals import delivery_attempted
 from trousseau.ops import metrics

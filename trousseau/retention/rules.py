@@ -20,7 +20,8 @@ from django.db.models import Q, QuerySet
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from trousseau.accounts.models import AccountSession, ActivationLetter, AuditEvent
+from trousseau.accounts.models import AccountSession, ActivationLetter
+from trousseau.audit.models import AuditEvent
 from trousseau.console.models import ImportJob, ImportJobState, PendingImport
 from trousseau.console.services.imports import PENDING_LIFESPAN
 from trousseau.core.models import RateCounter, ThrottleCounter

@@ -18,8 +18,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from oauth2_provider.models import clear_expired, get_access_token_model, get_grant_model, get_id_token_model
 
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AuditEvent
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.retention.rules import RULES, Rule
 
 logger = logging.getLogger(__name__)

@@ -26,8 +26,9 @@ from tests.federation.oidc.conftest import (
     userinfo,
     verify,
 )
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AuditEvent
+from trousseau.accounts.models import Account
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.federation import claims
 from trousseau.federation.oidc.metadata import issuer
 

@@ -22,8 +22,9 @@ from tests.federation.oidc.conftest import (
     tokens,
     userinfo,
 )
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountState, AuditEvent
+from trousseau.accounts.models import Account, AccountState
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.federation.oidc.metadata import issuer
 
 pytestmark = pytest.mark.django_db

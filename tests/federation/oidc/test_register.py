@@ -11,8 +11,8 @@ from django.utils import timezone
 from oauth2_provider.models import Application
 
 from tests.federation.oidc.conftest import RP, authorize, code_for, pkce, query_of, redeem
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AuditEvent
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.federation.oidc.models import Authorization, ClientProfile
 from trousseau.federation.oidc.services import InvalidClient, register_client
 

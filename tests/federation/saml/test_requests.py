@@ -17,8 +17,8 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
 from tests.federation.saml.helpers import guardian, log_in
 from tests.federation.saml.sp import PySamlSP
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AuditEvent
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.federation.saml import inbound
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ from tests import factories
 from tests.federation.saml.helpers import NS, Forms, first_form, guardian, log_in, saml_xml
 from tests.federation.saml.sp import query
 from trousseau.accounts import devices
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AccountState, AuditEvent
+from trousseau.accounts.models import AccountState
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.federation.saml import state
 
 pytestmark = pytest.mark.django_db

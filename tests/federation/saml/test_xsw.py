@@ -23,8 +23,8 @@ from saml2.saml import NameID
 from saml2.xmldsig import SIG_RSA_SHA256
 
 from tests.federation.saml.helpers import first_form, guardian, log_in
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AuditEvent
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.federation import claims
 from trousseau.federation.saml.metadata import PERSISTENT
 

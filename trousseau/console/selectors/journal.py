@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from trousseau.accounts.activity import EVENT_LABELS, UNKNOWN_EVENT
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AuditEvent
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.directory.models import School
 
 JOURNAL_LENGTH = 200

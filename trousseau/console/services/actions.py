@@ -12,15 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.authentication import login_guards
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountState, ContestedLink
 from trousseau.accounts.sessions import sessions_end
+from trousseau.audit.events import EventTag
 from trousseau.console.audit import staff_audit
 from trousseau.console.models import StaffMember
 from trousseau.console.scoping import require_action
 from trousseau.core import throttle
+from trousseau.core.phones import mask, normalize_mobile
 from trousseau.directory.models import Guardian, School
-from trousseau.directory.phones import mask, normalize_mobile
 
 
 class ActionRefused(Exception):

@@ -26,7 +26,7 @@ from trousseau.console.scoping import require_action
 from trousseau.console.services import imports
 from trousseau.core import cache as best_effort
 from trousseau.directory.models import School
-from trousseau.directory.services import (
+from trousseau.provisioning.services import (
     ImportProgress,
     ImportResult,
     ProgressCallback,

@@ -1,6 +1,6 @@
 """School records imports from the console: check (dry run) first, then apply what was checked.
 
-The import itself is `trousseau.directory.services.import_records` (docs/import-format.md): one
+The import itself is `trousseau.provisioning.services.import_records` (docs/import-format.md): one
 transaction, nothing written when a row is refused, the same file twice changes nothing.
 """
 
@@ -19,13 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
 from trousseau.console.audit import staff_audit
 from trousseau.console.models import PendingImport, StaffMember
 from trousseau.console.scoping import require_action
 from trousseau.directory.importers.reading import too_large_message
 from trousseau.directory.models import School
-from trousseau.directory.services import (
+from trousseau.provisioning.services import (
     ADDITIONS,
     COMPLETE,
     DepartureGuard,

@@ -11,10 +11,10 @@ from typing import Any
 
 from django.db import transaction
 
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.letters_export import accounts_for_class, accounts_for_pupil, accounts_for_school, letters_csv
 from trousseau.accounts.letters_pdf import letters_pdf
 from trousseau.accounts.models import Account
+from trousseau.audit.events import EventTag
 from trousseau.console.audit import staff_audit
 from trousseau.console.models import StaffMember
 from trousseau.console.scoping import require_action

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
 from trousseau.console.audit import staff_audit
 from trousseau.console.conf import enrolment_validity
 from trousseau.console.models import StaffMember, StaffRole

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
 from trousseau.console import authentication as auth
 from trousseau.console import totp
 from trousseau.console.audit import staff_audit

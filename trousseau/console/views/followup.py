@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
 from trousseau.console.audit import staff_audit
 from trousseau.console.charts import activation_chart
 from trousseau.console.forms import PeriodForm

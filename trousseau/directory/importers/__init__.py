@@ -1,1 +1,1 @@
-"""Imports of school records: reading, row checks, sync engines. The entry points are in directory/services.py."""
+"""Imports of school records: reading, row checks, the ORM sync. The entry points are in provisioning/services.py."""

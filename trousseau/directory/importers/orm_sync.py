@@ -2,7 +2,7 @@
 
 The plan is the dry-run preview: the counts it reports are the writes `apply` would make. Used by the
 web path on any database and by the command line on SQLite; on PostgreSQL the command line uses
-pg_sync.py (COPY into staging tables, then set-based upserts) with the same meaning.
+provisioning/pg_sync.py (COPY into staging tables, then set-based upserts) with the same meaning.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db.models import F
 
 from trousseau.core.text import fold
-from trousseau.directory.importers.accounts_bulk import BATCH, chunked
+from trousseau.directory.importers.batches import BATCH, chunked
 from trousseau.directory.importers.report import (
     MAX_NAMED_DEPARTURES,
     Departure,

@@ -16,10 +16,10 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from trousseau.core.phones import normalize_school_mobile
 from trousseau.core.text import fold
 from trousseau.directory.importers.reading import Column, Record
 from trousseau.directory.importers.report import RowError
-from trousseau.directory.phones import normalize_mobile
 
 PUPILS, GUARDIANS = "eleves", "responsables"
 
@@ -44,8 +44,6 @@ GUARDIAN_COLUMNS = [
 
 INE_RE = re.compile(r"^[0-9]{9}[0-9A-Z][A-Z]$")
 UAI_RE = re.compile(r"^[0-9]{7}[A-Z]$")
-# The common case without phonenumbers' full parse: French mobiles as schools type them.
-FRENCH_MOBILE_RE = re.compile(r"^(?:\+33|0033|0)\s?\(?0?\)?\s?([67])((?:[\s.-]?[0-9]{2}){4})$")
 NAME_MAX, CLASS_MAX, KEY_MAX, EMAIL_MAX = 100, 20, 100, 254
 OLDEST_YEAR = 1900
 LEGAL = {"1": True, "2": True, "oui": True, "o": True, "": True, "0": False, "non": False, "n": False}
@@ -245,11 +243,8 @@ class GuardianChecker(_Checker):
         raw = record.values["TEL_PORTABLE"]
         if not raw:
             return ""
-        fast = FRENCH_MOBILE_RE.match(raw)
-        if fast:
-            return "+33" + fast.group(1) + re.sub(r"[^0-9]", "", fast.group(2))
         try:
-            return normalize_mobile(raw)
+            return normalize_school_mobile(raw)
         except ValueError as exc:
             self.error(record.line, "TEL_PORTABLE", str(exc))
             return ""

@@ -28,10 +28,10 @@ from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import LOGOUT_REDIRECT_KEY, session_close
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core.http import client_ip
 from trousseau.federation import claims
 from trousseau.federation.oidc import services

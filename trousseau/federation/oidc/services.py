@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, get_application_model, get_refresh_token_model
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.federation.claims import MINIMUM, Release
 from trousseau.federation.oidc.models import Authorization, ClientProfile
 

@@ -32,8 +32,8 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 from oauthlib.oauth2.rfc6749 import errors
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.federation.oidc import scopes, services
 from trousseau.federation.oidc.models import Authorization
 

@@ -14,11 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from trousseau.accounts import services as account_services
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import BirthDateMismatch, LetterBudgetSpent, NotAwaitingActivation
 from trousseau.accounts.letter_budget import letter_birth_date_check
 from trousseau.accounts.models import Account, ActivationLetter, LetterStatus
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.flows.email_verification import transitions as email_verification
 from trousseau.flows.exceptions import LetterBlocked, LetterNoLongerValid, TooManyAttempts, WrongBirthDate
 from trousseau.flows.models import Flow, FlowKind, FlowState, binding_digest

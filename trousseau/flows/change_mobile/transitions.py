@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from trousseau.accounts.audit import audit
 from trousseau.accounts.changes import confirm_holder, mobile_set_verified
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core import ratelimit
 from trousseau.flows.exceptions import FlowError, MobileChangeLimitReached
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, binding_digest

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from trousseau.accounts import services as account_services
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountState
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.notifications.services import send_email
 
 SALT = "trousseau.email-verification"

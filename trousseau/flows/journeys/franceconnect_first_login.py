@@ -17,8 +17,6 @@ from datetime import date
 from django.conf import settings
 from django.utils import timezone
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.franceconnect import (
     AccountUnusable,
     SubTaken,
@@ -26,6 +24,8 @@ from trousseau.accounts.franceconnect import (
     account_link_franceconnect,
 )
 from trousseau.accounts.models import Account, AccountState
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core import throttle
 from trousseau.core.http import address_block
 from trousseau.directory.models import Guardian

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from trousseau.flows.steps.forms import CHANNEL_CHOICES, COUNTRY_CHOICES, mobile_e164
+from trousseau.core.phones import mobile_e164
+from trousseau.flows.steps.forms import CHANNEL_CHOICES, COUNTRY_CHOICES
 
 
 class LostIdentifierForm(forms.Form):

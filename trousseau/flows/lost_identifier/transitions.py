@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db import transaction
 from django_tasks import task
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.recovery import active_accounts_with_verified_email, active_guardian_accounts_for_mobile
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core import ratelimit, sealing
 from trousseau.core.after_response import later
 from trousseau.core.http import address_block

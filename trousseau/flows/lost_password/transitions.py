@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from trousseau.accounts.audit import audit
 from trousseau.accounts.authentication import login_guards
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.models import Account, AccountState
 from trousseau.accounts.recovery import account_reset_password, recorded_mobile, reset_tokens
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core import ratelimit, throttle
 from trousseau.core.http import address_block
 from trousseau.flows.exceptions import LinkInvalid, SendLimitReached

@@ -13,8 +13,6 @@ from datetime import date
 from django.conf import settings
 from django.utils import timezone
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import AlreadyActive
 from trousseau.accounts.models import Account, AccountState
 from trousseau.accounts.registration import (
@@ -23,6 +21,8 @@ from trousseau.accounts.registration import (
     identifier_for_registration,
     registration_personal_details,
 )
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core import throttle
 from trousseau.core.http import address_block
 from trousseau.directory.selectors import guardians_matching

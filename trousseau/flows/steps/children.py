@@ -13,9 +13,9 @@ from datetime import date, timedelta
 
 from django.conf import settings
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.registration import links_contest
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core import ratelimit
 from trousseau.directory.selectors import guardianships_of
 from trousseau.flows.exceptions import IncompleteAnswers, NothingConfirmed, TooManyAttempts, WrongBirthDate

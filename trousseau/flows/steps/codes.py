@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core.secrets import keyed_digest, numeric_code, token
 from trousseau.flows.exceptions import CodeExhausted, CodeExpired, CodeInvalid, ResendTooSoon, SendLimitReached
 from trousseau.flows.models import CodePurpose, Flow, OneTimeCode

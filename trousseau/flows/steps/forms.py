@@ -7,11 +7,11 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.passwords import password_problems
+from trousseau.core.phones import mobile_e164
 
 # +33 first, then the overseas departments and collectivities, then neighbouring countries (seed 001:
 # "Pour les numéros hors France métropolitaine, merci d'indiquer l'indicatif régional").
@@ -34,21 +34,6 @@ COUNTRY_CHOICES = [
     ("ES", "+34 Espagne"),
     ("AD", "+376 Andorre"),
 ]
-MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
-
-
-def mobile_e164(raw: str, region: str) -> str | None:
-    """The E.164 form of a mobile number typed with a country choice, or None if it is not one."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in MOBILE_TYPES:
-        return None
-    # "+44…" typed with "+33 France" chosen: only the listed countries' numbers get SMS (SMS pumping).
-    if number.country_code != phonenumbers.country_code_for_region(region):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class MobileForm(forms.Form):

@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import phonenumbers
 from django.conf import settings
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core import ratelimit
 from trousseau.core.http import address_block
+from trousseau.core.phones import calling_code
 
 log = logging.getLogger(__name__)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -28,20 +28,13 @@ COUNTRY_DAY_SCOPE = "sms:country:day"
 HOME_CALLING_CODES = frozenset({33, 262, 269, 508, 590, 594, 596, 681, 687, 689})
 
 
-def _calling_code(phone: str) -> int | None:
-    try:
-        return phonenumbers.parse(phone).country_code
-    except phonenumbers.NumberParseException:
-        return None
-
-
 def budgets(phone: str, ip: str) -> list[tuple[ratelimit.Budget, str]]:
     chosen = [
         (ratelimit.Budget("sms:phone:hour", settings.SMS_PER_PHONE_PER_HOUR, HOUR), phone),
         (ratelimit.Budget("sms:phone:day", settings.SMS_PER_PHONE_PER_DAY, DAY), phone),
         (ratelimit.Budget("sms:ip:hour", settings.SMS_PER_IP_PER_HOUR, HOUR), address_block(ip)),
     ]
-    code = _calling_code(phone)
+    code = calling_code(phone)
     home = code in HOME_CALLING_CODES
     if not home:
         foreign = ratelimit.Budget("sms:country:hour", settings.SMS_PER_FOREIGN_COUNTRY_PER_HOUR, HOUR)
@@ -57,7 +50,7 @@ def allowed(phone: str, ip: str) -> bool:
     if spent is None:
         return True
     if spent.scope == COUNTRY_DAY_SCOPE:
-        code = _calling_code(phone)
+        code = calling_code(phone)
         log.error(
             "SMS: the daily budget of calling code +%s (%s) is spent; none to it until tomorrow", code, spent.limit
         )

@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.franceconnect import NoOtherLogin, account_unlink_franceconnect
 from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import LOGOUT_REDIRECT_KEY, session_open
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core.http import client_ip
 from trousseau.federation.franceconnect import client
 from trousseau.federation.franceconnect import session as fc_session

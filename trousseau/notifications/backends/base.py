@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -13,10 +12,10 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from trousseau.core.phones import E164
+
 JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
 
-# E.164: "+", a country code that never starts with 0, at most 15 digits in all.
-E164 = re.compile(r"\+[1-9]\d{6,14}")
 # What a provider says back is kept in `Delivery.last_error` for an operator, so keep it short.
 ERROR_DETAIL_CHARS = 300
 MAX_RESPONSE_BYTES = 64 * 1024

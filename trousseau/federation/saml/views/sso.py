@@ -27,9 +27,9 @@ from django.views.decorators.http import require_http_methods
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.samlp import STATUS_NO_PASSIVE
 
-from trousseau.accounts.audit import audit
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account
+from trousseau.audit.events import EventTag
+from trousseau.audit.services import audit
 from trousseau.core.http import client_ip
 from trousseau.federation.saml import outbound, state
 from trousseau.federation.saml.forms import ShibbolethLoginForm

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from trousseau.directory.importers.report import ImportProgress, ImportResult
-from trousseau.directory.services import ADDITIONS, COMPLETE, ImportFileError, import_records
+from trousseau.provisioning.services import ADDITIONS, COMPLETE, ImportFileError, import_records
 
 
 class Command(BaseCommand):

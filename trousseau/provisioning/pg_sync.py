@@ -11,10 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from trousseau.directory.importers import accounts_bulk, transfers
-from trousseau.directory.importers.copy import copy_rows, execute, fetch, temp_table, temp_table_as
+from trousseau.directory.importers.batches import BATCH
 from trousseau.directory.importers.orm_sync import adoptable_guardians
-from trousseau.directory.importers.pipeline import (
+from trousseau.directory.importers.reading import Source
+from trousseau.directory.importers.report import MAX_NAMED_DEPARTURES, Departure, ImportResult, RowError, SyncCounts
+from trousseau.directory.importers.rows import GUARDIANS, PUPILS, GuardianChecker, GuardianRow, PupilRow, SchoolRef
+from trousseau.directory.models import Guardian
+from trousseau.provisioning import accounts_bulk, transfers
+from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as
+from trousseau.provisioning.pipeline import (
     Run,
     apply_states,
     checked_rows,
@@ -22,10 +27,6 @@ from trousseau.directory.importers.pipeline import (
     pupil_checker,
     report_progress,
 )
-from trousseau.directory.importers.reading import Source
-from trousseau.directory.importers.report import MAX_NAMED_DEPARTURES, Departure, ImportResult, RowError, SyncCounts
-from trousseau.directory.importers.rows import GUARDIANS, PUPILS, GuardianChecker, GuardianRow, PupilRow, SchoolRef
-from trousseau.directory.models import Guardian
 
 PUPIL_STAGE = (
     "line integer, ine varchar(11) PRIMARY KEY, last_name varchar(100), first_name varchar(100), "
@@ -211,7 +212,7 @@ def _adopt_legacy(scope: list[int]) -> None:
         return Guardian.objects.filter(school_id=key[0], source_key=key[1]).exists()
 
     rows = adoptable_guardians(set(scope), taken)  # a handful at most: one query each is fine
-    Guardian.objects.bulk_update(rows, ["school", "source_key"], batch_size=accounts_bulk.BATCH)
+    Guardian.objects.bulk_update(rows, ["school", "source_key"], batch_size=BATCH)
 
 
 def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departures: bool) -> None:

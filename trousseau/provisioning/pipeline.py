@@ -14,7 +14,7 @@ from typing import IO, TypeVar
 from django.utils.translation import gettext
 
 from trousseau.accounts.models import AccountGuardian
-from trousseau.directory.importers import accounts_bulk, orm_sync, transfers
+from trousseau.directory.importers import orm_sync
 from trousseau.directory.importers.reading import Record, Source, read_records
 from trousseau.directory.importers.report import (
     COMPLETE,
@@ -37,6 +37,7 @@ from trousseau.directory.importers.rows import (
     SchoolRef,
 )
 from trousseau.directory.models import Pupil, School, SchoolLevel
+from trousseau.provisioning import accounts_bulk, transfers
 
 T = TypeVar("T")
 

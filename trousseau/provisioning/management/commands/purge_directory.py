@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from trousseau.directory.services import purge_departed
+from trousseau.provisioning.services import purge_departed
 
 
 class Command(BaseCommand):

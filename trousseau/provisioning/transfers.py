@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.utils.translation import gettext, ngettext
 
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import AuditEvent
-from trousseau.directory.importers.accounts_bulk import chunked
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
+from trousseau.directory.importers.batches import chunked
 from trousseau.directory.importers.report import (
     DepartureGuard,
     DeparturesNotConfirmed,

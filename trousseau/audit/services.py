@@ -5,16 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AuditEvent
+from django.db.models import Model
+
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
 from trousseau.core.secrets import keyed_digest
 
 # `initial.nom` + digits, folded (accounts.identifiers): what an identifier can look like.
 IDENTIFIER_SHAPE = re.compile(r"[a-z0-9]\.[a-z0-9]{1,30}")
 
 
-def audit(tag: EventTag, *, account: Account | None = None, ip: str | None = None, **data: Any) -> AuditEvent:
-    return AuditEvent.objects.create(tag=tag, account=account, ip_address=ip or None, data=data)
+def audit(tag: EventTag, *, account: Model | None = None, ip: str | None = None, **data: Any) -> AuditEvent:
+    # `account` is an accounts.Account; typed as any model because the trail imports no app above it.
+    account_id = account.pk if account is not None else None
+    return AuditEvent.objects.create(tag=tag, account_id=account_id, ip_address=ip or None, data=data)
 
 
 def typed_identifier(typed: str) -> str:

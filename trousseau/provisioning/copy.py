@@ -9,7 +9,7 @@ from typing import Any
 from django.db import connection
 
 from trousseau.accounts.models import Account, AccountKind, AccountState
-from trousseau.directory.importers.accounts_bulk import unusable_password
+from trousseau.provisioning.accounts_bulk import unusable_password
 
 
 def execute(sql: str, params: Sequence[Any] | None = None) -> int:

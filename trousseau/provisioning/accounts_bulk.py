@@ -9,28 +9,20 @@ from __future__ import annotations
 import math
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TypeVar
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
 
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.identifiers import identifier_base
-from trousseau.accounts.models import (
-    Account,
-    AccountGuardian,
-    AccountKind,
-    AccountState,
-    ActivationLetter,
-    AuditEvent,
-)
+from trousseau.accounts.models import Account, AccountGuardian, AccountKind, AccountState, ActivationLetter
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
+from trousseau.directory.importers.batches import BATCH, chunked
 from trousseau.directory.models import Guardian, Guardianship, Pupil, SchoolLevel
 
-T = TypeVar("T")
-BATCH = 2000
 MAX_DIGITS = 9
 
 # Audit tags of this module (free text: AuditEvent.tag has no choices).
@@ -41,11 +33,6 @@ TAG_ENABLED = "account:import:enabled"
 def unusable_password() -> str:
     """What `set_unusable_password` stores, drawn faster for millions of rows (no hashing either way)."""
     return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20)
-
-
-def chunked(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def allocate_identifiers(names: Sequence[tuple[str, str]]) -> list[str]:
@@ -116,7 +103,7 @@ def create_accounts(
     identifiers = allocate_identifiers([(f, last) for _, f, last in [*pupils, *guardians]])
     pupil_ids, guardian_ids = identifiers[: len(pupils)], identifiers[len(pupils) :]
     if connection.vendor == "postgresql":
-        from trousseau.directory.importers.copy import copy_accounts  # noqa: PLC0415 (PostgreSQL only)
+        from trousseau.provisioning.copy import copy_accounts  # noqa: PLC0415 (PostgreSQL only)
 
         copy_accounts(pupils, pupil_ids, guardians, guardian_ids, now=now)
         return len(identifiers)

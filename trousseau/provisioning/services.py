@@ -15,10 +15,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from trousseau.accounts.events import EventTag
-from trousseau.accounts.models import Account, AccountKind, AccountState, AuditEvent
-from trousseau.directory.importers import accounts_bulk
-from trousseau.directory.importers.pipeline import Run, open_source, report_progress, run_orm
+from trousseau.accounts.models import Account, AccountKind, AccountState
+from trousseau.audit.events import EventTag
+from trousseau.audit.models import AuditEvent
+from trousseau.directory.importers.batches import chunked
 from trousseau.directory.importers.report import (
     ADDITIONS,
     COMPLETE,
@@ -35,8 +35,9 @@ from trousseau.directory.importers.report import (
     result_to_json,
 )
 from trousseau.directory.importers.rows import SchoolRef
-from trousseau.directory.importers.transfers import large_departure
 from trousseau.directory.models import Guardian, Pupil, School, SchoolLevel
+from trousseau.provisioning.pipeline import Run, open_source, report_progress, run_orm
+from trousseau.provisioning.transfers import large_departure
 
 __all__ = [
     "ADDITIONS",
@@ -133,7 +134,7 @@ def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
             _lock(ref)
             sources = (open_source(pupils, max_bytes), open_source(guardians, max_bytes))
             if bulk_copy and connection.vendor == "postgresql":
-                from trousseau.directory.importers import pg_sync  # noqa: PLC0415 (PostgreSQL only)
+                from trousseau.provisioning import pg_sync  # noqa: PLC0415 (PostgreSQL only)
 
                 pg_sync.run(run, result, *sources)
                 # A dry run on this path did the whole import: it is undone here.
@@ -190,7 +191,7 @@ def purge_departed(*, now: datetime | None = None, dry_run: bool = False) -> dic
     }
     if not dry_run:
         account_ids = [*pupil_accounts.values_list("pk", flat=True), *guardian_accounts.values_list("pk", flat=True)]
-        for chunk in accounts_bulk.chunked(sorted(set(account_ids))):
+        for chunk in chunked(sorted(set(account_ids))):
             Account.objects.filter(pk__in=chunk).delete()
         guardians.delete()
         pupils.delete()
