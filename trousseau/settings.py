@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "trousseau.accounts",
     "trousseau.notifications",
     "trousseau.flows",
+    "trousseau.signin",
     "trousseau.console",
     "trousseau.federation.saml",
     "oauth2_provider",
@@ -96,7 +97,8 @@ WSGI_APPLICATION = "trousseau.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "trousseau" / "templates"],
+        # A journey's folder (trousseau/flows/<journey>/) holds its own templates beside its code.
+        "DIRS": [BASE_DIR / "trousseau" / "templates", *sorted((BASE_DIR / "trousseau" / "flows").glob("*/templates"))],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -335,7 +337,7 @@ NOTIFICATIONS_RETRY_MAX_DELAY = timedelta(hours=1)
 NOTIFICATIONS_CLAIM_LEASE = timedelta(minutes=5)
 # --- end of notifications settings ---------------------------------------------------------------
 
-# --- FranceConnect relying party (trousseau/federation/franceconnect) ------------------------------
+# --- FranceConnect relying party (trousseau/signin/franceconnect) ------------------------------
 # The base URL is FranceConnect's issuer: https://fcp-low.sbx.dev-franceconnect.fr/api/v2 (sandbox),
 # https://oidc.franceconnect.gouv.fr/api/v2 (production), or the local stand-in that `make run` starts.
 # The redirect and post-logout URIs to register are PUBLIC_URL + /franceconnect/retour/ and

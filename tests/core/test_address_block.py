@@ -7,7 +7,8 @@ import pytest
 from trousseau.accounts.authentication import login_guards
 from trousseau.console.authentication import code_guards, password_guards
 from trousseau.core.http import address_block
-from trousseau.flows.journeys import franceconnect_first_login, self_registration, sms_budgets
+from trousseau.flows.franceconnect_first_login import transitions as franceconnect_first_login
+from trousseau.flows.journeys import self_registration, sms_budgets
 
 ONE = "2001:db8:4a1:7c00:1111:2222:3333:4444"
 SAME_64 = "2001:db8:4a1:7c00:ffff:eeee:dddd:1"

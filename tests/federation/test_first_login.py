@@ -294,8 +294,10 @@ def test_unlinking_needs_a_login_and_a_post(client):
 
 def test_the_unlink_button_include(lea):
     linked = active_guardian(sub=SUB, children=[lea])
-    html = render_to_string("flows/franceconnect/unlink_button.html", {"account": linked})
+    html = render_to_string("signin/franceconnect/unlink_button.html", {"account": linked})
     assert reverse("flows:franceconnect_unlink") in html
     assert "Délier FranceConnect" in html
     linked.franceconnect_sub = None
-    assert "Délier FranceConnect" not in render_to_string("flows/franceconnect/unlink_button.html", {"account": linked})
+    assert "Délier FranceConnect" not in render_to_string(
+        "signin/franceconnect/unlink_button.html", {"account": linked}
+    )

@@ -22,6 +22,8 @@ from trousseau.flows.machines import MACHINES, Machine, UndeclaredTransition, ma
 from trousseau.flows.models import Flow, FlowKind, FlowState
 
 DIAGRAMS = Path(settings.BASE_DIR) / "docs" / "flows"
+# A journey moved into its own folder keeps its diagram there: trousseau/flows/<kind>/diagram.mermaid.
+JOURNEY_FOLDERS = Path(settings.BASE_DIR) / "trousseau" / "flows"
 # Drawn beside the flows but kept in no flow row: a signed link carries the whole state.
 NOT_FLOW_ROWS = {"email_verification"}
 START = "[*]"
@@ -29,8 +31,14 @@ EDGE = re.compile(r"^(?P<source>[^\s:]+)\s*-->\s*(?P<target>[^\s:]+)\s*(?::.*)?$
 ALIAS = re.compile(r'^state\s+"[^"]*"\s+as\s+(?P<name>\w+)$')
 
 
+def drawings() -> dict[str, Path]:
+    """Every diagram by the kind it draws."""
+    found = {path.stem: path for path in DIAGRAMS.glob("*.mermaid")}
+    return found | {path.parent.name: path for path in JOURNEY_FOLDERS.glob("*/diagram.mermaid")}
+
+
 def diagram(kind: str) -> str:
-    return (DIAGRAMS / f"{kind}.mermaid").read_text(encoding="utf-8")
+    return drawings()[kind].read_text(encoding="utf-8")
 
 
 def parse(text: str) -> tuple[set[tuple[str, str]], set[str]]:
@@ -78,7 +86,7 @@ def drift(kind: FlowKind, text: str) -> list[str]:
 
 def test_every_kind_has_a_table_and_a_diagram_and_every_diagram_a_kind():
     assert set(MACHINES) == set(FlowKind)
-    drawn = {path.stem for path in DIAGRAMS.glob("*.mermaid")}
+    drawn = set(drawings())
     assert drawn == {str(kind) for kind in FlowKind} | NOT_FLOW_ROWS
 
 

@@ -1,4 +1,4 @@
-"""Logout and "Gérer mon compte": password, sessions, history, grouping, data export. The mire is `flows.views.login`.
+""" "Gérer mon compte": password, sessions, history, grouping, data export. The mire and logout are in `signin`.
 
 Email and mobile changes call flows (a link to send, an SMS code): they live in `flows.views.account`.
 """
@@ -15,10 +15,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trousseau.accounts import activity, change_notices, grouping
-from trousseau.accounts.audit import audit
 from trousseau.accounts.changes import password_change, sessions_end_others
 from trousseau.accounts.data_export import data_export
-from trousseau.accounts.events import EventTag
 from trousseau.accounts.exceptions import FreshLoginRequired, TooManyFailures, WrongCurrentPassword
 from trousseau.accounts.forms import DataExportForm, GroupingForm, PasswordChangeForm, holder_proof_refused
 from trousseau.accounts.models import Account, AccountKind, LetterStatus
@@ -27,20 +25,11 @@ from trousseau.accounts.selectors import account_overview
 from trousseau.accounts.sessions import authenticated_at, session_keep_after_password_change
 from trousseau.core.http import client_ip
 from trousseau.core.refusals import Throttled, too_many_tries
-from trousseau.federation.logout import logout as federated_logout
 
 
 def _account(request: HttpRequest) -> Account:
     assert isinstance(request.user, Account)  # noqa: S101 - login_required guarantees it
     return request.user
-
-
-@require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
-    if isinstance(request.user, Account):
-        audit(EventTag.LOGOUT, account=request.user, ip=client_ip(request))
-    # Every protocol's sessions end too (OIDC back-channel, SAML front-channel, FranceConnect's page).
-    return federated_logout(request)
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""Forms of the mire and the journeys: shape checks only (French source, translated); flows judge secrets."""
+"""Forms of the journeys: shape checks only (French source, translated); flows judge secrets."""
 
 from __future__ import annotations
 
@@ -10,21 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from trousseau.accounts.models import Account
 from trousseau.accounts.passwords import account_password_problems
 from trousseau.accounts.services import LETTER_PASSWORD_KEPT, current_letter, is_the_letters_password
-
-PROFILE_CHOICES = [("eleve", _("Élève")), ("responsable", _("Responsable d'élève"))]
-
-
-class LoginForm(forms.Form):
-    profile = forms.ChoiceField(
-        label=_("Je suis"), choices=PROFILE_CHOICES, widget=forms.RadioSelect, initial="responsable", required=False
-    )
-    identifier = forms.CharField(label=_("Identifiant"), max_length=64, strip=True)
-    password = forms.CharField(label=_("Mot de passe"), max_length=256, strip=False, widget=forms.PasswordInput)
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["identifier"].error_messages["required"] = _("Saisissez votre identifiant.")
-        self.fields["password"].error_messages["required"] = _("Saisissez votre mot de passe.")
 
 
 class ActivationForm(forms.Form):

@@ -1,8 +1,8 @@
 """Each flow kind's state machine: its first state and every edge its journey may take.
 
 The table is the one place where a journey's steps are declared: `Flow.advance` refuses an edge that
-is not in it, and `docs/flows/<kind>.mermaid` is checked against it (tests/flows/test_machines.py),
-so neither the code nor the diagram can drift from the table without a test saying so. An edge from
+is not in it, and the kind's diagram (`flows/<kind>/diagram.mermaid`, or `docs/flows/<kind>.mermaid` for
+a journey not yet in its folder) is checked against it (tests/flows/test_machines.py), so neither the code nor the diagram can drift from the table without a test saying so. An edge from
 a state to itself is a step that keeps the state (a wrong answer counted, a code sent again).
 """
 

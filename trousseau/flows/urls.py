@@ -1,11 +1,10 @@
 from django.urls import path
 
-from trousseau.flows.views import account, activation, email, franceconnect, login, recovery, registration
+from trousseau.flows.franceconnect_first_login import views as franceconnect_first_login
+from trousseau.flows.views import account, activation, email, recovery, registration
 
 app_name = "flows"
 urlpatterns = [
-    path("", login.login_view, name="home"),
-    path("login", login.login_view, name="login"),
     path("activation/<uuid:flow_id>/", activation.activation, name="activation"),
     path("email/verifier/<str:token>/", email.email_verify, name="email_verify"),
     path("email/renvoyer/", email.email_resend, name="email_resend"),
@@ -18,10 +17,10 @@ urlpatterns = [
     path("compte/email/", account.change_email, name="change_email"),
     path("compte/mobile/", account.mobile_start, name="change_mobile"),
     path("compte/mobile/<uuid:flow_id>/", account.mobile_step, name="change_mobile_step"),
-    path("franceconnect/", franceconnect.start, name="franceconnect"),
-    path("franceconnect/retour/", franceconnect.callback, name="franceconnect_callback"),
-    path("franceconnect/premiere-connexion/<uuid:flow_id>/", franceconnect.step, name="franceconnect_step"),
-    path("franceconnect/premiere-connexion/<uuid:flow_id>/pas-moi/", franceconnect.not_me, name="franceconnect_not_me"),
-    path("franceconnect/deconnexion/", franceconnect.logged_out, name="franceconnect_logged_out"),
-    path("franceconnect/delier/", franceconnect.unlink, name="franceconnect_unlink"),
+    path("franceconnect/premiere-connexion/<uuid:flow_id>/", franceconnect_first_login.step, name="franceconnect_step"),
+    path(
+        "franceconnect/premiere-connexion/<uuid:flow_id>/pas-moi/",
+        franceconnect_first_login.not_me,
+        name="franceconnect_not_me",
+    ),
 ]
