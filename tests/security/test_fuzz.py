@@ -22,8 +22,8 @@ from tests import factories
 from trousseau.directory.models import School
 from trousseau.directory.services import ImportFileError, ImportResult, import_records
 from trousseau.federation.saml.inbound import Decoded, Refused, decode
-from trousseau.flows.forms import LoginForm
 from trousseau.flows.sms_forms import CodeForm, IdentityForm, LostIdentifierForm
+from trousseau.signin.forms import LoginForm
 
 DB_EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PURE_EXAMPLES = settings(max_examples=300, deadline=None)
