@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.federation.fake_op import CLIENT_ID, SUB, FakeOP, at_hash, unsigned
+from tests.signin.fake_op import CLIENT_ID, SUB, FakeOP, at_hash, unsigned
 from trousseau.signin.franceconnect import tokens
 from trousseau.signin.franceconnect.config import config
 from trousseau.signin.franceconnect.errors import TokenRefused

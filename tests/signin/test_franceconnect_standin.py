@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
-from tests.federation.standin import StandIn, running_standin
+from tests.signin.standin import StandIn, running_standin
 from trousseau.accounts.models import Account
 from trousseau.flows.models import Flow
 from trousseau.notifications.models import OutboxMessage

@@ -14,8 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tests.federation.conftest import active_guardian, back_from_franceconnect
-from tests.federation.fake_op import SUB
+from tests.federation.conftest import active_guardian
+from tests.signin import conftest as franceconnect
+from tests.signin.conftest import back_from_franceconnect
+from tests.signin.fake_op import SUB
 from trousseau.accounts.events import EventTag
 from trousseau.accounts.models import Account, AccountState, AuditEvent
 from trousseau.flows.models import Flow, FlowState
@@ -24,6 +26,10 @@ from trousseau.notifications.models import OutboxMessage
 pytestmark = pytest.mark.django_db
 PHONE = "+33612345678"
 LEA_BIRTH = date(2012, 3, 14)
+
+# FranceConnect's fixtures live with sign-in (tests/signin/conftest.py); this journey uses them too.
+op = franceconnect.op
+fc = franceconnect.fc
 
 
 @pytest.fixture
