@@ -1,14 +1,16 @@
 from django.urls import include, path
 
-from trousseau.federation.logout import idp_logout
+from trousseau.accounts import urls as accounts_urls
+from trousseau.flows import urls as flows_urls
 from trousseau.notifications.views import outbox
+from trousseau.signin import urls as signin_urls
 
 urlpatterns = [
-    path("", include("trousseau.flows.urls")),
-    path("", include("trousseau.accounts.urls")),
+    path("", include((signin_urls.in_flows_namespace + flows_urls.urlpatterns, "flows"))),
+    path("", include((accounts_urls.urlpatterns + signin_urls.in_accounts_namespace, "accounts"))),
     path("", include("trousseau.federation.oidc.urls")),
-    # SAML at ÉduConnect's Shibboleth paths; browser logout ends every protocol's sessions.
-    path("idp/profile/Logout", idp_logout, name="idp_logout"),
+    # SAML at ÉduConnect's Shibboleth paths; sign-in's logout at theirs too.
+    path("", include(signin_urls.urlpatterns)),
     path("idp/", include("trousseau.federation.saml.urls")),
     path("console/", include("trousseau.console.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

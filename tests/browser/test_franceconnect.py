@@ -31,7 +31,7 @@ from tests.browser.steps import (
     national,
     type_code,
 )
-from tests.federation.standin import StandIn, running_standin
+from tests.signin.standin import StandIn, running_standin
 from trousseau.accounts.models import Account, AccountState
 from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
 from trousseau.audit.events import EventTag

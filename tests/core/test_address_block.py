@@ -7,7 +7,7 @@ import pytest
 from trousseau.accounts.authentication import login_guards
 from trousseau.console.authentication import code_guards, password_guards
 from trousseau.core.http import address_block
-from trousseau.flows.journeys import franceconnect_first_login
+from trousseau.flows.franceconnect_first_login import transitions as franceconnect_first_login
 from trousseau.flows.self_registration import transitions as self_registration
 from trousseau.flows.steps import sms_budgets
 

@@ -24,11 +24,6 @@ from trousseau.flows.models import Flow, FlowKind, FlowState
 # Each journey's folder holds its diagram beside its transitions.
 DIAGRAMS = Path(settings.BASE_DIR) / "trousseau" / "flows"
 DIAGRAM = "diagram.mermaid"
-# The FranceConnect first login moves into its own folder with sign-in (issue #16): until then, its
-# diagram is where it was. The lead drops this line when both moves are merged.
-ELSEWHERE = {
-    "franceconnect_first_login": Path(settings.BASE_DIR) / "docs" / "flows" / "franceconnect_first_login.mermaid"
-}
 # Drawn beside the flows but kept in no flow row: a signed link carries the whole state.
 NOT_FLOW_ROWS = {"email_verification"}
 START = "[*]"
@@ -37,7 +32,7 @@ ALIAS = re.compile(r'^state\s+"[^"]*"\s+as\s+(?P<name>\w+)$')
 
 
 def diagram(kind: str) -> str:
-    return ELSEWHERE.get(kind, DIAGRAMS / kind / DIAGRAM).read_text(encoding="utf-8")
+    return (DIAGRAMS / kind / DIAGRAM).read_text(encoding="utf-8")
 
 
 def parse(text: str) -> tuple[set[tuple[str, str]], set[str]]:
@@ -86,7 +81,6 @@ def drift(kind: FlowKind, text: str) -> list[str]:
 def test_every_kind_has_a_table_and_a_diagram_and_every_diagram_a_kind():
     assert set(MACHINES) == set(FlowKind)
     drawn = {path.parent.name for path in DIAGRAMS.glob(f"*/{DIAGRAM}")}
-    drawn |= {kind for kind, path in ELSEWHERE.items() if path.exists()}
     assert drawn == {str(kind) for kind in FlowKind} | NOT_FLOW_ROWS
 
 

@@ -21,11 +21,11 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from tests import factories
 from trousseau.directory.models import School
 from trousseau.federation.saml.inbound import Decoded, Refused, decode
-from trousseau.flows.forms import LoginForm
 from trousseau.flows.lost_identifier.forms import LostIdentifierForm
 from trousseau.flows.self_registration.forms import IdentityForm
 from trousseau.flows.steps.forms import CodeForm
 from trousseau.provisioning.services import ImportFileError, ImportResult, import_records
+from trousseau.signin.forms import LoginForm
 
 DB_EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PURE_EXAMPLES = settings(max_examples=300, deadline=None)

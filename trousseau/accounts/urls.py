@@ -11,5 +11,4 @@ urlpatterns = [
     path("compte/regrouper/", views.group_accounts, name="grouping"),
     path("compte/mes-donnees/", views.export_data, name="export"),
     path("compte/signalement/<str:token>/", views.report_change, name="report_change"),
-    path("logout", views.logout_view, name="logout"),
 ]

@@ -1,4 +1,4 @@
-"""Logout and "Gérer mon compte": password, sessions, history, grouping, data export. The mire is `flows.views.login`.
+""" "Gérer mon compte": password, sessions, history, grouping, data export. The mire and logout are in `signin`.
 
 This app owns the page; the journeys it starts live in flows, which accounts never imports: the new
 email (a link to send) in `flows.email_verification.views`, the new mobile (an SMS code) in
@@ -25,24 +25,13 @@ from trousseau.accounts.models import Account, AccountKind, LetterStatus
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.selectors import account_overview
 from trousseau.accounts.sessions import authenticated_at, session_keep_after_password_change
-from trousseau.audit.events import EventTag
-from trousseau.audit.services import audit
 from trousseau.core.http import client_ip
 from trousseau.core.refusals import Throttled, too_many_tries
-from trousseau.federation.logout import logout as federated_logout
 
 
 def _account(request: HttpRequest) -> Account:
     assert isinstance(request.user, Account)  # noqa: S101 - login_required guarantees it
     return request.user
-
-
-@require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
-    if isinstance(request.user, Account):
-        audit(EventTag.LOGOUT, account=request.user, ip=client_ip(request))
-    # Every protocol's sessions end too (OIDC back-channel, SAML front-channel, FranceConnect's page).
-    return federated_logout(request)
 
 
 @login_required

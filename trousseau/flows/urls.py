@@ -3,15 +3,13 @@ from django.urls import path
 from trousseau.flows.activation_by_letter import views as activation_by_letter
 from trousseau.flows.change_mobile import views as change_mobile
 from trousseau.flows.email_verification import views as email_verification
+from trousseau.flows.franceconnect_first_login import views as franceconnect_first_login
 from trousseau.flows.lost_identifier import views as lost_identifier
 from trousseau.flows.lost_password import views as lost_password
 from trousseau.flows.self_registration import views as self_registration
-from trousseau.flows.views import franceconnect, login
 
 app_name = "flows"
 urlpatterns = [
-    path("", login.login_view, name="home"),
-    path("login", login.login_view, name="login"),
     path("activation/<uuid:flow_id>/", activation_by_letter.activation, name="activation"),
     path("email/verifier/<str:token>/", email_verification.email_verify, name="email_verify"),
     path("email/renvoyer/", email_verification.email_resend, name="email_resend"),
@@ -24,10 +22,10 @@ urlpatterns = [
     path("compte/email/", email_verification.change_email, name="change_email"),
     path("compte/mobile/", change_mobile.mobile_start, name="change_mobile"),
     path("compte/mobile/<uuid:flow_id>/", change_mobile.mobile_step, name="change_mobile_step"),
-    path("franceconnect/", franceconnect.start, name="franceconnect"),
-    path("franceconnect/retour/", franceconnect.callback, name="franceconnect_callback"),
-    path("franceconnect/premiere-connexion/<uuid:flow_id>/", franceconnect.step, name="franceconnect_step"),
-    path("franceconnect/premiere-connexion/<uuid:flow_id>/pas-moi/", franceconnect.not_me, name="franceconnect_not_me"),
-    path("franceconnect/deconnexion/", franceconnect.logged_out, name="franceconnect_logged_out"),
-    path("franceconnect/delier/", franceconnect.unlink, name="franceconnect_unlink"),
+    path("franceconnect/premiere-connexion/<uuid:flow_id>/", franceconnect_first_login.step, name="franceconnect_step"),
+    path(
+        "franceconnect/premiere-connexion/<uuid:flow_id>/pas-moi/",
+        franceconnect_first_login.not_me,
+        name="franceconnect_not_me",
+    ),
 ]

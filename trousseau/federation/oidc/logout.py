@@ -1,9 +1,8 @@
 """Ending sessions at the clients: OpenID Connect Back-Channel Logout 1.0 and RP-initiated logout.
 
-`backchannel_logout(account=, session_key=)` is the entry point the other protocols' logout
-(trousseau/federation/logout.py) calls: it revokes the tokens the session gave, and POSTs a signed
-logout token to every client that got tokens in that browser session and registered a back-channel
-logout URI.
+`PARTICIPANT` is what this protocol registers with sign-in's logout (trousseau/signin/logout.py):
+when a browser session ends, `backchannel_logout` revokes the tokens it gave and POSTs a signed logout
+token to every client that got tokens in it and registered a back-channel logout URI.
 """
 
 from __future__ import annotations
@@ -19,33 +18,29 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.urls import Resolver404, resolve
 from django.utils.module_loading import import_string
 from jwcrypto import jwt
-from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 
 from trousseau.accounts.models import Account
-from trousseau.accounts.sessions import LOGOUT_REDIRECT_KEY, session_close
+from trousseau.accounts.sessions import LOGOUT_REDIRECT_KEY
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
-from trousseau.core.http import client_ip
 from trousseau.federation import claims
 from trousseau.federation.oidc import services
 from trousseau.federation.oidc.models import Authorization, ClientProfile
 from trousseau.federation.oidc.scopes import profile_of
+from trousseau.signin.logout import Participant
 
 log = logging.getLogger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_SECONDS = 120
 MAX_PARALLEL = 8
 Message = tuple[ClientProfile, str]  # a client and the logout token to POST to it
-# The logout of every protocol (trousseau/federation/logout.py, at ÉduConnect's FrEduUrlRetour path),
-# which calls backchannel_logout. Found by its path, not imported: protocols never import it.
-FEDERATED_LOGOUT = "/idp/profile/Logout"
 
 
 def logout_token(*, account: Account, profile: ClientProfile, sid: str) -> str:
@@ -143,28 +138,25 @@ def send_logout_messages(account: Account, messages: list[Message]) -> int:
     return len(messages) - len(failed)
 
 
-def federated_logout_routed() -> bool:
-    try:
-        resolve(FEDERATED_LOGOUT)
-    except Resolver404:
-        return False
-    return True
-
-
 def leave_after_logout(request: HttpRequest, target: str | None) -> None:
     """Where the browser goes once logged out everywhere; FranceConnect's own logout page comes first."""
     if target and not request.session.get(LOGOUT_REDIRECT_KEY):
         request.session[LOGOUT_REDIRECT_KEY] = target
 
 
-def end_browser_session(request: HttpRequest, *, client: AbstractApplication | None) -> int:
-    """RP-initiated logout where no federated logout is routed: notify the session's clients, log out."""
-    notified = 0
-    user = request.user
-    if isinstance(user, Account) and request.session.session_key:
-        notified = backchannel_logout(account=user, session_key=request.session.session_key)
-        audit(
-            EventTag.LOGOUT, account=user, ip=client_ip(request), via="oidc", client=client.client_id if client else ""
-        )
-    session_close(request)
-    return notified
+def _leave(request: HttpRequest, account: Account | None) -> None:
+    """Sign-in's logout, before the local session closes: the session's clients hear of it."""
+    if account is not None and request.session.session_key:
+        backchannel_logout(account=account, session_key=request.session.session_key)
+
+
+def _end_elsewhere(account: Account, keep: str | None) -> None:
+    """The accounts app ends sessions (a password change or reset, "se déconnecter partout", an account
+    grouped or disabled): the tokens the clients got in them are revoked with the change."""
+    messages = end_other_sessions_at_clients(account=account, keep=keep)
+    if messages:
+        # No HTTP inside the caller's transaction (it holds the account's row lock).
+        transaction.on_commit(lambda: send_logout_messages(account, messages))
+
+
+PARTICIPANT = Participant("oidc", leave=_leave, end_elsewhere=_end_elsewhere)

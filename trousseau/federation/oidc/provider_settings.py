@@ -64,7 +64,7 @@ def oauth2_provider_settings(*, issuer: str, keys_dir: Path, dev_keys: bool, ses
         # Ask only when the ID token hint is missing or names someone else (OIDC RP-Initiated Logout §2).
         "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
         "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
-        # The session's own tokens are revoked by our logout (services.end_browser_session), not every
+        # The session's own tokens are revoked by our logout (logout.PARTICIPANT, at sign-in's logout), not every
         # token of the account on every device.
         "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
         "OAUTH2_VALIDATOR_CLASS": "trousseau.federation.oidc.validator.Validator",

@@ -2,7 +2,8 @@
 
 The hooks: the session key and client address reach the validator with the authorization request,
 every authorization response carries `iss` (RFC 9207, errors too), refusals are audited, and logout
-goes through logout.end_browser_session (back-channel logout of the session's clients).
+of a logged-in browser goes through sign-in's logout (/idp/profile/Logout), which ends every protocol's
+sessions, the clients' by back-channel (logout.PARTICIPANT).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from oauth2_provider.views import TokenView as BaseTokenView
 from oauthlib.common import add_params_to_uri
 
 from trousseau.accounts.models import Account
-from trousseau.accounts.sessions import authenticated_at
+from trousseau.accounts.sessions import authenticated_at, session_close
 from trousseau.core.http import client_ip
 from trousseau.federation.oidc import logout, metadata, services
 from trousseau.federation.oidc.validator import AUTHENTICATED_AT, CLIENT_IP, SESSION_KEY, SID
@@ -174,11 +175,11 @@ class EndSessionView(RPInitiatedLogoutView):  # type: ignore[misc]
         target = post_logout_redirect_uri
         if target and state:
             target = add_params_to_uri(target, [("state", state)])
-        if isinstance(self.request.user, Account) and logout.federated_logout_routed():
+        if isinstance(self.request.user, Account):
             # The SSO session ends everywhere (SAML SPs too), then the browser comes back to `target`.
             logout.leave_after_logout(self.request, target)
-            return redirect(logout.FEDERATED_LOGOUT)
-        logout.end_browser_session(self.request, client=application)
+            return redirect("idp_logout")
+        session_close(self.request)
         if target:
             response: HttpResponse = OAuth2ResponseRedirect(target, application.get_allowed_schemes())
             return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trousseau.flows.forms import LoginForm
+from trousseau.signin.forms import LoginForm
 
 # research/educonnect.md §4.1-4.3: j_username, j_password, and the optional typeUser (eleve/responsable).
 SHIBBOLETH_NAMES = {"identifier": "j_username", "password": "j_password", "profile": "typeUser"}

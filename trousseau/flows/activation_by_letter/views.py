@@ -25,9 +25,10 @@ from trousseau.flows.exceptions import (
     WrongBirthDate,
     WrongState,
 )
+from trousseau.flows.letter_refusals import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED, LETTER_MESSAGES
 from trousseau.flows.models import FlowKind
-from trousseau.flows.views.common import allow_continuation, load_flow
-from trousseau.flows.views.login import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED, LETTER_MESSAGES
+from trousseau.flows.views.common import load_flow
+from trousseau.signin.continuation import allow_continuation
 
 FLOW_OVER = _(
     "Cette activation n'est plus en cours. Reconnectez-vous avec l'identifiant et le mot de passe du courrier."

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from trousseau.core.secrets import token
-from trousseau.flows.continuation import redirect_origin
 from trousseau.flows.exceptions import ForeignFlow, WrongState
 from trousseau.flows.models import Flow, FlowKind, FlowState
 
@@ -42,14 +41,6 @@ def load_flow(request: HttpRequest, flow_id: uuid.UUID, kind: FlowKind) -> Flow:
     except ForeignFlow as exc:
         raise PermissionDenied from exc
     return flow
-
-
-def allow_continuation(response: HttpResponse, next_url: str) -> HttpResponse:
-    """Let a form on this page lead, through redirects, to the OIDC client that asked for the login."""
-    origin = redirect_origin(next_url) if next_url else None
-    if origin:
-        response._csp_update = {"form-action": [origin]}  # type: ignore[attr-defined]  # noqa: SLF001 - django-csp's hook
-    return response
 
 
 def run_step(

@@ -1,6 +1,6 @@
 """Single logout at /idp/profile/SAML2/{Redirect,POST}/SLO: both what SPs ask and what they answer.
 
-Both hand over to /idp/profile/Logout (trousseau/federation/logout.py), which ends the session
+Both hand over to /idp/profile/Logout (trousseau/signin/logout.py), which ends the session
 everywhere (OpenID Connect included, which this package may not import) and drives the chain.
 """
 

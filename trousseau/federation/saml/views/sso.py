@@ -35,7 +35,7 @@ from trousseau.federation.saml import outbound, state
 from trousseau.federation.saml.forms import ShibbolethLoginForm
 from trousseau.federation.saml.inbound import Pending, Refused, authn_request, unsolicited
 from trousseau.federation.saml.pages import post_page
-from trousseau.flows.views.login import attempt, remember_device, render_mire
+from trousseau.signin.mire import attempt, remember_device, render_mire
 
 logger = logging.getLogger("trousseau.saml")
 

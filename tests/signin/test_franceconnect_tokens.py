@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from tests.federation.fake_op import CLIENT_ID, SUB, FakeOP, at_hash, unsigned
-from trousseau.federation.franceconnect import tokens
-from trousseau.federation.franceconnect.config import config
-from trousseau.federation.franceconnect.errors import TokenRefused
+from tests.signin.fake_op import CLIENT_ID, SUB, FakeOP, at_hash, unsigned
+from trousseau.signin.franceconnect import tokens
+from trousseau.signin.franceconnect.config import config
+from trousseau.signin.franceconnect.errors import TokenRefused
 
 pytestmark = pytest.mark.usefixtures("fc")
 NONCE = "n" * 43

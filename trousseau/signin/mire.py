@@ -1,4 +1,7 @@
-"""The mire: "J'accède aux services numériques des établissements scolaires"."""
+"""The mire: "J'accède aux services numériques des établissements scolaires".
+
+`attempt` and `render_mire` also serve the SAML login page (trousseau/federation/saml/views/sso.py).
+"""
 
 from __future__ import annotations
 
@@ -13,39 +16,19 @@ from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts import authentication as auth
 from trousseau.accounts import devices
-from trousseau.accounts.models import Account, LetterStatus
+from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
 from trousseau.core.refusals import Throttled, too_many_tries
 from trousseau.flows.activation_by_letter import transitions as activation_by_letter
-from trousseau.flows.forms import LoginForm
-from trousseau.flows.views.common import allow_continuation, browser_secret, safe_next
+from trousseau.flows.letter_refusals import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED, LETTER_MESSAGES
+from trousseau.flows.views.common import browser_secret, safe_next
+from trousseau.signin.continuation import allow_continuation
+from trousseau.signin.forms import LoginForm
 
 FAILED = _("Identifiant ou mot de passe incorrect.")
-LETTER_MESSAGES = {
-    LetterStatus.USED: _(
-        "Ce courrier a déjà servi à activer votre compte. Connectez-vous avec le mot de passe que vous avez "
-        "choisi, utilisez « Mot de passe perdu » ou contactez votre établissement."
-    ),
-    # Told only to someone who typed the letter's password (issue #15, finding 2).
-    LetterStatus.BLOCKED: _(
-        "Trop de dates de naissance erronées ont été saisies avec ce courrier : il est bloqué. "
-        "Contactez votre établissement pour en obtenir un nouveau."
-    ),
-    LetterStatus.PAUSED: _(
-        "Trop de dates de naissance erronées ont été saisies aujourd'hui avec ce courrier. "
-        "Réessayez demain ou contactez votre établissement."
-    ),
-}
-LETTER_EXPIRED = _(
-    "Ce courrier d'activation n'est plus valable. Contactez votre établissement pour en obtenir un nouveau."
-)
 DISABLED = _("Ce compte est désactivé. Contactez votre établissement.")
 LOCKED_RETRY_AFTER = 24 * 3600  # a locked identifier opens by a recovery, not by waiting: "not today"
-
-
-# Where activation continues once the account is active (the service that asked for a login).
-CONTINUE_AFTER_ACTIVATION = "continue_after_activation"
 
 
 @dataclass(frozen=True)
@@ -123,7 +106,7 @@ def render_mire(request: HttpRequest, form: LoginForm, error: str | Promise | Re
     refusal = error if isinstance(error, Refusal) else Refusal(error)
     next_url = request.POST.get("next") or request.GET.get("next", "")
     context = {"form": form, "error": refusal.message, "next": next_url, **extra}
-    response = render(request, "flows/login.html", context, status=429 if refusal.retry_after else 200)
+    response = render(request, "signin/login.html", context, status=429 if refusal.retry_after else 200)
     if refusal.retry_after:
         response["Retry-After"] = str(refusal.retry_after)
     return allow_continuation(response, next_url)
@@ -134,7 +117,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     """The mire: "J'accède aux services numériques des établissements scolaires"."""
     # prompt=login: an OpenID Connect client asks for a fresh login even in a logged-in browser.
     if request.user.is_authenticated and request.method == "GET" and request.GET.get("prompt") != "login":
-        return render(request, "flows/already_logged_in.html", {"next": safe_next(request)})
+        return render(request, "signin/already_logged_in.html", {"next": safe_next(request)})
     form = LoginForm(request.POST if request.method == "POST" else None)
     error: str | Refusal = ""
     if request.method == "POST" and form.is_valid():

@@ -13,8 +13,13 @@ from dataclasses import dataclass
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
+from django.http import HttpRequest
 
-from trousseau.federation.franceconnect.client import AuthorizationRequest
+from trousseau.accounts.models import Account
+from trousseau.accounts.sessions import LOGOUT_REDIRECT_KEY, session_open
+from trousseau.signin.franceconnect import client
+from trousseau.signin.franceconnect.client import AuthorizationRequest
+from trousseau.signin.franceconnect.errors import FranceConnectError
 
 PENDING_KEY = "franceconnect_pending"
 ID_TOKEN_KEY = "franceconnect_id_token"  # noqa: S105 - a session key name
@@ -60,3 +65,14 @@ def logout_purpose(state: str) -> str | None:
     except signing.BadSignature:
         return None
     return str(data.get("purpose")) if isinstance(data, dict) else None
+
+
+def open_login(request: HttpRequest, account: Account, id_token: str) -> None:
+    """Log in, keeping FranceConnect's ID token for the logout at both ends."""
+    session_open(request, account)
+    request.session[ID_TOKEN_KEY] = id_token
+    try:
+        after = client.logout_url(id_token=id_token, state=logout_state("logout"))
+    except FranceConnectError:
+        return  # FranceConnect unreachable now: our logout still works, theirs times out on its own
+    request.session[LOGOUT_REDIRECT_KEY] = after

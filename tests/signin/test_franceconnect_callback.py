@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.urls import reverse
 
-from tests.federation.conftest import active_guardian, back_from_franceconnect
-from tests.federation.fake_op import SUB, unsigned
+from tests.federation.conftest import active_guardian
+from tests.signin.conftest import back_from_franceconnect
+from tests.signin.fake_op import SUB, unsigned
 from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import LOGOUT_REDIRECT_KEY
 from trousseau.audit.events import EventTag

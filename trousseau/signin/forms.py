@@ -1,4 +1,4 @@
-"""The mire's form: shape checks only (French source, translated); the journeys have their own folders."""
+"""The mire's form: shape checks only (French source, translated); accounts.authentication judges the secret."""
 
 from __future__ import annotations
 

@@ -17,12 +17,12 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
-from tests.federation.standin import StandIn, running_standin
+from tests.signin.standin import StandIn, running_standin
 from trousseau.accounts.models import Account
-from trousseau.federation.franceconnect import keys
-from trousseau.federation.franceconnect.config import config
 from trousseau.flows.models import Flow
 from trousseau.notifications.models import OutboxMessage
+from trousseau.signin.franceconnect import keys
+from trousseau.signin.franceconnect.config import config
 
 pytestmark = pytest.mark.django_db
 PHONE = "+33612345678"

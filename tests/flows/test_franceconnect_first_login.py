@@ -14,8 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tests.federation.conftest import active_guardian, back_from_franceconnect
-from tests.federation.fake_op import SUB
+from tests.federation.conftest import active_guardian
+from tests.signin import conftest as franceconnect
+from tests.signin.conftest import back_from_franceconnect
+from tests.signin.fake_op import SUB
 from trousseau.accounts.models import Account, AccountState
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
@@ -25,6 +27,10 @@ from trousseau.notifications.models import OutboxMessage
 pytestmark = pytest.mark.django_db
 PHONE = "+33612345678"
 LEA_BIRTH = date(2012, 3, 14)
+
+# FranceConnect's fixtures live with sign-in (tests/signin/conftest.py); this journey uses them too.
+op = franceconnect.op
+fc = franceconnect.fc
 
 
 @pytest.fixture
@@ -295,8 +301,10 @@ def test_unlinking_needs_a_login_and_a_post(client):
 
 def test_the_unlink_button_include(lea):
     linked = active_guardian(sub=SUB, children=[lea])
-    html = render_to_string("flows/franceconnect/unlink_button.html", {"account": linked})
+    html = render_to_string("signin/franceconnect/unlink_button.html", {"account": linked})
     assert reverse("flows:franceconnect_unlink") in html
     assert "Délier FranceConnect" in html
     linked.franceconnect_sub = None
-    assert "Délier FranceConnect" not in render_to_string("flows/franceconnect/unlink_button.html", {"account": linked})
+    assert "Délier FranceConnect" not in render_to_string(
+        "signin/franceconnect/unlink_button.html", {"account": linked}
+    )

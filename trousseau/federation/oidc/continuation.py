@@ -1,9 +1,7 @@
-"""Where a login that started at a client's authorization request will end: the client's origin.
+"""The origin resolver OpenID Connect gives sign-in (trousseau/signin/continuation.py).
 
-A form posted on the mire is answered by redirects that end at the client's redirect URI, and
-browsers apply CSP `form-action` to that whole chain; the mire therefore allows the origin of a
-redirect URI the client registered, and no other. It reads the OAuth application table directly
-(by URL name and the toolkit's model), so that the mire, which SAML also renders, imports no protocol.
+A login that started at an authorization request ends at the client's redirect URI: the mire may
+let its form lead there only if the client registered that URI.
 """
 
 from __future__ import annotations

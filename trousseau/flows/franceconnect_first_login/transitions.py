@@ -1,7 +1,7 @@
 """Logging in with FranceConnect, and the first time tying it to the school's records (seeds 000,
 001 "procédure 2", 004 case 1).
 
-Diagram: docs/flows/franceconnect_first_login.mermaid. A FranceConnect identity already linked to an
+Diagram: diagram.mermaid beside this module. A FranceConnect identity already linked to an
 account logs straight in by its `sub`. Otherwise: "Vous allez vous connecter en tant que : Prénom NOM"
 with the mobile the school recorded -> SMS code -> each child confirmed by birth date -> the account
 of those records (existing or new) is active and linked to the `sub`. The FranceConnect family name
@@ -30,12 +30,12 @@ from trousseau.core import throttle
 from trousseau.core.http import address_block
 from trousseau.directory.models import Guardian
 from trousseau.directory.selectors import guardians_matching
-from trousseau.federation.franceconnect.client import Identity
 from trousseau.flows.exceptions import FlowError, NoMatch, Throttled
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, binding_digest
 from trousseau.flows.steps import codes
 from trousseau.flows.steps.children import Child, judge_children
 from trousseau.flows.steps.children import children as listed_children
+from trousseau.signin.franceconnect.client import Identity
 
 PHONE_FREE_FAILURES_PER_IDENTITY = 5
 

@@ -1,0 +1,162 @@
+"""The FranceConnect first-login steps, one thin view per state (transitions in `transitions`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods
+
+from trousseau.core.http import client_ip
+from trousseau.flows.exceptions import (
+    FlowError,
+    IncompleteAnswers,
+    NoMatch,
+    NothingConfirmed,
+    ResendTooSoon,
+    SendLimitReached,
+    Throttled,
+    WrongBirthDate,
+)
+from trousseau.flows.franceconnect_first_login import transitions as journey
+from trousseau.flows.models import Flow, FlowKind, FlowState
+from trousseau.flows.steps.forms import ChildrenForm, MobileForm
+from trousseau.flows.steps.sms_code import code_error, code_step, refusal_page
+from trousseau.flows.views.common import load_flow, run_step
+from trousseau.signin.franceconnect import client
+from trousseau.signin.franceconnect import session as fc_session
+from trousseau.signin.franceconnect.errors import FranceConnectError
+
+FIRST_LOGIN_KEY = "franceconnect_first_login"  # {flow id: {"id_token", "next"}} while a first login runs
+REFUSED_TEMPLATE = "signin/franceconnect/refused.html"
+START_AGAIN = gettext_lazy("Cette connexion avec FranceConnect n'est plus en cours. Recommencez depuis le début.")
+NO_MATCH = gettext_lazy(
+    "Nous ne trouvons pas de responsable d'élève à votre nom avec ce numéro de téléphone portable. "
+    "Vérifiez le numéro saisi : ce doit être celui communiqué à l'établissement lors de l'inscription de "
+    "votre enfant. S'il est juste, contactez votre établissement pour qu'il mette à jour votre nom ou votre numéro."
+)
+DISABLED = gettext_lazy("Votre compte est désactivé. Contactez le secrétariat de votre établissement.")
+
+
+def note_started(request: HttpRequest, flow: Flow, *, id_token: str, next_url: str) -> None:
+    """What the callback keeps for the steps: FranceConnect's ID token, where to go next (three at most)."""
+    running = dict(request.session.get(FIRST_LOGIN_KEY, {}))
+    running[str(flow.pk)] = {"id_token": id_token, "next": next_url}
+    request.session[FIRST_LOGIN_KEY] = dict(list(running.items())[-3:])
+
+
+def _take_started(request: HttpRequest, flow: Flow) -> dict[str, str]:
+    """What the callback noted for this first login (FranceConnect's ID token, where to go next)."""
+    running = dict(request.session.get(FIRST_LOGIN_KEY, {}))
+    started: dict[str, str] = running.pop(str(flow.pk), {})
+    request.session[FIRST_LOGIN_KEY] = running
+    return started
+
+
+def refused_page(request: HttpRequest, title: str, message: str, *, status: int) -> HttpResponse:
+    return render(request, REFUSED_TEMPLATE, {"title": title, "message": message}, status=status)
+
+
+def _phone_step(request: HttpRequest, flow: Flow) -> HttpResponse:
+    form = MobileForm(request.POST if request.method == "POST" else None)
+    error = ""
+    refused: FlowError | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            journey.submit_phone(flow, phone=form.cleaned_data["phone"], ip=client_ip(request))
+            return redirect("flows:franceconnect_step", flow_id=flow.pk)
+        except NoMatch as exc:
+            error, refused = str(NO_MATCH), exc
+        except (Throttled, SendLimitReached, ResendTooSoon) as exc:
+            error, refused = code_error(exc), exc
+    context = {"form": form, "error": error, "flow": flow, "name": journey.display_name(flow)}
+    return refusal_page(request, "flows/franceconnect_first_login/identity.html", context, refused=refused)
+
+
+def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
+    def again() -> HttpResponse:
+        return redirect("flows:franceconnect_step", flow_id=flow.pk)
+
+    def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
+        journey.submit_code(flow, code=code, ip=ip)
+        return again()
+
+    return code_step(
+        request,
+        flow,
+        resend=lambda flow, ip: journey.resend_code(flow, ip=ip),
+        submit=submit,
+        again=again,
+        template="flows/steps/code.html",
+        context={"phone_end": flow.context["phone"][-2:]},
+        resent=_("Un nouveau code vous a été envoyé."),
+    )
+
+
+def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
+    form = ChildrenForm(request.POST if request.method == "POST" else None, children=journey.children(flow))
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = journey.confirm_children(flow, answers=form.cleaned_data["answers"], ip=client_ip(request))
+        except WrongBirthDate as exc:
+            error = ngettext(
+                "Une date de naissance ne correspond pas. Il vous reste %(n)s essai.",
+                "Une date de naissance ne correspond pas. Il vous reste %(n)s essais.",
+                exc.remaining,
+            ) % {"n": exc.remaining}
+        except IncompleteAnswers:
+            error = _("Répondez pour chacun des élèves.")
+        except NothingConfirmed:
+            message = _("Aucun élève n'a été confirmé : contactez votre établissement.")
+            return refused_page(request, _("Connexion avec FranceConnect"), message, status=400)
+        except journey.AccountDisabled:
+            return refused_page(request, _("Connexion avec FranceConnect"), str(DISABLED), status=403)
+        except journey.AlreadyLinked:
+            message = _("Cette identité FranceConnect est déjà liée à un compte : reconnectez-vous avec FranceConnect.")
+            return refused_page(request, _("Connexion avec FranceConnect"), message, status=409)
+        else:
+            started = _take_started(request, flow)
+            fc_session.open_login(request, account, started.get("id_token", ""))
+            messages.success(
+                request,
+                _("Votre compte est activé et lié à FranceConnect. Votre identifiant : %(id)s")
+                % {"id": account.identifier},
+            )
+            return redirect(started.get("next") or "accounts:home")
+    return render(request, "flows/steps/children.html", {"form": form, "error": error}, status=400 if error else 200)
+
+
+STEPS: dict[str, Callable[[HttpRequest, Flow], HttpResponse]] = {
+    FlowState.AWAITING_PHONE: _phone_step,
+    FlowState.AWAITING_CODE: _code_step,
+    FlowState.CONFIRMING_CHILDREN: _children_step,
+}
+
+
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
+    flow = load_flow(request, flow_id, FlowKind.FRANCECONNECT_FIRST_LOGIN)
+    try:
+        return run_step(request, flow, STEPS)
+    except FlowError:
+        return refused_page(request, _("Connexion avec FranceConnect"), str(START_AGAIN), status=400)
+
+
+@require_GET
+def not_me(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
+    """ "Ce n'est pas vous ? Retournez à la page d'accueil": end this journey and the FranceConnect session."""
+    flow = load_flow(request, flow_id, FlowKind.FRANCECONNECT_FIRST_LOGIN)
+    journey.abandon(flow)
+    started = _take_started(request, flow)
+    if started.get("id_token"):
+        try:
+            return redirect(client.logout_url(id_token=started["id_token"], state=fc_session.logout_state("not_me")))
+        except FranceConnectError:
+            pass
+    return redirect("flows:login")
