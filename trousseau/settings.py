@@ -339,7 +339,7 @@ NOTIFICATIONS_RETRY_MAX_DELAY = timedelta(hours=1)
 NOTIFICATIONS_CLAIM_LEASE = timedelta(minutes=5)
 # --- end of notifications settings ---------------------------------------------------------------
 
-# --- FranceConnect relying party (trousseau/signin/franceconnect) ------------------------------
+# --- FranceConnect relying party (trousseau/franceconnect) ------------------------------
 # The base URL is FranceConnect's issuer: https://fcp-low.sbx.dev-franceconnect.fr/api/v2 (sandbox),
 # https://oidc.franceconnect.gouv.fr/api/v2 (production), or the local stand-in that `make run` starts.
 # The redirect and post-logout URIs to register are PUBLIC_URL + /franceconnect/retour/ and

@@ -1,7 +1,7 @@
 import pytest
 from oauth2_provider.models import get_application_model
 
-from trousseau.signin.continuation import redirect_origin
+from trousseau.core.continuation import redirect_origin
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,9 @@ from tests import factories
 from tests.signin.standin import StandIn, running_standin
 from trousseau.accounts.models import Account
 from trousseau.flows.models import Flow
+from trousseau.franceconnect import keys
+from trousseau.franceconnect.config import config
 from trousseau.notifications.models import OutboxMessage
-from trousseau.signin.franceconnect import keys
-from trousseau.signin.franceconnect.config import config
 
 pytestmark = pytest.mark.django_db
 PHONE = "+33612345678"

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from tests.signin.fake_op import CLIENT_ID, SUB, FakeOP, at_hash, unsigned
-from trousseau.signin.franceconnect import tokens
-from trousseau.signin.franceconnect.config import config
-from trousseau.signin.franceconnect.errors import TokenRefused
+from trousseau.franceconnect import tokens
+from trousseau.franceconnect.config import config
+from trousseau.franceconnect.errors import TokenRefused
 
 pytestmark = pytest.mark.usefixtures("fc")
 NONCE = "n" * 43

@@ -1,6 +1,6 @@
 """'S'identifier avec FranceConnect': the button, the callback, the return from FranceConnect's logout, unlinking.
 
-Thin: the upstream client is `trousseau.signin.franceconnect`; an identity not yet linked goes on to
+Thin: the upstream client is `trousseau.franceconnect`; an identity not yet linked goes on to
 the first-login journey (`trousseau.flows.franceconnect_first_login`).
 """
 
@@ -23,10 +23,10 @@ from trousseau.flows.franceconnect_first_login import transitions as journey
 from trousseau.flows.franceconnect_first_login.views import DISABLED, note_started
 from trousseau.flows.franceconnect_first_login.views import refused_page as _refused
 from trousseau.flows.views.common import browser_secret, safe_next
-from trousseau.signin.franceconnect import client
-from trousseau.signin.franceconnect import session as fc_session
-from trousseau.signin.franceconnect.config import enabled
-from trousseau.signin.franceconnect.errors import (
+from trousseau.franceconnect import client
+from trousseau.franceconnect import session as fc_session
+from trousseau.franceconnect.config import enabled
+from trousseau.franceconnect.errors import (
     FranceConnectError,
     NotConfigured,
     ProviderRefusal,

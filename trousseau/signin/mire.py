@@ -18,12 +18,12 @@ from trousseau.accounts import authentication as auth
 from trousseau.accounts import devices
 from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import session_open
+from trousseau.core.continuation import allow_continuation
 from trousseau.core.http import client_ip
 from trousseau.core.refusals import Throttled, too_many_tries
 from trousseau.flows.activation_by_letter import transitions as activation_by_letter
 from trousseau.flows.letter_refusals import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED, LETTER_MESSAGES
 from trousseau.flows.views.common import browser_secret, safe_next
-from trousseau.signin.continuation import allow_continuation
 from trousseau.signin.forms import LoginForm
 
 FAILED = _("Identifiant ou mot de passe incorrect.")

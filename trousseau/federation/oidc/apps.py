@@ -9,9 +9,9 @@ class OidcConfig(AppConfig):
     def ready(self) -> None:
         # Sign-in never imports a protocol: OpenID Connect tells it how its sessions end and which
         # origins its clients' logins continue to.
+        from trousseau.core import continuation as origins  # noqa: PLC0415
         from trousseau.federation.oidc import continuation, logout  # noqa: PLC0415 - models are loaded now
-        from trousseau.signin import continuation as signin_continuation  # noqa: PLC0415
         from trousseau.signin import logout as signin_logout  # noqa: PLC0415
 
         signin_logout.register(logout.PARTICIPANT)
-        signin_continuation.register(continuation.redirect_origin)
+        origins.register(continuation.redirect_origin)

@@ -1,4 +1,4 @@
-"""The origin resolver OpenID Connect gives sign-in (trousseau/signin/continuation.py).
+"""The origin resolver OpenID Connect gives sign-in (trousseau/core/continuation.py).
 
 A login that started at an authorization request ends at the client's redirect URI: the mire may
 let its form lead there only if the client registered that URI.

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from trousseau.accounts.models import AccountKind
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.sessions import session_open
+from trousseau.core.continuation import allow_continuation
 from trousseau.core.http import client_ip
 from trousseau.flows.activation_by_letter import transitions as activation_by_letter
 from trousseau.flows.activation_by_letter.forms import ActivationForm
@@ -28,7 +29,6 @@ from trousseau.flows.exceptions import (
 from trousseau.flows.letter_refusals import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED, LETTER_MESSAGES
 from trousseau.flows.models import FlowKind
 from trousseau.flows.views.common import load_flow
-from trousseau.signin.continuation import allow_continuation
 
 FLOW_OVER = _(
     "Cette activation n'est plus en cours. Reconnectez-vous avec l'identifiant et le mot de passe du courrier."

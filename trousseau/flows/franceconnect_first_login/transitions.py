@@ -35,7 +35,7 @@ from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, bindi
 from trousseau.flows.steps import codes
 from trousseau.flows.steps.children import Child, judge_children
 from trousseau.flows.steps.children import children as listed_children
-from trousseau.signin.franceconnect.client import Identity
+from trousseau.franceconnect.client import Identity
 
 PHONE_FREE_FAILURES_PER_IDENTITY = 5
 

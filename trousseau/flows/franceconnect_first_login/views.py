@@ -28,9 +28,9 @@ from trousseau.flows.models import Flow, FlowKind, FlowState
 from trousseau.flows.steps.forms import ChildrenForm, MobileForm
 from trousseau.flows.steps.sms_code import code_error, code_step, refusal_page
 from trousseau.flows.views.common import load_flow, run_step
-from trousseau.signin.franceconnect import client
-from trousseau.signin.franceconnect import session as fc_session
-from trousseau.signin.franceconnect.errors import FranceConnectError
+from trousseau.franceconnect import client
+from trousseau.franceconnect import session as fc_session
+from trousseau.franceconnect.errors import FranceConnectError
 
 FIRST_LOGIN_KEY = "franceconnect_first_login"  # {flow id: {"id_token", "next"}} while a first login runs
 REFUSED_TEMPLATE = "signin/franceconnect/refused.html"

@@ -2,8 +2,10 @@
 
 A form posted on the mire is answered by redirects that end at the service (an OpenID Connect
 client's redirect URI, say), and browsers apply CSP `form-action` to that whole chain; the mire
-therefore allows the origin that the protocol behind `next` vouches for, and no other. Sign-in knows
-no protocol: each registers an origin resolver from its AppConfig.ready().
+therefore allows the origin that the protocol behind `next` vouches for, and no other. So do the
+journeys' pages that lead back to the service (activation after a letter login). Neither knows a
+protocol: each protocol registers an origin resolver from its AppConfig.ready(). The registry sits in
+the kernel because both sign-in and the journeys below it read it (docs/architecture.md).
 """
 
 from __future__ import annotations

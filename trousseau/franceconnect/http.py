@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from trousseau.signin.franceconnect.errors import ProviderUnavailable
+from trousseau.franceconnect.errors import ProviderUnavailable
 
 MAX_BYTES = 256 * 1024
 

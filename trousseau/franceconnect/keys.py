@@ -13,9 +13,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
 from trousseau.core import cache as best_effort
-from trousseau.signin.franceconnect import http
-from trousseau.signin.franceconnect.config import Config
-from trousseau.signin.franceconnect.errors import ProviderUnavailable, TokenRefused
+from trousseau.franceconnect import http
+from trousseau.franceconnect.config import Config
+from trousseau.franceconnect.errors import ProviderUnavailable, TokenRefused
 
 ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "end_session_endpoint")
 KEY_TYPES = {"ES256": ("EC", "P-256"), "RS256": ("RSA", None)}

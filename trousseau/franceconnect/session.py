@@ -17,9 +17,9 @@ from django.http import HttpRequest
 
 from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import LOGOUT_REDIRECT_KEY, session_open
-from trousseau.signin.franceconnect import client
-from trousseau.signin.franceconnect.client import AuthorizationRequest
-from trousseau.signin.franceconnect.errors import FranceConnectError
+from trousseau.franceconnect import client
+from trousseau.franceconnect.client import AuthorizationRequest
+from trousseau.franceconnect.errors import FranceConnectError
 
 PENDING_KEY = "franceconnect_pending"
 ID_TOKEN_KEY = "franceconnect_id_token"  # noqa: S105 - a session key name

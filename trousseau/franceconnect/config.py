@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from trousseau.signin.franceconnect.errors import NotConfigured
+from trousseau.franceconnect.errors import NotConfigured
 
 # FranceConnect v2 signs with ES256 (recommended) or RS256; HS256 (v1) and "none" are never accepted.
 ALLOWED_ALGORITHMS = frozenset({"ES256", "RS256"})

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from trousseau.signin.franceconnect import http, keys, tokens
-from trousseau.signin.franceconnect.config import Config, config
-from trousseau.signin.franceconnect.errors import (
+from trousseau.franceconnect import http, keys, tokens
+from trousseau.franceconnect.config import Config, config
+from trousseau.franceconnect.errors import (
     CallbackRefused,
     ProviderRefusal,
     ProviderUnavailable,

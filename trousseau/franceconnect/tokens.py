@@ -20,9 +20,9 @@ from typing import Any
 from joserfc import jws
 from joserfc.errors import BadSignatureError, JoseError
 
-from trousseau.signin.franceconnect import keys
-from trousseau.signin.franceconnect.config import Config
-from trousseau.signin.franceconnect.errors import TokenRefused
+from trousseau.franceconnect import keys
+from trousseau.franceconnect.config import Config
+from trousseau.franceconnect.errors import TokenRefused
 
 COMPACT_JWS_PARTS = 3
 
