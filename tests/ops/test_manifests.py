@@ -46,7 +46,7 @@ def containers() -> Iterator[dict[str, Any]]:
 
 def variables_read() -> set[str]:
     names = set(LIBRARY_VARIABLES)
-    for source in (ROOT / "trousseau" / "settings.py", CONF):
+    for source in (*sorted((ROOT / "trousseau" / "settings").glob("*.py")), CONF):
         text = source.read_text()
         names |= set(re.findall(r"""env(?:_bool)?\(\s*"([A-Z0-9_]+)\"""", text))
         names |= set(re.findall(r"""os\.environ(?:\.get|\.setdefault)?[\[(]"([A-Z0-9_]+)\"""", text))

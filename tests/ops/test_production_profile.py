@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.ops.serving import ROOT, gunicorn, production_env
 
-SETTINGS = ROOT / "trousseau" / "settings.py"
+SETTINGS = sorted((ROOT / "trousseau" / "settings").glob("*.py"))
 ENV_EXAMPLE = ROOT / "deploy" / "env.example"
 
 
@@ -68,8 +68,10 @@ def test_check_deploy_flags_plain_http_cookies(site: Path):
 
 
 def test_env_example_lists_every_variable_the_settings_read():
-    read = set(re.findall(r"""env(?:_bool)?\(\s*"([A-Z0-9_]+)\"""", SETTINGS.read_text()))
-    read |= set(re.findall(r"""os\.environ\.get\("([A-Z0-9_]+)\"""", SETTINGS.read_text()))
+    text = "\n".join(source.read_text() for source in SETTINGS)
+    read = set(re.findall(r"""env(?:_bool)?\(\s*"([A-Z0-9_]+)\"""", text))
+    read |= set(re.findall(r"""os\.environ\.get\("([A-Z0-9_]+)\"""", text))
+    assert "TROUSSEAU_SAML_LOGIN_MODE" in read, "the protocols' settings (settings/federation.py) are read too"
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), flags=re.MULTILINE))
     assert read - listed == set()
     assert "TROUSSEAU_DEBUG" in read

@@ -1,4 +1,4 @@
-"""django-oauth-toolkit's settings (`OAUTH2_PROVIDER`), built once by trousseau/settings.py.
+"""django-oauth-toolkit's settings (`OAUTH2_PROVIDER`), built once by trousseau/settings/federation.py.
 
 Every choice the protocol leaves open is made here, with its reason; docs/oidc.md says the same to
 integrators. This module is read by the settings, so it imports nothing from Django's apps.
