@@ -114,7 +114,7 @@ def test_mobile_set_verified_records_the_number():
     changed = mobile_set_verified(account=account, phone="+33698765432", ip=IP)
     assert changed.phone == "+33698765432"
     assert changed.phone_verified
-    assert AuditEvent.objects.get(tag=EventTag.MOBILE_CHANGED, account=account).data == {
+    assert AuditEvent.objects.get(tag=EventTag.CHANGE_MOBILE_SUCCESS, account=account).data == {
         "replaced": False,
         "ending": "32",
     }

@@ -155,7 +155,7 @@ def test_a_chain_of_groupings_names_the_last_kept_account():
 
 
 def test_grouping_carries_the_franceconnect_link_to_the_kept_account():
-    from trousseau.accounts.registration import account_absorb
+    from trousseau.accounts.self_registration import account_absorb
 
     keep, _, _ = factories.guardian_account()
     other, _, _ = factories.guardian_account()

@@ -68,7 +68,7 @@ def test_a_fresh_login_does_not_replace_the_password_of_an_account_that_has_one(
     account = active_guardian()
     with pytest.raises(WrongCurrentPassword):
         confirm_holder(
-            account=account, password="", authenticated_at=timezone.now(), ip=IP, refused=EventTag.MOBILE_CHANGE_FAILURE
+            account=account, password="", authenticated_at=timezone.now(), ip=IP, refused=EventTag.CHANGE_MOBILE_FAILURE
         )
 
 
@@ -81,7 +81,7 @@ def test_wrong_passwords_close_the_identifiers_guard_as_at_the_mire(settings):
                 password="Pas#leBon1",
                 authenticated_at=None,
                 ip=IP,
-                refused=EventTag.MOBILE_CHANGE_FAILURE,
+                refused=EventTag.CHANGE_MOBILE_FAILURE,
             )
     with pytest.raises(TooManyFailures):
         confirm_holder(
@@ -89,7 +89,7 @@ def test_wrong_passwords_close_the_identifiers_guard_as_at_the_mire(settings):
             password=factories.GOOD_PASSWORD,
             authenticated_at=None,
             ip=IP,
-            refused=EventTag.MOBILE_CHANGE_FAILURE,
+            refused=EventTag.CHANGE_MOBILE_FAILURE,
         )
 
 

@@ -67,7 +67,7 @@ def test_guardian_activates_with_any_childs_birth_date():
     assert letter.used_at is not None
     flow.refresh_from_db()
     assert flow.state == FlowState.COMPLETED
-    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_SUCCESS, account=account).exists()
+    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_BY_LETTER_SUCCESS, account=account).exists()
     assert mail.outbox == []
 
 
@@ -93,7 +93,7 @@ def test_wrong_birth_date_counts_and_changes_nothing(settings):
     account.refresh_from_db()
     assert account.state == AccountState.PROVISIONAL
     assert not account.has_usable_password()
-    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_FAILURE, account=account).count() == 1
+    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_BY_LETTER_FAILURE, account=account).count() == 1
 
 
 def test_too_many_wrong_birth_dates_end_the_flow(settings):
@@ -173,7 +173,7 @@ def test_the_letters_budget_outlives_the_flow_and_a_new_login(settings):
     assert blocked.value.status == LetterStatus.PAUSED
     again.refresh_from_db()
     assert again.state == FlowState.FAILED
-    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_ABANDONED, account=account).count() == 1
+    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_BY_LETTER_ABANDONED, account=account).count() == 1
 
 
 def test_a_spent_letter_refuses_even_the_right_date(settings):

@@ -72,11 +72,11 @@ def test_no_match_sends_nothing_and_is_audited(last, first, phone):
     with pytest.raises(NoMatch):
         reg.start(last_name=last, first_name=first, phone=phone, ip=IP, browser_secret="s")
     assert OutboxMessage.objects.count() == 0
-    assert AuditEvent.objects.filter(tag=EventTag.REGISTRATION_NO_MATCH).count() == 1
+    assert AuditEvent.objects.filter(tag=EventTag.SELF_REGISTRATION_NO_MATCH).count() == 1
 
 
 def test_repeated_misses_from_one_address_are_throttled(settings):
-    settings.REGISTRATION_IP_FREE_FAILURES = 2
+    settings.SELF_REGISTRATION_IP_FREE_FAILURES = 2
     _, _, g1, _ = family()
     for _ in range(3):
         with pytest.raises(NoMatch):
@@ -155,7 +155,7 @@ def test_whole_journey_with_one_contested_link():
     assert list(account.pupils()) == [zoe]  # the contested child is not attached
     assert {link.guardian for link in account.guardian_links.all()} == {g1, g2}
     assert AuditEvent.objects.filter(tag=EventTag.LINK_CONTESTED).count() == 1
-    assert AuditEvent.objects.filter(tag=EventTag.REGISTRATION_SUCCESS, account=account).exists()
+    assert AuditEvent.objects.filter(tag=EventTag.SELF_REGISTRATION_SUCCESS, account=account).exists()
     with pytest.raises(WrongState):
         reg.choose_password(flow, password=factories.GOOD_PASSWORD, ip=IP)
 

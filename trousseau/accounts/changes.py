@@ -130,7 +130,7 @@ def mobile_set_verified(*, account: Account, phone: str, ip: str | None = None) 
     locked.phone = phone
     locked.phone_verified_at = timezone.now()
     locked.save(update_fields=["phone", "phone_verified_at"])
-    audit(EventTag.MOBILE_CHANGED, account=locked, ip=ip, replaced=had_phone, ending=phone[-2:])
+    audit(EventTag.CHANGE_MOBILE_SUCCESS, account=locked, ip=ip, replaced=had_phone, ending=phone[-2:])
     change_notices.notify_change(
         locked,
         what=change_notices.MOBILE,

@@ -23,7 +23,7 @@ from trousseau.accounts.exceptions import BirthDateMismatch, LetterBudgetSpent
 from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.letter_budget import letter_birth_date_check
 from trousseau.accounts.models import Account, AccountKind, AccountState, ActivationLetter, LetterStatus
-from trousseau.accounts.registration import account_absorb
+from trousseau.accounts.self_registration import account_absorb
 from trousseau.accounts.sessions import sessions_end
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit

@@ -60,7 +60,7 @@ def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) 
         letter_birth_date_check(letter_id=letter_id, birth_date=birth_date, ip=ip, step="activation")
     except BirthDateMismatch as exc:
         failures = flow.count_failure()
-        audit(EventTag.ACTIVATION_FAILURE, account=account, ip=ip, attempt=failures)
+        audit(EventTag.ACTIVATION_BY_LETTER_FAILURE, account=account, ip=ip, attempt=failures)
         if exc.status != LetterStatus.VALID:
             _abandon(flow, account, ip)
             raise LetterBlocked(exc.status) from exc
@@ -88,4 +88,4 @@ def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) 
 
 def _abandon(flow: Flow, account: Account, ip: str) -> None:
     flow.advance(FlowState.FAILED)
-    audit(EventTag.ACTIVATION_ABANDONED, account=account, ip=ip)
+    audit(EventTag.ACTIVATION_BY_LETTER_ABANDONED, account=account, ip=ip)

@@ -50,7 +50,7 @@ class AlreadyLinked(FlowError):
 
 def _guards(ip: str, sub: str) -> list[throttle.Guard]:
     return [
-        throttle.Guard("franceconnect:ip", address_block(ip), settings.REGISTRATION_IP_FREE_FAILURES),
+        throttle.Guard("franceconnect:ip", address_block(ip), settings.SELF_REGISTRATION_IP_FREE_FAILURES),
         throttle.Guard("franceconnect:sub", sub, PHONE_FREE_FAILURES_PER_IDENTITY),
     ]
 
@@ -117,12 +117,12 @@ def submit_phone(flow: Flow, *, phone: str, ip: str) -> None:
     guards = _guards(ip, flow.context["sub"])
     wait = throttle.admit(guards)  # a miss is counted before the lookup (core.throttle.admit)
     if wait is not None:
-        audit(EventTag.FRANCECONNECT_THROTTLED, ip=ip)
+        audit(EventTag.FRANCECONNECT_FIRST_LOGIN_THROTTLED, ip=ip)
         raise Throttled(throttle.minutes(wait))
     guardians = _matching_guardians(flow, phone)
     if not guardians:
         known_phone = Guardian.objects.filter(mobile=phone).exists()
-        audit(EventTag.FRANCECONNECT_NO_MATCH, ip=ip, reason="name" if known_phone else "phone", flow=str(flow.pk))
+        audit(EventTag.FRANCECONNECT_FIRST_LOGIN_NO_MATCH, ip=ip, reason="name" if known_phone else "phone", flow=str(flow.pk))
         raise NoMatch
     for guard in guards:
         throttle.refund(guard)

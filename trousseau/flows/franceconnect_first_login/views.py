@@ -69,7 +69,7 @@ def _phone_step(request: HttpRequest, flow: Flow) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             journey.submit_phone(flow, phone=form.cleaned_data["phone"], ip=client_ip(request))
-            return redirect("flows:franceconnect_step", flow_id=flow.pk)
+            return redirect("flows:franceconnect_first_login_step", flow_id=flow.pk)
         except NoMatch as exc:
             error, refused = str(NO_MATCH), exc
         except (Throttled, SendLimitReached, ResendTooSoon) as exc:
@@ -80,7 +80,7 @@ def _phone_step(request: HttpRequest, flow: Flow) -> HttpResponse:
 
 def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
     def again() -> HttpResponse:
-        return redirect("flows:franceconnect_step", flow_id=flow.pk)
+        return redirect("flows:franceconnect_first_login_step", flow_id=flow.pk)
 
     def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
         journey.submit_code(flow, code=code, ip=ip)

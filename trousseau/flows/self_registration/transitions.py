@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from trousseau.accounts.exceptions import AlreadyActive
 from trousseau.accounts.models import Account, AccountState
-from trousseau.accounts.registration import (
+from trousseau.accounts.self_registration import (
     account_register_guardian,
     accounts_of_guardians,
-    identifier_for_registration,
-    registration_personal_details,
+    identifier_for_self_registration,
+    self_registration_personal_details,
 )
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
@@ -37,7 +37,7 @@ from trousseau.flows.steps.children import judge_children
 
 
 def _guard(ip: str) -> throttle.Guard:
-    return throttle.Guard("register:ip", address_block(ip), settings.REGISTRATION_IP_FREE_FAILURES)
+    return throttle.Guard("register:ip", address_block(ip), settings.SELF_REGISTRATION_IP_FREE_FAILURES)
 
 
 def start(*, last_name: str, first_name: str, phone: str, ip: str, browser_secret: str) -> Flow:
@@ -48,11 +48,11 @@ def start(*, last_name: str, first_name: str, phone: str, ip: str, browser_secre
     """
     wait = throttle.admit([_guard(ip)])  # a miss is counted before the lookup (core.throttle.admit)
     if wait is not None:
-        audit(EventTag.REGISTRATION_THROTTLED, ip=ip)
+        audit(EventTag.SELF_REGISTRATION_THROTTLED, ip=ip)
         raise Throttled(throttle.minutes(wait))
     guardians = guardians_matching(last_name=last_name, first_name=first_name, mobile=phone)
     if not guardians:
-        audit(EventTag.REGISTRATION_NO_MATCH, ip=ip)
+        audit(EventTag.SELF_REGISTRATION_NO_MATCH, ip=ip)
         raise NoMatch
     throttle.refund(_guard(ip))
     flow = Flow.objects.start(
@@ -86,14 +86,14 @@ def submit_code(flow: Flow, *, code: str, ip: str) -> None:
     existing = accounts_of_guardians(flow.context["guardian_ids"])
     if any(a.state == AccountState.ACTIVE for a in existing):
         flow.advance(FlowState.ALREADY_ACTIVE)
-        audit(EventTag.REGISTRATION_ALREADY_ACTIVE, ip=ip)
+        audit(EventTag.SELF_REGISTRATION_ALREADY_ACTIVE, ip=ip)
         raise AccountExists
     flow.advance(FlowState.CONFIRMING_CHILDREN)
 
 
 def personal_details(flow: Flow) -> tuple[tuple[str, ...], tuple[date, ...]]:
     """What the new password must not contain (the same details `account_register_guardian` checks)."""
-    return registration_personal_details(flow.context["guardian_ids"])
+    return self_registration_personal_details(flow.context["guardian_ids"])
 
 
 def confirm_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str) -> None:
@@ -107,7 +107,7 @@ def confirm_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str)
     """
     flow.expect(FlowState.CONFIRMING_CHILDREN)
     judge_children(flow, answers=answers, ip=ip)
-    flow.context["identifier"] = identifier_for_registration(flow.context["guardian_ids"])
+    flow.context["identifier"] = identifier_for_self_registration(flow.context["guardian_ids"])
     flow.save(update_fields=["context"])
     flow.advance(FlowState.CHOOSING_PASSWORD)
 

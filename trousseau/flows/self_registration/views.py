@@ -57,7 +57,7 @@ def start(request: HttpRequest) -> HttpResponse:
                 ip=client_ip(request),
                 browser_secret=browser_secret(request),
             )
-            return redirect("flows:registration_step", flow_id=flow.pk)
+            return redirect("flows:self_registration_step", flow_id=flow.pk)
         except NoMatch:
             # Said with a 200, like the form itself: the seed's page (docs/security.md).
             error = str(NO_MATCH)
@@ -70,7 +70,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
     def again() -> HttpResponse:
-        return redirect("flows:registration_step", flow_id=flow.pk)
+        return redirect("flows:self_registration_step", flow_id=flow.pk)
 
     def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
         # AccountExists: the code was right but the guardian already has an account; the next state says so.
@@ -97,7 +97,7 @@ def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             self_registration.confirm_children(flow, answers=form.cleaned_data["answers"], ip=client_ip(request))
-            return redirect("flows:registration_step", flow_id=flow.pk)
+            return redirect("flows:self_registration_step", flow_id=flow.pk)
         except WrongBirthDate as exc:
             error = ngettext(
                 "Une date de naissance ne correspond pas. Il vous reste %(n)s essai.",
@@ -108,7 +108,7 @@ def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
             error = _("Répondez pour chacun des élèves.")
         except NothingConfirmed:
             messages.error(request, _("Aucun élève n'a été confirmé : contactez votre établissement."))
-            return redirect("flows:registration")
+            return redirect("flows:self_registration")
     return render(request, "flows/steps/children.html", {"form": form, "error": error}, status=400 if error else 200)
 
 
@@ -126,7 +126,7 @@ def _password_step(request: HttpRequest, flow: Flow) -> HttpResponse:
                 flow, password=form.cleaned_data["password"], ip=client_ip(request)
             )
         except AccountExists:
-            return redirect("flows:registration_step", flow_id=flow.pk)
+            return redirect("flows:self_registration_step", flow_id=flow.pk)
         session_open(request, account)  # rotates the session key
         messages.success(
             request, _("Votre compte a été activé avec succès. Votre identifiant : %(id)s") % {"id": account.identifier}
@@ -155,4 +155,4 @@ def step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
         return run_step(request, flow, STEPS)
     except FlowError:
         messages.error(request, str(START_AGAIN))
-        return redirect("flows:registration")
+        return redirect("flows:self_registration")
