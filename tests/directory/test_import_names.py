@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.directory.helpers import guardians_csv, ine, pupils_csv
-from trousseau.accounts.letters_export import letters_issue
+from trousseau.letters.export import letters_issue
 from trousseau.accounts.models import Account, AccountGuardian, AccountKind
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
