@@ -88,7 +88,7 @@ def test_a_change_refuses_a_weak_password_before_judging_the_current_one():
     assert not OutboxMessage.objects.exists()
 
 
-def test_registration_refuses_a_weak_password_and_creates_nothing():
+def test_self_registration_refuses_a_weak_password_and_creates_nothing():
     guardian = factories.guardian(first_name="Sophie", last_name="Lemoine")
     weak = [
         ("password", "trop courant"),
@@ -105,7 +105,7 @@ def test_registration_refuses_a_weak_password_and_creates_nothing():
     assert not AuditEvent.objects.filter(tag=EventTag.SELF_REGISTRATION_SUCCESS).exists()
 
 
-def test_registration_leaves_a_provisional_account_as_it_was():
+def test_self_registration_leaves_a_provisional_account_as_it_was():
     account, letter, _ = factories.guardian_account()
     guardian_ids = list(account.guardian_links.values_list("guardian_id", flat=True))
     with pytest.raises(PasswordRefused):

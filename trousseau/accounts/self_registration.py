@@ -1,4 +1,4 @@
-"""Writes of the self-service journeys that end with an account: registration and merging."""
+"""Writes of the self-service journeys that end with an account: self-registration and merging."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def accounts_of_guardians(guardian_ids: list[int]) -> list[Account]:
 
 
 def identifier_for_self_registration(guardian_ids: list[int]) -> str:
-    """The identifier registration will end with: an existing provisional account's, or a new one."""
+    """The identifier self-registration will end with: an existing provisional account's, or a new one."""
     existing = accounts_of_guardians(guardian_ids)
     if existing:
         return existing[0].identifier
