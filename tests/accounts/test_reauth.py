@@ -15,10 +15,11 @@ from tests import factories
 from tests.accounts.helpers import IP, active_guardian, active_pupil, logged_in
 from trousseau.accounts import change_notices
 from trousseau.accounts.changes import confirm_holder, email_change, mobile_set_verified, password_change
-from trousseau.accounts.exceptions import FreshLoginRequired, TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.exceptions import FreshLoginRequired, WrongCurrentPassword
 from trousseau.accounts.models import Account, AccountSession
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
+from trousseau.core.refusals import TooManyTries
 from trousseau.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +84,7 @@ def test_wrong_passwords_close_the_identifiers_guard_as_at_the_mire(settings):
                 ip=IP,
                 refused=EventTag.CHANGE_MOBILE_FAILURE,
             )
-    with pytest.raises(TooManyFailures):
+    with pytest.raises(TooManyTries):
         confirm_holder(
             account=account,
             password=factories.GOOD_PASSWORD,

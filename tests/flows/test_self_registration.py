@@ -10,12 +10,12 @@ from trousseau.accounts.models import Account, AccountState, ContestedLink
 from trousseau.accounts.services import account_create_for_guardian, letter_issue
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
+from trousseau.core.refusals import TooManyTries
 from trousseau.flows.exceptions import (
     AccountExists,
     IncompleteAnswers,
     NoMatch,
     NothingConfirmed,
-    Throttled,
     TooManyAttempts,
     WrongBirthDate,
     WrongState,
@@ -81,7 +81,7 @@ def test_repeated_misses_from_one_address_are_throttled(settings):
     for _ in range(3):
         with pytest.raises(NoMatch):
             reg.start(last_name="X", first_name="Y", phone=PHONE, ip=IP, browser_secret="s")
-    with pytest.raises(Throttled):
+    with pytest.raises(TooManyTries):
         reg.start(last_name=g1.last_name, first_name=g1.first_name, phone=PHONE, ip=IP, browser_secret="s")
 
 

@@ -10,6 +10,8 @@ from django.contrib.auth.hashers import check_password
 from django.utils import timezone
 
 from tests import factories
+from trousseau.accounts.models import ActivationLetter
+from trousseau.accounts.services import account_create_for_guardian, account_create_for_pupil
 from trousseau.letters.export import (
     CSV_COLUMNS,
     accounts_for_class,
@@ -19,8 +21,6 @@ from trousseau.letters.export import (
     render_letters_csv,
 )
 from trousseau.letters.pdf import render_letters_pdf
-from trousseau.accounts.models import ActivationLetter
-from trousseau.accounts.services import account_create_for_guardian, account_create_for_pupil
 
 pytestmark = pytest.mark.django_db
 

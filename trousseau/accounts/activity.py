@@ -85,7 +85,9 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.FRANCECONNECT_CANCELLED: _("Connexion avec FranceConnect annulée"),
     EventTag.FRANCECONNECT_PROVIDER_ERROR: _("Erreur de FranceConnect"),
     EventTag.FRANCECONNECT_FIRST_LOGIN_NO_MATCH: _("Première connexion avec FranceConnect sans correspondance"),
-    EventTag.FRANCECONNECT_FIRST_LOGIN_THROTTLED: _("Première connexion avec FranceConnect bloquée après trop d'essais"),
+    EventTag.FRANCECONNECT_FIRST_LOGIN_THROTTLED: _(
+        "Première connexion avec FranceConnect bloquée après trop d'essais"
+    ),
     EventTag.OIDC_CLIENT_REGISTERED: _("Service OpenID Connect enregistré"),
     EventTag.OIDC_CODE_ISSUED: _("Connexion à un service en ligne"),
     EventTag.OIDC_REFUSED: _("Demande d'un service en ligne refusée"),

@@ -14,7 +14,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 
 from trousseau.accounts import devices
-from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.exceptions import WrongCurrentPassword
 from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.models import Account, AccountState, ActivationLetter, LetterStatus
 from trousseau.accounts.services import current_letter
@@ -22,7 +22,7 @@ from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit, typed_identifier
 from trousseau.core import throttle
 from trousseau.core.http import address_block
-from trousseau.core.refusals import Throttled
+from trousseau.core.refusals import Throttled, TooManyTries
 
 
 @dataclass(frozen=True)
@@ -154,14 +154,14 @@ def confirm_password(*, account: Account, password: str, ip: str, refused: Event
     """The holder's password asked again before a sensitive step, guarded like a login.
 
     A wrong one counts against the identifier from this address (the mire's counters), and while one
-    is closed no password is checked at all. Raises TooManyFailures or WrongCurrentPassword, audited as
+    is closed no password is checked at all. Raises TooManyTries or WrongCurrentPassword, audited as
     `refused` with the reason "throttled" or `wrong`.
     """
     guards = login_guards(account.identifier, ip)[:2]  # the identifier's, and from this address
     wait = throttle.admit(guards)  # counted before the check, as at the mire
     if wait is not None:
         audit(refused, account=account, ip=ip, reason="throttled")
-        raise TooManyFailures(throttle.minutes(wait))
+        raise TooManyTries(throttle.minutes(wait))
     if not account.check_password(password):
         audit(refused, account=account, ip=ip, reason=wrong)
         raise WrongCurrentPassword

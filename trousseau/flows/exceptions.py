@@ -90,12 +90,6 @@ class NothingConfirmed(FlowError):
     """Every link was contested: there is no child to attach the account to."""
 
 
-class Throttled(FlowError):
-    def __init__(self, minutes: int) -> None:
-        super().__init__(minutes)
-        self.minutes = minutes
-
-
 class AccountExists(FlowError):
     """The guardian already has an active account: the journey offers recovery instead."""
 

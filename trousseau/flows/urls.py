@@ -22,7 +22,11 @@ urlpatterns = [
     path("compte/email/", email_verification.change_email, name="change_email"),
     path("compte/mobile/", change_mobile.mobile_start, name="change_mobile"),
     path("compte/mobile/<uuid:flow_id>/", change_mobile.mobile_step, name="change_mobile_step"),
-    path("franceconnect/premiere-connexion/<uuid:flow_id>/", franceconnect_first_login.step, name="franceconnect_first_login_step"),
+    path(
+        "franceconnect/premiere-connexion/<uuid:flow_id>/",
+        franceconnect_first_login.step,
+        name="franceconnect_first_login_step",
+    ),
     path(
         "franceconnect/premiere-connexion/<uuid:flow_id>/pas-moi/",
         franceconnect_first_login.not_me,

@@ -23,8 +23,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from trousseau.letters.export import IssuedLetter, letters_issue
 from trousseau.accounts.models import Account, AccountKind
+from trousseau.letters.export import IssuedLetter, letters_issue
 
 SERVICE_NAME = "Trousseau"
 WIDTH, HEIGHT = A4

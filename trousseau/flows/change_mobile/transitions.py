@@ -51,7 +51,7 @@ def start(  # noqa: PLR0913 - the holder's proof, the number and the binding, al
 ) -> Flow:
     """-> AWAITING_CODE with a code sent to `phone`.
 
-    Refusals, each changing nothing on the account: TooManyFailures, WrongCurrentPassword or
+    Refusals, each changing nothing on the account: TooManyTries, WrongCurrentPassword or
     FreshLoginRequired (the holder's proof, nothing taken from any budget), MobileChangeLimitReached
     (no flow), SendLimitReached (flow FAILED) when an SMS budget is spent.
     """

@@ -25,12 +25,9 @@ from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
 from trousseau.core import throttle
 from trousseau.core.http import address_block
+from trousseau.core.refusals import TooManyTries
 from trousseau.directory.selectors import guardians_matching
-from trousseau.flows.exceptions import (
-    AccountExists,
-    NoMatch,
-    Throttled,
-)
+from trousseau.flows.exceptions import AccountExists, NoMatch
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, binding_digest
 from trousseau.flows.steps import codes
 from trousseau.flows.steps.children import judge_children
@@ -44,12 +41,12 @@ def start(*, last_name: str, first_name: str, phone: str, ip: str, browser_secre
     """Identity typed -> AWAITING_CODE with a code sent to the recorded mobile.
 
     Raises NoMatch (counted per address) when no guardian record has these names and this mobile,
-    whatever part was wrong; Throttled after too many misses; SendLimitReached from the SMS budgets.
+    whatever part was wrong; TooManyTries after too many misses; SendLimitReached from the SMS budgets.
     """
     wait = throttle.admit([_guard(ip)])  # a miss is counted before the lookup (core.throttle.admit)
     if wait is not None:
         audit(EventTag.SELF_REGISTRATION_THROTTLED, ip=ip)
-        raise Throttled(throttle.minutes(wait))
+        raise TooManyTries(throttle.minutes(wait))
     guardians = guardians_matching(last_name=last_name, first_name=first_name, mobile=phone)
     if not guardians:
         audit(EventTag.SELF_REGISTRATION_NO_MATCH, ip=ip)

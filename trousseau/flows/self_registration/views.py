@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
+from trousseau.core.refusals import TooManyTries
 from trousseau.flows.exceptions import (
     AccountExists,
     FlowError,
@@ -23,7 +24,6 @@ from trousseau.flows.exceptions import (
     NoMatch,
     NothingConfirmed,
     SendLimitReached,
-    Throttled,
     WrongBirthDate,
 )
 from trousseau.flows.models import Flow, FlowKind, FlowState
@@ -46,7 +46,7 @@ def start(request: HttpRequest) -> HttpResponse:
     """ "Je confirme mon identité"."""
     form = IdentityForm(request.POST if request.method == "POST" else None)
     error = ""
-    refused: FlowError | None = None
+    refused: FlowError | TooManyTries | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -61,7 +61,7 @@ def start(request: HttpRequest) -> HttpResponse:
         except NoMatch:
             # Said with a 200, like the form itself: the seed's page (docs/security.md).
             error = str(NO_MATCH)
-        except (Throttled, SendLimitReached) as exc:
+        except (TooManyTries, SendLimitReached) as exc:
             error, refused = code_error(exc), exc
     return refusal_page(
         request, "flows/self_registration/identity.html", {"form": form, "error": error}, refused=refused
