@@ -7,6 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from tests import factories
+from trousseau.accounts.exceptions import LetterBudgetSpent
 from trousseau.accounts.models import AccountState, LetterStatus
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
@@ -14,7 +15,6 @@ from trousseau.flows.activation_by_letter import transitions as activation_by_le
 from trousseau.flows.exceptions import (
     FlowExpired,
     ForeignFlow,
-    LetterBlocked,
     LetterNoLongerValid,
     TooManyAttempts,
     WrongBirthDate,
@@ -166,7 +166,7 @@ def test_the_letters_budget_outlives_the_flow_and_a_new_login(settings):
             again, password=factories.GOOD_PASSWORD, birth_date=date(1999, 1, 1), email="", ip=IP
         )
     assert exc.value.remaining == 1  # the letter's share of the day, not the new flow's five
-    with pytest.raises(LetterBlocked) as blocked:
+    with pytest.raises(LetterBudgetSpent) as blocked:
         activation_by_letter.submit(
             again, password=factories.GOOD_PASSWORD, birth_date=date(1999, 1, 1), email="", ip=IP
         )
@@ -179,7 +179,7 @@ def test_the_letters_budget_outlives_the_flow_and_a_new_login(settings):
 def test_a_spent_letter_refuses_even_the_right_date(settings):
     account, flow = started()
     account.letters.update(birth_date_failures=settings.LETTER_BIRTH_DATE_FAILURES_IN_ALL)
-    with pytest.raises(LetterBlocked) as blocked:
+    with pytest.raises(LetterBudgetSpent) as blocked:
         activation_by_letter.submit(
             flow, password=factories.GOOD_PASSWORD, birth_date=account.known_birth_dates()[0], email="", ip=IP
         )

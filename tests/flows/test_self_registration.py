@@ -6,13 +6,13 @@ from datetime import date
 import pytest
 
 from tests import factories
+from trousseau.accounts.exceptions import AlreadyActive
 from trousseau.accounts.models import Account, AccountState, ContestedLink
 from trousseau.accounts.services import account_create_for_guardian, letter_issue
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.core.refusals import TooManyTries
 from trousseau.flows.exceptions import (
-    AccountExists,
     IncompleteAnswers,
     NoMatch,
     NothingConfirmed,
@@ -195,7 +195,7 @@ def test_an_active_account_ends_the_journey_with_recovery():
     existing.state = AccountState.ACTIVE
     existing.save()
     flow = reg.start(last_name="Dupont-Moreau", first_name="Sophie", phone=PHONE, ip=IP, browser_secret="s")
-    with pytest.raises(AccountExists):
+    with pytest.raises(AlreadyActive):
         reg.submit_code(flow, code=sms_code(), ip=IP)
     assert flow.state == FlowState.ALREADY_ACTIVE
     assert Account.objects.count() == 1

@@ -27,7 +27,7 @@ from trousseau.core import throttle
 from trousseau.core.http import address_block
 from trousseau.core.refusals import TooManyTries
 from trousseau.directory.selectors import guardians_matching
-from trousseau.flows.exceptions import AccountExists, NoMatch
+from trousseau.flows.exceptions import NoMatch
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, binding_digest
 from trousseau.flows.steps import codes
 from trousseau.flows.steps.children import judge_children
@@ -73,7 +73,7 @@ def resend_code(flow: Flow, *, ip: str) -> None:
 
 
 def submit_code(flow: Flow, *, code: str, ip: str) -> None:
-    """AWAITING_CODE -> CONFIRMING_CHILDREN, or ALREADY_ACTIVE (then AccountExists is raised).
+    """AWAITING_CODE -> CONFIRMING_CHILDREN, or ALREADY_ACTIVE (then AlreadyActive is raised).
 
     Code errors come from `codes.verify`. Whether an account already exists is told only now,
     to someone who holds the recorded phone.
@@ -84,7 +84,7 @@ def submit_code(flow: Flow, *, code: str, ip: str) -> None:
     if any(a.state == AccountState.ACTIVE for a in existing):
         flow.advance(FlowState.ALREADY_ACTIVE)
         audit(EventTag.SELF_REGISTRATION_ALREADY_ACTIVE, ip=ip)
-        raise AccountExists
+        raise AlreadyActive
     flow.advance(FlowState.CONFIRMING_CHILDREN)
 
 
@@ -113,15 +113,15 @@ def choose_password(flow: Flow, *, password: str, ip: str) -> Account:
     """CHOOSING_PASSWORD -> COMPLETED: the account is created (or the provisional one activated).
 
     The form has shown the password rule's messages; the service enforces it (PasswordRefused).
-    AccountExists if an account became active meanwhile.
+    AlreadyActive (from the service) if an account became active meanwhile.
     """
     flow.expect(FlowState.CHOOSING_PASSWORD)
     try:
         account = account_register_guardian(
             guardian_ids=flow.context["guardian_ids"], identifier=flow.context["identifier"], password=password, ip=ip
         )
-    except AlreadyActive as exc:
+    except AlreadyActive:
         flow.advance(FlowState.ALREADY_ACTIVE)
-        raise AccountExists from exc
+        raise
     flow.advance(FlowState.COMPLETED, account=account)
     return account

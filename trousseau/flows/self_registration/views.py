@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
+from trousseau.accounts.exceptions import AlreadyActive
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
 from trousseau.core.refusals import TooManyTries
 from trousseau.flows.exceptions import (
-    AccountExists,
     FlowError,
     IncompleteAnswers,
     NoMatch,
@@ -73,8 +73,8 @@ def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
         return redirect("flows:self_registration_step", flow_id=flow.pk)
 
     def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
-        # AccountExists: the code was right but the guardian already has an account; the next state says so.
-        with contextlib.suppress(AccountExists):
+        # AlreadyActive: the code was right but the guardian already has an account; the next state says so.
+        with contextlib.suppress(AlreadyActive):
             self_registration.submit_code(flow, code=code, ip=ip)
         return again()
 
@@ -125,7 +125,7 @@ def _password_step(request: HttpRequest, flow: Flow) -> HttpResponse:
             account = self_registration.choose_password(
                 flow, password=form.cleaned_data["password"], ip=client_ip(request)
             )
-        except AccountExists:
+        except AlreadyActive:
             return redirect("flows:self_registration_step", flow_id=flow.pk)
         session_open(request, account)  # rotates the session key
         messages.success(
