@@ -27,7 +27,7 @@ from trousseau.accounts.self_registration import account_absorb
 from trousseau.accounts.sessions import sessions_end
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
-from trousseau.core.refusals import Throttled
+from trousseau.core.refusals import Throttled, WrongCredentials
 from trousseau.core.text import fold
 
 
@@ -35,11 +35,6 @@ from trousseau.core.text import fold
 class Grouped:
     absorbed_identifier: str
     children_added: int
-
-
-@dataclass(frozen=True)
-class WrongCredentials:
-    """Unknown identifier or wrong password: one answer for both."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,11 @@ from django.utils.translation import ngettext
 
 
 @dataclass(frozen=True)
+class WrongCredentials:
+    """Unknown identifier or wrong password: one answer for both, so that nobody learns which exists."""
+
+
+@dataclass(frozen=True)
 class Throttled:
     """A guard is closed: nothing more is judged for `minutes`, whatever the answer."""
 
