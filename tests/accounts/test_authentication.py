@@ -10,7 +10,7 @@ from trousseau.accounts.models import Account, AccountState, ActivationLetter, L
 from trousseau.accounts.services import letter_issue
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
-from trousseau.core.refusals import Throttled
+from trousseau.core.refusals import Throttled, WrongCredentials
 
 pytestmark = pytest.mark.django_db
 IP = "198.51.100.7"
@@ -47,8 +47,8 @@ def test_active_account_logs_in_with_its_password():
 
 def test_unknown_identifier_and_wrong_password_look_the_same():
     account = activate(factories.guardian_account()[0])
-    assert auth.authenticate(identifier="nobody.here99", password="x", ip=IP) == auth.Failed()
-    assert auth.authenticate(identifier=account.identifier, password="wrong", ip=IP) == auth.Failed()
+    assert auth.authenticate(identifier="nobody.here99", password="x", ip=IP) == WrongCredentials()
+    assert auth.authenticate(identifier=account.identifier, password="wrong", ip=IP) == WrongCredentials()
     assert AuditEvent.objects.filter(tag=EventTag.LOGIN_FAILURE).count() == 2
 
 
@@ -59,7 +59,7 @@ def test_expired_letter_is_told_only_to_its_holder():
     assert auth.authenticate(identifier=account.identifier, password=password, ip=IP) == auth.LetterUnusable(
         LetterStatus.EXPIRED
     )
-    assert auth.authenticate(identifier=account.identifier, password="not-the-letter", ip=IP) == auth.Failed()
+    assert auth.authenticate(identifier=account.identifier, password="not-the-letter", ip=IP) == WrongCredentials()
 
 
 def test_used_letter_is_recognised_after_activation():
@@ -73,7 +73,7 @@ def test_used_letter_is_recognised_after_activation():
 def test_reissued_letter_revokes_the_previous_one():
     account, _, old_password = factories.guardian_account()
     _, new_password = letter_issue(account=account)
-    assert auth.authenticate(identifier=account.identifier, password=old_password, ip=IP) == auth.Failed()
+    assert auth.authenticate(identifier=account.identifier, password=old_password, ip=IP) == WrongCredentials()
     assert isinstance(
         auth.authenticate(identifier=account.identifier, password=new_password, ip=IP), auth.ProvisionalLetter
     )
@@ -107,7 +107,7 @@ def test_one_address_guessing_many_identifiers_is_throttled(settings):
     for n in range(4):
         auth.authenticate(identifier=f"someone.{n}", password="wrong", ip=IP)
     assert isinstance(auth.authenticate(identifier="other.1", password="x", ip=IP), Throttled)
-    assert auth.authenticate(identifier="other.1", password="x", ip="203.0.113.9") == auth.Failed()
+    assert auth.authenticate(identifier="other.1", password="x", ip="203.0.113.9") == WrongCredentials()
 
 
 def test_success_resets_the_account_counter(settings):
@@ -117,7 +117,7 @@ def test_success_resets_the_account_counter(settings):
     assert isinstance(
         auth.authenticate(identifier=account.identifier, password=factories.GOOD_PASSWORD, ip=IP), auth.LoggedIn
     )
-    assert auth.authenticate(identifier=account.identifier, password="wrong", ip=IP) == auth.Failed()
+    assert auth.authenticate(identifier=account.identifier, password="wrong", ip=IP) == WrongCredentials()
 
 
 def test_password_hashed_with_old_parameters_is_rehashed_at_login():
@@ -163,7 +163,7 @@ def verifications(monkeypatch):
 def _cost(verifications: list[int], identifier: str, password: str) -> int:
     before = verifications[0]
     outcome = auth.authenticate(identifier=identifier, password=password, ip=IP)
-    assert isinstance(outcome, auth.Failed | auth.Disabled), outcome
+    assert isinstance(outcome, WrongCredentials | auth.Disabled), outcome
     return verifications[0] - before
 
 
@@ -205,7 +205,7 @@ def test_a_hundred_failures_in_a_row_lock_the_identifier_until_a_recovery(settin
         ThrottleCounter.objects.filter(key=guard.key).update(blocked_until=None)
         assert (
             auth.authenticate(identifier=account.identifier, password=f"Wrong#{n}x", ip=f"203.0.113.{n}")
-            == auth.Failed()
+            == WrongCredentials()
         )
     wait = throttle.wait_time([guard])
     assert wait is not None
@@ -247,7 +247,7 @@ def test_a_letter_whose_hash_retention_erased_is_a_plain_failure_at_the_same_cos
     ActivationLetter.objects.filter(account__in=[used_account, expired_account]).update(password_hash="")
     for account, password in ((used_account, used_password), (expired_account, expired_password)):
         before = verifications[0]
-        assert auth.authenticate(identifier=account.identifier, password=password, ip=IP) == auth.Failed()
+        assert auth.authenticate(identifier=account.identifier, password=password, ip=IP) == WrongCredentials()
         assert verifications[0] - before == auth.VERIFICATIONS_PER_REFUSAL
 
 

@@ -11,12 +11,12 @@ from trousseau.accounts import authentication as auth
 from trousseau.accounts import recovery
 from trousseau.accounts import services as account_services
 from trousseau.accounts.changes import email_change, mobile_set_verified, password_change, sessions_end_others
-from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.exceptions import WrongCurrentPassword
 from trousseau.accounts.models import AccountSession
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.core import throttle
-from trousseau.core.refusals import Throttled
+from trousseau.core.refusals import Throttled, TooManyTries
 from trousseau.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_once_the_identifier_is_throttled_no_password_is_checked():
     for _ in range(settings.THROTTLE_ACCOUNT_FREE_FAILURES + 1):
         with pytest.raises(WrongCurrentPassword):
             password_change(account=account, current="Pas#leBon1", new=NEW, ip=IP, keep_session=None)
-    with pytest.raises(TooManyFailures) as refused:
+    with pytest.raises(TooManyTries) as refused:
         password_change(account=account, current=factories.GOOD_PASSWORD, new=NEW, ip=IP, keep_session=None)
     assert refused.value.minutes >= 1
     account.refresh_from_db()
@@ -114,7 +114,7 @@ def test_mobile_set_verified_records_the_number():
     changed = mobile_set_verified(account=account, phone="+33698765432", ip=IP)
     assert changed.phone == "+33698765432"
     assert changed.phone_verified
-    assert AuditEvent.objects.get(tag=EventTag.MOBILE_CHANGED, account=account).data == {
+    assert AuditEvent.objects.get(tag=EventTag.CHANGE_MOBILE_SUCCESS, account=account).data == {
         "replaced": False,
         "ending": "32",
     }

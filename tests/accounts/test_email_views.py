@@ -97,7 +97,7 @@ def test_a_new_address_waits_for_its_link_while_the_verified_one_stays():
     [notice, link_mail] = mail.outbox
     assert notice.to == ["sophie@example.fr"]
     assert link_mail.to == ["nouvelle@example.net"]
-    client.post(reverse("flows:email_resend"))
+    client.post(reverse("flows:email_verification_resend"))
     assert mail.outbox[-1].to == ["nouvelle@example.net"]
     path = re.search(r"https?://[^/\s]+(/email/verifier/\S+/)", str(mail.outbox[-1].body)).group(1)
     assert client.get(path).status_code == 200

@@ -12,7 +12,7 @@ from trousseau.accounts import grouping
 from trousseau.accounts.models import AccountSession, AccountState, LetterStatus
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
-from trousseau.core.refusals import Throttled
+from trousseau.core.refusals import Throttled, WrongCredentials
 
 pytestmark = pytest.mark.django_db
 OTHER = "Autre#Compte2024"
@@ -65,8 +65,8 @@ def test_names_are_compared_folded():
 def test_unknown_identifier_and_wrong_password_get_the_same_refusal():
     keep = keeper()
     other, _, _ = factories.guardian_account(first_name="Sophie", last_name="Dupont")
-    assert group(keep, "nobody.here99", "Whatever#123") == grouping.WrongCredentials()
-    assert group(keep, other.identifier, "Whatever#123") == grouping.WrongCredentials()
+    assert group(keep, "nobody.here99", "Whatever#123") == WrongCredentials()
+    assert group(keep, other.identifier, "Whatever#123") == WrongCredentials()
     other.refresh_from_db()
     assert other.state == AccountState.PROVISIONAL
     # A login check: the failures count and are audited like the mire's.
@@ -86,7 +86,7 @@ def test_the_login_throttle_applies():
 def test_names_that_differ_are_refused_only_after_the_right_password():
     keep = keeper()
     other, _, password = factories.guardian_account(first_name="Marc", last_name="Dupont")
-    assert group(keep, other.identifier, "Whatever#123") == grouping.WrongCredentials()
+    assert group(keep, other.identifier, "Whatever#123") == WrongCredentials()
     assert group(keep, other.identifier, password) == grouping.NamesDiffer()
     other.refresh_from_db()
     assert other.state == AccountState.PROVISIONAL
@@ -142,7 +142,7 @@ def test_the_closed_account_old_password_names_the_kept_identifier(active):
     assert auth.authenticate(identifier=other.identifier, password=password, ip=IP) == auth.Merged(keep.identifier)
     assert AuditEvent.objects.filter(tag=EventTag.LOGIN_MERGED, account=other).exists()
     # A wrong password is still just a failure: nothing about the grouping is told.
-    assert auth.authenticate(identifier=other.identifier, password="Whatever#123", ip=IP) == auth.Failed()
+    assert auth.authenticate(identifier=other.identifier, password="Whatever#123", ip=IP) == WrongCredentials()
 
 
 def test_a_chain_of_groupings_names_the_last_kept_account():
@@ -155,7 +155,7 @@ def test_a_chain_of_groupings_names_the_last_kept_account():
 
 
 def test_grouping_carries_the_franceconnect_link_to_the_kept_account():
-    from trousseau.accounts.registration import account_absorb
+    from trousseau.accounts.self_registration import account_absorb
 
     keep, _, _ = factories.guardian_account()
     other, _, _ = factories.guardian_account()

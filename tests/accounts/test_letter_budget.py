@@ -18,6 +18,7 @@ from trousseau.accounts.models import ActivationLetter, LetterStatus
 from trousseau.accounts.services import letter_issue
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
+from trousseau.core.refusals import WrongCredentials
 
 pytestmark = pytest.mark.django_db
 BORN = date(2012, 3, 14)  # the factories' pupils
@@ -107,7 +108,7 @@ def test_a_login_with_the_letter_refills_nothing(settings):
     assert auth.authenticate(identifier=account.identifier, password=password, ip=IP) == auth.LetterUnusable(
         LetterStatus.PAUSED
     )
-    assert auth.authenticate(identifier=account.identifier, password="Wrong#Pass99", ip=IP) == auth.Failed()
+    assert auth.authenticate(identifier=account.identifier, password="Wrong#Pass99", ip=IP) == WrongCredentials()
     letter.refresh_from_db()
     assert letter.birth_date_failures == settings.LETTER_BIRTH_DATE_FAILURES_PER_DAY
 

@@ -13,7 +13,7 @@ from trousseau.accounts import authentication as auth
 from trousseau.accounts.models import AccountState
 from trousseau.core import throttle
 from trousseau.core.models import ThrottleCounter
-from trousseau.core.refusals import Throttled
+from trousseau.core.refusals import Throttled, WrongCredentials
 
 GUESSES = 50
 
@@ -64,7 +64,7 @@ def test_fifty_concurrent_wrong_passwords_evaluate_at_most_the_allowance_plus_on
     with ThreadPoolExecutor(max_workers=10) as pool:
         outcomes = list(pool.map(guess, range(GUESSES)))
     assert evaluated[0] <= allowance + 1, evaluated[0]
-    assert sum(isinstance(o, auth.Failed) for o in outcomes) == evaluated[0]
+    assert sum(isinstance(o, WrongCredentials) for o in outcomes) == evaluated[0]
     assert sum(isinstance(o, Throttled | auth.Locked) for o in outcomes) == GUESSES - evaluated[0]
     row = ThrottleCounter.objects.get(key=auth.login_guards(account.identifier, "")[0].key)
     assert row.failures == evaluated[0]  # every evaluated guess counted, none lost

@@ -10,7 +10,7 @@ from trousseau.accounts.changes import password_change
 from trousseau.accounts.exceptions import PasswordRefused
 from trousseau.accounts.models import Account, AccountSession, AccountState
 from trousseau.accounts.recovery import account_reset_password
-from trousseau.accounts.registration import account_register_guardian
+from trousseau.accounts.self_registration import account_register_guardian
 from trousseau.accounts.services import account_activate
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
@@ -65,7 +65,7 @@ def test_a_reset_refuses_a_weak_password_and_changes_nothing():
     account.refresh_from_db()
     assert account.check_password(factories.GOOD_PASSWORD)
     assert AccountSession.objects.filter(account=account).count() == 1
-    assert not AuditEvent.objects.filter(account=account, tag=EventTag.PASSWORD_RESET).exists()
+    assert not AuditEvent.objects.filter(account=account, tag=EventTag.LOST_PASSWORD_SUCCESS).exists()
     assert not OutboxMessage.objects.exists()
 
 
@@ -88,7 +88,7 @@ def test_a_change_refuses_a_weak_password_before_judging_the_current_one():
     assert not OutboxMessage.objects.exists()
 
 
-def test_registration_refuses_a_weak_password_and_creates_nothing():
+def test_self_registration_refuses_a_weak_password_and_creates_nothing():
     guardian = factories.guardian(first_name="Sophie", last_name="Lemoine")
     weak = [
         ("password", "trop courant"),
@@ -102,10 +102,10 @@ def test_registration_refuses_a_weak_password_and_creates_nothing():
             account_register_guardian(guardian_ids=[guardian.pk], identifier="s.lemoine", password=password, ip=IP)
         assert_refused(exc, expected)
     assert not Account.objects.exists()
-    assert not AuditEvent.objects.filter(tag=EventTag.REGISTRATION_SUCCESS).exists()
+    assert not AuditEvent.objects.filter(tag=EventTag.SELF_REGISTRATION_SUCCESS).exists()
 
 
-def test_registration_leaves_a_provisional_account_as_it_was():
+def test_self_registration_leaves_a_provisional_account_as_it_was():
     account, letter, _ = factories.guardian_account()
     guardian_ids = list(account.guardian_links.values_list("guardian_id", flat=True))
     with pytest.raises(PasswordRefused):

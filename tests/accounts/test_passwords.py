@@ -3,6 +3,7 @@ from datetime import date
 import pytest
 
 from trousseau.accounts.passwords import password_problems
+from trousseau.core.refusals import WrongCredentials
 
 
 def test_a_password_meeting_the_seed_rule_is_accepted():
@@ -90,7 +91,9 @@ def test_the_password_is_matched_exactly(settings):
     account.save()
     near_misses = [password[:72], password[0].lower() + password[1:], password + " ", password.rstrip("x")]
     for attempt in near_misses:
-        assert auth.authenticate(identifier=account.identifier, password=attempt, ip="203.0.113.5") == auth.Failed()
+        assert (
+            auth.authenticate(identifier=account.identifier, password=attempt, ip="203.0.113.5") == WrongCredentials()
+        )
     assert isinstance(
         auth.authenticate(identifier=account.identifier, password=password, ip="203.0.113.5"), auth.LoggedIn
     )

@@ -15,10 +15,11 @@ from tests import factories
 from tests.accounts.helpers import IP, active_guardian, active_pupil, logged_in
 from trousseau.accounts import change_notices
 from trousseau.accounts.changes import confirm_holder, email_change, mobile_set_verified, password_change
-from trousseau.accounts.exceptions import FreshLoginRequired, TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.exceptions import FreshLoginRequired, WrongCurrentPassword
 from trousseau.accounts.models import Account, AccountSession
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
+from trousseau.core.refusals import TooManyTries
 from trousseau.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +69,7 @@ def test_a_fresh_login_does_not_replace_the_password_of_an_account_that_has_one(
     account = active_guardian()
     with pytest.raises(WrongCurrentPassword):
         confirm_holder(
-            account=account, password="", authenticated_at=timezone.now(), ip=IP, refused=EventTag.MOBILE_CHANGE_FAILURE
+            account=account, password="", authenticated_at=timezone.now(), ip=IP, refused=EventTag.CHANGE_MOBILE_FAILURE
         )
 
 
@@ -81,15 +82,15 @@ def test_wrong_passwords_close_the_identifiers_guard_as_at_the_mire(settings):
                 password="Pas#leBon1",
                 authenticated_at=None,
                 ip=IP,
-                refused=EventTag.MOBILE_CHANGE_FAILURE,
+                refused=EventTag.CHANGE_MOBILE_FAILURE,
             )
-    with pytest.raises(TooManyFailures):
+    with pytest.raises(TooManyTries):
         confirm_holder(
             account=account,
             password=factories.GOOD_PASSWORD,
             authenticated_at=None,
             ip=IP,
-            refused=EventTag.MOBILE_CHANGE_FAILURE,
+            refused=EventTag.CHANGE_MOBILE_FAILURE,
         )
 
 

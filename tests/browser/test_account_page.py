@@ -421,10 +421,10 @@ def test_adding_then_changing_the_mobile_number(page: Page, demo: Demo, phone: P
     history = _history(page)
     assert history[:5] == [
         (EventTag.CHANGE_NOTICE_SENT, "Ancienne adresse ou ancien numéro prévenu d'un changement"),
-        (EventTag.MOBILE_CHANGED, "Téléphone portable modifié"),
+        (EventTag.CHANGE_MOBILE_SUCCESS, "Téléphone portable modifié"),
         (EventTag.CODE_VERIFIED, "Code de sécurité accepté"),
         (EventTag.CODE_SENT, "Code de sécurité envoyé par SMS"),
-        (EventTag.MOBILE_CHANGE_STARTED, "Changement de téléphone portable demandé"),
+        (EventTag.CHANGE_MOBILE_STARTED, "Changement de téléphone portable demandé"),
     ]
     assert (EventTag.CODE_FAILURE, "Code de sécurité refusé") in history
 

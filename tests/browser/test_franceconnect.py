@@ -208,7 +208,7 @@ def test_an_account_without_a_password_confirms_a_change_by_a_fresh_franceconnec
     expect_accessible(page, "the mobile page asking for a fresh FranceConnect login")
     assert phone.messages(OTHER_MOBILE) == []
     account = Account.objects.get(identifier=sophie.identifier)
-    assert AuditEvent.objects.get(tag=EventTag.MOBILE_CHANGE_FAILURE, account=account).data == {"reason": "stale_login"}
+    assert AuditEvent.objects.get(tag=EventTag.CHANGE_MOBILE_FAILURE, account=account).data == {"reason": "stale_login"}
 
     # Sophie logs in again with FranceConnect and comes back to the page: now the code is sent.
     page.get_by_role("link", name="Me reconnecter avec FranceConnect").click()

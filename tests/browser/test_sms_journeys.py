@@ -231,7 +231,7 @@ def _note_identifier_and_choose_password(page: Page, identifier: str) -> None:
     """ "Notez votre identifiant": the oldest provisional account's, kept for the whole family."""
     expect(page.get_by_role("heading", name="Notez votre identifiant")).to_be_visible()
     expect(page.locator("#new-identifier")).to_have_text(identifier)
-    expect_accessible(page, "the registration password page")
+    expect_accessible(page, "the self-registration password page")
     # The identifier itself is refused as a password.
     refused = f"{identifier.capitalize()}#2024x"
     new_password_field(page).fill(refused)
@@ -239,7 +239,7 @@ def _note_identifier_and_choose_password(page: Page, identifier: str) -> None:
     page.get_by_role("button", name="Terminer").click()
     expect(page.get_by_text(PERSONAL)).to_be_visible()
     expect(new_password_field(page)).to_have_attribute("aria-invalid", "true")
-    expect_accessible(page, "the registration password page with a refused password")
+    expect_accessible(page, "the self-registration password page with a refused password")
     assert _account(identifier).state == AccountState.PROVISIONAL
     choose_password_watching_the_rules(page, PASSWORD, submit="Terminer")
 
@@ -334,7 +334,7 @@ def test_names_match_whatever_the_case_accents_and_hyphens(page: Page, demo: Dem
     assert len(phone.messages(family.mobile)) == len(spellings)
 
 
-def test_registration_without_a_match_sends_nothing(page: Page, demo: Demo, phone: Phone) -> None:
+def test_self_registration_without_a_match_sends_nothing(page: Page, demo: Demo, phone: Phone) -> None:
     family = _parent_recorded_by_two_schools(demo)
     assert not Guardian.objects.filter(mobile=UNKNOWN_MOBILE).exists()
     open_registration(page)

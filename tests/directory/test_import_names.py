@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 
 from tests.directory.helpers import guardians_csv, ine, pupils_csv
-from trousseau.accounts.letters_export import letters_issue
 from trousseau.accounts.models import Account, AccountGuardian, AccountKind
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.directory.models import Guardian
 from trousseau.federation.claims import MINIMUM, Release, attributes, oidc_claims
+from trousseau.letters.export import letters_issue
 from trousseau.provisioning import accounts_bulk
 from trousseau.provisioning.services import import_records
 

@@ -7,6 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from tests import factories
+from trousseau.accounts.exceptions import LetterBudgetSpent
 from trousseau.accounts.models import AccountState, LetterStatus
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
@@ -14,7 +15,6 @@ from trousseau.flows.activation_by_letter import transitions as activation_by_le
 from trousseau.flows.exceptions import (
     FlowExpired,
     ForeignFlow,
-    LetterBlocked,
     LetterNoLongerValid,
     TooManyAttempts,
     WrongBirthDate,
@@ -67,7 +67,7 @@ def test_guardian_activates_with_any_childs_birth_date():
     assert letter.used_at is not None
     flow.refresh_from_db()
     assert flow.state == FlowState.COMPLETED
-    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_SUCCESS, account=account).exists()
+    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_BY_LETTER_SUCCESS, account=account).exists()
     assert mail.outbox == []
 
 
@@ -93,7 +93,7 @@ def test_wrong_birth_date_counts_and_changes_nothing(settings):
     account.refresh_from_db()
     assert account.state == AccountState.PROVISIONAL
     assert not account.has_usable_password()
-    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_FAILURE, account=account).count() == 1
+    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_BY_LETTER_FAILURE, account=account).count() == 1
 
 
 def test_too_many_wrong_birth_dates_end_the_flow(settings):
@@ -166,20 +166,20 @@ def test_the_letters_budget_outlives_the_flow_and_a_new_login(settings):
             again, password=factories.GOOD_PASSWORD, birth_date=date(1999, 1, 1), email="", ip=IP
         )
     assert exc.value.remaining == 1  # the letter's share of the day, not the new flow's five
-    with pytest.raises(LetterBlocked) as blocked:
+    with pytest.raises(LetterBudgetSpent) as blocked:
         activation_by_letter.submit(
             again, password=factories.GOOD_PASSWORD, birth_date=date(1999, 1, 1), email="", ip=IP
         )
     assert blocked.value.status == LetterStatus.PAUSED
     again.refresh_from_db()
     assert again.state == FlowState.FAILED
-    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_ABANDONED, account=account).count() == 1
+    assert AuditEvent.objects.filter(tag=EventTag.ACTIVATION_BY_LETTER_ABANDONED, account=account).count() == 1
 
 
 def test_a_spent_letter_refuses_even_the_right_date(settings):
     account, flow = started()
     account.letters.update(birth_date_failures=settings.LETTER_BIRTH_DATE_FAILURES_IN_ALL)
-    with pytest.raises(LetterBlocked) as blocked:
+    with pytest.raises(LetterBudgetSpent) as blocked:
         activation_by_letter.submit(
             flow, password=factories.GOOD_PASSWORD, birth_date=account.known_birth_dates()[0], email="", ip=IP
         )

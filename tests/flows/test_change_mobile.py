@@ -54,8 +54,8 @@ def test_the_code_goes_to_the_new_number_and_the_right_code_sets_it():
     assert changed.phone_verified
     assert flow.state == FlowState.COMPLETED
     assert recorded_mobile(changed) == NEW_PHONE
-    assert AuditEvent.objects.filter(tag=EventTag.MOBILE_CHANGE_STARTED, account=account).exists()
-    assert AuditEvent.objects.filter(tag=EventTag.MOBILE_CHANGED, account=account).exists()
+    assert AuditEvent.objects.filter(tag=EventTag.CHANGE_MOBILE_STARTED, account=account).exists()
+    assert AuditEvent.objects.filter(tag=EventTag.CHANGE_MOBILE_SUCCESS, account=account).exists()
 
 
 def test_a_wrong_code_changes_nothing_and_the_flow_ends_after_success():
@@ -195,7 +195,7 @@ def test_a_wrong_password_sends_nothing_and_takes_nothing_from_the_budget(settin
         )
     assert not Flow.objects.exists()
     assert not OutboxMessage.objects.exists()
-    assert AuditEvent.objects.filter(tag=EventTag.MOBILE_CHANGE_FAILURE, account=account).count() == 1
+    assert AuditEvent.objects.filter(tag=EventTag.CHANGE_MOBILE_FAILURE, account=account).count() == 1
     change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s", **PROOF)  # budget intact
 
 
@@ -209,7 +209,7 @@ def test_the_accounts_daily_budget_of_mobile_changes(settings):
     assert 0 < refused.value.seconds <= 24 * 3600
     assert Flow.objects.count() == 2  # no flow for the refused one
     assert not OutboxMessage.objects.filter(to="+33698765439").exists()
-    event = AuditEvent.objects.get(tag=EventTag.MOBILE_CHANGE_LIMIT_REACHED, account=account)
+    event = AuditEvent.objects.get(tag=EventTag.CHANGE_MOBILE_LIMIT_REACHED, account=account)
     assert event.data == {"limit": 2}
     # Another account has its own budget.
     change_mobile.start(

@@ -39,7 +39,7 @@ def test_the_link_verifies_once(client):
     assert "Accéder à mes services en ligne" in html
     account.refresh_from_db()
     assert account.email_verified
-    assert AuditEvent.objects.filter(tag=EventTag.EMAIL_VERIFIED, account=account).exists()
+    assert AuditEvent.objects.filter(tag=EventTag.EMAIL_VERIFICATION_SUCCESS, account=account).exists()
     replay = client.post(path)
     assert replay.status_code == 400
     assert "Ce lien n'est plus valide" in replay.text
@@ -82,14 +82,14 @@ def test_a_link_lives_24_hours(client, monkeypatch, hours, status):
 def test_a_forged_token_with_another_key_is_refused(client):
     account = active_account()
     forged = signing.dumps({"a": account.pk, "e": account.email}, key="not-the-key", salt=email_verification.SALT)
-    assert client.post(reverse("flows:email_verify", args=[forged])).status_code == 400
+    assert client.post(reverse("flows:email_verification", args=[forged])).status_code == 400
     assert AuditEvent.objects.filter(tag=EventTag.EMAIL_VERIFICATION_FAILURE).exists()
 
 
 def test_resend_from_the_account_home(client):
     account = active_account()
     client.force_login(account)
-    client.post(reverse("flows:email_resend"))
+    client.post(reverse("flows:email_verification_resend"))
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["sophie@example.fr"]
     assert mail.outbox[0].subject == "Confirmez votre adresse email"

@@ -173,7 +173,7 @@ def test_a_mismatch_is_refused_with_a_clear_message(client, fc, lea, guardian, r
     assert "contactez votre établissement" in response.text
     assert not OutboxMessage.objects.exists()
     assert Flow.objects.get().state == FlowState.AWAITING_PHONE
-    assert AuditEvent.objects.get(tag=EventTag.FRANCECONNECT_NO_MATCH).data["reason"] == reason
+    assert AuditEvent.objects.get(tag=EventTag.FRANCECONNECT_FIRST_LOGIN_NO_MATCH).data["reason"] == reason
     assert not Account.objects.exclude(franceconnect_sub=None).exists()
 
 
@@ -212,14 +212,14 @@ def test_wrong_code_and_wrong_birth_date_change_nothing(client, fc, lea):
 
 
 def test_too_many_misses_are_throttled(client, fc, lea, settings):
-    settings.REGISTRATION_IP_FREE_FAILURES = 1
+    settings.SELF_REGISTRATION_IP_FREE_FAILURES = 1
     factories.guardian(children=[lea])
     url = start(client, fc)
     phone(client, url, "06 99 99 99 99")
     phone(client, url, "06 99 99 99 98")
     response = phone(client, url)  # even the right number now waits
     assert "Trop de tentatives. Patientez" in response.text
-    assert AuditEvent.objects.filter(tag=EventTag.FRANCECONNECT_THROTTLED).exists()
+    assert AuditEvent.objects.filter(tag=EventTag.FRANCECONNECT_FIRST_LOGIN_THROTTLED).exists()
     assert not OutboxMessage.objects.exists()
 
 
@@ -227,7 +227,7 @@ def test_not_me_ends_the_journey_and_the_franceconnect_session(client, fc, lea):
     factories.guardian(children=[lea])
     url = start(client, fc)
     flow = Flow.objects.get()
-    response = client.get(reverse("flows:franceconnect_not_me", kwargs={"flow_id": flow.pk}))
+    response = client.get(reverse("flows:franceconnect_first_login_not_me", kwargs={"flow_id": flow.pk}))
     target = urlsplit(response["Location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == f"{fc.issuer}/session/end"
     state = parse_qs(target.query)["state"][0]

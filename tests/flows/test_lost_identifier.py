@@ -65,14 +65,14 @@ def test_a_match_and_a_decoy_make_the_same_statements_in_the_request(held):
     assert matched_page == decoy_page
     assert not Delivery.objects.exists(), "nothing is queued inside the request"
     assert not OutboxMessage.objects.exists(), "nothing is sent inside the request"
-    assert AuditEvent.objects.filter(tag=EventTag.IDENTIFIER_REMINDER_REQUESTED).count() == 2
-    assert not AuditEvent.objects.filter(tag=EventTag.IDENTIFIER_REMINDER_SENT).exists()
+    assert AuditEvent.objects.filter(tag=EventTag.LOST_IDENTIFIER_REQUESTED).count() == 2
+    assert not AuditEvent.objects.filter(tag=EventTag.LOST_IDENTIFIER_SENT).exists()
 
     for work in held:  # the response is sent: the held work runs
         work()
     assert Delivery.objects.filter(channel=Channel.SMS).count() == 1
     assert [m.to for m in OutboxMessage.objects.filter(channel=Channel.SMS)] == [KNOWN]
-    assert AuditEvent.objects.filter(tag=EventTag.IDENTIFIER_REMINDER_SENT).count() == 1
+    assert AuditEvent.objects.filter(tag=EventTag.LOST_IDENTIFIER_SENT).count() == 1
 
 
 def test_the_reminder_waits_for_the_commit(held):
@@ -102,7 +102,7 @@ def test_by_email_is_held_the_same_way(held):
     for work in held:
         work()
     assert Delivery.objects.filter(channel=Channel.EMAIL).count() == 1
-    assert AuditEvent.objects.get(tag=EventTag.IDENTIFIER_REMINDER_SENT).account == account
+    assert AuditEvent.objects.get(tag=EventTag.LOST_IDENTIFIER_SENT).account == account
 
 
 def test_the_task_queue_holds_no_phone_or_email_in_clear(held, monkeypatch):

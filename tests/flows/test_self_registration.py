@@ -6,16 +6,16 @@ from datetime import date
 import pytest
 
 from tests import factories
+from trousseau.accounts.exceptions import AlreadyActive
 from trousseau.accounts.models import Account, AccountState, ContestedLink
 from trousseau.accounts.services import account_create_for_guardian, letter_issue
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
+from trousseau.core.refusals import TooManyTries
 from trousseau.flows.exceptions import (
-    AccountExists,
     IncompleteAnswers,
     NoMatch,
     NothingConfirmed,
-    Throttled,
     TooManyAttempts,
     WrongBirthDate,
     WrongState,
@@ -72,16 +72,16 @@ def test_no_match_sends_nothing_and_is_audited(last, first, phone):
     with pytest.raises(NoMatch):
         reg.start(last_name=last, first_name=first, phone=phone, ip=IP, browser_secret="s")
     assert OutboxMessage.objects.count() == 0
-    assert AuditEvent.objects.filter(tag=EventTag.REGISTRATION_NO_MATCH).count() == 1
+    assert AuditEvent.objects.filter(tag=EventTag.SELF_REGISTRATION_NO_MATCH).count() == 1
 
 
 def test_repeated_misses_from_one_address_are_throttled(settings):
-    settings.REGISTRATION_IP_FREE_FAILURES = 2
+    settings.SELF_REGISTRATION_IP_FREE_FAILURES = 2
     _, _, g1, _ = family()
     for _ in range(3):
         with pytest.raises(NoMatch):
             reg.start(last_name="X", first_name="Y", phone=PHONE, ip=IP, browser_secret="s")
-    with pytest.raises(Throttled):
+    with pytest.raises(TooManyTries):
         reg.start(last_name=g1.last_name, first_name=g1.first_name, phone=PHONE, ip=IP, browser_secret="s")
 
 
@@ -155,7 +155,7 @@ def test_whole_journey_with_one_contested_link():
     assert list(account.pupils()) == [zoe]  # the contested child is not attached
     assert {link.guardian for link in account.guardian_links.all()} == {g1, g2}
     assert AuditEvent.objects.filter(tag=EventTag.LINK_CONTESTED).count() == 1
-    assert AuditEvent.objects.filter(tag=EventTag.REGISTRATION_SUCCESS, account=account).exists()
+    assert AuditEvent.objects.filter(tag=EventTag.SELF_REGISTRATION_SUCCESS, account=account).exists()
     with pytest.raises(WrongState):
         reg.choose_password(flow, password=factories.GOOD_PASSWORD, ip=IP)
 
@@ -195,7 +195,7 @@ def test_an_active_account_ends_the_journey_with_recovery():
     existing.state = AccountState.ACTIVE
     existing.save()
     flow = reg.start(last_name="Dupont-Moreau", first_name="Sophie", phone=PHONE, ip=IP, browser_secret="s")
-    with pytest.raises(AccountExists):
+    with pytest.raises(AlreadyActive):
         reg.submit_code(flow, code=sms_code(), ip=IP)
     assert flow.state == FlowState.ALREADY_ACTIVE
     assert Account.objects.count() == 1

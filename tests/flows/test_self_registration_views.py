@@ -25,7 +25,7 @@ def zoe():
 
 def identity(client, **overrides):
     data = {"last_name": "Dupont", "first_name": "Sophie", "country": "FR", "mobile": "06 12 34 56 78", **overrides}
-    return client.post(reverse("flows:registration"), data)
+    return client.post(reverse("flows:self_registration"), data)
 
 
 def code_from_outbox() -> str:
@@ -35,7 +35,7 @@ def code_from_outbox() -> str:
 
 
 def test_identity_page_wording(client):
-    html = client.get(reverse("flows:registration")).text
+    html = client.get(reverse("flows:self_registration")).text
     for words in [
         "Je confirme mon identité",
         "Nom",
@@ -49,7 +49,7 @@ def test_identity_page_wording(client):
 
 
 def test_mire_links_to_registration(client):
-    assert reverse("flows:registration") in client.get("/").text
+    assert reverse("flows:self_registration") in client.get("/").text
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_spent_sms_budget_is_a_429_for_an_hour(client, zoe, settings):
 
 
 def test_repeated_misses_are_a_429_with_the_wait(client, settings):
-    settings.REGISTRATION_IP_FREE_FAILURES = 0
+    settings.SELF_REGISTRATION_IP_FREE_FAILURES = 0
     first = identity(client, last_name="Personne")
     assert first.status_code == 200  # the seed's no-match page
     throttled = identity(client, last_name="Personne")

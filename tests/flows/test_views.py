@@ -93,7 +93,7 @@ def test_letter_login_leads_to_activation_page(client):
     response = login(client, account.identifier, password)
     flow = Flow.objects.get(account=account)
     assert response.status_code == 302
-    assert response["Location"] == reverse("flows:activation", args=[flow.pk])
+    assert response["Location"] == reverse("flows:activation_by_letter", args=[flow.pk])
     page = client.get(response["Location"]).text
     for words in [
         "Activation du compte",

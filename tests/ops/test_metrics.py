@@ -80,10 +80,10 @@ def test_metrics_do_not_exist_without_the_token(configured: str, given: str):
          {"outcome": "failure", "reason": "locked", "method": "password"}),
         (EventTag.CONSOLE_TOTP_FAILURE, {}, "trousseau_logins_total",
          {"outcome": "failure", "reason": "bad_totp", "method": "console"}),
-        (EventTag.ACTIVATION_SUCCESS, {}, "trousseau_flow_completions_total", {"kind": "activation_by_letter"}),
-        (EventTag.REGISTRATION_SUCCESS, {}, "trousseau_flow_completions_total", {"kind": "self_registration"}),
-        (EventTag.PASSWORD_RESET, {}, "trousseau_flow_completions_total", {"kind": "lost_password"}),
-        (EventTag.MOBILE_CHANGED, {}, "trousseau_flow_completions_total", {"kind": "change_mobile"}),
+        (EventTag.ACTIVATION_BY_LETTER_SUCCESS, {}, "trousseau_flow_completions_total", {"kind": "activation_by_letter"}),
+        (EventTag.SELF_REGISTRATION_SUCCESS, {}, "trousseau_flow_completions_total", {"kind": "self_registration"}),
+        (EventTag.LOST_PASSWORD_SUCCESS, {}, "trousseau_flow_completions_total", {"kind": "lost_password"}),
+        (EventTag.CHANGE_MOBILE_SUCCESS, {}, "trousseau_flow_completions_total", {"kind": "change_mobile"}),
         (EventTag.SAML_ASSERTION_ISSUED, {}, "trousseau_saml_responses_total", {"outcome": "issued"}),
         (EventTag.SAML_REFUSED, {}, "trousseau_saml_responses_total", {"outcome": "refused"}),
     ],
@@ -160,7 +160,7 @@ def test_request_latency_is_labelled_by_route_name_never_by_path():
     flow_id = uuid.uuid4()
     Client().get(f"/activation/{flow_id}/")
     text = scrape()
-    labels = {"route": "flows:activation", "method": "GET", "status": "3xx"}
+    labels = {"route": "flows:activation_by_letter", "method": "GET", "status": "3xx"}
     labels_4xx = {**labels, "status": "4xx"}
     count = sample(text, "trousseau_request_duration_seconds_count", labels)
     count += sample(text, "trousseau_request_duration_seconds_count", labels_4xx)

@@ -56,7 +56,7 @@ def test_a_new_identity_starts_the_first_login(client, fc):
     flow = Flow.objects.get()
     assert flow.kind == FlowKind.FRANCECONNECT_FIRST_LOGIN
     assert flow.state == FlowState.AWAITING_PHONE
-    assert response["Location"] == reverse("flows:franceconnect_step", kwargs={"flow_id": flow.pk})
+    assert response["Location"] == reverse("flows:franceconnect_first_login_step", kwargs={"flow_id": flow.pk})
     assert flow.context["sub"] == SUB
     assert flow.context["family_name"] == "DUPONT"
     assert "_auth_user_id" not in client.session

@@ -1,7 +1,7 @@
 """Password login: throttling, constant work for unknown identifiers, letters, audit.
 
 The outcome tells the view what to show; every failure that could reveal whether an identifier
-exists gets the same `Failed` outcome, and the same argon2 work is done for unknown identifiers.
+exists gets the same `WrongCredentials` outcome, and the same argon2 work is done for unknown identifiers.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 
 from trousseau.accounts import devices
-from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.exceptions import WrongCurrentPassword
 from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.models import Account, AccountState, ActivationLetter, LetterStatus
 from trousseau.accounts.services import current_letter
@@ -22,7 +22,7 @@ from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit, typed_identifier
 from trousseau.core import throttle
 from trousseau.core.http import address_block
-from trousseau.core.refusals import Throttled
+from trousseau.core.refusals import Throttled, TooManyTries, WrongCredentials
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,6 @@ class Disabled:
 
 
 @dataclass(frozen=True)
-class Failed:
-    pass
-
-
-@dataclass(frozen=True)
 class Locked:
     """Too many failures in a row on this identifier: closed until a recovery (lost password, the school)."""
 
@@ -67,7 +62,7 @@ class Merged:
     into_identifier: str
 
 
-Outcome = LoggedIn | ProvisionalLetter | LetterUnusable | Disabled | Failed | Throttled | Locked | Merged
+Outcome = LoggedIn | ProvisionalLetter | LetterUnusable | Disabled | WrongCredentials | Throttled | Locked | Merged
 
 _DUMMY_HASH: list[str] = []
 # Every refused password costs this many argon2 verifications, whatever stands behind the identifier
@@ -154,14 +149,14 @@ def confirm_password(*, account: Account, password: str, ip: str, refused: Event
     """The holder's password asked again before a sensitive step, guarded like a login.
 
     A wrong one counts against the identifier from this address (the mire's counters), and while one
-    is closed no password is checked at all. Raises TooManyFailures or WrongCurrentPassword, audited as
+    is closed no password is checked at all. Raises TooManyTries or WrongCurrentPassword, audited as
     `refused` with the reason "throttled" or `wrong`.
     """
     guards = login_guards(account.identifier, ip)[:2]  # the identifier's, and from this address
     wait = throttle.admit(guards)  # counted before the check, as at the mire
     if wait is not None:
         audit(refused, account=account, ip=ip, reason="throttled")
-        raise TooManyFailures(throttle.minutes(wait))
+        raise TooManyTries(throttle.minutes(wait))
     if not account.check_password(password):
         audit(refused, account=account, ip=ip, reason=wrong)
         raise WrongCurrentPassword
@@ -182,16 +177,16 @@ def _check_merged(account: Account, verify: _Verifications) -> Outcome:
     letter = account.letters.first()
     if verify.account(account) or (letter is not None and verify.encoded(letter.password_hash)):
         return Merged(_kept_account(account).identifier)
-    return Failed()
+    return WrongCredentials()
 
 
 def _check(account: Account | None, verify: _Verifications) -> Outcome:
     if account is None:
-        return Failed()
+        return WrongCredentials()
     if account.state == AccountState.PROVISIONAL:
         letter = current_letter(account)
         if letter is None or not verify.encoded(letter.password_hash):
-            return Failed()
+            return WrongCredentials()
         status = letter.status()
         return ProvisionalLetter(account, letter) if status == LetterStatus.VALID else LetterUnusable(status)
     if verify.account(account):
@@ -199,7 +194,7 @@ def _check(account: Account | None, verify: _Verifications) -> Outcome:
     used = account.letters.exclude(used_at=None).first()
     if used is not None and verify.encoded(used.password_hash):
         return LetterUnusable(LetterStatus.USED)
-    return Failed()
+    return WrongCredentials()
 
 
 def authenticate(  # noqa: PLR0913 - what one attempt brings, all keyword-only
@@ -235,7 +230,7 @@ def authenticate(  # noqa: PLR0913 - what one attempt brings, all keyword-only
         outcome = _check_merged(account, verify)
     else:
         outcome = _check(account, verify)
-    if isinstance(outcome, Failed | Disabled):
+    if isinstance(outcome, WrongCredentials | Disabled):
         verify.top_up()
         audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=typed_identifier(identifier), device=trusted)
         return outcome

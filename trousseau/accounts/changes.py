@@ -33,7 +33,7 @@ def confirm_holder(
 
     An account with a password types it, guarded like a login (`confirm_password`). An account that
     has none (FranceConnect only) must have logged in with FranceConnect in this session less than
-    `REAUTH_FRESH_LOGIN` ago. Raises TooManyFailures, WrongCurrentPassword or FreshLoginRequired,
+    `REAUTH_FRESH_LOGIN` ago. Raises TooManyTries, WrongCurrentPassword or FreshLoginRequired,
     each audited as `refused`, having changed nothing.
     """
     if account.has_usable_password():
@@ -60,7 +60,7 @@ def password_change(  # noqa: PLR0913 - the holder's proof and the new password,
 
     The current password is guarded like a login: a wrong one counts against the identifier (the
     same counter as the mire), and while that counter is closed no password is checked at all.
-    Raises TooManyFailures, WrongCurrentPassword or FreshLoginRequired, changing nothing; and first
+    Raises TooManyTries, WrongCurrentPassword or FreshLoginRequired, changing nothing; and first
     PasswordRefused, counting nothing, when the new password breaks the rule or is the current one.
     """
     require_acceptable_for(account, new)
@@ -130,7 +130,7 @@ def mobile_set_verified(*, account: Account, phone: str, ip: str | None = None) 
     locked.phone = phone
     locked.phone_verified_at = timezone.now()
     locked.save(update_fields=["phone", "phone_verified_at"])
-    audit(EventTag.MOBILE_CHANGED, account=locked, ip=ip, replaced=had_phone, ending=phone[-2:])
+    audit(EventTag.CHANGE_MOBILE_SUCCESS, account=locked, ip=ip, replaced=had_phone, ending=phone[-2:])
     change_notices.notify_change(
         locked,
         what=change_notices.MOBILE,

@@ -146,7 +146,7 @@ def export_document(account: Account) -> dict[str, Any]:
 def data_export(*, account: Account, password: str, ip: str) -> dict[str, Any]:
     """Check the password (throttled as at the mire), audit, and return the document.
 
-    Raises TooManyFailures or WrongCurrentPassword (audited), exporting nothing.
+    Raises TooManyTries or WrongCurrentPassword (audited), exporting nothing.
     """
     confirm_password(
         account=account, password=password, ip=ip, refused=EventTag.DATA_EXPORT_REFUSED, wrong="wrong_password"

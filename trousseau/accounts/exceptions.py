@@ -31,14 +31,6 @@ class WrongCurrentPassword(Exception):
     """The current password typed to change it is not the account's (counted like a failed login)."""
 
 
-class TooManyFailures(Exception):
-    """The identifier's login guard is closed for now: no password is checked until it reopens."""
-
-    def __init__(self, minutes: int) -> None:
-        super().__init__(minutes)
-        self.minutes = minutes
-
-
 class BirthDateMismatch(Exception):
     """The birth date typed with a letter is none of the account's children's (counted on the letter)."""
 

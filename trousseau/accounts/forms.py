@@ -10,10 +10,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.changes import CURRENT_PASSWORD_KEPT
-from trousseau.accounts.exceptions import TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.exceptions import WrongCurrentPassword
 from trousseau.accounts.models import Account
 from trousseau.accounts.passwords import account_password_problems
-from trousseau.core.refusals import too_many_tries
+from trousseau.core.refusals import TooManyTries, too_many_tries
 
 
 def current_password_field() -> forms.CharField:
@@ -117,7 +117,7 @@ def holder_proof_refused(form: forms.Form, exc: Exception) -> str:
     if isinstance(exc, WrongCurrentPassword):
         form.add_error("current_password", gettext("Le mot de passe actuel est incorrect. Rien n'a été modifié."))
         return ""
-    if isinstance(exc, TooManyFailures):
+    if isinstance(exc, TooManyTries):
         return too_many_tries(exc.minutes)
     return gettext(
         "Pour confirmer que c'est bien vous, reconnectez-vous avec FranceConnect, puis recommencez dans les "

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from trousseau.accounts.identifiers import new_identifier
 from trousseau.accounts.models import Account, AccountGuardian, AccountKind, AccountState, ActivationLetter
-from trousseau.accounts.registration import account_absorb, accounts_of_guardians
+from trousseau.accounts.self_registration import account_absorb, accounts_of_guardians
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
 from trousseau.directory.models import Guardian

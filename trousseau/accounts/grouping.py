@@ -23,11 +23,11 @@ from trousseau.accounts.exceptions import BirthDateMismatch, LetterBudgetSpent
 from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.letter_budget import letter_birth_date_check
 from trousseau.accounts.models import Account, AccountKind, AccountState, ActivationLetter, LetterStatus
-from trousseau.accounts.registration import account_absorb
+from trousseau.accounts.self_registration import account_absorb
 from trousseau.accounts.sessions import sessions_end
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
-from trousseau.core.refusals import Throttled
+from trousseau.core.refusals import Throttled, WrongCredentials
 from trousseau.core.text import fold
 
 
@@ -35,11 +35,6 @@ from trousseau.core.text import fold
 class Grouped:
     absorbed_identifier: str
     children_added: int
-
-
-@dataclass(frozen=True)
-class WrongCredentials:
-    """Unknown identifier or wrong password: one answer for both."""
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ def account_reset_password(*, account: Account, password: str, ip: str | None = 
     locked.save(update_fields=["password"])
     ended = sessions_end(locked)
     notified = notify_password_changed(locked)
-    audit(EventTag.PASSWORD_RESET, account=locked, ip=ip, sessions_ended=ended, notified=notified)
+    audit(EventTag.LOST_PASSWORD_SUCCESS, account=locked, ip=ip, sessions_ended=ended, notified=notified)
     return locked
 
 

@@ -112,7 +112,7 @@ def account_activate(*, account: Account, letter_id: int, password: str, email: 
     locked.save()
     letter.used_at = now
     letter.save(update_fields=["used_at"])
-    audit(EventTag.ACTIVATION_SUCCESS, account=locked, ip=ip, letter_id=letter.pk, email_given=bool(email))
+    audit(EventTag.ACTIVATION_BY_LETTER_SUCCESS, account=locked, ip=ip, letter_id=letter.pk, email_given=bool(email))
     return locked
 
 
@@ -128,7 +128,7 @@ def account_verify_email(*, account: Account, email: str, ip: str | None = None)
     replaced = bool(locked.pending_email)
     locked.email, locked.email_verified_at, locked.pending_email = email, timezone.now(), ""
     locked.save(update_fields=["email", "email_verified_at", "pending_email"])
-    audit(EventTag.EMAIL_VERIFIED, account=locked, ip=ip, replaced_verified=replaced)
+    audit(EventTag.EMAIL_VERIFICATION_SUCCESS, account=locked, ip=ip, replaced_verified=replaced)
     return True
 
 

@@ -19,14 +19,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from trousseau.accounts import activity, change_notices, grouping
 from trousseau.accounts.changes import password_change, sessions_end_others
 from trousseau.accounts.data_export import data_export
-from trousseau.accounts.exceptions import FreshLoginRequired, TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.exceptions import FreshLoginRequired, WrongCurrentPassword
 from trousseau.accounts.forms import DataExportForm, GroupingForm, PasswordChangeForm, holder_proof_refused
 from trousseau.accounts.models import Account, AccountKind, LetterStatus
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.selectors import account_overview
 from trousseau.accounts.sessions import authenticated_at, session_keep_after_password_change
 from trousseau.core.http import client_ip
-from trousseau.core.refusals import Throttled, too_many_tries
+from trousseau.core.refusals import Throttled, TooManyTries, too_many_tries
 
 
 def _account(request: HttpRequest) -> Account:
@@ -69,7 +69,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
             )
         except WrongCurrentPassword:
             form.add_error("current_password", _("Le mot de passe actuel est incorrect."))
-        except TooManyFailures as exc:
+        except TooManyTries as exc:
             error = too_many_tries(exc.minutes)
         except FreshLoginRequired as exc:
             error = holder_proof_refused(form, exc)
@@ -195,7 +195,7 @@ def export_data(request: HttpRequest) -> HttpResponse:
             document = data_export(account=account, password=form.cleaned_data["password"], ip=client_ip(request))
         except WrongCurrentPassword:
             form.add_error("password", _("Le mot de passe est incorrect. Aucune donnée n'a été téléchargée."))
-        except TooManyFailures as exc:
+        except TooManyTries as exc:
             error = too_many_tries(exc.minutes)
         else:
             response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})

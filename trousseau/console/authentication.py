@@ -26,7 +26,7 @@ from trousseau.console.conf import idle_timeout, pending_login_lifespan
 from trousseau.console.models import StaffMember
 from trousseau.core import throttle
 from trousseau.core.http import address_block
-from trousseau.core.refusals import Throttled
+from trousseau.core.refusals import Throttled, WrongCredentials
 from trousseau.core.secrets import keyed_digest
 
 STAFF_KEY = "console:staff"
@@ -46,11 +46,6 @@ class PasswordOk:
 
 
 @dataclass(frozen=True)
-class Failed:
-    pass
-
-
-@dataclass(frozen=True)
 class CodeAccepted:
     staff: StaffMember
 
@@ -60,7 +55,7 @@ class CodeRefused:
     reused: bool = False
 
 
-PasswordOutcome = PasswordOk | Failed | Throttled
+PasswordOutcome = PasswordOk | WrongCredentials | Throttled
 CodeOutcome = CodeAccepted | CodeRefused | Throttled
 
 _DUMMY: list[str] = []
@@ -104,7 +99,7 @@ def check_staff_password(*, email: str, password: str, ip: str) -> PasswordOutco
         staff_audit(
             EventTag.CONSOLE_LOGIN_FAILURE, staff=staff, ip=ip, email=email.strip().lower()[:254], step="password"
         )
-        return Failed()
+        return WrongCredentials()
     throttle.reset(guards[0])
     throttle.refund(guards[1])
     return PasswordOk(staff, needs_enrolment=not staff.enrolled)

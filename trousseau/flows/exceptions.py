@@ -1,11 +1,9 @@
-"""What a transition can refuse; views turn each into a French message or a status."""
+"""The refusals only the journeys give; views turn each into a French message or a status.
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from trousseau.accounts.models import LetterStatus
+A refusal the journeys share with accounts or the console is not redefined here: a transition lets it
+through as the service raised it (`core.refusals.TooManyTries`, `accounts.exceptions.AlreadyActive`,
+`LetterBudgetSpent`), and the views catch it by that name.
+"""
 
 
 class FlowError(Exception):
@@ -30,14 +28,6 @@ class TooManyAttempts(FlowError):
 
 class LetterNoLongerValid(FlowError):
     """The letter expired, was reissued or used while the flow was open."""
-
-
-class LetterBlocked(FlowError):
-    """The letter took its share of wrong birth dates: `status` is paused (until tomorrow) or blocked."""
-
-    def __init__(self, status: LetterStatus) -> None:
-        super().__init__(status)
-        self.status = status
 
 
 class WrongBirthDate(FlowError):
@@ -88,16 +78,6 @@ class IncompleteAnswers(FlowError):
 
 class NothingConfirmed(FlowError):
     """Every link was contested: there is no child to attach the account to."""
-
-
-class Throttled(FlowError):
-    def __init__(self, minutes: int) -> None:
-        super().__init__(minutes)
-        self.minutes = minutes
-
-
-class AccountExists(FlowError):
-    """The guardian already has an active account: the journey offers recovery instead."""
 
 
 class LinkInvalid(FlowError):

@@ -33,7 +33,7 @@ LOGIN_TAGS: dict[str, tuple[str, str, str]] = {
     EventTag.FRANCECONNECT_REFUSED: (FAILURE, "refused", FRANCECONNECT),
     EventTag.FRANCECONNECT_CANCELLED: (FAILURE, "cancelled", FRANCECONNECT),
     EventTag.FRANCECONNECT_PROVIDER_ERROR: (FAILURE, "provider_error", FRANCECONNECT),
-    EventTag.FRANCECONNECT_THROTTLED: (FAILURE, "throttled", FRANCECONNECT),
+    EventTag.FRANCECONNECT_FIRST_LOGIN_THROTTLED: (FAILURE, "throttled", FRANCECONNECT),
     EventTag.CONSOLE_LOGIN_SUCCESS: (SUCCESS, "active", CONSOLE),
     EventTag.CONSOLE_LOGIN_FAILURE: (FAILURE, "bad_credentials", CONSOLE),
     EventTag.CONSOLE_LOGIN_THROTTLED: (FAILURE, "throttled", CONSOLE),
@@ -42,11 +42,11 @@ LOGIN_TAGS: dict[str, tuple[str, str, str]] = {
 }
 # The audit step that ends each journey (the FranceConnect first login is a LOGIN_SUCCESS with first=True).
 COMPLETION_TAGS: dict[str, str] = {
-    EventTag.ACTIVATION_SUCCESS: FlowKind.ACTIVATION_BY_LETTER,
-    EventTag.REGISTRATION_SUCCESS: FlowKind.SELF_REGISTRATION,
-    EventTag.PASSWORD_RESET: FlowKind.LOST_PASSWORD,
-    EventTag.MOBILE_CHANGED: FlowKind.CHANGE_MOBILE,
-    EventTag.EMAIL_VERIFIED: "email_verification",
+    EventTag.ACTIVATION_BY_LETTER_SUCCESS: FlowKind.ACTIVATION_BY_LETTER,
+    EventTag.SELF_REGISTRATION_SUCCESS: FlowKind.SELF_REGISTRATION,
+    EventTag.LOST_PASSWORD_SUCCESS: FlowKind.LOST_PASSWORD,
+    EventTag.CHANGE_MOBILE_SUCCESS: FlowKind.CHANGE_MOBILE,
+    EventTag.EMAIL_VERIFICATION_SUCCESS: "email_verification",
     EventTag.ACCOUNT_MERGED: "grouping",
 }
 SAML_TAGS: dict[str, str] = {EventTag.SAML_ASSERTION_ISSUED: "issued", EventTag.SAML_REFUSED: "refused"}

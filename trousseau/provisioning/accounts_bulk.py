@@ -1,7 +1,7 @@
 """Accounts for the rows an import brings, made in bulk; state changes for those who leave or return.
 
 Accounts are born provisional with an unusable password and no letter: letters are issued later, on
-demand (trousseau/accounts/letters_pdf.py), not for millions of rows at import time.
+demand (trousseau/letters/pdf.py), not for millions of rows at import time.
 """
 
 from __future__ import annotations

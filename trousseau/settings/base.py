@@ -277,7 +277,9 @@ REAUTH_FRESH_LOGIN = timedelta(minutes=int(env("TROUSSEAU_REAUTH_FRESH_LOGIN_MIN
 CHANGE_REPORT_LIFESPAN = timedelta(days=7)
 SELF_SERVICE_FLOW_LIFESPAN = timedelta(hours=1)
 PASSWORD_RESET_TIMEOUT = 3600  # seconds an emailed reset link lives
-REGISTRATION_IP_FREE_FAILURES = 10
+# Misses from one address (block) before its self-registration or FranceConnect first login waits: both
+# match the same school records against what a stranger types.
+SELF_REGISTRATION_IP_FREE_FAILURES = 10
 # Throttling: growing delays after a free allowance, capped so that nobody can lock an account out.
 THROTTLE_ACCOUNT_FREE_FAILURES = 5
 THROTTLE_ACCOUNT_HARD_LIMIT = 100  # failures in a row, then closed until a recovery (core.throttle.Guard)

@@ -97,7 +97,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         fc_session.open_login(request, outcome, identity.id_token)
         return redirect(pending.next_url)
     note_started(request, outcome, id_token=identity.id_token, next_url=pending.next_url)
-    return redirect("flows:franceconnect_step", flow_id=outcome.pk)
+    return redirect("flows:franceconnect_first_login_step", flow_id=outcome.pk)
 
 
 @require_GET

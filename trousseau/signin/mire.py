@@ -60,7 +60,7 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
         case auth.ProvisionalLetter(account, letter):
             flow = activation_by_letter.start(account=account, letter=letter, browser_secret=browser_secret(request))
             request.session[CONTINUE_AFTER_ACTIVATION] = continue_to
-            return redirect("flows:activation", flow_id=flow.pk)
+            return redirect("flows:activation_by_letter", flow_id=flow.pk)
     return _refusal(outcome)
 
 

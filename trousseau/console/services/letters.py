@@ -1,6 +1,6 @@
 """Activation letters from the console: which accounts a school prints for, as PDF or CSV, audited.
 
-The letters themselves are `trousseau.accounts.letters_export` and `letters_pdf`: each account gets
+The letters themselves are `trousseau.letters` (`export`, `pdf`): each account gets
 a new provisional password (its previous letter is revoked) and one PDF page or one CSV row.
 """
 
@@ -11,8 +11,6 @@ from typing import Any
 
 from django.db import transaction
 
-from trousseau.accounts.letters_export import accounts_for_class, accounts_for_pupil, accounts_for_school, letters_csv
-from trousseau.accounts.letters_pdf import letters_pdf
 from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
 from trousseau.console.audit import staff_audit
@@ -20,6 +18,8 @@ from trousseau.console.models import StaffMember
 from trousseau.console.scoping import require_action
 from trousseau.console.services.actions import account_reset
 from trousseau.directory.models import Pupil, School
+from trousseau.letters.export import accounts_for_class, accounts_for_pupil, accounts_for_school, letters_csv
+from trousseau.letters.pdf import letters_pdf
 
 PUPILS, GUARDIANS, BOTH = "pupils", "guardians", "both"
 

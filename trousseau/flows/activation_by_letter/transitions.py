@@ -20,7 +20,7 @@ from trousseau.accounts.models import Account, ActivationLetter, LetterStatus
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
 from trousseau.flows.email_verification import transitions as email_verification
-from trousseau.flows.exceptions import LetterBlocked, LetterNoLongerValid, TooManyAttempts, WrongBirthDate
+from trousseau.flows.exceptions import LetterNoLongerValid, TooManyAttempts, WrongBirthDate
 from trousseau.flows.models import Flow, FlowKind, FlowState, binding_digest
 
 
@@ -50,7 +50,7 @@ def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) 
     nothing). A wrong birth date is a failure counted on the flow and on the letter
     (`accounts.letter_budget`): WrongBirthDate, then TooManyAttempts at the flow's limit, which ends
     the flow (FAILED). The letter's budget does not refill with a new login: once it is spent the
-    flow ends with LetterBlocked (paused until tomorrow, or blocked until the school reissues it).
+    flow ends with LetterBudgetSpent (paused until tomorrow, or blocked until the school reissues it).
     """
     flow.expect(FlowState.AWAITING_ACTIVATION)
     account = flow.account
@@ -60,18 +60,18 @@ def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) 
         letter_birth_date_check(letter_id=letter_id, birth_date=birth_date, ip=ip, step="activation")
     except BirthDateMismatch as exc:
         failures = flow.count_failure()
-        audit(EventTag.ACTIVATION_FAILURE, account=account, ip=ip, attempt=failures)
+        audit(EventTag.ACTIVATION_BY_LETTER_FAILURE, account=account, ip=ip, attempt=failures)
         if exc.status != LetterStatus.VALID:
             _abandon(flow, account, ip)
-            raise LetterBlocked(exc.status) from exc
+            raise LetterBudgetSpent(exc.status) from exc
         remaining = min(settings.ACTIVATION_MAX_ATTEMPTS - failures, exc.remaining)
         if remaining <= 0:
             _abandon(flow, account, ip)
             raise TooManyAttempts from exc
         raise WrongBirthDate(remaining) from exc
-    except LetterBudgetSpent as exc:
+    except LetterBudgetSpent:
         flow.advance(FlowState.FAILED)
-        raise LetterBlocked(exc.status) from exc
+        raise
     try:
         with transaction.atomic():
             activated = account_services.account_activate(
@@ -88,4 +88,4 @@ def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) 
 
 def _abandon(flow: Flow, account: Account, ip: str) -> None:
     flow.advance(FlowState.FAILED)
-    audit(EventTag.ACTIVATION_ABANDONED, account=account, ip=ip)
+    audit(EventTag.ACTIVATION_BY_LETTER_ABANDONED, account=account, ip=ip)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from trousseau.accounts.exceptions import LetterBudgetSpent
 from trousseau.accounts.models import AccountKind
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.sessions import session_open
@@ -20,7 +21,6 @@ from trousseau.flows.activation_by_letter import transitions as activation_by_le
 from trousseau.flows.activation_by_letter.forms import ActivationForm
 from trousseau.flows.exceptions import (
     FlowExpired,
-    LetterBlocked,
     LetterNoLongerValid,
     TooManyAttempts,
     WrongBirthDate,
@@ -74,7 +74,7 @@ def activation(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
     except LetterNoLongerValid:
         messages.error(request, LETTER_EXPIRED)
         return redirect("flows:login")
-    except LetterBlocked as exc:
+    except LetterBudgetSpent as exc:
         messages.error(request, LETTER_MESSAGES.get(exc.status, LETTER_EXPIRED))
         return redirect("flows:login")
     except (TooManyAttempts, FlowExpired, WrongState):

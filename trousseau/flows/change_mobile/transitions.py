@@ -35,7 +35,7 @@ def _take_from_account_budget(account: Account, ip: str) -> None:
     budget = ratelimit.Budget("mobile_change:account:day", settings.MOBILE_CHANGES_PER_ACCOUNT_PER_DAY, DAY)
     if ratelimit.take([(budget, str(account.pk))]) is None:
         return
-    audit(EventTag.MOBILE_CHANGE_LIMIT_REACHED, account=account, ip=ip, limit=budget.limit)
+    audit(EventTag.CHANGE_MOBILE_LIMIT_REACHED, account=account, ip=ip, limit=budget.limit)
     day = int(DAY.total_seconds())
     raise MobileChangeLimitReached(day - int(timezone.now().timestamp()) % day)
 
@@ -51,7 +51,7 @@ def start(  # noqa: PLR0913 - the holder's proof, the number and the binding, al
 ) -> Flow:
     """-> AWAITING_CODE with a code sent to `phone`.
 
-    Refusals, each changing nothing on the account: TooManyFailures, WrongCurrentPassword or
+    Refusals, each changing nothing on the account: TooManyTries, WrongCurrentPassword or
     FreshLoginRequired (the holder's proof, nothing taken from any budget), MobileChangeLimitReached
     (no flow), SendLimitReached (flow FAILED) when an SMS budget is spent.
     """
@@ -60,7 +60,7 @@ def start(  # noqa: PLR0913 - the holder's proof, the number and the binding, al
         password=password,
         authenticated_at=authenticated_at,
         ip=ip,
-        refused=EventTag.MOBILE_CHANGE_FAILURE,
+        refused=EventTag.CHANGE_MOBILE_FAILURE,
     )
     _take_from_account_budget(account, ip)
     flow = Flow.objects.start(
@@ -70,7 +70,7 @@ def start(  # noqa: PLR0913 - the holder's proof, the number and the binding, al
         context={"phone": phone},
         session_binding=binding_digest(browser_secret),
     )
-    audit(EventTag.MOBILE_CHANGE_STARTED, account=account, ip=ip, flow=str(flow.pk), ending=phone[-2:])
+    audit(EventTag.CHANGE_MOBILE_STARTED, account=account, ip=ip, flow=str(flow.pk), ending=phone[-2:])
     try:
         codes.issue(flow, purpose=PURPOSE, phone=phone, ip=ip)
     except FlowError:

@@ -16,14 +16,15 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from trousseau.accounts.exceptions import FreshLoginRequired, TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.exceptions import FreshLoginRequired, WrongCurrentPassword
 from trousseau.accounts.forms import holder_proof_refused
 from trousseau.accounts.models import Account, AccountKind
 from trousseau.accounts.sessions import authenticated_at
 from trousseau.core.http import client_ip
+from trousseau.core.refusals import TooManyTries
 from trousseau.flows.change_mobile import transitions as change_mobile
 from trousseau.flows.change_mobile.forms import NewMobileForm
-from trousseau.flows.exceptions import FlowError, Throttled
+from trousseau.flows.exceptions import FlowError
 from trousseau.flows.models import Flow, FlowKind, FlowState
 from trousseau.flows.steps.sms_code import code_error, code_step, refusal_page
 from trousseau.flows.views.common import browser_secret, load_flow
@@ -43,7 +44,7 @@ def mobile_start(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:home")
     form = NewMobileForm(request.POST if request.method == "POST" else None, account=account)
     error = ""
-    refused: FlowError | None = None
+    refused: FlowError | TooManyTries | None = None
     if request.method == "POST" and form.is_valid():
         try:
             flow = change_mobile.start(
@@ -54,10 +55,10 @@ def mobile_start(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data.get("current_password", ""),
                 authenticated_at=authenticated_at(request.session),
             )
-        except (WrongCurrentPassword, TooManyFailures, FreshLoginRequired) as exc:
+        except (WrongCurrentPassword, TooManyTries, FreshLoginRequired) as exc:
             error = holder_proof_refused(form, exc)
-            if isinstance(exc, TooManyFailures):  # 429 with Retry-After, as every SMS journey's wait
-                refused = Throttled(exc.minutes)
+            if isinstance(exc, TooManyTries):  # 429 with Retry-After, as every SMS journey's wait
+                refused = exc
         except FlowError as exc:
             error, refused = code_error(exc), exc
         else:

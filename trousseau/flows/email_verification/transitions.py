@@ -24,7 +24,7 @@ SALT = "trousseau.email-verification"
 
 def make_link(account: Account, email: str) -> str:
     token = signing.dumps({"a": account.pk, "e": email}, salt=SALT, compress=True)
-    return settings.PUBLIC_URL.rstrip("/") + reverse("flows:email_verify", args=[token])
+    return settings.PUBLIC_URL.rstrip("/") + reverse("flows:email_verification", args=[token])
 
 
 def send(account: Account, *, ip: str | None = None) -> None:

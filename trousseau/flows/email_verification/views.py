@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts.changes import email_change
-from trousseau.accounts.exceptions import FreshLoginRequired, TooManyFailures, WrongCurrentPassword
+from trousseau.accounts.exceptions import FreshLoginRequired, WrongCurrentPassword
 from trousseau.accounts.forms import EmailForm, holder_proof_refused
 from trousseau.accounts.models import Account
 from trousseau.accounts.services import email_awaiting_verification
 from trousseau.accounts.sessions import authenticated_at
 from trousseau.core.http import client_ip
+from trousseau.core.refusals import TooManyTries
 from trousseau.flows.email_verification import transitions as email_verification
 
 
@@ -68,7 +69,7 @@ def change_email(request: HttpRequest) -> HttpResponse:
                 authenticated_at=authenticated_at(request.session),
                 ip=ip,
             )
-        except (WrongCurrentPassword, TooManyFailures, FreshLoginRequired) as exc:
+        except (WrongCurrentPassword, TooManyTries, FreshLoginRequired) as exc:
             error = holder_proof_refused(form, exc)
         else:
             email_verification.send(account, ip=ip)

@@ -28,9 +28,10 @@ from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
 from trousseau.core import throttle
 from trousseau.core.http import address_block
+from trousseau.core.refusals import TooManyTries
 from trousseau.directory.models import Guardian
 from trousseau.directory.selectors import guardians_matching
-from trousseau.flows.exceptions import FlowError, NoMatch, Throttled
+from trousseau.flows.exceptions import FlowError, NoMatch
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, binding_digest
 from trousseau.flows.steps import codes
 from trousseau.flows.steps.children import Child, judge_children
@@ -50,7 +51,7 @@ class AlreadyLinked(FlowError):
 
 def _guards(ip: str, sub: str) -> list[throttle.Guard]:
     return [
-        throttle.Guard("franceconnect:ip", address_block(ip), settings.REGISTRATION_IP_FREE_FAILURES),
+        throttle.Guard("franceconnect:ip", address_block(ip), settings.SELF_REGISTRATION_IP_FREE_FAILURES),
         throttle.Guard("franceconnect:sub", sub, PHONE_FREE_FAILURES_PER_IDENTITY),
     ]
 
@@ -110,19 +111,24 @@ def submit_phone(flow: Flow, *, phone: str, ip: str) -> None:
     """AWAITING_PHONE -> AWAITING_CODE with a code sent to the recorded mobile.
 
     NoMatch (counted per address and per FranceConnect identity) when no guardian record has this
-    mobile and these names, said the same way whichever part is wrong; Throttled after too many;
+    mobile and these names, said the same way whichever part is wrong; TooManyTries after too many;
     SendLimitReached or ResendTooSoon from the SMS rules.
     """
     flow.expect(FlowState.AWAITING_PHONE)
     guards = _guards(ip, flow.context["sub"])
     wait = throttle.admit(guards)  # a miss is counted before the lookup (core.throttle.admit)
     if wait is not None:
-        audit(EventTag.FRANCECONNECT_THROTTLED, ip=ip)
-        raise Throttled(throttle.minutes(wait))
+        audit(EventTag.FRANCECONNECT_FIRST_LOGIN_THROTTLED, ip=ip)
+        raise TooManyTries(throttle.minutes(wait))
     guardians = _matching_guardians(flow, phone)
     if not guardians:
         known_phone = Guardian.objects.filter(mobile=phone).exists()
-        audit(EventTag.FRANCECONNECT_NO_MATCH, ip=ip, reason="name" if known_phone else "phone", flow=str(flow.pk))
+        audit(
+            EventTag.FRANCECONNECT_FIRST_LOGIN_NO_MATCH,
+            ip=ip,
+            reason="name" if known_phone else "phone",
+            flow=str(flow.pk),
+        )
         raise NoMatch
     for guard in guards:
         throttle.refund(guard)

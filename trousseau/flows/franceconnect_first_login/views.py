@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from trousseau.core.http import client_ip
+from trousseau.core.refusals import TooManyTries
 from trousseau.flows.exceptions import (
     FlowError,
     IncompleteAnswers,
@@ -20,7 +21,6 @@ from trousseau.flows.exceptions import (
     NothingConfirmed,
     ResendTooSoon,
     SendLimitReached,
-    Throttled,
     WrongBirthDate,
 )
 from trousseau.flows.franceconnect_first_login import transitions as journey
@@ -65,14 +65,14 @@ def refused_page(request: HttpRequest, title: str, message: str, *, status: int)
 def _phone_step(request: HttpRequest, flow: Flow) -> HttpResponse:
     form = MobileForm(request.POST if request.method == "POST" else None)
     error = ""
-    refused: FlowError | None = None
+    refused: FlowError | TooManyTries | None = None
     if request.method == "POST" and form.is_valid():
         try:
             journey.submit_phone(flow, phone=form.cleaned_data["phone"], ip=client_ip(request))
-            return redirect("flows:franceconnect_step", flow_id=flow.pk)
+            return redirect("flows:franceconnect_first_login_step", flow_id=flow.pk)
         except NoMatch as exc:
             error, refused = str(NO_MATCH), exc
-        except (Throttled, SendLimitReached, ResendTooSoon) as exc:
+        except (TooManyTries, SendLimitReached, ResendTooSoon) as exc:
             error, refused = code_error(exc), exc
     context = {"form": form, "error": error, "flow": flow, "name": journey.display_name(flow)}
     return refusal_page(request, "flows/franceconnect_first_login/identity.html", context, refused=refused)
@@ -80,7 +80,7 @@ def _phone_step(request: HttpRequest, flow: Flow) -> HttpResponse:
 
 def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
     def again() -> HttpResponse:
-        return redirect("flows:franceconnect_step", flow_id=flow.pk)
+        return redirect("flows:franceconnect_first_login_step", flow_id=flow.pk)
 
     def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
         journey.submit_code(flow, code=code, ip=ip)

@@ -42,7 +42,7 @@ def _allowed(destination: str, ip: str) -> bool:
 
 def _request(channel: Channel, destination: str, ip: str) -> None:
     """What the request does, the same whatever the destination: one audit row, then the task, later."""
-    audit(EventTag.IDENTIFIER_REMINDER_REQUESTED, ip=ip, channel=channel)
+    audit(EventTag.LOST_IDENTIFIER_REQUESTED, ip=ip, channel=channel)
 
     # The task's arguments are a row of the task queue in production (django_tasks_db): the phone or
     # email travels sealed, so the queue holds no family's contact in clear.
@@ -90,7 +90,7 @@ def _remind_by_email(email: str, ip: str) -> None:
             context={"accounts": accounts},
         )
         for account in accounts:
-            audit(EventTag.IDENTIFIER_REMINDER_SENT, account=account, ip=ip, channel="email")
+            audit(EventTag.LOST_IDENTIFIER_SENT, account=account, ip=ip, channel="email")
 
 
 def _remind_by_mobile(phone: str, ip: str) -> None:
@@ -101,4 +101,4 @@ def _remind_by_mobile(phone: str, ip: str) -> None:
     with transaction.atomic():
         send_sms(to=phone, body=f"Trousseau : votre identifiant est {identifiers}.")
         for account in accounts:
-            audit(EventTag.IDENTIFIER_REMINDER_SENT, account=account, ip=ip, channel="sms")
+            audit(EventTag.LOST_IDENTIFIER_SENT, account=account, ip=ip, channel="sms")

@@ -48,7 +48,7 @@ def make_link(account: Account) -> str:
 def by_email(*, identifier: str, ip: str) -> None:
     """Send a reset link if the identifier names an active account with a verified email; else nothing."""
     account = Account.objects.filter(identifier=normalize_identifier(identifier), state=AccountState.ACTIVE).first()
-    audit(EventTag.PASSWORD_RESET_REQUESTED, account=account, ip=ip, channel="email")
+    audit(EventTag.LOST_PASSWORD_REQUESTED, account=account, ip=ip, channel="email")
     if account is None or not account.email_verified or not _requests_allowed(ip):
         return
     send_email(
@@ -57,7 +57,7 @@ def by_email(*, identifier: str, ip: str) -> None:
         template="flows/lost_password/email.txt",
         context={"account": account, "link": make_link(account)},
     )
-    audit(EventTag.PASSWORD_RESET_LINK_SENT, account=account, ip=ip)
+    audit(EventTag.LOST_PASSWORD_LINK_SENT, account=account, ip=ip)
 
 
 def _send_code(flow: Flow, *, ip: str) -> None:
@@ -75,7 +75,7 @@ def _send_code(flow: Flow, *, ip: str) -> None:
 def by_sms(*, identifier: str, ip: str, browser_secret: str) -> Flow:
     """Start the SMS route -> AWAITING_CODE, always, with a real code only when there is a recorded mobile."""
     account = Account.objects.filter(identifier=normalize_identifier(identifier), state=AccountState.ACTIVE).first()
-    audit(EventTag.PASSWORD_RESET_REQUESTED, account=account, ip=ip, channel="sms")
+    audit(EventTag.LOST_PASSWORD_REQUESTED, account=account, ip=ip, channel="sms")
     flow = Flow.objects.start(
         kind=FlowKind.LOST_PASSWORD,
         account=account,
@@ -134,6 +134,6 @@ def reset_by_link(*, uidb64: str, token: str, password: str, ip: str) -> Account
     """Set the new password from an emailed link; LinkInvalid (audited) if it is stale or forged."""
     account = link_account(uidb64, token)
     if account is None:
-        audit(EventTag.PASSWORD_RESET_LINK_REFUSED, ip=ip)
+        audit(EventTag.LOST_PASSWORD_LINK_REFUSED, ip=ip)
         raise LinkInvalid
     return _reset(account, password=password, ip=ip)

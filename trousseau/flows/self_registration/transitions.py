@@ -15,44 +15,41 @@ from django.utils import timezone
 
 from trousseau.accounts.exceptions import AlreadyActive
 from trousseau.accounts.models import Account, AccountState
-from trousseau.accounts.registration import (
+from trousseau.accounts.self_registration import (
     account_register_guardian,
     accounts_of_guardians,
-    identifier_for_registration,
-    registration_personal_details,
+    identifier_for_self_registration,
+    self_registration_personal_details,
 )
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
 from trousseau.core import throttle
 from trousseau.core.http import address_block
+from trousseau.core.refusals import TooManyTries
 from trousseau.directory.selectors import guardians_matching
-from trousseau.flows.exceptions import (
-    AccountExists,
-    NoMatch,
-    Throttled,
-)
+from trousseau.flows.exceptions import NoMatch
 from trousseau.flows.models import CodePurpose, Flow, FlowKind, FlowState, binding_digest
 from trousseau.flows.steps import codes
 from trousseau.flows.steps.children import judge_children
 
 
 def _guard(ip: str) -> throttle.Guard:
-    return throttle.Guard("register:ip", address_block(ip), settings.REGISTRATION_IP_FREE_FAILURES)
+    return throttle.Guard("register:ip", address_block(ip), settings.SELF_REGISTRATION_IP_FREE_FAILURES)
 
 
 def start(*, last_name: str, first_name: str, phone: str, ip: str, browser_secret: str) -> Flow:
     """Identity typed -> AWAITING_CODE with a code sent to the recorded mobile.
 
     Raises NoMatch (counted per address) when no guardian record has these names and this mobile,
-    whatever part was wrong; Throttled after too many misses; SendLimitReached from the SMS budgets.
+    whatever part was wrong; TooManyTries after too many misses; SendLimitReached from the SMS budgets.
     """
     wait = throttle.admit([_guard(ip)])  # a miss is counted before the lookup (core.throttle.admit)
     if wait is not None:
-        audit(EventTag.REGISTRATION_THROTTLED, ip=ip)
-        raise Throttled(throttle.minutes(wait))
+        audit(EventTag.SELF_REGISTRATION_THROTTLED, ip=ip)
+        raise TooManyTries(throttle.minutes(wait))
     guardians = guardians_matching(last_name=last_name, first_name=first_name, mobile=phone)
     if not guardians:
-        audit(EventTag.REGISTRATION_NO_MATCH, ip=ip)
+        audit(EventTag.SELF_REGISTRATION_NO_MATCH, ip=ip)
         raise NoMatch
     throttle.refund(_guard(ip))
     flow = Flow.objects.start(
@@ -76,7 +73,7 @@ def resend_code(flow: Flow, *, ip: str) -> None:
 
 
 def submit_code(flow: Flow, *, code: str, ip: str) -> None:
-    """AWAITING_CODE -> CONFIRMING_CHILDREN, or ALREADY_ACTIVE (then AccountExists is raised).
+    """AWAITING_CODE -> CONFIRMING_CHILDREN, or ALREADY_ACTIVE (then AlreadyActive is raised).
 
     Code errors come from `codes.verify`. Whether an account already exists is told only now,
     to someone who holds the recorded phone.
@@ -86,14 +83,14 @@ def submit_code(flow: Flow, *, code: str, ip: str) -> None:
     existing = accounts_of_guardians(flow.context["guardian_ids"])
     if any(a.state == AccountState.ACTIVE for a in existing):
         flow.advance(FlowState.ALREADY_ACTIVE)
-        audit(EventTag.REGISTRATION_ALREADY_ACTIVE, ip=ip)
-        raise AccountExists
+        audit(EventTag.SELF_REGISTRATION_ALREADY_ACTIVE, ip=ip)
+        raise AlreadyActive
     flow.advance(FlowState.CONFIRMING_CHILDREN)
 
 
 def personal_details(flow: Flow) -> tuple[tuple[str, ...], tuple[date, ...]]:
     """What the new password must not contain (the same details `account_register_guardian` checks)."""
-    return registration_personal_details(flow.context["guardian_ids"])
+    return self_registration_personal_details(flow.context["guardian_ids"])
 
 
 def confirm_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str) -> None:
@@ -107,7 +104,7 @@ def confirm_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str)
     """
     flow.expect(FlowState.CONFIRMING_CHILDREN)
     judge_children(flow, answers=answers, ip=ip)
-    flow.context["identifier"] = identifier_for_registration(flow.context["guardian_ids"])
+    flow.context["identifier"] = identifier_for_self_registration(flow.context["guardian_ids"])
     flow.save(update_fields=["context"])
     flow.advance(FlowState.CHOOSING_PASSWORD)
 
@@ -116,15 +113,15 @@ def choose_password(flow: Flow, *, password: str, ip: str) -> Account:
     """CHOOSING_PASSWORD -> COMPLETED: the account is created (or the provisional one activated).
 
     The form has shown the password rule's messages; the service enforces it (PasswordRefused).
-    AccountExists if an account became active meanwhile.
+    AlreadyActive (from the service) if an account became active meanwhile.
     """
     flow.expect(FlowState.CHOOSING_PASSWORD)
     try:
         account = account_register_guardian(
             guardian_ids=flow.context["guardian_ids"], identifier=flow.context["identifier"], password=password, ip=ip
         )
-    except AlreadyActive as exc:
+    except AlreadyActive:
         flow.advance(FlowState.ALREADY_ACTIVE)
-        raise AccountExists from exc
+        raise
     flow.advance(FlowState.COMPLETED, account=account)
     return account

@@ -13,17 +13,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
+from trousseau.accounts.exceptions import AlreadyActive
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.sessions import session_open
 from trousseau.core.http import client_ip
+from trousseau.core.refusals import TooManyTries
 from trousseau.flows.exceptions import (
-    AccountExists,
     FlowError,
     IncompleteAnswers,
     NoMatch,
     NothingConfirmed,
     SendLimitReached,
-    Throttled,
     WrongBirthDate,
 )
 from trousseau.flows.models import Flow, FlowKind, FlowState
@@ -46,7 +46,7 @@ def start(request: HttpRequest) -> HttpResponse:
     """ "Je confirme mon identité"."""
     form = IdentityForm(request.POST if request.method == "POST" else None)
     error = ""
-    refused: FlowError | None = None
+    refused: FlowError | TooManyTries | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -57,11 +57,11 @@ def start(request: HttpRequest) -> HttpResponse:
                 ip=client_ip(request),
                 browser_secret=browser_secret(request),
             )
-            return redirect("flows:registration_step", flow_id=flow.pk)
+            return redirect("flows:self_registration_step", flow_id=flow.pk)
         except NoMatch:
             # Said with a 200, like the form itself: the seed's page (docs/security.md).
             error = str(NO_MATCH)
-        except (Throttled, SendLimitReached) as exc:
+        except (TooManyTries, SendLimitReached) as exc:
             error, refused = code_error(exc), exc
     return refusal_page(
         request, "flows/self_registration/identity.html", {"form": form, "error": error}, refused=refused
@@ -70,11 +70,11 @@ def start(request: HttpRequest) -> HttpResponse:
 
 def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
     def again() -> HttpResponse:
-        return redirect("flows:registration_step", flow_id=flow.pk)
+        return redirect("flows:self_registration_step", flow_id=flow.pk)
 
     def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
-        # AccountExists: the code was right but the guardian already has an account; the next state says so.
-        with contextlib.suppress(AccountExists):
+        # AlreadyActive: the code was right but the guardian already has an account; the next state says so.
+        with contextlib.suppress(AlreadyActive):
             self_registration.submit_code(flow, code=code, ip=ip)
         return again()
 
@@ -97,7 +97,7 @@ def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             self_registration.confirm_children(flow, answers=form.cleaned_data["answers"], ip=client_ip(request))
-            return redirect("flows:registration_step", flow_id=flow.pk)
+            return redirect("flows:self_registration_step", flow_id=flow.pk)
         except WrongBirthDate as exc:
             error = ngettext(
                 "Une date de naissance ne correspond pas. Il vous reste %(n)s essai.",
@@ -108,7 +108,7 @@ def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
             error = _("Répondez pour chacun des élèves.")
         except NothingConfirmed:
             messages.error(request, _("Aucun élève n'a été confirmé : contactez votre établissement."))
-            return redirect("flows:registration")
+            return redirect("flows:self_registration")
     return render(request, "flows/steps/children.html", {"form": form, "error": error}, status=400 if error else 200)
 
 
@@ -125,8 +125,8 @@ def _password_step(request: HttpRequest, flow: Flow) -> HttpResponse:
             account = self_registration.choose_password(
                 flow, password=form.cleaned_data["password"], ip=client_ip(request)
             )
-        except AccountExists:
-            return redirect("flows:registration_step", flow_id=flow.pk)
+        except AlreadyActive:
+            return redirect("flows:self_registration_step", flow_id=flow.pk)
         session_open(request, account)  # rotates the session key
         messages.success(
             request, _("Votre compte a été activé avec succès. Votre identifiant : %(id)s") % {"id": account.identifier}
@@ -155,4 +155,4 @@ def step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
         return run_step(request, flow, STEPS)
     except FlowError:
         messages.error(request, str(START_AGAIN))
-        return redirect("flows:registration")
+        return redirect("flows:self_registration")

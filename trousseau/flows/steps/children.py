@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 
-from trousseau.accounts.registration import links_contest
+from trousseau.accounts.self_registration import links_contest
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
 from trousseau.core import ratelimit

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from trousseau.core.http import client_ip
-from trousseau.core.refusals import too_many_tries
+from trousseau.core.refusals import TooManyTries, too_many_tries
 from trousseau.flows.exceptions import (
     CodeExhausted,
     CodeExpired,
@@ -27,7 +27,6 @@ from trousseau.flows.exceptions import (
     MobileChangeLimitReached,
     ResendTooSoon,
     SendLimitReached,
-    Throttled,
 )
 from trousseau.flows.models import Flow
 from trousseau.flows.steps.codes import lifespan_minutes
@@ -40,7 +39,7 @@ START_AGAIN = gettext_lazy("Cette démarche n'est plus en cours. Recommencez dep
 SEND_LIMIT_RETRY_SECONDS = 3600
 
 
-def code_error(exc: FlowError) -> str:  # noqa: PLR0911 - one message per refusal
+def code_error(exc: FlowError | TooManyTries) -> str:  # noqa: PLR0911 - one message per refusal
     """The French message for a refused code or send; shared by every SMS journey."""
     match exc:
         case CodeInvalid(remaining=remaining):
@@ -66,7 +65,7 @@ def code_error(exc: FlowError) -> str:  # noqa: PLR0911 - one message per refusa
             )
         case SendLimitReached():
             return _("Trop de codes ont été envoyés. Réessayez dans une heure ou contactez votre établissement.")
-        case Throttled(minutes=minutes):
+        case TooManyTries(minutes=minutes):
             return too_many_tries(minutes)
     return str(START_AGAIN)
 
@@ -80,7 +79,7 @@ def retry_after(exc: Exception | None) -> int | None:
             return max(seconds, 1)
         case SendLimitReached():
             return SEND_LIMIT_RETRY_SECONDS
-        case Throttled(minutes=minutes):
+        case TooManyTries(minutes=minutes):
             return max(minutes, 1) * 60
     return None
 

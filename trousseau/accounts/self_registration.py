@@ -1,4 +1,4 @@
-"""Writes of the self-service journeys that end with an account: registration and merging."""
+"""Writes of the self-service journeys that end with an account: self-registration and merging."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def accounts_of_guardians(guardian_ids: list[int]) -> list[Account]:
     return list(Account.objects.filter(guardian_links__guardian_id__in=guardian_ids).distinct().order_by("pk"))
 
 
-def identifier_for_registration(guardian_ids: list[int]) -> str:
-    """The identifier registration will end with: an existing provisional account's, or a new one."""
+def identifier_for_self_registration(guardian_ids: list[int]) -> str:
+    """The identifier self-registration will end with: an existing provisional account's, or a new one."""
     existing = accounts_of_guardians(guardian_ids)
     if existing:
         return existing[0].identifier
@@ -37,7 +37,7 @@ def identifier_for_registration(guardian_ids: list[int]) -> str:
     return new_identifier(first.first_name, first.last_name)
 
 
-def registration_personal_details(guardian_ids: list[int]) -> tuple[tuple[str, ...], tuple[date, ...]]:
+def self_registration_personal_details(guardian_ids: list[int]) -> tuple[tuple[str, ...], tuple[date, ...]]:
     """What the new password must not contain: the guardians' and their children's names, the children's dates."""
     pupils = {link.pupil.pk: link.pupil for link in guardianships_of(guardian_ids)}
     guardians = Guardian.objects.filter(pk__in=guardian_ids)
@@ -76,7 +76,7 @@ def account_register_guardian(*, guardian_ids: list[int], identifier: str, passw
     the oldest is kept, its letters revoked, the others absorbed. Raises AlreadyActive when one of
     the records already has an active account, PasswordRefused when the password breaks the rule.
     """
-    names, birth_dates = registration_personal_details(guardian_ids)
+    names, birth_dates = self_registration_personal_details(guardian_ids)
     require_acceptable(password, identifier=identifier, names=names, birth_dates=birth_dates)
     existing = list(
         Account.objects.select_for_update().filter(pk__in=[a.pk for a in accounts_of_guardians(guardian_ids)])
@@ -107,7 +107,7 @@ def account_register_guardian(*, guardian_ids: list[int], identifier: str, passw
     keep.state = AccountState.ACTIVE
     keep.activated_at = now
     keep.save()
-    audit(EventTag.REGISTRATION_SUCCESS, account=keep, ip=ip)
+    audit(EventTag.SELF_REGISTRATION_SUCCESS, account=keep, ip=ip)
     return keep
 
 

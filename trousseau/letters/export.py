@@ -1,7 +1,7 @@
 """Activation letters in bulk: which accounts (per pupil, class or school), issuing them, and CSV for mail merge.
 
 Issuing is the write: `letters_issue` gives each account a fresh provisional password through
-`letter_issue`, which revokes the account's earlier letters. The PDF (letters_pdf.py) and the CSV
+`letter_issue`, which revokes the account's earlier letters. The PDF (pdf.py) and the CSV
 below render the same `IssuedLetter`s; render both from one issue, or the first becomes void.
 """
 

@@ -3,7 +3,7 @@
 Each page carries the identifier, a fresh provisional password, the validity date, the first-login
 steps of the seed guides (002 for guardians, 003 for pupils) and a QR code to the login page.
 `letters_pdf(accounts)` issues and renders; `render_letters_pdf(letters)` renders letters already
-issued (letters_export.letters_issue), for a PDF and a CSV of the same passwords.
+issued (export.letters_issue), for a PDF and a CSV of the same passwords.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from trousseau.accounts.letters_export import IssuedLetter, letters_issue
 from trousseau.accounts.models import Account, AccountKind
+from trousseau.letters.export import IssuedLetter, letters_issue
 
 SERVICE_NAME = "Trousseau"
 WIDTH, HEIGHT = A4

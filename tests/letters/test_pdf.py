@@ -11,11 +11,11 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from tests import factories
-from trousseau.accounts.letters_export import accounts_for_class, accounts_for_pupil, accounts_for_school, letters_issue
-from trousseau.accounts.letters_pdf import letters_pdf, printable, render_letters_pdf
 from trousseau.accounts.models import AccountState, ActivationLetter, LetterStatus
 from trousseau.accounts.services import account_create_for_guardian, account_create_for_pupil
 from trousseau.directory.models import Guardianship, SchoolLevel
+from trousseau.letters.export import accounts_for_class, accounts_for_pupil, accounts_for_school, letters_issue
+from trousseau.letters.pdf import letters_pdf, printable, render_letters_pdf
 
 pytestmark = pytest.mark.django_db
 

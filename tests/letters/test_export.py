@@ -10,7 +10,9 @@ from django.contrib.auth.hashers import check_password
 from django.utils import timezone
 
 from tests import factories
-from trousseau.accounts.letters_export import (
+from trousseau.accounts.models import ActivationLetter
+from trousseau.accounts.services import account_create_for_guardian, account_create_for_pupil
+from trousseau.letters.export import (
     CSV_COLUMNS,
     accounts_for_class,
     escape_cell,
@@ -18,9 +20,7 @@ from trousseau.accounts.letters_export import (
     letters_issue,
     render_letters_csv,
 )
-from trousseau.accounts.letters_pdf import render_letters_pdf
-from trousseau.accounts.models import ActivationLetter
-from trousseau.accounts.services import account_create_for_guardian, account_create_for_pupil
+from trousseau.letters.pdf import render_letters_pdf
 
 pytestmark = pytest.mark.django_db
 
