@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from trousseau.accounts.franceconnect import NoOtherLogin, account_unlink_franceconnect
+from trousseau.accounts.franceconnect_link import NoOtherLogin, account_unlink_franceconnect
 from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit

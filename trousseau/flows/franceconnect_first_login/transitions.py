@@ -17,7 +17,7 @@ from datetime import date
 from django.conf import settings
 from django.utils import timezone
 
-from trousseau.accounts.franceconnect import (
+from trousseau.accounts.franceconnect_link import (
     AccountUnusable,
     SubTaken,
     account_by_franceconnect_sub,
