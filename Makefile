@@ -105,11 +105,11 @@ run: setup standin
 	$(TELESERVICES_ENV) $(BIN)/python -m ent wait --mode teleservices; \
 	$(PRONOTE_ENV) $(BIN)/python -m ent wait --mode pronote; \
 	$(RUN_ENV) $(BIN)/python manage.py saml_sp_add --url $(ENT_URL)/auth/saml/metadata \
-		--name "ENT de démonstration" --release-children --release-ine --encrypt --idp-initiated; \
+		--name "ENT de démonstration" --home-url $(ENT_URL)/ --release-children --release-ine --encrypt --idp-initiated; \
 	$(RUN_ENV) $(BIN)/python manage.py saml_sp_add --url $(TELESERVICES_URL)/auth/saml/metadata \
-		--name "Téléservices (démonstration)" --no-release-children --encrypt --no-idp-initiated; \
+		--name "Téléservices (démonstration)" --home-url $(TELESERVICES_URL)/ --no-release-children --encrypt --no-idp-initiated; \
 	$(RUN_ENV) $(BIN)/python manage.py oidc_client_add --update --name "Pronote (démonstration)" \
-		--client-id $(PRONOTE_CLIENT_ID) --client-secret $(PRONOTE_CLIENT_SECRET) \
+		--client-id $(PRONOTE_CLIENT_ID) --client-secret $(PRONOTE_CLIENT_SECRET) --home-url $(PRONOTE_URL)/ \
 		--redirect-uri $(PRONOTE_URL)/auth/oidc/callback --post-logout-uri $(PRONOTE_URL)/deconnecte \
 		--backchannel-uri $(PRONOTE_URL)/auth/oidc/backchannel --children; \
 	$(FC_ENV) $(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

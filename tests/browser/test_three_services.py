@@ -176,16 +176,17 @@ def services(trousseau: LiveServer, services_var: Path, tmp_path: Path) -> Itera
         quiet = {"stdout": io.StringIO()}
         call_command(
             "saml_sp_add", "--url", ent.metadata_url, "--name", "ENT de démonstration",
-            "--release-children", "--release-ine", "--encrypt", "--idp-initiated", **quiet,
+            "--home-url", f"{ent.url}/", "--release-children", "--release-ine", "--encrypt", "--idp-initiated", **quiet,
         )  # fmt: skip
         call_command(
             "saml_sp_add", "--url", teleservices.metadata_url, "--name", "Téléservices (démonstration)",
-            "--no-release-children", "--encrypt", "--no-idp-initiated", **quiet,
+            "--home-url", f"{teleservices.url}/", "--no-release-children", "--encrypt", "--no-idp-initiated", **quiet,
         )  # fmt: skip
         for _ in range(2):  # idempotent, as `make run` runs it at every start
             call_command(
                 "oidc_client_add", "--update", "--name", "Pronote (démonstration)",
                 "--client-id", DEMO_OIDC_CLIENT_ID, "--client-secret", DEMO_OIDC_CLIENT_SECRET,
+                "--home-url", f"{pronote.url}/",
                 "--redirect-uri", f"{pronote.url}/auth/oidc/callback",
                 "--post-logout-uri", f"{pronote.url}/deconnecte",
                 "--backchannel-uri", f"{pronote.url}/auth/oidc/backchannel",

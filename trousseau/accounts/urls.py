@@ -5,6 +5,7 @@ from trousseau.accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("compte/", views.home, name="home"),
+    path("compte/services/", views.services, name="services"),
     path("compte/mot-de-passe/", views.change_password, name="password"),
     path("compte/sessions/fermer/", views.end_other_sessions, name="end_sessions"),
     path("compte/historique/", views.history, name="history"),

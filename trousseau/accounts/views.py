@@ -25,6 +25,7 @@ from trousseau.accounts.models import Account, AccountKind, LetterStatus
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.selectors import account_overview
 from trousseau.accounts.sessions import authenticated_at, session_keep_after_password_change
+from trousseau.core import continuation
 from trousseau.core.http import client_ip
 from trousseau.core.refusals import Throttled, TooManyTries, too_many_tries
 
@@ -220,3 +221,9 @@ def report_change(request: HttpRequest, token: str) -> HttpResponse:
     if report is None:
         return render(request, "accounts/report_invalid.html", status=400)
     return render(request, "accounts/report_confirm.html", {"what": report.what})
+
+
+@login_required
+def services(request: HttpRequest) -> HttpResponse:
+    """ "Mes services": the school services registered with a home page, each opened by single sign-on."""
+    return render(request, "accounts/services.html", {"services": continuation.listed()})

@@ -18,6 +18,7 @@ from trousseau.accounts import authentication as auth
 from trousseau.accounts import devices
 from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import session_open
+from trousseau.core import continuation
 from trousseau.core.continuation import allow_continuation
 from trousseau.core.http import client_ip
 from trousseau.core.refusals import Throttled, too_many_tries
@@ -105,6 +106,8 @@ def render_mire(request: HttpRequest, form: LoginForm, error: str | Promise | Re
     """
     refusal = error if isinstance(error, Refusal) else Refusal(error)
     next_url = request.POST.get("next") or request.GET.get("next", "")
+    if next_url:
+        continuation.remember(request.session, next_url)  # for after "Identifiant perdu" and the other detours
     context = {"form": form, "error": refusal.message, "next": next_url, **extra}
     response = render(request, "signin/login.html", context, status=429 if refusal.retry_after else 200)
     if refusal.retry_after:
@@ -117,7 +120,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     """The mire: "J'accède aux services numériques des établissements scolaires"."""
     # prompt=login: an OpenID Connect client asks for a fresh login even in a logged-in browser.
     if request.user.is_authenticated and request.method == "GET" and request.GET.get("prompt") != "login":
-        return render(request, "signin/already_logged_in.html", {"next": safe_next(request)})
+        next_url = safe_next(request)
+        service = continuation.service_for(next_url, request.session)
+        return render(request, "signin/already_logged_in.html", {"next": next_url, "service": service})
     form = LoginForm(request.POST if request.method == "POST" else None)
     error: str | Refusal = ""
     if request.method == "POST" and form.is_valid():

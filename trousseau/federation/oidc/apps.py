@@ -15,3 +15,4 @@ class OidcConfig(AppConfig):
 
         signin_logout.register(logout.PARTICIPANT)
         origins.register(continuation.redirect_origin)
+        origins.register_catalogue(continuation.CATALOGUE)

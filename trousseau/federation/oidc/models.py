@@ -22,6 +22,9 @@ class ClientProfile(models.Model):
     backchannel_logout_session_required = models.BooleanField(default=True)
     # Clients with the same sector get the same pairwise `sub` (an ENT and its mobile app); default: client_id.
     sector = models.CharField(max_length=255, blank=True)
+    # Where a family starts again when an authorization of this client is gone, and what "Mes services"
+    # opens; the name shown is the Application's.
+    home_url = models.URLField(max_length=500, blank=True)
 
     def __str__(self) -> str:
         return f"profile of {self.application}"

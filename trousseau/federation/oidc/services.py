@@ -77,6 +77,7 @@ def register_client(  # noqa: PLR0913 - the operator's options, all keyword-only
     release_children: bool = False,
     release_ine: bool = False,
     sector: str = "",
+    home_url: str = "",
     client_id: str | None = None,
     client_secret: str | None = None,
     update: bool = False,
@@ -123,6 +124,7 @@ def register_client(  # noqa: PLR0913 - the operator's options, all keyword-only
             "backchannel_logout_uri": backchannel_logout_uri,
             "backchannel_logout_session_required": backchannel_logout_session_required,
             "sector": sector,
+            "home_url": home_url,
         },
     )
     audit(EventTag.OIDC_CLIENT_REGISTERED, client=application.client_id, name=name, update=update)

@@ -27,6 +27,7 @@ from oauthlib.common import add_params_to_uri
 
 from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import authenticated_at, session_close
+from trousseau.core import continuation
 from trousseau.core.http import client_ip
 from trousseau.federation.oidc import logout, metadata, services
 from trousseau.federation.oidc.validator import AUTHENTICATED_AT, CLIENT_IP, SESSION_KEY, SID
@@ -109,7 +110,9 @@ class AuthorizeView(AuthorizationView):  # type: ignore[misc]
             AUTHENTICATED_AT: authenticated_at(request.session),
             CLIENT_IP: client_ip(request),
         }
-        return super().create_authorization_response(request, scopes, credentials, allow)
+        answer = super().create_authorization_response(request, scopes, credentials, allow)
+        continuation.forget(request.session)  # the client has its code: no detour leads back to it now
+        return answer
 
     def redirect(self, redirect_to: str, application: Any) -> HttpResponse:
         return super().redirect(with_iss(redirect_to), application)  # type: ignore[no-any-return]

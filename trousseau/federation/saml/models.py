@@ -16,6 +16,8 @@ class ServiceProvider(models.Model):
 
     entity_id = models.CharField("entityID", max_length=1024, unique=True)
     name = models.CharField("nom", max_length=200, blank=True)
+    # Where a family starts again when a login request of this SP is gone, and what "Mes services" opens.
+    home_url = models.URLField("page d'accueil", max_length=1024, blank=True)
     metadata_xml = models.TextField("métadonnées")
     metadata_url = models.URLField("URL des métadonnées", max_length=1024, blank=True)
     metadata_fetched_at = models.DateTimeField(null=True, blank=True)

@@ -15,6 +15,7 @@ def sp_register(  # noqa: PLR0913 - one keyword per operator flag
     *,
     url: str = "",
     name: str = "",
+    home_url: str = "",
     release_children: bool | None = None,
     release_ine: bool | None = None,
     encrypt: bool | None = None,
@@ -37,6 +38,8 @@ def sp_register(  # noqa: PLR0913 - one keyword per operator flag
         sp.metadata_fetched_at = timezone.now()
     if name:
         sp.name = name
+    if home_url:
+        sp.home_url = home_url
     for field, value in (
         ("release_children", release_children),
         ("release_ine", release_ine),

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from trousseau.core import continuation
 from trousseau.core.secrets import token
 from trousseau.flows.exceptions import ForeignFlow, WrongState
 from trousseau.flows.models import Flow, FlowKind, FlowState
@@ -28,10 +29,13 @@ def browser_secret(request: HttpRequest) -> str:
 
 
 def safe_next(request: HttpRequest) -> str:
+    """Where a login goes: the `next` it was given (this site only), else the service this browser was on
+    its way to before a detour (core/continuation.py), else the account page."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
         return target
-    return reverse("accounts:home")
+    pending = continuation.current(request.session)
+    return pending.next_url if pending else reverse("accounts:home")
 
 
 def load_flow(request: HttpRequest, flow_id: uuid.UUID, kind: FlowKind) -> Flow:

@@ -30,11 +30,13 @@ from saml2.samlp import STATUS_NO_PASSIVE
 from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
+from trousseau.core import continuation
 from trousseau.core.http import client_ip
 from trousseau.federation.saml import outbound, state
 from trousseau.federation.saml.forms import ShibbolethLoginForm
 from trousseau.federation.saml.inbound import Pending, Refused, authn_request, unsolicited
 from trousseau.federation.saml.pages import post_page
+from trousseau.flows.steps.ending import gone_page
 from trousseau.signin.mire import attempt, remember_device, render_mire
 
 logger = logging.getLogger("trousseau.saml")
@@ -73,6 +75,7 @@ def _logged_in(request: HttpRequest) -> Account | None:
 def _answer(request: HttpRequest, pending: Pending, account: Account, execution: str | None = None) -> HttpResponse:
     answer = outbound.authn_response(pending, account, authn_instant=state.authn_instant(request.session))
     state.participate(request.session, pending, answer)
+    continuation.forget(request.session)  # the service has its answer: no detour leads back to it now
     if execution:
         state.finish(request.session, execution)
     audit(EventTag.SAML_ASSERTION_ISSUED, account=account, ip=client_ip(request), service=pending.entity_id)
@@ -102,7 +105,10 @@ def _csrf_ok(request: HttpRequest, expected: str) -> bool:
 def _step(request: HttpRequest, execution: str) -> HttpResponse:
     found = state.entry(request.session, execution)
     if found is None:
-        return refused_page(request, Refused("handoff_expired", "unknown execution"))
+        # Answered already, dropped, or opened in another browser: name the service if this browser
+        # was on its way to it, and offer its home page, where a new login starts.
+        audit(EventTag.SAML_REFUSED, account=_logged_in(request), ip=client_ip(request), reason="unknown execution")
+        return gone_page(request, continuation.remembered_service(request.session), status=400)
     pending, csrf = found
     account = _logged_in(request)
     if request.method == "GET" and account is not None and not pending.force_authn:

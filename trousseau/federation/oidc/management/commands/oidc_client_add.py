@@ -33,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--ine", action="store_true", help="may receive the clear INE in {AAF} join vectors (ENT directory join)"
         )
+        parser.add_argument("--home-url", default="", help="the service's home page, where a family starts again")
         parser.add_argument("--sector", default="", help="clients of one sector get the same pairwise sub")
         parser.add_argument("--client-id", default=None, help="default: generated")
         parser.add_argument("--client-secret", default=None, help="demos only; default: generated")
@@ -52,6 +53,7 @@ class Command(BaseCommand):
                 release_children=options["children"],
                 release_ine=options["ine"],
                 sector=options["sector"],
+                home_url=options["home_url"],
                 client_id=options["client_id"],
                 client_secret=options["client_secret"],
                 update=options["update"],

@@ -19,7 +19,8 @@ class Command(BaseCommand):
         source = parser.add_mutually_exclusive_group(required=True)
         source.add_argument("--file", type=Path, help="metadata XML file")
         source.add_argument("--url", help="metadata URL (kept for saml_sp_refresh)")
-        parser.add_argument("--name", default="", help="name shown to operators")
+        parser.add_argument("--name", default="", help='name shown to families ("Mes services") and operators')
+        parser.add_argument("--home-url", default="", help="the service's home page, where a family starts again")
         flag = argparse.BooleanOptionalAction
         # The release policy (claims.Release): off for a new SP unless asked, kept as is on an update.
         parser.add_argument(
@@ -34,6 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         flags = {
             "name": options["name"],
+            "home_url": options["home_url"],
             "release_children": options["release_children"],
             "release_ine": options["release_ine"],
             "encrypt": options["encrypt"],
