@@ -251,7 +251,7 @@ def nplurals(header: Entry) -> int:
     return int(found.group(1))
 
 
-@pytest.mark.parametrize(("catalogue", "lang"), SHIPPED, ids=lambda value: getattr(value, "parent", value))
+@pytest.mark.parametrize(("catalogue", "lang"), SHIPPED, ids=[f"{c.parent.name}_{lang}" for c, lang in SHIPPED])
 def test_each_shipped_catalogue_is_complete_and_compiled(catalogue: Path, lang: str):
     """No message missing, untranslated or fuzzy, placeholders kept, and django.mo compiled from it."""
     folder = catalogue / lang / "LC_MESSAGES"
