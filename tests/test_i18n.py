@@ -1,7 +1,11 @@
 """French first, English alongside: the language follows the browser or the switch, French by default."""
 
 import gettext
+import os
 import re
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +21,6 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 ENGLISH = {"Accept-Language": "en"}
-LOCALE = Path(django_settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES"
 ENGLISH_MIRE = [
     "Access the digital services of your schools",
     "I am",
@@ -218,8 +221,8 @@ def po_entry(block: str) -> Entry | None:
     return entry
 
 
-def po_entries() -> list[Entry]:
-    blocks = (LOCALE / "django.po").read_text(encoding="utf-8").split("\n\n")
+def po_entries(po: Path) -> list[Entry]:
+    blocks = po.read_text(encoding="utf-8").split("\n\n")
     return [entry for entry in map(po_entry, blocks) if entry is not None]
 
 
@@ -227,24 +230,71 @@ def placeholders(text: str) -> list[str]:
     return sorted(re.findall(r"%\(\w+\)s|\{\w+\}", text))
 
 
-def test_the_english_catalogue_is_complete_and_compiled():
-    header, *messages = po_entries()
+TROUSSEAU = Path(django_settings.BASE_DIR) / "trousseau"
+FAMILY_CATALOGUE = TROUSSEAU / "locale"
+STAFF_CATALOGUES = [TROUSSEAU / "console" / "locale", TROUSSEAU / "provisioning" / "locale"]
+SHIPPED = [(FAMILY_CATALOGUE, "en"), *((FAMILY_CATALOGUE, lang) for lang in django_settings.FAMILY_LANGUAGES)] + [
+    (catalogue, "en") for catalogue in STAFF_CATALOGUES
+]
+
+
+def test_every_language_offered_has_its_catalogue_and_nothing_else_ships():
+    offered = {code for code, _name in django_settings.LANGUAGES} - {"fr"}
+    assert {lang for catalogue, lang in SHIPPED if catalogue == FAMILY_CATALOGUE} == offered
+    found = {(po.parents[2], po.parents[1].name) for po in TROUSSEAU.glob("**/locale/*/LC_MESSAGES/django.po")}
+    assert found == set(SHIPPED)
+
+
+def nplurals(header: Entry) -> int:
+    found = re.search(r"nplurals=(\d+)", header.msgstrs[0])
+    assert found is not None
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize(("catalogue", "lang"), SHIPPED, ids=[f"{c.parent.name}_{lang}" for c, lang in SHIPPED])
+def test_each_shipped_catalogue_is_complete_and_compiled(catalogue: Path, lang: str):
+    """No message missing, untranslated or fuzzy, placeholders kept, and django.mo compiled from it."""
+    folder = catalogue / lang / "LC_MESSAGES"
+    header, *messages = po_entries(folder / "django.po")
     assert header.msgid == ""
     assert "fuzzy" not in header.flags
-    assert "Language: en" in header.msgstrs[0]
-    assert len(messages) > 100
-    with (LOCALE / "django.mo").open("rb") as compiled:
-        catalogue = gettext.GNUTranslations(compiled)
+    assert f"Language: {lang}" in header.msgstrs[0]
+    assert messages
+    with (folder / "django.mo").open("rb") as compiled:
+        mo = gettext.GNUTranslations(compiled)
+    forms = nplurals(header)
     for entry in messages:
         assert not entry.obsolete, entry.msgid
-        assert "fuzzy" not in entry.flags, entry.msgid
+        assert "fuzzy" not in entry.flags, f"fuzzy in {lang}: {entry.msgid!r}"
         assert entry.msgstrs, entry.msgid
-        assert all(entry.msgstrs), f"untranslated: {entry.msgid!r}"
-        for english in entry.msgstrs:
-            assert placeholders(english) == placeholders(entry.msgid), entry.msgid
+        assert all(entry.msgstrs), f"untranslated in {lang}: {entry.msgid!r}"
         if entry.plural is None:
-            assert catalogue.gettext(entry.msgid) == entry.msgstrs[0], f"django.mo is stale: {entry.msgid!r}"
+            assert placeholders(entry.msgstrs[0]) == placeholders(entry.msgid), f"{lang}: {entry.msgid!r}"
+            assert mo.gettext(entry.msgid) == entry.msgstrs[0], f"django.mo is stale: {entry.msgid!r}"
         else:
-            assert len(entry.msgstrs) == 2, entry.msgid
-            assert catalogue.ngettext(entry.msgid, entry.plural, 1) == entry.msgstrs[0], entry.msgid
-            assert catalogue.ngettext(entry.msgid, entry.plural, 2) == entry.msgstrs[1], entry.msgid
+            assert len(entry.msgstrs) == forms, entry.msgid
+            for text in entry.msgstrs:  # a form may drop the count ("un seul essai"), never invent a name
+                assert set(placeholders(text)) <= set(placeholders(entry.plural)), f"{lang}: {entry.msgid!r}"
+            assert mo.ngettext(entry.msgid, entry.plural, 1) in entry.msgstrs, entry.msgid
+
+
+def test_every_message_of_the_code_is_in_the_catalogues(tmp_path: Path):
+    """`make messages` was run: extracting the code's messages afresh finds none the catalogues lack."""
+    copy = tmp_path / "trousseau"
+    shutil.copytree(TROUSSEAU, copy, ignore=shutil.ignore_patterns("*.mo", "__pycache__", "static"))
+    shutil.copy(Path(django_settings.BASE_DIR) / "manage.py", tmp_path)
+    for po in copy.glob("**/locale/*/LC_MESSAGES/django.po"):
+        po.write_text(po.read_text(encoding="utf-8").split("\n\n", 1)[0] + "\n", encoding="utf-8")  # header only
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "en", "--no-wrap"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "TROUSSEAU_SECRET_KEY": "catalogue-check"},
+    )
+    for catalogue in [FAMILY_CATALOGUE, *STAFF_CATALOGUES]:
+        fresh = {
+            entry.msgid for entry in po_entries(copy / catalogue.relative_to(TROUSSEAU) / "en/LC_MESSAGES/django.po")
+        }
+        kept = {entry.msgid for entry in po_entries(catalogue / "en" / "LC_MESSAGES" / "django.po")}
+        assert fresh - kept == set(), f"run `make messages`: {sorted(fresh - kept)[:5]}"

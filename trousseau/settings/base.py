@@ -200,7 +200,19 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LANGUAGE_CODE = "fr"
-LANGUAGES = [("fr", "Français"), ("en", "English")]
+# French first; English complete; the families' other languages for the parent journeys (issue #17). The
+# staff console and the import speak French and English only: their messages live in their apps' own
+# catalogues (trousseau/console/locale, trousseau/provisioning/locale), which ship "en" alone, and show
+# in French under the other languages. `make messages` keeps every catalogue in step with the code.
+LANGUAGES = [
+    ("fr", "Français"),
+    ("en", "English"),
+    ("ar", "العربية"),
+    ("es", "Español"),
+    ("pt", "Português"),
+    ("tr", "Türkçe"),
+]
+FAMILY_LANGUAGES = ("ar", "es", "pt", "tr")
 LOCALE_PATHS = [BASE_DIR / "trousseau" / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
