@@ -205,3 +205,7 @@ class Phone:
 @pytest.fixture
 def phone(transactional_db: None) -> Phone:
     return Phone()
+
+
+# The demo services (ENT, Pronote-like, téléservices-like), for journeys that start where families do.
+from tests.browser.services import running_services, services, trousseau  # noqa: E402, F401

@@ -1,10 +1,8 @@
 """One login opens all three demo services: the ENT (SAML), the Pronote-like (OpenID Connect) and the
 téléservices-like (SAML); one logout ends them all.
 
-Trousseau runs as the live server with the demo académie. The three services run as `make run`
-starts them: `python -m ent serve --mode …` subprocesses, each on its own port, registered in
-Trousseau with `saml_sp_add --url` (the ENT and the téléservices, from the metadata they serve) and
-`oidc_client_add --update` (the Pronote-like, with a fixed demo client id and secret, `--children`).
+Trousseau runs as the live server with the demo académie; the three services run as `make run` starts
+them (tests/browser/services.py).
 A guardian who activated the letter then walks: ENT portal -> profile -> level -> Trousseau's mire
 -> ENT home; the Pronote-like and the téléservices-like open with no login form; "Se déconnecter"
 in the Pronote-like (RP-initiated logout) ends Trousseau's session and, through it, the others'.
@@ -12,31 +10,26 @@ in the Pronote-like (RP-initiated logout) ends Trousseau's session and, through 
 
 from __future__ import annotations
 
-import io
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
-from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
-from ent.config import DEMO_OIDC_CLIENT_ID, DEMO_OIDC_CLIENT_SECRET, MODES
 from tests.browser.conftest import Demo, Letter
+from tests.browser.services import (
+    PORTAL_HEADING,
+    Service,
+    expect_children,
+    expect_mire,
+    expect_service_home,
+    open_ent_login,
+    sign_in,
+)
 from tests.browser.steps import (
-    MIRE_TITLE,
     choose,
     expect_account_home,
     expect_activation_page,
@@ -49,35 +42,9 @@ from trousseau.accounts.models import Account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Cartable#2024"
-EDUCONNECT = "Élève ou responsable légal avec EduConnect"
-PORTAL_HEADING = re.compile("vous souhaitez vous connecter en tant que")
-START_SECONDS = 60  # the first start makes two RSA-3072 key pairs per SAML service
 # Trousseau's login pages: the mire (`/login`) and the SAML login path (`…/SSO?execution=e1s1`).
 MIRE_URL = re.compile(r"/login(\?|$)|[?&]execution=")
-
-
-@dataclass
-class Service:
-    """A demo service running in its own process, as `make run` starts it."""
-
-    mode: str
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def metadata_url(self) -> str:
-        return f"{self.url}/auth/saml/metadata"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
 
 
 @dataclass
@@ -103,99 +70,6 @@ class Watch:
         assert self.went_through(trousseau + path), self.navigations
         assert not [url for url in self.navigations if MIRE_URL.search(url)], self.navigations
         assert self.password_pages == [], self.password_pages
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - a local test URL
-            return bool(answer.status == 200)
-    except OSError:
-        return False
-
-
-def _spawn(mode: str, trousseau: str, var_dir: Path, logs: Path) -> Service:
-    """`python -m ent serve --mode <mode>` on a free port; retried if the port was taken meanwhile."""
-    for _ in range(3):
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "ENT_PUBLIC_URL": url,
-            "ENT_IDP_METADATA_URL": f"{trousseau}/idp/shibboleth",
-            "ENT_OIDC_ISSUER": trousseau,
-            "ENT_OIDC_CLIENT_ID": DEMO_OIDC_CLIENT_ID,
-            "ENT_OIDC_CLIENT_SECRET": DEMO_OIDC_CLIENT_SECRET,
-            "ENT_VAR_DIR": str(var_dir / mode),
-        }
-        log = logs / f"{mode}-{port}.log"
-        with log.open("w") as handle:
-            process = subprocess.Popen(  # noqa: S603 - our own module, by the running interpreter
-                [sys.executable, "-m", "ent", "serve", "--mode", mode], cwd=ROOT, env=env, stdout=handle, stderr=handle
-            )
-        service = Service(mode, url, process, log)
-        ready = f"{url}/auth/saml/metadata" if mode != "pronote" else f"{url}/sante"
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline and process.poll() is None:
-            if _answers(ready):
-                return service
-            time.sleep(0.2)
-        service.stop()
-    pytest.fail(f"the {mode} service did not start:\n{log.read_text()}")
-
-
-@pytest.fixture(scope="session")
-def services_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The SAML services' key pairs (RSA-3072, slow to make), kept for the whole session."""
-    return tmp_path_factory.mktemp("demo-services")
-
-
-@pytest.fixture
-def trousseau(live_server: LiveServer, settings: Settings, demo: Demo) -> LiveServer:
-    """The live server is the SAML IdP and the OpenID Connect issuer (discovery, JWKS) at its own URL."""
-    settings.PUBLIC_URL = live_server.url
-    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": live_server.url}
-    return live_server
-
-
-@pytest.fixture
-def services(trousseau: LiveServer, services_var: Path, tmp_path: Path) -> Iterator[dict[str, Service]]:
-    """The three demo services, started and registered in Trousseau as `make run` does."""
-    running: dict[str, Service] = {}
-    try:
-        with ThreadPoolExecutor(max_workers=3) as pool:  # started side by side, as `make run` does
-            futures = {mode: pool.submit(_spawn, mode, trousseau.url, services_var, tmp_path) for mode in MODES}
-            for mode, future in futures.items():
-                running[mode] = future.result()
-        ent, pronote, teleservices = running["ent"], running["pronote"], running["teleservices"]
-        quiet = {"stdout": io.StringIO()}
-        call_command(
-            "saml_sp_add", "--url", ent.metadata_url, "--name", "ENT de démonstration",
-            "--home-url", f"{ent.url}/", "--release-children", "--release-ine", "--encrypt", "--idp-initiated", **quiet,
-        )  # fmt: skip
-        call_command(
-            "saml_sp_add", "--url", teleservices.metadata_url, "--name", "Téléservices (démonstration)",
-            "--home-url", f"{teleservices.url}/", "--no-release-children", "--encrypt", "--no-idp-initiated", **quiet,
-        )  # fmt: skip
-        for _ in range(2):  # idempotent, as `make run` runs it at every start
-            call_command(
-                "oidc_client_add", "--update", "--name", "Pronote (démonstration)",
-                "--client-id", DEMO_OIDC_CLIENT_ID, "--client-secret", DEMO_OIDC_CLIENT_SECRET,
-                "--home-url", f"{pronote.url}/",
-                "--redirect-uri", f"{pronote.url}/auth/oidc/callback",
-                "--post-logout-uri", f"{pronote.url}/deconnecte",
-                "--backchannel-uri", f"{pronote.url}/auth/oidc/backchannel",
-                "--children", **quiet,
-            )  # fmt: skip
-        yield running
-    finally:
-        for service in running.values():
-            service.stop()
 
 
 @pytest.fixture
@@ -237,45 +111,19 @@ def children_of(letter: Letter) -> list[tuple[str, str]]:
 
 
 def sign_in_on_the_mire(page: Page, letter: Letter) -> None:
-    expect_mire(page)
-    choose(page, "Responsable d'élève")
-    page.get_by_label("Identifiant").fill(letter.identifier)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, letter.identifier, PASSWORD)
 
 
 def ent_login(page: Page, ent: Service, letter: Letter, level: str) -> None:
     """ENT portal -> "Élève ou responsable légal avec EduConnect" -> level -> Trousseau's mire -> ENT home."""
-    page.goto(ent.url + "/")
-    expect(page.get_by_role("heading", name=PORTAL_HEADING)).to_be_visible()
-    choose(page, EDUCONNECT)
-    page.get_by_role("button", name="Valider").click()
-    expect(page.get_by_role("group", name="Sélectionnez votre niveau")).to_be_visible()
-    choose(page, level)
-    choose(page, "Non (je me connecte depuis un lieu public)")
-    page.get_by_role("button", name="Se connecter").click()
+    open_ent_login(page, ent, level)
     sign_in_on_the_mire(page, letter)
     expect_home(page, ent, letter, "ENT de démonstration")
 
 
-def expect_mire(page: Page) -> None:
-    expect(page.get_by_role("heading", name=MIRE_TITLE)).to_be_visible()
-    expect(page.get_by_label("Mot de passe")).to_be_visible()
-
-
 def expect_home(page: Page, service: Service, letter: Letter, brand: str) -> None:
-    expect(page).to_have_url(f"{service.url}/accueil")
-    expect(page.locator(".fr-header__service-title")).to_have_text(brand)
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Bonjour {letter.first_name} {letter.last_name.upper()}")
-    expect(page.locator("#ent-profile")).to_contain_text("Responsable légal")
-
-
-def expect_children(page: Page, children: list[tuple[str, str]], school_uai: str) -> None:
-    table = page.get_by_role("table", name="Mes enfants")
-    expect(table).to_be_visible()
-    for last_name, first_name in children:
-        expect(table.get_by_role("row").filter(has_text=first_name).filter(has_text=last_name)).to_have_count(1)
-    expect(table.get_by_role("cell", name=school_uai).first).to_be_visible()
+    assert brand == service.brand
+    expect_service_home(page, service, letter.first_name, letter.last_name)
 
 
 def expect_accessible(page: Page, what: str) -> None:
