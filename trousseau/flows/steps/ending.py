@@ -57,12 +57,12 @@ def finish(
     end = continuation.ending(request.session, (context or {}).get(CONTEXT_KEY))
     if end.next_url:
         if done:
-            messages.success(request, done)
+            messages.success(request, str(done))
         return redirect(end.next_url)
     if end.gone is not None:
         return gone_page(request, end.gone, done=done)
     if done:
-        messages.success(request, done)
+        messages.success(request, str(done))
     return redirect(fallback)
 
 
