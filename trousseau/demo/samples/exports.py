@@ -201,13 +201,13 @@ def build(seed: int = 18, per_school: int = 60) -> tuple[list[School], School]:
         colleges[0].pupils.append(pupil)
 
     # A pupil who left in October, still in the file (SIECLE keeps them, with DATE_SORTIE).
-    gone = _child(draw, ids, "Périer", ["6A"], 2014)
+    gone = _child(draw, ids, "Périer", ["6A"], 2011)
     gone.first_name, gone.girl, gone.left_on = "Timothée", False, LEFT_ON
     gone.guardians = [(_parent(draw, ids, "Périer", mother=True), "1", "20")]
     colleges[0].pupils.append(gone)
 
     # A pupil known by a usage name (NOM_USAGE) different from the birth name.
-    used = _child(draw, ids, "Da Silva", ["5B"], 2013)
+    used = _child(draw, ids, "Da Silva", ["5B"], 2011)
     used.usage_name = "Da Silva-Roussel"
     used.guardians = [(_parent(draw, ids, "Roussel", mother=True), "1", "20")]
     colleges[0].pupils.append(used)
@@ -224,6 +224,9 @@ def build(seed: int = 18, per_school: int = 60) -> tuple[list[School], School]:
                 parents.append((_parent(draw, ids, last, mother=False), "1" if draw.below(6) else "2", "10"))
             for _ in range(1 + (draw.below(4) == 0)):  # one family in four has two children here
                 pupil = _child(draw, ids, last, classes, first_year)
+                taken = {(p.last_name, p.first_name) for p in school.pupils}
+                while (pupil.last_name, pupil.first_name) in taken:  # no two pupils of a school share names
+                    pupil.first_name = draw.pick(GIRLS if pupil.girl else BOYS) + draw.pick(["", "-Marie", "-Lou"])
                 pupil.guardians = list(parents)
                 school.pupils.append(pupil)
     return colleges, ecole

@@ -371,7 +371,9 @@ class SiecleGuardians:
             person = element.fields.get("PERSONNE_ID", "")
             pupil = element.fields.get("ELEVE_ID", "")
             if not person or not pupil:
-                raise ImportFileError(gettext("Lien responsable–élève sans ELEVE_ID ou PERSONNE_ID."), line=element.line)
+                raise ImportFileError(
+                    gettext("Lien responsable–élève sans ELEVE_ID ou PERSONNE_ID."), line=element.line
+                )
             if (pupil, person) in pairs:
                 msg = gettext("Lien en double entre l'élève %(eleve)s et la personne %(personne)s.")
                 raise ImportFileError(msg % {"eleve": pupil[:20], "personne": person[:20]}, line=element.line)
