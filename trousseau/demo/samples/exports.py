@@ -44,10 +44,10 @@ ECOLE_CLASSES = [
     ("CM2", "CM1-CM2 - Mme Lœwy", "104214"),
 ]
 
-SURNAMES = [
-    "Lefèvre", "Cœurdevey", "Müller", "Bénard", "Desprès", "Hoarau", "N'Diaye", "Le Goff", "Ménard",
-    "Périer", "Faure-Léger", "Lemaître", "Nguyen", "Rodríguez", "Benali", "Dubœuf", "Gauthier",
-    "Côté", "Mercier", "Étienne", "Boyer", "Da Silva", "Françoise", "Chevalier", "Roussel",
+SURNAMES = [  # the special families (Lefèvre, Cœurdevey, Dubœuf, Périer, Da Silva, Roussel) are not drawn
+    "Bœuf-Garnier", "Müller", "Bénard", "Desprès", "Hoarau", "N'Diaye", "Le Goff", "Ménard", "Sœur",
+    "Faure-Léger", "Lemaître", "Nguyen", "Rodríguez", "Benali", "Gauthier", "Côté", "Mercier",
+    "Étienne", "Boyer", "Françoise", "Chevalier", "Lœillet", "Brûlé", "Pagès",
 ]  # fmt: skip
 GIRLS = ["Éloïse", "Zoé", "Maëlle", "Chloé", "Anaïs", "Léa", "Inès", "Noémie", "Héloïse", "Agathe", "Capucine", "Aïcha"]
 BOYS = ["Loïc", "Noël", "Jérôme", "Gaël", "Hugo", "Raphaël", "Timothée", "Joël", "Anaël", "Jules", "Mathéo", "Rayan"]
