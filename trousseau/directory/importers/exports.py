@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import IO
@@ -100,8 +101,12 @@ class Recognised:
         if self.member is None:
             return handle
         try:
-            return zipfile.ZipFile(handle).open(self.member)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            archive = zipfile.ZipFile(handle)
+            with archive.open(self.member) as member:  # inflated once through: a damaged member (bad CRC) is
+                while member.read(1 << 20):  # refused here, before any of its rows is read
+                    pass
+            return archive.open(self.member)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
             raise ImportFileError(damaged_zip_message()) from exc
 
 
@@ -167,7 +172,7 @@ def _in_zip(name: str, handle: IO[bytes], slot: str | None) -> Recognised:
             with archive.open(info) as member:
                 head = member.read(HEAD)
             found.append(_sniff(info.filename.rsplit("/", 1)[-1], head, member=info.filename, in_zip=True))
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:  # truncated: no central directory, or a bad CRC
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:  # truncated: no central directory, or a bad CRC
         raise ImportFileError(damaged_zip_message()) from exc
     known = [f for f in found if f is not None]
     if not known:
