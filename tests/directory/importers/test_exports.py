@@ -83,13 +83,15 @@ class TestRefused:
         with pytest.raises(ImportFileError) as refused:
             recognise("ResponsablesAvecAdresses.zip", opened(guardians_zip), slot="eleves")
         assert str(refused.value) == "Ce fichier est ResponsablesAvecAdresses.xml : déposez-le dans « Responsables »."
-        with pytest.raises(ImportFileError, match="ElevesSansAdresses.xml : déposez-le dans « Élèves »"):
+        with pytest.raises(ImportFileError, match=r"ElevesSansAdresses\.xml : déposez-le dans « Élèves »"):
             recognise("x.zip", opened(pupils_zip), slot="responsables")
-        with pytest.raises(ImportFileError, match="l'extraction ONDE des responsables : déposez-le dans « Responsables »"):
+        with pytest.raises(
+            ImportFileError, match="l'extraction ONDE des responsables : déposez-le dans « Responsables »"
+        ):
             recognise("CSVExtraction.csv", opened(samples.ecole[1]), slot="eleves")
 
     def test_another_school(self, samples):
-        with pytest.raises(ImportFileError, match="établissement 0147890D, et non du vôtre .0145678B."):
+        with pytest.raises(ImportFileError, match=r"établissement 0147890D, et non du vôtre .0145678B."):
             recognise("ElevesSansAdresses.zip", opened(samples.colleges["0147890D"][0]), expected_uaj="0145678B")
 
     def test_truncated_zip(self, samples):
@@ -100,15 +102,15 @@ class TestRefused:
     def test_corrupted_member(self, samples):
         data = bytearray(samples.colleges["0145678B"][0].read_bytes())
         data[200] ^= 0xFF  # inside the compressed member: zlib or the CRC check fails
+        handle = io.BytesIO(bytes(data))
+        found = recognise("ElevesSansAdresses.zip", handle)  # the head may still inflate
         with pytest.raises(ImportFileError, match="incomplète ou abîmée"):
-            handle = io.BytesIO(bytes(data))
-            found = recognise("ElevesSansAdresses.zip", handle)
-            found.open(handle).read()
+            found.open(handle)
 
     @pytest.mark.parametrize("name", ["eleves.xlsx", "eleves.ods"])
     def test_spreadsheets(self, name):
         book = zipped(("[Content_Types].xml", b"<Types/>"), ("xl/workbook.xml", b"<workbook/>"))
-        with pytest.raises(ImportFileError, match="enregistrez-le au format CSV .séparateur point-virgule."):
+        with pytest.raises(ImportFileError, match=r"enregistrez-le au format CSV .séparateur point-virgule."):
             recognise(name, book)
         with pytest.raises(ImportFileError, match="enregistrez-le au format CSV"):
             recognise("book.zip", zipped(("mimetype", b"application/vnd.oasis.opendocument.spreadsheet")))

@@ -104,7 +104,11 @@ def test_missing_columns_are_named():
     with pytest.raises(ImportFileError, match="Prénom enfant"):
         list(read_onde_guardians(source("Nom responsable;Prénom responsable\r\nA;B\r\n".encode())))
     with pytest.raises(ImportFileError, match="INE"):
-        list(read_onde_pupils(source("Nom élève;Prénom élève;Date naissance;Libellé classe\r\nA;B;01/01/2018;CP\r\n".encode())))
+        list(
+            read_onde_pupils(
+                source("Nom élève;Prénom élève;Date naissance;Libellé classe\r\nA;B;01/01/2018;CP\r\n".encode())
+            )
+        )
 
 
 def test_a_file_mixing_encodings_is_refused(samples):

@@ -29,7 +29,9 @@ def pupils_xml(eleves: str, structures: str = "", *, uaj: str = "0145678B", enco
     return text.encode("iso-8859-15" if encoding == "ISO-8859-15" else encoding)
 
 
-def eleve(eleve_id: str, ine: str = "123456789AB", nom: str = "LEFÈVRE", prenom: str = "Éloïse", extra: str = "") -> str:
+def eleve(
+    eleve_id: str, ine: str = "123456789AB", nom: str = "LEFÈVRE", prenom: str = "Éloïse", extra: str = ""
+) -> str:
     return (
         f'<ELEVE ELEVE_ID="{eleve_id}"><ID_NATIONAL>{ine}</ID_NATIONAL><NOM_DE_FAMILLE>{nom}</NOM_DE_FAMILLE>'
         f"<PRENOM>{prenom}</PRENOM><DATE_NAISS>14/03/2012</DATE_NAISS>{extra}</ELEVE>\n"
@@ -37,7 +39,10 @@ def eleve(eleve_id: str, ine: str = "123456789AB", nom: str = "LEFÈVRE", prenom
 
 
 def structure(eleve_id: str, *pairs: tuple[str, str]) -> str:
-    inner = "".join(f"<STRUCTURE><CODE_STRUCTURE>{c}</CODE_STRUCTURE><TYPE_STRUCTURE>{t}</TYPE_STRUCTURE></STRUCTURE>" for c, t in pairs)
+    inner = "".join(
+        f"<STRUCTURE><CODE_STRUCTURE>{c}</CODE_STRUCTURE><TYPE_STRUCTURE>{t}</TYPE_STRUCTURE></STRUCTURE>"
+        for c, t in pairs
+    )
     return f'<STRUCTURES_ELEVE ELEVE_ID="{eleve_id}">{inner}</STRUCTURES_ELEVE>\n'
 
 
@@ -83,18 +88,26 @@ class TestSampleGuardians:
         people = [r for r in rows if isinstance(r, SiecleGuardian)]
         links = [r for r in rows if isinstance(r, SiecleLink)]
         assert (len(people), len(links)) == (read.people_count, read.link_count)
-        assert people == list(read.guardians()) and links == list(read.links())
+        assert people == list(read.guardians())
+        assert links == list(read.links())
         by_id = {p.source_id: p for p in people}
         pupils = {p.source_id: p for p in SieclePupils(member(samples.colleges["0145678B"][0]), today=TODAY)}
         assert all(link.pupil_source_id in pupils and link.guardian_source_id in by_id for link in links)
         # The Cœurdevey siblings: two legal representatives (1 and 2), their grandmother a contact (0).
         coeur = [link for link in links if pupils[link.pupil_source_id].birth_name == "CŒURDEVEY"]
         legal = sorted((by_id[link.guardian_source_id].first_name, link.legal) for link in coeur)
-        assert legal == [("Agnès", "0"), ("Agnès", "0"), ("Bérénice", "1"), ("Bérénice", "1"), ("Grégoire", "2"), ("Grégoire", "2")]
+        assert legal == [
+            ("Agnès", "0"),
+            ("Agnès", "0"),
+            ("Bérénice", "1"),
+            ("Bérénice", "1"),
+            ("Grégoire", "2"),
+            ("Grégoire", "2"),
+        ]
         father = next(p for p in people if p.first_name == "Grégoire")
         assert (father.mobile, father.email) == ("", "gregoire.coeurdevey@exemple.fr")  # the guardian with no mobile
 
-    def test_a_guardian_of_pupils_in_two_collèges_is_one_record_per_school(self, samples):
+    def test_a_guardian_of_pupils_in_two_colleges_is_one_record_per_school(self, samples):
         sophies = []
         for uaj, (_, guardians_zip) in samples.colleges.items():
             people = list(SiecleGuardians(member(guardians_zip), expected_uaj=uaj).guardians())
@@ -106,9 +119,9 @@ class TestSampleGuardians:
 
 class TestRefusals:
     def test_another_school(self, samples):
-        with pytest.raises(ImportFileError, match="0145678B.*0147890D"):
+        with pytest.raises(ImportFileError, match=r"0145678B.*0147890D"):
             SieclePupils(member(samples.colleges["0145678B"][0]), expected_uaj="0147890D")
-        with pytest.raises(ImportFileError, match="0147890D.*0145678B"):
+        with pytest.raises(ImportFileError, match=r"0147890D.*0145678B"):
             SiecleGuardians(member(samples.colleges["0147890D"][1]), expected_uaj="0145678B")
 
     def test_the_guardians_file_given_as_pupils_and_back(self, samples):
@@ -128,7 +141,7 @@ class TestRefusals:
         first = data.index(b"<PERSONNE ")
         end = data.index(b"</PERSONNE>", first) + len(b"</PERSONNE>\n")
         doubled = data[:end] + data[first:end] + data[end:]
-        with pytest.raises(ImportFileError, match="PERSONNE_ID .* en double"):
+        with pytest.raises(ImportFileError, match=r"PERSONNE_ID .* en double"):
             SiecleGuardians(io.BytesIO(doubled))
 
     def test_a_link_to_nobody(self, samples):

@@ -19,8 +19,8 @@ import io
 import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, TypeVar
 from xml.sax.saxutils import escape, quoteattr
@@ -338,6 +338,10 @@ def siecle_guardians_lines(school: School) -> Iterator[str]:
     yield "    </ADRESSES>\n  </DONNEES>\n</BEE_RESPONSABLES>\n"
 
 
+def _listed(pupils: list[Pupil]) -> Callable[[], Iterable[Pupil]]:
+    return lambda: pupils
+
+
 def _write_zip(path: Path, member: str, lines: Iterator[str]) -> None:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive, archive.open(member, "w") as out:
         for line in lines:
@@ -369,9 +373,11 @@ def onde_files(school: School) -> tuple[str, str]:
     for p in school.pupils:
         label, ident = labels[p.class_code]
         out.writerow(
-            [p.last_name.upper(), p.usage_name.upper(), p.first_name, p.birth_date, "F" if p.girl else "M", p.ine]
-            + ["12 rue des Écoles", "14000", "Caen", "FRANCE", "", "", "", ""]
-            + [cycle[p.class_code], p.class_code, label, ident, "Non", "Oui", "Oui", ""]
+            [
+                *(p.last_name.upper(), p.usage_name.upper(), p.first_name, p.birth_date, "F" if p.girl else "M", p.ine),
+                *("12 rue des Écoles", "14000", "Caen", "FRANCE", "", "", "", ""),
+                *(cycle[p.class_code], p.class_code, label, ident, "Non", "Oui", "Oui", ""),
+            ]
         )
     children: dict[str, list[Pupil]] = {}
     people: dict[str, Person] = {}
@@ -400,7 +406,7 @@ def write_samples(folder: Path, *, seed: int = 18, per_school: int = 60) -> Samp
         where = folder / school.uaj
         where.mkdir(exist_ok=True)
         pupils, guardians = where / "ElevesSansAdresses.zip", where / "ResponsablesAvecAdresses.zip"
-        _write_zip(pupils, "ElevesSansAdresses.xml", siecle_pupils_lines(school.uaj, lambda s=school: s.pupils))
+        _write_zip(pupils, "ElevesSansAdresses.xml", siecle_pupils_lines(school.uaj, _listed(school.pupils)))
         _write_zip(guardians, "ResponsablesAvecAdresses.xml", siecle_guardians_lines(school))
         paths[school.uaj] = (pupils, guardians)
     where = folder / ecole.uaj

@@ -139,6 +139,7 @@ def recognise(name: str, handle: IO[bytes], *, slot: str | None = None, expected
     lowered = name.lower()
     if head.startswith(OLE2_MAGIC) or (lowered.endswith(SPREADSHEETS) and head.startswith(ZIP_MAGIC)):
         raise ImportFileError(spreadsheet_message())
+    found: Recognised | None
     if head.startswith(ZIP_MAGIC) or lowered.endswith(".zip"):
         found = _in_zip(name, handle, slot)
     else:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 from trousseau.core.text import fold
 from trousseau.directory.importers.reading import MAX_FIELD, Column, Source, read_records
 from trousseau.directory.importers.report import ImportFileError, RowError
-from trousseau.directory.importers.rows import parse_date
+from trousseau.directory.importers.rows import GUARDIANS, parse_date
 
 PUPIL_COLUMNS = [
     Column("INE", ("INE élève", "Identifiant national élève")),
@@ -135,6 +135,15 @@ def read_onde_guardians(source: Source) -> Iterator[OndeGuardian]:
         header = next(csv.reader([header_line], delimiter=";"))
     except csv.Error as exc:
         raise ImportFileError(gettext("Ligne d'en-tête CSV illisible."), line=1) from exc
+    fixed, groups = _guardian_columns(header)
+    for start, cells in _csv_rows(lines):
+        guardian = _guardian(start, cells, fixed, groups)
+        if guardian is not None:
+            yield guardian
+
+
+def _guardian_columns(header: list[str]) -> tuple[dict[str, int], list[dict[str, int]]]:
+    """The guardian's own columns, and one {field: column} per child's group, in order."""
     fixed: dict[str, int] = {}
     groups: dict[int, dict[str, int]] = {}
     seen: dict[str, int] = {}
@@ -154,7 +163,11 @@ def read_onde_guardians(source: Source) -> Iterator[OndeGuardian]:
     if missing:
         msg = gettext("Colonne obligatoire absente : %(columns)s.") % {"columns": ", ".join(missing)}
         raise ImportFileError(msg, line=1)
-    ordered = [groups[k] for k in sorted(groups)]
+    return fixed, [groups[k] for k in sorted(groups)]
+
+
+def _csv_rows(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
+    """(line where the row starts, cells) after the header, blank rows skipped (as reading.py does)."""
     reader = csv.reader(lines, delimiter=";", strict=True)
     consumed = 0
     while True:
@@ -170,29 +183,31 @@ def read_onde_guardians(source: Source) -> Iterator[OndeGuardian]:
             continue
         if max(map(len, cells)) > MAX_FIELD:
             raise ImportFileError(gettext("Ligne CSV illisible (guillemet non fermé ?)."), line=start)
+        yield start, cells
 
-        def cell(index: int | None, cells: list[str] = cells) -> str:
-            return " ".join(cells[index].split()) if index is not None and index < len(cells) else ""
 
-        children = []
-        for group in ordered:
-            first, last = cell(group.get("first")), cell(group.get("last"))
-            if first or last:
-                usage = cell(group.get("usage"))
-                children.append(OndeChild(usage or last, last, first, cell(group.get("class"))))
-        usage, last = cell(fixed.get("usage")), cell(fixed.get("last"))
-        first = cell(fixed.get("first"))
-        if not (first or last or children):
-            continue  # a closing line without a guardian
-        yield OndeGuardian(
-            line=start,
-            last_name=usage or last,
-            birth_name=last,
-            first_name=first,
-            mobile=cell(fixed.get("mobile")),
-            email=cell(fixed.get("email")),
-            children=tuple(children),
-        )
+def _guardian(start: int, cells: list[str], fixed: dict[str, int], groups: list[dict[str, int]]) -> OndeGuardian | None:
+    def cell(index: int | None) -> str:
+        return " ".join(cells[index].split()) if index is not None and index < len(cells) else ""
+
+    children = []
+    for group in groups:
+        first, last = cell(group.get("first")), cell(group.get("last"))
+        if first or last:
+            usage = cell(group.get("usage"))
+            children.append(OndeChild(usage or last, last, first, cell(group.get("class"))))
+    usage, last, first = cell(fixed.get("usage")), cell(fixed.get("last")), cell(fixed.get("first"))
+    if not (first or last or children):
+        return None  # a closing line without a guardian
+    return OndeGuardian(
+        line=start,
+        last_name=usage or last,
+        birth_name=last,
+        first_name=first,
+        mobile=cell(fixed.get("mobile")),
+        email=cell(fixed.get("email")),
+        children=tuple(children),
+    )
 
 
 class OndeMatcher:
@@ -222,5 +237,5 @@ class OndeMatcher:
                 msg = gettext("Plusieurs élèves s'appellent %(name)s dans cette classe : lien impossible à établir.")
             else:
                 msg = gettext("Enfant %(name)s absent du fichier des élèves.")
-            errors.append(RowError("responsables", guardian.line, "Prénom enfant", msg % {"name": named}))
+            errors.append(RowError(GUARDIANS, guardian.line, "Prénom enfant", msg % {"name": named}))
         return found

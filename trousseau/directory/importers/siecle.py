@@ -198,7 +198,7 @@ class _File:
             self._count(len(block))
             if first:
                 first = False
-                block = block.removeprefix(self.encoding.bom)  # noqa: PLW2901
+                block = block.removeprefix(self.encoding.bom)
             yield decoder.decode(block)
         yield decoder.decode(b"", final=True)
 
@@ -209,8 +209,8 @@ class _File:
         parser.setContentHandler(handler)
         try:
             for text in self.texts():
-                parser.feed(text)  # type: ignore[attr-defined]
-            parser.close()  # type: ignore[attr-defined]
+                parser.feed(text)
+            parser.close()
         except xml.sax.SAXParseException as exc:
             msg = gettext("XML mal formé : %(error)s. Le fichier est peut-être incomplet : téléchargez-le de nouveau.")
             raise ImportFileError(msg % {"error": exc.getMessage()}, line=exc.getLineNumber()) from exc
@@ -262,10 +262,10 @@ def _stream(file: _File, root: str, items: set[tuple[str, str]], emit: Emit, don
     parser = defusedxml.sax.make_parser()
     parser.setContentHandler(_Handler(parser, root, items, emit))
     for text in file.texts():
-        parser.feed(text)  # type: ignore[attr-defined]
+        parser.feed(text)
         yield from done
         done.clear()
-    parser.close()  # type: ignore[attr-defined]
+    parser.close()
     yield from done
     done.clear()
 
@@ -354,46 +354,44 @@ class SiecleGuardians:
         self.file = _File(handle, max_bytes=max_bytes)
         self.people_count = 0
         self.link_count = 0
-        first_line: dict[str, int] = {}
-        pairs: set[tuple[str, str]] = set()
-        unknown: list[tuple[str, int]] = []
-
-        def survey(kind: str, element: _Element) -> None:
-            if kind == "PERSONNES":
-                source_id = element.attrs.get("PERSONNE_ID", "").strip()
-                if not source_id:
-                    raise ImportFileError(gettext("Personne sans attribut PERSONNE_ID."), line=element.line)
-                seen = first_line.setdefault(source_id, element.line)
-                if seen != element.line:
-                    raise _duplicate("PERSONNE_ID", source_id, element.line, seen)
-                self.people_count += 1
-                return
-            person = element.fields.get("PERSONNE_ID", "")
-            pupil = element.fields.get("ELEVE_ID", "")
-            if not person or not pupil:
-                raise ImportFileError(
-                    gettext("Lien responsable–élève sans ELEVE_ID ou PERSONNE_ID."), line=element.line
-                )
-            if (pupil, person) in pairs:
-                msg = gettext("Lien en double entre l'élève %(eleve)s et la personne %(personne)s.")
-                raise ImportFileError(msg % {"eleve": pupil[:20], "personne": person[:20]}, line=element.line)
-            pairs.add((pupil, person))
-            if person not in first_line and not unknown:
-                unknown.append((person, element.line))
-            self.link_count += 1
-
+        self._first_line: dict[str, int] = {}
+        self._pairs: set[tuple[str, str]] = set()
+        self._unknown: list[tuple[str, int]] = []
         items = {("PERSONNES", "PERSONNE"), ("RESPONSABLES", "RESPONSABLE_ELEVE")}
-        params = self.file.parse(GUARDIANS_ROOT, items, survey)
+        params = self.file.parse(GUARDIANS_ROOT, items, self._survey)
         self.uaj = _check_school(params, expected_uaj)
         # A link read before its person is not an error in itself; a person never listed is.
-        for person, line in unknown:
-            if person not in first_line:
+        for person, line in self._unknown:
+            if person not in self._first_line:
                 msg = gettext("Lien vers la personne %(personne)s, absente du fichier.")
                 raise ImportFileError(msg % {"personne": person[:20]}, line=line)
         if not self.link_count:
             raise ImportFileError(
                 gettext("Le fichier des responsables ne contient aucun lien responsable–élève : rien n'a été importé."),
             )
+        del self._first_line, self._pairs  # the identifiers are not needed once the file is checked
+
+    def _survey(self, kind: str, element: _Element) -> None:
+        if kind == "PERSONNES":
+            source_id = element.attrs.get("PERSONNE_ID", "").strip()
+            if not source_id:
+                raise ImportFileError(gettext("Personne sans attribut PERSONNE_ID."), line=element.line)
+            seen = self._first_line.setdefault(source_id, element.line)
+            if seen != element.line:
+                raise _duplicate("PERSONNE_ID", source_id, element.line, seen)
+            self.people_count += 1
+            return
+        person = element.fields.get("PERSONNE_ID", "")
+        pupil = element.fields.get("ELEVE_ID", "")
+        if not person or not pupil:
+            raise ImportFileError(gettext("Lien responsable–élève sans ELEVE_ID ou PERSONNE_ID."), line=element.line)
+        if (pupil, person) in self._pairs:
+            msg = gettext("Lien en double entre l'élève %(eleve)s et la personne %(personne)s.")
+            raise ImportFileError(msg % {"eleve": pupil[:20], "personne": person[:20]}, line=element.line)
+        self._pairs.add((pupil, person))
+        if person not in self._first_line:
+            self._unknown.append((person, element.line))
+        self.link_count += 1
 
     @property
     def encoding(self) -> str:
