@@ -102,6 +102,7 @@ class TestRefused:
     def test_corrupted_member(self, samples):
         data = bytearray(samples.colleges["0145678B"][0].read_bytes())
         data[200] ^= 0xFF  # inside the compressed member: zlib or the CRC check fails
+
         def recognise_and_open(handle):
             return recognise("ElevesSansAdresses.zip", handle).open(handle)
 
