@@ -8,25 +8,24 @@ The files (docs/school-exports.md) hold one school (`PARAMETRES/UAJ`). A pupils 
 Reading streams, never builds a tree: a first pass checks the whole file (well-formed, the expected root,
 the school, no identifier twice) and keeps what the rows need from later in the file (the pupils'
 classes); only then are rows read, in a second pass, so a file refused as a whole yields no row. Memory
-holds those identifiers and the classes, never the rows. DTDs and entities are refused (defusedxml);
+holds those identifiers and the classes, never the rows: lxml builds the tree as it reads, and every
+item is dropped from it once handed out. A DTD is refused before parsing, and the parser neither
+resolves entities nor reaches the network;
 the encoding is decided once for the whole file (encoding.py), as for every import.
 """
 
 from __future__ import annotations
 
 import codecs
-import xml.sax
-import xml.sax.handler
-import xml.sax.xmlreader
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, TypeVar
+from typing import IO
 
-import defusedxml.sax
-from defusedxml.common import DefusedXmlException
 from django.utils import timezone
 from django.utils.translation import gettext
+from lxml import etree
 
 from trousseau.directory.importers.encoding import decide
 from trousseau.directory.importers.reading import too_large_message
@@ -38,7 +37,6 @@ CLASS_TYPE = "D"  # TYPE_STRUCTURE of a class ("division"); "G" is a group
 # SIECLE files pupils without a class of the year under this structure (Pix skips it too).
 INACTIVE_CLASS = "Inactifs"
 BLOCK = 1 << 16
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,82 +91,11 @@ class _Element:
     groups: list[dict[str, str]] = field(default_factory=list)  # nested elements (STRUCTURE)
 
 
-Emit = Callable[[str, _Element], None]
-
-
-class _Handler(xml.sax.handler.ContentHandler):
-    """Collects the elements at the given depth-4 paths (root/DONNEES/list/item) with their children's text."""
-
-    def __init__(self, parser: xml.sax.xmlreader.XMLReader, root: str, items: set[tuple[str, str]], emit: Emit) -> None:
-        super().__init__()
-        self.parser = parser
-        self.root = root
-        self.items = items
-        self.emit = emit
-        self.path: list[str] = []
-        self.params: dict[str, str] = {}
-        self.current: _Element | None = None
-        self.group: dict[str, str] | None = None
-        self.text: list[str] = []
-        self.collecting = False
-
-    def _line(self) -> int:
-        return int(self.parser.getLineNumber())  # type: ignore[attr-defined]
-
-    def startElement(self, name: str, attrs: xml.sax.xmlreader.AttributesImpl) -> None:  # noqa: N802 (SAX names)
-        path = self.path
-        path.append(name)
-        depth = len(path)
-        if depth == 1:
-            if name != self.root:
-                raise _WrongRoot(name)
-            return
-        if self.current is not None:
-            if depth == 5:  # noqa: PLR2004 (a field of the item, or a group such as STRUCTURE)
-                self.text = []
-                self.collecting = True
-            elif depth == 6:  # noqa: PLR2004 (a field inside a group)
-                if self.group is None:
-                    self.group = {}
-                    self.current.groups.append(self.group)
-                self.collecting = True
-                self.text = []
-            return
-        if depth == 4 and path[1] == "DONNEES" and (path[2], name) in self.items:  # noqa: PLR2004
-            self.current = _Element(self._line(), {k: attrs.getValue(k) for k in attrs.getNames()})
-        elif depth == 3 and path[1] == "PARAMETRES":  # noqa: PLR2004
-            self.text = []
-            self.collecting = True
-
-    def characters(self, content: str) -> None:
-        if self.collecting:
-            self.text.append(content)
-
-    def endElement(self, name: str) -> None:  # noqa: N802 (SAX names)
-        path = self.path
-        depth = len(path)
-        current = self.current
-        if current is not None:
-            if depth == 4:  # noqa: PLR2004
-                self.emit(path[2], current)
-                self.current = None
-            elif depth == 5:  # noqa: PLR2004
-                if self.group is not None:
-                    self.group = None
-                elif self.collecting:
-                    current.fields[name] = "".join(self.text).strip()
-            elif depth == 6 and self.group is not None:  # noqa: PLR2004
-                self.group[name] = "".join(self.text).strip()
-        elif depth == 3 and path[1] == "PARAMETRES":  # noqa: PLR2004
-            self.params[name] = "".join(self.text).strip()
-        self.collecting = False
-        path.pop()
-
-
-class _WrongRoot(Exception):
-    def __init__(self, root: str) -> None:
-        super().__init__(root)
-        self.root = root
+# The elements handed out (and then dropped from the tree being built): the items of every list SIECLE
+# writes in these two files, so no part of the file piles up in memory, and PARAMETRES.
+ITEM_TAGS = ("PARAMETRES", "ELEVE", "OPTION", "STRUCTURES_ELEVE", "PERSONNE", "RESPONSABLE_ELEVE", "ADRESSE")
+_FIRST_TAG = re.compile(r"<([A-Za-z_][A-Za-z0-9_.-]*)")
+_DECLARED = re.compile(r"""^(<\?xml[^>]*?\sencoding\s*=\s*["'])[A-Za-z0-9._-]+(["'])""")
 
 
 class _File:
@@ -188,37 +115,78 @@ class _File:
         if self.max_bytes is not None and self.bytes_read > self.max_bytes:
             raise ImportTooLarge(too_large_message(self.max_bytes))
 
-    def texts(self) -> Iterator[str]:
-        """The file decoded, in blocks (a file of one long line is read in pieces too)."""
+    def chunks(self) -> Iterator[bytes]:
+        """The file in UTF-8, in blocks, its declaration saying so: decoded as the whole-file rule decided."""
         self.handle.seek(self.start)
         self.bytes_read = 0
         decoder = codecs.getincrementaldecoder(self.encoding.codec)()
         first = True
         while block := self.handle.read(BLOCK):
             self._count(len(block))
+            text = decoder.decode(block.removeprefix(self.encoding.bom) if first else block)
             if first:
                 first = False
-                block = block.removeprefix(self.encoding.bom)
-            yield decoder.decode(block)
-        yield decoder.decode(b"", final=True)
+                text = _DECLARED.sub(r"\1UTF-8\2", text, count=1)
+            yield text.encode("utf-8")
+        yield decoder.decode(b"", final=True).encode("utf-8")
 
-    def parse(self, root: str, items: set[tuple[str, str]], emit: Emit) -> dict[str, str]:
-        """One pass: `emit` gets each item element; returns PARAMETRES. Whole-file faults raise ImportFileError."""
-        parser = defusedxml.sax.make_parser()
-        handler = _Handler(parser, root, items, emit)
-        parser.setContentHandler(handler)
+    def elements(self, root: str, items: set[tuple[str, str]]) -> Iterator[tuple[str, _Element]]:
+        """(list, item) of each wanted item in file order, and ("PARAMETRES", its fields); faults raise ImportFileError."""
+        parser = etree.XMLPullParser(
+            events=("end",),
+            tag=ITEM_TAGS,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+        )
+        first = True
         try:
-            for text in self.texts():
-                parser.feed(text)
+            for chunk in self.chunks():
+                if first:
+                    first = False
+                    _check_head(chunk, root)
+                parser.feed(chunk)
+                yield from _drain(parser, items)
             parser.close()
-        except xml.sax.SAXParseException as exc:
+        except etree.XMLSyntaxError as exc:
             msg = gettext("XML mal formé : %(error)s. Le fichier est peut-être incomplet : téléchargez-le de nouveau.")
-            raise ImportFileError(msg % {"error": exc.getMessage()}, line=exc.getLineNumber()) from exc
-        except DefusedXmlException as exc:
-            raise ImportFileError(gettext("XML refusé : les entités et DTD ne sont pas acceptées.")) from exc
-        except _WrongRoot as exc:
-            raise ImportFileError(wrong_root_message(exc.root, root), line=1) from exc
-        return handler.params
+            raise ImportFileError(msg % {"error": exc.msg}, line=exc.lineno) from exc
+        yield from _drain(parser, items)
+
+
+def _check_head(chunk: bytes, root: str) -> None:
+    """No DTD (so no entity), and the expected root element, before anything is parsed."""
+    head = chunk.decode("utf-8", errors="replace")
+    found = _FIRST_TAG.search(head)  # neither <?xml nor <!-- nor <!DOCTYPE: the root element
+    prolog = head[: found.start()] if found else head
+    if "<!DOCTYPE" in prolog or "<!ENTITY" in prolog:
+        raise ImportFileError(gettext("XML refusé : les entités et DTD ne sont pas acceptées."))
+    if found is None:  # 64 KB of prolog: no export looks like this
+        raise ImportFileError(wrong_root_message("", root), line=1)
+    if found.group(1) != root:
+        raise ImportFileError(wrong_root_message(found.group(1), root), line=1)
+
+
+def _drain(parser: etree.XMLPullParser, items: set[tuple[str, str]]) -> Iterator[tuple[str, _Element]]:
+    for _, element in parser.read_events():
+        parent = element.getparent()
+        if parent is None:
+            continue
+        grand = parent.getparent()
+        if element.tag == "PARAMETRES" and grand is None:
+            yield "PARAMETRES", _Element(element.sourceline, {}, _texts(element))
+        elif grand is not None and grand.tag == "DONNEES" and (parent.tag, element.tag) in items:
+            groups = [_texts(child) for child in element if len(child)]
+            yield parent.tag, _Element(element.sourceline, dict(element.attrib), _texts(element), groups)
+        # Done with it: the tree being built keeps nothing of the rows read.
+        element.clear(keep_tail=False)
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def _texts(element: etree._Element) -> dict[str, str]:
+    return {child.tag: (child.text or "").strip() for child in element if isinstance(child.tag, str) and not len(child)}
 
 
 def wrong_root_message(found: str, expected: str) -> str:
@@ -257,19 +225,6 @@ def _usage(fields: dict[str, str]) -> tuple[str, str]:
     return fields.get("NOM_USAGE") or birth, birth
 
 
-def _stream(file: _File, root: str, items: set[tuple[str, str]], emit: Emit, done: list[_T]) -> Iterator[_T]:
-    """A second pass over a surveyed file: the rows `emit` appends to `done`, handed out as each block is parsed."""
-    parser = defusedxml.sax.make_parser()
-    parser.setContentHandler(_Handler(parser, root, items, emit))
-    for text in file.texts():
-        parser.feed(text)
-        yield from done
-        done.clear()
-    parser.close()
-    yield from done
-    done.clear()
-
-
 class SieclePupils:
     """ElevesSansAdresses.xml or ElevesAvecAdresses.xml: checked whole when made, then iterated for its pupils."""
 
@@ -303,8 +258,12 @@ class SieclePupils:
                 if structure.get("TYPE_STRUCTURE") == CLASS_TYPE and code and code != INACTIVE_CLASS:
                     self.classes[source_id] = interned.setdefault(code, code)
 
-        items = {("ELEVES", "ELEVE"), ("STRUCTURES", "STRUCTURES_ELEVE")}
-        params = self.file.parse(PUPILS_ROOT, items, survey)
+        params: dict[str, str] = {}
+        for kind, element in self.file.elements(PUPILS_ROOT, {("ELEVES", "ELEVE"), ("STRUCTURES", "STRUCTURES_ELEVE")}):
+            if kind == "PARAMETRES":
+                params = element.fields
+            else:
+                survey(kind, element)
         self.uaj = _check_school(params, expected_uaj)
         self.year = params.get("ANNEE_SCOLAIRE", "")
         if not self.count:
@@ -317,13 +276,10 @@ class SieclePupils:
         return self.file.encoding.label
 
     def __iter__(self) -> Iterator[SieclePupil]:
-        done: list[SieclePupil] = []
-
-        def row(kind: str, element: _Element) -> None:
-            done.append(self._pupil(element))
-
         # The survey parsed the same bytes: no fault is left to meet in this pass.
-        yield from _stream(self.file, PUPILS_ROOT, {("ELEVES", "ELEVE")}, row, done)
+        for kind, element in self.file.elements(PUPILS_ROOT, {("ELEVES", "ELEVE")}):
+            if kind == "ELEVES":
+                yield self._pupil(element)
 
     def _pupil(self, element: _Element) -> SieclePupil:
         f = element.fields
@@ -358,7 +314,12 @@ class SiecleGuardians:
         self._pairs: set[tuple[str, str]] = set()
         self._unknown: list[tuple[str, int]] = []
         items = {("PERSONNES", "PERSONNE"), ("RESPONSABLES", "RESPONSABLE_ELEVE")}
-        params = self.file.parse(GUARDIANS_ROOT, items, self._survey)
+        params: dict[str, str] = {}
+        for kind, element in self.file.elements(GUARDIANS_ROOT, items):
+            if kind == "PARAMETRES":
+                params = element.fields
+            else:
+                self._survey(kind, element)
         self.uaj = _check_school(params, expected_uaj)
         # A link read before its person is not an error in itself; a person never listed is.
         for person, line in self._unknown:
@@ -398,13 +359,12 @@ class SiecleGuardians:
         return self.file.encoding.label
 
     def __iter__(self) -> Iterator[SiecleGuardian | SiecleLink]:
-        done: list[SiecleGuardian | SiecleLink] = []
-
-        def row(kind: str, element: _Element) -> None:
-            done.append(self._guardian(element) if kind == "PERSONNES" else self._link(element))
-
         items = {("PERSONNES", "PERSONNE"), ("RESPONSABLES", "RESPONSABLE_ELEVE")}
-        yield from _stream(self.file, GUARDIANS_ROOT, items, row, done)
+        for kind, element in self.file.elements(GUARDIANS_ROOT, items):
+            if kind == "PERSONNES":
+                yield self._guardian(element)
+            elif kind == "RESPONSABLES":
+                yield self._link(element)
 
     def guardians(self) -> Iterator[SiecleGuardian]:
         return (row for row in self if isinstance(row, SiecleGuardian))
