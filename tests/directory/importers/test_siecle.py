@@ -203,3 +203,22 @@ class TestShapes:
         text = pupils_xml(eleve("1").replace("14/03/2012", "31/02/2012"))
         (row,) = SieclePupils(io.BytesIO(text), today=TODAY)
         assert (row.birth_date, row.birth_date_text) == (None, "31/02/2012")
+
+
+def test_memory_of_the_rows_pass_does_not_grow_with_the_file():
+    """The rows are handed out and dropped: reading 1 500 more pupils (a row kept is about 1 KB) takes no more memory (tracemalloc)."""
+    import tracemalloc
+
+    from trousseau.demo.samples.exports import write_siecle_pupils
+
+    peaks = []
+    for count in (500, 2000):
+        out = io.BytesIO()
+        write_siecle_pupils(out, uaj="0145678B", count=count)
+        out.seek(0)
+        read = SieclePupils(out, today=TODAY)
+        tracemalloc.start()
+        assert sum(1 for _ in read) == count
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < peaks[0] + 256 * 1024

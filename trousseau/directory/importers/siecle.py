@@ -262,6 +262,7 @@ class SieclePupils:
         for kind, element in self.file.elements(PUPILS_ROOT, {("ELEVES", "ELEVE"), ("STRUCTURES", "STRUCTURES_ELEVE")}):
             if kind == "PARAMETRES":
                 params = element.fields
+                _check_school(params, expected_uaj)  # PARAMETRES come first: another school is refused at once
             else:
                 survey(kind, element)
         self.uaj = _check_school(params, expected_uaj)
@@ -318,6 +319,7 @@ class SiecleGuardians:
         for kind, element in self.file.elements(GUARDIANS_ROOT, items):
             if kind == "PARAMETRES":
                 params = element.fields
+                _check_school(params, expected_uaj)  # PARAMETRES come first: another school is refused at once
             else:
                 self._survey(kind, element)
         self.uaj = _check_school(params, expected_uaj)
