@@ -115,3 +115,18 @@ def test_a_file_mixing_encodings_is_refused(samples):
     data = samples.ecole[0].read_bytes() + "MARTIN;;Zoé;01/02/2018;F;123456789AB\r\n".encode()
     with pytest.raises(ImportFileError, match="mélange deux encodages"):
         list(read_onde_pupils(source(data)))
+
+
+def test_the_samples_pass_the_row_checks_of_every_import(samples, pupils, guardians):
+    from trousseau.directory.importers.onde import link_record, pupil_record
+    from trousseau.directory.importers.rows import GuardianChecker, PupilChecker, SchoolRef
+
+    errors: list[RowError] = []
+    school = SchoolRef(1, samples.ecole_uai, primary=True)
+    checker = PupilChecker(errors.append, {school.uai: school}, school=school)
+    assert all(checker(pupil_record(p, school.uai)) for p in pupils)
+    matcher = OndeMatcher(pupils)
+    records = [link_record(link) for g in guardians for link in matcher.links(g, errors)]
+    guardian_checker = GuardianChecker(errors.append, checker.ine_school)
+    assert all(guardian_checker(r) for r in records)
+    assert errors == []

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from trousseau.demo.samples.exports import LEFT_ON
-from trousseau.directory.importers.report import ImportFileError
+from trousseau.directory.importers.report import ImportFileError, RowError
 from trousseau.directory.importers.siecle import SiecleGuardian, SiecleGuardians, SiecleLink, SieclePupils
 
 TODAY = date(2026, 1, 5)
@@ -222,3 +222,37 @@ def test_memory_of_the_rows_pass_does_not_grow_with_the_file():
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < peaks[0] + 256 * 1024
+
+
+def test_the_samples_pass_the_row_checks_of_every_import(samples):
+    """Through the adapters, SIECLE rows meet rows.py's checks (INE, names, dates, mobiles, emails, keys)."""
+    from trousseau.directory.importers.rows import GuardianChecker, PupilChecker, SchoolRef
+    from trousseau.directory.importers.siecle import guardian_records, pupil_record
+
+    for number, (uaj, (pupils_zip, guardians_zip)) in enumerate(samples.colleges.items(), start=1):
+        errors: list[RowError] = []
+        school = SchoolRef(number, uaj, primary=False)
+        pupils = list(SieclePupils(member(pupils_zip), expected_uaj=uaj, today=TODAY))
+        checker = PupilChecker(errors.append, {uaj: school}, school=school)
+        checked = [checker(pupil_record(p)) for p in pupils if not p.left]
+        assert errors == []
+        assert all(checked)
+        ine_of = {p.source_id: ("" if p.left else p.ine) for p in pupils}
+        records = list(guardian_records(SiecleGuardians(member(guardians_zip)), ine_of, errors))
+        guardian_checker = GuardianChecker(errors.append, checker.ine_school)
+        rows = [guardian_checker(r) for r in records]
+        assert errors == []
+        assert all(rows)
+        if uaj == "0145678B":  # the Cœurdevey family's school
+            assert {r.legal for r in rows if r is not None} == {True, False}  # RESP_LEGAL 0: a contact
+            assert any(r.mobile == "" for r in rows if r is not None)  # the guardian with no mobile
+
+
+def test_a_link_to_a_pupil_absent_from_the_pupils_file_is_a_row_error(samples):
+    from trousseau.directory.importers.siecle import guardian_records
+
+    errors: list[RowError] = []
+    records = list(guardian_records(SiecleGuardians(member(samples.colleges["0145678B"][1])), {}, errors))
+    assert records == []
+    assert errors
+    assert errors[0].field == "ELEVE_ID"

@@ -217,11 +217,18 @@ def build(seed: int = 18, per_school: int = 60) -> tuple[list[School], School]:
         (colleges[1], COLLEGE_CLASSES, 2011),
         (ecole, ecole_codes, 2015),
     ):
+        # No two guardians of a school share names: ONDE gives guardians no identifier, and the directory
+        # tells apart two people of the same names in one school only by ID_RESPONSABLE.
+        adults = {(g.last_name, g.first_name) for p in school.pupils for g, _, _ in p.guardians}
         while len(school.pupils) < per_school:
             last = draw.pick(SURNAMES)
             parents = [(_parent(draw, ids, last, mother=True), "1", "20")]
             if draw.below(5):
                 parents.append((_parent(draw, ids, last, mother=False), "1" if draw.below(6) else "2", "10"))
+            for g, _, _ in parents:
+                while (g.last_name, g.first_name) in adults:  # a compound first name, as families have them
+                    g.first_name += "-" + draw.pick(MOTHERS if g.title == "MME" else FATHERS)
+                adults.add((g.last_name, g.first_name))
             for _ in range(1 + (draw.below(4) == 0)):  # one family in four has two children here
                 pupil = _child(draw, ids, last, classes, first_year)
                 taken = {(p.last_name, p.first_name) for p in school.pupils}
