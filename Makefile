@@ -34,7 +34,7 @@ $(STAMP): requirements.txt requirements-dev.txt ent/requirements.txt
 # staff console and the import (their own catalogues, English only: see LANGUAGES in the settings).
 # tests/test_i18n.py fails on a message that is missing, untranslated or fuzzy in any shipped language.
 FAMILY_LANGS := ar es pt tr
-STAFF_APPS := trousseau/console trousseau/provisioning
+STAFF_APPS := trousseau/console trousseau/provisioning trousseau/directory/importers
 messages: $(STAMP)
 	$(BIN)/python manage.py makemessages --no-obsolete --no-wrap -l en
 	$(BIN)/python manage.py makemessages --no-obsolete --no-wrap $(addprefix -l ,$(FAMILY_LANGS)) $(foreach app,$(STAFF_APPS),--ignore '$(app)/*')

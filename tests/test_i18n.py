@@ -187,6 +187,7 @@ def test_an_english_activation_gets_english_messages_and_email(client):
 @dataclass
 class Entry:
     msgid: str = ""
+    context: str | None = None
     plural: str | None = None
     msgstrs: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
@@ -197,7 +198,7 @@ def unquote(text: str) -> str:
     return text.strip()[1:-1].encode().decode("unicode_escape").encode("latin-1").decode()
 
 
-FIELD = re.compile(r'^(msgid_plural|msgid|msgstr(?:\[\d+\])?) (".*")$')
+FIELD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?) (".*")$')
 
 
 def po_entry(block: str) -> Entry | None:
@@ -217,6 +218,7 @@ def po_entry(block: str) -> Entry | None:
         return None
     entry.msgid = fields.get("msgid", "")
     entry.plural = fields.get("msgid_plural")
+    entry.context = fields.get("msgctxt")
     entry.msgstrs = [text for name, text in fields.items() if name.startswith("msgstr")]
     return entry
 
@@ -232,7 +234,11 @@ def placeholders(text: str) -> list[str]:
 
 TROUSSEAU = Path(django_settings.BASE_DIR) / "trousseau"
 FAMILY_CATALOGUE = TROUSSEAU / "locale"
-STAFF_CATALOGUES = [TROUSSEAU / "console" / "locale", TROUSSEAU / "provisioning" / "locale"]
+STAFF_CATALOGUES = [
+    TROUSSEAU / "console" / "locale",
+    TROUSSEAU / "provisioning" / "locale",
+    TROUSSEAU / "directory" / "importers" / "locale",
+]
 SHIPPED = [(FAMILY_CATALOGUE, "en"), *((FAMILY_CATALOGUE, lang) for lang in django_settings.FAMILY_LANGUAGES)] + [
     (catalogue, "en") for catalogue in STAFF_CATALOGUES
 ]
@@ -270,7 +276,8 @@ def test_each_shipped_catalogue_is_complete_and_compiled(catalogue: Path, lang: 
         assert all(entry.msgstrs), f"untranslated in {lang}: {entry.msgid!r}"
         if entry.plural is None:
             assert placeholders(entry.msgstrs[0]) == placeholders(entry.msgid), f"{lang}: {entry.msgid!r}"
-            assert mo.gettext(entry.msgid) == entry.msgstrs[0], f"django.mo is stale: {entry.msgid!r}"
+            compiled = mo.pgettext(entry.context, entry.msgid) if entry.context else mo.gettext(entry.msgid)
+            assert compiled == entry.msgstrs[0], f"django.mo is stale: {entry.msgid!r}"
         else:
             assert len(entry.msgstrs) == forms, entry.msgid
             for text in entry.msgstrs:  # a form may drop the count ("un seul essai"), never invent a name

@@ -201,8 +201,8 @@ CONTENT_SECURITY_POLICY = {
 
 LANGUAGE_CODE = "fr"
 # French first; English complete; the families' other languages for the parent journeys (issue #17). The
-# staff console and the import speak French and English only: their messages live in their apps' own
-# catalogues (trousseau/console/locale, trousseau/provisioning/locale), which ship "en" alone, and show
+# staff console and the import speak French and English only: their messages live in their own
+# catalogues (trousseau/{console,provisioning,directory/importers}/locale), which ship "en" alone, and show
 # in French under the other languages. `make messages` keeps every catalogue in step with the code.
 LANGUAGES = [
     ("fr", "Français"),
@@ -213,7 +213,8 @@ LANGUAGES = [
     ("tr", "Türkçe"),
 ]
 FAMILY_LANGUAGES = ("ar", "es", "pt", "tr")
-LOCALE_PATHS = [BASE_DIR / "trousseau" / "locale"]
+# The import's file reading (staff only) is not an app: its catalogue is named here.
+LOCALE_PATHS = [BASE_DIR / "trousseau" / "locale", BASE_DIR / "trousseau" / "directory" / "importers" / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
