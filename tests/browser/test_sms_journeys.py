@@ -58,6 +58,7 @@ INVALID_MOBILE = "Ce numéro n'est pas un numéro de téléphone portable valide
 PERSONAL = "Ne doit contenir ni votre identifiant ni votre nom ou prénom"
 BY_SMS = "Par SMS (numéro enregistré par l'établissement, ou votre numéro vérifié)"
 BY_EMAIL = "Par email (adresse vérifiée)"
+CONTACT = re.compile("^Adresse email ou numéro de téléphone portable")
 IDENTIFIER_ANSWER = (
     "Si ces informations correspondent à un compte, votre identifiant vient de vous être envoyé. "
     "Pensez à vérifier vos courriers indésirables."
@@ -374,9 +375,8 @@ def _ask_identifier_by_sms(page: Page, mobile: str, *, country: str = COUNTRY_FR
     page.goto("/")
     page.get_by_role("link", name="Identifiant perdu").click()
     expect(page.get_by_role("heading", name="Identifiant perdu")).to_be_visible()
-    choose(page, BY_SMS)
-    page.get_by_label("Indicatif", exact=True).select_option(label=country)
-    page.get_by_role("textbox", name="N° de téléphone portable").fill(mobile)
+    page.get_by_role("combobox", name=re.compile("^Indicatif")).select_option(label=country)
+    page.get_by_role("textbox", name=CONTACT).fill(mobile)
     page.get_by_role("button", name="Recevoir mon identifiant").click()
 
 
@@ -400,7 +400,8 @@ def test_lost_identifier_by_sms(page: Page, demo: Demo, phone: Phone) -> None:
     expect(page.get_by_role("heading", name="Identifiant perdu")).to_be_visible()
     expect_accessible(page, "the lost identifier page")
     page.get_by_role("button", name="Recevoir mon identifiant").click()
-    expect(page.get_by_role("group", name=re.compile("Choisissez comment recevoir votre identifiant."))).to_be_visible()
+    expect(page.get_by_text("Indiquez votre adresse email ou votre numéro de téléphone portable.")).to_be_visible()
+    expect(page.get_by_role("textbox", name=CONTACT)).to_have_attribute("aria-invalid", "true")
     expect_accessible(page, "the lost identifier page with errors")
 
     _ask_identifier_by_sms(page, national(guardian.phone))

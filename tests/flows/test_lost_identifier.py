@@ -48,7 +48,7 @@ def _page(content: bytes) -> bytes:
 
 
 def _ask(client: Client, national: str) -> tuple[list[str], bytes]:
-    data = {"channel": "sms", "country": "FR", "mobile": national}
+    data = {"contact": national, "country": "FR"}
     with CaptureQueriesContext(connection) as captured:
         answer = client.post(reverse("flows:lost_identifier"), data)
     assert answer.status_code == 200

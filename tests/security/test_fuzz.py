@@ -165,4 +165,5 @@ def test_the_journey_forms_take_any_text(identifier: str, password: str, code: s
         assert form.cleaned_data["code"].isascii()
         assert form.cleaned_data["code"].isdigit()
     IdentityForm({"last_name": identifier, "first_name": password, "country": country, "mobile": mobile}).is_valid()
-    LostIdentifierForm({"country": country, "mobile": mobile, "last_name": identifier}).is_valid()
+    LostIdentifierForm({"country": country, "contact": mobile, "last_name": identifier}).is_valid()
+    LostIdentifierForm({"country": country, "contact": f"{identifier}@{password}"}).is_valid()

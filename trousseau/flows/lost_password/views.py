@@ -17,9 +17,18 @@ from trousseau.flows.exceptions import FlowError, LinkInvalid
 from trousseau.flows.lost_password import transitions as lost_password
 from trousseau.flows.lost_password.forms import LostPasswordForm
 from trousseau.flows.models import Flow, FlowKind, FlowState
+from trousseau.flows.steps.ending import continue_url, finish, kept_for_flow
 from trousseau.flows.steps.forms import NewPasswordForm
 from trousseau.flows.steps.sms_code import code_step
 from trousseau.flows.views.common import browser_secret, load_flow
+
+
+def _password_changed() -> str:
+    return _("Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe.")
+
+
+def _link_invalid(request: HttpRequest) -> HttpResponse:
+    return render(request, "flows/lost_password/link_invalid.html", status=400)
 
 
 def _password_form(request: HttpRequest, account: Account | None) -> NewPasswordForm:
@@ -39,10 +48,15 @@ def password_lost(request: HttpRequest) -> HttpResponse:
     form = LostPasswordForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data, ip = form.cleaned_data, client_ip(request)
+        # The journey ends at the service this browser was on its way to (flows/steps/ending.py).
+        kept = kept_for_flow(request.session)
         if data["channel"] == "email":
-            lost_password.by_email(identifier=data["identifier"], ip=ip)
-            return render(request, "flows/lost_password/password_link_sent.html")
-        flow = lost_password.by_sms(identifier=data["identifier"], ip=ip, browser_secret=browser_secret(request))
+            lost_password.by_email(identifier=data["identifier"], ip=ip, kept=kept)
+            back = continue_url(request, fallback="flows:login")
+            return render(request, "flows/lost_password/password_link_sent.html", {"back": back})
+        flow = lost_password.by_sms(
+            identifier=data["identifier"], ip=ip, browser_secret=browser_secret(request), kept=kept
+        )
         return redirect("flows:lost_password_step", flow_id=flow.pk)
     return render(request, "flows/lost_password/password.html", {"form": form})
 
@@ -60,10 +74,8 @@ def password_step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
         form = _password_form(request, flow.account)
         if request.method == "POST" and form.is_valid():
             lost_password.choose_password(flow, password=form.cleaned_data["password"], ip=ip)
-            messages.success(
-                request, _("Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe.")
-            )
-            return redirect("flows:login")
+            # On to the service's login page, which shows the message; else the mire.
+            return finish(request, flow.context, done=_password_changed(), fallback="flows:login")
         return render(request, "flows/lost_password/new_password.html", {"form": form, "rules": COMPOSITION_RULES})
 
     def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
@@ -86,6 +98,7 @@ def password_step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
 
 
 RESET_TOKEN_KEY = "lost_password_token"  # noqa: S105 - a session key name
+RESET_CONTEXT_KEY = "lost_password_context"  # where the link's request started (`link_context`)
 TOKEN_PLACEHOLDER = "nouveau"  # noqa: S105 - what the address shows instead of the token
 
 
@@ -100,11 +113,14 @@ def password_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
     if token != TOKEN_PLACEHOLDER:
         # The token leaves the address at once, for the session: no Referer, history or screen shows it.
         request.session[RESET_TOKEN_KEY] = token
+        request.session[RESET_CONTEXT_KEY] = lost_password.link_context(
+            request.GET.get(lost_password.LINK_SERVICE_PARAM, "")
+        )
         return _token_out_of_the_address(uidb64)
     token = str(request.session.get(RESET_TOKEN_KEY, ""))
     account = lost_password.link_account(uidb64, token)
     if account is None:
-        return render(request, "flows/lost_password/link_invalid.html", status=400)
+        return _link_invalid(request)
     form = _password_form(request, account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -112,10 +128,10 @@ def password_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
                 uidb64=uidb64, token=token, password=form.cleaned_data["password"], ip=client_ip(request)
             )
         except LinkInvalid:
-            return render(request, "flows/lost_password/link_invalid.html", status=400)
+            return _link_invalid(request)
         request.session.pop(RESET_TOKEN_KEY, None)
-        messages.success(
-            request, _("Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe.")
-        )
-        return redirect("flows:login")
+        context = request.session.pop(RESET_CONTEXT_KEY, None) or {}
+        # In the browser that asked: on to the service's login page. In another one (the link opened on
+        # a phone): the page that names the service and offers its home page. Else the mire.
+        return finish(request, context, done=_password_changed(), fallback="flows:login")
     return render(request, "flows/lost_password/new_password.html", {"form": form, "rules": COMPOSITION_RULES})
