@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from io import StringIO
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -62,7 +63,7 @@ def at_the_service(client: Client, authorize: str) -> None:
     assert client.session[continuation.SESSION_KEY]["next"] == authorize
 
 
-def first_login(client: Client, fc, *pupils) -> tuple[str, object]:
+def first_login(client: Client, fc, *pupils) -> tuple[str, Any]:
     """The whole first login; returns the step URL and the answer to the birth dates."""
     step = str(back_from_franceconnect(client, fc)["Location"])
     assert give_phone(client, step).status_code == 302
