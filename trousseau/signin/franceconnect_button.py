@@ -104,7 +104,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     if isinstance(outcome, Account):
         fc_session.open_login(request, outcome, identity.id_token)
         return redirect(pending.next_url)
-    note_started(request, outcome, id_token=identity.id_token, next_url=pending.next_url)
+    note_started(request, outcome, id_token=identity.id_token)
     return redirect("flows:franceconnect_first_login_step", flow_id=outcome.pk)
 
 

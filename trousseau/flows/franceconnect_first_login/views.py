@@ -34,7 +34,7 @@ from trousseau.franceconnect import client
 from trousseau.franceconnect import session as fc_session
 from trousseau.franceconnect.errors import FranceConnectError
 
-FIRST_LOGIN_KEY = "franceconnect_first_login"  # {flow id: {"id_token", "next"}} while a first login runs
+FIRST_LOGIN_KEY = "franceconnect_first_login"  # {flow id: {"id_token"}} while a first login runs
 REFUSED_TEMPLATE = "signin/franceconnect/refused.html"
 START_AGAIN = gettext_lazy("Cette connexion avec FranceConnect n'est plus en cours. Recommencez depuis le début.")
 NO_MATCH = gettext_lazy(
@@ -45,18 +45,18 @@ NO_MATCH = gettext_lazy(
 DISABLED = gettext_lazy("Votre compte est désactivé. Contactez le secrétariat de votre établissement.")
 
 
-def note_started(request: HttpRequest, flow: Flow, *, id_token: str, next_url: str) -> None:
-    """What the callback keeps for the steps: FranceConnect's ID token, where to go next (three at most).
+def note_started(request: HttpRequest, flow: Flow, *, id_token: str) -> None:
+    """What the callback keeps for the steps: FranceConnect's ID token (three first logins at most).
 
-    The last page leads on to the pending service (core/continuation.py) rather than to `next`: the same
-    place when the login started at a service, and "Mes services" rather than the account page otherwise."""
+    Where the journey ends is not kept here: it is the browser's pending login (core/continuation.py),
+    which the flow also keeps (`kept_for_flow`) to name the service if its request is gone by then."""
     running = dict(request.session.get(FIRST_LOGIN_KEY, {}))
-    running[str(flow.pk)] = {"id_token": id_token, "next": next_url}
+    running[str(flow.pk)] = {"id_token": id_token}
     request.session[FIRST_LOGIN_KEY] = dict(list(running.items())[-3:])
 
 
 def _take_started(request: HttpRequest, flow: Flow) -> dict[str, str]:
-    """What the callback noted for this first login (FranceConnect's ID token, where to go next)."""
+    """What the callback noted for this first login (FranceConnect's ID token)."""
     running = dict(request.session.get(FIRST_LOGIN_KEY, {}))
     started: dict[str, str] = running.pop(str(flow.pk), {})
     request.session[FIRST_LOGIN_KEY] = running
