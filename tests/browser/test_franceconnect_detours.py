@@ -82,6 +82,8 @@ def test_a_first_franceconnect_login_at_the_ent_says_so_and_ends_at_the_ent(
     expect_activated(page, sophie.identifier)
     expect(page.get_by_role("main").get_by_role("link", name="Accéder à mes services")).to_have_count(0)
     expect_accessible(page, "account activated by a first login with FranceConnect, on the way to the ENT")
+    page.set_viewport_size({"width": 375, "height": 740})  # and on a phone
+    expect_accessible(page, "account activated by a first login with FranceConnect, on a phone")
     page.get_by_role("link", name=f"Continuer vers « {ent.brand} »").click()
     expect_service_home(page, ent, sophie.first_name, sophie.last_name)
     assert Account.objects.get(identifier=sophie.identifier).state == AccountState.ACTIVE
