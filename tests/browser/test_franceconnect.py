@@ -42,6 +42,7 @@ pytestmark = pytest.mark.browser
 
 LOGGED_OUT = "Vous êtes déconnecté de Trousseau et de FranceConnect."
 OTHER_MOBILE = "+33755501234"  # a number no demo record carries
+CANCELLED = "Vous avez annulé la connexion avec FranceConnect."
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +69,18 @@ def franceconnect(settings: Settings, standin: StandIn, live_server: LiveServer)
     return standin
 
 
-def _guardian(demo: Demo, first_name: str, last_name: str) -> Letter:
+def demo_guardian(demo: Demo, first_name: str, last_name: str) -> Letter:
     return next(g for g in demo.guardians if (g.first_name, g.last_name) == (first_name, last_name))
 
 
-def _standin_session(page: Page, standin: StandIn) -> bool:
+def expect_activated(page: Page, identifier: str) -> None:
+    """The page after a first login with FranceConnect: the account is activated, its identifier."""
+    expect(page.get_by_role("heading", name="Votre compte est activé", level=1)).to_be_visible()
+    expect(page.get_by_text("Terminé ! Votre compte EduConnect est désormais activé")).to_be_visible()
+    expect(page.locator("#new-identifier")).to_have_text(identifier)
+
+
+def standin_session(page: Page, standin: StandIn) -> bool:
     """Whether the browser holds a FranceConnect (stand-in) session cookie."""
     return any(cookie["name"] == "_session" for cookie in page.context.cookies(standin.origin))
 
@@ -86,31 +94,31 @@ def _press_franceconnect(page: Page) -> None:
     page.get_by_role("link", name="S'identifier avec FranceConnect").click()
 
 
-def _choose_identity_at_franceconnect(page: Page, standin: StandIn, name: str) -> None:
+def choose_identity_at_franceconnect(page: Page, standin: StandIn, name: str) -> None:
     expect(page).to_have_url(re.compile(rf"^{re.escape(standin.origin)}/interaction/"))
     expect(page.get_by_role("heading", name=f"Identifiez-vous sur {standin.client_id}")).to_be_visible()
     page.get_by_role("button", name=name, exact=True).click()
 
 
 def _log_out_at_both_ends(page: Page, standin: StandIn) -> None:
-    assert _standin_session(page, standin)
+    assert standin_session(page, standin)
     page.get_by_role("main").get_by_role("button", name="Se déconnecter", exact=True).click()
     expect(page.get_by_role("heading", name=MIRE_TITLE)).to_be_visible()
     expect(page.get_by_text(LOGGED_OUT)).to_be_visible()
-    assert not _standin_session(page, standin)
+    assert not standin_session(page, standin)
 
 
 def test_first_login_then_one_click_logins_and_logout_at_both_ends(
     page: Page, demo: Demo, phone: Phone, franceconnect: StandIn
 ) -> None:
-    sophie = _guardian(demo, "Sophie", "Dupont")
+    sophie = demo_guardian(demo, "Sophie", "Dupont")
     account = Account.objects.get(identifier=sophie.identifier)
     assert account.state == AccountState.PROVISIONAL
     children = list(account.pupils())
 
     # First login: FranceConnect, then "Vous allez vous connecter en tant que : Sophie DUPONT".
     _press_franceconnect(page)
-    _choose_identity_at_franceconnect(page, franceconnect, "Sophie DUPONT")
+    choose_identity_at_franceconnect(page, franceconnect, "Sophie DUPONT")
     expect(page.get_by_role("heading", name="Première connexion avec FranceConnect")).to_be_visible()
     expect(page.get_by_text("Vous allez vous connecter en tant que :")).to_be_visible()
     expect(page.locator("#franceconnect-name")).to_have_text("Sophie DUPONT")
@@ -124,8 +132,14 @@ def test_first_login_then_one_click_logins_and_logout_at_both_ends(
     for child in children:
         answer_for_child(page, child.first_name, legal=True, birth_date=child.birth_date)
     page.get_by_role("button", name="Continuer").click()
+    # Seed 001 step 6: "Vous êtes notifié de l'activation de votre compte"; no service was waiting.
+    expect_activated(page, sophie.identifier)
+    expect(page.get_by_role("link", name="Continuer vers")).to_have_count(0)
+    expect_accessible(page, "account activated by a first login with FranceConnect")
+    page.get_by_role("main").get_by_role("link", name="Accéder à mes services").click()
+    expect(page.get_by_role("heading", name="Mes services", level=1)).to_be_visible()
+    page.goto("/compte/")
     expect_account_home(page, sophie.identifier)
-    expect(page.get_by_text(f"Votre identifiant : {sophie.identifier}")).to_be_visible()
     account.refresh_from_db()
     assert account.state == AccountState.ACTIVE
     assert account.franceconnect_sub
@@ -135,7 +149,7 @@ def test_first_login_then_one_click_logins_and_logout_at_both_ends(
 
     # Next login: one click at FranceConnect, straight in.
     _press_franceconnect(page)
-    _choose_identity_at_franceconnect(page, franceconnect, "Sophie DUPONT")
+    choose_identity_at_franceconnect(page, franceconnect, "Sophie DUPONT")
     expect_account_home(page, sophie.identifier)
     assert Flow.objects.filter(kind=FlowKind.FRANCECONNECT_FIRST_LOGIN).count() == 1
     assert AuditEvent.objects.filter(tag=EventTag.LOGIN_SUCCESS, account=account).count() == 2
@@ -146,15 +160,13 @@ def test_cancel_at_franceconnect_and_a_stranger(page: Page, demo: Demo, phone: P
     _press_franceconnect(page)
     expect(page).to_have_url(re.compile(rf"^{re.escape(franceconnect.origin)}/interaction/"))
     page.get_by_role("button", name="Annuler et revenir au service").click()
-    expect(page.get_by_role("heading", name="Connexion avec FranceConnect annulée")).to_be_visible()
-    expect_accessible(page, "FranceConnect refusal page")
-    page.get_by_role("link", name="Retour à la page de connexion").click()
-    expect(page.get_by_role("heading", name=MIRE_TITLE)).to_be_visible()
+    expect(page.get_by_role("heading", name=MIRE_TITLE)).to_be_visible()  # no service: the mire
+    expect(page.get_by_text(CANCELLED)).to_be_visible()
 
     # Someone FranceConnect knows and no school does: told to check the number or ask the school.
-    sophie = _guardian(demo, "Sophie", "Dupont")
+    sophie = demo_guardian(demo, "Sophie", "Dupont")
     _press_franceconnect(page)
-    _choose_identity_at_franceconnect(page, franceconnect, "Jean INCONNU")
+    choose_identity_at_franceconnect(page, franceconnect, "Jean INCONNU")
     expect(page.locator("#franceconnect-name")).to_have_text("Jean INCONNU")
     page.get_by_role("textbox", name="N° de téléphone portable").fill(national(sophie.phone))
     page.get_by_role("button", name="Valider").click()
@@ -166,7 +178,7 @@ def test_cancel_at_franceconnect_and_a_stranger(page: Page, demo: Demo, phone: P
     page.get_by_role("link", name="Ce n'est pas vous ? Retournez à la page d'accueil").click()
     expect(page.get_by_role("heading", name=MIRE_TITLE)).to_be_visible()
     expect(page.get_by_text("Vous pouvez vous connecter avec une autre identité")).to_be_visible()
-    assert not _standin_session(page, franceconnect)
+    assert not standin_session(page, franceconnect)
 
 
 def _age_the_login(page: Page, live_server: LiveServer, minutes: int) -> None:
@@ -187,15 +199,17 @@ def test_an_account_without_a_password_confirms_a_change_by_a_fresh_franceconnec
 ) -> None:
     """Issue #15, finding 5: a session left open no longer lets anyone change the mobile of an account
     that has no password; a FranceConnect login of a few minutes ago does."""
-    sophie = _guardian(demo, "Sophie", "Dupont")
+    sophie = demo_guardian(demo, "Sophie", "Dupont")
     _press_franceconnect(page)
-    _choose_identity_at_franceconnect(page, franceconnect, "Sophie DUPONT")
+    choose_identity_at_franceconnect(page, franceconnect, "Sophie DUPONT")
     page.get_by_role("textbox", name="N° de téléphone portable").fill(national(sophie.phone))
     page.get_by_role("button", name="Valider").click()
     type_code(page, phone.code(phone.wait_for(sophie.phone)))
     for child in Account.objects.get(identifier=sophie.identifier).pupils():
         answer_for_child(page, child.first_name, legal=True, birth_date=child.birth_date)
     page.get_by_role("button", name="Continuer").click()
+    expect_activated(page, sophie.identifier)
+    page.get_by_role("main").get_by_role("link", name="Gérer mon compte").click()
     expect_account_home(page, sophie.identifier)
     assert not Account.objects.get(identifier=sophie.identifier).has_usable_password()
 
@@ -213,7 +227,7 @@ def test_an_account_without_a_password_confirms_a_change_by_a_fresh_franceconnec
     # Sophie logs in again with FranceConnect and comes back to the page: now the code is sent.
     page.get_by_role("link", name="Me reconnecter avec FranceConnect").click()
     if page.url.startswith(franceconnect.origin):
-        _choose_identity_at_franceconnect(page, franceconnect, "Sophie DUPONT")
+        choose_identity_at_franceconnect(page, franceconnect, "Sophie DUPONT")
     expect(page).to_have_url(re.compile(r"/compte/mobile/$"))
     _ask_mobile_change(page, OTHER_MOBILE)
     expect(page.get_by_role("heading", name="Un code de sécurité a été envoyé")).to_be_visible()

@@ -120,13 +120,12 @@ def test_the_callback_iss_must_be_franceconnect(client, fc, iss):
     assert_nothing_happened(client)
 
 
-def test_a_cancelled_login_gets_a_clear_page(client, fc):
+def test_a_cancelled_login_comes_back_to_the_login_page_and_says_so(client, fc):
     response = back_from_franceconnect(
         client, fc, code=None, error="access_denied", error_description="User auth aborted"
     )
-    assert response.status_code == 200
-    assert "Connexion avec FranceConnect annulée" in response.text
-    assert "Vous avez annulé la connexion avec FranceConnect." in response.text
+    assert response["Location"] == reverse("flows:login")  # no service pending: the mire
+    assert "Vous avez annulé la connexion avec FranceConnect." in client.get(response["Location"]).text
     assert refusal(EventTag.FRANCECONNECT_CANCELLED).data["description"] == "User auth aborted"
     assert_nothing_happened(client)
 

@@ -123,7 +123,8 @@ def test_first_login_next_login_and_logout_at_both_ends(client, fc):
     code = re.search(r"\d{6}", OutboxMessage.objects.get(to=PHONE).body).group(0)
     client.post(step, {"code": code})
     done = client.post(step, {f"legal_{lea.pk}": "oui", f"birth_{lea.pk}": "2012-03-14"})
-    assert done["Location"] == reverse("accounts:home")
+    assert done["Location"] == step  # "Votre compte est activé", with the identifier
+    assert account.identifier in client.get(step).text
     account.refresh_from_db()
     assert account.franceconnect_sub == flow.context["sub"]
 
@@ -152,6 +153,7 @@ def test_cancelling_at_franceconnect(client, fc):
     agent = Agent(fc.origin)
     page_url, _ = agent.go(client.get(reverse("flows:franceconnect"))["Location"])
     back, _ = agent.go(urljoin(page_url, f"{urlsplit(page_url).path}/abort"), {})
-    response = client.get(back.removeprefix("http://testserver"))
+    response = client.get(back.removeprefix("http://testserver"), follow=True)
+    assert response.redirect_chain == [(reverse("flows:login"), 302)]  # no service: the mire
     assert "Vous avez annulé la connexion avec FranceConnect." in response.text
     assert not Flow.objects.exists()

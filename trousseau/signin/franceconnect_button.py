@@ -18,10 +18,12 @@ from trousseau.accounts.franceconnect_link import NoOtherLogin, account_unlink_f
 from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
+from trousseau.core import continuation
 from trousseau.core.http import client_ip
 from trousseau.flows.franceconnect_first_login import transitions as journey
 from trousseau.flows.franceconnect_first_login.views import DISABLED, note_started
 from trousseau.flows.franceconnect_first_login.views import refused_page as _refused
+from trousseau.flows.steps.ending import continue_url, kept_for_flow
 from trousseau.flows.views.common import browser_secret, safe_next
 from trousseau.franceconnect import client
 from trousseau.franceconnect import session as fc_session
@@ -53,7 +55,9 @@ def start(request: HttpRequest) -> HttpResponse:
     except FranceConnectError as exc:
         audit(EventTag.FRANCECONNECT_PROVIDER_ERROR, ip=client_ip(request), reason=exc.reason)
         return _refused(request, title, str(UNAVAILABLE), status=503)
-    fc_session.pending_add(request.session, auth, next_url=safe_next(request))
+    next_url = safe_next(request)  # explicit `next`, else the pending service, as after a password login
+    continuation.remember(request.session, next_url)  # for "Annuler" and "Ce n'est pas vous ?" (a no-op if kept)
+    fc_session.pending_add(request.session, auth, next_url=next_url)
     return redirect(auth.url)
 
 
@@ -61,11 +65,13 @@ def _callback_refused(request: HttpRequest, exc: FranceConnectError, ip: str) ->
     """The page for a callback that did not give a verified identity; every case is audited."""
     title = _("Connexion avec FranceConnect")
     if isinstance(exc, ProviderRefusal) and exc.cancelled:
+        # "Annuler et revenir au service": back on the service's login page, told why.
         audit(EventTag.FRANCECONNECT_CANCELLED, ip=ip, description=exc.detail)
-        message = _(
-            "Vous avez annulé la connexion avec FranceConnect. Vous pouvez réessayer ou utiliser vos identifiants."
+        messages.info(
+            request,
+            _("Vous avez annulé la connexion avec FranceConnect. Vous pouvez réessayer ou utiliser vos identifiants."),
         )
-        return _refused(request, _("Connexion avec FranceConnect annulée"), message, status=200)
+        return redirect(continue_url(request, fallback="flows:login"))
     if isinstance(exc, ProviderRefusal):
         audit(EventTag.FRANCECONNECT_PROVIDER_ERROR, ip=ip, error=exc.error, description=exc.detail)
         message = _("FranceConnect n'a pas pu vous identifier. Réessayez ou utilisez vos identifiants.")
@@ -90,13 +96,15 @@ def callback(request: HttpRequest) -> HttpResponse:
         return _callback_refused(request, exc, ip)
     assert pending is not None  # noqa: S101 - complete() refuses a callback without a pending state
     try:
-        outcome = journey.arrive(identity, ip=ip, browser_secret=browser_secret(request))
+        outcome = journey.arrive(
+            identity, ip=ip, browser_secret=browser_secret(request), kept=kept_for_flow(request.session)
+        )
     except journey.AccountDisabled:
         return _refused(request, _("Connexion avec FranceConnect"), str(DISABLED), status=403)
     if isinstance(outcome, Account):
         fc_session.open_login(request, outcome, identity.id_token)
         return redirect(pending.next_url)
-    note_started(request, outcome, id_token=identity.id_token, next_url=pending.next_url)
+    note_started(request, outcome, id_token=identity.id_token)
     return redirect("flows:franceconnect_first_login_step", flow_id=outcome.pk)
 
 
@@ -107,9 +115,11 @@ def logged_out(request: HttpRequest) -> HttpResponse:
     if purpose == "logout":
         messages.success(request, _("Vous êtes déconnecté de Trousseau et de FranceConnect."))
     elif purpose == "not_me":
+        # "Ce n'est pas vous ?" during a first login: back on the login page of the service it started at.
         messages.info(
             request, _("Vous êtes déconnecté de FranceConnect. Vous pouvez vous connecter avec une autre identité.")
         )
+        return redirect(continue_url(request, fallback="flows:login"))
     return redirect("flows:login")
 
 

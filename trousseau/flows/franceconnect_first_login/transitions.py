@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -56,9 +57,13 @@ def _guards(ip: str, sub: str) -> list[throttle.Guard]:
     ]
 
 
-def arrive(identity: Identity, *, ip: str, browser_secret: str) -> Account | Flow:
+def arrive(
+    identity: Identity, *, ip: str, browser_secret: str, kept: Mapping[str, Any] | None = None
+) -> Account | Flow:
     """Back from FranceConnect with a verified identity: the linked account, or a new first-login flow.
 
+    `kept` is what the flow keeps of the browser's pending login (flows/steps/ending.py `kept_for_flow`):
+    the last page can then name the service even if its request is gone by then.
     Raises AccountDisabled when the linked account cannot log in.
     """
     account = account_by_franceconnect_sub(identity.sub)
@@ -76,6 +81,7 @@ def arrive(identity: Identity, *, ip: str, browser_secret: str) -> Account | Flo
             "given_name": identity.given_name,
             "family_name": identity.family_name,
             "preferred_username": identity.preferred_username,
+            **(kept or {}),
         },
         session_binding=binding_digest(browser_secret),
     )

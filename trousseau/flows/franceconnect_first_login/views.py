@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from trousseau.core import continuation
 from trousseau.core.http import client_ip
 from trousseau.core.refusals import TooManyTries
 from trousseau.flows.exceptions import (
@@ -22,9 +22,11 @@ from trousseau.flows.exceptions import (
     ResendTooSoon,
     SendLimitReached,
     WrongBirthDate,
+    WrongState,
 )
 from trousseau.flows.franceconnect_first_login import transitions as journey
 from trousseau.flows.models import Flow, FlowKind, FlowState
+from trousseau.flows.steps.ending import CONTEXT_KEY, continue_url, pending_service
 from trousseau.flows.steps.forms import ChildrenForm, MobileForm
 from trousseau.flows.steps.sms_code import code_error, code_step, refusal_page
 from trousseau.flows.views.common import load_flow, run_step
@@ -32,7 +34,7 @@ from trousseau.franceconnect import client
 from trousseau.franceconnect import session as fc_session
 from trousseau.franceconnect.errors import FranceConnectError
 
-FIRST_LOGIN_KEY = "franceconnect_first_login"  # {flow id: {"id_token", "next"}} while a first login runs
+FIRST_LOGIN_KEY = "franceconnect_first_login"  # {flow id: {"id_token"}} while a first login runs
 REFUSED_TEMPLATE = "signin/franceconnect/refused.html"
 START_AGAIN = gettext_lazy("Cette connexion avec FranceConnect n'est plus en cours. Recommencez depuis le début.")
 NO_MATCH = gettext_lazy(
@@ -43,15 +45,18 @@ NO_MATCH = gettext_lazy(
 DISABLED = gettext_lazy("Votre compte est désactivé. Contactez le secrétariat de votre établissement.")
 
 
-def note_started(request: HttpRequest, flow: Flow, *, id_token: str, next_url: str) -> None:
-    """What the callback keeps for the steps: FranceConnect's ID token, where to go next (three at most)."""
+def note_started(request: HttpRequest, flow: Flow, *, id_token: str) -> None:
+    """What the callback keeps for the steps: FranceConnect's ID token (three first logins at most).
+
+    Where the journey ends is not kept here: it is the browser's pending login (core/continuation.py),
+    which the flow also keeps (`kept_for_flow`) to name the service if its request is gone by then."""
     running = dict(request.session.get(FIRST_LOGIN_KEY, {}))
-    running[str(flow.pk)] = {"id_token": id_token, "next": next_url}
+    running[str(flow.pk)] = {"id_token": id_token}
     request.session[FIRST_LOGIN_KEY] = dict(list(running.items())[-3:])
 
 
 def _take_started(request: HttpRequest, flow: Flow) -> dict[str, str]:
-    """What the callback noted for this first login (FranceConnect's ID token, where to go next)."""
+    """What the callback noted for this first login (FranceConnect's ID token)."""
     running = dict(request.session.get(FIRST_LOGIN_KEY, {}))
     started: dict[str, str] = running.pop(str(flow.pk), {})
     request.session[FIRST_LOGIN_KEY] = running
@@ -59,7 +64,9 @@ def _take_started(request: HttpRequest, flow: Flow) -> dict[str, str]:
 
 
 def refused_page(request: HttpRequest, title: str, message: str, *, status: int) -> HttpResponse:
-    return render(request, REFUSED_TEMPLATE, {"title": title, "message": message}, status=status)
+    """A FranceConnect login that could not go on; "Retour à la page de connexion" is the service's."""
+    back = continue_url(request, fallback="flows:login")
+    return render(request, REFUSED_TEMPLATE, {"title": title, "message": message, "back": back}, status=status)
 
 
 def _phone_step(request: HttpRequest, flow: Flow) -> HttpResponse:
@@ -123,19 +130,29 @@ def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
         else:
             started = _take_started(request, flow)
             fc_session.open_login(request, account, started.get("id_token", ""))
-            messages.success(
-                request,
-                _("Votre compte est activé et lié à FranceConnect. Votre identifiant : %(id)s")
-                % {"id": account.identifier},
-            )
-            return redirect(started.get("next") or "accounts:home")
+            return redirect("flows:franceconnect_first_login_step", flow_id=flow.pk)  # "Votre compte est activé"
     return render(request, "flows/steps/children.html", {"form": form, "error": error}, status=400 if error else 200)
+
+
+def _activated_step(request: HttpRequest, flow: Flow) -> HttpResponse:
+    """Seed 001 step 6, "Vous êtes notifié de l'activation de votre compte": the identifier, then on to
+    the service where the login started (or its home page if that request is gone), else "Mes services"."""
+    if flow.account_id is None or request.user.pk != flow.account_id:
+        raise WrongState  # logged out since, or another account: nothing to tell this browser
+    end = continuation.ending(request.session, flow.context.get(CONTEXT_KEY))
+    context = {
+        "identifier": flow.account.identifier if flow.account else "",
+        "next_url": end.next_url,
+        "service": pending_service(request) if end.next_url else end.gone,
+    }
+    return render(request, "flows/franceconnect_first_login/activated.html", context)
 
 
 STEPS: dict[str, Callable[[HttpRequest, Flow], HttpResponse]] = {
     FlowState.AWAITING_PHONE: _phone_step,
     FlowState.AWAITING_CODE: _code_step,
     FlowState.CONFIRMING_CHILDREN: _children_step,
+    FlowState.COMPLETED: _activated_step,
 }
 
 
@@ -159,4 +176,4 @@ def not_me(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
             return redirect(client.logout_url(id_token=started["id_token"], state=fc_session.logout_state("not_me")))
         except FranceConnectError:
             pass
-    return redirect("flows:login")
+    return redirect(continue_url(request, fallback="flows:login"))  # the service's login page
