@@ -48,6 +48,8 @@ def test_a_family_device_remembers_a_few_accounts_the_newest_first():
         signing.dumps({"not": "a list"}, salt=devices.SALT),
         signing.dumps(["not a pair", ["a", "b", "c"]], salt=devices.SALT),
     ],
+    ids=["garbage", "another-salt", "not-a-list", "not-pairs"],  # signed values carry a timestamp: the
+    # same ids on every xdist worker, or the workers disagree on what was collected
 )
 def test_a_cookie_this_service_did_not_sign_names_nobody(cookie):
     assert devices.device_nonce(cookie, "j.dupont12") is None
