@@ -139,7 +139,7 @@ def test_the_code_page_says_what_to_do_without_an_sms(client, zoe):
     html = client.get(client.post(reverse("flows:self_registration_identity"), IDENTITY)["Location"]).text
     assert "aria-controls=\"no-code\">Je n'ai pas reçu de code d'activation par SMS</button>" in html
     help_text = html.split('id="no-code"', 1)[1].split("</section>", 1)[0]
-    for words in ["quelques minutes", "se terminant par 78", "renvoyer un code", "Contactez le secrétariat"]:
+    for words in ["quelques minutes", "il finit par 78", "renvoyer un code", "Contactez le secrétariat"]:
         assert words in help_text, words
     assert 'name="resend"' in html
 

@@ -105,7 +105,8 @@ def render_mire(request: HttpRequest, form: LoginForm, error: str | Promise | Re
     A refusal that asks to wait answers 429 with Retry-After, so that scripts slow down too.
     """
     refusal = error if isinstance(error, Refusal) else Refusal(error)
-    next_url = request.POST.get("next") or request.GET.get("next", "")
+    # The SAML login page is itself the way back to its service: it passes its own URL as `next`.
+    next_url = str(extra.get("next") or request.POST.get("next") or request.GET.get("next", ""))
     if next_url:
         continuation.remember(request.session, next_url)  # for after "Identifiant perdu" and the other detours
     context = {"form": form, "error": refusal.message, "next": next_url, **extra}
