@@ -2,8 +2,9 @@
 
 Seed 004 case 2 (the page "Je n'ai pas encore d'identifiant" with "Créer mon compte"), seed 001 procedure 1
 (the help for who will not use a mobile or gets no SMS; step 5, "Votre compte a été activé avec succès"
-with the identifier). One walk starts at the demo ENT's portal, one at the téléservices-like (no portal).
-SMS are read from the dev outbox, as the phone would show them.
+with the identifier). One walk starts at the demo ENT's portal and opens the help; one starts at the
+téléservices-like (no portal) on a phone-sized screen. SMS are read from the dev outbox, as the phone
+would show them; axe checks each new page.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from tests.browser.steps import (
     fill_identity,
     national,
     new_password_field,
-    open_registration,
     read_sms_in_dev_outbox,
     type_code,
 )
@@ -58,17 +58,16 @@ def _parent_recorded_once(demo: Demo) -> Parent:
 def _register(page: Page, parent: Parent, *, check_the_help: bool) -> None:
     """From the mire a service showed: "Je n'ai pas de compte" through to "Terminer"."""
     letter = parent.letter
+    page.get_by_role("link", name="Je n'ai pas de compte").click()
+    expect(page.get_by_role("heading", name="Je n'ai pas encore d'identifiant")).to_be_visible()
+    needs = page.locator("#registration-needs")
+    expect(needs).to_contain_text("vos nom et prénom, tels que vous les avez communiqués à l'établissement")
+    expect(needs).to_contain_text("communiqué à l'établissement lors de l'inscription de votre enfant")
+    expect(page.locator("#registration-pupil")).to_contain_text("courrier remis par votre établissement")
+    expect_accessible(page, "Je n'ai pas encore d'identifiant")
+    page.get_by_role("link", name="Créer mon compte").click()
+    expect(page.get_by_role("heading", name="Je confirme mon identité")).to_be_visible()
     if check_the_help:
-        page.get_by_role("link", name="Je n'ai pas de compte").click()
-        expect(page.get_by_role("heading", name="Je n'ai pas encore d'identifiant")).to_be_visible()
-        needs = page.locator("#registration-needs")
-        expect(needs).to_contain_text("vos nom et prénom, tels que vous les avez communiqués à l'établissement")
-        expect(needs).to_contain_text("communiqué à l'établissement lors de l'inscription de votre enfant")
-        expect(page.locator("#registration-pupil")).to_contain_text("courrier remis par votre établissement")
-        expect_accessible(page, "Je n'ai pas encore d'identifiant")
-        page.get_by_role("link", name="Créer mon compte").click()
-        expect(page.get_by_role("heading", name="Je confirme mon identité")).to_be_visible()
-
         no_mobile = page.get_by_role("button", name="Je ne souhaite pas utiliser de téléphone portable")
         help_text = page.locator("#no-mobile")
         expect(help_text).to_be_hidden()
@@ -78,8 +77,6 @@ def _register(page: Page, parent: Parent, *, check_the_help: bool) -> None:
         expect(help_text).to_contain_text("Activez plutôt votre compte avec le courrier remis par l'établissement")
         expect(help_text).to_contain_text("Contactez le secrétariat de l'établissement de votre enfant")
         expect_accessible(page, "the identity page, help without a mobile open")
-    else:
-        open_registration(page, at_the_mire=True)
     fill_identity(page, last_name=letter.last_name, first_name=letter.first_name, mobile=national(letter.phone))
 
     expect(page.get_by_role("heading", name="Un code de sécurité a été envoyé")).to_be_visible()
@@ -105,7 +102,7 @@ def _register(page: Page, parent: Parent, *, check_the_help: bool) -> None:
     page.get_by_role("button", name="Terminer").click()
 
 
-def _expect_activated_then_continue(page: Page, parent: Parent, service: Service, *, check_the_page: bool) -> None:
+def _expect_activated_then_continue(page: Page, parent: Parent, service: Service) -> None:
     """Seed 001 step 5: the identifier to note, then "Continuer vers « <service> »"."""
     expect(page.get_by_role("heading", name="Votre compte a été activé avec succès")).to_be_visible()
     expect(
@@ -114,9 +111,8 @@ def _expect_activated_then_continue(page: Page, parent: Parent, service: Service
     expect(page.locator("#new-identifier")).to_have_text(parent.letter.identifier)
     account = Account.objects.get(identifier=parent.letter.identifier)
     assert account.state == AccountState.ACTIVE
-    if check_the_page:
-        expect(page.get_by_role("link", name="Accéder à mes services")).to_have_count(0)
-        expect_accessible(page, "Votre compte a été activé avec succès")
+    expect(page.get_by_role("link", name="Accéder à mes services")).to_have_count(0)
+    expect_accessible(page, "Votre compte a été activé avec succès")
     page.get_by_role("link", name=f"Continuer vers « {service.brand} »").click()
     expect_service_home(page, service, parent.letter.first_name, parent.letter.last_name)
 
@@ -139,7 +135,7 @@ def test_registration_from_the_ent_portal_ends_on_the_ent_logged_in(
     open_ent_login(page, ent)
     _register(page, parent, check_the_help=True)
     _flow_kept(ent)
-    _expect_activated_then_continue(page, parent, ent, check_the_page=True)
+    _expect_activated_then_continue(page, parent, ent)
     expect(page.get_by_text("Vous êtes connecté(e) à l'espace collège de l'ENT de démonstration.")).to_be_visible()
 
 
@@ -149,8 +145,9 @@ def test_registration_from_the_teleservices_ends_there_logged_in(
     settings.DEBUG = True
     teleservices = services["teleservices"]
     parent = _parent_recorded_once(demo)
+    page.set_viewport_size({"width": 375, "height": 740})  # on a phone: the new pages checked by axe there too
     open_service_login(page, teleservices)
     _register(page, parent, check_the_help=False)
     _flow_kept(teleservices)
-    _expect_activated_then_continue(page, parent, teleservices, check_the_page=False)
+    _expect_activated_then_continue(page, parent, teleservices)
     expect(page.get_by_text("Vous êtes connecté(e) aux téléservices avec EduConnect.")).to_be_visible()
