@@ -65,11 +65,15 @@ def national(e164: str) -> str:
     return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
-def open_registration(page: Page) -> None:
-    """From the mire, follow "Je n'ai pas de compte"."""
-    page.goto("/")
+def open_registration(page: Page, *, at_the_mire: bool = False) -> None:
+    """From the mire (opened here, or already shown by a service), follow "Je n'ai pas de compte", then
+    "Créer mon compte" on "Je n'ai pas encore d'identifiant"."""
+    if not at_the_mire:
+        page.goto("/")
     expect(page.get_by_role("heading", name=MIRE_TITLE)).to_be_visible()
     page.get_by_role("link", name="Je n'ai pas de compte").click()
+    expect(page.get_by_role("heading", name="Je n'ai pas encore d'identifiant")).to_be_visible()
+    page.get_by_role("link", name="Créer mon compte").click()
     expect(page.get_by_role("heading", name="Je confirme mon identité")).to_be_visible()
 
 

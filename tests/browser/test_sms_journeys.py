@@ -248,10 +248,13 @@ def _note_identifier_and_choose_password(page: Page, identifier: str) -> None:
 def _expect_home_with_the_confirmed_child_only(page: Page, family: Family) -> None:
     mine, not_mine = family.children
     kept = family.letters[0].identifier
+    # Seed 001 step 5; no service was waiting (the journey started at the mire): "Accéder à mes services".
+    expect(page.get_by_role("heading", name="Votre compte a été activé avec succès")).to_be_visible()
+    expect(page.locator("#new-identifier")).to_have_text(kept)
+    page.get_by_role("link", name="Accéder à mes services").click()
+    expect(page.get_by_role("heading", name="Mes services", level=1)).to_be_visible()
+    page.get_by_role("link", name="Gérer mon compte").click()
     expect_account_home(page, kept)
-    expect(page.get_by_role("status")).to_have_text(
-        f"Votre compte a été activé avec succès. Votre identifiant : {kept}"
-    )
     listed = page.locator("#my-children li")
     expect(listed).to_have_count(1)
     expect(listed).to_contain_text(mine.first_name)

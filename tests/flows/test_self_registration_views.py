@@ -25,7 +25,7 @@ def zoe():
 
 def identity(client, **overrides):
     data = {"last_name": "Dupont", "first_name": "Sophie", "country": "FR", "mobile": "06 12 34 56 78", **overrides}
-    return client.post(reverse("flows:self_registration"), data)
+    return client.post(reverse("flows:self_registration_identity"), data)
 
 
 def code_from_outbox() -> str:
@@ -35,7 +35,7 @@ def code_from_outbox() -> str:
 
 
 def test_identity_page_wording(client):
-    html = client.get(reverse("flows:self_registration")).text
+    html = client.get(reverse("flows:self_registration_identity")).text
     for words in [
         "Je confirme mon identité",
         "Nom",
@@ -99,11 +99,14 @@ def test_full_journey_over_http(client, zoe):
     done = client.post(
         url, {"password": factories.GOOD_PASSWORD, "password_confirm": factories.GOOD_PASSWORD}, follow=True
     )
+    assert done.redirect_chain == [(url, 302)]
     assert "Votre compte a été activé avec succès" in done.text
-    assert identifier in done.text
+    assert re.search(r'id="new-identifier">([^<]+)<', done.text).group(1) == identifier
     account = Account.objects.get(identifier=identifier)
     assert account.state == AccountState.ACTIVE
-    assert "Zoé" in done.text
+    assert int(client.session["_auth_user_id"]) == account.pk
+    # No service was waiting: "Accéder à mes services".
+    assert f'href="{reverse("accounts:services")}">Accéder à mes services</a>' in done.text
 
 
 def test_resend_is_refused_inside_the_delay(client, zoe):

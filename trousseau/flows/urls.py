@@ -14,6 +14,7 @@ urlpatterns = [
     path("email/verifier/<str:token>/", email_verification.email_verify, name="email_verification"),
     path("email/renvoyer/", email_verification.email_resend, name="email_verification_resend"),
     path("inscription/", self_registration.start, name="self_registration"),
+    path("inscription/identite/", self_registration.identity, name="self_registration_identity"),
     path("inscription/<uuid:flow_id>/", self_registration.step, name="self_registration_step"),
     path("identifiant-perdu/", lost_identifier.identifier_lost, name="lost_identifier"),
     path("mot-de-passe-perdu/", lost_password.password_lost, name="lost_password"),

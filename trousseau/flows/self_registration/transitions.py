@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -37,8 +38,19 @@ def _guard(ip: str) -> throttle.Guard:
     return throttle.Guard("register:ip", address_block(ip), settings.SELF_REGISTRATION_IP_FREE_FAILURES)
 
 
-def start(*, last_name: str, first_name: str, phone: str, ip: str, browser_secret: str) -> Flow:
+def start(  # noqa: PLR0913 - what the identity page gives, all named
+    *,
+    last_name: str,
+    first_name: str,
+    phone: str,
+    ip: str,
+    browser_secret: str,
+    kept: Mapping[str, Any] | None = None,
+) -> Flow:
     """Identity typed -> AWAITING_CODE with a code sent to the recorded mobile.
+
+    `kept` is what the flow keeps of the browser's pending login (`steps.ending.kept_for_flow`), so that
+    the last page can still name the service the person came from.
 
     Raises NoMatch (counted per address) when no guardian record has these names and this mobile,
     whatever part was wrong; TooManyTries after too many misses; SendLimitReached from the SMS budgets.
@@ -55,7 +67,7 @@ def start(*, last_name: str, first_name: str, phone: str, ip: str, browser_secre
     flow = Flow.objects.start(
         kind=FlowKind.SELF_REGISTRATION,
         expires_at=timezone.now() + settings.SELF_SERVICE_FLOW_LIFESPAN,
-        context={"guardian_ids": [g.pk for g in guardians], "phone": phone},
+        context={"guardian_ids": [g.pk for g in guardians], "phone": phone, **(kept or {})},
         session_binding=binding_digest(browser_secret),
     )
     try:

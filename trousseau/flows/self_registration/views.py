@@ -1,4 +1,9 @@
-"""'Je n'ai pas de compte': one URL per journey, one handler per state, each thin."""
+"""'Je n'ai pas de compte': the page that says what is needed, the identity form, then one handler per state.
+
+Seed 004 case 2: "Je n'ai pas encore d'identifiant" -> "Créer mon compte" -> the names and the mobile
+-> the SMS code -> the children -> the password -> "Votre compte a été activé avec succès" with the
+identifier, and on to the service the person came from (flows/steps/ending.py).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from trousseau.accounts.exceptions import AlreadyActive
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.sessions import session_open
+from trousseau.core import continuation
 from trousseau.core.http import client_ip
 from trousseau.core.refusals import TooManyTries
 from trousseau.flows.exceptions import (
@@ -25,11 +31,13 @@ from trousseau.flows.exceptions import (
     NothingConfirmed,
     SendLimitReached,
     WrongBirthDate,
+    WrongState,
 )
 from trousseau.flows.models import Flow, FlowKind, FlowState
 from trousseau.flows.self_registration import transitions as self_registration
 from trousseau.flows.self_registration.forms import IdentityForm
 from trousseau.flows.steps.children import children as listed_children
+from trousseau.flows.steps.ending import CONTEXT_KEY, continue_url, kept_for_flow, pending_service
 from trousseau.flows.steps.forms import ChildrenForm, NewPasswordForm
 from trousseau.flows.steps.sms_code import code_error, code_step, refusal_page
 from trousseau.flows.views.common import browser_secret, load_flow, run_step
@@ -43,6 +51,18 @@ START_AGAIN = gettext_lazy("Cette inscription n'est plus en cours. Recommencez d
 
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
+    """ "Je n'ai pas encore d'identifiant": what is needed, then "Créer mon compte".
+
+    The identity form was posted here before this page existed: a POST is still the identity form's.
+    """
+    if request.method == "POST":
+        return identity(request)
+    back = continue_url(request, fallback="flows:login")
+    return render(request, "flows/self_registration/intro.html", {"back_url": back})
+
+
+@require_http_methods(["GET", "POST"])
+def identity(request: HttpRequest) -> HttpResponse:
     """ "Je confirme mon identité"."""
     form = IdentityForm(request.POST if request.method == "POST" else None)
     error = ""
@@ -56,6 +76,7 @@ def start(request: HttpRequest) -> HttpResponse:
                 phone=data["phone"],
                 ip=client_ip(request),
                 browser_secret=browser_secret(request),
+                kept=kept_for_flow(request.session),
             )
             return redirect("flows:self_registration_step", flow_id=flow.pk)
         except NoMatch:
@@ -63,9 +84,8 @@ def start(request: HttpRequest) -> HttpResponse:
             error = str(NO_MATCH)
         except (TooManyTries, SendLimitReached) as exc:
             error, refused = code_error(exc), exc
-    return refusal_page(
-        request, "flows/self_registration/identity.html", {"form": form, "error": error}, refused=refused
-    )
+    context = {"form": form, "error": error, "back_url": continue_url(request, fallback="flows:login")}
+    return refusal_page(request, "flows/self_registration/identity.html", context, refused=refused)
 
 
 def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
@@ -127,13 +147,29 @@ def _password_step(request: HttpRequest, flow: Flow) -> HttpResponse:
             )
         except AlreadyActive:
             return redirect("flows:self_registration_step", flow_id=flow.pk)
-        session_open(request, account)  # rotates the session key
-        messages.success(
-            request, _("Votre compte a été activé avec succès. Votre identifiant : %(id)s") % {"id": account.identifier}
-        )
-        return redirect("accounts:home")
+        session_open(request, account)  # rotates the session key, keeps its data (the pending login)
+        return redirect("flows:self_registration_step", flow_id=flow.pk)
     context = {"form": form, "identifier": flow.context["identifier"], "rules": COMPOSITION_RULES}
     return render(request, "flows/self_registration/password.html", context)
+
+
+def _completed(request: HttpRequest, flow: Flow) -> HttpResponse:
+    """Seed 001 step 5: "Votre compte a été activé avec succès", the identifier, then on to the service.
+
+    Shown only to the account the flow created, logged in in this browser; anyone else starts again.
+    """
+    if flow.account is None or request.user.pk != flow.account.pk:
+        raise WrongState
+    service = pending_service(request)
+    ending = continuation.ending(request.session, flow.context.get(CONTEXT_KEY))
+    context = {
+        "identifier": flow.account.identifier,
+        "service": service,
+        "next_url": continue_url(request, fallback="accounts:services"),
+        # The service's login request expired while the person registered: say so, offer its home page.
+        "gone": ending.gone if service is None else None,
+    }
+    return render(request, "flows/self_registration/done.html", context)
 
 
 def _already_active(request: HttpRequest, flow: Flow) -> HttpResponse:
@@ -145,6 +181,7 @@ STEPS: dict[str, Callable[[HttpRequest, Flow], HttpResponse]] = {
     FlowState.CONFIRMING_CHILDREN: _children_step,
     FlowState.CHOOSING_PASSWORD: _password_step,
     FlowState.ALREADY_ACTIVE: _already_active,
+    FlowState.COMPLETED: _completed,
 }
 
 
