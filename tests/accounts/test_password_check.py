@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, timedelta
 from html import unescape
 
@@ -63,8 +64,8 @@ def test_the_context_is_sealed_and_dated(client, monkeypatch):
     assert "2012" not in token
     assert client.post(CHECK, {"password": "x", "context": token[:-4] + "AAAA"}).status_code == 400
     assert client.post(CHECK, {"password": "x"}).status_code == 400
-    later = passwords.time.time() + passwords.CHECK_LIFESPAN + 60
-    monkeypatch.setattr(passwords.time, "time", lambda: later)
+    later = time.time() + passwords.CHECK_LIFESPAN + 60
+    monkeypatch.setattr(time, "time", lambda: later)
     assert client.post(CHECK, {"password": "x", "context": token}).status_code == 400
 
 
@@ -86,7 +87,7 @@ def test_the_letters_password_is_refused_live_on_the_activation_page(client):
         reverse("flows:login"), {"identifier": account.identifier, "password": password, "profile": "responsable"}
     )["Location"]
     page = client.get(url).text
-    token = unescape(re.search(r'data-check-context="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+    token = unescape(re.search(r'data-check-context="([^"]+)"', page).group(1))
     answer = client.post(CHECK, {"password": password, "context": token}).json()
     assert answer["others"] == ["Choisissez un mot de passe différent de celui du courrier."]
     assert client.post(CHECK, {"password": factories.GOOD_PASSWORD, "context": token}).json()["accepted"]
@@ -101,7 +102,7 @@ def test_the_pages_carry_the_check_and_translated_strength_words():
     page = client.get(reverse("accounts:password")).text
     assert f'data-check-url="{CHECK}"' in page
     assert 'data-weak="Faible" data-medium="Moyen" data-strong="Fort"' in page
-    token = unescape(re.search(r'data-check-context="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+    token = unescape(re.search(r'data-check-context="([^"]+)"', page).group(1))
     assert client.post(CHECK, {"password": f"{LAST_NAME}#2024", "context": token}).json()["accepted"] is False
     english = client.get(reverse("accounts:password"), headers={"accept-language": "en"}).text
     # The words come from the catalogue ("Moyen" and "Fort" are new messages: the lead translates them).
