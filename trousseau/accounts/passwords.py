@@ -18,12 +18,14 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.password_validation import CommonPasswordValidator
+from django.core.cache import cache as shared_cache
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.exceptions import PasswordRefused
 from trousseau.core.sealing import Unsealable, seal, unseal
+from trousseau.core.secrets import keyed_digest
 from trousseau.core.text import fold
 
 if TYPE_CHECKING:
@@ -155,6 +157,10 @@ def require_acceptable_for(account: Account, password: str) -> None:
 
 CHECK_PURPOSE = "password-check"
 CHECK_LIFESPAN = 2 * 3600  # longer than any journey's page stays open
+# The help asks at most every few hundred milliseconds while someone types; a school's shared address
+# may carry a whole class activating at once.
+CHECKS_PER_WINDOW = 600
+CHECK_WINDOW = 600  # seconds
 
 
 @dataclass(frozen=True)
@@ -236,3 +242,21 @@ def live_verdict(context: CheckContext, password: str, *, typed_birth_date: date
         if is_the_letters_password(letter, password):
             others.append(str(LETTER_PASSWORD_KEPT))
     return Verdict(unmet=unmet, others=others)
+
+
+def live_check_allowed(ip: str) -> bool:
+    """Count one live check for this address; False past `CHECKS_PER_WINDOW` in the window.
+
+    Counted in the cache, not the database: the check guards no secret its caller lacks (the sealed
+    context holds only what the page's own holder may know; the letter's password was typed by whoever
+    has the activation page), so the budget only bounds its cost, and a database write on every
+    keystroke would compete with the form's own transactions. Without a cache, checks go unbounded.
+    """
+    key = f"password-check:{keyed_digest(ip, purpose='ratelimit')}:{int(time.time()) // CHECK_WINDOW}"
+    try:
+        shared_cache.add(key, 0, CHECK_WINDOW)
+        return int(shared_cache.incr(key)) <= CHECKS_PER_WINDOW
+    except ValueError:  # the window closed between add and incr: a fresh one
+        return True
+    except Exception:  # noqa: BLE001 - the cache is an accelerator (core/cache.py): down, it bounds nothing
+        return True

@@ -7,7 +7,7 @@ email (a link to send) in `flows.email_verification.views`, the new mobile (an S
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,13 +27,9 @@ from trousseau.accounts.models import Account, AccountKind, LetterStatus
 from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.selectors import account_overview
 from trousseau.accounts.sessions import authenticated_at, session_keep_after_password_change
-from trousseau.core import continuation, ratelimit
-from trousseau.core.http import client_ip
+from trousseau.core import continuation
+from trousseau.core.http import address_block, client_ip
 from trousseau.core.refusals import Throttled, TooManyTries, too_many_tries
-
-# The live password help asks at most every few hundred milliseconds while someone types; a school's
-# shared address may carry a whole class activating at once.
-PASSWORD_CHECKS = ratelimit.Budget("password-check:ip", limit=600, period=timedelta(minutes=10))
 
 
 def _account(request: HttpRequest) -> Account:
@@ -243,7 +239,7 @@ def password_check(request: HttpRequest) -> JsonResponse:
     dates it judges with) and, on the activation page, the birth date typed. Throttled per address;
     the help then simply never says "Fort".
     """
-    if not ratelimit.consume(PASSWORD_CHECKS, client_ip(request)):
+    if not passwords.live_check_allowed(address_block(client_ip(request))):
         return JsonResponse({"error": "throttled"}, status=429)
     context = passwords.read_check_token(request.POST.get("context", ""))
     if context is None:

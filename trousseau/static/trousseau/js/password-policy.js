@@ -83,6 +83,8 @@
   }
 
   input.addEventListener("input", changed);
+  // The form's answer judges the password anyway: no check left to run alongside it.
+  if (input.form) { input.form.addEventListener("submit", function () { window.clearTimeout(timer); }); }
   if (birth) { birth.addEventListener("change", changed); }
   show();
 })();
