@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from tests import factories
 from tests.accounts.helpers import active_guardian, logged_in
@@ -102,6 +103,7 @@ def test_the_pages_carry_the_check_and_translated_strength_words():
     assert 'data-weak="Faible" data-medium="Moyen" data-strong="Fort"' in page
     token = unescape(re.search(r'data-check-context="([^"]+)"', page).group(1))
     assert client.post(CHECK, {"password": f"{LAST_NAME}#2024", "context": token}).json()["accepted"] is False
-    english = client.get(reverse("accounts:password"), headers={"accept-language": "en"}).text
+    with translation.override("fr"):  # the request switches this thread to English: back to French after
+        english = client.get(reverse("accounts:password"), headers={"accept-language": "en"}).text
     # The words come from the catalogue ("Moyen" and "Fort" are new messages: the lead translates them).
     assert 'data-weak="Weak"' in english
