@@ -174,10 +174,10 @@ def test_an_english_activation_gets_english_messages_and_email(client):
     account, _, password = factories.guardian_account()
     url = login(client, account.identifier, password, headers=ENGLISH)["Location"]
     response = client.post(url, activation_data(account, email="sophie@example.fr"), follow=True, headers=ENGLISH)
-    html = response.text
-    assert "Your account has been activated." in html
-    assert "A confirmation email has been sent to sophie@example.fr." in html
-    assert "Manage my account" in html
+    # "Votre compte est activé", with the email to confirm, then "Continuer" (to the account page here).
+    assert f"Your username: <strong>{account.identifier}</strong>" in response.text
+    assert "sophie@example.fr" in response.text
+    assert "Manage my account" in client.get(reverse("accounts:home"), headers=ENGLISH).text
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "Confirm your email address"
     assert f"Hello {account.first_name}," in mail.outbox[0].body

@@ -14,6 +14,7 @@ from trousseau.accounts.models import Account, AccountSession, AccountState
 from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
+from trousseau.audit.services import audit
 
 pytestmark = pytest.mark.django_db
 NEW = "Trousse#Orange77"
@@ -329,3 +330,13 @@ def test_an_account_without_a_password_and_a_stale_login_is_sent_to_franceconnec
     assert AuditEvent.objects.get(tag=EventTag.PASSWORD_CHANGE_FAILURE, account=account).data == {
         "reason": "stale_login"
     }
+
+
+def test_the_home_lists_letter_and_franceconnect_logins_and_links_to_my_services(sophie):
+    audit(EventTag.LOGIN_PROVISIONAL, account=sophie, ip="198.51.100.20")
+    audit(EventTag.LOGIN_SUCCESS, account=sophie, ip="198.51.100.21", method="franceconnect")
+    page = html.unescape(logged_in(sophie).get(HOME).text)
+    logins = page[page.index('id="my-logins"') : page.index("</table>", page.index('id="my-logins"'))]
+    for words in ["avec le courrier", "avec FranceConnect", "identifiant et mot de passe", "198.51.100.20"]:
+        assert words in logins, words
+    assert f'href="{reverse("accounts:services")}">Mes services</a>' in page

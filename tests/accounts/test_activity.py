@@ -84,3 +84,13 @@ def test_an_unknown_tag_still_reads_as_a_security_event():
     account = active_guardian()
     AuditEvent.objects.create(tag="account:future:thing", account=account)
     assert activity.history(account)[0].label == "Événement de sécurité"
+
+
+def test_recent_logins_name_how_each_was_made():
+    account = active_guardian()
+    audit(EventTag.LOGIN_PROVISIONAL, account=account, ip=IP)
+    audit(EventTag.LOGIN_SUCCESS, account=account, ip=IP, method="franceconnect", first=True)
+    audit(EventTag.LOGIN_SUCCESS, account=account, ip=IP)
+    audit(EventTag.LOGIN_FAILURE, account=account, ip=IP)
+    hows = [str(login.how) for login in activity.recent_logins(account)]
+    assert hows == ["identifiant et mot de passe", "avec FranceConnect", "avec le courrier"]

@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from tests import factories
-from trousseau.accounts.exceptions import LetterBudgetSpent
+from trousseau.accounts.exceptions import LetterBudgetSpent, PasswordRefused
 from trousseau.accounts.models import AccountState, LetterStatus
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
@@ -188,3 +188,28 @@ def test_a_spent_letter_refuses_even_the_right_date(settings):
     assert account.state == AccountState.PROVISIONAL
     flow.refresh_from_db()
     assert flow.state == FlowState.FAILED
+
+
+def test_prove_birth_date_moves_nothing_when_right_and_counts_once_when_wrong():
+    account, flow = started()
+    activation_by_letter.prove_birth_date(flow, birth_date=account.known_birth_dates()[0], ip=IP)
+    flow.refresh_from_db()
+    assert (flow.state, flow.failed_attempts) == (FlowState.AWAITING_ACTIVATION, 0)
+    with pytest.raises(WrongBirthDate):
+        activation_by_letter.prove_birth_date(flow, birth_date=date(1999, 1, 1), ip=IP)
+    flow.refresh_from_db()
+    assert (flow.state, flow.failed_attempts) == (FlowState.AWAITING_ACTIVATION, 1)
+    assert account.letters.get().birth_date_failures == 1
+
+
+def test_submit_judges_the_known_birth_dates_only_once_the_date_is_proven():
+    elder, younger = factories.pupil(birth_date=date(2010, 9, 1)), factories.pupil(birth_date=date(2013, 2, 3))
+    account, letter, _ = factories.guardian_account(children=[elder, younger])
+    flow = activation_by_letter.start(account=account, letter=letter, browser_secret=SECRET)
+    with pytest.raises(PasswordRefused) as refused:
+        activation_by_letter.submit(flow, password="Cartable#03022013", birth_date=date(2010, 9, 1), email="", ip=IP)
+    assert refused.value.problems == ["Ne doit pas contenir de date de naissance"]
+    flow.refresh_from_db()
+    assert (flow.state, flow.failed_attempts) == (FlowState.AWAITING_ACTIVATION, 0)
+    account.refresh_from_db()
+    assert account.state == AccountState.PROVISIONAL

@@ -36,7 +36,8 @@ def test_the_link_verifies_once(client):
     account.refresh_from_db()
     assert account.email_verified_at is None  # a GET (mail scanners) verifies nothing
     html = client.post(path).text
-    assert "Accéder à mes services en ligne" in html
+    # Seed 004, step 4: on to the services ("Mes services"), not to "Gérer mon compte".
+    assert f'<a class="fr-btn" href="{reverse("accounts:services")}">Accéder à mes services en ligne</a>' in html
     account.refresh_from_db()
     assert account.email_verified
     assert AuditEvent.objects.filter(tag=EventTag.EMAIL_VERIFICATION_SUCCESS, account=account).exists()

@@ -152,10 +152,19 @@ def browser_name(user_agent: str) -> str:
     return _PRINTABLE.sub("", user_agent)[:40]
 
 
+# How each login was made, as the holder reads it in "Mes dernières connexions": a FranceConnect login
+# writes LOGIN_SUCCESS with method="franceconnect", a login with the school's letter LOGIN_PROVISIONAL.
+LOGIN_TAGS = (EventTag.LOGIN_SUCCESS, EventTag.LOGIN_PROVISIONAL)
+LOGIN_BY_PASSWORD = _("identifiant et mot de passe")
+LOGIN_BY_LETTER = _("avec le courrier")
+LOGIN_BY_FRANCECONNECT = _("avec FranceConnect")
+
+
 @dataclass(frozen=True)
 class Login:
     at: datetime
     ip: str | None
+    how: StrOrPromise = LOGIN_BY_PASSWORD
 
 
 @dataclass(frozen=True)
@@ -174,9 +183,18 @@ class HistoryLine:
     tag: str
 
 
+def _login_method(row: AuditEvent) -> StrOrPromise:
+    if row.tag == EventTag.LOGIN_PROVISIONAL:
+        return LOGIN_BY_LETTER
+    if row.data.get("method") == "franceconnect":
+        return LOGIN_BY_FRANCECONNECT
+    return LOGIN_BY_PASSWORD
+
+
 def recent_logins(account: Account) -> list[Login]:
-    rows = AuditEvent.objects.filter(account=account, tag=EventTag.LOGIN_SUCCESS)[:RECENT_LOGINS]
-    return [Login(at=row.created_at, ip=row.ip_address) for row in rows]
+    """The last logins of every kind: password, the school's letter, FranceConnect."""
+    rows = AuditEvent.objects.filter(account=account, tag__in=LOGIN_TAGS)[:RECENT_LOGINS]
+    return [Login(at=row.created_at, ip=row.ip_address, how=_login_method(row)) for row in rows]
 
 
 def _is_live(store: type[SessionBase], key: str, account: Account) -> bool:

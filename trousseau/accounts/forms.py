@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from trousseau.accounts.changes import CURRENT_PASSWORD_KEPT
 from trousseau.accounts.exceptions import WrongCurrentPassword
 from trousseau.accounts.models import Account
-from trousseau.accounts.passwords import account_password_problems
+from trousseau.accounts.passwords import account_check_context, account_password_problems, check_token
 from trousseau.core.refusals import TooManyTries, too_many_tries
 
 
@@ -49,6 +49,11 @@ class PasswordChangeForm(forms.Form):
         self.asks_password = ask_current_password(self, account)
         self.fields["password"].error_messages["required"] = _("Choisissez un nouveau mot de passe.")
         self.fields["password_confirm"].error_messages["required"] = _("Confirmez votre mot de passe.")
+
+    @property
+    def password_check(self) -> str:
+        """The sealed context of the live password help (flows/includes/new_password.html)."""
+        return check_token(account_check_context(self.account))
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}

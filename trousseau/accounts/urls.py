@@ -7,6 +7,7 @@ urlpatterns = [
     path("compte/", views.home, name="home"),
     path("compte/services/", views.services, name="services"),
     path("compte/mot-de-passe/", views.change_password, name="password"),
+    path("mot-de-passe/verifier/", views.password_check, name="password_check"),
     path("compte/sessions/fermer/", views.end_other_sessions, name="end_sessions"),
     path("compte/historique/", views.history, name="history"),
     path("compte/regrouper/", views.group_accounts, name="grouping"),

@@ -7,6 +7,8 @@ email (a link to send) in `flows.email_verification.views`, the new mobile (an S
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from trousseau.accounts import activity, change_notices, grouping
+from trousseau.accounts import activity, change_notices, grouping, passwords
 from trousseau.accounts.changes import password_change, sessions_end_others
 from trousseau.accounts.data_export import data_export
 from trousseau.accounts.exceptions import FreshLoginRequired, WrongCurrentPassword
@@ -26,7 +28,7 @@ from trousseau.accounts.passwords import COMPOSITION_RULES
 from trousseau.accounts.selectors import account_overview
 from trousseau.accounts.sessions import authenticated_at, session_keep_after_password_change
 from trousseau.core import continuation
-from trousseau.core.http import client_ip
+from trousseau.core.http import address_block, client_ip
 from trousseau.core.refusals import Throttled, TooManyTries, too_many_tries
 
 
@@ -227,3 +229,27 @@ def report_change(request: HttpRequest, token: str) -> HttpResponse:
 def services(request: HttpRequest) -> HttpResponse:
     """ "Mes services": the school services registered with a home page, each opened by single sign-on."""
     return render(request, "accounts/services.html", {"services": continuation.listed()})
+
+
+@require_POST
+def password_check(request: HttpRequest) -> JsonResponse:
+    """The live password help's question: would the page's form accept this password? (password-policy.js)
+
+    The page sends the sealed context of its form (`passwords.check_token`: the personal words and
+    dates it judges with) and, on the activation page, the birth date typed. Throttled per address;
+    the help then simply never says "Fort".
+    """
+    if not passwords.live_check_allowed(address_block(client_ip(request))):
+        return JsonResponse({"error": "throttled"}, status=429)
+    context = passwords.read_check_token(request.POST.get("context", ""))
+    if context is None:
+        return JsonResponse({"error": "context"}, status=400)
+    try:
+        typed = date.fromisoformat(request.POST.get("birth_date", ""))
+    except ValueError:
+        typed = None
+    password = request.POST.get("password", "")[: passwords.MAX_LENGTH + 1]
+    verdict = passwords.live_verdict(context, password, typed_birth_date=typed)
+    answer = JsonResponse({"accepted": verdict.accepted, "unmet": verdict.unmet, "others": verdict.others})
+    answer["Cache-Control"] = "no-store"
+    return answer

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.models import Account
-from trousseau.accounts.passwords import account_password_problems
+from trousseau.accounts.passwords import CheckContext, check_token, password_problems
 from trousseau.accounts.services import LETTER_PASSWORD_KEPT, current_letter, is_the_letters_password
 
 
@@ -33,18 +33,39 @@ class ActivationForm(forms.Form):
             "Saisissez une adresse email valide, par exemple nom@exemple.fr."
         )
 
+    def check_context(self) -> CheckContext:
+        """What the password is judged against before the birth date is proven: the identifier, the names
+        and the date typed on this page, never the dates the account knows (the proof itself: see
+        `transitions.submit`, which judges against them once the date is right)."""
+        return CheckContext(
+            identifier=self.account.identifier,
+            names=(self.account.first_name, self.account.last_name),
+            letter_id=letter.pk if (letter := current_letter(self.account)) else None,
+        )
+
+    @property
+    def password_check(self) -> str:
+        """The sealed context of the live password help (the page adds the date typed)."""
+        return check_token(self.check_context())
+
     def clean(self) -> dict[str, Any]:
+        """Every problem at once: the password rule, the letter's password, the confirmation."""
         cleaned: dict[str, Any] = super().clean() or {}
         password = cleaned.get("password")
         if password:
             birth_date = cleaned.get("birth_date")
-            problems = account_password_problems(
-                self.account, password, birth_dates=(birth_date,) if birth_date else ()
+            context = self.check_context()
+            problems = password_problems(
+                password,
+                identifier=context.identifier,
+                names=context.names,
+                birth_dates=(birth_date,) if birth_date else (),
             )
             if not problems and is_the_letters_password(current_letter(self.account), password):
                 problems = [str(LETTER_PASSWORD_KEPT)]
             for problem in problems:
                 self.add_error("password", problem)
-            if not problems and password != cleaned.get("password_confirm"):
+            confirm = cleaned.get("password_confirm")
+            if confirm and password != confirm:
                 self.add_error("password_confirm", _("Les deux mots de passe ne sont pas identiques."))
         return cleaned

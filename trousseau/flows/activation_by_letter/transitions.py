@@ -43,14 +43,15 @@ def ensure_open(flow: Flow) -> None:
     flow.expect(FlowState.AWAITING_ACTIVATION)
 
 
-def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) -> Account:
-    """AWAITING_ACTIVATION -> COMPLETED, the account active with the new password.
+def prove_birth_date(flow: Flow, *, birth_date: date, ip: str) -> None:
+    """The birth date asked with the letter, checked and counted once; no move when it is right.
 
-    The form has already checked the password rule and the email's shape (errors that count for
-    nothing). A wrong birth date is a failure counted on the flow and on the letter
-    (`accounts.letter_budget`): WrongBirthDate, then TooManyAttempts at the flow's limit, which ends
-    the flow (FAILED). The letter's budget does not refill with a new login: once it is spent the
-    flow ends with LetterBudgetSpent (paused until tomorrow, or blocked until the school reissues it).
+    A wrong one is a failure counted on the flow and on the letter (`accounts.letter_budget`):
+    WrongBirthDate, then TooManyAttempts at the flow's limit, which ends the flow (FAILED). The letter's
+    budget does not refill with a new login: once it is spent the flow ends with LetterBudgetSpent
+    (paused until tomorrow, or blocked until the school reissues it). The page calls this even when
+    the password has problems too, so that one submit reports them all (issue #17), and only once
+    per submit: `submit` calls it itself.
     """
     flow.expect(FlowState.AWAITING_ACTIVATION)
     account = flow.account
@@ -72,10 +73,25 @@ def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) 
     except LetterBudgetSpent:
         flow.advance(FlowState.FAILED)
         raise
+
+
+def submit(flow: Flow, *, password: str, birth_date: date, email: str, ip: str) -> Account:
+    """AWAITING_ACTIVATION -> COMPLETED, the account active with the new password.
+
+    The form has already checked what needs no secret (the password rule against the identifier,
+    the names and the date typed, the confirmation, the email's shape). The birth date is proven
+    first (`prove_birth_date`); only then does the account service judge the password against every
+    birth date the account knows, and may refuse it (PasswordRefused, the flow still open): before
+    that proof, "ne doit pas contenir de date de naissance" would tell a letter's thief the child's
+    birth date without spending the letter's budget.
+    """
+    prove_birth_date(flow, birth_date=birth_date, ip=ip)
+    account = flow.account
+    assert account is not None  # noqa: S101 - checked by prove_birth_date
     try:
         with transaction.atomic():
             activated = account_services.account_activate(
-                account=account, letter_id=letter_id, password=password, email=email, ip=ip
+                account=account, letter_id=int(flow.context["letter_id"]), password=password, email=email, ip=ip
             )
             flow.advance(FlowState.COMPLETED)
     except NotAwaitingActivation as exc:

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from trousseau.accounts.passwords import password_problems
+from trousseau.accounts.passwords import CheckContext, check_token, password_problems
 from trousseau.core.phones import mobile_e164
 
 # +33 first, then the overseas departments and collectivities, then neighbouring countries (seed 001:
@@ -134,14 +134,20 @@ class NewPasswordForm(forms.Form):
         self.fields["password"].error_messages["required"] = _("Choisissez un nouveau mot de passe.")
         self.fields["password_confirm"].error_messages["required"] = _("Confirmez votre mot de passe.")
 
+    @property
+    def password_check(self) -> str:
+        """The sealed context of the live password help: the same words and dates this form judges with."""
+        return check_token(CheckContext(**self.personal))  # type: ignore[arg-type]
+
     def clean(self) -> dict[str, Any]:
+        """Every problem at once: the rule and the confirmation."""
         cleaned: dict[str, Any] = super().clean() or {}
         password = cleaned.get("password")
         if password:
-            problems = password_problems(password, **self.personal)  # type: ignore[arg-type]
-            for problem in problems:
+            for problem in password_problems(password, **self.personal):  # type: ignore[arg-type]
                 self.add_error("password", problem)
-            if not problems and password != cleaned.get("password_confirm"):
+            confirm = cleaned.get("password_confirm")
+            if confirm and password != confirm:
                 self.add_error("password_confirm", _("Les deux mots de passe ne sont pas identiques."))
         return cleaned
 
