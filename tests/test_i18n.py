@@ -241,9 +241,9 @@ def test_the_switch_offers_the_six_languages_each_in_its_own_words(client, lang)
     ]
     # The current language is marked, and the switch posts to Django's set_language with the page to come back to.
     assert re.search(rf'value="{lang}" lang="{lang}" aria-current="true"', html)
-    assert html.count('aria-current="true"') == 2  # noqa: PLR2004 - the header's switch and the phone menu's
+    assert html.count('aria-current="true"') == 2  # the header's switch and the phone menu's
     assert f'action="{reverse("set_language")}" method="post"' in html
-    assert html.count('<nav role="navigation" class="fr-translate fr-nav') == 2  # noqa: PLR2004
+    assert html.count('<nav role="navigation" class="fr-translate fr-nav') == 2
 
 
 @pytest.mark.parametrize("lang", ["ar", "tr"])
