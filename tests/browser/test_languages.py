@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import translation
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.conftest import TIMEOUT_MS, Demo
@@ -20,8 +20,8 @@ from tests.browser.steps import MIRE_TITLE, choose, expect_accessible
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 375, "height": 740}
-DESKTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 375, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 # Subpixel layout: edges that coincide may differ by a fraction of a pixel.
 EDGE = 2
 NEW_PASSWORD = "Cartable#Violet42"
@@ -37,7 +37,7 @@ def arabic(french: str) -> str:
 
 def text_box(locator: Locator) -> dict[str, float]:
     """Where the element's text is drawn (its block box spans the whole line whatever the alignment)."""
-    return locator.evaluate(
+    gaps: dict[str, float] = locator.evaluate(
         """element => {
             const range = document.createRange();
             range.selectNodeContents(element);
@@ -45,6 +45,7 @@ def text_box(locator: Locator) -> dict[str, float]:
             return {left: text.left - box.left, right: box.right - text.right};
         }"""
     )
+    return gaps
 
 
 def expect_right_to_left(page: Page, heading: str) -> None:
