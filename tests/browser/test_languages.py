@@ -118,7 +118,7 @@ def test_the_mire_and_the_letter_activation_read_right_to_left_in_arabic(page: P
 
 
 def test_the_switch_works_without_javascript(browser: Browser, live_server: LiveServer):
-    """No script: the list shows open, and a language is one press away (a plain form post)."""
+    """No script: the list shows open, and a language is one press away (a plain form post), on a phone too."""
     context = browser.new_context(base_url=live_server.url, locale="fr-FR", java_script_enabled=False)
     context.set_default_timeout(TIMEOUT_MS)
     try:
@@ -135,6 +135,10 @@ def test_the_switch_works_without_javascript(browser: Browser, live_server: Live
         page.get_by_role("button", name="FR - Français").click()
         expect(page.get_by_role("heading", name=MIRE_TITLE)).to_be_visible()
         expect(page.locator("html")).to_have_attribute("dir", "ltr")
+        # On a phone the DSFR's menu button needs the script: the list shows under the header instead.
+        page.set_viewport_size(PHONE)
+        page.get_by_role("button", name="ES - Español").click()
+        expect(page.locator("html")).to_have_attribute("lang", "es")
     finally:
         context.close()
 
