@@ -184,6 +184,124 @@ def test_an_english_activation_gets_english_messages_and_email(client):
     assert "valid for 24 hours" in mail.outbox[0].body
 
 
+# --- Six languages: the switch, the direction, the words (issue #17) -----------------------------------------
+
+# The words each catalogue gives "Se connecter" and "Je n'ai pas de compte": the mire speaks the visitor's language.
+MIRE_WORDS = {
+    "fr": ("Se connecter", "Je n'ai pas de compte"),
+    "en": ("Log in", "I don't have an account"),
+    "ar": ("تسجيل الدخول", "ليس لدي حساب"),
+    "es": ("Iniciar sesión", "No tengo cuenta"),
+    "pt": ("Iniciar sessão", "Não tenho conta"),
+    "tr": ("Giriş yap", "Hesabım yok"),
+}
+LANGUAGE_CODES = [code for code, _name in django_settings.LANGUAGES]
+# The switch's buttons: `value` is the language set, `lang` the language of the button's own words.
+SWITCH_BUTTON = re.compile(
+    r'<button class="fr-translate__language[^"]*" name="language" value="(\w+)" lang="(\w+)"[^>]*>\s*([^<]+?)\s*</button>'
+)
+
+
+def offered(html: str) -> list[tuple[str, str, str]]:
+    """The languages the header's switch offers (once: base.html has it in the header and in the phone menu)."""
+    buttons = SWITCH_BUTTON.findall(html)
+    half = len(buttons) // 2
+    assert buttons[:half] == buttons[half:], "the phone menu offers what the header offers"
+    return buttons[:half]
+
+
+def test_the_languages_offered_are_the_six_of_the_settings():
+    assert LANGUAGE_CODES == ["fr", "en", "ar", "es", "pt", "tr"]
+    assert set(MIRE_WORDS) == set(LANGUAGE_CODES)
+
+
+@pytest.mark.parametrize("lang", LANGUAGE_CODES)
+def test_the_mire_speaks_each_language_in_its_direction(client, lang):
+    html = client.get("/", headers={"Accept-Language": lang}).text
+    direction = "rtl" if lang == "ar" else "ltr"
+    assert f'<html lang="{lang}" dir="{direction}"' in html
+    log_in, no_account = MIRE_WORDS[lang]
+    assert f">{log_in}</button>" in html
+    assert no_account in html
+    for other, (words, _) in MIRE_WORDS.items():
+        if other != lang:
+            assert f">{words}</button>" not in html, other
+
+
+@pytest.mark.parametrize("lang", LANGUAGE_CODES)
+def test_the_switch_offers_the_six_languages_each_in_its_own_words(client, lang):
+    html = client.get("/", headers={"Accept-Language": lang}).text
+    assert offered(html) == [
+        ("fr", "fr", "FR - Français"),
+        ("en", "en", "EN - English"),
+        ("ar", "ar", "AR - العربيّة"),
+        ("es", "es", "ES - Español"),
+        ("pt", "pt", "PT - Português"),
+        ("tr", "tr", "TR - Türkçe"),
+    ]
+    # The current language is marked, and the switch posts to Django's set_language with the page to come back to.
+    assert re.search(rf'value="{lang}" lang="{lang}" aria-current="true"', html)
+    assert html.count('aria-current="true"') == 2  # the header's switch and the phone menu's
+    assert f'action="{reverse("set_language")}" method="post"' in html
+    assert html.count('<nav role="navigation" class="fr-translate fr-nav') == 2
+
+
+@pytest.mark.parametrize("lang", ["ar", "tr"])
+def test_choosing_a_language_sticks_and_arabic_turns_the_page_right_to_left(client, lang):
+    response = client.post(reverse("set_language"), {"language": lang, "next": "/identifiant-perdu/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/identifiant-perdu/"
+    html = client.get("/identifiant-perdu/").text  # no header: the choice is remembered
+    assert f'<html lang="{lang}" dir="{"rtl" if lang == "ar" else "ltr"}"' in html
+    assert MIRE_WORDS["fr"][1] not in html
+
+
+def test_the_console_offers_french_and_english_only(client):
+    html = client.get(reverse("console:login")).text
+    assert [code for code, _lang, _words in offered(html)] == ["fr", "en"]
+
+
+def test_country_names_follow_the_language_and_the_dialling_codes_stay(client):
+    french = client.get(reverse("flows:self_registration")).text
+    for option in ["+33 France métropolitaine", "+49 Allemagne", "+351 Portugal", "+90 Turquie", "+212 Maroc"]:
+        assert f">{option}</option>" in french, option
+    english = client.get(reverse("flows:self_registration"), headers=ENGLISH).text
+    for option in ["+49 Germany", "+41 Switzerland", "+34 Spain", "+212 Morocco", "+213 Algeria"]:
+        assert f">{option}</option>" in english, option
+    assert "Allemagne" not in english
+    # Right to left, a left-to-right mark keeps "+33" from showing as "33+".
+    arabic = client.get(reverse("flows:self_registration"), headers={"Accept-Language": "ar"}).text
+    assert re.search(r'<option value="FR" selected>\u200e\+33 ', arabic)
+    assert "\u200e" not in french
+
+
+def test_nom_is_the_surname_on_the_identity_form_and_the_full_name_on_the_account_page(client):
+    html = client.get(reverse("flows:self_registration"), headers=ENGLISH).text
+    assert label(html, "id_last_name") == "Last name"
+    assert label(html, "id_first_name") == "First name"
+    account, _, password = factories.guardian_account()
+    url = login(client, account.identifier, password, headers=ENGLISH)["Location"]
+    home = client.post(url, activation_data(account), follow=True, headers=ENGLISH).text
+    assert re.search(rf"<dt>Name</dt><dd>{account.first_name} {account.last_name.upper()}</dd>", home)
+
+
+@pytest.mark.parametrize(
+    ("headers", "moment"),
+    [
+        # Django's localized formats: 06/12/2026 14:35 in French, 12/06/2026 2:35 p.m. in English.
+        ({}, r"\d\d/\d\d/\d{4} \d\d:\d\d</td>"),
+        (ENGLISH, r"\d\d/\d\d/\d{4} \d{1,2}(:\d\d)? [ap]\.m\.</td>"),
+    ],
+)
+def test_the_account_page_shows_dates_and_times_in_the_locale(client, headers, moment):
+    account, _, password = factories.guardian_account()
+    url = login(client, account.identifier, password, headers=headers)["Location"]
+    home = client.post(url, activation_data(account), follow=True, headers=headers).text
+    sessions = re.search(r'aria-labelledby="sessions-title".*?</table>', home, re.DOTALL)
+    assert sessions is not None
+    assert re.search(moment, sessions.group(0)), sessions.group(0)
+
+
 @dataclass
 class Entry:
     msgid: str = ""

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from trousseau.flows.steps.forms import MobileForm
 
@@ -13,7 +14,7 @@ from trousseau.flows.steps.forms import MobileForm
 class IdentityForm(MobileForm):
     """ "Je confirme mon identité": Nom, Prénom, N° de téléphone portable."""
 
-    last_name = forms.CharField(label=_("Nom"), max_length=100)
+    last_name = forms.CharField(label=pgettext_lazy("nom de famille", "Nom"), max_length=100)
     first_name = forms.CharField(label=_("Prénom"), max_length=100)
     field_order = ("last_name", "first_name", "country", "mobile")
 

@@ -8,32 +8,49 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils.functional import Promise, lazy
+from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.passwords import CheckContext, check_token, password_problems
 from trousseau.core.phones import mobile_e164
 
 # +33 first, then the overseas departments and collectivities, then neighbouring countries (seed 001:
-# "Pour les numéros hors France métropolitaine, merci d'indiquer l'indicatif régional").
-COUNTRY_CHOICES = [
-    ("FR", "+33 France métropolitaine"),
-    ("GP", "+590 Guadeloupe, Saint-Martin, Saint-Barthélemy"),
-    ("MQ", "+596 Martinique"),
-    ("GF", "+594 Guyane"),
-    ("RE", "+262 La Réunion, Mayotte"),
-    ("PM", "+508 Saint-Pierre-et-Miquelon"),
-    ("NC", "+687 Nouvelle-Calédonie"),
-    ("PF", "+689 Polynésie française"),
-    ("WF", "+681 Wallis-et-Futuna"),
-    ("BE", "+32 Belgique"),
-    ("LU", "+352 Luxembourg"),
-    ("DE", "+49 Allemagne"),
-    ("CH", "+41 Suisse"),
-    ("IT", "+39 Italie"),
-    ("MC", "+377 Monaco"),
-    ("ES", "+34 Espagne"),
-    ("AD", "+376 Andorre"),
+# "Pour les numéros hors France métropolitaine, merci d'indiquer l'indicatif régional"), then the countries of
+# the families' other languages, where many of their phones come from. The names follow the reader's language.
+COUNTRY_NAMES = [
+    ("FR", "+33", _("France métropolitaine")),
+    ("GP", "+590", _("Guadeloupe, Saint-Martin, Saint-Barthélemy")),
+    ("MQ", "+596", _("Martinique")),
+    ("GF", "+594", _("Guyane")),
+    ("RE", "+262", _("La Réunion, Mayotte")),
+    ("PM", "+508", _("Saint-Pierre-et-Miquelon")),
+    ("NC", "+687", _("Nouvelle-Calédonie")),
+    ("PF", "+689", _("Polynésie française")),
+    ("WF", "+681", _("Wallis-et-Futuna")),
+    ("BE", "+32", _("Belgique")),
+    ("LU", "+352", _("Luxembourg")),
+    ("DE", "+49", _("Allemagne")),
+    ("CH", "+41", _("Suisse")),
+    ("IT", "+39", _("Italie")),
+    ("MC", "+377", _("Monaco")),
+    ("ES", "+34", _("Espagne")),
+    ("AD", "+376", _("Andorre")),
+    ("PT", "+351", _("Portugal")),
+    ("TR", "+90", _("Turquie")),
+    ("MA", "+212", _("Maroc")),
+    ("DZ", "+213", _("Algérie")),
+    ("TN", "+216", _("Tunisie")),
 ]
+
+
+def _country_label(code: str, name: Promise) -> str:
+    # Right to left, a bare "+33" would show as "33+": a left-to-right mark keeps the sign before the digits.
+    mark = "\u200e" if get_language_bidi() else ""
+    return f"{mark}{code} {name}"
+
+
+COUNTRY_CHOICES = [(region, lazy(_country_label, str)(code, name)) for region, code, name in COUNTRY_NAMES]
 
 
 class MobileForm(forms.Form):
