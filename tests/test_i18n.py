@@ -262,21 +262,21 @@ def test_the_console_offers_french_and_english_only(client):
 
 
 def test_country_names_follow_the_language_and_the_dialling_codes_stay(client):
-    french = client.get(reverse("flows:self_registration")).text
+    french = client.get(reverse("flows:self_registration_identity")).text
     for option in ["+33 France métropolitaine", "+49 Allemagne", "+351 Portugal", "+90 Turquie", "+212 Maroc"]:
         assert f">{option}</option>" in french, option
-    english = client.get(reverse("flows:self_registration"), headers=ENGLISH).text
+    english = client.get(reverse("flows:self_registration_identity"), headers=ENGLISH).text
     for option in ["+49 Germany", "+41 Switzerland", "+34 Spain", "+212 Morocco", "+213 Algeria"]:
         assert f">{option}</option>" in english, option
     assert "Allemagne" not in english
     # Right to left, a left-to-right mark keeps "+33" from showing as "33+".
-    arabic = client.get(reverse("flows:self_registration"), headers={"Accept-Language": "ar"}).text
+    arabic = client.get(reverse("flows:self_registration_identity"), headers={"Accept-Language": "ar"}).text
     assert re.search(r'<option value="FR" selected>\u200e\+33 ', arabic)
     assert "\u200e" not in french
 
 
 def test_nom_is_the_surname_on_the_identity_form_and_the_full_name_on_the_account_page(client):
-    html = client.get(reverse("flows:self_registration"), headers=ENGLISH).text
+    html = client.get(reverse("flows:self_registration_identity"), headers=ENGLISH).text
     assert label(html, "id_last_name") == "Last name"
     assert label(html, "id_first_name") == "First name"
     account, _, password = factories.guardian_account()
