@@ -113,11 +113,11 @@ def test_forget_without_a_pending_login_keeps_nothing(session):
 
 def test_a_pending_login_older_than_max_age_is_not_resumed(session, pronote, monkeypatch):
     now = 1_800_000_000
-    monkeypatch.setattr(continuation.time, "time", lambda: now)
+    monkeypatch.setattr("trousseau.core.continuation.time.time", lambda: now)
     continuation.remember(session, authorize())
-    monkeypatch.setattr(continuation.time, "time", lambda: now + MAX_AGE)
+    monkeypatch.setattr("trousseau.core.continuation.time.time", lambda: now + MAX_AGE)
     assert continuation.current(session) is not None
-    monkeypatch.setattr(continuation.time, "time", lambda: now + MAX_AGE + 1)
+    monkeypatch.setattr("trousseau.core.continuation.time.time", lambda: now + MAX_AGE + 1)
     assert continuation.current(session) is None
     assert continuation.snapshot(session) == {}
 
