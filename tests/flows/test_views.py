@@ -26,10 +26,8 @@ SEED_WORDS = [
 ]
 
 
-def login(client: Client, identifier: str, password: str):
-    return client.post(
-        reverse("flows:login"), {"identifier": identifier, "password": password, "profile": "responsable"}
-    )
+def login(client: Client, identifier: str, password: str, profile: str = "responsable"):
+    return client.post(reverse("flows:login"), {"identifier": identifier, "password": password, "profile": profile})
 
 
 @pytest.mark.parametrize("path", ["/", "/login"])
@@ -110,7 +108,7 @@ def test_letter_login_leads_to_activation_page(client):
 
 def test_pupil_page_states_the_age_rule_for_email(client):
     account, _, password = factories.pupil_account(birth_date=date(2013, 1, 1))
-    page = client.get(login(client, account.identifier, password)["Location"]).text
+    page = client.get(login(client, account.identifier, password, "eleve")["Location"]).text
     assert "Renseignez votre date de naissance" in page
     assert "moins de 15 ans" in page
 

@@ -30,6 +30,7 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.LOGIN_THROTTLED: _("Connexion bloquée après trop d'essais"),
     EventTag.LOGIN_LETTER_UNUSABLE: _("Connexion avec un courrier qui n'est plus valable"),
     EventTag.LOGIN_PROVISIONAL: _("Connexion avec le courrier d'activation"),
+    EventTag.LOGIN_WRONG_PROFILE: _("Connexion refusée : le profil choisi n'était pas celui du compte"),
     EventTag.LOGIN_MERGED: _("Connexion à ce compte regroupé"),
     EventTag.LOGOUT: _("Déconnexion"),
     EventTag.LETTER_ISSUED: _("Courrier d'activation émis par l'établissement"),

@@ -14,6 +14,7 @@ class EventTag(StrEnum):
     LOGIN_THROTTLED = "account:login:throttled"
     LOGIN_LETTER_UNUSABLE = "account:login:letter_unusable"
     LOGIN_PROVISIONAL = "account:login:provisional"
+    LOGIN_WRONG_PROFILE = "account:login:wrong_profile"  # right password, "Je suis" chose the other profile
     LOGOUT = "account:logout"
     LETTER_ISSUED = "account:letter:issued"
     LETTER_BIRTH_DATE_FAILURE = "account:letter:birth_date_failure"

@@ -135,7 +135,7 @@ class Continuation:
 def remember(session: SessionBase, next_url: str) -> None:
     """The mire was shown on the way to a service: keep where it leads, for after any detour."""
     kept = session.get(SESSION_KEY)
-    if isinstance(kept, dict) and kept.get("next") == next_url:
+    if isinstance(kept, dict) and kept.get("next") == next_url and not kept.get("answered"):
         return  # the same page shown again (a wrong password): no session write
     found = service_for(next_url, session)
     if found is None:
@@ -146,7 +146,7 @@ def remember(session: SessionBase, next_url: str) -> None:
 def current(session: SessionBase) -> Continuation | None:
     """The pending login of this browser, if it is recent and its service can still be answered."""
     kept = session.get(SESSION_KEY)
-    if not isinstance(kept, dict) or int(time.time()) - int(kept.get("at", 0)) > MAX_AGE:
+    if not isinstance(kept, dict) or kept.get("answered") or int(time.time()) - int(kept.get("at", 0)) > MAX_AGE:
         return None
     next_url = str(kept.get("next", ""))
     if not any(catalogue.answerable(next_url, session) for catalogue in _catalogues):
@@ -154,15 +154,29 @@ def current(session: SessionBase) -> Continuation | None:
     return Continuation(next_url, str(kept.get("service", "")))
 
 
-def remembered_service(session: SessionBase) -> Service | None:
-    """The service of this browser's last pending login, even if that request is gone (to name it)."""
+def remembered_service(session: SessionBase, next_url: str | None = None) -> Service | None:
+    """The service of this browser's last login request, even if it is gone or answered (to name it).
+
+    With `next_url` (a login page reopened after its request is gone), only if it is that request's
+    own URL: an older tab of another service must not be named after the last one.
+    """
     kept = session.get(SESSION_KEY)
-    return service(str(kept.get("service", ""))) if isinstance(kept, dict) else None
+    if not isinstance(kept, dict) or (next_url is not None and kept.get("next") != next_url):
+        return None
+    return service(str(kept.get("service", "")))
 
 
 def forget(session: SessionBase) -> None:
-    """The service has its answer: later logins on this browser start afresh."""
-    session.pop(SESSION_KEY, None)
+    """The service has its answer: later logins on this browser start afresh.
+
+    The request is kept as answered, never followed again, so that its login page, reopened from
+    the history or an old tab, can still name the service and offer its home page.
+    """
+    kept = session.get(SESSION_KEY)
+    if not isinstance(kept, dict) or not kept.get("next"):
+        session.pop(SESSION_KEY, None)
+    elif not kept.get("answered"):
+        session[SESSION_KEY] = {**kept, "answered": True}
 
 
 def snapshot(session: SessionBase) -> dict[str, str]:

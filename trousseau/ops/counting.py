@@ -29,6 +29,7 @@ LOGIN_TAGS: dict[str, tuple[str, str, str]] = {
     EventTag.LOGIN_FAILURE: (FAILURE, "bad_credentials", PASSWORD),
     EventTag.LOGIN_LETTER_UNUSABLE: (FAILURE, "letter_unusable", PASSWORD),
     EventTag.LOGIN_MERGED: (FAILURE, "merged", PASSWORD),
+    EventTag.LOGIN_WRONG_PROFILE: (FAILURE, "wrong_profile", PASSWORD),
     EventTag.FRANCECONNECT_ACCOUNT_UNUSABLE: (FAILURE, "account_unusable", FRANCECONNECT),
     EventTag.FRANCECONNECT_REFUSED: (FAILURE, "refused", FRANCECONNECT),
     EventTag.FRANCECONNECT_CANCELLED: (FAILURE, "cancelled", FRANCECONNECT),

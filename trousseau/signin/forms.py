@@ -5,7 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from trousseau.accounts.models import AccountKind
+
+# The values ÉduConnect's `typeUser` takes (research/educonnect.md §4.1), and the account kind each means.
 PROFILE_CHOICES = [("eleve", _("Élève")), ("responsable", _("Responsable d'élève"))]
+PROFILE_KINDS = {"eleve": AccountKind.PUPIL, "responsable": AccountKind.GUARDIAN}
 
 
 class LoginForm(forms.Form):

@@ -16,8 +16,10 @@ from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts import authentication as auth
 from trousseau.accounts import devices
-from trousseau.accounts.models import Account
+from trousseau.accounts.identifiers import normalize_identifier
+from trousseau.accounts.models import Account, AccountKind
 from trousseau.accounts.sessions import session_open
+from trousseau.audit.events import EventTag
 from trousseau.core import continuation
 from trousseau.core.continuation import allow_continuation
 from trousseau.core.http import client_ip
@@ -25,11 +27,16 @@ from trousseau.core.refusals import Throttled, too_many_tries
 from trousseau.flows.activation_by_letter import transitions as activation_by_letter
 from trousseau.flows.letter_refusals import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED, LETTER_MESSAGES
 from trousseau.flows.views.common import browser_secret, safe_next
-from trousseau.signin.forms import LoginForm
+from trousseau.signin.forms import PROFILE_KINDS, LoginForm
 
 FAILED = _("Identifiant ou mot de passe incorrect.")
 DISABLED = _("Ce compte est désactivé. Contactez votre établissement.")
 LOCKED_RETRY_AFTER = 24 * 3600  # a locked identifier opens by a recovery, not by waiting: "not today"
+# Said only once the password was right: before, nothing may tell whether an identifier exists.
+WRONG_PROFILE = {
+    AccountKind.GUARDIAN: _("Ce compte est un compte de responsable d'élève : choisissez « Responsable d'élève »."),
+    AccountKind.PUPIL: _("Ce compte est un compte d'élève : choisissez « Élève »."),
+}
 
 
 @dataclass(frozen=True)
@@ -48,13 +55,19 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
     the single sign-on login page (trousseau/federation/saml/views/sso.py).
     """
     data = form.cleaned_data
+    other_kind = _contradicted_kind(data.get("profile", ""), data["identifier"])
     outcome = auth.authenticate(
         identifier=data["identifier"],
         password=data["password"],
         ip=client_ip(request),
         device_cookie=request.COOKIES.get(devices.cookie_name(), ""),
-        on_login=lambda account: session_open(request, account),  # rotates the session key
+        # A right password under the wrong profile opens no session, and is not a login in the
+        # holder's "Mes dernières connexions".
+        success_tag=EventTag.LOGIN_WRONG_PROFILE if other_kind else EventTag.LOGIN_SUCCESS,
+        on_login=None if other_kind else (lambda account: session_open(request, account)),  # rotates the session key
     )
+    if other_kind and isinstance(outcome, auth.LoggedIn | auth.ProvisionalLetter):
+        return Refusal(WRONG_PROFILE[other_kind])  # the password (or the letter's) was right: now it may be said
     match outcome:
         case auth.LoggedIn(account):
             return account
@@ -63,6 +76,20 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
             request.session[CONTINUE_AFTER_ACTIVATION] = continue_to
             return redirect("flows:activation_by_letter", flow_id=flow.pk)
     return _refusal(outcome)
+
+
+def _contradicted_kind(profile: str, identifier: str) -> AccountKind | None:
+    """The account's own kind when the profile chosen ("Je suis") contradicts it; None when it fits.
+
+    No profile at all (clients written for ÉduConnect before `typeUser`, scripts) fits every account.
+    Looked up before the password is checked, as authentication looks the account up anyway; what
+    it finds is said only after the password was verified (`attempt`).
+    """
+    chosen = PROFILE_KINDS.get(profile)
+    if chosen is None:
+        return None
+    kind = Account.objects.filter(identifier=normalize_identifier(identifier)).values_list("kind", flat=True).first()
+    return AccountKind(kind) if kind is not None and kind != chosen else None
 
 
 def remember_device(request: HttpRequest, response: HttpResponse, account: Account) -> HttpResponse:

@@ -9,17 +9,19 @@ offers the service's home page, where a new login starts.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.functional import Promise
 
 from trousseau.core import continuation
 from trousseau.core.continuation import Service
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CONTEXT_KEY = "continuation"  # in Flow.context
 
@@ -46,7 +48,7 @@ def finish(
     request: HttpRequest,
     context: dict[str, Any] | None = None,
     *,
-    done: str | Promise | None = None,
+    done: StrOrPromise | None = None,
     fallback: str = "accounts:home",
 ) -> HttpResponse:
     """End a journey: on to the service, or the page that says its request is gone, or `fallback`.
@@ -67,7 +69,7 @@ def finish(
 
 
 def gone_page(
-    request: HttpRequest, service: Service | None, *, done: str | Promise | None = None, status: int = 200
+    request: HttpRequest, service: Service | None, *, done: StrOrPromise | None = None, status: int = 200
 ) -> HttpResponse:
     """The page that says the service's login request is gone, with its home page and "Mes services".
 

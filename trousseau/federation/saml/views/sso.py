@@ -105,10 +105,11 @@ def _csrf_ok(request: HttpRequest, expected: str) -> bool:
 def _step(request: HttpRequest, execution: str) -> HttpResponse:
     found = state.entry(request.session, execution)
     if found is None:
-        # Answered already, dropped, or opened in another browser: name the service if this browser
-        # was on its way to it, and offer its home page, where a new login starts.
+        # Answered already, dropped, or opened in another browser: name the service if this very
+        # login page was this browser's way to it, and offer its home page, where a new login starts.
         audit(EventTag.SAML_REFUSED, account=_logged_in(request), ip=client_ip(request), reason="unknown execution")
-        return gone_page(request, continuation.remembered_service(request.session), status=400)
+        service = continuation.remembered_service(request.session, request.get_full_path())
+        return gone_page(request, service, status=400)
     pending, csrf = found
     account = _logged_in(request)
     if request.method == "GET" and account is not None and not pending.force_authn:
