@@ -394,8 +394,8 @@ def test_each_shipped_catalogue_is_complete_and_compiled(catalogue: Path, lang: 
         assert all(entry.msgstrs), f"untranslated in {lang}: {entry.msgid!r}"
         if entry.plural is None:
             assert placeholders(entry.msgstrs[0]) == placeholders(entry.msgid), f"{lang}: {entry.msgid!r}"
-            compiled = mo.pgettext(entry.context, entry.msgid) if entry.context else mo.gettext(entry.msgid)
-            assert compiled == entry.msgstrs[0], f"django.mo is stale: {entry.msgid!r}"
+            translated = mo.pgettext(entry.context, entry.msgid) if entry.context else mo.gettext(entry.msgid)
+            assert translated == entry.msgstrs[0], f"django.mo is stale: {entry.msgid!r}"
         else:
             assert len(entry.msgstrs) == forms, entry.msgid
             for text in entry.msgstrs:  # a form may drop the count ("un seul essai"), never invent a name

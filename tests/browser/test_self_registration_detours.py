@@ -106,7 +106,9 @@ def _expect_activated_then_continue(page: Page, parent: Parent, service: Service
     """Seed 001 step 5: the identifier to note, then "Continuer vers « <service> »"."""
     expect(page.get_by_role("heading", name="Votre compte a été activé avec succès")).to_be_visible()
     expect(
-        page.get_by_text("Notez votre identifiant EduConnect : vous en aurez besoin pour vous connecter aux services de vos enfants.")
+        page.get_by_text(
+            "Notez votre identifiant EduConnect : vous en aurez besoin pour vous connecter aux services de vos enfants."
+        )
     ).to_be_visible()
     expect(page.locator("#new-identifier")).to_have_text(parent.letter.identifier)
     account = Account.objects.get(identifier=parent.letter.identifier)

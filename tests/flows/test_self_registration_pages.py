@@ -154,7 +154,10 @@ def test_the_end_names_the_pending_service_and_leads_there_logged_in(client, zoe
     flow = Flow.objects.get()
     assert flow.state == FlowState.COMPLETED
     assert "Votre compte a été activé avec succès" in html
-    assert "Notez votre identifiant EduConnect : vous en aurez besoin pour vous connecter aux services de vos enfants." in html
+    assert (
+        "Notez votre identifiant EduConnect : vous en aurez besoin pour vous connecter aux services de vos enfants."
+        in html
+    )
     assert f'id="new-identifier">{flow.account.identifier}</p>' in html
     assert f'href="{authorize_url()}">Continuer vers « Pronote du collège »</a>' in html
     assert "Accéder à mes services" not in html
