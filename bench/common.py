@@ -356,8 +356,8 @@ class Browser:
         """One full login; returns the new session key, or raises BenchError with what came back."""
         body = urlencode(
             {
+                # No "Je suis" profile (scripts, pre-2025 clients): the accounts are half pupils.
                 "csrfmiddlewaretoken": self.csrf_token,
-                "profile": "responsable",
                 "identifier": identifier,
                 "password": PASSWORD,
             }

@@ -87,7 +87,9 @@ def login(visitor: Visitor, identifier: str, password: str, *, tries: int = 3) -
     """The mire: GET /login, POST the credentials -> 302 to /compte/ with a session, which opens /compte/."""
     for _ in range(tries):
         token, _text = visitor.form("/login", "GET /login")
-        data = {"csrfmiddlewaretoken": token, "profile": "responsable", "identifier": identifier, "password": password}
+        # No "Je suis" profile, as scripts and pre-2025 ÉduConnect clients post: the journeys log pupils
+        # and guardians in alike (a profile that contradicts the account is refused, signin/mire.py).
+        data = {"csrfmiddlewaretoken": token, "identifier": identifier, "password": password}
         answer = visitor.post("/login", "POST /login", data)
         if answer is None:
             continue  # lost: log in again, as a person would
