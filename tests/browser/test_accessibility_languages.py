@@ -5,12 +5,13 @@ reaches, the page is shown again in every language (the language cookie the head
 a reload of that same step) and axe runs at both widths (the same document resized, which the DSFR
 follows as on a real rotation). Pages that are the answer to a form (errors, "Demande enregistrée", the
 email and "Ce n'était pas moi" links) are asked again in each language, with language-free locators.
+The account's secondary tools (mobile, password, grouping, data) are checked in French and Arabic only.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -88,12 +89,14 @@ def _no_violation(page: Page, what: str) -> None:
     assert results.violations_count == 0, f"{what} ({page.url}):\n{results.generate_report()}"
 
 
-def in_every_language(page: Page, what: str, show: Callable[[], object] | None = None) -> None:
+def in_every_language(
+    page: Page, what: str, show: Callable[[], object] | None = None, *, languages: Sequence[str] = LANGUAGES
+) -> None:
     """The page in each language at both widths: `show` asks for it again (a form's answer), else a reload.
 
     Back in French afterwards, so that the walk goes on with the French words.
     """
-    for lang in LANGUAGES:
+    for lang in languages:
         choose_language(page, lang)
         if show is None:
             page.reload()
@@ -107,10 +110,10 @@ def in_every_language(page: Page, what: str, show: Callable[[], object] | None =
         page.reload()
 
 
-def open_in_every_language(page: Page, pages: dict[str, str]) -> None:
+def open_in_every_language(page: Page, pages: dict[str, str], *, languages: Sequence[str] = LANGUAGES) -> None:
     """Pages reached by their address: each opened once per language, axe at both widths."""
     for what, path in pages.items():
-        in_every_language(page, what, partial(_open, page, path))
+        in_every_language(page, what, partial(_open, page, path), languages=languages)
 
 
 def _open(page: Page, path: str) -> None:
@@ -180,14 +183,21 @@ def test_the_account_pages_in_every_language(page: Page, demo: Demo) -> None:
             "my services": "/compte/services/",
             "the security history": "/compte/historique/",
             "the email change page": "/compte/email/",
-            "the mobile change page": "/compte/mobile/",
-            "the password change page": "/compte/mot-de-passe/",
-            "adding pupils from another account": "/compte/regrouper/",
-            "my data": "/compte/mes-donnees/",
             "Vous êtes déjà connecté": "/",
         },
     )
     expect(page.locator("main")).to_contain_text(f"({guardian.identifier})")  # "Bonjour … (identifier)", any language
+    # The account's other tools: French and Arabic (right to left) only, to keep the run short.
+    open_in_every_language(
+        page,
+        {
+            "the mobile change page": "/compte/mobile/",
+            "the password change page": "/compte/mot-de-passe/",
+            "adding pupils from another account": "/compte/regrouper/",
+            "my data": "/compte/mes-donnees/",
+        },
+        languages=("fr", "ar"),
+    )
 
 
 # --- "Je n'ai pas de compte", and the links of the emails a family receives ---------------------------------
