@@ -1,20 +1,17 @@
-"""axe-core finds no violation on the pages of the letter journey, with and without errors shown, and on the
-families' pages in each of the six languages, at desktop and phone widths."""
+"""axe-core finds no violation on the pages of the letter journey, with and without errors shown (in French;
+every language at both widths is in test_accessibility_languages.py)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Demo
 from tests.browser.steps import (
     MIRE_TITLE,
-    expect_accessible,
     expect_account_home,
     expect_activation_page,
     fill_activation,
@@ -128,60 +125,3 @@ def test_pupil_account_home_on_a_phone(page: Page, demo: Demo) -> None:
     menu = page.locator("#menu-mobile")
     expect(menu.get_by_role("button", name="Se déconnecter")).to_be_visible()
     assert_accessible(page, "the header menu open on a phone")
-
-
-# --- Every language, desktop and phone ----------------------------------------------------------------------
-
-LANGUAGES = [code for code, _name in settings.LANGUAGES]
-DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-PHONE: ViewportSize = {"width": 375, "height": 740}
-
-
-def choose_language(page: Page, lang: str) -> None:
-    """What the header's switch leaves behind: Django's language cookie, for the whole site."""
-    origin = re.match(r"https?://[^/]+", page.url)
-    assert origin is not None
-    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": origin.group(0) + "/"}])
-
-
-def assert_accessible_in_every_language(page: Page, pages: dict[str, str]) -> None:
-    """Each page once per language (the language cookie, as the switch sets it), axe at both widths.
-
-    One load per language and page keeps the run short: the phone width is the same document resized, which
-    the DSFR follows (the header's menu button, the stacked columns) as it does on a real rotation.
-    """
-    for lang in LANGUAGES:
-        choose_language(page, lang)
-        for what, path in pages.items():
-            page.set_viewport_size(DESKTOP)
-            page.goto(path)
-            expect(page.locator("html")).to_have_attribute("lang", lang)
-            expect_accessible(page, f"{what} in {lang}")
-            page.set_viewport_size(PHONE)
-            expect_accessible(page, f"{what} in {lang} on a phone")
-
-
-def test_the_families_pages_in_every_language(page: Page, demo: Demo) -> None:
-    page.goto("/")
-    assert_accessible_in_every_language(
-        page,
-        {
-            "the mire": "/",
-            "the identity step of self-registration": "/inscription/",
-            "lost identifier": "/identifiant-perdu/",
-            "lost password": "/mot-de-passe-perdu/",
-        },
-    )
-    guardian = demo.guardians[0]
-    page.context.clear_cookies()
-    log_in(page, guardian.identifier, guardian.provisional_password)
-    expect_activation_page(page, guardian.identifier)
-    activation = page.url
-    assert_accessible_in_every_language(page, {"the activation page": activation})
-    choose_language(page, "fr")
-    page.set_viewport_size(DESKTOP)
-    page.goto(activation)
-    fill_activation(page, password=NEW_PASSWORD, birth_date=guardian.birth_date)
-    submit_activation(page)
-    expect_account_home(page, guardian.identifier)
-    assert_accessible_in_every_language(page, {"the account page": "/compte/", "my services": "/compte/services/"})
