@@ -10,6 +10,7 @@ The account's secondary tools (mobile, password, grouping, data) are checked in 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -46,7 +47,12 @@ from trousseau.accounts.services import account_activate, current_letter
 from trousseau.directory.models import Guardian, Pupil
 from trousseau.flows.email_verification.transitions import make_link
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    # Templates and styles do not depend on the database: `make test` walks these pages once, in its
+    # SQLite pass, and keeps its PostgreSQL pass for what PostgreSQL changes (CI time, 2 cores).
+    pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="checked in the SQLite pass"),
+]
 
 # The FranceConnect stand-in, and Trousseau configured for it, as test_franceconnect.py has them.
 standin = with_franceconnect.standin
