@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from trousseau.core import continuation
@@ -26,6 +26,7 @@ from trousseau.flows.exceptions import (
 )
 from trousseau.flows.franceconnect_first_login import transitions as journey
 from trousseau.flows.models import Flow, FlowKind, FlowState
+from trousseau.flows.steps.children import wrong_date_message
 from trousseau.flows.steps.ending import CONTEXT_KEY, continue_url, pending_service
 from trousseau.flows.steps.forms import ChildrenForm, MobileForm
 from trousseau.flows.steps.sms_code import code_error, code_step, refusal_page
@@ -112,11 +113,7 @@ def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
         try:
             account = journey.confirm_children(flow, answers=form.cleaned_data["answers"], ip=client_ip(request))
         except WrongBirthDate as exc:
-            error = ngettext(
-                "Une date de naissance ne correspond pas. Il vous reste %(n)s essai.",
-                "Une date de naissance ne correspond pas. Il vous reste %(n)s essais.",
-                exc.remaining,
-            ) % {"n": exc.remaining}
+            error = wrong_date_message(exc.remaining)
         except IncompleteAnswers:
             error = _("Répondez pour chacun des élèves.")
         except NothingConfirmed:

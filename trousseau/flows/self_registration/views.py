@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts.exceptions import AlreadyActive
@@ -37,6 +37,7 @@ from trousseau.flows.models import Flow, FlowKind, FlowState
 from trousseau.flows.self_registration import transitions as self_registration
 from trousseau.flows.self_registration.forms import IdentityForm
 from trousseau.flows.steps.children import children as listed_children
+from trousseau.flows.steps.children import wrong_date_message
 from trousseau.flows.steps.ending import CONTEXT_KEY, continue_url, kept_for_flow, pending_service
 from trousseau.flows.steps.forms import ChildrenForm, NewPasswordForm
 from trousseau.flows.steps.sms_code import code_error, code_step, refusal_page
@@ -119,11 +120,7 @@ def _children_step(request: HttpRequest, flow: Flow) -> HttpResponse:
             self_registration.confirm_children(flow, answers=form.cleaned_data["answers"], ip=client_ip(request))
             return redirect("flows:self_registration_step", flow_id=flow.pk)
         except WrongBirthDate as exc:
-            error = ngettext(
-                "Une date de naissance ne correspond pas. Il vous reste %(n)s essai.",
-                "Une date de naissance ne correspond pas. Il vous reste %(n)s essais.",
-                exc.remaining,
-            ) % {"n": exc.remaining}
+            error = wrong_date_message(exc.remaining)
         except IncompleteAnswers:
             error = _("Répondez pour chacun des élèves.")
         except NothingConfirmed:

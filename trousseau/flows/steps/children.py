@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.utils.translation import ngettext
 
 from trousseau.accounts.self_registration import links_contest
 from trousseau.audit.events import EventTag
@@ -75,3 +76,12 @@ def judge_children(flow: Flow, *, answers: Mapping[int, date | None], ip: str) -
     if len(contested) == len(listed):
         flow.advance(FlowState.FAILED)
         raise NothingConfirmed
+
+
+def wrong_date_message(remaining: int) -> str:
+    """What the children's step says after a wrong birth date (self-registration, FranceConnect)."""
+    return ngettext(
+        "Une date de naissance ne correspond pas. Il vous reste %(n)s essai.",
+        "Une date de naissance ne correspond pas. Il vous reste %(n)s essais.",
+        remaining,
+    ) % {"n": remaining}
