@@ -34,6 +34,10 @@ class Pupil(models.Model):
     birth_date = models.DateField("date de naissance")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="pupils")
     class_name = models.CharField("classe", max_length=20, blank=True)
+    # SIECLE's ELEVE_ID: the académie's identifier of the pupil, which its AAF directory (and so the
+    # ENTs) know them by; it feeds the `{AAF}` join vector (federation/claims.py). Empty for records
+    # from ONDE (whose extractions carry none) or from a hand-made file: no vector is invented for them.
+    source_id = models.CharField("identifiant SIECLE (ELEVE_ID)", max_length=20, blank=True, default="")
     # Set by an import that no longer lists the pupil: the account is disabled, the links removed, and
     # the row itself purged DIRECTORY_RETENTION_DAYS later (`purge_directory`); cleared if they return.
     left_at = models.DateTimeField("parti le", null=True, blank=True, db_index=True)
@@ -58,6 +62,10 @@ class Guardian(models.Model):
     # (docs/import-format.md). Empty for rows made by hand or by the demo.
     school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="guardians")
     source_key = models.CharField("clé d'import", max_length=120, blank=True)
+    # SIECLE's PERSONNE_ID (the AAF identifier of the person), for the `{AAF}` join vector; only an
+    # import of SIECLE's own file sets it, never a hand-made file's ID_RESPONSABLE (which could name
+    # anybody's AAF identifier and so join this account to another person's ENT account).
+    source_id = models.CharField("identifiant SIECLE (PERSONNE_ID)", max_length=20, blank=True, default="")
     left_at = models.DateTimeField("parti le", null=True, blank=True, db_index=True)
     # Set when staff corrected the mobile in the console: an import that brings another number then
     # asks which one is right instead of silently undoing the correction.

@@ -13,9 +13,9 @@ from typing import Any
 
 from trousseau.directory.importers.batches import BATCH
 from trousseau.directory.importers.orm_sync import adoptable_guardians
-from trousseau.directory.importers.reading import Source
 from trousseau.directory.importers.report import MAX_NAMED_DEPARTURES, Departure, ImportResult, RowError, SyncCounts
 from trousseau.directory.importers.rows import GUARDIANS, PUPILS, GuardianChecker, GuardianRow, PupilRow, SchoolRef
+from trousseau.directory.importers.sources import Stream
 from trousseau.directory.models import Guardian
 from trousseau.provisioning import accounts_bulk, transfers
 from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as
@@ -30,22 +30,23 @@ from trousseau.provisioning.pipeline import (
 
 PUPIL_STAGE = (
     "line integer, ine varchar(11) PRIMARY KEY, last_name varchar(100), first_name varchar(100), "
-    "birth_date date, class_name varchar(20), school_id bigint"
+    "birth_date date, class_name varchar(20), school_id bigint, source_id varchar(20)"
 )
 GUARDIAN_STAGE = (
     "line integer, school_id bigint, key varchar(120), last_name varchar(100), first_name varchar(100), "
-    "mobile varchar(20), email varchar(254), ine varchar(11), legal boolean"
+    "mobile varchar(20), email varchar(254), ine varchar(11), legal boolean, source_id varchar(20)"
 )
 SAME_PUPIL = (
-    "(p.last_name, p.first_name, p.birth_date, p.class_name, p.school_id) "
-    "IS NOT DISTINCT FROM (s.last_name, s.first_name, s.birth_date, s.class_name, s.school_id)"
+    "(p.last_name, p.first_name, p.birth_date, p.class_name, p.school_id, p.source_id) "
+    "IS NOT DISTINCT FROM (s.last_name, s.first_name, s.birth_date, s.class_name, s.school_id, s.source_id)"
 )
 SAME_GUARDIAN = (
-    "(g.last_name, g.first_name, g.mobile, g.email) IS NOT DISTINCT FROM (s.last_name, s.first_name, s.mobile, s.email)"
+    "(g.last_name, g.first_name, g.mobile, g.email, g.source_id) "
+    "IS NOT DISTINCT FROM (s.last_name, s.first_name, s.mobile, s.email, s.source_id)"
 )
 
 
-def run(job: Run, result: ImportResult, pupils: Source | None, guardians: Source | None) -> None:
+def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream | None) -> None:
     scope: set[int] = set()
     known: dict[str, int]
     if pupils is not None:
@@ -54,9 +55,18 @@ def run(job: Run, result: ImportResult, pupils: Source | None, guardians: Source
         rows: Iterator[PupilRow] = checked_rows(job, result, pupils, PUPILS, checker)
         copy_rows(
             "stage_pupil",
-            ["line", "ine", "last_name", "first_name", "birth_date", "class_name", "school_id"],
+            ["line", "ine", "last_name", "first_name", "birth_date", "class_name", "school_id", "source_id"],
             (
-                (r.line, r.ine, r.last_name, r.first_name, r.birth_date, r.class_name, _seen(scope, r.school_id))
+                (
+                    r.line,
+                    r.ine,
+                    r.last_name,
+                    r.first_name,
+                    r.birth_date,
+                    r.class_name,
+                    _seen(scope, r.school_id),
+                    r.source_id,
+                )
                 for r in rows
             ),
         )
@@ -72,7 +82,7 @@ def run(job: Run, result: ImportResult, pupils: Source | None, guardians: Source
         )
         copy_rows(
             "stage_guardian",
-            ["line", "school_id", "key", "last_name", "first_name", "mobile", "email", "ine", "legal"],
+            ["line", "school_id", "key", "last_name", "first_name", "mobile", "email", "ine", "legal", "source_id"],
             (
                 (
                     r.line,
@@ -84,6 +94,7 @@ def run(job: Run, result: ImportResult, pupils: Source | None, guardians: Source
                     r.email,
                     r.ine,
                     r.legal,
+                    r.source_id,
                 )
                 for r in people
             ),
@@ -182,15 +193,17 @@ def _sync_pupils(job: Run, result: ImportResult, scope: list[int], *, departures
     off = accounts_bulk.departing_accounts(departed, [])
     back = accounts_bulk.returning_accounts(returned, [])
     execute(
-        """INSERT INTO directory_pupil (ine, last_name, first_name, birth_date, class_name, school_id, left_at)
-           SELECT ine, last_name, first_name, birth_date, class_name, school_id, NULL FROM stage_pupil
+        """INSERT INTO directory_pupil (ine, last_name, first_name, birth_date, class_name, school_id, source_id,
+                                       left_at)
+           SELECT ine, last_name, first_name, birth_date, class_name, school_id, source_id, NULL FROM stage_pupil
            ON CONFLICT (ine) DO UPDATE SET last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name,
                birth_date = EXCLUDED.birth_date, class_name = EXCLUDED.class_name, school_id = EXCLUDED.school_id,
-               left_at = NULL
+               source_id = EXCLUDED.source_id, left_at = NULL
            WHERE (directory_pupil.last_name, directory_pupil.first_name, directory_pupil.birth_date,
-                  directory_pupil.class_name, directory_pupil.school_id, directory_pupil.left_at)
+                  directory_pupil.class_name, directory_pupil.school_id, directory_pupil.source_id,
+                  directory_pupil.left_at)
                IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.birth_date,
-                  EXCLUDED.class_name, EXCLUDED.school_id, EXCLUDED.left_at)"""
+                  EXCLUDED.class_name, EXCLUDED.school_id, EXCLUDED.source_id, EXCLUDED.left_at)"""
     )
     execute("UPDATE directory_pupil SET left_at = %s WHERE id IN (SELECT id FROM pupil_departed)", [job.now])
     result.links_removed += execute(
@@ -219,7 +232,7 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
     _adopt_legacy(scope)
     temp_table_as(
         "stage_person",
-        "SELECT DISTINCT ON (school_id, key) school_id, key, last_name, first_name, mobile, email "
+        "SELECT DISTINCT ON (school_id, key) school_id, key, last_name, first_name, mobile, email, source_id "
         "FROM stage_guardian ORDER BY school_id, key, line",
     )
     execute("CREATE UNIQUE INDEX ON stage_person (school_id, key)")
@@ -245,18 +258,19 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
     off = accounts_bulk.departing_accounts([], departed)
     back = accounts_bulk.returning_accounts([], returned)
     execute(
-        """INSERT INTO directory_guardian (school_id, source_key, last_name, first_name, mobile, email, left_at)
-           SELECT school_id, key, last_name, first_name, mobile, email, NULL FROM stage_person
+        """INSERT INTO directory_guardian (school_id, source_key, last_name, first_name, mobile, email, source_id,
+                                          left_at)
+           SELECT school_id, key, last_name, first_name, mobile, email, source_id, NULL FROM stage_person
            ON CONFLICT (school_id, source_key) WHERE NOT (source_key = '') DO UPDATE SET
                last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name,
                -- a mobile corrected in the console stays: no one is here to choose (the console asks)
                mobile = CASE WHEN directory_guardian.mobile_fixed_at IS NULL THEN EXCLUDED.mobile
                              ELSE directory_guardian.mobile END,
-               email = EXCLUDED.email, left_at = NULL
+               email = EXCLUDED.email, source_id = EXCLUDED.source_id, left_at = NULL
            WHERE (directory_guardian.last_name, directory_guardian.first_name, directory_guardian.mobile,
-                  directory_guardian.email, directory_guardian.left_at)
+                  directory_guardian.email, directory_guardian.source_id, directory_guardian.left_at)
                IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.mobile, EXCLUDED.email,
-                  EXCLUDED.left_at)"""
+                  EXCLUDED.source_id, EXCLUDED.left_at)"""
     )
     execute("UPDATE directory_guardian SET left_at = %s WHERE id IN (SELECT id FROM guardian_departed)", [job.now])
     temp_table_as(

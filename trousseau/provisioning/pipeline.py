@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, TypeVar
+from typing import TypeVar
 
 from django.utils.translation import gettext
 
 from trousseau.accounts.models import AccountGuardian
 from trousseau.directory.importers import orm_sync
-from trousseau.directory.importers.reading import Record, Source, read_records
+from trousseau.directory.importers.reading import Record
 from trousseau.directory.importers.report import (
     COMPLETE,
     PROGRESS_EVERY,
@@ -26,9 +26,7 @@ from trousseau.directory.importers.report import (
     ProgressCallback,
 )
 from trousseau.directory.importers.rows import (
-    GUARDIAN_COLUMNS,
     GUARDIANS,
-    PUPIL_COLUMNS,
     PUPILS,
     GuardianChecker,
     GuardianRow,
@@ -36,6 +34,7 @@ from trousseau.directory.importers.rows import (
     PupilRow,
     SchoolRef,
 )
+from trousseau.directory.importers.sources import Stream
 from trousseau.directory.models import Pupil, School, SchoolLevel
 from trousseau.provisioning import accounts_bulk, transfers
 
@@ -61,14 +60,7 @@ class Run:
         return self.mode == COMPLETE
 
 
-def open_source(file: IO[bytes] | None, max_bytes: int | None) -> Source | None:
-    if file is None:
-        return None
-    size = getattr(file, "size", None)
-    return Source(file, max_bytes=max_bytes, size=size if isinstance(size, int) else None)
-
-
-def report_progress(run: Run, phase: str, rows: int, source: Source | None) -> None:
+def report_progress(run: Run, phase: str, rows: int, source: Stream | None) -> None:
     if run.progress is not None:
         run.progress(ImportProgress(phase, rows, source.bytes_read if source else 0, source.size if source else None))
 
@@ -81,13 +73,11 @@ def school_index() -> dict[str, SchoolRef]:
 
 
 def checked_rows(
-    run: Run, result: ImportResult, source: Source, phase: str, checker: Callable[[Record], T | None]
+    run: Run, result: ImportResult, source: Stream, phase: str, checker: Callable[[Record], T | None]
 ) -> Iterator[T]:
-    """The rows of one file that pass their checks, with progress reported as they are read."""
-    columns = PUPIL_COLUMNS if phase == PUPILS else GUARDIAN_COLUMNS
-    tag = "ELEVE" if phase == PUPILS else "RESPONSABLE"
+    """The rows of one field's files that pass their checks, with progress reported as they are read."""
     report_progress(run, phase, result.rows, source)
-    records: Iterable[Record] = read_records(source, columns, record_tag=tag)
+    records: Iterable[Record] = source.records(result.add_error)
     read = 0
     for record in records:
         read += 1
@@ -122,7 +112,7 @@ def present_pupils(run: Run) -> dict[str, int]:
     return dict(query.values_list("ine", "school_id").iterator(chunk_size=10_000))
 
 
-def run_orm(run: Run, result: ImportResult, pupils: Source | None, guardians: Source | None) -> None:
+def run_orm(run: Run, result: ImportResult, pupils: Stream | None, guardians: Stream | None) -> None:
     pupil_rows: list[PupilRow] = []
     known: Mapping[str, int]
     if pupils is not None:
@@ -185,7 +175,7 @@ def run_orm(run: Run, result: ImportResult, pupils: Source | None, guardians: So
     result.applied = True
 
 
-def _pupil_rows(run: Run, result: ImportResult, pupils: Source) -> tuple[list[PupilRow], dict[str, int]]:
+def _pupil_rows(run: Run, result: ImportResult, pupils: Stream) -> tuple[list[PupilRow], dict[str, int]]:
     """The pupils file's rows this import may take, and INE -> school for the guardians file."""
     checker = pupil_checker(run, result)
     rows = list(checked_rows(run, result, pupils, PUPILS, checker))

@@ -35,8 +35,9 @@ from trousseau.directory.importers.report import (
     result_to_json,
 )
 from trousseau.directory.importers.rows import SchoolRef
+from trousseau.directory.importers.sources import open_streams
 from trousseau.directory.models import Guardian, Pupil, School, SchoolLevel
-from trousseau.provisioning.pipeline import Run, open_source, report_progress, run_orm
+from trousseau.provisioning.pipeline import Run, report_progress, run_orm
 from trousseau.provisioning.transfers import large_departure
 
 __all__ = [
@@ -59,6 +60,9 @@ __all__ = [
     "result_from_json",
     "result_to_json",
 ]
+
+# One file, or several for one field (the command line's académie: one SIECLE pair per school).
+Files = IO[bytes] | list[IO[bytes]] | tuple[IO[bytes], ...] | None
 
 IMPORT_LOCK = 7_436_000_000  # advisory lock keys: this one for the académie, + school id per school
 
@@ -93,8 +97,8 @@ def import_guardians(  # noqa: PLR0913 - the import's options, all keyword-only
 
 def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
     *,
-    pupils: IO[bytes] | None = None,
-    guardians: IO[bytes] | None = None,
+    pupils: Files = None,
+    guardians: Files = None,
     school: School | None = None,
     dry_run: bool = False,
     partial: bool = False,
@@ -132,7 +136,9 @@ def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
     try:
         with transaction.atomic():
             _lock(ref)
-            sources = (open_source(pupils, max_bytes), open_source(guardians, max_bytes))
+            sources = open_streams(
+                _files(pupils), _files(guardians), school_uai=ref.uai if ref else "", max_bytes=max_bytes
+            )
             if bulk_copy and connection.vendor == "postgresql":
                 from trousseau.provisioning import pg_sync  # noqa: PLC0415 (PostgreSQL only)
 
@@ -153,6 +159,12 @@ def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
         AuditEvent.objects.create(tag=tag, data={**result.as_dict(), "actor": actor, "school": ref.uai if ref else ""})
     report_progress(run, "termine", result.rows, None)
     return result
+
+
+def _files(files: Files) -> list[IO[bytes]]:
+    if files is None:
+        return []
+    return list(files) if isinstance(files, list | tuple) else [files]
 
 
 def _lock(school: SchoolRef | None) -> None:

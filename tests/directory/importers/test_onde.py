@@ -118,7 +118,7 @@ def test_a_file_mixing_encodings_is_refused(samples):
 
 
 def test_the_samples_pass_the_row_checks_of_every_import(samples, pupils, guardians):
-    from trousseau.directory.importers.onde import link_record, pupil_record
+    from trousseau.directory.importers.sources import link_record, pupil_record_onde as pupil_record
     from trousseau.directory.importers.rows import GuardianChecker, PupilChecker, SchoolRef
 
     errors: list[RowError] = []

@@ -124,6 +124,13 @@ def spreadsheet_message() -> str:
     )
 
 
+def unknown_message() -> str:
+    return gettext(
+        "Fichier non reconnu : ce n'est ni un export SIECLE (.zip ou .xml), ni une extraction ONDE, ni un "
+        "fichier CSV d'élèves ou de responsables (voir le format attendu)."
+    )
+
+
 def wrong_slot_message(found: Recognised) -> str:
     return gettext("Ce fichier est %(file)s : déposez-le dans « %(slot)s ».") % {
         "file": found.name if found.source == "siecle" else kind_label(found.kind),
@@ -144,8 +151,12 @@ def recognise(name: str, handle: IO[bytes], *, slot: str | None = None, expected
         found = _in_zip(name, handle, slot)
     else:
         found = _sniff(name, head, member=None)
-    if found is None:  # pragma: no cover (a bare file is always sniffed as XML or CSV)
-        raise ImportFileError(gettext("Fichier non reconnu."))
+    if found is None and slot is not None:
+        # Not an export we know: read as Trousseau's own file for this field, whose reader names the
+        # missing column or the empty file precisely (docs/import-format.md).
+        found = Recognised(Kind.OWN_PUPILS if slot == PUPILS else Kind.OWN_GUARDIANS, name, None, "")
+    if found is None:
+        raise ImportFileError(unknown_message())
     if slot is not None and found.slot != slot:
         raise ImportFileError(wrong_slot_message(found))
     if expected_uaj is not None and found.uaj and found.uaj != expected_uaj.upper():
@@ -199,7 +210,7 @@ def _sniff(name: str, head: bytes, *, member: str | None, in_zip: bool = False) 
     return _sniff_csv(name, body, member=member)
 
 
-def _sniff_xml(name: str, body: bytes, *, member: str | None) -> Recognised:
+def _sniff_xml(name: str, body: bytes, *, member: str | None) -> Recognised | None:
     # The first element that is not the prolog, a comment or a doctype (which the reader refuses anyway).
     root = ""
     for match in _ROOT.finditer(body):
@@ -227,9 +238,7 @@ def _sniff_xml(name: str, body: bytes, *, member: str | None) -> Recognised:
         return Recognised(Kind.OWN_PUPILS, name, member, "")
     if re.search(rb"<RESPONSABLE[\s>]", body):
         return Recognised(Kind.OWN_GUARDIANS, name, member, "")
-    raise ImportFileError(
-        gettext("Fichier XML non reconnu : ni export SIECLE, ni fichier d'élèves ou de responsables.")
-    )
+    return None
 
 
 def _header(body: bytes) -> set[str]:
@@ -246,7 +255,16 @@ def _names(columns: list[Column], name: str) -> set[str]:
     return {fold(n) for c in columns if c.name == name for n in (c.name, *c.aliases)}
 
 
-def _sniff_csv(name: str, body: bytes, *, member: str | None) -> Recognised:
+_GUARDIAN_ONLY = {
+    fold(n)
+    for c in GUARDIAN_COLUMNS
+    if c.name not in {"NOM", "PRENOM"}
+    for n in (c.name, *c.aliases)
+    if fold(n) != "ine"
+}
+
+
+def _sniff_csv(name: str, body: bytes, *, member: str | None) -> Recognised | None:
     header = _header(body)
     if {"nomresponsable", "prenomresponsable"} <= header and any(
         h.startswith(("prenomenfant", "prenomeleve")) for h in header
@@ -254,20 +272,15 @@ def _sniff_csv(name: str, body: bytes, *, member: str | None) -> Recognised:
         return Recognised(Kind.ONDE_GUARDIANS, name, member, "")
     if "ine" in header and ({"libelleclasse", "identifiantclasse"} & header or "nomdusageeleve" in header):
         return Recognised(Kind.ONDE_PUPILS, name, member, "")
-    birth = _names(PUPIL_COLUMNS, "DATE_NAISS")
-    link = _names(GUARDIAN_COLUMNS, "INE_ELEVE")
-    if birth & header:
+    # Trousseau's own files: a pupils file has a birth date, a guardians file a guardian's own column; a
+    # header with neither (or both) is read as the field it was put in, whose reader names what is missing.
+    pupils = bool(_names(PUPIL_COLUMNS, "DATE_NAISS") & header)
+    guardians = bool(_GUARDIAN_ONLY & header)
+    if pupils and not guardians:
         return Recognised(Kind.OWN_PUPILS, name, member, "")
-    if link & header:
+    if guardians and not pupils:
         return Recognised(Kind.OWN_GUARDIANS, name, member, "")
-    if not body.strip():
-        raise ImportFileError(gettext("Le fichier est vide."))
-    raise ImportFileError(
-        gettext(
-            "Fichier non reconnu : ce n'est ni un export SIECLE (.zip ou .xml), ni une extraction ONDE, ni un "
-            "fichier CSV d'élèves ou de responsables (voir le format attendu)."
-        )
-    )
+    return None
 
 
 def check_pair(pupils: Recognised | None, guardians: Recognised | None) -> None:

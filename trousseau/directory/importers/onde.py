@@ -23,7 +23,7 @@ from datetime import date
 from django.utils.translation import gettext
 
 from trousseau.core.text import fold
-from trousseau.directory.importers.reading import MAX_FIELD, Column, Record, Source, read_records
+from trousseau.directory.importers.reading import MAX_FIELD, Column, Source, read_records
 from trousseau.directory.importers.report import ImportFileError, RowError
 from trousseau.directory.importers.rows import GUARDIANS, parse_date
 
@@ -239,34 +239,3 @@ class OndeMatcher:
                 msg = gettext("Enfant %(name)s absent du fichier des élèves.")
             errors.append(RowError(GUARDIANS, guardian.line, "Prénom enfant", msg % {"name": named}))
         return found
-
-
-# Adapters to the row checks of rows.py, as for SIECLE (siecle.py): the school is the importing one.
-
-
-def pupil_record(pupil: OndePupil, uai: str) -> Record:
-    values = {
-        "INE": pupil.ine,
-        "NOM": pupil.last_name,
-        "PRENOM": pupil.first_name,
-        "DATE_NAISS": pupil.birth_date_text,
-        "CLASSE": pupil.class_name,
-        "UAI": uai,
-    }
-    return Record(line=pupil.line, values=values)
-
-
-def link_record(link: OndeLink) -> Record:
-    """ONDE names no guardian: ID_RESPONSABLE stays empty and the directory keys the guardian by names."""
-    g = link.guardian
-    values = {
-        "ID_RESPONSABLE": "",
-        "NOM": g.last_name,
-        "PRENOM": g.first_name,
-        "TEL_PORTABLE": g.mobile,
-        "COURRIEL": g.email,
-        "INE_ELEVE": link.ine,
-        "RESP_LEGAL": "",
-        "LIEN": "",
-    }
-    return Record(line=g.line, values=values)

@@ -25,8 +25,8 @@ from trousseau.directory.importers.report import (
 from trousseau.directory.importers.rows import GuardianRow, PupilRow
 from trousseau.directory.models import Guardian, Guardianship, Pupil
 
-PUPIL_FIELDS = ("last_name", "first_name", "birth_date", "class_name", "school_id")
-GUARDIAN_FIELDS = ("last_name", "first_name", "mobile", "email")
+PUPIL_FIELDS = ("last_name", "first_name", "birth_date", "class_name", "school_id", "source_id")
+GUARDIAN_FIELDS = ("last_name", "first_name", "mobile", "email", "source_id")
 
 
 @dataclass
@@ -57,6 +57,7 @@ def plan_pupils(rows: Sequence[PupilRow], scope: set[int], *, departures: bool, 
                     birth_date=row.birth_date,
                     class_name=row.class_name,
                     school_id=row.school_id,
+                    source_id=row.source_id,
                 )
             )
             result.pupils.created += 1
@@ -91,7 +92,7 @@ def _plan_departures(plan: PupilPlan, scope: set[int], listed: set[str], result:
 
 
 def _plan_known_pupil(plan: PupilPlan, pupil: Pupil, row: PupilRow, counts: SyncCounts) -> None:
-    wanted = (row.last_name, row.first_name, row.birth_date, row.class_name, row.school_id)
+    wanted = (row.last_name, row.first_name, row.birth_date, row.class_name, row.school_id, row.source_id)
     if tuple(getattr(pupil, f) for f in PUPIL_FIELDS) == wanted and pupil.left_at is None:
         counts.unchanged += 1
         return
@@ -196,6 +197,7 @@ def plan_guardians(  # noqa: PLR0913 - the rows, the scope, then keyword-only op
                     first_name=row.first_name,
                     mobile=row.mobile,
                     email=row.email,
+                    source_id=row.source_id,
                 )
             )
             plan.new_links[person] = wanted_links[person]
@@ -203,7 +205,7 @@ def plan_guardians(  # noqa: PLR0913 - the rows, the scope, then keyword-only op
             continue
         plan.links[guardian.pk] = wanted_links[person]
         mobile = _mobile(guardian, row, file_mobiles, result)
-        wanted = (row.last_name, row.first_name, mobile, row.email)
+        wanted = (row.last_name, row.first_name, mobile, row.email, row.source_id)
         same = tuple(getattr(guardian, f) for f in GUARDIAN_FIELDS) == wanted
         if guardian.left_at is not None:
             plan.returned.append(guardian.pk)

@@ -22,6 +22,9 @@ from trousseau.directory.importers.reading import Column, Record
 from trousseau.directory.importers.report import RowError
 
 PUPILS, GUARDIANS = "eleves", "responsables"
+# The value a SIECLE reader adds to its records (ELEVE_ID, PERSONNE_ID): no Column reads it from a file,
+# so a hand-made CSV cannot claim somebody's AAF identifier.
+SOURCE_ID = "SOURCE_ID"
 
 PUPIL_COLUMNS = [
     Column("INE", ("ID_NATIONAL", "INE_ELEVE", "NUMERO_INE")),
@@ -58,6 +61,7 @@ class PupilRow:
     birth_date: date
     class_name: str
     school_id: int
+    source_id: str = ""  # SIECLE's ELEVE_ID (models.Pupil.source_id)
 
 
 @dataclass(slots=True)
@@ -71,6 +75,7 @@ class GuardianRow:
     email: str
     ine: str
     legal: bool
+    source_id: str = ""  # SIECLE's PERSONNE_ID (models.Guardian.source_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +154,7 @@ class PupilChecker(_Checker):
         if self.failed or birth is None or school is None:
             return None
         self.ine_school[ine] = school.id
-        return PupilRow(line, ine, last, first, birth, class_name, school.id)
+        return PupilRow(line, ine, last, first, birth, class_name, school.id, _source_id(record))
 
     def _birth_date(self, record: Record) -> date | None:
         raw = record.values["DATE_NAISS"]
@@ -223,7 +228,7 @@ class GuardianChecker(_Checker):
         if first_link != line:
             self.error(line, "INE_ELEVE", gettext("Lien en double (déjà ligne %(line)d).") % {"line": first_link})
             return None
-        return GuardianRow(line, school_id, key, last, first, mobile, email, ine, legal)
+        return GuardianRow(line, school_id, key, last, first, mobile, email, ine, legal, _source_id(record))
 
     def _consistent(self, line: int, person: tuple[int, str], data: tuple[str, ...], *, by_name: bool) -> bool:
         seen = self.people.setdefault(person, (line, data))
@@ -263,6 +268,11 @@ class GuardianChecker(_Checker):
             self.error(record.line, "COURRIEL", gettext("Adresse email invalide."))
             return ""
         return raw
+
+
+def _source_id(record: Record) -> str:
+    """SIECLE's identifier, which only the SIECLE readers put in a record (never a column of a CSV)."""
+    return record.values.get(SOURCE_ID, "")
 
 
 DATE_RE = re.compile(r"^\s*(?:([0-9]{2})/([0-9]{2})/([0-9]{4})|([0-9]{4})-([0-9]{2})-([0-9]{2}))\s*$")

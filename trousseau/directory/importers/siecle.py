@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO
@@ -28,9 +28,9 @@ from django.utils.translation import gettext
 from lxml import etree
 
 from trousseau.directory.importers.encoding import decide
-from trousseau.directory.importers.reading import Record, too_large_message
-from trousseau.directory.importers.report import ImportFileError, ImportTooLarge, RowError
-from trousseau.directory.importers.rows import GUARDIANS, parse_date
+from trousseau.directory.importers.reading import too_large_message
+from trousseau.directory.importers.report import ImportFileError, ImportTooLarge
+from trousseau.directory.importers.rows import parse_date
 
 PUPILS_ROOT, GUARDIANS_ROOT = "BEE_ELEVES", "BEE_RESPONSABLES"
 CLASS_TYPE = "D"  # TYPE_STRUCTURE of a class ("division"); "G" is a group
@@ -398,55 +398,3 @@ class SiecleGuardians:
             kinship=f.get("CODE_PARENTE", ""),
             uaj=self.uaj,
         )
-
-
-# Adapters to the row checks of rows.py (`PupilChecker`, `GuardianChecker` take `Record`s named as
-# docs/import-format.md names the columns): the pipeline may check SIECLE rows exactly as its own.
-
-
-def pupil_record(pupil: SieclePupil) -> Record:
-    """A pupil as the pupils' checks read it (left pupils are the pipeline's to skip: see `left`)."""
-    values = {
-        "INE": pupil.ine,
-        "NOM": pupil.last_name,
-        "PRENOM": pupil.first_name,
-        "DATE_NAISS": pupil.birth_date_text,
-        "CLASSE": pupil.class_name,
-        "UAI": pupil.uaj,
-    }
-    return Record(line=pupil.line, values=values)
-
-
-def guardian_records(
-    rows: Iterable[SiecleGuardian | SiecleLink], ine_of: Mapping[str, str], errors: list[RowError]
-) -> Iterator[Record]:
-    """One record per link, as the guardians' checks read them, keyed by PERSONNE_ID.
-
-    `ine_of` maps the pupils file's ELEVE_ID to the INE of each present pupil, and to "" for a pupil who
-    left (their links are dropped, as a departure drops them). A link to an ELEVE_ID the pupils file does
-    not have is reported in `errors`. People are kept until their links are read (one school's people).
-    """
-    people: dict[str, SiecleGuardian] = {}
-    for row in rows:
-        if isinstance(row, SiecleGuardian):
-            people[row.source_id] = row
-            continue
-        ine = ine_of.get(row.pupil_source_id)
-        if ine is None:
-            msg = gettext("Élève ELEVE_ID %(id)s absent du fichier des élèves.") % {"id": row.pupil_source_id[:20]}
-            errors.append(RowError(GUARDIANS, row.line, "ELEVE_ID", msg))
-            continue
-        person = people.get(row.guardian_source_id)
-        if not ine or person is None:  # a pupil who left; a person listed after the links (checked in the survey)
-            continue
-        values = {
-            "ID_RESPONSABLE": person.source_id,
-            "NOM": person.last_name,
-            "PRENOM": person.first_name,
-            "TEL_PORTABLE": person.mobile,
-            "COURRIEL": person.email,
-            "INE_ELEVE": ine,
-            "RESP_LEGAL": row.legal,
-            "LIEN": row.kinship,
-        }
-        yield Record(line=row.line, values=values)

@@ -1,0 +1,397 @@
+"""The files of one import as streams of records: Trousseau's own CSV/XML, SIECLE's XML, ONDE's CSV.
+
+Whatever the school downloaded, the row checks of rows.py read the same `Record`s (columns named as
+docs/import-format.md names them), so every rule holds for every format. `open_streams` recognises
+each file (exports.py: which export, which field, which school) and returns one stream per field; a
+field may hold several files (the command line imports an académie: one SIECLE pair per school).
+
+The SIECLE readers add SIECLE's own identifiers to their records under `SOURCE_ID` (rows.py), which
+no CSV column can fill. A SIECLE guardians file names pupils by ELEVE_ID: the pupils file of the same
+import says which INE that is (pupils are read first), or, without one, the directory's stored
+ELEVE_IDs of that school.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Protocol
+
+from django.utils.translation import gettext
+
+from trousseau.directory.importers.exports import Kind, Recognised, check_pair, recognise
+from trousseau.directory.importers.onde import (
+    OndeGuardian,
+    OndeLink,
+    OndeMatcher,
+    OndePupil,
+    read_onde_guardians,
+    read_onde_pupils,
+)
+from trousseau.directory.importers.reading import Record, Source, read_records
+from trousseau.directory.importers.report import ImportFileError, RowError
+from trousseau.directory.importers.rows import (
+    GUARDIAN_COLUMNS,
+    GUARDIANS,
+    PUPIL_COLUMNS,
+    PUPILS,
+    SOURCE_ID,
+)
+from trousseau.directory.importers.siecle import SiecleGuardian, SiecleGuardians, SiecleLink, SieclePupil, SieclePupils
+from trousseau.directory.models import Pupil
+
+ErrorSink = Callable[[RowError], None]
+
+
+class Stream(Protocol):
+    """One field's files, read as records; progress and the encoding report read the other attributes."""
+
+    @property
+    def encoding(self) -> str: ...
+    @property
+    def bytes_read(self) -> int: ...
+    @property
+    def size(self) -> int | None: ...
+    def records(self, errors: ErrorSink) -> Iterator[Record]: ...
+
+
+class Directory:
+    """What a guardians file that comes without its pupils file is read against: the school's stored pupils."""
+
+    def eleve_ids(self, uaj: str) -> dict[str, str]:
+        """ELEVE_ID -> INE of the school's pupils, "" for those who left (their links are dropped)."""
+        rows = Pupil.objects.filter(school__uai=uaj).exclude(source_id="").values_list("source_id", "ine", "left_at")
+        return {source_id: "" if left_at else ine for source_id, ine, left_at in rows.iterator(chunk_size=5000)}
+
+    def pupils(self, uai: str) -> list[OndePupil]:
+        """The école's present pupils, for finding an ONDE guardian's children by their names."""
+        rows = Pupil.objects.filter(school__uai=uai, left_at=None).values_list(
+            "ine", "last_name", "first_name", "birth_date", "class_name"
+        )
+        return [
+            OndePupil(0, ine, last, last, first, born, "", class_name, "", "")
+            for ine, last, first, born, class_name in rows
+        ]
+
+
+@dataclass
+class Shared:
+    """What the pupils streams learn for the guardians streams of the same import."""
+
+    school_uai: str  # the staff member's school ("" on the command line)
+    directory: Directory = field(default_factory=Directory)
+    eleve_ids: dict[str, dict[str, str]] = field(default_factory=dict)  # UAJ -> ELEVE_ID -> INE ("" if left)
+    onde_pupils: list[OndePupil] | None = None
+
+
+class _OneFile:
+    encoding = "utf-8"
+    bytes_read = 0
+    size: int | None = None
+
+    def records(self, errors: ErrorSink) -> Iterator[Record]:  # pragma: no cover (abstract)
+        raise NotImplementedError
+
+
+class OwnFile(_OneFile):
+    """Trousseau's own CSV or XML (docs/import-format.md)."""
+
+    def __init__(self, source: Source, slot: str) -> None:
+        self.source = source
+        self.slot = slot
+        self.size = source.size
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.source.encoding
+
+    @property
+    def bytes_read(self) -> int:  # type: ignore[override]
+        return self.source.bytes_read
+
+    def records(self, errors: ErrorSink) -> Iterator[Record]:
+        columns, tag = (PUPIL_COLUMNS, "ELEVE") if self.slot == PUPILS else (GUARDIAN_COLUMNS, "RESPONSABLE")
+        return read_records(self.source, columns, record_tag=tag)
+
+
+class SieclePupilsFile(_OneFile):
+    """ElevesSansAdresses.xml: pupils who left (DATE_SORTIE) are no rows: a complete list lets them go."""
+
+    def __init__(self, handle: IO[bytes], shared: Shared, *, max_bytes: int | None, size: int | None) -> None:
+        self.reader = SieclePupils(handle, expected_uaj=shared.school_uai or None, max_bytes=max_bytes)
+        self.shared = shared
+        self.size = size
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.reader.encoding
+
+    @property
+    def bytes_read(self) -> int:  # type: ignore[override]
+        return self.reader.file.bytes_read
+
+    def records(self, errors: ErrorSink) -> Iterator[Record]:
+        ids = self.shared.eleve_ids.setdefault(self.reader.uaj, {})
+        for pupil in self.reader:
+            ids[pupil.source_id] = "" if pupil.left else pupil.ine
+            if not pupil.left:
+                yield pupil_record(pupil)
+
+
+class SiecleGuardiansFile(_OneFile):
+    def __init__(self, handle: IO[bytes], shared: Shared, *, max_bytes: int | None, size: int | None) -> None:
+        self.reader = SiecleGuardians(handle, expected_uaj=shared.school_uai or None, max_bytes=max_bytes)
+        self.shared = shared
+        self.size = size
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.reader.encoding
+
+    @property
+    def bytes_read(self) -> int:  # type: ignore[override]
+        return self.reader.file.bytes_read
+
+    def records(self, errors: ErrorSink) -> Iterator[Record]:
+        uaj = self.reader.uaj
+        ine_of = self.shared.eleve_ids.get(uaj)
+        if ine_of is None:  # no pupils file of this school in the import: its stored pupils
+            ine_of = self.shared.directory.eleve_ids(uaj)
+        return guardian_records(self.reader, ine_of, errors)
+
+
+class OndePupilsFile(_OneFile):
+    def __init__(self, source: Source, shared: Shared) -> None:
+        self.source = source
+        self.shared = shared
+        self.size = source.size
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.source.encoding
+
+    @property
+    def bytes_read(self) -> int:  # type: ignore[override]
+        return self.source.bytes_read
+
+    def records(self, errors: ErrorSink) -> Iterator[Record]:
+        kept = self.shared.onde_pupils = []
+        for pupil in read_onde_pupils(self.source):
+            kept.append(pupil)  # an école's pupils: a few hundred, for finding the guardians' children
+            yield pupil_record_onde(pupil, self.shared.school_uai)
+
+
+class OndeGuardiansFile(OndePupilsFile):
+    def records(self, errors: ErrorSink) -> Iterator[Record]:
+        pupils = self.shared.onde_pupils
+        if pupils is None:
+            pupils = self.shared.directory.pupils(self.shared.school_uai)
+        matcher = OndeMatcher(pupils)
+        guardians = list(read_onde_guardians(self.source))  # one école's guardians, read whole to find namesakes
+        homonyms = _namesakes(guardians)
+        for guardian in guardians:
+            named = (guardian.last_name.casefold(), guardian.first_name.casefold())
+            links = matcher.links(guardian, _collect(errors))
+            for link in links:
+                key = f"onde:{min(lk.ine for lk in links)}" if named in homonyms else ""
+                yield link_record(link, key)
+
+
+class Chain(_OneFile):
+    """Several files in one field (the command line's académie): read one after the other."""
+
+    def __init__(self, streams: Sequence[_OneFile]) -> None:
+        self.streams = list(streams)
+        known = [s.size for s in self.streams]
+        self.size = None if any(s is None for s in known) else sum(s for s in known if s is not None)
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return ", ".join(dict.fromkeys(s.encoding for s in self.streams))
+
+    @property
+    def bytes_read(self) -> int:  # type: ignore[override]
+        return sum(s.bytes_read for s in self.streams)
+
+    def records(self, errors: ErrorSink) -> Iterator[Record]:
+        for stream in self.streams:
+            yield from stream.records(errors)
+
+
+def open_streams(
+    pupils: Sequence[IO[bytes]],
+    guardians: Sequence[IO[bytes]],
+    *,
+    school_uai: str,
+    max_bytes: int | None,
+    directory: Directory | None = None,
+) -> tuple[Chain | None, Chain | None]:
+    """Each field's files recognised and opened; ImportFileError names the first file that does not fit."""
+    shared = Shared(school_uai, directory or Directory())
+    pupils, guardians = [_seekable(f) for f in pupils], [_seekable(f) for f in guardians]
+    found = {
+        PUPILS: [(recognise(_name(f), f, slot=PUPILS, expected_uaj=school_uai or None), f) for f in pupils],
+        GUARDIANS: [(recognise(_name(f), f, slot=GUARDIANS, expected_uaj=school_uai or None), f) for f in guardians],
+    }
+    _check_pairs([r for r, _ in found[PUPILS]], [r for r, _ in found[GUARDIANS]], school_uai=school_uai)
+    streams = {
+        slot: Chain([_open(r, f, shared, max_bytes) for r, f in files]) if files else None
+        for slot, files in found.items()
+    }
+    return streams[PUPILS], streams[GUARDIANS]
+
+
+def _seekable(handle: IO[bytes]) -> IO[bytes]:
+    """A pipe copied to a temporary file: recognising a file and surveying its encoding read it more than once."""
+    if handle.seekable():
+        return handle
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the import reads it)
+    shutil.copyfileobj(handle, spool)
+    spool.seek(0)
+    return spool
+
+
+def _name(handle: IO[bytes]) -> str:
+    return str(getattr(handle, "name", "") or "")
+
+
+def _check_pairs(pupils: list[Recognised], guardians: list[Recognised], *, school_uai: str) -> None:
+    if len(pupils) == 1 and len(guardians) == 1:
+        check_pair(pupils[0], guardians[0])  # names both files, and two schools' SIECLE files
+    elif len({r.source for r in (*pupils, *guardians)}) > 1:
+        raise ImportFileError(
+            gettext(
+                "Les fichiers ne viennent pas tous du même logiciel : déposez les élèves et les responsables "
+                "d'un même export."
+            )
+        )
+    if not school_uai and any(r.source == "onde" for r in (*pupils, *guardians)):
+        raise ImportFileError(
+            gettext("Une extraction ONDE ne dit pas de quelle école elle vient : importez-la pour une école donnée.")
+        )
+
+
+def _size(handle: IO[bytes]) -> int | None:
+    size = getattr(handle, "size", None)
+    return size if isinstance(size, int) else None
+
+
+def _open(found: Recognised, handle: IO[bytes], shared: Shared, max_bytes: int | None) -> _OneFile:
+    size = _size(handle)
+    if max_bytes is not None and size is not None and found.member is not None and size > max_bytes:
+        Source(handle, max_bytes=max_bytes, size=size)  # raises ImportTooLarge, as for any file
+    body = found.open(handle)
+    if found.kind == Kind.SIECLE_PUPILS:
+        return SieclePupilsFile(body, shared, max_bytes=max_bytes, size=size)
+    if found.kind == Kind.SIECLE_GUARDIANS:
+        return SiecleGuardiansFile(body, shared, max_bytes=max_bytes, size=size)
+    source = Source(body, max_bytes=max_bytes, size=size)
+    if found.kind == Kind.ONDE_PUPILS:
+        return OndePupilsFile(source, shared)
+    if found.kind == Kind.ONDE_GUARDIANS:
+        return OndeGuardiansFile(source, shared)
+    return OwnFile(source, found.slot)
+
+
+def _namesakes(guardians: Iterable[OndeGuardian]) -> set[tuple[str, str]]:
+    """Names two guardian rows of one ONDE file share with different contact details: two people."""
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
+    twice: set[tuple[str, str]] = set()
+    for g in guardians:
+        named = (g.last_name.casefold(), g.first_name.casefold())
+        contact = (g.mobile, g.email.casefold())
+        if seen.setdefault(named, contact) != contact:
+            twice.add(named)
+    return twice
+
+
+def _collect(errors: ErrorSink) -> list[RowError]:
+    """OndeMatcher reports into a list: hand each error on as it is added."""
+
+    class _Sink(list[RowError]):
+        def append(self, error: RowError) -> None:
+            errors(error)
+
+    return _Sink()
+
+
+# Records as the row checks of rows.py read them.
+
+
+def pupil_record(pupil: SieclePupil) -> Record:
+    values = {
+        "INE": pupil.ine,
+        "NOM": pupil.last_name,
+        "PRENOM": pupil.first_name,
+        "DATE_NAISS": pupil.birth_date_text,
+        "CLASSE": pupil.class_name,
+        "UAI": pupil.uaj,
+        SOURCE_ID: pupil.source_id,
+    }
+    return Record(line=pupil.line, values=values)
+
+
+def guardian_records(
+    rows: Iterable[SiecleGuardian | SiecleLink], ine_of: dict[str, str], errors: ErrorSink
+) -> Iterator[Record]:
+    """One record per link, keyed by PERSONNE_ID.
+
+    `ine_of` maps ELEVE_ID to the INE of each present pupil, and to "" for a pupil who left (their links
+    are dropped, as a departure drops them). A link to an ELEVE_ID absent from the pupils is a row error.
+    People are kept until their links are read (one school's people).
+    """
+    people: dict[str, SiecleGuardian] = {}
+    for row in rows:
+        if isinstance(row, SiecleGuardian):
+            people[row.source_id] = row
+            continue
+        ine = ine_of.get(row.pupil_source_id)
+        if ine is None:
+            msg = gettext("Élève ELEVE_ID %(id)s absent du fichier des élèves.") % {"id": row.pupil_source_id[:20]}
+            errors(RowError(GUARDIANS, row.line, "ELEVE_ID", msg))
+            continue
+        person = people.get(row.guardian_source_id)
+        if not ine or person is None:  # a pupil who left; a person listed after the links (checked in the survey)
+            continue
+        values = {
+            "ID_RESPONSABLE": person.source_id,
+            "NOM": person.last_name,
+            "PRENOM": person.first_name,
+            "TEL_PORTABLE": person.mobile,
+            "COURRIEL": person.email,
+            "INE_ELEVE": ine,
+            "RESP_LEGAL": row.legal,
+            "LIEN": row.kinship,
+            SOURCE_ID: person.source_id,
+        }
+        yield Record(line=row.line, values=values)
+
+
+def pupil_record_onde(pupil: OndePupil, uai: str) -> Record:
+    values = {
+        "INE": pupil.ine,
+        "NOM": pupil.last_name,
+        "PRENOM": pupil.first_name,
+        "DATE_NAISS": pupil.birth_date_text,
+        "CLASSE": pupil.class_name,
+        "UAI": uai,
+    }
+    return Record(line=pupil.line, values=values)
+
+
+def link_record(link: OndeLink, key: str = "") -> Record:
+    """ONDE names no guardian: the directory keys them by names, or by names and a child for namesakes."""
+    g = link.guardian
+    values = {
+        "ID_RESPONSABLE": key,
+        "NOM": g.last_name,
+        "PRENOM": g.first_name,
+        "TEL_PORTABLE": g.mobile,
+        "COURRIEL": g.email,
+        "INE_ELEVE": link.ine,
+        "RESP_LEGAL": "",
+        "LIEN": "",
+    }
+    return Record(line=g.line, values=values)
