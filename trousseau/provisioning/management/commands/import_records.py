@@ -1,7 +1,9 @@
-"""`manage.py import_records --pupils FILE --guardians FILE [--dry-run] [--additions]`: académie-sized imports.
+"""`manage.py import_records --pupils FILE… --guardians FILE… [--school UAI] [--dry-run] [--additions]`.
 
-The files are the complete lists of the schools they name unless `--additions` says otherwise; the
-académie sees every school, so it also moves pupils between schools (audited for both).
+Académie-sized imports: Trousseau's own CSV/XML files, or the schools' SIECLE exports as downloaded
+(.zip or .xml, one pair per school, as many as the académie has), or an école's ONDE extractions with
+`--school`. The files are the complete lists of the schools they name unless `--additions` says
+otherwise; the académie sees every school, so it also moves pupils between schools (audited for both).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from trousseau.directory.importers.report import ImportProgress, ImportResult
+from trousseau.directory.models import School
 from trousseau.provisioning.services import ADDITIONS, COMPLETE, ImportFileError, import_records
 
 
@@ -25,8 +28,17 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--pupils", type=Path, help="pupils file (CSV or XML)")
-        parser.add_argument("--guardians", type=Path, help="guardians and links file (CSV or XML)")
+        parser.add_argument(
+            "--pupils", type=Path, nargs="+", default=[], help="pupils files (SIECLE .zip/.xml, ONDE or own CSV/XML)"
+        )
+        parser.add_argument(
+            "--guardians", type=Path, nargs="+", default=[], help="guardians and links files (same formats)"
+        )
+        parser.add_argument(
+            "--school",
+            metavar="UAI",
+            help="import for this school only, as its staff would in the console (needed for ONDE extractions)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
         parser.add_argument("--partial", action="store_true", help="apply valid rows despite refused ones")
         parser.add_argument(
@@ -42,15 +54,22 @@ class Command(BaseCommand):
             msg = "give --pupils FILE, --guardians FILE or both"
             raise CommandError(msg)
         started = time.monotonic()
+        school = None
+        if options["school"]:
+            school = School.objects.filter(uai=options["school"].strip().upper()).first()
+            if school is None:
+                msg = f"no school with UAI {options['school']!r}"
+                raise CommandError(msg)
         with ExitStack() as stack:
             files = {
-                name: stack.enter_context(path.open("rb")) if path else None
-                for name, path in (("pupils", options["pupils"]), ("guardians", options["guardians"]))
+                name: [stack.enter_context(path.open("rb")) for path in options[name]]
+                for name in ("pupils", "guardians")
             }
             try:
                 result = import_records(
-                    pupils=files["pupils"],
-                    guardians=files["guardians"],
+                    pupils=files["pupils"] or None,
+                    guardians=files["guardians"] or None,
+                    school=school,
                     dry_run=options["dry_run"],
                     partial=options["partial"],
                     progress=self._progress if options["verbosity"] > 1 else None,
