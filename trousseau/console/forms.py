@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from trousseau.accounts.models import AccountKind, AccountState
 from trousseau.console.models import StaffMember
@@ -124,8 +125,9 @@ class ImportForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
-    pupils = forms.FileField(label=_("Fichier des élèves (CSV ou XML)"), required=False)
-    guardians = forms.FileField(label=_("Fichier des responsables (CSV ou XML)"), required=False)
+    # Labelled as the refusals name them (« déposez-le dans « Responsables » », exports.slot_label).
+    pupils = forms.FileField(label=pgettext_lazy("import slot", "Élèves"), required=False)
+    guardians = forms.FileField(label=pgettext_lazy("import slot", "Responsables"), required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}

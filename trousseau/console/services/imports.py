@@ -69,6 +69,7 @@ def _run(  # noqa: PLR0913 - the import's options, all keyword-only
     actor: str,
     progress: ProgressCallback | None,
     mode: str,
+    names: Mapping[str, Any],
     confirmation: Mapping[str, Any] | None = None,
 ) -> ImportResult:
     """The import; a real one (`confirmation` given) keeps only the departures the person confirmed."""
@@ -81,8 +82,8 @@ def _run(  # noqa: PLR0913 - the import's options, all keyword-only
         )
         file_mobiles = frozenset(int(g) for g in confirmation.get("file_mobiles", []))
     return import_records(
-        pupils=io.BytesIO(pupils) if pupils is not None else None,
-        guardians=io.BytesIO(guardians) if guardians is not None else None,
+        pupils=_named(pupils, names.get("pupils_name", "")),
+        guardians=_named(guardians, names.get("guardians_name", "")),
         school=school,
         dry_run=dry_run,
         actor=actor,
@@ -91,6 +92,15 @@ def _run(  # noqa: PLR0913 - the import's options, all keyword-only
         guard=guard,
         file_mobiles=file_mobiles,
     )
+
+
+def _named(data: bytes | None, name: str) -> io.BytesIO | None:
+    """The saved upload with the name it was sent under: a refusal names the file the person chose."""
+    if data is None:
+        return None
+    upload = io.BytesIO(data)
+    upload.name = name
+    return upload
 
 
 def confirmation_from(data: Mapping[str, str]) -> dict[str, Any]:
@@ -163,6 +173,7 @@ def check(
             actor=f"console:{staff.email}",
             progress=progress,
             mode=pending.mode,
+            names=names,
         )
     except ImportFileError as exc:
         pending.delete()
@@ -226,6 +237,7 @@ def apply(
             actor=f"console:{staff.email}",
             progress=progress,
             mode=mode,
+            names=names,
             confirmation=confirmation,
         )
     except ImportFileError as exc:

@@ -84,6 +84,11 @@ class Shared:
     directory: Directory = field(default_factory=Directory)
     eleve_ids: dict[str, dict[str, str]] = field(default_factory=dict)  # UAJ -> ELEVE_ID -> INE ("" if left)
     onde_pupils: list[OndePupil] | None = None
+    # Schools whose pupils file is in this import, and whether an ONDE pupils file is: the guardians
+    # files read the directory only for the others, when they are opened. (Never while rows stream: on
+    # PostgreSQL the connection is then busy with COPY, and a query would wait for it for ever.)
+    pupils_of: set[str] = field(default_factory=set)
+    onde_pupils_file: bool = False
 
 
 class _OneFile:
@@ -123,6 +128,7 @@ class SieclePupilsFile(_OneFile):
         self.reader = SieclePupils(handle, expected_uaj=shared.school_uai or None, max_bytes=max_bytes)
         self.shared = shared
         self.size = size
+        shared.pupils_of.add(self.reader.uaj)
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -145,6 +151,9 @@ class SiecleGuardiansFile(_OneFile):
         self.reader = SiecleGuardians(handle, expected_uaj=shared.school_uai or None, max_bytes=max_bytes)
         self.shared = shared
         self.size = size
+        self.stored: dict[str, str] | None = None
+        if self.reader.uaj not in shared.pupils_of:
+            self.stored = shared.directory.eleve_ids(self.reader.uaj)
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -156,10 +165,11 @@ class SiecleGuardiansFile(_OneFile):
 
     def records(self, errors: ErrorSink) -> Iterator[Record]:
         uaj = self.reader.uaj
-        ine_of = self.shared.eleve_ids.get(uaj)
-        if ine_of is None:  # no pupils file of this school in the import: its stored pupils
-            ine_of = self.shared.directory.eleve_ids(uaj)
-        return guardian_records(self.reader, ine_of, errors)
+        if self.stored is not None:
+            # No pupils file of this school in the import: its stored pupils. A pupil the directory never
+            # had is one who left before any import (SIECLE keeps their links all year): no row, no error.
+            return guardian_records(self.reader, self.stored, errors, unknown_left=True)
+        return guardian_records(self.reader, self.shared.eleve_ids.get(uaj, {}), errors)
 
 
 class OndePupilsFile(_OneFile):
@@ -167,6 +177,7 @@ class OndePupilsFile(_OneFile):
         self.source = source
         self.shared = shared
         self.size = source.size
+        shared.onde_pupils_file = True
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -184,11 +195,15 @@ class OndePupilsFile(_OneFile):
 
 
 class OndeGuardiansFile(OndePupilsFile):
+    def __init__(self, source: Source, shared: Shared) -> None:
+        self.source = source
+        self.shared = shared
+        self.size = source.size
+        self.stored = None if shared.onde_pupils_file else shared.directory.pupils(shared.school_uai)
+
     def records(self, errors: ErrorSink) -> Iterator[Record]:
-        pupils = self.shared.onde_pupils
-        if pupils is None:
-            pupils = self.shared.directory.pupils(self.shared.school_uai)
-        matcher = OndeMatcher(pupils)
+        pupils = self.stored if self.stored is not None else self.shared.onde_pupils
+        matcher = OndeMatcher(pupils or [])
         guardians = list(read_onde_guardians(self.source))  # one école's guardians, read whole to find namesakes
         homonyms = _namesakes(guardians)
         for guardian in guardians:
@@ -334,12 +349,17 @@ def pupil_record(pupil: SieclePupil) -> Record:
 
 
 def guardian_records(
-    rows: Iterable[SiecleGuardian | SiecleLink], ine_of: dict[str, str], errors: ErrorSink
+    rows: Iterable[SiecleGuardian | SiecleLink],
+    ine_of: dict[str, str],
+    errors: ErrorSink,
+    *,
+    unknown_left: bool = False,
 ) -> Iterator[Record]:
     """One record per link, keyed by PERSONNE_ID.
 
     `ine_of` maps ELEVE_ID to the INE of each present pupil, and to "" for a pupil who left (their links
-    are dropped, as a departure drops them). A link to an ELEVE_ID absent from the pupils is a row error.
+    are dropped, as a departure drops them). A link to an ELEVE_ID absent from the pupils is a row error,
+    unless `unknown_left` (read against the directory, which never had the pupils who left before).
     People are kept until their links are read (one school's people).
     """
     people: dict[str, SiecleGuardian] = {}
@@ -347,7 +367,7 @@ def guardian_records(
         if isinstance(row, SiecleGuardian):
             people[row.source_id] = row
             continue
-        ine = ine_of.get(row.pupil_source_id)
+        ine = ine_of.get(row.pupil_source_id, "" if unknown_left else None)
         if ine is None:
             msg = gettext("Élève ELEVE_ID %(id)s absent du fichier des élèves.") % {"id": row.pupil_source_id[:20]}
             errors(RowError(GUARDIANS, row.line, "ELEVE_ID", msg))
