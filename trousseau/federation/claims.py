@@ -125,9 +125,11 @@ def _join_vector(academie: str, source_id: str) -> str | None:
     None when the record has no SIECLE identifier (ONDE, a hand-made file) or one that is not all
     digits: no identifier is invented or reshaped, since a made-up number could be somebody else's AAF
     id and the ENT would open that person's account. None, too, for an académie whose BCN code is
-    unknown, rather than a placeholder such as "00": the ENT maps the code to the académie's name and
-    matches `<ACADÉMIE>-<id>`, so a wrong or shared code could only miss or hit another académie's
-    person with the same number; without a vector the ENT falls back on `{ECT}`, as for an ONDE pupil.
+    unknown (a hand-typed or misspelt name), rather than a placeholder such as "00": entcore would look
+    for `null-<id>` and find nobody, but ESCO's CAS reads only the number (accountsCredentialPattern)
+    and prefixes its own académie, so an id from who knows which académie could open the account of
+    the person who has that number in the ENT's. Without a vector the ENT joins on `{ECT}` (FrEduCtId)
+    or its own linking, as for an ONDE pupil; the operator fixes the school's académie name.
     """
     code = ACADEMIE_CODES.get(academie.strip())
     source_id = source_id.strip()
