@@ -115,7 +115,7 @@ run: setup standin
 	$(TELESERVICES_ENV) $(BIN)/python -m ent wait --mode teleservices; \
 	$(PRONOTE_ENV) $(BIN)/python -m ent wait --mode pronote; \
 	$(RUN_ENV) $(BIN)/python manage.py saml_sp_add --url $(ENT_URL)/auth/saml/metadata \
-		--name "ENT de démonstration" --home-url $(ENT_URL)/ --release-children --release-ine --encrypt --idp-initiated; \
+		--name "ENT de démonstration" --home-url $(ENT_URL)/ --release-children --release-join --encrypt --idp-initiated; \
 	$(RUN_ENV) $(BIN)/python manage.py saml_sp_add --url $(TELESERVICES_URL)/auth/saml/metadata \
 		--name "Téléservices (démonstration)" --home-url $(TELESERVICES_URL)/ --no-release-children --encrypt --no-idp-initiated; \
 	$(RUN_ENV) $(BIN)/python manage.py oidc_client_add --update --name "Pronote (démonstration)" \

@@ -7,6 +7,7 @@ An attribute is recognised by its Name (the OID) or its FriendlyName, as Edifice
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -58,6 +59,8 @@ ACADEMIES = {
     "33": "GUYANE", "43": "MAYOTTE", "70": "NORMANDIE",
 }  # fmt: skip
 CHILD_PARTS = 4
+# A school's UAI: seven digits and a letter (0450001A).
+UAI = re.compile(r"[0-9]{7}[A-Z]")
 JOIN_PARTS = 3
 
 
@@ -89,7 +92,8 @@ class Identity:
     level_code: str = ""
     children: list[Child] = field(default_factory=list)
     join_keys: list[str] = field(default_factory=list)
-    # The UAI part of each `{AAF}<académie>|<UAI>|<id>` vector (a guardian's: their children's schools).
+    # The middle part of `{AAF}<académie>|<source>|<id>` vectors when it is a UAI (older vectors named the
+    # school there; ÉduConnect's and Trousseau's name the directory, `AC2D`, which is no school).
     vector_uais: list[str] = field(default_factory=list)
 
     @property
@@ -128,13 +132,14 @@ def join_key(vector: str) -> str | None:
 
 
 def vector_uai(vector: str) -> str | None:
-    """`{AAF}18|0450001A|1814477` -> `0450001A` (None for other vectors)."""
+    """`{AAF}18|0450001A|1814477` -> `0450001A`; None for `{AAF}18|AC2D|1814477` and other vectors."""
     if not vector.startswith("{AAF}"):
         return None
     parts = vector[5:].split("|")
     if len(parts) != JOIN_PARTS:
         return None
-    return parts[1].strip() or None
+    source = parts[1].strip()
+    return source if UAI.fullmatch(source) else None
 
 
 def identity(values: Mapping[str, list[str]]) -> Identity:

@@ -144,7 +144,7 @@ def services(trousseau: LiveServer, running_services: dict[str, Service]) -> dic
     quiet = {"stdout": io.StringIO()}
     call_command(
         "saml_sp_add", "--url", ent.metadata_url, "--name", ent.brand,
-        "--home-url", f"{ent.url}/", "--release-children", "--release-ine", "--encrypt", "--idp-initiated", **quiet,
+        "--home-url", f"{ent.url}/", "--release-children", "--release-join", "--encrypt", "--idp-initiated", **quiet,
     )  # fmt: skip
     call_command(
         "saml_sp_add", "--url", teleservices.metadata_url, "--name", teleservices.brand,

@@ -85,7 +85,7 @@ def _start_ent(
         "--name",
         name,
         "--release-children",
-        "--release-ine",
+        "--release-join",
         "--encrypt",
         "--idp-initiated",
         stdout=io.StringIO(),

@@ -36,7 +36,8 @@ GUARDIAN = {
     ("FrEduCtPersonAffiliation", ECT + "7"): ["resp2d"],
     ("givenName", "urn:oid:2.5.4.42"): ["Aïcha"],
     ("sn", "urn:oid:2.5.4.4"): ["MARTIN"],
-    ("FrEduCtRefId", "urn:oid:1.3.6.1.4.1.99999.1.1"): ["{ECT}" + "a" * 96, "{AAF}18|0450001A|070001234AB"],
+    # As Trousseau sends it (issue #18): the guardian's own SIECLE PERSONNE_ID, never a child's vector or INE.
+    ("FrEduCtRefId", "urn:oid:1.3.6.1.4.1.99999.1.1"): ["{ECT}" + "a" * 96, "{AAF}18|AC2D|1815002"],
     ("FrEduCtEnfant", "urn:oid:1.3.6.1.4.1.99999.1.2"): [
         "b" * 96 + "|MARTIN|Léo|0450001A",
         "c" * 96 + "|MARTIN|Inès|0450002B",

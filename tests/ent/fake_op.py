@@ -35,7 +35,8 @@ GUARDIAN_CLAIMS: dict[str, Any] = {
     "family_name": "MARTIN",
     "FrEduCtId": "a" * 96,
     "FrEduCtPersonAffiliation": ["resp2d"],
-    "FrEduCtRefId": ["{ECT}" + "a" * 96, "{AAF}18|0450001A|070001234AB", "{AAF}18|0450002B|070005678CD"],
+    # The guardian's own PERSONNE_IDs, grouped across two académies (issue #18): never a child's vector.
+    "FrEduCtRefId": ["{ECT}" + "a" * 96, "{AAF}18|AC2D|1815002", "{AAF}24|AC2D|2400417"],
     "children": [
         {"id": "b" * 96, "family_name": "MARTIN", "given_name": "Léo", "school_uai": "0450001A"},
         {"id": "c" * 96, "family_name": "MARTIN", "given_name": "Inès", "school_uai": "0450002B"},

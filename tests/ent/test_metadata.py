@@ -108,6 +108,19 @@ def test_join_keys_as_ents_build_them(vector: str, key: str | None):
     assert attributes.join_key(vector) == key
 
 
+@pytest.mark.parametrize(
+    ("vector", "uai"),
+    [
+        ("{AAF}18|0450001A|1814477", "0450001A"),
+        ("{AAF}18|AC2D|1814477", None),  # ÉduConnect's and Trousseau's: the directory, not a school
+        ("{ECT}" + "a" * 96, None),
+        ("{AAF}18|only-two", None),
+    ],
+)
+def test_only_a_uai_in_a_vector_is_taken_for_a_school(vector: str, uai: str | None):
+    assert attributes.vector_uai(vector) == uai
+
+
 def test_identity_reads_children_and_ignores_malformed_ones():
     person = attributes.identity(
         {

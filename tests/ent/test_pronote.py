@@ -89,7 +89,7 @@ def test_a_guardian_lands_on_the_home_with_the_children(client: Client, op: Fake
     assert f"Fournisseur d'identité (issuer) {op.issuer}" in home.text
     assert "signature RS256 vérifiée avec la clé trousseau-current du JWKS" in home.text
     assert f"Identifiant pour ce service (sub) {op.sub}" in home.text
-    assert "ORLEANS-TOURS-070001234AB" in home.text
+    assert "ORLEANS-TOURS-1815002, CRETEIL-2400417" in home.text
     # Once logged in, "/" is the home.
     assert client.get("/").location == "/accueil"
 

@@ -105,7 +105,7 @@ def test_a_guardian_lands_on_the_home_with_the_children(client: Client, idp: Fak
     assert "Profil Responsable légal (collège ou lycée)" in home.text
     assert "MARTIN Léo 0450001A" in home.text
     assert "MARTIN Inès 0450002B" in home.text
-    assert "ORLEANS-TOURS-070001234AB" in home.text
+    assert "ORLEANS-TOURS-1815002" in home.text
     assert "Assertion chiffrée non" in home.text
 
 

@@ -20,14 +20,19 @@ from tests.ent.fake_idp import GUARDIAN, FakeIdp, decode_redirect
 
 ACS = f"{TS_URL}/auth/saml/acs"
 ENTITY = f"{TS_URL}/auth/saml/metadata"
-# What Trousseau sends an SP registered without --release-children: no FrEduCtEnfant.
+# What Trousseau sends an SP registered without --release-children: no FrEduCtEnfant; with --release-join,
+# the guardian's own `{AAF}` vectors, which name the directory (AC2D), not a school (issue #18).
 GUARDIAN_WITHOUT_CHILDREN = {key: values for key, values in GUARDIAN.items() if key[0] != "FrEduCtEnfant"}
-# A second child at another school, known only by the join vector.
 GUARDIAN_WITHOUT_CHILDREN[("FrEduCtRefId", "urn:oid:1.3.6.1.4.1.99999.1.1")] = [
     "{ECT}" + "a" * 96,
-    "{AAF}18|0450001A|070001234AB",
-    "{AAF}18|0450002B|070005678CD",
+    "{AAF}18|AC2D|1815002",
+    "{AAF}24|AC2D|2400417",
 ]
+# Vectors of an older kind, with a school's UAI in the middle: that school is shown.
+GUARDIAN_WITH_UAI_VECTORS = {
+    **GUARDIAN_WITHOUT_CHILDREN,
+    ("FrEduCtRefId", "urn:oid:1.3.6.1.4.1.99999.1.1"): ["{AAF}18|0450001A|1814477", "{AAF}18|0450002B|1814478"],
+}
 
 
 @pytest.fixture
@@ -63,20 +68,26 @@ def test_the_teleservices_go_straight_to_educonnect(ts: Client):
     assert ts.get("/oublier").status == 404
 
 
-def test_a_guardian_sees_the_schools_but_not_the_children(ts: Client, idp: FakeIdp):
+def test_a_guardian_sees_neither_the_children_nor_a_directory_code_as_a_school(ts: Client, idp: FakeIdp):
     log_in(ts, idp, GUARDIAN_WITHOUT_CHILDREN)
     home = ts.get("/accueil")
     assert home.status == 200
     assert "<title>Bonjour Aïcha MARTIN — Téléservices (démonstration)</title>" in home.body
     assert "Vous êtes connecté(e) aux téléservices avec EduConnect." in home.text
     assert "Profil Responsable légal (collège ou lycée)" in home.text
-    assert "Établissements (UAI) 0450001A 0450002B" in home.text
+    assert '<p id="ent-schools">Aucun établissement communiqué.</p>' in home.body  # AC2D is no school
+    assert "ORLEANS-TOURS-1815002, CRETEIL-2400417" in home.text
     assert "Ce service ne reçoit pas la liste de vos enfants" in home.text
     assert "Mes enfants" not in home.text
     assert "Mes démarches" in home.text
     assert "Les démarches en ligne des familles et des élèves" in home.text
     assert "ent_session" not in ts.cookies
     assert "teleservices_session" in ts.cookies
+
+
+def test_the_schools_of_older_vectors_are_shown(ts: Client, idp: FakeIdp):
+    log_in(ts, idp, GUARDIAN_WITH_UAI_VECTORS)
+    assert "Établissements (UAI) 0450001A 0450002B" in ts.get("/accueil").text
 
 
 def test_a_guardian_with_children_released_sees_them(ts: Client, idp: FakeIdp):

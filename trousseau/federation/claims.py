@@ -6,9 +6,10 @@ Names and OIDs are ÉduConnect's (research/educonnect.md §3): `Name="urn:oid:�
 `FrEduCt…` friendly name. The children list is Trousseau's own extension.
 
 What a service receives beyond the account's own identity is its `Release` policy, set by the operator
-at registration and the minimum by default: a guardian's children (the list and their join vectors)
-only to services registered for children, and a clear INE (inside the `{AAF}` join vectors) only to
-services registered for it. Every other service gets the `{ECT}` vector and the INE's digest.
+at registration and the minimum by default: a guardian's children list only to services registered for
+children, and the `{AAF}` join vectors (the académie directory's identifiers of the account's own
+records, issue #18) only to services registered for them. Every service gets the `{ECT}` vector and,
+for a pupil, the INE's digest; the INE itself is in no claim, whatever the release.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from trousseau.accounts.models import Account, AccountKind
-from trousseau.directory.models import Pupil, SchoolLevel
+from trousseau.directory.models import Guardian, Pupil, SchoolLevel
 
 ECT = "urn:oid:1.3.6.1.4.1.20326.10.999.1."
 
@@ -54,7 +55,8 @@ SPECS = [
 BY_NAME = {spec.friendly_name: spec for spec in SPECS}
 CHILDREN = "FrEduCtEnfant"
 
-# BCN codes of the académies, used in the `{AAF}` join vectors ENTs match on (entcore getJoinKey).
+# BCN codes of the académies, the first part of the `{AAF}` join vectors ENTs match on (entcore getJoinKey
+# maps it to the académie's name: `18` -> ORLEANS-TOURS).
 ACADEMIE_CODES = {
     "Paris": "01", "Aix-Marseille": "02", "Besançon": "03", "Bordeaux": "04", "Clermont-Ferrand": "06",
     "Dijon": "07", "Grenoble": "08", "Lille": "09", "Lyon": "10", "Montpellier": "11", "Nancy-Metz": "12",
@@ -71,12 +73,12 @@ LEVELS = [("6", "2111"), ("5", "2112"), ("4", "2115"), ("3", "2116"), ("2nde", "
 class Release:
     """What one service may receive beyond the account's own identity (docs/saml.md, docs/oidc.md)."""
 
-    children: bool = False  # a guardian's children: FrEduCtEnfant, and their join vectors with `ine`
-    ine: bool = False  # the clear INE, inside the `{AAF}` join vectors ENTs match their directory on
+    children: bool = False  # a guardian's children list (FrEduCtEnfant, OIDC `children`)
+    join: bool = False  # the account's own `{AAF}` join vectors, which ENTs match their directory on
 
     def describe(self) -> str:
-        """The policy as the registration commands print it: `identity`, then `children` and `ine` if on."""
-        extras = [name for name, on in (("children", self.children), ("ine", self.ine)) if on]
+        """The policy as the registration commands print it: `identity`, then `children` and `join` if on."""
+        extras = [name for name, on in (("children", self.children), ("join", self.join)) if on]
         return ",".join(["identity", *extras])
 
 
@@ -112,9 +114,47 @@ def _degree(pupil: Pupil) -> str:
     return "1d" if pupil.school.level == SchoolLevel.ECOLE else "2d"
 
 
-def _join_vector(pupil: Pupil) -> str:
-    code = ACADEMIE_CODES.get(pupil.school.academie, "00")
-    return f"{{AAF}}{code}|{pupil.school.uai}|{pupil.ine}"
+# The source part of a vector: AC2D, the académie's second-degree directory (SIECLE), whose ELEVE_ID
+# and PERSONNE_ID the imports keep in `source_id`. ENTs ignore this part (getJoinKey reads parts 0 and 2).
+AAF_SOURCE = "AC2D"
+
+
+def _join_vector(academie: str, source_id: str) -> str | None:
+    """`{AAF}<BCN code>|AC2D|<source_id>`, as ÉduConnect sends it (`{AAF}18|AC2D|1814477`), or None.
+
+    None when the record has no SIECLE identifier (ONDE, a hand-made file) or one that is not all
+    digits: no identifier is invented or reshaped, since a made-up number could be somebody else's AAF
+    id and the ENT would open that person's account. None, too, for an académie whose BCN code is
+    unknown (a hand-typed or misspelt name), rather than a placeholder such as "00": entcore would look
+    for `null-<id>` and find nobody, but ESCO's CAS reads only the number (accountsCredentialPattern)
+    and prefixes its own académie, so an id from who knows which académie could open the account of
+    the person who has that number in the ENT's. Without a vector the ENT joins on `{ECT}` (FrEduCtId)
+    or its own linking, as for an ONDE pupil; the operator fixes the school's académie name.
+    """
+    code = ACADEMIE_CODES.get(academie.strip())
+    source_id = source_id.strip()
+    if code is None or not (source_id.isascii() and source_id.isdigit()):
+        return None
+    return f"{{AAF}}{code}|{AAF_SOURCE}|{source_id}"
+
+
+def join_vectors(account: Account) -> list[str]:
+    """The `{AAF}` vectors of the account's own directory records, sorted, without duplicates.
+
+    A pupil: their own record's (ELEVE_ID). A guardian: one per `Guardian` row the account speaks for
+    (PERSONNE_ID; several once grouped across schools or académies). Never a child's: entcore logs a
+    person into the ENT account matching *any* of their vectors, so a child's vector in a guardian's
+    FrEduCtRefId would open the child's ENT account to the parent.
+    """
+    # A row whose school's last import no longer listed it (`left_at`) is no longer vouched for: no vector.
+    records = (
+        Pupil.objects.filter(account=account)
+        if account.kind == AccountKind.PUPIL
+        else Guardian.objects.filter(account_link__account=account)
+    )
+    rows = records.filter(left_at=None).exclude(source_id="").values_list("school__academie", "source_id")
+    vectors = {_join_vector(academie or "", source_id) for academie, source_id in rows}
+    return sorted(v for v in vectors if v)
 
 
 def attributes(account: Account, *, release: Release, now: datetime | None = None) -> dict[str, list[str]]:
@@ -137,15 +177,13 @@ def attributes(account: Account, *, release: Release, now: datetime | None = Non
         values["FrEduCtEleveNiveau"] = [level_code(pupil.class_name)]
         values["FrEduCtEleveINEHash"] = [ine_hash(pupil.ine)]
         values["FrEduCtDateNaissance"] = [pupil.birth_date.isoformat()]
-        if release.ine:  # else only the digest above: the INE is the pupil's national identifier
-            values["FrEduCtRefId"].append(_join_vector(pupil))
     elif account.kind == AccountKind.GUARDIAN:
         values["FrEduCtPersonAffiliation"] = sorted({"resp" + _degree(p) for p in pupils}) or ["resp2d"]
-        if release.children and release.ine:  # each vector is a child's clear INE
-            values["FrEduCtRefId"] += [_join_vector(p) for p in pupils]
         if release.children:
             ids = children_ids(pupils)
             values[CHILDREN] = ["|".join([ids[p.pk], p.last_name.upper(), p.first_name, p.school.uai]) for p in pupils]
+    if release.join:  # the account's own records only, never a child's (join_vectors)
+        values["FrEduCtRefId"] += join_vectors(account)
     return {name: [v for v in vals if v] for name, vals in values.items() if any(vals)}
 
 

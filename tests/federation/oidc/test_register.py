@@ -122,11 +122,18 @@ def test_the_release_policy_is_the_minimum_unless_asked_and_printed():
     printed = add("--name", "Téléservices", "--redirect-uri", "https://ts.example/cb")
     assert printed["release"] == "identity"
     profile = ClientProfile.objects.get(application__client_id=printed["client_id"])
-    assert (profile.release_children, profile.release_ine) == (False, False)
-    printed = add("--name", "ENT", "--redirect-uri", "https://ent.example/cb", "--children", "--ine")
-    assert printed["release"] == "identity,children,ine"
+    assert (profile.release_children, profile.release_join) == (False, False)
+    printed = add("--name", "ENT", "--redirect-uri", "https://ent.example/cb", "--children", "--join")
+    assert printed["release"] == "identity,children,join"
     profile = ClientProfile.objects.get(application__client_id=printed["client_id"])
-    assert (profile.release_children, profile.release_ine) == (True, True)
+    assert (profile.release_children, profile.release_join) == (True, True)
+
+
+def test_the_old_ine_flag_still_registers_for_join_vectors():
+    # Operators' scripts from before issue #18 say `--ine`: a hidden alias of `--join`.
+    printed = add("--name", "ENT", "--redirect-uri", "https://ent.example/cb", "--ine")
+    assert printed["release"] == "identity,join"
+    assert ClientProfile.objects.get(application__client_id=printed["client_id"]).release_join
 
 
 def test_cleanup_forgets_authorizations_older_than_a_session(browser, settings):

@@ -42,7 +42,7 @@ def registered(pysp) -> ServiceProvider:
         pysp.metadata(),
         name="ENT de test",
         release_children=True,
-        release_ine=True,
+        release_join=True,
         encrypt=False,
         allow_idp_initiated=True,
     )

@@ -84,11 +84,24 @@ def test_command_sets_and_prints_the_release_policy_minimum_by_default(tmp_path,
     call_command("saml_sp_add", "--file", str(path))
     assert capsys.readouterr().out.strip().endswith("release=identity")
     sp = ServiceProvider.objects.get(entity_id=pysp.entity_id)
-    assert (sp.release_children, sp.release_ine) == (False, False)
-    call_command("saml_sp_add", "--file", str(path), "--release-children", "--release-ine")
-    assert capsys.readouterr().out.strip().endswith("release=identity,children,ine")
-    call_command("saml_sp_add", "--file", str(path), "--no-release-ine")  # the other flag is kept
+    assert (sp.release_children, sp.release_join) == (False, False)
+    call_command("saml_sp_add", "--file", str(path), "--release-children", "--release-join")
+    assert capsys.readouterr().out.strip().endswith("release=identity,children,join")
+    call_command("saml_sp_add", "--file", str(path), "--no-release-join")  # the other flag is kept
     assert capsys.readouterr().out.strip().endswith("release=identity,children")
+
+
+def test_command_keeps_the_old_release_ine_spelling_as_an_alias(tmp_path, pysp, capsys):
+    # Operators' scripts from before issue #18 say `--release-ine`: hidden, it sets the join flag.
+    path = tmp_path / "sp.xml"
+    path.write_text(pysp.metadata())
+    call_command("saml_sp_add", "--file", str(path), "--release-ine")
+    assert capsys.readouterr().out.strip().endswith("release=identity,join")
+    assert ServiceProvider.objects.get(entity_id=pysp.entity_id).release_join
+    call_command("saml_sp_add", "--file", str(path), "--no-release-ine")
+    assert capsys.readouterr().out.strip().endswith("release=identity")
+    call_command("saml_sp_add", "--file", str(path))  # neither spelling: kept as is
+    assert capsys.readouterr().out.strip().endswith("release=identity")
 
 
 def test_command_refuses_bad_metadata(tmp_path):

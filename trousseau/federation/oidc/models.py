@@ -15,8 +15,9 @@ class ClientProfile(models.Model):
     application = models.OneToOneField(APPLICATION_MODEL, on_delete=models.CASCADE, related_name="trousseau")
     # A guardian's children (ids, names, schools) go only to services that need them (Pronote, the ENT).
     release_children = models.BooleanField(default=False)
-    # The clear INE (in the `{AAF}` join vectors) only to services that join their directory on it.
-    release_ine = models.BooleanField(default=False)
+    # The `{AAF}` join vectors (the académie directory's ids of the account's own records) only to
+    # services that join their directory on them (ENT); the INE goes to none (claims.join_vectors).
+    release_join = models.BooleanField("transmettre les vecteurs de jointure {AAF}", default=False)
     # OpenID Connect Back-Channel Logout 1.0: where logout tokens are POSTed, and whether they carry `sid`.
     backchannel_logout_uri = models.URLField(max_length=500, blank=True)
     backchannel_logout_session_required = models.BooleanField(default=True)
@@ -32,7 +33,7 @@ class ClientProfile(models.Model):
     @property
     def release(self) -> Release:
         """What the client is registered to receive; children also need the `children` scope granted."""
-        return Release(children=self.release_children, ine=self.release_ine)
+        return Release(children=self.release_children, join=self.release_join)
 
     @property
     def audience(self) -> str:

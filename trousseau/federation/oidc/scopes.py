@@ -3,8 +3,9 @@
 - `openid`: `sub`, pairwise (one per client, or per sector).
 - `profile`: given_name, family_name, birthdate.
 - `ect.scope.cnx`: every other ÉduConnect claim (FrEduCtId, FrEduCtPersonAffiliation, …); the `{AAF}`
-  join vectors in FrEduCtRefId (clear INEs) only for clients registered with `--ine`.
-- `children`: a guardian's children (and, with `--ine`, their join vectors), only for clients registered
+  join vectors in FrEduCtRefId (the account's own SIECLE ids, never an INE nor a child's) only for
+  clients registered with `--join`.
+- `children`: a guardian's children (ids, names, schools; no join vector), only for clients registered
   to receive them.
 """
 

@@ -75,7 +75,7 @@ def register_client(  # noqa: PLR0913 - the operator's options, all keyword-only
     backchannel_logout_session_required: bool = True,
     public: bool = False,
     release_children: bool = False,
-    release_ine: bool = False,
+    release_join: bool = False,
     sector: str = "",
     home_url: str = "",
     client_id: str | None = None,
@@ -84,7 +84,7 @@ def register_client(  # noqa: PLR0913 - the operator's options, all keyword-only
 ) -> Registration:
     """Create a client (with `update`, create or change it): authorization code only, RS256, no consent screen.
 
-    The release policy (`release_children`, `release_ine`) is the minimum unless asked, on an update too.
+    The release policy (`release_children`, `release_join`) is the minimum unless asked, on an update too.
     """
     if not redirect_uris:
         raise InvalidClient("at least one redirect URI is required")
@@ -120,7 +120,7 @@ def register_client(  # noqa: PLR0913 - the operator's options, all keyword-only
         application=application,
         defaults={
             "release_children": release_children,
-            "release_ine": release_ine,
+            "release_join": release_join,
             "backchannel_logout_uri": backchannel_logout_uri,
             "backchannel_logout_session_required": backchannel_logout_session_required,
             "sector": sector,

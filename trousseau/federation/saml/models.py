@@ -23,8 +23,9 @@ class ServiceProvider(models.Model):
     metadata_fetched_at = models.DateTimeField(null=True, blank=True)
     # Children (names, school) go only to services that need them (ENT, Pronote): data minimisation.
     release_children = models.BooleanField("transmettre les enfants", default=False)
-    # The clear INE (in the `{AAF}` join vectors) only to services that join their directory on it (ENT).
-    release_ine = models.BooleanField("transmettre l'INE en clair", default=False)
+    # The `{AAF}` join vectors (the académie directory's ids of the account's own records) only to
+    # services that join their directory on them (ENT); the INE goes to none (claims.join_vectors).
+    release_join = models.BooleanField("transmettre les vecteurs de jointure {AAF}", default=False)
     # Encrypted assertions need the SP's encryption certificate in its metadata.
     encrypt_assertions = models.BooleanField("chiffrer les assertions", default=False)
     # Unsolicited responses are the replay/login-CSRF vector: off unless the SP is known to need them.
@@ -41,7 +42,7 @@ class ServiceProvider(models.Model):
 
     @property
     def release(self) -> Release:
-        return Release(children=self.release_children, ine=self.release_ine)
+        return Release(children=self.release_children, join=self.release_join)
 
     @cached_property
     def parsed(self) -> SpMetadata:

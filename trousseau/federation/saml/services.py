@@ -17,7 +17,7 @@ def sp_register(  # noqa: PLR0913 - one keyword per operator flag
     name: str = "",
     home_url: str = "",
     release_children: bool | None = None,
-    release_ine: bool | None = None,
+    release_join: bool | None = None,
     encrypt: bool | None = None,
     allow_idp_initiated: bool | None = None,
 ) -> ServiceProvider:
@@ -42,7 +42,7 @@ def sp_register(  # noqa: PLR0913 - one keyword per operator flag
         sp.home_url = home_url
     for field, value in (
         ("release_children", release_children),
-        ("release_ine", release_ine),
+        ("release_join", release_join),
         ("encrypt_assertions", encrypt),
         ("allow_idp_initiated", allow_idp_initiated),
     ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -31,8 +32,12 @@ class Command(BaseCommand):
             "--children", action="store_true", help="may receive a guardian's children (scope children)"
         )
         parser.add_argument(
-            "--ine", action="store_true", help="may receive the clear INE in {AAF} join vectors (ENT directory join)"
+            "--join",
+            action="store_true",
+            help="may receive the account's own {AAF} join vectors (SIECLE ids, never the INE), for an ENT",
         )
+        # The flag's name until issue #18 (the vectors carried the INE then): kept for operators' scripts.
+        parser.add_argument("--ine", action="store_true", dest="join", help=argparse.SUPPRESS)
         parser.add_argument("--home-url", default="", help="the service's home page, where a family starts again")
         parser.add_argument("--sector", default="", help="clients of one sector get the same pairwise sub")
         parser.add_argument("--client-id", default=None, help="default: generated")
@@ -51,7 +56,7 @@ class Command(BaseCommand):
                 backchannel_logout_session_required=not options["backchannel_without_sid"],
                 public=options["public"],
                 release_children=options["children"],
-                release_ine=options["ine"],
+                release_join=options["join"],
                 sector=options["sector"],
                 home_url=options["home_url"],
                 client_id=options["client_id"],

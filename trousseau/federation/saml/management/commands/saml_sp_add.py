@@ -23,12 +23,15 @@ class Command(BaseCommand):
         parser.add_argument("--home-url", default="", help="the service's home page, where a family starts again")
         flag = argparse.BooleanOptionalAction
         # The release policy (claims.Release): off for a new SP unless asked, kept as is on an update.
+        parser.add_argument("--release-children", action=flag, default=None, help="send a guardian's children list")
         parser.add_argument(
-            "--release-children", action=flag, default=None, help="send a guardian's children (list, join vectors)"
+            "--release-join",
+            action=flag,
+            default=None,
+            help="send the account's own {AAF} join vectors (SIECLE ids, never the INE), for an ENT's directory",
         )
-        parser.add_argument(
-            "--release-ine", action=flag, default=None, help="send the clear INE in {AAF} join vectors (ENT)"
-        )
+        # The flag's name until issue #18 (the vectors carried the INE then): kept for operators' scripts.
+        parser.add_argument("--release-ine", action=flag, dest="release_join", help=argparse.SUPPRESS)
         parser.add_argument("--encrypt", action=flag, default=None, help="encrypt assertions (needs an encryption key)")
         parser.add_argument("--idp-initiated", action=flag, default=None, help="allow Unsolicited/SSO for this SP")
 
@@ -37,7 +40,7 @@ class Command(BaseCommand):
             "name": options["name"],
             "home_url": options["home_url"],
             "release_children": options["release_children"],
-            "release_ine": options["release_ine"],
+            "release_join": options["release_join"],
             "encrypt": options["encrypt"],
             "allow_idp_initiated": options["idp_initiated"],
         }
