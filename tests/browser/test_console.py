@@ -116,10 +116,10 @@ def _now() -> datetime:
 def _upload(page: Page, pupils: bytes, guardians: bytes) -> None:
     page.get_by_role("main").get_by_role("link", name="Import", exact=True).click()
     expect(page.get_by_role("heading", name="Importer les fiches des élèves et des responsables")).to_be_visible()
-    page.get_by_label(re.compile("^Fichier des élèves")).set_input_files(
+    page.get_by_label(re.compile("^Élèves")).set_input_files(
         FilePayload(name="eleves.csv", mimeType="text/csv", buffer=pupils)
     )
-    page.get_by_label(re.compile("^Fichier des responsables")).set_input_files(
+    page.get_by_label(re.compile("^Responsables")).set_input_files(
         FilePayload(name="responsables.csv", mimeType="text/csv", buffer=guardians)
     )
     page.get_by_role("button", name="Vérifier les fichiers").click()

@@ -35,8 +35,8 @@ def _log_in(page: Page, member: StaffMember, school: School) -> None:
 
 def _upload(page: Page, school: School, *, pupils: list[str] | None = None, guardians: list[str] | None = None) -> None:
     for label, name, lines in (
-        ("^Fichier des élèves", "eleves.csv", pupils),
-        ("^Fichier des responsables", "resp.csv", guardians),
+        ("^Élèves", "eleves.csv", pupils),
+        ("^Responsables", "resp.csv", guardians),
     ):
         if lines is not None:
             content = ("\r\n".join(lines) + "\r\n").encode()
