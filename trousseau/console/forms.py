@@ -68,7 +68,7 @@ class EnrolmentForm(CodeForm):
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label=_("Nom, identifiant ou INE"), max_length=100, required=False)
+    q = forms.CharField(label=_("Nom, identifiant, INE, téléphone ou email"), max_length=254, required=False)
     kind = forms.ChoiceField(label=_("Profil"), choices=[("", _("Tous")), *AccountKind.choices], required=False)
     state = forms.ChoiceField(
         label=_("État du compte"), choices=[("", _("Tous")), *AccountState.choices], required=False

@@ -65,6 +65,18 @@ def mobile_e164(raw: str, region: str) -> str | None:
     return _e164(number)
 
 
+def phone_e164(raw: str, region: str = "FR") -> str | None:
+    """Any valid number as somebody reads it out (`06.12.34.56.78`, `0033 6…`, `+262 692…`) in E.164, else None.
+
+    Only what starts as a phone number is read as one (a 0 or a +): nine digits alone are an INE's start.
+    """
+    text = raw.strip()
+    if not text.startswith(("0", "+")) or re.search(r"[^0-9+().\s/-]", text):
+        return None
+    number = _parse(text, region)
+    return _e164(number) if number is not None and phonenumbers.is_valid_number(number) else None
+
+
 def calling_code(e164: str) -> int | None:
     """`+262692123456` -> 262; None if it is not a number."""
     number = _parse(e164)

@@ -1,4 +1,4 @@
-"""Accounts of a school: search by name, identifier or INE, and one account's full picture."""
+"""Accounts of a school: search by name, identifier, INE, phone or email, and one account's full picture."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from trousseau.accounts import activity
 from trousseau.accounts.models import Account, AccountKind, AccountState, ActivationLetter, ContestedLink, LetterStatus
+from trousseau.core.phones import phone_e164
 from trousseau.core.text import fold
 from trousseau.directory.models import Guardian, Guardianship, Pupil, School
 
@@ -120,11 +121,25 @@ def search_accounts(
     found = list(rows.values())
     if class_name:
         found = [row for row in found if class_name in row.classes]
-    terms = query.split()
-    if terms:
+    contact = _contact_match(query)
+    if contact is not None:  # a parent on the phone: their number in any form, or their email
+        reached = set(accounts.filter(contact).values_list("pk", flat=True))
+        found = [row for row in found if row.pk in reached]
+    elif terms := query.split():
         found = [row for row in found if row.matches(terms)]
     found.sort(key=lambda r: (fold(r.last_name), fold(r.first_name), r.identifier))
     return SearchResult(rows=found[:SEARCH_LIMIT], total=len(found))
+
+
+def _contact_match(query: str) -> Q | None:
+    """Accounts reached by this phone number or email: their own, or a guardian record's they speak for."""
+    text = query.strip()
+    if "@" in text:
+        return Q(email__iexact=text) | Q(guardian_links__guardian__email__iexact=text)
+    e164 = phone_e164(text)
+    if e164 is None:
+        return None
+    return Q(phone=e164) | Q(guardian_links__guardian__mobile=e164)
 
 
 def school_classes(school: School) -> list[str]:
