@@ -77,3 +77,27 @@ def test_the_letters_page_lists_what_waits_per_class(school, member):
     page = helpers.console(member).get(reverse("console:letters", args=[school.uai])).text
     assert '<option value="6e A">6e A</option>' in page
     assert "Télécharger les courriers (PDF)" in page
+
+
+def test_an_ecoles_letters_are_for_guardians_and_its_head_is_its_director():
+    ecole = factories.school(level="ecole", name="École Jules-Ferry")
+    pupil = factories.pupil(school=ecole, class_name="CP")
+    factories.guardian_account(children=[pupil], last_name="Ferry")
+    director = helpers.staff(StaffRole.HEAD, school=ecole)
+    browser = helpers.console(director)
+    page = browser.get(reverse("console:letters", args=[ecole.uai]))
+    assert "Directeur ou directrice d'école" in page.text
+    assert 'value="guardians" checked' in page.text
+    assert "Les élèves et leurs responsables" not in page.text
+    # A pupils' selection posted anyway is refused: an école's pupils have no account.
+    assert post(browser, ecole).status_code == 400
+    printed = browser.post(reverse("console:letters", args=[ecole.uai]), {"kinds": "guardians", "format": "pdf"})
+    assert printed["Content-Type"] == "application/pdf"
+    assert len(PdfReader(io.BytesIO(printed.content)).pages) == 1
+
+
+def test_a_colleges_head_keeps_the_usual_title(school):
+    head = helpers.staff(StaffRole.HEAD, school=school)
+    page = helpers.console(head).get(reverse("console:letters", args=[school.uai]))
+    assert "Chef d'établissement" in page.text
+    assert "Directeur ou directrice" not in page.text

@@ -160,7 +160,10 @@ class LettersForm(forms.Form):
     )
     format = forms.ChoiceField(choices=[("pdf", "PDF"), ("csv", "CSV")], initial="pdf")
 
-    def __init__(self, *args: Any, classes: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, classes: list[str], primary: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["classe"].choices = [("", _("Tout l'établissement")), *((c, c) for c in classes)]  # type: ignore[attr-defined]
         self.fields["kinds"].error_messages["required"] = _("Choisissez pour qui imprimer les courriers.")
+        if primary:  # an école's pupils have no account: only their guardians get letters
+            self.fields["kinds"].choices = [("guardians", _("Les responsables"))]  # type: ignore[attr-defined]
+            self.fields["kinds"].initial = "guardians"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trousseau.core.sealing import SealedTextField
+from trousseau.directory.models import SchoolLevel
 
 
 class StaffRole(models.TextChoices):
@@ -65,6 +66,13 @@ class StaffMember(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def role_label(self) -> str:
+        """The role as the person's school names it: an école has a director, not a "chef d'établissement"."""
+        if self.role == StaffRole.HEAD and self.school is not None and self.school.level == SchoolLevel.ECOLE:
+            return str(_("Directeur ou directrice d'école"))
+        return str(self.get_role_display())
 
     @property
     def can_act(self) -> bool:

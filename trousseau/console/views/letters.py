@@ -17,7 +17,7 @@ from trousseau.console.services import letters
 from trousseau.console.views.accounts import pdf_response
 from trousseau.console.views.common import context, forbidden, school_view
 from trousseau.core.http import client_ip
-from trousseau.directory.models import School
+from trousseau.directory.models import School, SchoolLevel
 
 
 @require_http_methods(["GET", "POST"])
@@ -25,7 +25,11 @@ from trousseau.directory.models import School
 def letters_view(request: HttpRequest, staff: StaffMember, school: School) -> HttpResponse:
     if request.method == "POST" and not staff.can_act:
         return forbidden(request, staff, reason="read_only", uai=school.uai)
-    form = LettersForm(request.POST if request.method == "POST" else None, classes=school_classes(school))
+    form = LettersForm(
+        request.POST if request.method == "POST" else None,
+        classes=school_classes(school),
+        primary=school.level == SchoolLevel.ECOLE,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         accounts = letters.accounts_to_notify(school, kinds=data["kinds"], class_name=data["classe"])
