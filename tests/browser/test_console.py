@@ -242,7 +242,7 @@ def test_a_secretary_imports_prints_and_follows_up(page: Page, demo: Demo, tmp_p
 
     # The guardian's account as the secretary sees it, and the journal of what she did.
     page.get_by_role("main").get_by_role("link", name="Comptes", exact=True).click()
-    page.get_by_label("Nom, identifiant ou INE").fill(child.ine)
+    page.get_by_label("Nom, identifiant, INE, téléphone ou email").fill(child.ine)
     page.get_by_role("button", name="Rechercher").click()
     expect(page.get_by_role("heading", name="2 comptes trouvés")).to_be_visible()
     expect_accessible(page, "the account search")
