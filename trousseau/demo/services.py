@@ -190,7 +190,7 @@ class Academie:
 
     schools: list[exports.School]  # in SCHOOLS' order
     guardians: list[GuardianRecord] = field(default_factory=list)  # families' order, parents, schools
-    pupils: list[tuple[exports.Pupil, str]] = field(default_factory=list)  # (pupil, UAI), in the INEs' order
+    pupils: list[tuple[exports.Pupil, str]] = field(default_factory=list)  # (pupil, UAI) with an account
 
 
 class _Ecole:
@@ -263,14 +263,15 @@ def academie(pupils: int) -> Academie:
             )
             children.append((s, child))
             schools[s].pupils.append(child)
-            made.pupils.append((child, SCHOOLS[s][0]))
+            if level != SchoolLevel.ECOLE:  # no pupil account in an école (ÉduConnect: 2nd degree only)
+                made.pupils.append((child, SCHOOLS[s][0]))
             pupil_no += 1
         parents = 1 if family % 5 == 0 else 2
         for p in range(parents):
             index = (family * 2 + p) % len(PARENT_FIRST_NAMES)
             phone = _mobile(family * 2 + p + 1)
             first = PARENT_FIRST_NAMES[index]
-            if any(s == 0 for s, _ in children):
+            if any(SCHOOLS[s][2] == SchoolLevel.ECOLE for s, _ in children):
                 first = ecole.adult_first_name(last_name, index, phone)
             mother = index % 2 == 0
             # One guardian record per school the family's children attend, as each school records it.
@@ -289,7 +290,6 @@ def academie(pupils: int) -> Academie:
                     child.guardians.append((person, "1", "20" if mother else "10"))
                 made.guardians.append(GuardianRecord(person, SCHOOLS[s][0], mine[0]))
         family += 1
-    made.pupils = [(p, uai) for p, uai in made.pupils if uai != SCHOOLS[0][0]]  # no pupil account in an école
     return made
 
 
