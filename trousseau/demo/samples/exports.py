@@ -39,7 +39,8 @@ LEFT_ON = f"15/10/{YEAR}"
 COLLEGES = [("0145678B", "Collège Jean-Moulin"), ("0147890D", "Collège Simone-Veil")]
 ECOLE = ("0141234A", "École élémentaire Jules-Ferry")
 COLLEGE_CLASSES = ["6A", "6B", "5A", "5B", "4A", "4B", "3A", "3B"]
-# SIECLE's CODE_MEF of a class, by the first character of its code (6e to 3e, 2nde, 1re, terminale).
+# SIECLE's CODE_MEF of a class, by the first character of its code (6e to 3e, 2nde, 1re, terminale): the
+# usual MEF of each level, for the look of the file (the import does not read CODE_MEF).
 MEF = {
     "6": "10010012110",
     "5": "10110001110",
@@ -403,7 +404,7 @@ def onde_files(school: School) -> tuple[str, str]:
     def labels(code: str) -> tuple[str, str]:
         return known.get(code, (code, ""))
 
-    def upper(name: str) -> str:
+    def family(name: str) -> str:
         return _family(name, capitals=school.capitals)
 
     cycle = {"CP": "CYCLE II", "CE1": "CYCLE II", "CE2": "CYCLE II", "CM1": "CYCLE III", "CM2": "CYCLE III"}
@@ -414,7 +415,7 @@ def onde_files(school: School) -> tuple[str, str]:
         label, ident = labels(p.class_code)
         out.writerow(
             [
-                *(upper(p.last_name), upper(p.usage_name), p.first_name, p.birth_date, "F" if p.girl else "M", p.ine),
+                *(family(p.last_name), family(p.usage_name), p.first_name, p.birth_date, "F" if p.girl else "M", p.ine),
                 *("12 rue des Écoles", "14000", "Caen", "FRANCE", "", "", "", ""),
                 *(cycle.get(p.class_code, ""), p.class_code, label, ident, "Non", "Oui", "Oui", ""),
             ]
@@ -429,10 +430,10 @@ def onde_files(school: School) -> tuple[str, str]:
     out = csv.writer(guardians, delimiter=";", lineterminator="\r\n")
     out.writerow(ONDE_GUARDIAN_HEADER + ONDE_CHILD_GROUP * ONDE_CHILD_GROUPS)
     for key, person in people.items():
-        row = [person.title, upper(person.usage_name), upper(person.last_name), person.first_name]
+        row = [person.title, family(person.usage_name), family(person.last_name), person.first_name]
         row += ["12 rue des Écoles", "14000", "Caen", "FRANCE", person.email, "", "", person.mobile]
         for kid in children[key][:ONDE_CHILD_GROUPS]:
-            row += [upper(kid.usage_name), upper(kid.last_name), kid.first_name, labels(kid.class_code)[0]]
+            row += [family(kid.usage_name), family(kid.last_name), kid.first_name, labels(kid.class_code)[0]]
         row += [""] * (len(ONDE_GUARDIAN_HEADER) + len(ONDE_CHILD_GROUP) * ONDE_CHILD_GROUPS - len(row))
         out.writerow(row)
     return pupils.getvalue(), guardians.getvalue()
