@@ -6,6 +6,9 @@ ONDE extractions (CSV separated by `;`, Windows-1252). The families include sibl
 pupils in the three schools, a guardian with no mobile, another contact (RESP_LEGAL 0) and a pupil who
 left (DATE_SORTIE). `write_siecle_pupils` streams a pupils file of any size for the benchmarks.
 
+The writers (`write_siecle`, `write_onde`, and the line and text writers under them) take any `School`
+with any pupils: `make run`'s demo académie (trousseau/demo/services.py) is written by them too.
+
     python -m trousseau.demo.samples.exports var/samples [--seed 18] [--per-school 60]
 
 Formats and their sources: docs/school-exports.md.
@@ -36,6 +39,18 @@ LEFT_ON = f"15/10/{YEAR}"
 COLLEGES = [("0145678B", "Collège Jean-Moulin"), ("0147890D", "Collège Simone-Veil")]
 ECOLE = ("0141234A", "École élémentaire Jules-Ferry")
 COLLEGE_CLASSES = ["6A", "6B", "5A", "5B", "4A", "4B", "3A", "3B"]
+# SIECLE's CODE_MEF of a class, by the first character of its code (6e to 3e, 2nde, 1re, terminale): the
+# usual MEF of each level, for the look of the file (the import does not read CODE_MEF).
+MEF = {
+    "6": "10010012110",
+    "5": "10110001110",
+    "4": "10210001110",
+    "3": "10310019110",
+    "2": "20010018110",
+    "1": "20111001110",
+    "T": "20211001110",
+}
+# ONDE's classes: (level, "Libellé classe", "Identifiant classe"); a pupil's `class_code` is the level.
 ECOLE_CLASSES = [
     ("CP", "CP - Mme Prévost", "104211"),
     ("CE1", "CE1 - M. Benoît", "104212"),
@@ -98,9 +113,18 @@ class Pupil:
 
 @dataclass(slots=True)
 class School:
+    """One school's export: SIECLE's (collège, lycée) or ONDE's (école), as the writer chosen says.
+
+    `capitals`: family names in capitals, as SIECLE and ONDE write them; the demo académie keeps the
+    case its families' names are spelt in (its letters and the FranceConnect stand-in show them so).
+    `onde_classes`: an école's classes, (level, label, ONDE identifier), the level being `class_code`.
+    """
+
     uaj: str
     name: str
     pupils: list[Pupil] = field(default_factory=list)
+    capitals: bool = True
+    onde_classes: Sequence[tuple[str, str, str]] = tuple(ECOLE_CLASSES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +276,11 @@ def _prolog(root: str, version: str, uaj: str) -> str:
     )
 
 
-def siecle_pupils_lines(uaj: str, pupils: Callable[[], Iterable[Pupil]]) -> Iterator[str]:
+def _family(name: str, *, capitals: bool) -> str:
+    return name.upper() if capitals else name
+
+
+def siecle_pupils_lines(uaj: str, pupils: Callable[[], Iterable[Pupil]], *, capitals: bool = True) -> Iterator[str]:
     """ElevesSansAdresses.xml, line by line: the pupils, their options, then their structures.
 
     `pupils()` is called once per part of the file (a large file is drawn again rather than kept).
@@ -261,17 +289,16 @@ def siecle_pupils_lines(uaj: str, pupils: Callable[[], Iterable[Pupil]]) -> Iter
     yield "    <ELEVES>\n"
     for p in pupils():
         sex = "2" if p.girl else "1"
-        mef = {"6": "10010012110", "5": "10110001110", "4": "10210001110", "3": "10310019110"}[p.class_code[0]]
         fields = [
             _el("ID_NATIONAL", p.ine),
             _el("ELENOET", p.source_id[-5:]),
-            _el("NOM_DE_FAMILLE", p.last_name.upper()),
-            _el("NOM_USAGE", p.usage_name.upper()),
+            _el("NOM_DE_FAMILLE", _family(p.last_name, capitals=capitals)),
+            _el("NOM_USAGE", _family(p.usage_name, capitals=capitals)),
             _el("PRENOM", p.first_name),
             _el("PRENOM2", ""),
             _el("DATE_NAISS", p.birth_date),
             _el("CODE_SEXE", sex),
-            _el("CODE_MEF", mef),
+            _el("CODE_MEF", MEF.get(p.class_code[:1], "")),
             _el("DATE_ENTREE", f"01/09/{YEAR}"),
         ]
         if p.left_on:
@@ -309,8 +336,8 @@ def siecle_guardians_lines(school: School) -> Iterator[str]:
         inner = "".join(
             [
                 _el("LC_CIVILITE", person.title),
-                _el("NOM_DE_FAMILLE", person.last_name.upper()),
-                _el("NOM_USAGE", person.usage_name.upper()),
+                _el("NOM_DE_FAMILLE", _family(person.last_name, capitals=school.capitals)),
+                _el("NOM_USAGE", _family(person.usage_name, capitals=school.capitals)),
                 _el("PRENOM", person.first_name),
                 _el("TEL_PERSONNEL", ""),
                 _el("TEL_PORTABLE", person.mobile),
@@ -372,18 +399,25 @@ ONDE_CHILD_GROUPS = 3
 
 def onde_files(school: School) -> tuple[str, str]:
     """The two ONDE extractions (élèves, responsables) as text; ONDE writes `;`, CRLF, Windows-1252."""
-    labels = {code: (label, ident) for code, label, ident in ECOLE_CLASSES}
+    known = {code: (label, ident) for code, label, ident in school.onde_classes}
+
+    def labels(code: str) -> tuple[str, str]:
+        return known.get(code, (code, ""))
+
+    def family(name: str) -> str:
+        return _family(name, capitals=school.capitals)
+
     cycle = {"CP": "CYCLE II", "CE1": "CYCLE II", "CE2": "CYCLE II", "CM1": "CYCLE III", "CM2": "CYCLE III"}
     pupils = io.StringIO()
     out = csv.writer(pupils, delimiter=";", lineterminator="\r\n")
     out.writerow(ONDE_PUPIL_HEADER)
     for p in school.pupils:
-        label, ident = labels[p.class_code]
+        label, ident = labels(p.class_code)
         out.writerow(
             [
-                *(p.last_name.upper(), p.usage_name.upper(), p.first_name, p.birth_date, "F" if p.girl else "M", p.ine),
+                *(family(p.last_name), family(p.usage_name), p.first_name, p.birth_date, "F" if p.girl else "M", p.ine),
                 *("12 rue des Écoles", "14000", "Caen", "FRANCE", "", "", "", ""),
-                *(cycle[p.class_code], p.class_code, label, ident, "Non", "Oui", "Oui", ""),
+                *(cycle.get(p.class_code, ""), p.class_code, label, ident, "Non", "Oui", "Oui", ""),
             ]
         )
     children: dict[str, list[Pupil]] = {}
@@ -396,32 +430,42 @@ def onde_files(school: School) -> tuple[str, str]:
     out = csv.writer(guardians, delimiter=";", lineterminator="\r\n")
     out.writerow(ONDE_GUARDIAN_HEADER + ONDE_CHILD_GROUP * ONDE_CHILD_GROUPS)
     for key, person in people.items():
-        row = [person.title, person.usage_name.upper(), person.last_name.upper(), person.first_name]
+        row = [person.title, family(person.usage_name), family(person.last_name), person.first_name]
         row += ["12 rue des Écoles", "14000", "Caen", "FRANCE", person.email, "", "", person.mobile]
         for kid in children[key][:ONDE_CHILD_GROUPS]:
-            row += [kid.usage_name.upper(), kid.last_name.upper(), kid.first_name, labels[kid.class_code][0]]
+            row += [family(kid.usage_name), family(kid.last_name), kid.first_name, labels(kid.class_code)[0]]
         row += [""] * (len(ONDE_GUARDIAN_HEADER) + len(ONDE_CHILD_GROUP) * ONDE_CHILD_GROUPS - len(row))
         out.writerow(row)
     return pupils.getvalue(), guardians.getvalue()
 
 
+def write_siecle(folder: Path, school: School) -> tuple[Path, Path]:
+    """The school's SIECLE pair, as downloaded, in `folder`/UAJ/: (pupils zip, guardians zip)."""
+    where = folder / school.uaj
+    where.mkdir(parents=True, exist_ok=True)
+    pupils, guardians = where / "ElevesSansAdresses.zip", where / "ResponsablesAvecAdresses.zip"
+    lines = siecle_pupils_lines(school.uaj, _listed(school.pupils), capitals=school.capitals)
+    _write_zip(pupils, "ElevesSansAdresses.xml", lines)
+    _write_zip(guardians, "ResponsablesAvecAdresses.xml", siecle_guardians_lines(school))
+    return pupils, guardians
+
+
+def write_onde(folder: Path, school: School) -> tuple[Path, Path]:
+    """The école's two ONDE extractions in `folder`/UAI/: (pupils CSV, guardians CSV)."""
+    where = folder / school.uaj
+    where.mkdir(parents=True, exist_ok=True)
+    pupils_text, guardians_text = onde_files(school)
+    pupils, guardians = where / "CSVExtraction-eleves.csv", where / "CSVExtraction-responsables.csv"
+    pupils.write_bytes(pupils_text.encode(ONDE_ENCODING))
+    guardians.write_bytes(guardians_text.encode(ONDE_ENCODING))
+    return pupils, guardians
+
+
 def write_samples(folder: Path, *, seed: int = 18, per_school: int = 60) -> Samples:
     colleges, ecole = build(seed, per_school)
     folder.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, tuple[Path, Path]] = {}
-    for school in colleges:
-        where = folder / school.uaj
-        where.mkdir(exist_ok=True)
-        pupils, guardians = where / "ElevesSansAdresses.zip", where / "ResponsablesAvecAdresses.zip"
-        _write_zip(pupils, "ElevesSansAdresses.xml", siecle_pupils_lines(school.uaj, _listed(school.pupils)))
-        _write_zip(guardians, "ResponsablesAvecAdresses.xml", siecle_guardians_lines(school))
-        paths[school.uaj] = (pupils, guardians)
-    where = folder / ecole.uaj
-    where.mkdir(exist_ok=True)
-    pupils_text, guardians_text = onde_files(ecole)
-    onde = (where / "CSVExtraction-eleves.csv", where / "CSVExtraction-responsables.csv")
-    onde[0].write_bytes(pupils_text.encode(ONDE_ENCODING))
-    onde[1].write_bytes(guardians_text.encode(ONDE_ENCODING))
+    paths = {school.uaj: write_siecle(folder, school) for school in colleges}
+    onde = write_onde(folder, ecole)
     counts = {s.uaj: len(s.pupils) for s in [*colleges, ecole]}
     return Samples(folder, paths, onde, ecole.uaj, counts)
 
