@@ -112,9 +112,16 @@ def ent_lycee(trousseau: LiveServer, ent_keys: Path) -> Iterator[RunningEnt]:
     yield from _start_ent(trousseau, ent_keys / "lycee", "ENT du lycée", "entlycee", "post")
 
 
+COLLEGE_UAI = "0145678B"  # the demo's collège (trousseau/demo/services.py)
+
+
 def activated_guardian(page: Page, demo: Demo) -> Letter:
-    """A guardian who has activated the school's letter on Trousseau (and logged out again)."""
-    letter = demo.guardians[0]
+    """A collège guardian who has activated the school's letter on Trousseau (and logged out again).
+
+    A collège's records come from SIECLE, whose PERSONNE_ID gives the ENT its `{AAF}` join vector (an
+    école's come from ONDE, which has none).
+    """
+    letter = next(g for g in demo.guardians if g.school_uai == COLLEGE_UAI)
     log_in(page, letter.identifier, letter.provisional_password)
     expect_activation_page(page, letter.identifier)
     fill_activation(page, password=PASSWORD, birth_date=letter.birth_date)
