@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from trousseau.console import totp
 from trousseau.console.models import StaffMember, StaffRole
-from trousseau.demo.services import SCHOOLS, STAFF_CSV_COLUMNS
+from trousseau.demo.services import SCHOOLS
+from trousseau.demo.staff import STAFF_CSV_COLUMNS
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.urls import reverse
 
-from trousseau.demo.services import build_demo, build_demo_staff, write_credentials, write_staff
+from trousseau.demo.services import build_demo, write_credentials
+from trousseau.demo.staff import build_demo_staff, write_staff
 from trousseau.directory.models import School
 
 
