@@ -249,6 +249,15 @@ def test_a_secretary_imports_prints_and_follows_up(page: Page, demo: Demo, tmp_p
     page.locator(f'tr[data-identifier="{guardian.identifier}"]').get_by_role("link").click()
     expect(page.locator("#account-state")).to_have_text("Actif")
     expect_accessible(page, "an account page")
+    # A reset says what it will do before doing it; she cancels.
+    page.get_by_role("link", name="Réinitialiser et imprimer un courrier").click()
+    expect(
+        page.get_by_role("heading", name="Réinitialiser le compte et imprimer un nouveau courrier ?")
+    ).to_be_visible()
+    expect(page.get_by_text("Le mot de passe actuel cesse de fonctionner.")).to_be_visible()
+    expect_accessible(page, "the reset confirmation")
+    page.get_by_role("link", name="Annuler").click()
+    expect(page.locator("#account-state")).to_have_text("Actif")
     page.get_by_role("main").get_by_role("link", name="Journal", exact=True).click()
     for tag in ("console:login:success", "console:import:applied", "console:letters:printed"):
         expect(page.locator(f'#journal tr[data-tag="{tag}"]').first).to_be_visible()

@@ -17,6 +17,7 @@ from trousseau.console.models import StaffRole
 from trousseau.directory.models import Guardianship
 
 pytestmark = pytest.mark.django_db
+CONFIRMED = {"confirme": "oui"}  # the confirmation page's button
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_reset_makes_the_account_provisional_and_downloads_its_new_letter(setup)
     family_browser = logged_in(account)
     old_letter = ActivationLetter.objects.filter(account=account).first()
 
-    response = browser.post(reverse("console:reset", args=[school.uai, account.pk]))
+    response = browser.post(reverse("console:reset", args=[school.uai, account.pk]), CONFIRMED)
     pages, text = pdf_text(response)
     assert pages == 1
     assert account.identifier in text
@@ -102,18 +103,21 @@ def test_disable_then_enable(setup):
     school, family, member, browser = setup
     account = helpers.activate(family.guardian_account)
     family_browser = logged_in(account)
-    response = browser.post(reverse("console:disable", args=[school.uai, account.pk]), follow=True)
+    response = browser.post(reverse("console:disable", args=[school.uai, account.pk]), CONFIRMED, follow=True)
     assert "Le compte a été désactivé." in response.text
     account.refresh_from_db()
     assert account.state == AccountState.DISABLED
     assert family_browser.get(reverse("accounts:home")).status_code == 302
     assert audited(EventTag.CONSOLE_ACCOUNT_DISABLED, member, school, account).data["sessions_ended"] == 1
     # Disabled twice: refused, nothing new audited.
-    again = browser.post(reverse("console:disable", args=[school.uai, account.pk]), follow=True)
+    again = browser.post(reverse("console:disable", args=[school.uai, account.pk]), CONFIRMED, follow=True)
     assert "Ce compte est déjà désactivé." in again.text
     assert len(helpers.events(EventTag.CONSOLE_ACCOUNT_DISABLED)) == 1
     # A disabled account is not reset: it is enabled first.
-    assert "réactivez-le" in browser.post(reverse("console:reset", args=[school.uai, account.pk]), follow=True).text
+    assert (
+        "réactivez-le"
+        in browser.post(reverse("console:reset", args=[school.uai, account.pk]), CONFIRMED, follow=True).text
+    )
 
     browser.post(reverse("console:enable", args=[school.uai, account.pk]))
     account.refresh_from_db()
@@ -125,7 +129,7 @@ def test_disable_then_enable(setup):
 def test_enabling_a_never_activated_account_makes_it_provisional(setup):
     school, family, _, browser = setup
     account = family.pupil_account
-    browser.post(reverse("console:disable", args=[school.uai, account.pk]))
+    browser.post(reverse("console:disable", args=[school.uai, account.pk]), CONFIRMED)
     browser.post(reverse("console:enable", args=[school.uai, account.pk]))
     account.refresh_from_db()
     assert account.state == AccountState.PROVISIONAL
@@ -249,3 +253,38 @@ def test_a_guardians_children_at_other_schools_are_counted_not_shown(setup):
     assert "999999999ZZ" not in page
     assert elsewhere.school.name not in page
     assert "aussi rattaché à 1 élève d'un autre établissement" in page
+
+
+@pytest.mark.parametrize(
+    ("action", "says"),
+    [
+        ("reset", "Le mot de passe actuel cesse de fonctionner."),
+        ("disable", "Plus personne ne peut se connecter avec ce compte ni l'activer."),
+    ],
+)
+def test_reset_and_disable_say_what_they_will_do_before_doing_it(setup, action, says):
+    school, family, _member, browser = setup
+    account = helpers.activate(family.guardian_account)
+    page = browser.get(reverse("console:account", args=[school.uai, account.pk])).text
+    confirm_url = reverse(f"console:{action}_confirm", args=[school.uai, account.pk])
+    assert f'href="{confirm_url}"' in page  # the account page leads to the confirmation, it does not act
+    confirmation = browser.get(confirm_url)
+    assert says in confirmation.text
+    assert account.identifier in confirmation.text
+    assert 'name="confirme" value="oui"' in confirmation.text
+    # A post that skipped the confirmation is sent to it, and changes nothing.
+    skipped = browser.post(reverse(f"console:{action}", args=[school.uai, account.pk]))
+    assert skipped.status_code == 302
+    assert skipped["Location"] == confirm_url
+    account.refresh_from_db()
+    assert account.state == AccountState.ACTIVE
+    browser.post(reverse(f"console:{action}", args=[school.uai, account.pk]), CONFIRMED)
+    account.refresh_from_db()
+    assert account.state == (AccountState.PROVISIONAL if action == "reset" else AccountState.DISABLED)
+
+
+def test_a_reader_gets_no_confirmation_page(setup):
+    school, family, _member, _browser = setup
+    reader = helpers.console(helpers.staff(StaffRole.READONLY, school=school))
+    url = reverse("console:reset_confirm", args=[school.uai, family.guardian_account.pk])
+    assert reader.get(url).status_code == 403

@@ -8,6 +8,7 @@ from tests.console import helpers
 from trousseau.console.models import StaffRole
 
 pytestmark = pytest.mark.django_db
+CONFIRMED = {"confirme": "oui"}  # the confirmation page's button
 
 
 def test_the_journal_lists_the_schools_console_steps_only():
@@ -15,7 +16,7 @@ def test_the_journal_lists_the_schools_console_steps_only():
     family = helpers.family(school)
     member = helpers.staff(StaffRole.SECRETARIAT, school=school)
     browser = helpers.console(member)
-    browser.post(reverse("console:disable", args=[school.uai, family.pupil_account.pk]))
+    browser.post(reverse("console:disable", args=[school.uai, family.pupil_account.pk]), CONFIRMED)
     other = factories.school()
     helpers.console(helpers.staff(StaffRole.SECRETARIAT, school=other))
     page = browser.get(reverse("console:journal", args=[school.uai])).text

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts.models import Account, AccountState
@@ -56,10 +57,51 @@ def detail(request: HttpRequest, staff: StaffMember, school: School, account_id:
     )
 
 
+# What each action does, said before it is done: the confirmation page lists it (issue #19).
+CONFIRMATIONS = {
+    "reset": (
+        gettext_lazy("Réinitialiser le compte et imprimer un nouveau courrier ?"),
+        [
+            gettext_lazy("Le mot de passe actuel cesse de fonctionner."),
+            gettext_lazy("Les sessions ouvertes sur tous les appareils sont fermées."),
+            gettext_lazy("Un nouveau courrier est imprimé : les courriers précédents ne peuvent plus servir."),
+            gettext_lazy("La famille réactive le compte avec ce courrier et la date de naissance de l'enfant."),
+        ],
+        gettext_lazy("Réinitialiser et imprimer le courrier"),
+    ),
+    "disable": (
+        gettext_lazy("Désactiver le compte ?"),
+        [
+            gettext_lazy("Plus personne ne peut se connecter avec ce compte ni l'activer."),
+            gettext_lazy("Les sessions ouvertes sur tous les appareils sont fermées."),
+            gettext_lazy("Le mot de passe et les courriers sont gardés : le compte peut être réactivé plus tard."),
+        ],
+        gettext_lazy("Désactiver le compte"),
+    ),
+}
+
+
+@school_view()
+def confirm(request: HttpRequest, staff: StaffMember, school: School, account_id: int, action: str) -> HttpResponse:
+    """The page that says what a reset or a disable will do, with the button that does it."""
+    if not staff.can_act:
+        return forbidden(request, staff, reason="read_only", uai=school.uai)
+    account = _account(school, account_id)
+    title, effects, button = CONFIRMATIONS[action]
+    ctx = context(staff, school, account=account, action=action, title=title, effects=effects, button=button)
+    return render(request, "console/confirm_action.html", ctx)
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    return request.POST.get("confirme") == "oui"
+
+
 @school_view(act=True)
 def reset(request: HttpRequest, staff: StaffMember, school: School, account_id: int) -> HttpResponse:
-    """Reset the account; its new letter comes back as a PDF download."""
+    """Reset the account, once confirmed; its new letter comes back as a PDF download."""
     account = _account(school, account_id)
+    if not _confirmed(request):  # a form that skipped the confirmation page: say what it would do first
+        return redirect("console:reset_confirm", uai=school.uai, account_id=account.pk)
     try:
         pdf = letters.reset_and_print(staff=staff, school=school, account=account, ip=client_ip(request))
     except actions.ActionRefused as exc:
@@ -102,6 +144,8 @@ def pupil_letters(request: HttpRequest, staff: StaffMember, school: School, acco
 @school_view(act=True)
 def disable(request: HttpRequest, staff: StaffMember, school: School, account_id: int) -> HttpResponse:
     account = _account(school, account_id)
+    if not _confirmed(request):
+        return redirect("console:disable_confirm", uai=school.uai, account_id=account.pk)
     try:
         actions.account_disable(staff=staff, school=school, account=account, ip=client_ip(request))
     except actions.ActionRefused as exc:
