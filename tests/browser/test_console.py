@@ -239,6 +239,12 @@ def test_a_secretary_imports_prints_and_follows_up(page: Page, demo: Demo, tmp_p
     page.reload()
     assert _rate(page) == "1 / 3 (33 %)"
     expect(page.locator("#rate-guardians")).not_to_contain_text("(0 %)")
+    # Who is still to remind in the class, by name, with whether the school can reach them by SMS.
+    page.get_by_role("link", name=f"Qui n'a pas activé en {NEW_CLASS}").click()
+    expect(page.get_by_role("heading", name=f"Comptes en attente d'activation en {NEW_CLASS}")).to_be_visible()
+    expect(page.locator(f'#waiting tr[data-identifier="{guardian.identifier}"]')).to_have_count(0)
+    expect_accessible(page, "the accounts waiting for activation")
+    page.get_by_role("link", name="Retour au suivi des activations").click()
 
     # The guardian's account as the secretary sees it, and the journal of what she did.
     page.get_by_role("main").get_by_role("link", name="Comptes", exact=True).click()

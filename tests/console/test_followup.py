@@ -16,7 +16,7 @@ from trousseau.console.models import StaffRole
 from trousseau.console.selectors import followup
 from trousseau.console.selectors.followup import Rate
 from trousseau.console.spreadsheet import csv_bytes, safe_cell
-from trousseau.directory.models import School
+from trousseau.directory.models import Guardian, School
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +169,33 @@ def test_csv_bytes_is_excel_friendly():
     data = csv_bytes(["a", "b"], [["=x", "é"]])
     assert data.startswith("\ufeff".encode())
     assert data.decode("utf-8") == "\ufeffa;b\r\n'=x;é\r\n"
+
+
+def test_who_has_not_activated_is_listed_per_class_with_how_to_reach_them():
+    school = factories.school()
+    waiting = helpers.family(school, class_name="6e A", last_name="Attente")
+    done = helpers.family(school, class_name="6e A", last_name="Active")
+    helpers.activate(done.pupil_account)
+    helpers.activate(done.guardian_account)
+    other_class = helpers.family(school, class_name="5e B", last_name="Ailleurs")
+    Guardian.objects.filter(account_link__account=waiting.guardian_account).update(mobile="", email="a@exemple.fr")
+    member = helpers.staff(StaffRole.SECRETARIAT, school=school)
+    browser = helpers.console(member)
+    dashboard = browser.get(reverse("console:followup", args=[school.uai])).text
+    assert "Qui n'a pas activé en 6e A" in dashboard
+    page = browser.get(reverse("console:waiting", args=[school.uai]), {"classe": "6e A"}).text
+    assert "2 comptes en attente" in page
+    assert waiting.guardian_account.identifier in page
+    assert waiting.pupil_account.identifier in page
+    assert done.pupil_account.identifier not in page
+    assert other_class.pupil_account.identifier not in page
+    export = browser.get(reverse("console:waiting_csv", args=[school.uai]), {"classe": "6e A"})
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
+    guardian = next(r for r in rows if r["identifiant"] == waiting.guardian_account.identifier)
+    assert (guardian["portable_enregistre"], guardian["email_enregistre"]) == ("non", "oui")
+    pupil = next(r for r in rows if r["identifiant"] == waiting.pupil_account.identifier)
+    assert pupil["portable_enregistre"] == ""
+    assert helpers.events(EventTag.CONSOLE_FOLLOWUP_EXPORTED, staff=member.pk, export="waiting")
+    # A class the school does not have reads as the whole school.
+    whole = browser.get(reverse("console:waiting", args=[school.uai]), {"classe": "<script>"}).text
+    assert other_class.pupil_account.identifier in whole

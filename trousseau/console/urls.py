@@ -35,5 +35,7 @@ urlpatterns = [
     path(SCHOOL + "import/suivi/<uuid:job_id>/etat/", imports.job_status, name="import_job_status"),
     path(SCHOOL + "suivi/", followup.dashboard, name="followup"),
     path(SCHOOL + "suivi.csv", followup.dashboard_csv, name="followup_csv"),
+    path(SCHOOL + "suivi/en-attente/", followup.waiting_view, name="waiting"),
+    path(SCHOOL + "suivi/en-attente.csv", followup.waiting_csv, name="waiting_csv"),
     path(SCHOOL + "suivi-chronologie.csv", followup.timeline_csv, name="timeline_csv"),
 ]

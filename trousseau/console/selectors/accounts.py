@@ -84,10 +84,16 @@ class SearchResult:
         return self.total > len(self.rows)
 
 
-def search_accounts(
-    school: School, *, query: str = "", kind: str = "", state: str = "", class_name: str = ""
+def search_accounts(  # noqa: PLR0913 - the search form's fields, all keyword-only
+    school: School,
+    *,
+    query: str = "",
+    kind: str = "",
+    state: str = "",
+    class_name: str = "",
+    limit: int | None = SEARCH_LIMIT,
 ) -> SearchResult:
-    """Accounts of the school matching every word of `query`, sorted by name (at most SEARCH_LIMIT shown)."""
+    """Accounts of the school matching every word of `query`, sorted by name (at most `limit` shown)."""
     accounts = school_accounts(school)
     if kind:
         accounts = accounts.filter(kind=kind)
@@ -128,7 +134,7 @@ def search_accounts(
     elif terms := query.split():
         found = [row for row in found if row.matches(terms)]
     found.sort(key=lambda r: (fold(r.last_name), fold(r.first_name), r.identifier))
-    return SearchResult(rows=found[:SEARCH_LIMIT], total=len(found))
+    return SearchResult(rows=found[:limit] if limit is not None else found, total=len(found))
 
 
 def _contact_match(query: str) -> Q | None:

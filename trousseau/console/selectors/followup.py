@@ -16,7 +16,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from trousseau.accounts.models import Account, AccountKind, AccountState
-from trousseau.directory.models import School
+from trousseau.console.selectors.accounts import AccountRow, search_accounts
+from trousseau.directory.models import Guardian, School
 
 COUNTED = [AccountState.PROVISIONAL, AccountState.ACTIVE]
 GUARDIAN_TO_SCHOOL = "guardian_links__guardian__guardianships__pupil__school"
@@ -146,3 +147,30 @@ def timeline(school: School, *, days: int = 30, today: date | None = None) -> li
             )
         )
     return points
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An account not activated yet, with what the school has to reach the family (never the values)."""
+
+    row: AccountRow
+    mobile: bool | None  # a mobile on a guardian record it speaks for (None: a pupil account)
+    email: bool | None
+
+
+def waiting(school: School, class_name: str = "") -> list[Waiting]:
+    """Who has not activated, in the school or one class, by name: whom to remind, and how."""
+    rows = search_accounts(school, state=AccountState.PROVISIONAL, class_name=class_name, limit=None).rows
+    reach: dict[int, tuple[bool, bool]] = {}
+    records = Guardian.objects.filter(account_link__account__pk__in=[r.pk for r in rows])
+    for account_id, mobile, email in records.values_list("account_link__account__pk", "mobile", "email"):
+        has_mobile, has_email = reach.get(account_id, (False, False))
+        reach[account_id] = (has_mobile or bool(mobile), has_email or bool(email))
+    found = []
+    for row in rows:
+        if row.kind == AccountKind.PUPIL:
+            found.append(Waiting(row, None, None))
+        else:
+            has_mobile, has_email = reach.get(row.pk, (False, False))
+            found.append(Waiting(row, has_mobile, has_email))
+    return found

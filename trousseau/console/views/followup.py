@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from trousseau.audit.events import EventTag
@@ -14,6 +15,7 @@ from trousseau.console.forms import PeriodForm
 from trousseau.console.models import StaffMember
 from trousseau.console.scoping import schools_in_scope
 from trousseau.console.selectors import followup
+from trousseau.console.selectors.accounts import school_classes
 from trousseau.console.spreadsheet import csv_bytes
 from trousseau.console.views.common import context, school_view, staff_required
 from trousseau.core.http import client_ip
@@ -91,3 +93,43 @@ def schools_csv(request: HttpRequest, staff: StaffMember) -> HttpResponse:
         rows += _rate_rows("etablissement", line.key, line)
     staff_audit(EventTag.CONSOLE_FOLLOWUP_EXPORTED, staff=staff, ip=client_ip(request), export="schools")
     return _csv(csv_bytes(HEADER, rows), f"suivi-etablissements-{timezone.localdate():%Y%m%d}.csv")
+
+
+YES_NO = {None: "", True: "oui", False: "non"}  # a pupil account has no contact of the school's
+
+
+def _class_of(request: HttpRequest, school: School) -> str:
+    """The class asked for, if the school has it ("" for the whole school)."""
+    asked = request.GET.get("classe", "")
+    return asked if asked in school_classes(school) else ""
+
+
+@school_view()
+def waiting_view(request: HttpRequest, staff: StaffMember, school: School) -> HttpResponse:
+    class_name = _class_of(request, school)
+    ctx = context(staff, school, class_name=class_name, waiting=followup.waiting(school, class_name))
+    return render(request, "console/followup_waiting.html", ctx)
+
+
+@school_view()
+def waiting_csv(request: HttpRequest, staff: StaffMember, school: School) -> HttpResponse:
+    """The same list as a spreadsheet: names, profile, classes, whether a mobile and an email are recorded."""
+    class_name = _class_of(request, school)
+    header = ["nom", "prenom", "identifiant", "profil", "classes", "portable_enregistre", "email_enregistre"]
+
+    rows = [
+        [w.row.last_name, w.row.first_name, w.row.identifier, w.row.kind_label, ", ".join(w.row.classes),
+         YES_NO[w.mobile], YES_NO[w.email]]
+        for w in followup.waiting(school, class_name)
+    ]  # fmt: skip
+    staff_audit(
+        EventTag.CONSOLE_FOLLOWUP_EXPORTED,
+        staff=staff,
+        school=school,
+        ip=client_ip(request),
+        export="waiting",
+        class_name=class_name,
+        rows=len(rows),
+    )
+    suffix = slugify(class_name) or "etablissement"
+    return _csv(csv_bytes(header, rows), f"en-attente-{school.uai}-{suffix}.csv")
