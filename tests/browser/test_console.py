@@ -183,6 +183,27 @@ def _read_letters(pdf: bytes) -> list[PrintedLetter]:
     return letters
 
 
+def _waiting_list(page: Page, activated: str) -> None:
+    """Who is still to remind in the class, by name, with whether the school can reach them by SMS."""
+    page.get_by_role("link", name=f"Qui n'a pas activé en {NEW_CLASS}").click()
+    expect(page.get_by_role("heading", name=f"Comptes en attente d'activation en {NEW_CLASS}")).to_be_visible()
+    expect(page.locator("#waiting tbody tr").first).to_be_visible()
+    expect(page.locator(f'#waiting tr[data-identifier="{activated}"]')).to_have_count(0)
+    expect_accessible(page, "the accounts waiting for activation")
+    page.get_by_role("link", name="Retour au suivi des activations").click()
+
+
+def _cancel_a_reset(page: Page) -> None:
+    """A reset says what it will do before doing it; she cancels, and nothing changed."""
+    page.get_by_role("link", name="Réinitialiser et imprimer un courrier").click()
+    heading = "Réinitialiser le compte et imprimer un nouveau courrier ?"
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    expect(page.get_by_text("Le mot de passe actuel cesse de fonctionner.")).to_be_visible()
+    expect_accessible(page, "the reset confirmation")
+    page.get_by_role("link", name="Annuler").click()
+    expect(page.locator("#account-state")).to_have_text("Actif")
+
+
 def _rate(page: Page) -> str:
     page.get_by_role("main").get_by_role("link", name="Suivi des activations").click()
     expect(page.get_by_role("heading", name="Suivi des activations")).to_be_visible()
@@ -239,12 +260,7 @@ def test_a_secretary_imports_prints_and_follows_up(page: Page, demo: Demo, tmp_p
     page.reload()
     assert _rate(page) == "1 / 3 (33 %)"
     expect(page.locator("#rate-guardians")).not_to_contain_text("(0 %)")
-    # Who is still to remind in the class, by name, with whether the school can reach them by SMS.
-    page.get_by_role("link", name=f"Qui n'a pas activé en {NEW_CLASS}").click()
-    expect(page.get_by_role("heading", name=f"Comptes en attente d'activation en {NEW_CLASS}")).to_be_visible()
-    expect(page.locator(f'#waiting tr[data-identifier="{guardian.identifier}"]')).to_have_count(0)
-    expect_accessible(page, "the accounts waiting for activation")
-    page.get_by_role("link", name="Retour au suivi des activations").click()
+    _waiting_list(page, guardian.identifier)
 
     # The guardian's account as the secretary sees it, and the journal of what she did.
     page.get_by_role("main").get_by_role("link", name="Comptes", exact=True).click()
@@ -255,15 +271,7 @@ def test_a_secretary_imports_prints_and_follows_up(page: Page, demo: Demo, tmp_p
     page.locator(f'tr[data-identifier="{guardian.identifier}"]').get_by_role("link").click()
     expect(page.locator("#account-state")).to_have_text("Actif")
     expect_accessible(page, "an account page")
-    # A reset says what it will do before doing it; she cancels.
-    page.get_by_role("link", name="Réinitialiser et imprimer un courrier").click()
-    expect(
-        page.get_by_role("heading", name="Réinitialiser le compte et imprimer un nouveau courrier ?")
-    ).to_be_visible()
-    expect(page.get_by_text("Le mot de passe actuel cesse de fonctionner.")).to_be_visible()
-    expect_accessible(page, "the reset confirmation")
-    page.get_by_role("link", name="Annuler").click()
-    expect(page.locator("#account-state")).to_have_text("Actif")
+    _cancel_a_reset(page)
     page.get_by_role("main").get_by_role("link", name="Journal", exact=True).click()
     for tag in ("console:login:success", "console:import:applied", "console:letters:printed"):
         expect(page.locator(f'#journal tr[data-tag="{tag}"]').first).to_be_visible()
