@@ -61,6 +61,9 @@ def detail(tag: str, data: dict[str, Any]) -> str:
             "destination": data.get("to", "") or "—",
             "actor": data.get("actor", ""),
         }
+    other = _action_detail(tag, data)
+    if other is not None:
+        return other
     if tag not in IMPORT_TAGS:
         return ""
     files = ", ".join(str(data[k]) for k in ("pupils_name", "guardians_name") if data.get(k))
@@ -87,3 +90,39 @@ def detail(tag: str, data: dict[str, Any]) -> str:
             % {"n": data["phone_conflicts"], "f": data.get("phones_from_file", 0)}
         )
     return " ; ".join(parts)
+
+
+LETTER_TAGS = {EventTag.CONSOLE_LETTERS_PRINTED, EventTag.CONSOLE_LETTERS_EXPORTED}
+LINK_TAGS = {EventTag.CONSOLE_LINK_CONFIRMED, EventTag.CONSOLE_LINK_REMOVED}
+ACCOUNT_TAGS = {EventTag.CONSOLE_ACCOUNT_RESET, EventTag.CONSOLE_ACCOUNT_DISABLED, EventTag.CONSOLE_ACCOUNT_ENABLED}
+
+
+def _scope(scope: str) -> str:
+    if scope.startswith("class:"):
+        return gettext("classe %(name)s") % {"name": scope.removeprefix("class:")}
+    return {"school": gettext("tout l'établissement"), "account": gettext("un compte")}.get(
+        scope, gettext("les comptes d'une famille")
+    )
+
+
+def _action_detail(tag: str, data: dict[str, Any]) -> str | None:
+    """What letters, links, exports and account actions did; None for the other tags."""
+    if tag in LETTER_TAGS:
+        return gettext("%(scope)s : %(count)s courrier(s)") % {
+            "scope": _scope(str(data.get("scope", ""))),
+            "count": data.get("count", 0),
+        }
+    if tag in LINK_TAGS:
+        return gettext("élève %(ine)s ; signalé par le compte n° %(reporter)s") % {
+            "ine": data.get("pupil", ""),
+            "reporter": data.get("reported_by") or "—",
+        }
+    if tag == EventTag.CONSOLE_FOLLOWUP_EXPORTED:
+        what = {"waiting": gettext("comptes en attente"), "classes": gettext("taux par classe")}
+        text = what.get(str(data.get("export", "")), gettext("évolution"))
+        if data.get("class_name"):
+            text += " — " + _scope(f"class:{data['class_name']}")
+        return text
+    if tag in ACCOUNT_TAGS and "sessions_ended" in data:
+        return gettext("sessions fermées : %(n)s") % {"n": data["sessions_ended"]}
+    return None
