@@ -288,3 +288,22 @@ def test_a_reader_gets_no_confirmation_page(setup):
     reader = helpers.console(helpers.staff(StaffRole.READONLY, school=school))
     url = reverse("console:reset_confirm", args=[school.uai, family.guardian_account.pk])
     assert reader.get(url).status_code == 403
+
+
+def test_resolved_contests_stay_listed_with_who_reported_and_who_decided(setup):
+    school, family, member, browser = setup
+    kept, _ = contest(family)
+    other = helpers.family(school, last_name="Martin")
+    removed, _ = contest(other)
+    url = reverse("console:contests", args=[school.uai])
+    browser.post(reverse("console:resolve", args=[school.uai, kept.pk]), {"decision": "keep"})
+    browser.post(reverse("console:resolve", args=[school.uai, removed.pk]), {"decision": "remove"})
+    assert "Aucun lien signalé par les familles." in browser.get(url).text
+    page = browser.get(url, {"etat": "resolus"}).text
+    assert page.count("<tr><td>") == 2
+    assert "lien confirmé" in page
+    assert "lien supprimé" in page
+    assert f"INE {other.pupil.ine}" in page  # the removed link is gone from the directory, not from the list
+    assert family.guardian_account.identifier in page  # who reported
+    assert other.guardian_account.identifier in page
+    assert page.count(member.email) >= 2  # who decided

@@ -10,9 +10,10 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from trousseau.accounts.activity import EVENT_LABELS, UNKNOWN_EVENT
+from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
-from trousseau.directory.models import School
+from trousseau.directory.models import Guardian, Pupil, School
 
 JOURNAL_LENGTH = 200
 IMPORT_TAGS = {EventTag.CONSOLE_IMPORT_PREVIEWED, EventTag.CONSOLE_IMPORT_APPLIED, EventTag.CONSOLE_IMPORT_REFUSED}
@@ -126,3 +127,51 @@ def _action_detail(tag: str, data: dict[str, Any]) -> str | None:
     if tag in ACCOUNT_TAGS and "sessions_ended" in data:
         return gettext("sessions fermées : %(n)s") % {"n": data["sessions_ended"]}
     return None
+
+
+@dataclass(frozen=True)
+class ResolvedContest:
+    """A reported link the school looked at: what it decided, who decided, who had reported it."""
+
+    at: datetime
+    removed: bool
+    decided_by: str  # the staff member's email
+    pupil: str  # names and INE, as the directory has them now (the INE alone if the pupil is gone)
+    guardian: str
+    reported_by: str  # the identifier of the family account that reported it
+
+
+def resolved_contests(school: School) -> list[ResolvedContest]:
+    """The school's decisions on reported links, newest first, read back from the audit trail.
+
+    A removed link is deleted from the directory (with its report): the audit event is what is left of it.
+    """
+    rows = list(
+        AuditEvent.objects.filter(tag__in=LINK_TAGS, data__school=school.uai).order_by("-created_at", "-id")[
+            :JOURNAL_LENGTH
+        ]
+    )
+    pupils = {
+        p.ine: f"{p.first_name} {p.last_name} (INE {p.ine})"
+        for p in Pupil.objects.filter(ine__in={str(r.data.get("pupil", "")) for r in rows})
+    }
+    guardians = {
+        g.pk: f"{g.first_name} {g.last_name}"
+        for g in Guardian.objects.filter(pk__in={r.data.get("guardian") for r in rows if r.data.get("guardian")})
+    }
+    reporters = dict(
+        Account.objects.filter(
+            pk__in={r.data.get("reported_by") for r in rows if r.data.get("reported_by")}
+        ).values_list("pk", "identifier")
+    )
+    return [
+        ResolvedContest(
+            at=row.created_at,
+            removed=row.tag == EventTag.CONSOLE_LINK_REMOVED,
+            decided_by=str(row.data.get("staff_email", "")),
+            pupil=pupils.get(str(row.data.get("pupil", "")), f"INE {row.data.get('pupil', '')}"),
+            guardian=guardians.get(row.data.get("guardian"), "—"),
+            reported_by=reporters.get(row.data.get("reported_by"), "—"),
+        )
+        for row in rows
+    ]

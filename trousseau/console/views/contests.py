@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from trousseau.console.forms import ResolveForm
 from trousseau.console.models import StaffMember
 from trousseau.console.selectors.accounts import contest_in_school, open_contests
+from trousseau.console.selectors.journal import resolved_contests
 from trousseau.console.services import actions
 from trousseau.console.views.common import context, safe_next, school_view
 from trousseau.core.http import client_ip
@@ -18,6 +19,10 @@ from trousseau.directory.models import School
 
 @school_view()
 def contests(request: HttpRequest, staff: StaffMember, school: School) -> HttpResponse:
+    """The links to look at, or (`?etat=resolus`) the decisions taken, with who reported and who decided."""
+    if request.GET.get("etat") == "resolus":
+        ctx = context(staff, school, resolved=resolved_contests(school), showing_resolved=True)
+        return render(request, "console/contests.html", ctx)
     rows = list(open_contests(school))
     return render(request, "console/contests.html", context(staff, school, contests=rows, form=ResolveForm()))
 
