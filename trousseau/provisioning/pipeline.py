@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from trousseau.accounts.models import AccountGuardian
 from trousseau.directory.importers import orm_sync
+from trousseau.directory.importers.batches import chunked
 from trousseau.directory.importers.reading import Record
 from trousseau.directory.importers.report import (
     COMPLETE,
@@ -128,6 +129,7 @@ def run_orm(run: Run, result: ImportResult, pupils: Stream | None, guardians: St
     result.departures_skipped = not result.ok
     departures = result.ok and run.departures
     scope = scope_of(run, pupil_rows, guardian_rows)
+    class_of = classes_of(pupil_rows, guardian_rows)
     report_progress(run, "ecriture", result.rows, None)
     leaving: list[int] = []
     pupil_plan = None
@@ -143,6 +145,7 @@ def run_orm(run: Run, result: ImportResult, pupils: Stream | None, guardians: St
             leaving_pupils=leaving,
             result=result,
             file_mobiles=run.file_mobiles,
+            class_of=class_of,
         )
     if run.dry_run:
         preview_accounts(result, scope, pupil_plan, guardian_plan)
@@ -161,6 +164,7 @@ def run_orm(run: Run, result: ImportResult, pupils: Stream | None, guardians: St
                 leaving_pupils=leaving,
                 result=result,
                 file_mobiles=run.file_mobiles,
+                class_of=class_of,
             )
     if guardian_plan is not None:
         off = accounts_bulk.departing_accounts([], guardian_plan.departed)
@@ -182,6 +186,15 @@ def _pupil_rows(run: Run, result: ImportResult, pupils: Stream) -> tuple[list[Pu
     if run.school:
         rows = transfers.refuse_foreign_pupils(run.school, rows, result, checker.ine_school)
     return rows, checker.ine_school
+
+
+def classes_of(pupil_rows: list[PupilRow], guardian_rows: list[GuardianRow]) -> dict[str, str]:
+    """INE -> class of the pupils the guardians' rows name: the file's, else the directory's (for the preview)."""
+    classes = {r.ine: r.class_name for r in pupil_rows}
+    missing = {r.ine for r in guardian_rows} - classes.keys()
+    for chunk in chunked(sorted(missing)):
+        classes.update(Pupil.objects.filter(ine__in=chunk).values_list("ine", "class_name"))
+    return classes
 
 
 def scope_of(run: Run, pupil_rows: list[PupilRow], guardian_rows: list[GuardianRow]) -> set[int]:

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from trousseau.console import uploads
 from trousseau.console.forms import ImportForm
 from trousseau.console.models import ImportJobAction, StaffMember
+from trousseau.console.selectors import import_preview
 from trousseau.console.services import import_jobs, imports
 from trousseau.console.views.common import context, forbidden, school_view
 from trousseau.core.http import client_ip
@@ -99,6 +100,7 @@ def job_page(request: HttpRequest, staff: StaffMember, school: School, job_id: u
             pending=job.pending,
             share_limit=imports.share_limit_percent(),
             ask_share=imports.asks_share(result),
+            classes=import_preview.by_class(result),
         )
         return render(request, "console/import_preview.html", ctx, status=200 if result.ok else 400)
     ctx = context(staff, school, result=result)

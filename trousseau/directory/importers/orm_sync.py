@@ -7,9 +7,9 @@ provisioning/pg_sync.py (COPY into staging tables, then set-based upserts) with 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import F
 
@@ -17,12 +17,13 @@ from trousseau.core.text import fold
 from trousseau.directory.importers.batches import BATCH, chunked
 from trousseau.directory.importers.report import (
     MAX_NAMED_DEPARTURES,
+    Arrival,
+    Change,
     Departure,
     ImportResult,
     PhoneConflict,
-    SyncCounts,
 )
-from trousseau.directory.importers.rows import GuardianRow, PupilRow
+from trousseau.directory.importers.rows import GUARDIANS, PUPILS, GuardianRow, PupilRow
 from trousseau.directory.models import Guardian, Guardianship, Pupil
 
 PUPIL_FIELDS = ("last_name", "first_name", "birth_date", "class_name", "school_id", "source_id")
@@ -61,8 +62,9 @@ def plan_pupils(rows: Sequence[PupilRow], scope: set[int], *, departures: bool, 
                 )
             )
             result.pupils.created += 1
+            result.name_arrival(Arrival(PUPILS, row.last_name, row.first_name, row.class_name))
         else:
-            _plan_known_pupil(plan, pupil, row, result.pupils)
+            _plan_known_pupil(plan, pupil, row, result)
     if departures:
         _plan_departures(plan, scope, set(by_ine), result)
     for chunk in chunked(plan.departed):
@@ -91,11 +93,13 @@ def _plan_departures(plan: PupilPlan, scope: set[int], listed: set[str], result:
     result.pupils.left = len(plan.departed)
 
 
-def _plan_known_pupil(plan: PupilPlan, pupil: Pupil, row: PupilRow, counts: SyncCounts) -> None:
+def _plan_known_pupil(plan: PupilPlan, pupil: Pupil, row: PupilRow, result: ImportResult) -> None:
+    counts = result.pupils
     wanted = (row.last_name, row.first_name, row.birth_date, row.class_name, row.school_id, row.source_id)
     if tuple(getattr(pupil, f) for f in PUPIL_FIELDS) == wanted and pupil.left_at is None:
         counts.unchanged += 1
         return
+    _name_changes(result, PUPILS, pupil, row.class_name, wanted)
     if pupil.school_id != row.school_id:
         plan.moved[pupil.pk] = row.school_id
         plan.transfers.append((pupil.ine, pupil.school_id, row.school_id))
@@ -176,8 +180,12 @@ def plan_guardians(  # noqa: PLR0913 - the rows, the scope, then keyword-only op
     leaving_pupils: Sequence[int],
     result: ImportResult,
     file_mobiles: frozenset[int] = frozenset(),
+    class_of: Mapping[str, str] | None = None,
 ) -> GuardianPlan:
-    """`file_mobiles`: guardians whose console-corrected mobile gives way to the file's; the others keep it."""
+    """`file_mobiles`: guardians whose console-corrected mobile gives way to the file's; the others keep it.
+
+    `class_of` (INE -> class) places each guardian in their first child's class for the preview.
+    """
     plan = GuardianPlan()
     known, adopted = known_guardians(scope)
     people: dict[tuple[int, str], GuardianRow] = {}
@@ -185,9 +193,9 @@ def plan_guardians(  # noqa: PLR0913 - the rows, the scope, then keyword-only op
     for row in rows:
         people.setdefault((row.school_id, row.key), row)
         wanted_links.setdefault((row.school_id, row.key), {})[row.ine] = row.legal
-    counts = result.guardians
     for person, row in people.items():
         guardian = known.get(person)
+        class_name = (class_of or {}).get(row.ine, "")
         if guardian is None:
             plan.create.append(
                 Guardian(
@@ -201,30 +209,72 @@ def plan_guardians(  # noqa: PLR0913 - the rows, the scope, then keyword-only op
                 )
             )
             plan.new_links[person] = wanted_links[person]
-            counts.created += 1
+            result.guardians.created += 1
+            result.name_arrival(Arrival(GUARDIANS, row.last_name, row.first_name, class_name, bool(row.mobile)))
             continue
         plan.links[guardian.pk] = wanted_links[person]
         mobile = _mobile(guardian, row, file_mobiles, result)
+        if not mobile:
+            result.name_without_mobile(Arrival(GUARDIANS, row.last_name, row.first_name, class_name, mobile=False))
         wanted = (row.last_name, row.first_name, mobile, row.email, row.source_id)
-        same = tuple(getattr(guardian, f) for f in GUARDIAN_FIELDS) == wanted
-        if guardian.left_at is not None:
-            plan.returned.append(guardian.pk)
-            counts.returned += 1
-        elif same:
-            counts.unchanged += 1
-            if guardian.pk not in adopted:
-                continue
-        else:
-            counts.updated += 1
-        for name, value in zip(GUARDIAN_FIELDS, wanted, strict=True):
-            setattr(guardian, name, value)
-        guardian.left_at = None
-        plan.update.append(guardian)
+        _plan_known_guardian(plan, guardian, wanted, result, class_name, adopted=guardian.pk in adopted)
     if departures:
         plan.departed = [g.pk for k, g in known.items() if k not in people and g.left_at is None]
-        counts.left = len(plan.departed)
+        result.guardians.left = len(plan.departed)
     _plan_links(plan, departures=departures, leaving_pupils=set(leaving_pupils), result=result)
     return plan
+
+
+def _plan_known_guardian(  # noqa: PLR0913 - the plan, the record, what the file wants, then options
+    plan: GuardianPlan,
+    guardian: Guardian,
+    wanted: tuple[str, ...],
+    result: ImportResult,
+    class_name: str,
+    *,
+    adopted: bool,
+) -> None:
+    counts = result.guardians
+    same = tuple(getattr(guardian, f) for f in GUARDIAN_FIELDS) == wanted
+    if not same:
+        _name_changes(result, GUARDIANS, guardian, class_name, wanted)
+    if guardian.left_at is not None:
+        plan.returned.append(guardian.pk)
+        counts.returned += 1
+    elif same:
+        counts.unchanged += 1
+        if not adopted:
+            return
+    else:
+        counts.updated += 1
+    for name, value in zip(GUARDIAN_FIELDS, wanted, strict=True):
+        setattr(guardian, name, value)
+    guardian.left_at = None
+    plan.update.append(guardian)
+
+
+# The fields a preview shows changing, by the column names of docs/import-format.md (None: not shown).
+PUPIL_COLUMNS_SHOWN = ("NOM", "PRENOM", "DATE_NAISS", "CLASSE", None, None)
+GUARDIAN_COLUMNS_SHOWN = ("NOM", "PRENOM", "TEL_PORTABLE", "COURRIEL", None)
+
+
+def _name_changes(
+    result: ImportResult, kind: str, record: Pupil | Guardian, class_name: str, wanted: tuple[object, ...]
+) -> None:
+    """Each shown field that differs, old -> new, named by the record's current names."""
+    fields, columns = (
+        (PUPIL_FIELDS, PUPIL_COLUMNS_SHOWN) if kind == PUPILS else (GUARDIAN_FIELDS, GUARDIAN_COLUMNS_SHOWN)
+    )
+    for name, column, new in zip(fields, columns, wanted, strict=True):
+        old = getattr(record, name)
+        if column is not None and old != new:
+            result.name_change(
+                Change(kind, record.last_name, record.first_name, class_name, column, _shown(old), _shown(new))
+            )
+
+
+def _shown(value: object) -> str:
+    return value.strftime("%d/%m/%Y") if isinstance(value, date) else str(value or "")
 
 
 def _mobile(guardian: Guardian, row: GuardianRow, file_mobiles: frozenset[int], result: ImportResult) -> str:

@@ -59,6 +59,30 @@ class Departure:
 
 
 @dataclass(frozen=True, slots=True)
+class Arrival:
+    """A pupil or guardian the import adds, as the preview names them (per class)."""
+
+    kind: str  # "eleves" or "responsables"
+    last_name: str
+    first_name: str
+    class_name: str  # a guardian's: their first child's in the file
+    mobile: bool = True  # a guardian without one cannot activate by SMS ("Je n'ai pas de compte")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One field of a known pupil or guardian that the import changes: old value -> new value."""
+
+    kind: str
+    last_name: str
+    first_name: str
+    class_name: str
+    field: str  # the column as docs/import-format.md names it (NOM, CLASSE, TEL_PORTABLE…)
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
 class PhoneConflict:
     """A mobile corrected in the console that the file would change: the person chooses."""
 
@@ -117,6 +141,24 @@ class ImportResult:
     leaving: list[Departure] = field(default_factory=list)
     phone_conflicts: list[PhoneConflict] = field(default_factory=list)
     phones_from_file: int = 0
+    # The preview's names (the first MAX_NAMED_DEPARTURES of each; the counts above stay whole).
+    arriving: list[Arrival] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    without_mobile: list[Arrival] = field(default_factory=list)  # the file's guardians with no mobile
+
+    def name_arrival(self, arrival: Arrival) -> None:
+        if len(self.arriving) < MAX_NAMED_DEPARTURES:
+            self.arriving.append(arrival)
+        if arrival.kind == "responsables" and not arrival.mobile:
+            self.name_without_mobile(arrival)
+
+    def name_without_mobile(self, guardian: Arrival) -> None:
+        if len(self.without_mobile) < MAX_NAMED_DEPARTURES:
+            self.without_mobile.append(guardian)
+
+    def name_change(self, change: Change) -> None:
+        if len(self.changes) < MAX_NAMED_DEPARTURES:
+            self.changes.append(change)
 
     @property
     def ok(self) -> bool:
@@ -167,6 +209,9 @@ def result_to_json(result: ImportResult) -> dict[str, Any]:
         "errors": [asdict(error) for error in result.errors],
         "leaving": [asdict(d) for d in result.leaving],
         "phone_conflicts": [asdict(c) for c in result.phone_conflicts],
+        "arriving": [asdict(a) for a in result.arriving],
+        "changes": [asdict(c) for c in result.changes],
+        "without_mobile": [asdict(a) for a in result.without_mobile],
     }
 
 
@@ -194,6 +239,9 @@ def result_from_json(data: dict[str, Any]) -> ImportResult:
         leaving=[Departure(**d) for d in data.get("leaving", [])],
         phone_conflicts=[PhoneConflict(**c) for c in _listed(data.get("phone_conflicts"))],
         phones_from_file=data.get("phones_from_file", 0),
+        arriving=[Arrival(**a) for a in _listed(data.get("arriving"))],
+        changes=[Change(**c) for c in _listed(data.get("changes"))],
+        without_mobile=[Arrival(**a) for a in _listed(data.get("without_mobile"))],
     )
 
 
