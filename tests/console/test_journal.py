@@ -33,7 +33,10 @@ def test_the_journal_says_what_letters_exports_and_account_actions_did():
         helpers.family(school, class_name="6e A", last_name=f"Six{n}")
     member = helpers.staff(StaffRole.SECRETARIAT, school=school)
     browser = helpers.console(member)
-    browser.post(reverse("console:letters", args=[school.uai]), {"kinds": "pupils", "format": "pdf", "classe": "6e A"})
+    browser.post(
+        reverse("console:letters", args=[school.uai]),
+        {"kinds": "pupils", "format": "pdf", "classe": "6e A", "valides": "remplacer"},
+    )
     browser.get(reverse("console:waiting_csv", args=[school.uai]), {"classe": "6e A"})
     account = helpers.activate(helpers.family(school, class_name="5e B", last_name="Cinq").pupil_account)
     browser.post(reverse("console:disable", args=[school.uai, account.pk]), CONFIRMED)

@@ -5,10 +5,12 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from tests import factories
 from tests.console import helpers
+from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
 from trousseau.console.models import StaffRole
 
@@ -31,7 +33,9 @@ def member(school):
 
 
 def post(browser, school, **data):
-    return browser.post(reverse("console:letters", args=[school.uai]), {"kinds": "pupils", "format": "pdf", **data})
+    # The families' letters made by the factories are still valid: replacing them is the choice made here.
+    fields = {"kinds": "pupils", "format": "pdf", "valides": "remplacer", **data}
+    return browser.post(reverse("console:letters", args=[school.uai]), fields)
 
 
 def test_a_class_pdf_has_one_page_per_waiting_pupil(school, member):
@@ -91,7 +95,9 @@ def test_an_ecoles_letters_are_for_guardians_and_its_head_is_its_director():
     assert "Les élèves et leurs responsables" not in page.text
     # A pupils' selection posted anyway is refused: an école's pupils have no account.
     assert post(browser, ecole).status_code == 400
-    printed = browser.post(reverse("console:letters", args=[ecole.uai]), {"kinds": "guardians", "format": "pdf"})
+    printed = browser.post(
+        reverse("console:letters", args=[ecole.uai]), {"kinds": "guardians", "format": "pdf", "valides": "remplacer"}
+    )
     assert printed["Content-Type"] == "application/pdf"
     assert len(PdfReader(io.BytesIO(printed.content)).pages) == 1
 
@@ -101,3 +107,30 @@ def test_a_colleges_head_keeps_the_usual_title(school):
     page = helpers.console(head).get(reverse("console:letters", args=[school.uai]))
     assert "Chef d'établissement" in page.text
     assert "Directeur ou directrice" not in page.text
+
+
+def test_letters_that_would_void_valid_ones_say_which_and_ask_first(school, member):
+    browser = helpers.console(member)
+    asked = browser.post(reverse("console:letters", args=[school.uai]), {"kinds": "pupils", "format": "csv"})
+    assert asked["Content-Type"].startswith("text/html")
+    assert "comptes de cette sélection ont déjà un courrier valable" in asked.text
+    assert "Seulement les comptes sans courrier valable" in asked.text
+    assert not helpers.events(EventTag.CONSOLE_LETTERS_EXPORTED, staff=member.pk)  # nothing issued yet
+    before = {a.pk: a.letters.first().pk for a in Account.objects.filter(pupil__school=school)}
+    # "Only those without a valid letter": none here, so nothing to print and no letter voided.
+    none = browser.post(
+        reverse("console:letters", args=[school.uai]),
+        {"kinds": "pupils", "format": "csv", "valides": "sans_courrier"},
+        follow=True,
+    )
+    assert "il n'y a rien à imprimer" in none.text
+    assert {a.pk: a.letters.first().pk for a in Account.objects.filter(pupil__school=school)} == before
+    # A letter revoked by hand: only that account is exported when she leaves the others alone.
+    lost = Account.objects.filter(pupil__school=school, state="provisional").first()
+    lost.letters.update(revoked_at=timezone.now())
+    only = browser.post(
+        reverse("console:letters", args=[school.uai]),
+        {"kinds": "pupils", "format": "csv", "valides": "sans_courrier"},
+    )
+    rows = list(csv.DictReader(io.StringIO(only.content.decode("utf-8-sig")), delimiter=";"))
+    assert [r["identifiant"] for r in rows] == [lost.identifier]

@@ -159,6 +159,11 @@ class LettersForm(forms.Form):
         initial="pupils",
     )
     format = forms.ChoiceField(choices=[("pdf", "PDF"), ("csv", "CSV")], initial="pdf")
+    # Asked only when some accounts already hold a letter still usable: replace those letters, or leave
+    # those accounts out. Empty: not asked yet.
+    valides = forms.ChoiceField(
+        choices=[("", ""), ("remplacer", "remplacer"), ("sans_courrier", "sans_courrier")], required=False
+    )
 
     def __init__(self, *args: Any, classes: list[str], primary: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

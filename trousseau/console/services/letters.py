@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from trousseau.accounts.models import Account
+from trousseau.accounts.models import Account, ActivationLetter
 from trousseau.audit.events import EventTag
 from trousseau.console.audit import staff_audit
 from trousseau.console.models import StaffMember
@@ -30,6 +31,15 @@ def accounts_to_notify(school: School, *, kinds: str, class_name: str = "") -> l
     if class_name:
         return accounts_for_class(school, class_name, pupils=pupils, guardians=guardians)
     return accounts_for_school(school, pupils=pupils, guardians=guardians)
+
+
+def with_valid_letter(accounts: Sequence[Account]) -> set[int]:
+    """The accounts among these whose last letter can still be used: a new one would void it."""
+    now = timezone.now()
+    live = ActivationLetter.objects.filter(
+        account__in=[a.pk for a in accounts], used_at=None, revoked_at=None, expires_at__gt=now
+    ).values_list("account_id", flat=True)
+    return set(live)
 
 
 def accounts_of_pupil(pupil: Pupil) -> list[Account]:

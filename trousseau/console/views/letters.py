@@ -33,6 +33,20 @@ def letters_view(request: HttpRequest, staff: StaffMember, school: School) -> Ht
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         accounts = letters.accounts_to_notify(school, kinds=data["kinds"], class_name=data["classe"])
+        replaced = letters.with_valid_letter(accounts)
+        if replaced and not data["valides"]:
+            # A new letter voids the one a family may already hold: say which, and let her choose.
+            ctx = context(
+                staff,
+                school,
+                form=form,
+                classes=followup.per_class(school),
+                replaced=[a for a in accounts if a.pk in replaced],
+                total=len(accounts),
+            )
+            return render(request, "console/letters.html", ctx)
+        if data["valides"] == "sans_courrier":
+            accounts = [a for a in accounts if a.pk not in replaced]
         if not accounts:
             messages.info(
                 request, _("Aucun compte de cette sélection n'attend d'activation : il n'y a rien à imprimer.")
