@@ -183,6 +183,18 @@ def _read_letters(pdf: bytes) -> list[PrintedLetter]:
     return letters
 
 
+def _print_again_is_asked(page: Page) -> None:
+    """Printing the class again would void the letters just printed: the console names them and asks."""
+    page.get_by_label("Classe", exact=True).select_option(NEW_CLASS)
+    choose(page, "Les élèves")
+    page.get_by_role("button", name="Télécharger les courriers (PDF)").click()
+    warning = page.locator("#letters-replaced")
+    expect(warning).to_contain_text(f"{len(NEW_PUPILS)} comptes de cette sélection ont déjà un courrier valable")
+    expect_accessible(page, "the letters page asking before voiding letters")
+    page.get_by_role("button", name="Seulement les comptes sans courrier valable").click()
+    expect(page.get_by_text("il n'y a rien à imprimer")).to_be_visible()
+
+
 def _waiting_list(page: Page, activated: str) -> None:
     """Who is still to remind in the class, by name, with whether the school can reach them by SMS."""
     page.get_by_role("link", name=f"Qui n'a pas activé en {NEW_CLASS}").click()
@@ -234,6 +246,7 @@ def test_a_secretary_imports_prints_and_follows_up(page: Page, demo: Demo, tmp_p
     assert len(letters) == len(NEW_PUPILS) == class_accounts.count()
     assert {letter.identifier for letter in letters} == set(class_accounts.values_list("identifier", flat=True))
     assert all(letter.qr == [f"{public_url}/login"] for letter in letters)
+    _print_again_is_asked(page)
     expect_accessible(page, "the letters page")
     assert _rate(page) == "0 / 3 (0 %)"
     expect_accessible(page, "the activation follow-up")
