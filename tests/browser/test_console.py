@@ -169,6 +169,7 @@ class PrintedLetter:
     identifier: str
     password: str
     qr: list[str]  # what the page's QR codes decode to
+    help: str  # the "Besoin d'aide ?" line, with the school's contact
 
 
 def _read_letters(pdf: bytes) -> list[PrintedLetter]:
@@ -179,8 +180,22 @@ def _read_letters(pdf: bytes) -> list[PrintedLetter]:
         found = re.search(r"^Identifiant\n(\S+)\nMot de passe provisoire\n(\S+)$", text, re.MULTILINE)
         assert found, text
         decoded = [result.text for image in page.images for result in zxingcpp.read_barcodes(image.image)]
-        letters.append(PrintedLetter(found.group(1), found.group(2), decoded))
+        joined = " ".join(text.split())
+        help_line = joined[joined.find("Besoin d'aide ?") :]
+        letters.append(PrintedLetter(found.group(1), found.group(2), decoded, help_line))
     return letters
+
+
+def _set_contact(page: Page) -> None:
+    """The school's contact, which the letters print for families who need help: a bad number first."""
+    page.get_by_label("Téléphone du secrétariat").fill("12")
+    page.get_by_role("button", name="Enregistrer le contact").click()
+    expect(page.get_by_text("Ce numéro de téléphone n'est pas valide")).to_be_visible()
+    expect_accessible(page, "the school's contact with an error")
+    page.get_by_label("Téléphone du secrétariat").fill("02 31 00 00 00")
+    page.get_by_label("Horaires").fill("du lundi au vendredi, de 8 h 30 à 12 h")
+    page.get_by_role("button", name="Enregistrer le contact").click()
+    expect(page.get_by_text("Le contact imprimé sur les courriers a été enregistré.")).to_be_visible()
 
 
 def _print_again_is_asked(page: Page) -> None:
@@ -237,6 +252,7 @@ def test_a_secretary_imports_prints_and_follows_up(page: Page, demo: Demo, tmp_p
     _staff_log_in(page, staff)
     expect(page.get_by_role("heading", name=school.name, level=1)).to_be_visible()
     expect_accessible(page, "the school's console home")
+    _set_contact(page)
 
     _import(page, school)
 
@@ -246,6 +262,8 @@ def test_a_secretary_imports_prints_and_follows_up(page: Page, demo: Demo, tmp_p
     assert len(letters) == len(NEW_PUPILS) == class_accounts.count()
     assert {letter.identifier for letter in letters} == set(class_accounts.values_list("identifier", flat=True))
     assert all(letter.qr == [f"{public_url}/login"] for letter in letters)
+    assert all("Besoin d'aide ? Contactez Collège" in letter.help for letter in letters)
+    assert all("02 31 00 00 00 · du lundi au vendredi" in letter.help for letter in letters)
     _print_again_is_asked(page)
     expect_accessible(page, "the letters page")
     assert _rate(page) == "0 / 3 (0 %)"

@@ -55,7 +55,9 @@ def test_a_class_letters_one_page_per_account_with_identifiers_and_passwords(cla
         assert letter.identifier in text
         assert letter.password in text
         assert "Activation du compte" in text
-        assert "Sur la mire d'authentification" in text
+        assert "Sur la page de connexion de l'ENT" in text
+        assert "mire" not in text
+        assert "UAI" not in text
         assert "À la première connexion" in text
         assert "https://trousseau.example.fr/login" in text
         assert "Collège Jean-Moulin" in text
@@ -136,3 +138,49 @@ def test_primary_school_letters_go_to_guardians_only():
 def test_names_outside_the_pdf_fonts_keep_their_letters():
     assert printable("Nguyễn Lefèvre") == "Nguyen Lefèvre"
     assert printable("Łukasz") == "Lukasz"
+
+
+def test_a_guardians_letter_says_the_three_ways_and_whom_to_call(classroom):
+    school, _lea, accounts = classroom
+    school.contact_phone, school.contact_email = "02 31 00 00 00", "ce.0145678b@ac-normandie.fr"
+    school.contact_hours = "du lundi au vendredi, de 8 h 30 à 12 h et de 13 h 30 à 17 h"
+    school.save()
+    guardian, pupil = pages_text(letters_pdf([accounts["Sophie"], accounts["Hugo"]]))
+    assert "Par SMS : sur la page de connexion, cliquez sur « Je n'ai pas de compte »" in guardian
+    assert "Avec FranceConnect" in guardian
+    assert "Besoin d'aide ? Contactez Collège Jean-Moulin : 02 31 00 00 00 · ce.0145678b@ac-normandie.fr" in guardian
+    assert "Par SMS" not in pupil  # a pupil activates with the letter only
+    assert "FranceConnect" not in pupil
+
+
+def test_an_ecoles_letter_speaks_of_the_ecole_without_pronote():
+    ecole = factories.school(level=SchoolLevel.ECOLE, name="École Jules-Ferry")
+    child = factories.pupil(school=ecole, class_name="CE2", first_name="Jules")
+    (text,) = pages_text(letters_pdf([account_create_for_guardian(guardian=factories.guardian(children=[child]))]))
+    assert "services numériques de l'école (ENT, téléservices)" in text
+    assert "Pronote" not in text
+    assert "établissement" not in text
+    assert "Contactez l'école" in text
+
+
+def test_the_longest_letter_still_ends_above_its_footer():
+    """Three children with long names, a long contact: the text stays on its one page."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    from trousseau.letters import pdf
+
+    school = factories.school(
+        name="Cité scolaire internationale Marguerite-Yourcenar-et-Léopold-Sédar-Senghor",
+        contact_phone="+33 2 31 00 00 00",
+        contact_email="secretariat.eleves.cite-scolaire-internationale@ac-normandie.fr",
+        contact_hours="du lundi au vendredi de 8 h 00 à 12 h 00 et de 13 h 30 à 17 h 30, sauf le mercredi après-midi",
+    )
+    children = [
+        factories.pupil(school=school, class_name=f"2nde {n}", last_name="Dupont-Moreau de La Villemarqué",
+                        first_name=f"Marie-Éléonore-Anaïs {n}")
+        for n in range(3)
+    ]  # fmt: skip
+    account = account_create_for_guardian(guardian=factories.guardian(children=children, last_name="Dupont-Moreau"))
+    (letter,) = letters_issue([account])
+    end = pdf._page(Canvas(io.BytesIO()), letter)
+    assert end > pdf.FOOTER_Y + 10

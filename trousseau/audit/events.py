@@ -104,6 +104,7 @@ class EventTag(StrEnum):
     CONSOLE_IMPORT_APPLIED = "console:import:applied"
     CONSOLE_IMPORT_REFUSED = "console:import:refused"
     CONSOLE_FOLLOWUP_EXPORTED = "console:followup:exported"
+    CONSOLE_SCHOOL_CONTACT_UPDATED = "console:school:contact_updated"
     DIRECTORY_IMPORT_APPLIED = "directory:import:applied"
     DIRECTORY_IMPORT_REFUSED = "directory:import:refused"
     ACCOUNT_RENAMED_BY_IMPORT = "account:import:renamed"

@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 from trousseau.accounts.models import AccountKind, AccountState
 from trousseau.console.models import StaffMember
 from trousseau.console.passwords import staff_password_problems
+from trousseau.core.phones import phone_e164
 from trousseau.provisioning.services import ADDITIONS, COMPLETE
 
 
@@ -172,3 +173,19 @@ class LettersForm(forms.Form):
         if primary:  # an école's pupils have no account: only their guardians get letters
             self.fields["kinds"].choices = [("guardians", _("Les responsables"))]  # type: ignore[attr-defined]
             self.fields["kinds"].initial = "guardians"
+
+
+class SchoolContactForm(forms.Form):
+    """What families read on their letters to reach the school: each part optional, checked when given."""
+
+    phone = forms.CharField(label=_("Téléphone du secrétariat"), max_length=30, required=False)
+    email = forms.EmailField(
+        label=_("Adresse email"), required=False, error_messages={"invalid": _("Saisissez une adresse email valide.")}
+    )
+    hours = forms.CharField(label=_("Horaires"), max_length=120, required=False)
+
+    def clean_phone(self) -> str:
+        raw = " ".join(str(self.cleaned_data.get("phone", "")).split())
+        if raw and phone_e164(raw) is None:
+            raise forms.ValidationError(_("Ce numéro de téléphone n'est pas valide (par exemple 02 31 00 00 00)."))
+        return raw  # kept as the school writes it: it is printed, not dialled by Trousseau

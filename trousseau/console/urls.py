@@ -16,6 +16,7 @@ urlpatterns = [
     path("etablissements/suivi.csv", followup.schools_csv, name="schools_csv"),
     path(SCHOOL, schools.school_home, name="school"),
     path(SCHOOL + "journal/", schools.journal_view, name="journal"),
+    path(SCHOOL + "contact/", schools.contact_view, name="school_contact"),
     path(SCHOOL + "comptes/", accounts.search, name="search"),
     path(ACCOUNT, accounts.detail, name="account"),
     path(ACCOUNT + "reinitialiser/", accounts.reset, name="reset"),

@@ -22,6 +22,10 @@ class School(models.Model):
     name = models.CharField("nom", max_length=200)
     level = models.CharField("niveau", max_length=10, choices=SchoolLevel.choices)
     academie = models.CharField("académie", max_length=100)
+    # Who families reach for help: printed on every letter, set by the school in the console.
+    contact_phone = models.CharField("téléphone du secrétariat", max_length=30, blank=True)
+    contact_email = models.EmailField("email du secrétariat", blank=True)
+    contact_hours = models.CharField("horaires", max_length=120, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.uai})"

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from trousseau.accounts.models import Account, AccountKind, AccountState
 from trousseau.accounts.services import letter_issue
-from trousseau.directory.models import Pupil, School
+from trousseau.directory.models import Pupil, School, SchoolLevel
 
 # A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -62,6 +62,8 @@ class IssuedLetter:
     children: tuple[Child, ...]  # a guardian's children; () for a pupil
     expires_at: datetime
     login_url: str
+    primary: bool = False  # an école's letter: no Pronote, no "établissement"
+    contact: tuple[str, ...] = ()  # the school's phone, email and hours, those it gave (console)
 
 
 def login_url() -> str:
@@ -169,9 +171,17 @@ def letters_issue(accounts: Iterable[Account], *, now: datetime | None = None) -
                 children=children,
                 expires_at=letter.expires_at,
                 login_url=url,
+                primary=school is not None and school.level == SchoolLevel.ECOLE,
+                contact=_contact(school),
             )
         )
     return issued
+
+
+def _contact(school: School | None) -> tuple[str, ...]:
+    if school is None:
+        return ()
+    return tuple(part for part in (school.contact_phone, school.contact_email, school.contact_hours) if part)
 
 
 # --- CSV for mail merge -------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from trousseau.letters.export import IssuedLetter, letters_issue
 SERVICE_NAME = "Trousseau"
 WIDTH, HEIGHT = A4
 MARGIN = 56
+FOOTER_Y = MARGIN - 20  # the "never share this password" line; the text must end above it
 TEXT_WIDTH = WIDTH - 2 * MARGIN
 QR_SIZE = 112
 FONT, BOLD, MONO = "Helvetica", "Helvetica-Bold", "Courier-Bold"
@@ -135,25 +136,63 @@ def _addressee(letter: IssuedLetter) -> str:
     return _("À l'attention de %(name)s, responsable de : %(children)s") % {"name": name, "children": children}
 
 
-def _page(canvas: Canvas, letter: IssuedLetter) -> None:
+def _other_ways(write: _Writer, letter: IssuedLetter) -> None:
+    """A guardian can also activate without the letter: by SMS, or with FranceConnect (the seeds' two ways)."""
+    write.y -= 4
+    write.text(_("Sans ce courrier, deux autres façons d'activer votre compte"), size=10, font=BOLD, gap=3)
+    by_sms = (
+        _(
+            "Par SMS : sur la page de connexion, cliquez sur « Je n'ai pas de compte » et indiquez le numéro de "
+            "téléphone portable que vous avez donné à l'école : vous recevrez un code par SMS."
+        )
+        if letter.primary
+        else _(
+            "Par SMS : sur la page de connexion, cliquez sur « Je n'ai pas de compte » et indiquez le numéro de "
+            "téléphone portable que vous avez donné à l'établissement : vous recevrez un code par SMS."
+        )
+    )
+    write.text(by_sms, size=9)
+    write.text(
+        _(
+            "Avec FranceConnect : cliquez sur « S'identifier avec FranceConnect » et utilisez votre compte des "
+            "impôts ou de l'Assurance Maladie ; à la première connexion, indiquez le même numéro de portable."
+        ),
+        size=9,
+    )
+
+
+def _help(letter: IssuedLetter) -> str:
+    """Whom to ask, as the school gave it in the console; its secretariat, or the école, otherwise."""
+    if letter.contact:
+        return _("Besoin d'aide ? Contactez %(school)s : %(contact)s.") % {
+            "school": letter.school_name or SERVICE_NAME,
+            "contact": " · ".join(letter.contact),
+        }
+    if letter.primary:
+        return _("Besoin d'aide ? Contactez l'école, qui peut vous remettre un nouveau courrier.")
+    return _("Besoin d'aide ? Contactez le secrétariat de l'établissement, qui peut vous remettre un nouveau courrier.")
+
+
+def _page(canvas: Canvas, letter: IssuedLetter) -> float:
+    """Draws the letter; returns where its text ended (above the footer, or the letter overflows its page)."""
     pupil = letter.kind == AccountKind.PUPIL
     top = HEIGHT - MARGIN
     write = _Writer(canvas, top)
     write.text(letter.school_name or SERVICE_NAME, size=11, font=BOLD, gap=0)
-    if letter.school_uai:
-        write.text(f"UAI {letter.school_uai}", size=9, gap=0)
     today = date_format(timezone.localdate(), "DATE_FORMAT")
     canvas.setFont(FONT, 9)
     canvas.drawRightString(WIDTH - MARGIN, top - 11, printable(today))
     write.y -= 18
     write.text(_("Votre compte %(service)s") % {"service": SERVICE_NAME}, size=16, font=BOLD, gap=2)
-    write.text(
-        _(
-            "Identifiant et mot de passe provisoire pour les services numériques de l'établissement (ENT, Pronote, téléservices)."
-        ),
-        size=10,
-        gap=8,
+    services = (
+        _("Identifiant et mot de passe provisoire pour les services numériques de l'école (ENT, téléservices).")
+        if letter.primary
+        else _(
+            "Identifiant et mot de passe provisoire pour les services numériques de l'établissement "
+            "(ENT, Pronote, téléservices)."
+        )
     )
+    write.text(services, size=10, gap=8)
     write.text(_addressee(letter), size=11, gap=12)
     # The credentials, in a box with the QR code of the login page beside them.
     box_top, box_height = write.y, QR_SIZE + 16
@@ -193,8 +232,8 @@ def _page(canvas: Canvas, letter: IssuedLetter) -> None:
     write.step(
         1,
         _(
-            "Sur la mire d'authentification de l'ENT, sélectionnez l'entrée « %(profile)s », ou ouvrez "
-            "directement l'adresse ci-dessus (QR code)."
+            "Sur la page de connexion de l'ENT, choisissez « %(profile)s », ou ouvrez directement l'adresse "
+            "ci-dessus (QR code)."
         )
         % {"profile": profile},
     )
@@ -246,15 +285,16 @@ def _page(canvas: Canvas, letter: IssuedLetter) -> None:
             ),
             size=9,
         )
+    if not pupil:
+        _other_ways(write, letter)
     write.y -= 6
-    write.text(
-        _("Besoin d'aide ? Contactez le secrétariat de l'établissement, qui peut vous remettre un nouveau courrier."),
-        size=9,
-        font=BOLD,
-    )
+    write.text(_help(letter), size=9, font=BOLD)
     canvas.setFont(FONT, 8)
-    canvas.drawString(
-        MARGIN,
-        MARGIN - 20,
-        printable(_("Ne communiquez jamais ce mot de passe : l'établissement ne vous le demandera jamais.")),
-    )
+    canvas.drawString(MARGIN, FOOTER_Y, printable(_never_asked(letter)))
+    return write.y
+
+
+def _never_asked(letter: IssuedLetter) -> str:
+    if letter.primary:
+        return _("Ne communiquez jamais ce mot de passe : l'école ne vous le demandera jamais.")
+    return _("Ne communiquez jamais ce mot de passe : l'établissement ne vous le demandera jamais.")

@@ -205,3 +205,15 @@ def contested_link_resolve(
         locked.save(update_fields=["resolved_at"])
         tag = EventTag.CONSOLE_LINK_CONFIRMED
     staff_audit(tag, staff=staff, school=school, account=guardian_account, ip=ip, **details)
+
+
+def school_contact_set(  # noqa: PLR0913 - the staff member, the school, then the contact's parts
+    *, staff: StaffMember, school: School, phone: str, email: str, hours: str, ip: str | None = None
+) -> None:
+    """The contact printed on the school's letters; the change is audited with the old and new values."""
+    require_action(staff)
+    before = {"phone": school.contact_phone, "email": school.contact_email, "hours": school.contact_hours}
+    school.contact_phone, school.contact_email, school.contact_hours = phone, email, hours
+    school.save(update_fields=["contact_phone", "contact_email", "contact_hours"])
+    after = {"phone": phone, "email": email, "hours": hours}
+    staff_audit(EventTag.CONSOLE_SCHOOL_CONTACT_UPDATED, staff=staff, school=school, ip=ip, before=before, after=after)
