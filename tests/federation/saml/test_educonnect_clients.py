@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -118,7 +119,9 @@ def services(demo_services, live_server, settings) -> dict[str, str]:
     settings.PUBLIC_URL = live_server.url
     quiet = {"stdout": io.StringIO()}
     ent, teleservices = demo_services["ent"], demo_services["teleservices"]
-    call_command("saml_sp_add", "--url", f"{ent}/auth/saml/metadata", "--name", "ENT", "--encrypt", "--idp-initiated", **quiet)
+    call_command(
+        "saml_sp_add", "--url", f"{ent}/auth/saml/metadata", "--name", "ENT", "--encrypt", "--idp-initiated", **quiet
+    )
     call_command("saml_sp_add", "--url", f"{teleservices}/auth/saml/metadata", "--name", "Téléservices", **quiet)
     return dict(demo_services)
 
@@ -132,34 +135,35 @@ def _welcomes(url: str, cookies: requests.cookies.RequestsCookieJar, account) ->
 # --- pronotepy 2.15.7, unmodified ------------------------------------------------------------------
 
 
+def pronotepy_at_teleservices(services: dict[str, str], identifier: str, password: str) -> Any:
+    """pronotepy's `_cas_edu`, as its CAS presets call it, at the téléservices' SAMLRequest page."""
+    return generic_func._cas_edu(identifier, password, url=f"{services['teleservices']}/")
+
+
+def pronotepy_at_ent(services: dict[str, str], identifier: str, password: str) -> Any:
+    """pronotepy's `_open_ent_ng_edu`, as `ent_hdf` calls it: IdP-initiated SSO at ÉduConnect's own host."""
+    entity_id = f"{services['ent']}/auth/saml/metadata"
+    return generic_func._open_ent_ng_edu(identifier, password, domain=services["ent"], providerId=entity_id)
+
+
 def test_pronotepy_logs_in_at_the_teleservices_through_a_cas_style_page(services):
     account = guardian()
-    cookies = generic_func._cas_edu(account.identifier, factories.GOOD_PASSWORD, url=f"{services['teleservices']}/")  # noqa: SLF001
+    cookies = pronotepy_at_teleservices(services, account.identifier, factories.GOOD_PASSWORD)
     assert _welcomes(services["teleservices"], cookies, account)
 
 
 def test_pronotepy_logs_in_at_the_ent_through_educonnects_own_host(services, educonnect_host):
     account = guardian()
-    cookies = generic_func._open_ent_ng_edu(  # noqa: SLF001
-        account.identifier,
-        factories.GOOD_PASSWORD,
-        domain=services["ent"],
-        providerId=f"{services['ent']}/auth/saml/metadata",
-    )
+    cookies = pronotepy_at_ent(services, account.identifier, factories.GOOD_PASSWORD)
     assert _welcomes(services["ent"], cookies, account)
     assert any(cookie.domain == "educonnect.education.gouv.fr" for cookie in cookies)  # the IdP session went there
 
 
-@pytest.mark.parametrize("routine", ["cas_edu", "open_ent_ng_edu"])
+@pytest.mark.parametrize("routine", [pronotepy_at_teleservices, pronotepy_at_ent])
 def test_pronotepy_reports_a_wrong_password(services, educonnect_host, routine):
     account = guardian()
     with pytest.raises(ENTLoginError):
-        if routine == "cas_edu":
-            generic_func._cas_edu(account.identifier, "Mauvais#Passe9", url=f"{services['teleservices']}/")  # noqa: SLF001
-        else:
-            generic_func._open_ent_ng_edu(  # noqa: SLF001
-                account.identifier, "Mauvais#Passe9", domain=services["ent"], providerId=f"{services['ent']}/auth/saml/metadata"
-            )
+        routine(services, account.identifier, "Mauvais#Passe9")
 
 
 # --- A client of 2025: ÉduConnect's steps, exactly ------------------------------------------------
@@ -184,11 +188,11 @@ def client_2025(service: str, identifier: str, password: str, type_user: str | N
     assert set(fields) >= {"csrf_token", "_eventId_proceed"}
     assert "j_username" not in fields
     fields.update({"shib_idp_ls_supported": "true", "shib_idp_ls_success.shib_idp_session_ss": "true"})
-    moved = session.post(requests.compat.urljoin(page.url, action), data=fields, allow_redirects=False, timeout=10)
+    moved = session.post(urljoin(page.url, action), data=fields, allow_redirects=False, timeout=10)
     assert moved.status_code == 302
     assert moved.headers["Location"].endswith("?execution=e1s2")
     # e1s2: the login form. As those clients do (issue #341), the page's csrf_token, posted to the page's URL.
-    page = session.get(requests.compat.urljoin(page.url, moved.headers["Location"]), timeout=10)
+    page = session.get(urljoin(page.url, moved.headers["Location"]), timeout=10)
     token = BeautifulSoup(page.text, "html.parser").find("input", {"name": "csrf_token"})
     assert token is not None
     credentials = {"csrf_token": str(token["value"]), "j_username": identifier, "j_password": password}
@@ -199,11 +203,11 @@ def client_2025(service: str, identifier: str, password: str, type_user: str | N
         raise ENTLoginError(BeautifulSoup(logged.text, "html.parser").find(id="login-error").get_text(strip=True))
     assert logged.headers["Location"].endswith("?execution=e1s3")
     # e1s3: the local-storage write page, then the auto-post page with the SAMLResponse.
-    page = session.get(requests.compat.urljoin(page.url, logged.headers["Location"]), timeout=10)
+    page = session.get(urljoin(page.url, logged.headers["Location"]), timeout=10)
     action, fields = _first_form(page)
     assert "SAMLResponse" not in fields
     fields["shib_idp_ls_success.shib_idp_session_ss"] = "true"
-    page = session.post(requests.compat.urljoin(page.url, action), data=fields, timeout=10)
+    page = session.post(urljoin(page.url, action), data=fields, timeout=10)
     action, fields = _first_form(page)
     assert set(fields) == {"SAMLResponse", "RelayState"}
     session.post(action, data=fields, timeout=10)
@@ -229,4 +233,4 @@ def test_strict_mode_stops_pronotepy_with_400(services, settings):
     settings.SAML_LOGIN_MODE = "strict"
     account = guardian()
     with pytest.raises(ENTLoginError):
-        generic_func._cas_edu(account.identifier, factories.GOOD_PASSWORD, url=f"{services['teleservices']}/")  # noqa: SLF001
+        pronotepy_at_teleservices(services, account.identifier, factories.GOOD_PASSWORD)

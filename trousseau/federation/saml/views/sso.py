@@ -71,7 +71,9 @@ def _step(request: HttpRequest, execution: str) -> HttpResponse:
     if current is None:
         # Answered already, dropped, or opened in another browser: name the service if this very
         # login page was this browser's way to it, and offer its home page, where a new login starts.
-        audit(EventTag.SAML_REFUSED, account=login.logged_in(request), ip=client_ip(request), reason="unknown execution")
+        audit(
+            EventTag.SAML_REFUSED, account=login.logged_in(request), ip=client_ip(request), reason="unknown execution"
+        )
         service = continuation.remembered_service(request.session, request.get_full_path())
         return gone_page(request, service, status=400)
     return login.run(request, current)
