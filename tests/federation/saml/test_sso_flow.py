@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.urls import reverse
 
@@ -278,6 +282,20 @@ def test_another_pages_token_is_refused_in_every_mode(client, pysp, registered):
     page = client.post(execution, {**forged, "j_username": account.identifier, "j_password": factories.GOOD_PASSWORD})
     assert "La page de connexion a expiré" in page.text
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(("value", "read"), [("faithful", "strict"), ("bogus", "must be compat or strict")])
+def test_the_mode_setting_reads_the_older_name_as_strict_and_refuses_others(value, read):
+    """Read at start (a fresh interpreter): "faithful", the older mode's name, means strict; a typo stops the start."""
+    started = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SAML_LOGIN_MODE)"],
+        env={**os.environ, "TROUSSEAU_SAML_LOGIN_MODE": value, "DJANGO_SETTINGS_MODULE": "trousseau.settings_test"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert read in started.stdout + started.stderr
 
 
 def test_the_plain_mire_still_works_and_says_already_logged_in(client):
