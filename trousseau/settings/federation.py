@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from trousseau.federation.oidc.provider_settings import oauth2_provider_settings
 from trousseau.settings.base import (
     BASE_DIR,
@@ -64,10 +66,15 @@ SAML_REQUEST_MAX_AGE = timedelta(minutes=5)  # an AuthnRequest older than this i
 SAML_CLOCK_SKEW = timedelta(minutes=3)
 SAML_METADATA_MAX_BYTES = 2 * 1024 * 1024
 SAML_METADATA_TIMEOUT = float(env("TROUSSEAU_SAML_METADATA_TIMEOUT", "10"))
-# "compat": the login form also accepts j_username/j_password/_eventId_proceed alone, as the clients
-# written for ÉduConnect (pronotepy <= 2.14) post them; "faithful" also requires csrf_token and
-# typeUser, as ÉduConnect does since 2025 (research/educonnect.md §4.1, §4.3).
-SAML_LOGIN_MODE = env("TROUSSEAU_SAML_LOGIN_MODE", "compat")
+# The login steps are ÉduConnect's since 2025 (federation/saml/login.py, docs/saml.md): e1s1 local-storage
+# page, e1s2 login form, e1s3 local-storage page, then the SAMLResponse. "compat" (default) also lets the
+# clients written before (pronotepy <= 2.15.7) through: their credentials POST without csrf_token leads
+# from e1s1 on to e1s2, where their re-post gets the SAMLResponse at once. "strict" answers such POSTs
+# with 400, as ÉduConnect does. "faithful", the older name of a mode nearer to strict, means "strict".
+_login_mode = env("TROUSSEAU_SAML_LOGIN_MODE", "compat")
+SAML_LOGIN_MODE = "strict" if _login_mode == "faithful" else _login_mode
+if SAML_LOGIN_MODE not in {"compat", "strict"}:
+    raise ImproperlyConfigured(f"TROUSSEAU_SAML_LOGIN_MODE must be compat or strict, not {SAML_LOGIN_MODE!r}")
 # --- end of SAML settings ----------------------------------------------------------------------------
 
 # --- OpenID Connect provider (trousseau/federation/oidc, docs/oidc.md) ------------------------------

@@ -1,6 +1,6 @@
 """The mire: "J'accède aux services numériques des établissements scolaires".
 
-`attempt` and `render_mire` also serve the SAML login page (trousseau/federation/saml/views/sso.py).
+`attempt` and `render_mire` also serve the SAML login form, step e1s2 (trousseau/federation/saml/login.py).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
 
     Returns the account, now logged in; or the response that goes on elsewhere (letter activation,
     which comes back to `continue_to`); or the error to show with the form. Shared by the mire and
-    the single sign-on login page (trousseau/federation/saml/views/sso.py).
+    the single sign-on login form (trousseau/federation/saml/login.py).
     """
     data = form.cleaned_data
     other_kind = _contradicted_kind(data.get("profile", ""), data["identifier"])

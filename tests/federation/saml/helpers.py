@@ -63,3 +63,11 @@ def guardian(**kw) -> Account:
 
 def log_in(client, account: Account) -> None:
     client.post("/login", {"identifier": account.identifier, "password": factories.GOOD_PASSWORD})
+
+
+def login_form(client, execution: str) -> str:
+    """From e1s1 (the local-storage page) to e1s2 (the login form) as a browser's script sends it: e1s2's URL."""
+    form = first_form(client.get(execution).content.decode())
+    sent = client.post(form["action"], form["fields"])
+    assert sent.status_code == 302, sent.content
+    return str(sent["Location"])

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from tests import factories
-from tests.federation.saml.helpers import Forms, guardian
+from tests.federation.saml.helpers import Forms, guardian, login_form
 from trousseau.core import continuation
 from trousseau.federation.saml.models import ServiceProvider
 
@@ -24,7 +24,7 @@ def _post(client, execution: str, account, **extra: str):
 def test_a_guardian_posting_type_user_eleve_gets_no_assertion_but_their_profile(client, pysp, registered):
     account = guardian()
     _, url = pysp.redirect_request()
-    execution = client.get(url)["Location"]
+    execution = login_form(client, client.get(url)["Location"])
     page = _post(client, execution, account, typeUser="eleve")
     assert page.status_code == 200
     assert GUARDIAN_PROFILE in page.text
@@ -38,14 +38,14 @@ def test_a_guardian_posting_type_user_eleve_gets_no_assertion_but_their_profile(
 def test_pronotepy_style_clients_without_type_user_still_get_their_assertion(client, pysp, registered):
     account = guardian()
     _, url = pysp.redirect_request()
-    execution = client.get(url)["Location"]
+    execution = login_form(client, client.get(url)["Location"])
     page = _post(client, execution, account)
     assert Forms(page.content.decode()).input("SAMLResponse") is not None
 
 
 def test_the_page_posts_type_user_from_the_radio_buttons(client, pysp, registered):
     _, url = pysp.redirect_request()
-    html = client.get(client.get(url)["Location"]).content.decode()
+    html = client.get(login_form(client, client.get(url)["Location"])).content.decode()
     assert 'name="typeUser" value="eleve"' in html
     assert 'name="typeUser" value="responsable" checked' in html
 
@@ -55,7 +55,7 @@ def test_the_page_posts_type_user_from_the_radio_buttons(client, pysp, registere
 
 def test_the_login_page_remembers_itself_for_after_a_detour(client, pysp, registered):
     _, url = pysp.redirect_request()
-    execution = client.get(url)["Location"]
+    execution = login_form(client, client.get(url)["Location"])
     client.get(execution)
     pending = continuation.current(client.session)
     assert pending is not None
@@ -70,7 +70,7 @@ def test_a_reopened_login_page_says_its_request_is_gone_and_names_the_service_in
     ServiceProvider.objects.filter(pk=registered.pk).update(home_url="https://ent.example/")
     account = guardian()
     _, url = pysp.redirect_request()
-    execution = client.get(url)["Location"]
+    execution = login_form(client, client.get(url)["Location"])
     client.get(execution)
     elsewhere = Client()  # the login URL copied into another browser
     gone = elsewhere.get(execution)

@@ -1,8 +1,8 @@
 """The SAML side of trousseau/core/continuation.py: which SP a pending login answers, and the SPs listed.
 
-A login at an SP's request continues at `…/SSO?execution=eNs1`, whose pending AuthnRequest lives in this
-browser's session (`state`): the execution names the SP while it lives, and is gone once answered or
-dropped (five pending at most).
+A login at an SP's request continues at `…/SSO?execution=eNsM` (step M of flow N: `login`), whose
+pending AuthnRequest lives in this browser's session (`state`): the execution names the SP while it
+lives, and is gone once answered or dropped (five pending at most).
 """
 
 from __future__ import annotations
