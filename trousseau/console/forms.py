@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 from trousseau.accounts.models import AccountKind, AccountState
 from trousseau.console.models import StaffMember
 from trousseau.console.passwords import staff_password_problems
+from trousseau.directory.models import School
 from trousseau.provisioning.services import ADDITIONS, COMPLETE
 
 
@@ -169,7 +170,7 @@ class LettersForm(forms.Form):
             self.fields["kinds"].initial = "guardians"
 
 
-def staff_role_name(role: str, school: object) -> str:
+def staff_role_name(role: str, school: School) -> str:
     """A role as this school names it ("Directeur ou directrice d'école" in an école)."""
     return StaffMember(role=role, school=school).role_label
 
@@ -188,7 +189,7 @@ class StaffAddForm(forms.Form):
 
     field_order = ("first_name", "last_name", "email", "role")
 
-    def __init__(self, *args: Any, roles: tuple[str, ...], school: object, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, roles: tuple[str, ...], school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r, staff_role_name(r, school)) for r in roles]  # type: ignore[attr-defined]
         self.fields["first_name"].error_messages["required"] = _("Saisissez le prénom.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -207,7 +208,7 @@ class StaffRefused(Exception):
         self.reason = reason
 
 
-def _member_data(member: StaffMember) -> dict[str, object]:
+def _member_data(member: StaffMember) -> dict[str, Any]:
     return {"member": member.pk, "member_email": member.email, "member_role": member.role}
 
 
@@ -251,7 +252,7 @@ def can_reset(actor: StaffMember, member: StaffMember) -> bool:
 
 def school_staff(school: School) -> list[StaffMember]:
     """The school's staff, active first, heads then secretaries then readers, by name."""
-    order = {role: index for index, role in enumerate(SCHOOL_ROLES)}
+    order: dict[str, int] = {str(role): index for index, role in enumerate(SCHOOL_ROLES)}
     members = StaffMember.objects.filter(school=school).select_related("school")
     return sorted(members, key=lambda m: (not m.is_active, order.get(m.role, 9), m.last_name.lower(), m.first_name))
 
