@@ -160,6 +160,11 @@ def test_the_head_adds_a_secretary_after_a_confirmation_and_gets_a_one_time_link
     assert Client().get(link).status_code == 404
 
 
+def test_the_add_address_answers_a_get_with_the_staff_page(school, head):
+    response = helpers.console(head).get(reverse("console:staff_add", args=[school.uai]))
+    assert response["Location"] == page(school.uai)
+
+
 def test_the_head_adds_a_reader(school, head):
     add(helpers.console(head), school.uai, role="readonly")
     assert StaffMember.objects.get(email="nora.benali@ac-normandie.fr").role == StaffRole.READONLY

@@ -107,7 +107,7 @@ def staff_reinvite(
     Sessions end with them (the console's session hash covers both); a withdrawn access is restored.
     `by` is the operator who asked in the console, None for the command line.
     """
-    locked = StaffMember.objects.select_for_update().select_related("school").get(pk=staff.pk)
+    locked = StaffMember.objects.select_for_update().get(pk=staff.pk)
     reactivated = not locked.is_active
     locked.is_active = True
     invitation = _invite(locked, timezone.now(), temporary_password=temporary_password)
@@ -344,7 +344,7 @@ def staff_remove(*, actor: StaffMember, member: StaffMember, ip: str | None) -> 
     """Withdraw an access: no more login, its sessions and any unused enrolment link stop working."""
     if not can_remove(actor, member):
         raise StaffOutOfReach
-    locked = StaffMember.objects.select_for_update().select_related("school").get(pk=member.pk)
+    locked = StaffMember.objects.select_for_update().get(pk=member.pk)
     was_last_head = is_last_head(locked)
     locked.is_active = False
     locked.enrolment_digest = ""

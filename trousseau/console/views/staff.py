@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from trousseau.audit.events import EventTag
 from trousseau.console.audit import staff_audit
@@ -80,12 +80,13 @@ def _invitation_page(
     return render(request, "console/staff_invitation.html", ctx)
 
 
-@require_POST
 @school_view()
 def staff_add(request: HttpRequest, staff: StaffMember, school: School) -> HttpResponse:
     """Check the form, then say what the addition will do; once confirmed, create and show the link."""
     if not service.manages_staff(staff, school):
         return _refuse(request, staff, school)
+    if request.method != "POST":
+        return redirect("console:staff", uai=school.uai)
     ip = client_ip(request)
     form = _form(staff, school, request.POST)
     if not form.is_valid():
