@@ -87,6 +87,10 @@ def staff_add(request: HttpRequest, staff: StaffMember, school: School) -> HttpR
         return _refuse(request, staff, school)
     if request.method != "POST":
         return redirect("console:staff", uai=school.uai)
+    return _add(request, staff, school)
+
+
+def _add(request: HttpRequest, staff: StaffMember, school: School) -> HttpResponse:
     ip = client_ip(request)
     form = _form(staff, school, request.POST)
     if not form.is_valid():
