@@ -17,6 +17,7 @@ from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.console import totp
 from trousseau.console.models import StaffMember, StaffRole
+from trousseau.console.services import staff as staff_service
 from trousseau.directory.models import SchoolLevel
 
 pytestmark = pytest.mark.django_db
@@ -359,3 +360,52 @@ def test_a_removed_members_unused_link_stops_working(school, head):
     member = StaffMember.objects.get(email="nora.benali@ac-normandie.fr")
     browser.post(reverse("console:staff_remove", args=[school.uai, member.pk]), {"confirme": "oui"})
     assert Client().get(link).status_code == 404
+
+
+# --- The rules, one by one (services.staff) ----------------------------------------------------------
+
+
+def test_who_may_do_what_to_whom(school, head, secretary, operator):
+    reader = helpers.staff(StaffRole.READONLY, school=school, academie="")
+    other_head = helpers.staff(StaffRole.HEAD, school=school)
+    elsewhere = helpers.staff(StaffRole.SECRETARIAT, school=factories.school(academie="Normandie"))
+    stranger = helpers.staff(StaffRole.ACADEMIE, academie="Bretagne")
+    assert staff_service.grantable_roles(operator) == (StaffRole.HEAD, StaffRole.SECRETARIAT, StaffRole.READONLY)
+    assert staff_service.grantable_roles(head) == (StaffRole.SECRETARIAT, StaffRole.READONLY)
+    assert staff_service.grantable_roles(secretary) == staff_service.grantable_roles(reader) == ()
+    assert [staff_service.manages_staff(m, school) for m in (operator, head, secretary, reader, stranger)] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert not staff_service.manages_staff(head, elsewhere.school)
+    # A head: their secretaries and readers, never a head (themselves included), never another school.
+    assert [staff_service.can_remove(head, m) for m in (secretary, reader, other_head, head, elsewhere)] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert not any(staff_service.can_reset(head, m) for m in (secretary, reader, other_head, head))
+    # The operator: anyone of a school of the académie; not another académie's operator.
+    assert all(staff_service.can_remove(operator, m) for m in (secretary, reader, other_head, head, elsewhere))
+    assert all(staff_service.can_reset(operator, m) for m in (secretary, reader, other_head, head, elsewhere))
+    assert not staff_service.can_remove(stranger, secretary)
+    assert not staff_service.can_reset(stranger, secretary)
+    assert not staff_service.can_remove(secretary, reader)
+
+
+def test_the_last_head_is_known(school, head):
+    assert staff_service.is_last_head(head)
+    second = helpers.staff(StaffRole.HEAD, school=school)
+    assert not staff_service.is_last_head(head)
+    staff_service.staff_remove(actor=helpers.staff(StaffRole.ACADEMIE, academie="Normandie"), member=second, ip=None)
+    assert staff_service.is_last_head(head)
+
+
+def test_the_command_line_reset_is_audited_as_a_reset(school, head):
+    staff_service.staff_reinvite(staff=head)
+    assert helpers.events(EventTag.CONSOLE_STAFF_RESET, member=head.pk, by="command line")

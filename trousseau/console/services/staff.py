@@ -342,9 +342,9 @@ def staff_reset(*, actor: StaffMember, member: StaffMember, ip: str | None) -> I
 @transaction.atomic
 def staff_remove(*, actor: StaffMember, member: StaffMember, ip: str | None) -> StaffMember:
     """Withdraw an access: no more login, its sessions and any unused enrolment link stop working."""
-    if not can_remove(actor, member):
-        raise StaffOutOfReach
     locked = StaffMember.objects.select_for_update().get(pk=member.pk)
+    if not can_remove(actor, locked):  # judged on the locked row: a role changed meanwhile counts
+        raise StaffOutOfReach
     was_last_head = is_last_head(locked)
     locked.is_active = False
     locked.enrolment_digest = ""

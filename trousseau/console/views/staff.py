@@ -152,7 +152,10 @@ def staff_reset(request: HttpRequest, staff: StaffMember, school: School, member
     if not service.can_reset(staff, member):
         return _refuse(request, staff, school)
     if request.method == "POST" and request.POST.get("confirme") == "oui":
-        invitation = service.staff_reset(actor=staff, member=member, ip=client_ip(request))
+        try:
+            invitation = service.staff_reset(actor=staff, member=member, ip=client_ip(request))
+        except service.StaffOutOfReach:
+            return _refuse(request, staff, school)
         return _invitation_page(request, staff, school, invitation, reset=True)
     effects = [
         _("Le mot de passe et l'application d'authentification (second facteur) de %(name)s cessent de fonctionner.")
@@ -188,7 +191,10 @@ def staff_remove(request: HttpRequest, staff: StaffMember, school: School, membe
     if not service.can_remove(staff, member):
         return _refuse(request, staff, school)
     if request.method == "POST" and request.POST.get("confirme") == "oui":
-        service.staff_remove(actor=staff, member=member, ip=client_ip(request))
+        try:
+            service.staff_remove(actor=staff, member=member, ip=client_ip(request))
+        except service.StaffOutOfReach:  # the member changed since the page was read
+            return _refuse(request, staff, school)
         messages.success(request, _("L'accès de %(name)s a été retiré.") % {"name": member.full_name})
         return redirect("console:staff", uai=school.uai)
     effects = [
