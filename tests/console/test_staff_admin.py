@@ -368,7 +368,8 @@ def test_a_removed_members_unused_link_stops_working(school, head):
 def test_who_may_do_what_to_whom(school, head, secretary, operator):
     reader = helpers.staff(StaffRole.READONLY, school=school, academie="")
     other_head = helpers.staff(StaffRole.HEAD, school=school)
-    elsewhere = helpers.staff(StaffRole.SECRETARIAT, school=factories.school(academie="Normandie"))
+    other_school = factories.school(academie="Normandie")
+    elsewhere = helpers.staff(StaffRole.SECRETARIAT, school=other_school)
     stranger = helpers.staff(StaffRole.ACADEMIE, academie="Bretagne")
     assert staff_service.grantable_roles(operator) == (StaffRole.HEAD, StaffRole.SECRETARIAT, StaffRole.READONLY)
     assert staff_service.grantable_roles(head) == (StaffRole.SECRETARIAT, StaffRole.READONLY)
@@ -380,7 +381,7 @@ def test_who_may_do_what_to_whom(school, head, secretary, operator):
         False,
         False,
     ]
-    assert not staff_service.manages_staff(head, elsewhere.school)
+    assert not staff_service.manages_staff(head, other_school)
     # A head: their secretaries and readers, never a head (themselves included), never another school.
     assert [staff_service.can_remove(head, m) for m in (secretary, reader, other_head, head, elsewhere)] == [
         True,
