@@ -90,6 +90,11 @@ class EventTag(StrEnum):
     CONSOLE_LOGOUT = "console:logout"
     CONSOLE_SESSION_EXPIRED = "console:session:expired"
     CONSOLE_STAFF_CREATED = "console:staff:created"
+    # Staff administration (console "Personnel" page, and `console_staff_add --reset`): data holds the
+    # member acted on (`member`, `member_email`, `member_role`); never the enrolment link.
+    CONSOLE_STAFF_RESET = "console:staff:reset"
+    CONSOLE_STAFF_REMOVED = "console:staff:removed"
+    CONSOLE_STAFF_REFUSED = "console:staff:refused"
     CONSOLE_ACCESS_DENIED = "console:access:denied"
     CONSOLE_ACCOUNT_RESET = "console:account:reset"
     CONSOLE_ACCOUNT_DISABLED = "console:account:disabled"

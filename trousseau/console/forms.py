@@ -12,6 +12,7 @@ from trousseau.accounts.models import AccountKind, AccountState
 from trousseau.console.models import StaffMember
 from trousseau.console.passwords import staff_password_problems
 from trousseau.core.phones import phone_e164
+from trousseau.directory.models import School
 from trousseau.provisioning.services import ADDITIONS, COMPLETE
 
 
@@ -189,3 +190,37 @@ class SchoolContactForm(forms.Form):
         if raw and phone_e164(raw) is None:
             raise forms.ValidationError(_("Ce numéro de téléphone n'est pas valide (par exemple 02 31 00 00 00)."))
         return raw  # kept as the school writes it: it is printed, not dialled by Trousseau
+
+
+def staff_role_name(role: str, school: School) -> str:
+    """A role as this school names it ("Directeur ou directrice d'école" in an école)."""
+    return StaffMember(role=role, school=school).role_label
+
+
+class StaffAddForm(forms.Form):
+    """A new access to the school's console: who, and which of the roles the person may give."""
+
+    first_name = forms.CharField(label=_("Prénom"), max_length=100)
+    last_name = forms.CharField(label=_("Nom"), max_length=100)
+    email = forms.EmailField(
+        label=_("Adresse email professionnelle"),
+        max_length=254,
+        help_text=_("Elle sert d'identifiant de connexion à la console."),
+    )
+    role = forms.ChoiceField(label=_("Rôle"), widget=forms.RadioSelect)
+
+    field_order = ("first_name", "last_name", "email", "role")
+
+    def __init__(self, *args: Any, roles: tuple[str, ...], school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r, staff_role_name(r, school)) for r in roles]  # type: ignore[attr-defined]
+        self.fields["first_name"].error_messages["required"] = _("Saisissez le prénom.")
+        self.fields["last_name"].error_messages["required"] = _("Saisissez le nom.")
+        self.fields["email"].error_messages.update(
+            required=_("Saisissez l'adresse email professionnelle."),
+            invalid=_("Saisissez une adresse email valide, par exemple prenom.nom@ac-normandie.fr."),
+        )
+        self.fields["role"].error_messages.update(
+            required=_("Choisissez un rôle."),
+            invalid_choice=_("Vous ne pouvez pas donner ce rôle. Choisissez un des rôles proposés."),
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trousseau.console.views import accounts, auth, contests, followup, imports, letters, schools
+from trousseau.console.views import accounts, auth, contests, followup, imports, letters, schools, staff
 
 app_name = "console"
 SCHOOL = "etablissements/<str:uai>/"
@@ -39,4 +39,8 @@ urlpatterns = [
     path(SCHOOL + "suivi/en-attente/", followup.waiting_view, name="waiting"),
     path(SCHOOL + "suivi/en-attente.csv", followup.waiting_csv, name="waiting_csv"),
     path(SCHOOL + "suivi-chronologie.csv", followup.timeline_csv, name="timeline_csv"),
+    path(SCHOOL + "personnel/", staff.staff_list, name="staff"),
+    path(SCHOOL + "personnel/ajouter/", staff.staff_add, name="staff_add"),
+    path(SCHOOL + "personnel/<int:member_id>/reinitialiser/", staff.staff_reset, name="staff_reset"),
+    path(SCHOOL + "personnel/<int:member_id>/retirer/", staff.staff_remove, name="staff_remove"),
 ]
