@@ -17,7 +17,7 @@ from trousseau.directory.importers.report import MAX_NAMED_DEPARTURES, Departure
 from trousseau.directory.importers.rows import GUARDIANS, PUPILS, GuardianChecker, GuardianRow, PupilRow, SchoolRef
 from trousseau.directory.importers.sources import Stream
 from trousseau.directory.models import Guardian
-from trousseau.provisioning import accounts_bulk, transfers
+from trousseau.provisioning import accounts_bulk, accounts_sql, transfers
 from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as
 from trousseau.provisioning.pipeline import (
     Run,
@@ -113,9 +113,7 @@ def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream
     if guardians is not None:
         _sync_guardians(job, result, ids, departures=departures)
     accounts_bulk.rename_accounts(scope, now=job.now)
-    result.accounts_created += accounts_bulk.create_accounts(
-        accounts_bulk.pupils_without_account(scope), accounts_bulk.guardians_without_account(scope), now=job.now
-    )
+    result.accounts_created += accounts_sql.create_accounts(ids, now=job.now)
     transfers.check_departures(job.guard, result)
     result.applied = not job.dry_run
 
