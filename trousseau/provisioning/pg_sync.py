@@ -1,8 +1,9 @@
 """Académie-sized imports on PostgreSQL: checked rows COPYed into staging tables, then set-based SQL.
 
-Same meaning as orm_sync.py (tests run both on the same files). Rows are checked in Python as they
-stream from the file into COPY; nothing holds the whole file in memory but the INE -> school map
-that the guardians file is checked against. A dry run does the whole import and rolls it back, so
+Same meaning as orm_sync.py (tests run both on the same files). Each row is checked alone in Python
+as it streams from the file into COPY; the checks that compare rows with each other (duplicates, the
+pupil a guardian row names, a guardian met again with other details) are SQL on the staging tables
+(staged_checks.py), so no dictionary grows with the file. A dry run does the whole import and rolls it back, so
 its counts are exactly the real ones (it takes the same locks for as long).
 """
 
@@ -14,26 +15,27 @@ from typing import Any
 from trousseau.directory.importers.batches import BATCH
 from trousseau.directory.importers.orm_sync import adoptable_guardians
 from trousseau.directory.importers.report import MAX_NAMED_DEPARTURES, Departure, ImportResult, RowError, SyncCounts
-from trousseau.directory.importers.rows import GUARDIANS, PUPILS, GuardianChecker, GuardianRow, PupilRow, SchoolRef
+from trousseau.directory.importers.rows import (
+    GUARDIANS,
+    PUPILS,
+    GuardianChecker,
+    GuardianRow,
+    PupilChecker,
+    PupilRow,
+    SchoolRef,
+)
 from trousseau.directory.importers.sources import Stream
 from trousseau.directory.models import Guardian
-from trousseau.provisioning import accounts_bulk, accounts_sql, transfers
+from trousseau.provisioning import accounts_bulk, accounts_sql, staged_checks, transfers
 from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as
-from trousseau.provisioning.pipeline import (
-    Run,
-    apply_states,
-    checked_rows,
-    present_pupils,
-    pupil_checker,
-    report_progress,
-)
+from trousseau.provisioning.pipeline import Run, apply_states, checked_rows, report_progress, school_index
 
 PUPIL_STAGE = (
-    "line integer, ine varchar(11) PRIMARY KEY, last_name varchar(100), first_name varchar(100), "
+    "pos bigint, line integer, ine varchar(11), last_name varchar(100), first_name varchar(100), "
     "birth_date date, class_name varchar(20), school_id bigint, source_id varchar(20)"
 )
 GUARDIAN_STAGE = (
-    "line integer, school_id bigint, key varchar(120), last_name varchar(100), first_name varchar(100), "
+    "pos bigint, line integer, school_id bigint, key varchar(120), last_name varchar(100), first_name varchar(100), "
     "mobile varchar(20), email varchar(254), ine varchar(11), legal boolean, source_id varchar(20)"
 )
 SAME_PUPIL = (
@@ -48,16 +50,18 @@ SAME_GUARDIAN = (
 
 def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream | None) -> None:
     scope: set[int] = set()
-    known: dict[str, int]
+    positions = staged_checks.Positions(result)
     if pupils is not None:
-        checker = pupil_checker(job, result)
+        schools = {job.school.uai: job.school} if job.school else school_index()
+        checker = PupilChecker(result.add_error, schools, school=job.school, track=False)
         temp_table("stage_pupil", PUPIL_STAGE)
-        rows: Iterator[PupilRow] = checked_rows(job, result, pupils, PUPILS, checker)
+        rows: Iterator[PupilRow] = checked_rows(job, result, pupils, PUPILS, positions.wrap(checker))
         copy_rows(
             "stage_pupil",
-            ["line", "ine", "last_name", "first_name", "birth_date", "class_name", "school_id", "source_id"],
+            ["pos", "line", "ine", "last_name", "first_name", "birth_date", "class_name", "school_id", "source_id"],
             (
                 (
+                    positions.row,
                     r.line,
                     r.ine,
                     r.last_name,
@@ -70,23 +74,22 @@ def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream
                 for r in rows
             ),
         )
-        known = checker.ine_school
+        staged_checks.refuse_duplicate_pupils(positions)
         if job.school:
-            _refuse_foreign_pupils(job.school, result, known)
-    else:
-        known = present_pupils(job)
+            _refuse_foreign_pupils(job.school, positions)
     if guardians is not None:
         temp_table("stage_guardian", GUARDIAN_STAGE)
-        people: Iterator[GuardianRow] = checked_rows(
-            job, result, guardians, GUARDIANS, GuardianChecker(result.add_error, known)
+        guardian_checker = GuardianChecker(result.add_error, {})
+        people: Iterator[GuardianRow | None] = checked_rows(
+            job, result, guardians, GUARDIANS, positions.wrap(lambda record: guardian_checker.checked(record, None))
         )
         copy_rows(
             "stage_guardian",
-            ["line", "school_id", "key", "last_name", "first_name", "mobile", "email", "ine", "legal", "source_id"],
+            ["pos", "line", "key", "last_name", "first_name", "mobile", "email", "ine", "legal", "source_id"],
             (
                 (
+                    positions.row,
                     r.line,
-                    _seen(scope, r.school_id) if pupils is None else r.school_id,
                     r.key,
                     r.last_name,
                     r.first_name,
@@ -97,8 +100,17 @@ def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream
                     r.source_id,
                 )
                 for r in people
+                if r is not None
             ),
         )
+        staged_checks.resolve_pupils(
+            positions, staged=pupils is not None, school_id=job.school.id if job.school else None
+        )
+        staged_checks.refuse_guardian_conflicts(positions)
+        execute("ANALYZE stage_guardian")
+        if pupils is None:
+            scope.update(school_id for (school_id,) in fetch("SELECT DISTINCT school_id FROM stage_guardian"))
+    positions.merge()
     if job.school:
         scope = {job.school.id}
     if not result.ok and not job.partial:
@@ -118,17 +130,16 @@ def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream
     result.applied = not job.dry_run
 
 
-def _refuse_foreign_pupils(school: SchoolRef, result: ImportResult, known: dict[str, int]) -> None:
+def _refuse_foreign_pupils(school: SchoolRef, positions: staged_checks.Positions) -> None:
     """A school's import never takes a pupil present in another school (transfers.py): refused rows."""
     refused = fetch(
-        """SELECT s.line, s.ine FROM stage_pupil s JOIN directory_pupil p USING (ine)
-           WHERE p.left_at IS NULL AND p.school_id <> %s ORDER BY s.line""",
+        """SELECT s.pos, s.line, s.ine FROM stage_pupil s JOIN directory_pupil p USING (ine)
+           WHERE p.left_at IS NULL AND p.school_id <> %s ORDER BY s.pos""",
         [school.id],
     )
-    for line, ine in refused:
-        result.add_error(RowError(PUPILS, line, "INE", transfers.enrolled_elsewhere_message()))
-        known.pop(ine, None)
-    execute("DELETE FROM stage_pupil WHERE ine = ANY(%s)", [[ine for _, ine in refused]])
+    for pos, line, _ in refused:
+        positions.add(pos, RowError(PUPILS, line, "INE", transfers.enrolled_elsewhere_message()))
+    execute("DELETE FROM stage_pupil WHERE ine = ANY(%s)", [[ine for _, _, ine in refused]])
 
 
 def _seen(scope: set[int], school_id: int) -> int:
