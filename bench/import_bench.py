@@ -195,7 +195,7 @@ def manage(url: str, *args: str, python: list[str] | None = None) -> tuple[str, 
     out, err = WORK / "manage.out", WORK / "manage.err"
     started = time.perf_counter()
     with out.open("w") as stdout, err.open("w") as stderr:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
+        process = subprocess.Popen(
             [*(python or [sys.executable]), str(ROOT / "manage.py"), *args], env=env, stdout=stdout, stderr=stderr
         )
         _, status, usage = os.wait4(process.pid, 0)
@@ -307,25 +307,37 @@ def write_doc(body: str) -> None:
 def report(results: list[Measure]) -> str:
     big = results[-1]
     total = 5 * big.pupils  # pupils, persons, links
-    lines = [
-        "## Académie import in SIECLE's format (`manage.py import_records`, PostgreSQL)",
-        "",
+    measured = (
         f"**Measured** ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, PostgreSQL on the same machine): "
         f"{big.pupils:,} pupils in {SCHOOLS} collèges and lycées, each with two legal guardians "
         f"({2 * big.pupils:,} persons, {2 * big.pupils:,} links), as {2 * SCHOOLS} SIECLE zips "
         f"(`ElevesSansAdresses.xml`, `ResponsablesAvecAdresses.xml`, ISO-8859-15: {big.zip_mb:.0f} MB zipped, "
         f"{big.xml_mb:.0f} MB of XML), on an empty directory. Written: {big.rows['directory_pupil']:,} pupils, "
         f"{big.rows['directory_guardian']:,} guardians, {big.rows['directory_guardianship']:,} links, "
-        f"{big.rows['accounts_account']:,} provisional accounts.",
+        f"{big.rows['accounts_account']:,} provisional accounts."
+    )
+    reference = (
+        f"| raw `COPY` of the same rows as CSV into plain tables (reference) | {big.reference:.1f} | "
+        f"{total / big.reference:,.0f} | 1.0 | |"
+    )
+    first = (
+        f"| `import_records`, first import | {big.first:.1f} | {total / big.first:,.0f} | "
+        f"{big.first / big.reference:.1f} | {big.first_rss / 1e6:,.0f} MB |"
+    )
+    again = (
+        f"| `import_records`, same files again (nothing changes) | {big.again:.1f} | {total / big.again:,.0f} | "
+        f"{big.again / big.reference:.1f} | {big.again_rss / 1e6:,.0f} MB |"
+    )
+    lines = [
+        "## Académie import in SIECLE's format (`manage.py import_records`, PostgreSQL)",
+        "",
+        measured,
         "",
         "| | seconds | rows/s | × raw COPY | peak RSS |",
         "| --- | ---: | ---: | ---: | ---: |",
-        f"| raw `COPY` of the same rows as CSV into plain tables (reference) | {big.reference:.1f} | "
-        f"{total / big.reference:,.0f} | 1.0 | |",
-        f"| `import_records`, first import | {big.first:.1f} | {total / big.first:,.0f} | "
-        f"{big.first / big.reference:.1f} | {big.first_rss / 1e6:,.0f} MB |",
-        f"| `import_records`, same files again (nothing changes) | {big.again:.1f} | {total / big.again:,.0f} | "
-        f"{big.again / big.reference:.1f} | {big.again_rss / 1e6:,.0f} MB |",
+        reference,
+        first,
+        again,
         "",
         "By size (same run; memory is the import process's peak resident set, `ru_maxrss`):",
         "",

@@ -24,9 +24,9 @@ from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, t
 MAX_ROUNDS = 20
 # 48 random bits of a version 4 UUID, as a bigint.
 RANDOM = "('x' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 12))::bit(48)::bigint"
-UNUSABLE = (  # what set_unusable_password stores: "!" and 40 random characters
-    "'!' || substr(replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', ''), 1, 40)"
-)
+# What set_unusable_password stores: "!" and 40 characters that no password hashes to. They are no
+# secret (no password matches "!…"), so random() serves, at a fraction of gen_random_uuid()'s cost.
+UNUSABLE = "'!' || md5(random()::text) || substr(md5(random()::text), 1, 8)"
 
 
 def create_accounts(school_ids: list[int], *, now: datetime) -> int:

@@ -392,47 +392,53 @@ class SiecleGuardians:
         self.people_count = 0
         self.link_count = 0
         self._rows = _Spool()
-        first_line: dict[str, int] = {}
-        pairs: set[tuple[str, str]] = set()
-        unknown: list[tuple[str, int]] = []
+        self._first_line: dict[str, int] = {}
+        self._pairs: set[tuple[str, str]] = set()
+        self._unknown: list[tuple[str, int]] = []
         wanted: Wanted = {("PERSONNES", "PERSONNE"): PERSON_ITEM, ("RESPONSABLES", "RESPONSABLE_ELEVE"): LINK_ITEM}
         params: dict[str, str] = {}
         for kind, line, ident, data in self.file.elements(GUARDIANS_ROOT, wanted):
             if kind == "PERSONNES":
-                source_id = ident.strip()
-                if not source_id:
-                    raise ImportFileError(gettext("Personne sans attribut PERSONNE_ID."), line=line)
-                seen = first_line.setdefault(source_id, line)
-                if seen != line:
-                    raise _duplicate("PERSONNE_ID", source_id, line, seen)
-                self.people_count += 1
-                self._rows.add((source_id, line, *data))
+                self._person(line, ident.strip(), data)
             elif kind == "RESPONSABLES":
-                pupil, person = data[0], data[1]
-                if not person or not pupil:
-                    raise ImportFileError(gettext("Lien responsable–élève sans ELEVE_ID ou PERSONNE_ID."), line=line)
-                if (pupil, person) in pairs:
-                    msg = gettext("Lien en double entre l'élève %(eleve)s et la personne %(personne)s.")
-                    raise ImportFileError(msg % {"eleve": pupil[:20], "personne": person[:20]}, line=line)
-                pairs.add((pupil, person))
-                if person not in first_line:
-                    unknown.append((person, line))
-                self.link_count += 1
-                self._rows.add((line, *data))
+                self._link(line, data)
             else:
                 params = data
                 _check_school(params, expected_uaj)  # PARAMETRES come first: another school is refused at once
         self._rows.flush()
         self.uaj = _check_school(params, expected_uaj)
         # A link read before its person is not an error in itself; a person never listed is.
-        for person, line in unknown:
-            if person not in first_line:
+        for person, line in self._unknown:
+            if person not in self._first_line:
                 msg = gettext("Lien vers la personne %(personne)s, absente du fichier.")
                 raise ImportFileError(msg % {"personne": person[:20]}, line=line)
         if not self.link_count:
             raise ImportFileError(
                 gettext("Le fichier des responsables ne contient aucun lien responsable–élève : rien n'a été importé."),
             )
+        del self._first_line, self._pairs, self._unknown  # not needed once the file is checked
+
+    def _person(self, line: int, source_id: str, data: tuple[str, ...]) -> None:
+        if not source_id:
+            raise ImportFileError(gettext("Personne sans attribut PERSONNE_ID."), line=line)
+        seen = self._first_line.setdefault(source_id, line)
+        if seen != line:
+            raise _duplicate("PERSONNE_ID", source_id, line, seen)
+        self.people_count += 1
+        self._rows.add((source_id, line, *data))
+
+    def _link(self, line: int, data: tuple[str, ...]) -> None:
+        pupil, person = data[0], data[1]
+        if not person or not pupil:
+            raise ImportFileError(gettext("Lien responsable–élève sans ELEVE_ID ou PERSONNE_ID."), line=line)
+        if (pupil, person) in self._pairs:
+            msg = gettext("Lien en double entre l'élève %(eleve)s et la personne %(personne)s.")
+            raise ImportFileError(msg % {"eleve": pupil[:20], "personne": person[:20]}, line=line)
+        self._pairs.add((pupil, person))
+        if person not in self._first_line:
+            self._unknown.append((person, line))
+        self.link_count += 1
+        self._rows.add((line, *data))
 
     @property
     def encoding(self) -> str:
