@@ -202,9 +202,11 @@ def _sync_pupils(job: Run, result: ImportResult, scope: list[int], *, departures
     off = accounts_bulk.departing_accounts(departed, [])
     back = accounts_bulk.returning_accounts(returned, [])
     execute(
-        """INSERT INTO directory_pupil (ine, last_name, first_name, birth_date, class_name, school_id, source_id,
+        f"""INSERT INTO directory_pupil (ine, last_name, first_name, birth_date, class_name, school_id, source_id,
                                        left_at)
-           SELECT ine, last_name, first_name, birth_date, class_name, school_id, source_id, NULL FROM stage_pupil
+           SELECT ine, last_name, first_name, birth_date, class_name, school_id, source_id, NULL FROM stage_pupil s
+            -- unchanged rows are left out before ON CONFLICT, which would lock (and so write) each of them
+            WHERE NOT EXISTS (SELECT 1 FROM directory_pupil p WHERE p.ine = s.ine AND p.left_at IS NULL AND {SAME_PUPIL})
            ON CONFLICT (ine) DO UPDATE SET last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name,
                birth_date = EXCLUDED.birth_date, class_name = EXCLUDED.class_name, school_id = EXCLUDED.school_id,
                source_id = EXCLUDED.source_id, left_at = NULL
@@ -212,7 +214,7 @@ def _sync_pupils(job: Run, result: ImportResult, scope: list[int], *, departures
                   directory_pupil.class_name, directory_pupil.school_id, directory_pupil.source_id,
                   directory_pupil.left_at)
                IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.birth_date,
-                  EXCLUDED.class_name, EXCLUDED.school_id, EXCLUDED.source_id, EXCLUDED.left_at)"""
+                  EXCLUDED.class_name, EXCLUDED.school_id, EXCLUDED.source_id, EXCLUDED.left_at)"""  # noqa: S608
     )
     execute("UPDATE directory_pupil SET left_at = %s WHERE id IN (SELECT id FROM pupil_departed)", [job.now])
     result.links_removed += execute(
@@ -267,9 +269,11 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
     off = accounts_bulk.departing_accounts([], departed)
     back = accounts_bulk.returning_accounts([], returned)
     execute(
-        """INSERT INTO directory_guardian (school_id, source_key, last_name, first_name, mobile, email, source_id,
+        f"""INSERT INTO directory_guardian (school_id, source_key, last_name, first_name, mobile, email, source_id,
                                           left_at)
-           SELECT school_id, key, last_name, first_name, mobile, email, source_id, NULL FROM stage_person
+           SELECT school_id, key, last_name, first_name, mobile, email, source_id, NULL FROM stage_person s
+            WHERE NOT EXISTS (SELECT 1 FROM directory_guardian g WHERE g.school_id = s.school_id
+                                AND g.source_key = s.key AND g.left_at IS NULL AND {SAME_GUARDIAN})
            ON CONFLICT (school_id, source_key) WHERE NOT (source_key = '') DO UPDATE SET
                last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name,
                -- a mobile corrected in the console stays: no one is here to choose (the console asks)
@@ -279,7 +283,7 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
            WHERE (directory_guardian.last_name, directory_guardian.first_name, directory_guardian.mobile,
                   directory_guardian.email, directory_guardian.source_id, directory_guardian.left_at)
                IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.mobile, EXCLUDED.email,
-                  EXCLUDED.source_id, EXCLUDED.left_at)"""
+                  EXCLUDED.source_id, EXCLUDED.left_at)"""  # noqa: S608
     )
     execute("UPDATE directory_guardian SET left_at = %s WHERE id IN (SELECT id FROM guardian_departed)", [job.now])
     temp_table_as(
@@ -305,7 +309,9 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
         )
     execute(
         """INSERT INTO directory_guardianship (guardian_id, pupil_id, is_legal_representative)
-           SELECT guardian_id, pupil_id, legal FROM stage_link
+           SELECT guardian_id, pupil_id, legal FROM stage_link l
+            WHERE NOT EXISTS (SELECT 1 FROM directory_guardianship gs WHERE gs.guardian_id = l.guardian_id
+                                AND gs.pupil_id = l.pupil_id AND gs.is_legal_representative = l.legal)
            ON CONFLICT (guardian_id, pupil_id) DO UPDATE SET is_legal_representative = EXCLUDED.is_legal_representative
            WHERE directory_guardianship.is_legal_representative IS DISTINCT FROM EXCLUDED.is_legal_representative"""
     )
