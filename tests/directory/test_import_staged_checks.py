@@ -7,6 +7,9 @@ dictionaries in Python; the report must not tell the difference.
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from tests import factories
@@ -100,3 +103,38 @@ def test_a_duplicate_ine_in_another_file_names_the_first_files_line(college, lyc
     assert [(line, field, reason) for _, line, field, reason in report(result)] == [
         (3, "INE", "INE en double (déjà ligne 3).")
     ]
+
+
+def test_siecle_pairs_of_two_colleges_give_the_same_directory_on_both_engines(bulk_copy, tmp_path):
+    """The académie's way in: several SIECLE pairs in one import; a pupil who left is no row, nor are his links."""
+    from trousseau.demo.samples.exports import write_samples
+    from trousseau.directory.importers.siecle import SiecleGuardians, SieclePupils
+
+    samples = write_samples(tmp_path)
+    for uaj in samples.colleges:
+        factories.school(uai=uaj, name=f"Collège {uaj}")
+    present, links = set(), 0
+    for pupils_zip, guardians_zip in samples.colleges.values():
+        with pupils_zip.open("rb") as handle:
+            member = io.BytesIO(zipfile.ZipFile(handle).read("ElevesSansAdresses.xml"))
+        pupils = {p.source_id: p for p in SieclePupils(member)}
+        present |= {p.ine for p in pupils.values() if not p.left}
+        with guardians_zip.open("rb") as handle:
+            member = io.BytesIO(zipfile.ZipFile(handle).read("ResponsablesAvecAdresses.xml"))
+        links += sum(1 for link in SiecleGuardians(member).links() if not pupils[link.pupil_source_id].left)
+    files = [(p.open("rb"), g.open("rb")) for p, g in samples.colleges.values()]
+    try:
+        result = import_records(pupils=[p for p, _ in files], guardians=[g for _, g in files], bulk_copy=bulk_copy)
+    finally:
+        for p, g in files:
+            p.close()
+            g.close()
+    assert result.ok, result.errors
+    assert set(Pupil.objects.values_list("ine", flat=True)) == present
+    assert Guardianship.objects.count() == result.links_created == links
+    again = import_records(
+        pupils=[p.open("rb") for p, _ in samples.colleges.values()],
+        guardians=[g.open("rb") for _, g in samples.colleges.values()],
+        bulk_copy=bulk_copy,
+    )
+    assert (again.pupils.unchanged, again.guardians.created, again.links_created) == (len(present), 0, 0)

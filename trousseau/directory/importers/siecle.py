@@ -361,6 +361,14 @@ class SieclePupils:
     def encoding(self) -> str:
         return self.file.encoding.label
 
+    def eleve_ids(self) -> dict[str, str]:
+        """ELEVE_ID -> INE of every pupil, "" for those who left (as iterating says), read again from disk."""
+        ids: dict[str, str] = {}
+        for source_id, _, ine, *_, left in self._rows:
+            left_on = parse_date(left) if left else None
+            ids[source_id] = "" if left_on is not None and left_on <= self.today else ine.replace(" ", "").upper()
+        return ids
+
     def __iter__(self) -> Iterator[SieclePupil]:
         # The checking pass kept the rows: none is read before the whole file was checked.
         uaj, classes, today, progress = self.uaj, self.classes, self.today, _Progress(self.file, self.count)

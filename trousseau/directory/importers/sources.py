@@ -133,11 +133,34 @@ class SieclePupilsFile(_OneFile):
         return self.reader.file.bytes_read
 
     def records(self, errors: ErrorSink) -> Iterator[Record]:
-        ids = self.shared.eleve_ids.setdefault(self.reader.uaj, {})
+        ids = self.shared.eleve_ids.setdefault(self.reader.uaj, SpooledIds())
+        if isinstance(ids, SpooledIds):
+            if self.reader not in ids.readers:
+                ids.readers.append(self.reader)
+            yield from (pupil_record(pupil) for pupil in self.reader if not pupil.left)
+            return
         for pupil in self.reader:
             ids[pupil.source_id] = "" if pupil.left else pupil.ine
             if not pupil.left:
                 yield pupil_record(pupil)
+
+
+class SpooledIds(dict[str, str]):
+    """A school's ELEVE_ID -> INE, left on disk with its pupils files' rows until its guardians file is read.
+
+    An académie's pupils are all read before its guardians: kept in memory, these maps would hold every
+    pupil at once. Empty as a dict; `load()` reads them again (siecle.SieclePupils.eleve_ids).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.readers: list[SieclePupils] = []
+
+    def load(self) -> dict[str, str]:
+        ids: dict[str, str] = dict(self)
+        for reader in self.readers:
+            ids.update(reader.eleve_ids())
+        return ids
 
 
 class SiecleGuardiansFile(_OneFile):
@@ -159,6 +182,8 @@ class SiecleGuardiansFile(_OneFile):
         ine_of = self.shared.eleve_ids.get(uaj)
         if ine_of is None:  # no pupils file of this school in the import: its stored pupils
             ine_of = self.shared.directory.eleve_ids(uaj)
+        elif isinstance(ine_of, SpooledIds):  # this school's alone, for as long as its file is read
+            ine_of = ine_of.load()
         return guardian_records(self.reader, ine_of, errors)
 
 
