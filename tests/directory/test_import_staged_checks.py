@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from contextlib import ExitStack
 
 import pytest
 
@@ -122,19 +123,15 @@ def test_siecle_pairs_of_two_colleges_give_the_same_directory_on_both_engines(bu
         with guardians_zip.open("rb") as handle:
             member = io.BytesIO(zipfile.ZipFile(handle).read("ResponsablesAvecAdresses.xml"))
         links += sum(1 for link in SiecleGuardians(member).links() if not pupils[link.pupil_source_id].left)
-    files = [(p.open("rb"), g.open("rb")) for p, g in samples.colleges.values()]
-    try:
-        result = import_records(pupils=[p for p, _ in files], guardians=[g for _, g in files], bulk_copy=bulk_copy)
-    finally:
-        for p, g in files:
-            p.close()
-            g.close()
+    result = _import_pairs(samples.colleges.values(), bulk_copy=bulk_copy)
     assert result.ok, result.errors
     assert set(Pupil.objects.values_list("ine", flat=True)) == present
     assert Guardianship.objects.count() == result.links_created == links
-    again = import_records(
-        pupils=[p.open("rb") for p, _ in samples.colleges.values()],
-        guardians=[g.open("rb") for _, g in samples.colleges.values()],
-        bulk_copy=bulk_copy,
-    )
+    again = _import_pairs(samples.colleges.values(), bulk_copy=bulk_copy)
     assert (again.pupils.unchanged, again.guardians.created, again.links_created) == (len(present), 0, 0)
+
+
+def _import_pairs(pairs, *, bulk_copy: bool) -> ImportResult:
+    with ExitStack() as stack:
+        files = [(stack.enter_context(p.open("rb")), stack.enter_context(g.open("rb"))) for p, g in pairs]
+        return import_records(pupils=[p for p, _ in files], guardians=[g for _, g in files], bulk_copy=bulk_copy)
