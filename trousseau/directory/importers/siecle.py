@@ -392,6 +392,24 @@ class SieclePupils:
             )
 
 
+class SpooledIds(dict[str, str]):
+    """A school's ELEVE_ID -> INE, left on disk with its pupils files' rows until its guardians file is read.
+
+    An académie's pupils are all read before its guardians: kept in memory, these maps would hold every
+    pupil at once. Empty as a dict; `load()` reads them again (siecle.SieclePupils.eleve_ids).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.readers: list[SieclePupils] = []
+
+    def load(self) -> dict[str, str]:
+        ids: dict[str, str] = dict(self)
+        for reader in self.readers:
+            ids.update(reader.eleve_ids())
+        return ids
+
+
 class SiecleGuardians:
     """ResponsablesAvecAdresses.xml: checked whole when made, then iterated for its people and links in file order."""
 

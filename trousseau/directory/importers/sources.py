@@ -39,7 +39,14 @@ from trousseau.directory.importers.rows import (
     PUPILS,
     SOURCE_ID,
 )
-from trousseau.directory.importers.siecle import SiecleGuardian, SiecleGuardians, SiecleLink, SieclePupil, SieclePupils
+from trousseau.directory.importers.siecle import (
+    SiecleGuardian,
+    SiecleGuardians,
+    SiecleLink,
+    SieclePupil,
+    SieclePupils,
+    SpooledIds,
+)
 from trousseau.directory.models import Pupil
 
 ErrorSink = Callable[[RowError], None]
@@ -143,24 +150,6 @@ class SieclePupilsFile(_OneFile):
             ids[pupil.source_id] = "" if pupil.left else pupil.ine
             if not pupil.left:
                 yield pupil_record(pupil)
-
-
-class SpooledIds(dict[str, str]):
-    """A school's ELEVE_ID -> INE, left on disk with its pupils files' rows until its guardians file is read.
-
-    An académie's pupils are all read before its guardians: kept in memory, these maps would hold every
-    pupil at once. Empty as a dict; `load()` reads them again (siecle.SieclePupils.eleve_ids).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.readers: list[SieclePupils] = []
-
-    def load(self) -> dict[str, str]:
-        ids: dict[str, str] = dict(self)
-        for reader in self.readers:
-            ids.update(reader.eleve_ids())
-        return ids
 
 
 class SiecleGuardiansFile(_OneFile):
