@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.db import DatabaseError, transaction
+
 from trousseau.directory.importers.batches import BATCH
 from trousseau.directory.importers.orm_sync import adoptable_guardians
 from trousseau.directory.importers.report import MAX_NAMED_DEPARTURES, Departure, ImportResult, RowError, SyncCounts
@@ -30,6 +32,7 @@ from trousseau.provisioning import accounts_bulk, accounts_sql, staged_checks, t
 from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as
 from trousseau.provisioning.pipeline import Run, apply_states, checked_rows, report_progress, school_index
 
+WORK_MEM, TEMP_BUFFERS = "64MB", "256MB"
 PUPIL_STAGE = (
     "pos bigint, line integer, ine varchar(11), last_name varchar(100), first_name varchar(100), "
     "birth_date date, class_name varchar(20), school_id bigint, source_id varchar(20)"
@@ -49,6 +52,7 @@ SAME_GUARDIAN = (
 
 
 def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream | None) -> None:
+    _session_memory()
     scope: set[int] = set()
     positions = staged_checks.Positions(result)
     if pupils is not None:
@@ -128,6 +132,18 @@ def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream
     result.accounts_created += accounts_sql.create_accounts(ids, now=job.now)
     transfers.check_departures(job.guard, result)
     result.applied = not job.dry_run
+
+
+def _session_memory() -> None:
+    """Room for the staging tables and their sorts in PostgreSQL (the defaults, 8 MB of temporary buffers
+    and 4 MB per sort, send an académie's staged rows to disk again and again). The server's memory, not
+    this process's: it stays flat."""
+    execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    try:
+        with transaction.atomic():  # a savepoint: refused once the session has used a temporary table
+            execute(f"SET LOCAL temp_buffers = '{TEMP_BUFFERS}'")
+    except DatabaseError:
+        pass  # an earlier import of this session set them (or the server's own setting stays)
 
 
 def _refuse_foreign_pupils(school: SchoolRef, positions: staged_checks.Positions) -> None:

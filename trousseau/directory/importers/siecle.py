@@ -9,9 +9,9 @@ Reading streams, never builds a tree: one pass parses and checks the whole file 
 root, the school, no identifier twice), keeps what the rows need from later in the file (the pupils'
 classes) and writes the few fields the rows need to a temporary file (marshal, in small batches); only
 then are rows handed out, from that file, so a file refused as a whole yields no row and the XML is parsed
-once. Memory holds those identifiers and the classes, never the rows: lxml builds the tree as it reads,
-every item is dropped from it once read, and only the wanted children of an item are visited. A DTD is
-refused before parsing, and the parser neither resolves entities nor reaches the network; the encoding is
+once. Memory holds those identifiers while a file is checked, never the rows nor the classes (on disk
+too): lxml builds the tree as it reads, every item is dropped from it once read, and only the wanted
+children of an item are visited. A DTD is refused before parsing, and the parser neither resolves entities nor reaches the network; the encoding is
 decided once for the whole file (encoding.py), as for every import.
 """
 
@@ -324,7 +324,7 @@ class SieclePupils:
     ) -> None:
         self.file = _File(handle, max_bytes=max_bytes)
         self.today = today or timezone.localdate()
-        self.classes: dict[str, str] = {}
+        classes: dict[str, str] = {}
         self.count = 0
         self._rows = _Spool()
         first_line: dict[str, int] = {}
@@ -345,11 +345,15 @@ class SieclePupils:
                 for structure in data:
                     code = structure.get("CODE_STRUCTURE", "")
                     if structure.get("TYPE_STRUCTURE") == CLASS_TYPE and code and code != INACTIVE_CLASS:
-                        self.classes[source_id] = interned.setdefault(code, code)
+                        classes[source_id] = interned.setdefault(code, code)
             else:
                 params = data
                 _check_school(params, expected_uaj)  # PARAMETRES come first: another school is refused at once
         self._rows.flush()
+        # An académie's files are all checked before any row is read: their classes wait on disk too.
+        self._classes = _Spool()
+        self._classes.add(tuple(classes.items()))
+        self._classes.flush()
         self.uaj = _check_school(params, expected_uaj)
         self.year = params.get("ANNEE_SCOLAIRE", "")
         if not self.count:
@@ -360,6 +364,11 @@ class SieclePupils:
     @property
     def encoding(self) -> str:
         return self.file.encoding.label
+
+    @property
+    def classes(self) -> dict[str, str]:
+        """ELEVE_ID -> class (the structure of type D), read back from disk."""
+        return dict(pair for pairs in self._classes for pair in pairs)
 
     def eleve_ids(self) -> dict[str, str]:
         """ELEVE_ID -> INE of every pupil, "" for those who left (as iterating says), read again from disk."""
