@@ -358,12 +358,17 @@ def main() -> None:
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--no-write", action="store_true", help="print the result without writing the doc")
     parser.add_argument("--profile", action="store_true", help="cProfile both imports (var/bench/import/*.prof)")
-    parser.add_argument("--notes", type=Path, help="a Markdown file appended to the result (where the time goes)")
+    parser.add_argument(
+        "--notes",
+        type=Path,
+        default=Path(__file__).with_name("import_bench_notes.md"),
+        help="a Markdown file appended to the result (where the time goes; update it from a --profile run)",
+    )
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     results = [measure(n, args.pg_url, profile=args.profile) for n in sorted(args.pupils)]
     body = report(results)
-    if args.notes:
+    if args.notes and args.notes.exists():
         body += "\n\n" + args.notes.read_text().strip()
     print(body)
     if not args.no_write:
