@@ -1,13 +1,18 @@
-"""Import of an académie (1 M pupils, 2 M guardian links) on PostgreSQL, next to raw COPY of the same rows.
+"""Import of an académie (1 M pupils, 2 M guardian links) in SIECLE's format on PostgreSQL, next to raw COPY.
 
-Reference: PostgreSQL's own `COPY … FROM STDIN (FORMAT csv)` of the two files into plain tables with
-the same column types (no checks, no keys but the INE): the floor any import of these rows pays.
-Measured: `manage.py import_records --pupils … --guardians …` (row checks in Python, COPY into staging
-tables, set-based upserts, departures, bulk identifiers and provisional accounts), then the same
-files again (the idempotent re-import a nightly sync does). Both run on the same machine in the same
-run, on a throwaway database (`trousseau_import_bench`, dropped at the end).
+The académie is written as SIECLE exports it: one pair of zips per school (`ElevesSansAdresses.xml`, root
+`BEE_ELEVES`, and `ResponsablesAvecAdresses.xml`, root `BEE_RESPONSABLES`, ISO-8859-15), 1000 collèges and
+lycées, two legal guardians per pupil. The same rows are also written as CSV (pupils, persons, links).
 
-    .venv/bin/python bench/import_bench.py [--pupils 1000000] [--no-write]
+Reference: PostgreSQL's own `COPY … FROM STDIN (FORMAT csv)` of those three CSV files into plain tables
+with the same column types (no checks, no keys but the identifiers): the floor any import of these rows
+pays. Measured: `manage.py import_records --pupils <zips> --guardians <zips>` (reading the XML, the row
+checks, staging, set-based upserts, departures, identifiers and provisional accounts), then the same
+files again (the idempotent re-import a nightly sync does), with the peak RSS of each import process.
+Everything runs on the same machine in the same run, on a throwaway database (`trousseau_import_bench`,
+dropped at the end).
+
+    .venv/bin/python bench/import_bench.py [--pupils 100000 300000 1000000] [--no-write] [--profile]
 
 The result goes into docs/benchmarks.md between `<!-- bench/import_bench.py -->` markers (bench/run.py owns
 the rest of that file).
@@ -18,10 +23,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import psycopg
 
@@ -31,7 +40,12 @@ WORK = ROOT / "var" / "bench" / "import"
 PG_URL = "postgres://postgres@127.0.0.1:5432/trousseau_import_bench"
 NAMES = ["Martin", "Bernard", "Dupont", "N'Diaye", "Lefèvre", "Nguyen", "Da Silva", "Garcia", "Roux", "Benali"]
 FIRST = ["Léa", "Hugo", "Chloé", "Inès", "Nathan", "Zoé", "Adam", "Manon", "Yanis", "Élodie", "Théo"]
-SCHOOLS = 1000  # a third écoles (no pupil accounts), the rest collèges and lycées
+MOTHERS = ["Hélène", "Sophie", "Cécile", "Agnès", "Maïté", "Françoise", "Émilie", "Nadège"]
+FATHERS = ["François", "Stéphane", "Benoît", "Grégoire", "Hervé", "Frédéric", "Rémi", "Jean-Noël"]
+CLASSES = ["6A", "6B", "5A", "5B", "4A", "4B", "3A", "3B"]
+SCHOOLS = 1000  # SIECLE is the collèges' and lycées' software: every school of this bench is one
+ENCODING = "iso-8859-15"
+YEAR = 2025
 START, END = "<!-- bench/import_bench.py -->", "<!-- /bench/import_bench.py -->"
 
 
@@ -39,21 +53,123 @@ def uai(n: int) -> str:
     return f"{9000000 + n:07d}{'ABCDEFGHJKLMNPRSTUVWXYZ'[n % 23]}"
 
 
-def write_files(pupils: int) -> tuple[Path, Path]:
-    WORK.mkdir(parents=True, exist_ok=True)
-    p, g = WORK / "eleves.csv", WORK / "responsables.csv"
-    with p.open("w", encoding="utf-8", newline="") as fp, g.open("w", encoding="utf-8", newline="") as fg:
-        fp.write("INE;NOM;PRENOM;DATE_NAISS;CLASSE;UAI\r\n")
-        fg.write("ID_RESPONSABLE;NOM;PRENOM;TEL_PORTABLE;COURRIEL;INE_ELEVE;RESP_LEGAL\r\n")
-        for n in range(pupils):
-            ine = f"{n:09d}AB"
-            last = NAMES[n % len(NAMES)]
-            birth = f"{1 + n % 28:02d}/{1 + n % 12:02d}/{2006 + n % 12}"
-            fp.write(f"{ine};{last};{FIRST[n % len(FIRST)]};{birth};C{n % 6};{uai(n % SCHOOLS)}\r\n")
-            for k in range(2):
-                first = FIRST[(n + k + 4) % len(FIRST)]
-                fg.write(f"R{n}-{k};{last};{first};06{(2 * n + k) % 10**8:08d};;{ine};{1 + k}\r\n")
-    return p, g
+def _el(name: str, value: str) -> str:
+    return f"<{name}>{escape(value)}</{name}>" if value else f"<{name}/>"
+
+
+def _prolog(root: str, version: str, uaj: str) -> str:
+    """As trousseau/demo/samples/exports.py writes it."""
+    return (
+        f'<?xml version="1.0" encoding="ISO-8859-15"?>\n<{root} VERSION="{version}">\n  <PARAMETRES>\n'
+        f"    {_el('UAJ', uaj)}\n    {_el('ANNEE_SCOLAIRE', str(YEAR))}\n"
+        f"    {_el('DATE_EXPORT', f'01/12/{YEAR}')}\n    {_el('HORODATAGE', f'01/12/{YEAR} 07:45:12')}\n"
+        "  </PARAMETRES>\n  <DONNEES>\n"
+    )
+
+
+@dataclass
+class Files:
+    pupils: list[Path]
+    guardians: list[Path]
+    csv: dict[str, Path]  # table -> CSV of the same rows, for the reference
+    xml_bytes: int
+    zip_bytes: int
+
+
+def _pupil(n: int) -> tuple[str, str, str, str, str, str]:
+    """(ELEVE_ID, INE, last name, first name, birth date, class) of pupil n."""
+    return (
+        str(100000 + n),
+        f"{n:09d}AB",
+        NAMES[n % len(NAMES)],
+        FIRST[n % len(FIRST)],
+        f"{1 + n % 28:02d}/{1 + n % 12:02d}/{2008 + n % 8}",
+        CLASSES[n % len(CLASSES)],
+    )
+
+
+def _parent(n: int, k: int) -> tuple[str, str, str, str, str]:
+    """(PERSONNE_ID, last name, first name, mobile, email) of pupil n's guardian k (0: mother, 1: father)."""
+    last = NAMES[n % len(NAMES)]
+    first = (MOTHERS if k == 0 else FATHERS)[(n // 7) % 8]
+    email = f"p{n}.{k}@example.fr" if n % 3 == 0 else ""
+    digits = f"{(2 * n + k) % 10**8:08d}"
+    mobile = f"06 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"
+    return str(5000000 + 2 * n + k), last, first, mobile, email
+
+
+def _write_zip(path: Path, member: str, text: str) -> int:
+    data = text.encode(ENCODING)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr(member, data)
+    return len(data)
+
+
+def write_files(pupils: int) -> Files:
+    """1000 pairs of SIECLE zips, and the same rows as CSV for the reference."""
+    folder = WORK / str(pupils)
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "zips").mkdir(parents=True)
+    csvs = {t: folder / f"{t}.csv" for t in ("ref_pupil", "ref_person", "ref_link")}
+    handles = {t: p.open("w", encoding="utf-8", newline="") for t, p in csvs.items()}
+    files = Files([], [], csvs, 0, 0)
+    per = pupils // SCHOOLS
+    try:
+        for s in range(SCHOOLS):
+            code = uai(s)
+            rows = [_pupil(n) for n in range(s * per, (s + 1) * per)]
+            eleves = [_prolog("BEE_ELEVES", "3.1", code), "    <ELEVES>\n"]
+            for eid, ine, last, first, born, _ in rows:
+                eleves.append(
+                    f'      <ELEVE ELEVE_ID="{eid}" ELENOET="{eid[-5:]}">\n        {_el("ID_NATIONAL", ine)}\n'
+                    f"        {_el('ELENOET', eid[-5:])}\n        {_el('NOM_DE_FAMILLE', last.upper())}\n"
+                    f"        <NOM_USAGE/>\n        {_el('PRENOM', first)}\n        <PRENOM2/>\n"
+                    f"        {_el('DATE_NAISS', born)}\n        <CODE_SEXE>1</CODE_SEXE>\n"
+                    f"        <CODE_MEF>10110001110</CODE_MEF>\n        <DATE_ENTREE>01/09/{YEAR}</DATE_ENTREE>\n"
+                    "      </ELEVE>\n"
+                )
+            eleves.append("    </ELEVES>\n    <STRUCTURES>\n")
+            for eid, *_, klass in rows:
+                eleves.append(
+                    f'      <STRUCTURES_ELEVE ELEVE_ID="{eid}">\n        <STRUCTURE><CODE_STRUCTURE>{klass}'
+                    "</CODE_STRUCTURE><TYPE_STRUCTURE>D</TYPE_STRUCTURE></STRUCTURE>\n      </STRUCTURES_ELEVE>\n"
+                )
+            eleves.append("    </STRUCTURES>\n  </DONNEES>\n</BEE_ELEVES>\n")
+            people = [_prolog("BEE_RESPONSABLES", "1.6", code), "    <PERSONNES>\n"]
+            links = ["    </PERSONNES>\n    <RESPONSABLES>\n"]
+            for offset, (eid, ine, last, first, born, klass) in enumerate(rows):
+                n = s * per + offset
+                handles["ref_pupil"].write(
+                    f"{eid},{ine},{last.upper()},{first},{born[6:]}-{born[3:5]}-{born[:2]},{klass},{code}\r\n"
+                )
+                for k in range(2):
+                    pid, plast, pfirst, mobile, email = _parent(n, k)
+                    people.append(
+                        f'      <PERSONNE PERSONNE_ID="{pid}"><LC_CIVILITE>{"MME" if k == 0 else "M."}</LC_CIVILITE>'
+                        f"{_el('NOM_DE_FAMILLE', plast.upper())}<NOM_USAGE/>{_el('PRENOM', pfirst)}<TEL_PERSONNEL/>"
+                        f"{_el('TEL_PORTABLE', mobile)}<TEL_PROFESSIONNEL/>{_el('MEL', email)}"
+                        f"<ACCEPTE_SMS>1</ACCEPTE_SMS>{_el('ADRESSE_ID', pid)}</PERSONNE>\n"
+                    )
+                    links.append(
+                        f"      <RESPONSABLE_ELEVE>{_el('ELEVE_ID', eid)}{_el('PERSONNE_ID', pid)}"
+                        f"<RESP_LEGAL>{1 + k}</RESP_LEGAL><CODE_PARENTE>{'20' if k == 0 else '10'}</CODE_PARENTE>"
+                        "<RESP_FINANCIER>1</RESP_FINANCIER><PERS_PAIMENT>0</PERS_PAIMENT>"
+                        "<PERS_CONTACT>1</PERS_CONTACT></RESPONSABLE_ELEVE>\n"
+                    )
+                    handles["ref_person"].write(f"{pid},{plast.upper()},{pfirst},{mobile},{email}\r\n")
+                    handles["ref_link"].write(f"{eid},{pid},{1 + k}\r\n")
+            links.append("    </RESPONSABLES>\n  </DONNEES>\n</BEE_RESPONSABLES>\n")
+            p = folder / "zips" / f"ElevesSansAdresses_{code}.zip"
+            g = folder / "zips" / f"ResponsablesAvecAdresses_{code}.zip"
+            files.xml_bytes += _write_zip(p, "ElevesSansAdresses.xml", "".join(eleves))
+            files.xml_bytes += _write_zip(g, "ResponsablesAvecAdresses.xml", "".join(people + links))
+            files.zip_bytes += p.stat().st_size + g.stat().st_size
+            files.pupils.append(p)
+            files.guardians.append(g)
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return files
 
 
 def admin_url(url: str) -> str:
@@ -73,14 +189,21 @@ def drop(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
-def manage(url: str, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": url, "TROUSSEAU_SECRET_KEY": os.environ.get("TROUSSEAU_SECRET_KEY", "bench")}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args], env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode:
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr[-3000:]}")
-    return done.stdout
+def manage(url: str, *args: str, python: list[str] | None = None) -> tuple[str, float, int]:
+    """Runs manage.py; returns its output, its wall time and its peak RSS in bytes (os.wait4's ru_maxrss)."""
+    env = {"TROUSSEAU_SECRET_KEY": "bench", "TROUSSEAU_OIDC_DEV_KEYS": "1", **os.environ, "DATABASE_URL": url}
+    out, err = WORK / "manage.out", WORK / "manage.err"
+    started = time.perf_counter()
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(
+            [*(python or [sys.executable]), str(ROOT / "manage.py"), *args], env=env, stdout=stdout, stderr=stderr
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"manage.py {' '.join(args[:1])} failed:\n{out.read_text()}\n{err.read_text()[-3000:]}")
+    return out.read_text(), seconds, usage.ru_maxrss * 1024
 
 
 def add_schools(url: str) -> None:
@@ -89,43 +212,39 @@ def add_schools(url: str) -> None:
         conn.cursor().copy("COPY directory_school (uai, name, level, academie) FROM STDIN") as copy,
     ):
         for n in range(SCHOOLS):
-            level = "ecole" if n % 3 == 0 else "college" if n % 3 == 1 else "lycee"
-            copy.write_row((uai(n), f"Établissement {n}", level, "Bench"))
+            copy.write_row((uai(n), f"Établissement {n}", "college" if n % 2 else "lycee", "Bench"))
 
 
-def raw_copy(url: str, pupils: Path, guardians: Path) -> float:
-    """The reference: COPY of both files into plain typed tables, one transaction."""
+REFERENCE_TABLES = {
+    "ref_pupil": "eleve_id varchar(20) PRIMARY KEY, ine varchar(11), last_name varchar(100), "
+    "first_name varchar(100), birth_date date, class_name varchar(20), uai varchar(8)",
+    "ref_person": "personne_id varchar(20) PRIMARY KEY, last_name varchar(100), first_name varchar(100), "
+    "mobile varchar(20), email varchar(254)",
+    "ref_link": "eleve_id varchar(20), personne_id varchar(20), resp_legal smallint",
+}
+
+
+def raw_copy(url: str, files: Files) -> float:
+    """The reference: COPY of the same rows as CSV into plain typed tables, one transaction."""
     with psycopg.connect(url) as conn:
-        conn.execute("SET DateStyle = 'ISO, DMY'")
-        conn.execute(
-            "CREATE TABLE ref_pupil (ine varchar(11) PRIMARY KEY, nom varchar(100), prenom varchar(100), "
-            "date_naiss date, classe varchar(20), uai varchar(8))"
-        )
-        conn.execute(
-            "CREATE TABLE ref_guardian (id_responsable varchar(100), nom varchar(100), prenom varchar(100), "
-            "tel_portable varchar(20), courriel varchar(254), ine_eleve varchar(11), resp_legal smallint)"
-        )
+        for table, columns in REFERENCE_TABLES.items():
+            conn.execute(f"CREATE TABLE {table} ({columns})")
         conn.commit()
         started = time.perf_counter()
         with conn.cursor() as cur:
-            for table, path in (("ref_pupil", pupils), ("ref_guardian", guardians)):
-                with (
-                    cur.copy(f"COPY {table} FROM STDIN (FORMAT csv, DELIMITER ';', HEADER true)") as copy,
-                    path.open("rb") as handle,
-                ):
+            for table, path in files.csv.items():
+                with cur.copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy, path.open("rb") as handle:
                     while chunk := handle.read(1 << 20):
                         copy.write(chunk)
         conn.commit()
         seconds = time.perf_counter() - started
-        conn.execute("DROP TABLE ref_pupil, ref_guardian")
+        conn.execute("DROP TABLE ref_pupil, ref_person, ref_link")
         conn.commit()
     return seconds
 
 
-def timed_import(url: str, pupils: Path, guardians: Path) -> tuple[float, str]:
-    started = time.perf_counter()
-    out = manage(url, "import_records", "--pupils", str(pupils), "--guardians", str(guardians))
-    return time.perf_counter() - started, out
+def import_args(files: Files) -> list[str]:
+    return ["import_records", "--pupils", *map(str, files.pupils), "--guardians", *map(str, files.guardians)]
 
 
 def counts(url: str) -> dict[str, int]:
@@ -134,6 +253,45 @@ def counts(url: str) -> dict[str, int]:
             table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]  # noqa: S608
             for table in ("directory_pupil", "directory_guardian", "directory_guardianship", "accounts_account")
         }
+
+
+@dataclass
+class Measure:
+    pupils: int
+    xml_mb: float
+    zip_mb: float
+    reference: float
+    first: float
+    again: float
+    first_rss: int
+    again_rss: int
+    rows: dict[str, int]
+
+
+def measure(pupils: int, url: str, *, profile: bool) -> Measure:
+    print(f"writing {pupils} pupils and {2 * pupils} guardian links in {SCHOOLS} pairs of SIECLE zips under {WORK}")
+    files = write_files(pupils)
+    recreate(url)
+    try:
+        manage(url, "migrate", "-v0")
+        add_schools(url)
+        reference = raw_copy(url, files)
+        print(f"raw COPY: {reference:.1f} s")
+        python = None
+        if profile:
+            python = [sys.executable, "-m", "cProfile", "-o", str(WORK / f"import-{pupils}.prof")]
+        out, first, first_rss = manage(url, *import_args(files), python=python)
+        print(f"import: {first:.1f} s, peak RSS {first_rss / 1e6:.0f} MB\n{out}")
+        rows = counts(url)
+        if profile:
+            python = [sys.executable, "-m", "cProfile", "-o", str(WORK / f"again-{pupils}.prof")]
+        out, again, again_rss = manage(url, *import_args(files), python=python)
+        print(f"same files again: {again:.1f} s, peak RSS {again_rss / 1e6:.0f} MB\n{out}")
+    finally:
+        drop(url)
+    return Measure(
+        pupils, files.xml_bytes / 1e6, files.zip_bytes / 1e6, reference, first, again, first_rss, again_rss, rows
+    )
 
 
 def write_doc(body: str) -> None:
@@ -146,51 +304,72 @@ def write_doc(body: str) -> None:
     DOC.write_text(text)
 
 
+def report(results: list[Measure]) -> str:
+    big = results[-1]
+    total = 5 * big.pupils  # pupils, persons, links
+    measured = (
+        f"**Measured** ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, PostgreSQL on the same machine): "
+        f"{big.pupils:,} pupils in {SCHOOLS} collèges and lycées, each with two legal guardians "
+        f"({2 * big.pupils:,} persons, {2 * big.pupils:,} links), as {2 * SCHOOLS} SIECLE zips "
+        f"(`ElevesSansAdresses.xml`, `ResponsablesAvecAdresses.xml`, ISO-8859-15: {big.zip_mb:.0f} MB zipped, "
+        f"{big.xml_mb:.0f} MB of XML), on an empty directory. Written: {big.rows['directory_pupil']:,} pupils, "
+        f"{big.rows['directory_guardian']:,} guardians, {big.rows['directory_guardianship']:,} links, "
+        f"{big.rows['accounts_account']:,} provisional accounts."
+    )
+    reference = (
+        f"| raw `COPY` of the same rows as CSV into plain tables (reference) | {big.reference:.1f} | "
+        f"{total / big.reference:,.0f} | 1.0 | |"
+    )
+    first = (
+        f"| `import_records`, first import | {big.first:.1f} | {total / big.first:,.0f} | "
+        f"{big.first / big.reference:.1f} | {big.first_rss / 1e6:,.0f} MB |"
+    )
+    again = (
+        f"| `import_records`, same files again (nothing changes) | {big.again:.1f} | {total / big.again:,.0f} | "
+        f"{big.again / big.reference:.1f} | {big.again_rss / 1e6:,.0f} MB |"
+    )
+    lines = [
+        "## Académie import in SIECLE's format (`manage.py import_records`, PostgreSQL)",
+        "",
+        measured,
+        "",
+        "| | seconds | rows/s | × raw COPY | peak RSS |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        reference,
+        first,
+        again,
+        "",
+        "By size (same run; memory is the import process's peak resident set, `ru_maxrss`):",
+        "",
+        "| pupils | raw COPY s | first import s (× COPY) | again s (× COPY) | peak RSS first / again |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {m.pupils:,} | {m.reference:.1f} | {m.first:.1f} ({m.first / m.reference:.1f}) | "
+        f"{m.again:.1f} ({m.again / m.reference:.1f}) | {m.first_rss / 1e6:,.0f} / {m.again_rss / 1e6:,.0f} MB |"
+        for m in results
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--pupils", type=int, default=1_000_000)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--pupils", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--no-write", action="store_true", help="print the result without writing the doc")
+    parser.add_argument("--profile", action="store_true", help="cProfile both imports (var/bench/import/*.prof)")
+    parser.add_argument(
+        "--notes",
+        type=Path,
+        default=Path(__file__).with_name("import_bench_notes.md"),
+        help="a Markdown file appended to the result (where the time goes; update it from a --profile run)",
+    )
     args = parser.parse_args()
-    print(f"writing {args.pupils} pupils and {2 * args.pupils} guardian rows under {WORK}")
-    pupils, guardians = write_files(args.pupils)
-    size = (pupils.stat().st_size + guardians.stat().st_size) / 1e6
-    recreate(args.pg_url)
-    try:
-        manage(args.pg_url, "migrate", "-v0")
-        add_schools(args.pg_url)
-        reference = raw_copy(args.pg_url, pupils, guardians)
-        print(f"raw COPY: {reference:.1f} s")
-        first, out = timed_import(args.pg_url, pupils, guardians)
-        print(f"import: {first:.1f} s\n{out}")
-        rows = counts(args.pg_url)
-        again, out2 = timed_import(args.pg_url, pupils, guardians)
-        print(f"same files again: {again:.1f} s\n{out2}")
-    finally:
-        drop(args.pg_url)
-    total = 3 * args.pupils
-    body = f"""## Académie import (`manage.py import_records`, PostgreSQL)
-
-**Measured** ({time.strftime("%Y-%m-%d")}, {os.cpu_count()} cores, PostgreSQL on the same machine):
-{args.pupils:,} pupils in {SCHOOLS} schools and {2 * args.pupils:,} guardian links ({size:.0f} MB of CSV), on an empty
-directory. Written: {rows["directory_pupil"]:,} pupils, {rows["directory_guardian"]:,} guardians,
-{rows["directory_guardianship"]:,} links, {rows["accounts_account"]:,} provisional accounts.
-
-| | seconds | rows/s | × raw COPY |
-| --- | ---: | ---: | ---: |
-| raw `COPY` of the two files into plain tables (reference) | {reference:.1f} | {total / reference:,.0f} | 1.0 |
-| `import_records`, first import | {first:.1f} | {total / first:,.0f} | {first / reference:.1f} |
-| `import_records`, same files again (nothing changes) | {again:.1f} | {total / again:,.0f} | {again / reference:.1f} |
-
-**Where the time goes** (cProfile of 100 000 pupils, same files, 35 s): a fifth in Python reading and
-checking the rows (CSV parsing, dates, INE, phone numbers, guardian keys), two fifths in creating the
-accounts (identifiers drawn in bulk and checked in batches, then COPY into `accounts_account` with
-its unique indexes), the rest in the set-based upserts and in PostgreSQL checking the deferred
-foreign keys at commit. Raw COPY does none of this: no checks, no keys, no accounts. The re-import
-pays the reading and checking and the comparisons, and writes nothing.
-
-**How to reproduce**: `.venv/bin/python bench/import_bench.py [--pupils N]` (creates and drops
-`trousseau_import_bench` on `127.0.0.1:5432`; the files go to `var/bench/import/`)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    results = [measure(n, args.pg_url, profile=args.profile) for n in sorted(args.pupils)]
+    body = report(results)
+    if args.notes and args.notes.exists():
+        body += "\n\n" + args.notes.read_text().strip()
     print(body)
     if not args.no_write:
         write_doc(body)

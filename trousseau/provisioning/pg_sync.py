@@ -1,8 +1,9 @@
 """Académie-sized imports on PostgreSQL: checked rows COPYed into staging tables, then set-based SQL.
 
-Same meaning as orm_sync.py (tests run both on the same files). Rows are checked in Python as they
-stream from the file into COPY; nothing holds the whole file in memory but the INE -> school map
-that the guardians file is checked against. A dry run does the whole import and rolls it back, so
+Same meaning as orm_sync.py (tests run both on the same files). Each row is checked alone in Python
+as it streams from the file into COPY; the checks that compare rows with each other (duplicates, the
+pupil a guardian row names, a guardian met again with other details) are SQL on the staging tables
+(staged_checks.py), so no dictionary grows with the file. A dry run does the whole import and rolls it back, so
 its counts are exactly the real ones (it takes the same locks for as long).
 """
 
@@ -11,29 +12,33 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.db import DatabaseError, transaction
+
 from trousseau.directory.importers.batches import BATCH
 from trousseau.directory.importers.orm_sync import adoptable_guardians
 from trousseau.directory.importers.report import MAX_NAMED_DEPARTURES, Departure, ImportResult, RowError, SyncCounts
-from trousseau.directory.importers.rows import GUARDIANS, PUPILS, GuardianChecker, GuardianRow, PupilRow, SchoolRef
+from trousseau.directory.importers.rows import (
+    GUARDIANS,
+    PUPILS,
+    GuardianChecker,
+    GuardianRow,
+    PupilChecker,
+    PupilRow,
+    SchoolRef,
+)
 from trousseau.directory.importers.sources import Stream
 from trousseau.directory.models import Guardian
-from trousseau.provisioning import accounts_bulk, transfers
+from trousseau.provisioning import accounts_bulk, accounts_sql, staged_checks, transfers
 from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as
-from trousseau.provisioning.pipeline import (
-    Run,
-    apply_states,
-    checked_rows,
-    present_pupils,
-    pupil_checker,
-    report_progress,
-)
+from trousseau.provisioning.pipeline import Run, apply_states, checked_rows, report_progress, school_index
 
+WORK_MEM, TEMP_BUFFERS = "64MB", "256MB"
 PUPIL_STAGE = (
-    "line integer, ine varchar(11) PRIMARY KEY, last_name varchar(100), first_name varchar(100), "
+    "pos bigint, line integer, ine varchar(11), last_name varchar(100), first_name varchar(100), "
     "birth_date date, class_name varchar(20), school_id bigint, source_id varchar(20)"
 )
 GUARDIAN_STAGE = (
-    "line integer, school_id bigint, key varchar(120), last_name varchar(100), first_name varchar(100), "
+    "pos bigint, line integer, school_id bigint, key varchar(120), last_name varchar(100), first_name varchar(100), "
     "mobile varchar(20), email varchar(254), ine varchar(11), legal boolean, source_id varchar(20)"
 )
 SAME_PUPIL = (
@@ -47,17 +52,20 @@ SAME_GUARDIAN = (
 
 
 def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream | None) -> None:
+    _session_memory()
     scope: set[int] = set()
-    known: dict[str, int]
+    positions = staged_checks.Positions(result)
     if pupils is not None:
-        checker = pupil_checker(job, result)
+        schools = {job.school.uai: job.school} if job.school else school_index()
+        checker = PupilChecker(result.add_error, schools, school=job.school, track=False)
         temp_table("stage_pupil", PUPIL_STAGE)
-        rows: Iterator[PupilRow] = checked_rows(job, result, pupils, PUPILS, checker)
+        rows: Iterator[PupilRow] = checked_rows(job, result, pupils, PUPILS, positions.wrap(checker))
         copy_rows(
             "stage_pupil",
-            ["line", "ine", "last_name", "first_name", "birth_date", "class_name", "school_id", "source_id"],
+            ["pos", "line", "ine", "last_name", "first_name", "birth_date", "class_name", "school_id", "source_id"],
             (
                 (
+                    positions.row,
                     r.line,
                     r.ine,
                     r.last_name,
@@ -70,23 +78,22 @@ def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream
                 for r in rows
             ),
         )
-        known = checker.ine_school
+        staged_checks.refuse_duplicate_pupils(positions)
         if job.school:
-            _refuse_foreign_pupils(job.school, result, known)
-    else:
-        known = present_pupils(job)
+            _refuse_foreign_pupils(job.school, positions)
     if guardians is not None:
         temp_table("stage_guardian", GUARDIAN_STAGE)
-        people: Iterator[GuardianRow] = checked_rows(
-            job, result, guardians, GUARDIANS, GuardianChecker(result.add_error, known)
+        guardian_checker = GuardianChecker(result.add_error, {})
+        people: Iterator[GuardianRow | None] = checked_rows(
+            job, result, guardians, GUARDIANS, positions.wrap(lambda record: guardian_checker.checked(record, None))
         )
         copy_rows(
             "stage_guardian",
-            ["line", "school_id", "key", "last_name", "first_name", "mobile", "email", "ine", "legal", "source_id"],
+            ["pos", "line", "key", "last_name", "first_name", "mobile", "email", "ine", "legal", "source_id"],
             (
                 (
+                    positions.row,
                     r.line,
-                    _seen(scope, r.school_id) if pupils is None else r.school_id,
                     r.key,
                     r.last_name,
                     r.first_name,
@@ -97,8 +104,17 @@ def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream
                     r.source_id,
                 )
                 for r in people
+                if r is not None
             ),
         )
+        staged_checks.resolve_pupils(
+            positions, staged=pupils is not None, school_id=job.school.id if job.school else None
+        )
+        staged_checks.refuse_guardian_conflicts(positions)
+        execute("ANALYZE stage_guardian")
+        if pupils is None:
+            scope.update(school_id for (school_id,) in fetch("SELECT DISTINCT school_id FROM stage_guardian"))
+    positions.merge()
     if job.school:
         scope = {job.school.id}
     if not result.ok and not job.partial:
@@ -113,24 +129,33 @@ def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream
     if guardians is not None:
         _sync_guardians(job, result, ids, departures=departures)
     accounts_bulk.rename_accounts(scope, now=job.now)
-    result.accounts_created += accounts_bulk.create_accounts(
-        accounts_bulk.pupils_without_account(scope), accounts_bulk.guardians_without_account(scope), now=job.now
-    )
+    result.accounts_created += accounts_sql.create_accounts(ids, now=job.now)
     transfers.check_departures(job.guard, result)
     result.applied = not job.dry_run
 
 
-def _refuse_foreign_pupils(school: SchoolRef, result: ImportResult, known: dict[str, int]) -> None:
+def _session_memory() -> None:
+    """Room for the staging tables and their sorts in PostgreSQL (the defaults, 8 MB of temporary buffers
+    and 4 MB per sort, send an académie's staged rows to disk again and again). The server's memory, not
+    this process's: it stays flat."""
+    execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    try:
+        with transaction.atomic():  # a savepoint: refused once the session has used a temporary table
+            execute(f"SET LOCAL temp_buffers = '{TEMP_BUFFERS}'")
+    except DatabaseError:
+        pass  # an earlier import of this session set them (or the server's own setting stays)
+
+
+def _refuse_foreign_pupils(school: SchoolRef, positions: staged_checks.Positions) -> None:
     """A school's import never takes a pupil present in another school (transfers.py): refused rows."""
     refused = fetch(
-        """SELECT s.line, s.ine FROM stage_pupil s JOIN directory_pupil p USING (ine)
-           WHERE p.left_at IS NULL AND p.school_id <> %s ORDER BY s.line""",
+        """SELECT s.pos, s.line, s.ine FROM stage_pupil s JOIN directory_pupil p USING (ine)
+           WHERE p.left_at IS NULL AND p.school_id <> %s ORDER BY s.pos""",
         [school.id],
     )
-    for line, ine in refused:
-        result.add_error(RowError(PUPILS, line, "INE", transfers.enrolled_elsewhere_message()))
-        known.pop(ine, None)
-    execute("DELETE FROM stage_pupil WHERE ine = ANY(%s)", [[ine for _, ine in refused]])
+    for pos, line, _ in refused:
+        positions.add(pos, RowError(PUPILS, line, "INE", transfers.enrolled_elsewhere_message()))
+    execute("DELETE FROM stage_pupil WHERE ine = ANY(%s)", [[ine for _, _, ine in refused]])
 
 
 def _seen(scope: set[int], school_id: int) -> int:
@@ -193,9 +218,11 @@ def _sync_pupils(job: Run, result: ImportResult, scope: list[int], *, departures
     off = accounts_bulk.departing_accounts(departed, [])
     back = accounts_bulk.returning_accounts(returned, [])
     execute(
-        """INSERT INTO directory_pupil (ine, last_name, first_name, birth_date, class_name, school_id, source_id,
+        f"""INSERT INTO directory_pupil (ine, last_name, first_name, birth_date, class_name, school_id, source_id,
                                        left_at)
-           SELECT ine, last_name, first_name, birth_date, class_name, school_id, source_id, NULL FROM stage_pupil
+           SELECT ine, last_name, first_name, birth_date, class_name, school_id, source_id, NULL FROM stage_pupil s
+            -- unchanged rows are left out before ON CONFLICT, which would lock (and so write) each of them
+            WHERE NOT EXISTS (SELECT 1 FROM directory_pupil p WHERE p.ine = s.ine AND p.left_at IS NULL AND {SAME_PUPIL})
            ON CONFLICT (ine) DO UPDATE SET last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name,
                birth_date = EXCLUDED.birth_date, class_name = EXCLUDED.class_name, school_id = EXCLUDED.school_id,
                source_id = EXCLUDED.source_id, left_at = NULL
@@ -203,7 +230,7 @@ def _sync_pupils(job: Run, result: ImportResult, scope: list[int], *, departures
                   directory_pupil.class_name, directory_pupil.school_id, directory_pupil.source_id,
                   directory_pupil.left_at)
                IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.birth_date,
-                  EXCLUDED.class_name, EXCLUDED.school_id, EXCLUDED.source_id, EXCLUDED.left_at)"""
+                  EXCLUDED.class_name, EXCLUDED.school_id, EXCLUDED.source_id, EXCLUDED.left_at)"""  # noqa: S608
     )
     execute("UPDATE directory_pupil SET left_at = %s WHERE id IN (SELECT id FROM pupil_departed)", [job.now])
     result.links_removed += execute(
@@ -258,9 +285,11 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
     off = accounts_bulk.departing_accounts([], departed)
     back = accounts_bulk.returning_accounts([], returned)
     execute(
-        """INSERT INTO directory_guardian (school_id, source_key, last_name, first_name, mobile, email, source_id,
+        f"""INSERT INTO directory_guardian (school_id, source_key, last_name, first_name, mobile, email, source_id,
                                           left_at)
-           SELECT school_id, key, last_name, first_name, mobile, email, source_id, NULL FROM stage_person
+           SELECT school_id, key, last_name, first_name, mobile, email, source_id, NULL FROM stage_person s
+            WHERE NOT EXISTS (SELECT 1 FROM directory_guardian g WHERE g.school_id = s.school_id
+                                AND g.source_key = s.key AND g.left_at IS NULL AND {SAME_GUARDIAN})
            ON CONFLICT (school_id, source_key) WHERE NOT (source_key = '') DO UPDATE SET
                last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name,
                -- a mobile corrected in the console stays: no one is here to choose (the console asks)
@@ -270,7 +299,7 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
            WHERE (directory_guardian.last_name, directory_guardian.first_name, directory_guardian.mobile,
                   directory_guardian.email, directory_guardian.source_id, directory_guardian.left_at)
                IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.mobile, EXCLUDED.email,
-                  EXCLUDED.source_id, EXCLUDED.left_at)"""
+                  EXCLUDED.source_id, EXCLUDED.left_at)"""  # noqa: S608
     )
     execute("UPDATE directory_guardian SET left_at = %s WHERE id IN (SELECT id FROM guardian_departed)", [job.now])
     temp_table_as(
@@ -296,7 +325,9 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
         )
     execute(
         """INSERT INTO directory_guardianship (guardian_id, pupil_id, is_legal_representative)
-           SELECT guardian_id, pupil_id, legal FROM stage_link
+           SELECT guardian_id, pupil_id, legal FROM stage_link l
+            WHERE NOT EXISTS (SELECT 1 FROM directory_guardianship gs WHERE gs.guardian_id = l.guardian_id
+                                AND gs.pupil_id = l.pupil_id AND gs.is_legal_representative = l.legal)
            ON CONFLICT (guardian_id, pupil_id) DO UPDATE SET is_legal_representative = EXCLUDED.is_legal_representative
            WHERE directory_guardianship.is_legal_representative IS DISTINCT FROM EXCLUDED.is_legal_representative"""
     )

@@ -126,10 +126,14 @@ class PupilChecker(_Checker):
 
     file = PUPILS
 
-    def __init__(self, sink: ErrorSink, schools: Mapping[str, SchoolRef], *, school: SchoolRef | None) -> None:
+    def __init__(
+        self, sink: ErrorSink, schools: Mapping[str, SchoolRef], *, school: SchoolRef | None, track: bool = True
+    ) -> None:
         super().__init__(sink)
         self.schools = schools
         self.school = school
+        # False: duplicates and the INE -> school map are the caller's (PostgreSQL's staging table), memory stays flat.
+        self.track = track
         self.first_line: dict[str, int] = {}
         self.ine_school: dict[str, int] = {}
         self.today = timezone.localdate()
@@ -144,16 +148,15 @@ class PupilChecker(_Checker):
         if len(class_name) > CLASS_MAX:
             self.error(line, "CLASSE", gettext("Trop long (%(max)d caractères au plus).") % {"max": CLASS_MAX})
         school = self._school(record)
-        if ine and not self.failed:
+        if ine and not self.failed and self.track:
             if ine in self.first_line:
-                self.error(
-                    line, "INE", gettext("INE en double (déjà ligne %(line)d).") % {"line": self.first_line[ine]}
-                )
+                self.error(line, "INE", duplicate_ine_message(self.first_line[ine]))
             else:
                 self.first_line[ine] = line
         if self.failed or birth is None or school is None:
             return None
-        self.ine_school[ine] = school.id
+        if self.track:
+            self.ine_school[ine] = school.id
         return PupilRow(line, ine, last, first, birth, class_name, school.id, _source_id(record))
 
     def _birth_date(self, record: Record) -> date | None:
@@ -202,6 +205,21 @@ class GuardianChecker(_Checker):
         self.links: dict[tuple[int, str, str], int] = {}
 
     def __call__(self, record: Record) -> GuardianRow | None:
+        row = self.checked(record, self.pupils)
+        if row is None:
+            return None
+        line, school_id, key, ine = row.line, row.school_id, row.key, row.ine
+        data = (row.last_name, row.first_name, row.mobile, row.email)
+        if not self._consistent(line, (school_id, key), data, by_name=key.startswith("nom:")):
+            return None
+        first_link = self.links.setdefault((school_id, key, ine), line)
+        if first_link != line:
+            self.error(line, "INE_ELEVE", link_twice_message(first_link))
+            return None
+        return row
+
+    def checked(self, record: Record, pupils: Mapping[str, int] | None) -> GuardianRow | None:
+        """The checks of one row alone; `pupils` None leaves the pupil's school to the caller (school_id 0)."""
         self.failed = False
         line, v = record.line, record.values
         last, first = self.name(record, "NOM"), self.name(record, "PRENOM")
@@ -211,37 +229,24 @@ class GuardianChecker(_Checker):
         legal = LEGAL.get(v["RESP_LEGAL"].strip().lower())
         if legal is None:
             self.error(line, "RESP_LEGAL", gettext("Valeur attendue : 1, 2 (représentant légal) ou 0 (autre contact)."))
-        school_id = self.pupils.get(ine) if ine else None
+        school_id = (pupils.get(ine) if ine else None) if pupils is not None else 0
         if ine and not self.failed and school_id is None:
-            self.error(
-                line, "INE_ELEVE", gettext("Élève inconnu : INE %(ine)s absent des élèves importés.") % {"ine": ine}
-            )
+            self.error(line, "INE_ELEVE", unknown_pupil_message(ine))
         given_id = v["ID_RESPONSABLE"].strip()
         if len(given_id) > KEY_MAX:
             self.error(line, "ID_RESPONSABLE", gettext("Trop long (%(max)d caractères au plus).") % {"max": KEY_MAX})
         if self.failed or school_id is None or legal is None:
             return None
         key = f"id:{given_id}" if given_id else f"nom:{fold(last)[:50]}|{fold(first)[:50]}"
-        if not self._consistent(line, (school_id, key), (last, first, mobile, email), by_name=not given_id):
-            return None
-        first_link = self.links.setdefault((school_id, key, ine), line)
-        if first_link != line:
-            self.error(line, "INE_ELEVE", gettext("Lien en double (déjà ligne %(line)d).") % {"line": first_link})
-            return None
         return GuardianRow(line, school_id, key, last, first, mobile, email, ine, legal, _source_id(record))
 
     def _consistent(self, line: int, person: tuple[int, str], data: tuple[str, ...], *, by_name: bool) -> bool:
         seen = self.people.setdefault(person, (line, data))
         if seen[1] == data:
             return True
-        if by_name:
-            msg = gettext(
-                "Ce responsable figure déjà ligne %(line)d avec un autre portable ou courriel : "
-                "s'il s'agit de deux personnes, renseignez ID_RESPONSABLE."
-            )
-        else:
-            msg = gettext("ID_RESPONSABLE déjà utilisé ligne %(line)d pour d'autres nom, prénom, portable ou courriel.")
-        self.error(line, "ID_RESPONSABLE" if not by_name else "TEL_PORTABLE", msg % {"line": seen[0]})
+        self.error(
+            line, "ID_RESPONSABLE" if not by_name else "TEL_PORTABLE", inconsistent_message(seen[0], by_name=by_name)
+        )
         return False
 
     def _mobile(self, record: Record) -> str:
@@ -268,6 +273,30 @@ class GuardianChecker(_Checker):
             self.error(record.line, "COURRIEL", gettext("Adresse email invalide."))
             return ""
         return raw
+
+
+def duplicate_ine_message(first: int) -> str:
+    return gettext("INE en double (déjà ligne %(line)d).") % {"line": first}
+
+
+def unknown_pupil_message(ine: str) -> str:
+    return gettext("Élève inconnu : INE %(ine)s absent des élèves importés.") % {"ine": ine}
+
+
+def link_twice_message(first: int) -> str:
+    return gettext("Lien en double (déjà ligne %(line)d).") % {"line": first}
+
+
+def inconsistent_message(first: int, *, by_name: bool) -> str:
+    """A guardian met again with other details: by names (two people?) or by ID_RESPONSABLE."""
+    if by_name:
+        msg = gettext(
+            "Ce responsable figure déjà ligne %(line)d avec un autre portable ou courriel : "
+            "s'il s'agit de deux personnes, renseignez ID_RESPONSABLE."
+        )
+    else:
+        msg = gettext("ID_RESPONSABLE déjà utilisé ligne %(line)d pour d'autres nom, prénom, portable ou courriel.")
+    return msg % {"line": first}
 
 
 def _source_id(record: Record) -> str:

@@ -5,23 +5,29 @@ The files (docs/school-exports.md) hold one school (`PARAMETRES/UAJ`). A pupils 
 (the structure of `TYPE_STRUCTURE` `D` is the class); a guardians file lists people in
 `DONNEES/PERSONNES/PERSONNE[@PERSONNE_ID]`, then the links in `DONNEES/RESPONSABLES/RESPONSABLE_ELEVE`.
 
-Reading streams, never builds a tree: a first pass checks the whole file (well-formed, the expected root,
-the school, no identifier twice) and keeps what the rows need from later in the file (the pupils'
-classes); only then are rows read, in a second pass, so a file refused as a whole yields no row. Memory
-holds those identifiers and the classes, never the rows: lxml builds the tree as it reads, and every
-item is dropped from it once handed out. A DTD is refused before parsing, and the parser neither
-resolves entities nor reaches the network;
-the encoding is decided once for the whole file (encoding.py), as for every import.
+Reading streams, never builds a tree: one pass parses and checks the whole file (well-formed, the expected
+root, the school, no identifier twice), keeps what the rows need from later in the file (the pupils'
+classes) and writes the few fields the rows need to a temporary file (marshal, in small batches); only
+then are rows handed out, from that file, so a file refused as a whole yields no row and the XML is parsed
+once. Memory holds those identifiers while a file is checked, never the rows nor the classes (on disk
+too): lxml builds the tree as it reads, every item is dropped from it once read, and only the wanted
+children of an item are visited. A DTD is refused before parsing, and the parser neither resolves entities nor reaches the network; the encoding is
+decided once for the whole file (encoding.py), as for every import.
 """
 
 from __future__ import annotations
 
 import codecs
+import marshal
+import os
 import re
+import tempfile
+import threading
+import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import IO
+from typing import IO, Any, ClassVar
 
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -83,19 +89,83 @@ class SiecleLink:
     uaj: str
 
 
-@dataclass(slots=True)
-class _Element:
-    line: int
-    attrs: dict[str, str]
-    fields: dict[str, str] = field(default_factory=dict)
-    groups: list[dict[str, str]] = field(default_factory=list)  # nested elements (STRUCTURE)
-
-
 # The elements handed out (and then dropped from the tree being built): the items of every list SIECLE
 # writes in these two files, so no part of the file piles up in memory, and PARAMETRES.
 ITEM_TAGS = ("PARAMETRES", "ELEVE", "OPTION", "STRUCTURES_ELEVE", "PERSONNE", "RESPONSABLE_ELEVE", "ADRESSE")
+# What the readers take from each item they want (list, item): its identifier attribute, then its fields.
+PUPIL_ITEM = ("ELEVE_ID", ("ID_NATIONAL", "NOM_DE_FAMILLE", "NOM", "NOM_USAGE", "PRENOM", "DATE_NAISS", "DATE_SORTIE"))
+STRUCTURES_ITEM = ("ELEVE_ID", None)  # None: the item's groups (STRUCTURE), not its fields
+PERSON_ITEM = ("PERSONNE_ID", ("NOM_DE_FAMILLE", "NOM", "NOM_USAGE", "PRENOM", "TEL_PORTABLE", "MEL"))
+LINK_ITEM = ("", ("ELEVE_ID", "PERSONNE_ID", "RESP_LEGAL", "CODE_PARENTE"))
+Wanted = dict[tuple[str, str], tuple[str, tuple[str, ...] | None]]
 _FIRST_TAG = re.compile(r"<([A-Za-z_][A-Za-z0-9_.-]*)")
 _DECLARED = re.compile(r"""^(<\?xml[^>]*?\sencoding\s*=\s*["'])[A-Za-z0-9._-]+(["'])""")
+SPOOL_BATCH = 256
+
+
+class _Shelf:
+    """One temporary file that every spool of the process appends to (one descriptor, however many files)."""
+
+    current: ClassVar[weakref.ReferenceType[_Shelf] | None] = None
+    lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the last spool that holds it)
+        self.size = 0
+
+    @classmethod
+    def shared(cls) -> _Shelf:
+        with cls.lock:
+            shelf = cls.current() if cls.current is not None else None
+            if shelf is None:
+                shelf = cls()
+                cls.current = weakref.ref(shelf)
+            return shelf
+
+    def append(self, data: bytes) -> int:
+        with self.lock:
+            at, self.size = self.size, self.size + len(data)
+        os.pwrite(self.file.fileno(), data, at)
+        return at
+
+    def read(self, at: int, size: int) -> bytes:
+        return os.pread(self.file.fileno(), size, at)
+
+
+class _Spool:
+    """What the checking pass read, kept on disk (marshal) for the rows pass: memory holds a batch, never the rows."""
+
+    def __init__(self) -> None:
+        self.shelf = _Shelf.shared()
+        self.batch: list[tuple[Any, ...]] = []
+        self.index: list[tuple[int, int]] = []
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self.batch.append(row)
+        if len(self.batch) >= SPOOL_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            data = marshal.dumps(self.batch)
+            self.index.append((self.shelf.append(data), len(data)))
+            self.batch = []
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        for at, size in self.index:
+            yield from marshal.loads(self.shelf.read(at, size))  # noqa: S302 (our own bytes, written above)
+
+
+class _Progress:
+    """The rows pass reads no byte of the file: its progress is told as the share of the rows handed out."""
+
+    def __init__(self, file: _File, rows: int) -> None:
+        self.file, self.total, self.rows, self.done = file, file.bytes_read, max(rows, 1), 0
+        file.bytes_read = 0
+
+    def step(self) -> None:
+        self.done += 1
+        self.file.bytes_read = self.total * self.done // self.rows
 
 
 class _File:
@@ -130,8 +200,12 @@ class _File:
             yield text.encode("utf-8")
         yield decoder.decode(b"", final=True).encode("utf-8")
 
-    def elements(self, root: str, items: set[tuple[str, str]]) -> Iterator[tuple[str, _Element]]:
-        """(list, item) of each wanted item in file order, and ("PARAMETRES", its fields); faults raise ImportFileError."""
+    def elements(self, root: str, wanted: Wanted) -> Iterator[tuple[str, int, str, Any]]:
+        """(list, line, identifier, fields or groups) of each wanted item in file order, and PARAMETRES.
+
+        Faults raise ImportFileError. Fields are a tuple of the wanted fields' texts, stripped ("" when
+        absent; the last one when written twice); groups a list of {leaf: text} of the nested elements.
+        """
         parser = etree.XMLPullParser(
             events=("end",),
             tag=ITEM_TAGS,
@@ -147,12 +221,12 @@ class _File:
                     first = False
                     _check_head(chunk, root)
                 parser.feed(chunk)
-                yield from _drain(parser, items)
+                yield from _drain(parser, wanted)
             parser.close()
         except etree.XMLSyntaxError as exc:
             msg = gettext("XML mal formé : %(error)s. Le fichier est peut-être incomplet : téléchargez-le de nouveau.")
             raise ImportFileError(msg % {"error": exc.msg}, line=exc.lineno) from exc
-        yield from _drain(parser, items)
+        yield from _drain(parser, wanted)
 
 
 def _check_head(chunk: bytes, root: str) -> None:
@@ -168,17 +242,26 @@ def _check_head(chunk: bytes, root: str) -> None:
         raise ImportFileError(wrong_root_message(found.group(1), root), line=1)
 
 
-def _drain(parser: etree.XMLPullParser, items: set[tuple[str, str]]) -> Iterator[tuple[str, _Element]]:
+def _drain(parser: etree.XMLPullParser, wanted: Wanted) -> Iterator[tuple[str, int, str, Any]]:
     for _, element in parser.read_events():
         parent = element.getparent()
         if parent is None:
             continue
         grand = parent.getparent()
-        if element.tag == "PARAMETRES" and grand is None:
-            yield "PARAMETRES", _Element(element.sourceline, {}, _texts(element))
-        elif grand is not None and grand.tag == "DONNEES" and (parent.tag, element.tag) in items:
-            groups = [_texts(child) for child in element if len(child)]
-            yield parent.tag, _Element(element.sourceline, dict(element.attrib), _texts(element), groups)
+        if grand is None:
+            if element.tag == "PARAMETRES":
+                yield "PARAMETRES", element.sourceline, "", _texts(element)
+        elif grand.tag == "DONNEES" and (what := wanted.get((parent.tag, element.tag))) is not None:
+            attribute, names = what
+            ident = element.get(attribute, "") if attribute else ""
+            if names is None:
+                groups = [_texts(child) for child in element if len(child)]
+                yield parent.tag, element.sourceline, ident, groups
+            else:
+                # Only the wanted children are visited (lxml filters them by name).
+                found = {child.tag: child.text for child in element.iterchildren(*names) if not len(child)}
+                values = tuple((found.get(name) or "").strip() for name in names)
+                yield parent.tag, element.sourceline, ident, values
         # Done with it: the tree being built keeps nothing of the rows read.
         element.clear(keep_tail=False)
         while element.getprevious() is not None:
@@ -219,14 +302,17 @@ def _duplicate(what: str, value: str, line: int, first: int) -> ImportFileError:
     return ImportFileError(msg % {"what": what, "value": value[:40], "line": first}, line=line)
 
 
-def _usage(fields: dict[str, str]) -> tuple[str, str]:
+def _usage(birth_name: str, old_name: str, usage: str) -> tuple[str, str]:
     """(usage or birth name, birth name); older exports name the birth name NOM."""
-    birth = fields.get("NOM_DE_FAMILLE") or fields.get("NOM", "")
-    return fields.get("NOM_USAGE") or birth, birth
+    birth = birth_name or old_name
+    return usage or birth, birth
 
 
 class SieclePupils:
-    """ElevesSansAdresses.xml or ElevesAvecAdresses.xml: checked whole when made, then iterated for its pupils."""
+    """ElevesSansAdresses.xml or ElevesAvecAdresses.xml: checked whole when made, then iterated for its pupils.
+
+    The checking pass keeps what the rows need on disk (_Spool), so the rows pass parses nothing again.
+    """
 
     def __init__(
         self,
@@ -238,33 +324,36 @@ class SieclePupils:
     ) -> None:
         self.file = _File(handle, max_bytes=max_bytes)
         self.today = today or timezone.localdate()
-        self.classes: dict[str, str] = {}
+        classes: dict[str, str] = {}
         self.count = 0
+        self._rows = _Spool()
         first_line: dict[str, int] = {}
         interned: dict[str, str] = {}
-
-        def survey(kind: str, element: _Element) -> None:
-            source_id = element.attrs.get("ELEVE_ID", "").strip()
+        params: dict[str, str] = {}
+        wanted: Wanted = {("ELEVES", "ELEVE"): PUPIL_ITEM, ("STRUCTURES", "STRUCTURES_ELEVE"): STRUCTURES_ITEM}
+        for kind, line, ident, data in self.file.elements(PUPILS_ROOT, wanted):
+            source_id = ident.strip()
             if kind == "ELEVES":
                 if not source_id:
-                    raise ImportFileError(gettext("Élève sans attribut ELEVE_ID."), line=element.line)
-                seen = first_line.setdefault(source_id, element.line)
-                if seen != element.line:
-                    raise _duplicate("ELEVE_ID", source_id, element.line, seen)
+                    raise ImportFileError(gettext("Élève sans attribut ELEVE_ID."), line=line)
+                seen = first_line.setdefault(source_id, line)
+                if seen != line:
+                    raise _duplicate("ELEVE_ID", source_id, line, seen)
                 self.count += 1
-                return
-            for structure in element.groups:
-                code = structure.get("CODE_STRUCTURE", "")
-                if structure.get("TYPE_STRUCTURE") == CLASS_TYPE and code and code != INACTIVE_CLASS:
-                    self.classes[source_id] = interned.setdefault(code, code)
-
-        params: dict[str, str] = {}
-        for kind, element in self.file.elements(PUPILS_ROOT, {("ELEVES", "ELEVE"), ("STRUCTURES", "STRUCTURES_ELEVE")}):
-            if kind == "PARAMETRES":
-                params = element.fields
-                _check_school(params, expected_uaj)  # PARAMETRES come first: another school is refused at once
+                self._rows.add((source_id, line, *data))
+            elif kind == "STRUCTURES":
+                for structure in data:
+                    code = structure.get("CODE_STRUCTURE", "")
+                    if structure.get("TYPE_STRUCTURE") == CLASS_TYPE and code and code != INACTIVE_CLASS:
+                        classes[source_id] = interned.setdefault(code, code)
             else:
-                survey(kind, element)
+                params = data
+                _check_school(params, expected_uaj)  # PARAMETRES come first: another school is refused at once
+        self._rows.flush()
+        # An académie's files are all checked before any row is read: their classes wait on disk too.
+        self._classes = _Spool()
+        self._classes.add(tuple(classes.items()))
+        self._classes.flush()
         self.uaj = _check_school(params, expected_uaj)
         self.year = params.get("ANNEE_SCOLAIRE", "")
         if not self.count:
@@ -276,32 +365,58 @@ class SieclePupils:
     def encoding(self) -> str:
         return self.file.encoding.label
 
-    def __iter__(self) -> Iterator[SieclePupil]:
-        # The survey parsed the same bytes: no fault is left to meet in this pass.
-        for kind, element in self.file.elements(PUPILS_ROOT, {("ELEVES", "ELEVE")}):
-            if kind == "ELEVES":
-                yield self._pupil(element)
+    @property
+    def classes(self) -> dict[str, str]:
+        """ELEVE_ID -> class (the structure of type D), read back from disk."""
+        return dict(pair for pairs in self._classes for pair in pairs)
 
-    def _pupil(self, element: _Element) -> SieclePupil:
-        f = element.fields
-        source_id = element.attrs["ELEVE_ID"].strip()
-        last, birth_name = _usage(f)
-        born = f.get("DATE_NAISS", "")
-        left_on = parse_date(f.get("DATE_SORTIE", "")) if f.get("DATE_SORTIE") else None
-        return SieclePupil(
-            source_id=source_id,
-            line=element.line,
-            ine=f.get("ID_NATIONAL", "").replace(" ", "").upper(),
-            last_name=last,
-            birth_name=birth_name,
-            first_name=f.get("PRENOM", ""),
-            birth_date=parse_date(born) if born else None,
-            birth_date_text=born,
-            class_name=self.classes.get(source_id, ""),
-            left_on=left_on,
-            left=left_on is not None and left_on <= self.today,
-            uaj=self.uaj,
-        )
+    def eleve_ids(self) -> dict[str, str]:
+        """ELEVE_ID -> INE of every pupil, "" for those who left (as iterating says), read again from disk."""
+        ids: dict[str, str] = {}
+        for source_id, _, ine, *_, left in self._rows:
+            left_on = parse_date(left) if left else None
+            ids[source_id] = "" if left_on is not None and left_on <= self.today else ine.replace(" ", "").upper()
+        return ids
+
+    def __iter__(self) -> Iterator[SieclePupil]:
+        # The checking pass kept the rows: none is read before the whole file was checked.
+        uaj, classes, today, progress = self.uaj, self.classes, self.today, _Progress(self.file, self.count)
+        for source_id, line, ine, birth_name, old_name, usage, first, born, left in self._rows:
+            last, birth = _usage(birth_name, old_name, usage)
+            left_on = parse_date(left) if left else None
+            progress.step()
+            yield SieclePupil(
+                source_id=source_id,
+                line=line,
+                ine=ine.replace(" ", "").upper(),
+                last_name=last,
+                birth_name=birth,
+                first_name=first,
+                birth_date=parse_date(born) if born else None,
+                birth_date_text=born,
+                class_name=classes.get(source_id, ""),
+                left_on=left_on,
+                left=left_on is not None and left_on <= today,
+                uaj=uaj,
+            )
+
+
+class SpooledIds(dict[str, str]):
+    """A school's ELEVE_ID -> INE, left on disk with its pupils files' rows until its guardians file is read.
+
+    An académie's pupils are all read before its guardians: kept in memory, these maps would hold every
+    pupil at once. Empty as a dict; `load()` reads them again (siecle.SieclePupils.eleve_ids).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.readers: list[SieclePupils] = []
+
+    def load(self) -> dict[str, str]:
+        ids: dict[str, str] = dict(self)
+        for reader in self.readers:
+            ids.update(reader.eleve_ids())
+        return ids
 
 
 class SiecleGuardians:
@@ -311,17 +426,21 @@ class SiecleGuardians:
         self.file = _File(handle, max_bytes=max_bytes)
         self.people_count = 0
         self.link_count = 0
+        self._rows = _Spool()
         self._first_line: dict[str, int] = {}
         self._pairs: set[tuple[str, str]] = set()
         self._unknown: list[tuple[str, int]] = []
-        items = {("PERSONNES", "PERSONNE"), ("RESPONSABLES", "RESPONSABLE_ELEVE")}
+        wanted: Wanted = {("PERSONNES", "PERSONNE"): PERSON_ITEM, ("RESPONSABLES", "RESPONSABLE_ELEVE"): LINK_ITEM}
         params: dict[str, str] = {}
-        for kind, element in self.file.elements(GUARDIANS_ROOT, items):
-            if kind == "PARAMETRES":
-                params = element.fields
-                _check_school(params, expected_uaj)  # PARAMETRES come first: another school is refused at once
+        for kind, line, ident, data in self.file.elements(GUARDIANS_ROOT, wanted):
+            if kind == "PERSONNES":
+                self._person(line, ident.strip(), data)
+            elif kind == "RESPONSABLES":
+                self._link(line, data)
             else:
-                self._survey(kind, element)
+                params = data
+                _check_school(params, expected_uaj)  # PARAMETRES come first: another school is refused at once
+        self._rows.flush()
         self.uaj = _check_school(params, expected_uaj)
         # A link read before its person is not an error in itself; a person never listed is.
         for person, line in self._unknown:
@@ -332,69 +451,64 @@ class SiecleGuardians:
             raise ImportFileError(
                 gettext("Le fichier des responsables ne contient aucun lien responsable–élève : rien n'a été importé."),
             )
-        del self._first_line, self._pairs  # the identifiers are not needed once the file is checked
+        del self._first_line, self._pairs, self._unknown  # not needed once the file is checked
 
-    def _survey(self, kind: str, element: _Element) -> None:
-        if kind == "PERSONNES":
-            source_id = element.attrs.get("PERSONNE_ID", "").strip()
-            if not source_id:
-                raise ImportFileError(gettext("Personne sans attribut PERSONNE_ID."), line=element.line)
-            seen = self._first_line.setdefault(source_id, element.line)
-            if seen != element.line:
-                raise _duplicate("PERSONNE_ID", source_id, element.line, seen)
-            self.people_count += 1
-            return
-        person = element.fields.get("PERSONNE_ID", "")
-        pupil = element.fields.get("ELEVE_ID", "")
+    def _person(self, line: int, source_id: str, data: tuple[str, ...]) -> None:
+        if not source_id:
+            raise ImportFileError(gettext("Personne sans attribut PERSONNE_ID."), line=line)
+        seen = self._first_line.setdefault(source_id, line)
+        if seen != line:
+            raise _duplicate("PERSONNE_ID", source_id, line, seen)
+        self.people_count += 1
+        self._rows.add((source_id, line, *data))
+
+    def _link(self, line: int, data: tuple[str, ...]) -> None:
+        pupil, person = data[0], data[1]
         if not person or not pupil:
-            raise ImportFileError(gettext("Lien responsable–élève sans ELEVE_ID ou PERSONNE_ID."), line=element.line)
+            raise ImportFileError(gettext("Lien responsable–élève sans ELEVE_ID ou PERSONNE_ID."), line=line)
         if (pupil, person) in self._pairs:
             msg = gettext("Lien en double entre l'élève %(eleve)s et la personne %(personne)s.")
-            raise ImportFileError(msg % {"eleve": pupil[:20], "personne": person[:20]}, line=element.line)
+            raise ImportFileError(msg % {"eleve": pupil[:20], "personne": person[:20]}, line=line)
         self._pairs.add((pupil, person))
         if person not in self._first_line:
-            self._unknown.append((person, element.line))
+            self._unknown.append((person, line))
         self.link_count += 1
+        self._rows.add((line, *data))
 
     @property
     def encoding(self) -> str:
         return self.file.encoding.label
 
     def __iter__(self) -> Iterator[SiecleGuardian | SiecleLink]:
-        items = {("PERSONNES", "PERSONNE"), ("RESPONSABLES", "RESPONSABLE_ELEVE")}
-        for kind, element in self.file.elements(GUARDIANS_ROOT, items):
-            if kind == "PERSONNES":
-                yield self._guardian(element)
-            elif kind == "RESPONSABLES":
-                yield self._link(element)
+        uaj, progress = self.uaj, _Progress(self.file, self.people_count + self.link_count)
+        for row in self._rows:
+            progress.step()
+            if len(row) == len(LINK_ITEM[1]) + 1:
+                line, pupil, person, legal, kinship = row
+                yield SiecleLink(
+                    pupil_source_id=pupil,
+                    guardian_source_id=person,
+                    line=line,
+                    legal=legal,
+                    kinship=kinship,
+                    uaj=uaj,
+                )
+            else:
+                source_id, line, birth_name, old_name, usage, first, mobile, email = row
+                last, birth = _usage(birth_name, old_name, usage)
+                yield SiecleGuardian(
+                    source_id=source_id,
+                    line=line,
+                    last_name=last,
+                    birth_name=birth,
+                    first_name=first,
+                    mobile=mobile,
+                    email=email,
+                    uaj=uaj,
+                )
 
     def guardians(self) -> Iterator[SiecleGuardian]:
         return (row for row in self if isinstance(row, SiecleGuardian))
 
     def links(self) -> Iterator[SiecleLink]:
         return (row for row in self if isinstance(row, SiecleLink))
-
-    def _guardian(self, element: _Element) -> SiecleGuardian:
-        f = element.fields
-        last, birth_name = _usage(f)
-        return SiecleGuardian(
-            source_id=element.attrs["PERSONNE_ID"].strip(),
-            line=element.line,
-            last_name=last,
-            birth_name=birth_name,
-            first_name=f.get("PRENOM", ""),
-            mobile=f.get("TEL_PORTABLE", ""),
-            email=f.get("MEL", ""),
-            uaj=self.uaj,
-        )
-
-    def _link(self, element: _Element) -> SiecleLink:
-        f = element.fields
-        return SiecleLink(
-            pupil_source_id=f["ELEVE_ID"],
-            guardian_source_id=f["PERSONNE_ID"],
-            line=element.line,
-            legal=f.get("RESP_LEGAL", ""),
-            kinship=f.get("CODE_PARENTE", ""),
-            uaj=self.uaj,
-        )

@@ -39,7 +39,14 @@ from trousseau.directory.importers.rows import (
     PUPILS,
     SOURCE_ID,
 )
-from trousseau.directory.importers.siecle import SiecleGuardian, SiecleGuardians, SiecleLink, SieclePupil, SieclePupils
+from trousseau.directory.importers.siecle import (
+    SiecleGuardian,
+    SiecleGuardians,
+    SiecleLink,
+    SieclePupil,
+    SieclePupils,
+    SpooledIds,
+)
 from trousseau.directory.models import Pupil
 
 ErrorSink = Callable[[RowError], None]
@@ -139,7 +146,12 @@ class SieclePupilsFile(_OneFile):
         return self.reader.file.bytes_read
 
     def records(self, errors: ErrorSink) -> Iterator[Record]:
-        ids = self.shared.eleve_ids.setdefault(self.reader.uaj, {})
+        ids = self.shared.eleve_ids.setdefault(self.reader.uaj, SpooledIds())
+        if isinstance(ids, SpooledIds):
+            if self.reader not in ids.readers:
+                ids.readers.append(self.reader)
+            yield from (pupil_record(pupil) for pupil in self.reader if not pupil.left)
+            return
         for pupil in self.reader:
             ids[pupil.source_id] = "" if pupil.left else pupil.ine
             if not pupil.left:
@@ -166,10 +178,13 @@ class SiecleGuardiansFile(_OneFile):
     def records(self, errors: ErrorSink) -> Iterator[Record]:
         uaj = self.reader.uaj
         if self.stored is not None:
-            # No pupils file of this school in the import: its stored pupils. A pupil the directory never
-            # had is one who left before any import (SIECLE keeps their links all year): no row, no error.
+            # No pupils file of this school in the import: its stored pupils, read when the file was opened.
+            # A pupil the directory never had left before any import (SIECLE keeps their links all year).
             return guardian_records(self.reader, self.stored, errors, unknown_left=True)
-        return guardian_records(self.reader, self.shared.eleve_ids.get(uaj, {}), errors)
+        ine_of = self.shared.eleve_ids.get(uaj, {})
+        if isinstance(ine_of, SpooledIds):  # this school's alone, for as long as its file is read
+            ine_of = ine_of.load()
+        return guardian_records(self.reader, ine_of, errors)
 
 
 class OndePupilsFile(_OneFile):
