@@ -118,9 +118,9 @@ def test_a_file_mixing_encodings_is_refused(samples):
 
 
 def test_the_samples_pass_the_row_checks_of_every_import(samples, pupils, guardians):
+    from trousseau.directory.importers.records import link_record
+    from trousseau.directory.importers.records import pupil_record_onde as pupil_record
     from trousseau.directory.importers.rows import GuardianChecker, PupilChecker, SchoolRef
-    from trousseau.directory.importers.sources import link_record
-    from trousseau.directory.importers.sources import pupil_record_onde as pupil_record
 
     errors: list[RowError] = []
     school = SchoolRef(1, samples.ecole_uai, primary=True)

@@ -226,8 +226,8 @@ def test_memory_of_the_rows_pass_does_not_grow_with_the_file():
 
 def test_the_samples_pass_the_row_checks_of_every_import(samples):
     """Through the adapters, SIECLE rows meet rows.py's checks (INE, names, dates, mobiles, emails, keys)."""
+    from trousseau.directory.importers.records import guardian_records, pupil_record
     from trousseau.directory.importers.rows import GuardianChecker, PupilChecker, SchoolRef
-    from trousseau.directory.importers.sources import guardian_records, pupil_record
 
     for number, (uaj, (pupils_zip, guardians_zip)) in enumerate(samples.colleges.items(), start=1):
         errors: list[RowError] = []
@@ -249,7 +249,7 @@ def test_the_samples_pass_the_row_checks_of_every_import(samples):
 
 
 def test_a_link_to_a_pupil_absent_from_the_pupils_file_is_a_row_error(samples):
-    from trousseau.directory.importers.sources import guardian_records
+    from trousseau.directory.importers.records import guardian_records
 
     errors: list[RowError] = []
     records = list(guardian_records(SiecleGuardians(member(samples.colleges["0145678B"][1])), {}, errors.append))
