@@ -60,3 +60,17 @@ def test_the_named_lists_survive_the_jobs_json():
     assert again.arriving == result.arriving
     assert again.changes == result.changes
     assert again.without_mobile == [Arrival("responsables", "Petit", "Anne", "4e A", mobile=False)]
+
+
+def test_a_refused_pupil_is_named_and_brings_no_follow_on_error(browser, school, member):
+    page = check(
+        browser,
+        school,
+        pupils=[HEADER, "100000001AB;Tanguy;Éloïse;30/02/2014;6e A;", "100000002AB;Martin;Hugo;02/05/2012;6e A;"],
+        guardians=[GUARDIANS_HEADER, "R1;Tanguy;Anne;06 12 34 56 78;;100000001AB;1", "R2;Roux;Paul;;;999999999ZZ;1"],
+    ).text
+    assert "Éloïse TANGUY" in page  # the refused row names its pupil
+    assert "30/02/2014" in page
+    # Anne Tanguy's link to the refused pupil adds no "élève inconnu"; Paul Roux's to nobody does.
+    assert page.count("Élève inconnu") == 1
+    assert "Paul ROUX" in page

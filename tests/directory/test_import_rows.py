@@ -208,3 +208,15 @@ def test_progress_is_reported_while_reading_an_upload(college):
     assert fraction is not None
     assert 0 < fraction < 1
     assert not Pupil.objects.exists()
+
+
+def test_a_refused_pupil_is_named_and_its_guardians_add_no_unknown_pupil_error(college, bulk_copy):
+    """Both engines: the pupil's own error names them; the links to them are left out without another error."""
+    pupils = pupils_csv([f"{ine(1)};Tanguy;Éloïse;30/02/2014;6e A;0145678B", GOOD.replace(ine(1), ine(2))])
+    guardians = guardians_csv([f"R1;Tanguy;Anne;06 12 34 56 78;;{ine(1)};1", f"R2;Roux;Paul;;;{ine(9)};1"])
+    result = import_records(pupils=pupils, guardians=guardians, bulk_copy=bulk_copy)
+    assert [(e.file, e.line, e.field, e.who) for e in result.errors] == [
+        ("eleves", 2, "DATE_NAISS", "Éloïse TANGUY"),
+        ("responsables", 3, "INE_ELEVE", "Paul ROUX"),
+    ]
+    assert not Pupil.objects.exists()

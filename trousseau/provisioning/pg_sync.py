@@ -55,9 +55,11 @@ def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream
     _session_memory()
     scope: set[int] = set()
     positions = staged_checks.Positions(result)
+    refused: set[str] = set()  # refused pupils' INEs: their guardians' rows add no "unknown pupil" error
     if pupils is not None:
         schools = {job.school.uai: job.school} if job.school else school_index()
         checker = PupilChecker(result.add_error, schools, school=job.school, track=False)
+        refused = checker.refused
         temp_table("stage_pupil", PUPIL_STAGE)
         rows: Iterator[PupilRow] = checked_rows(job, result, pupils, PUPILS, positions.wrap(checker))
         copy_rows(
@@ -83,7 +85,7 @@ def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream
             _refuse_foreign_pupils(job.school, positions)
     if guardians is not None:
         temp_table("stage_guardian", GUARDIAN_STAGE)
-        guardian_checker = GuardianChecker(result.add_error, {})
+        guardian_checker = GuardianChecker(result.add_error, {}, refused=refused)
         people: Iterator[GuardianRow | None] = checked_rows(
             job, result, guardians, GUARDIANS, positions.wrap(lambda record: guardian_checker.checked(record, None))
         )

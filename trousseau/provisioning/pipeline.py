@@ -116,13 +116,15 @@ def present_pupils(run: Run) -> dict[str, int]:
 def run_orm(run: Run, result: ImportResult, pupils: Stream | None, guardians: Stream | None) -> None:
     pupil_rows: list[PupilRow] = []
     known: Mapping[str, int]
+    refused: set[str] = set()
     if pupils is not None:
-        pupil_rows, known = _pupil_rows(run, result, pupils)
+        pupil_rows, known, refused = _pupil_rows(run, result, pupils)
     else:
         known = present_pupils(run)
     guardian_rows: list[GuardianRow] = []
     if guardians is not None:
-        guardian_rows = list(checked_rows(run, result, guardians, GUARDIANS, GuardianChecker(result.add_error, known)))
+        checker = GuardianChecker(result.add_error, known, refused=refused)
+        guardian_rows = list(checked_rows(run, result, guardians, GUARDIANS, checker))
     if not result.ok and not run.partial:
         return
     result.mode = run.mode
@@ -179,13 +181,13 @@ def run_orm(run: Run, result: ImportResult, pupils: Stream | None, guardians: St
     result.applied = True
 
 
-def _pupil_rows(run: Run, result: ImportResult, pupils: Stream) -> tuple[list[PupilRow], dict[str, int]]:
-    """The pupils file's rows this import may take, and INE -> school for the guardians file."""
+def _pupil_rows(run: Run, result: ImportResult, pupils: Stream) -> tuple[list[PupilRow], dict[str, int], set[str]]:
+    """The pupils file's rows this import may take, INE -> school for the guardians file, the refused INEs."""
     checker = pupil_checker(run, result)
     rows = list(checked_rows(run, result, pupils, PUPILS, checker))
     if run.school:
         rows = transfers.refuse_foreign_pupils(run.school, rows, result, checker.ine_school)
-    return rows, checker.ine_school
+    return rows, checker.ine_school, checker.refused
 
 
 def classes_of(pupil_rows: list[PupilRow], guardian_rows: list[GuardianRow]) -> dict[str, str]:

@@ -72,14 +72,14 @@ class Positions:
 def refuse_duplicate_pupils(positions: Positions) -> None:
     """An INE met again: the later rows are refused (rows.PupilChecker's rule)."""
     refused = fetch(
-        """SELECT s.pos, s.line, f.line FROM stage_pupil s
+        """SELECT s.pos, s.line, f.line, s.first_name, s.last_name FROM stage_pupil s
              JOIN (SELECT DISTINCT ON (ine) ine, pos, line FROM stage_pupil ORDER BY ine, pos) f USING (ine)
             WHERE s.pos <> f.pos"""
     )
-    for pos, line, first in refused:
-        positions.add(pos, RowError(PUPILS, line, "INE", duplicate_ine_message(first)))
+    for pos, line, first, *names in refused:
+        positions.add(pos, RowError(PUPILS, line, "INE", duplicate_ine_message(first), _who(*names)))
     if refused:
-        execute("DELETE FROM stage_pupil WHERE pos = ANY(%s)", [[pos for pos, _, _ in refused]])
+        execute("DELETE FROM stage_pupil WHERE pos = ANY(%s)", [[pos for pos, *_ in refused]])
     execute("CREATE UNIQUE INDEX ON stage_pupil (ine)")
 
 
@@ -93,9 +93,9 @@ def resolve_pupils(positions: Positions, *, staged: bool, school_id: int | None)
                 WHERE p.ine = g.ine AND p.left_at IS NULL AND (%s::bigint IS NULL OR p.school_id = %s)""",
             [school_id, school_id],
         )
-    refused = fetch("SELECT pos, line, ine FROM stage_guardian WHERE school_id IS NULL")
-    for pos, line, ine in refused:
-        positions.add(pos, RowError(GUARDIANS, line, "INE_ELEVE", unknown_pupil_message(ine)))
+    refused = fetch("SELECT pos, line, ine, first_name, last_name FROM stage_guardian WHERE school_id IS NULL")
+    for pos, line, ine, *names in refused:
+        positions.add(pos, RowError(GUARDIANS, line, "INE_ELEVE", unknown_pupil_message(ine), _who(*names)))
     if refused:
         execute("DELETE FROM stage_guardian WHERE school_id IS NULL")
 
@@ -103,24 +103,30 @@ def resolve_pupils(positions: Positions, *, staged: bool, school_id: int | None)
 def refuse_guardian_conflicts(positions: Positions) -> None:
     """A guardian met again with other details, then a link named twice (rows.GuardianChecker's rules)."""
     refused = fetch(
-        """SELECT s.pos, s.line, f.line, s.key LIKE 'nom:%%' FROM stage_guardian s
+        """SELECT s.pos, s.line, f.line, s.key LIKE 'nom:%%', s.first_name, s.last_name FROM stage_guardian s
              JOIN (SELECT DISTINCT ON (school_id, key) * FROM stage_guardian ORDER BY school_id, key, pos) f
                USING (school_id, key)
             WHERE (s.last_name, s.first_name, s.mobile, s.email)
                   IS DISTINCT FROM (f.last_name, f.first_name, f.mobile, f.email)"""
     )
-    for pos, line, first, by_name in refused:
+    for pos, line, first, by_name, *names in refused:
         field = "TEL_PORTABLE" if by_name else "ID_RESPONSABLE"
-        positions.add(pos, RowError(GUARDIANS, line, field, inconsistent_message(first, by_name=by_name)))
+        message = inconsistent_message(first, by_name=by_name)
+        positions.add(pos, RowError(GUARDIANS, line, field, message, _who(*names)))
     if refused:
         execute("DELETE FROM stage_guardian WHERE pos = ANY(%s)", [[pos for pos, *_ in refused]])
     twice = fetch(
-        """SELECT s.pos, s.line, f.line FROM stage_guardian s
+        """SELECT s.pos, s.line, f.line, s.first_name, s.last_name FROM stage_guardian s
              JOIN (SELECT DISTINCT ON (school_id, key, ine) school_id, key, ine, pos, line FROM stage_guardian
                     ORDER BY school_id, key, ine, pos) f USING (school_id, key, ine)
             WHERE s.pos <> f.pos"""
     )
-    for pos, line, first in twice:
-        positions.add(pos, RowError(GUARDIANS, line, "INE_ELEVE", link_twice_message(first)))
+    for pos, line, first, *names in twice:
+        positions.add(pos, RowError(GUARDIANS, line, "INE_ELEVE", link_twice_message(first), _who(*names)))
     if twice:
         execute("DELETE FROM stage_guardian WHERE pos = ANY(%s)", [[pos for pos, *_ in twice]])
+
+
+def _who(first_name: str, last_name: str) -> str:
+    """The row's person as rows.py names them in its own errors."""
+    return f"{first_name} {last_name.upper()}".strip()[:80]

@@ -52,7 +52,8 @@ def refuse_foreign_pupils(
     kept: list[PupilRow] = []
     for row in rows:
         if row.ine in elsewhere:
-            result.add_error(RowError(PUPILS, row.line, "INE", enrolled_elsewhere_message()))
+            who = f"{row.first_name} {row.last_name.upper()}"
+            result.add_error(RowError(PUPILS, row.line, "INE", enrolled_elsewhere_message(), who))
             ine_school.pop(row.ine, None)
         else:
             kept.append(row)

@@ -101,6 +101,7 @@ class RowError:
     line: int
     field: str
     reason: str
+    who: str = ""  # the pupil or guardian the row names ("Éloïse TANGUY"), when the row says
 
 
 @dataclass(slots=True)

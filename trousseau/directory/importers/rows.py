@@ -7,7 +7,7 @@ from the pupils file of the same import or from one read of the school's pupils.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -94,10 +94,17 @@ class _Checker:
     def __init__(self, sink: ErrorSink) -> None:
         self.sink = sink
         self.failed = False
+        self.who = ""  # the person of the row being checked, named in its errors
 
     def error(self, line: int, field: str, reason: str) -> None:
         self.failed = True
-        self.sink(RowError(self.file, line, field, reason))
+        self.sink(RowError(self.file, line, field, reason, self.who))
+
+    def named(self, record: Record) -> None:
+        """The row's person as the secretary finds them in her software: first name, family name in capitals."""
+        first = " ".join(record.values.get("PRENOM", "").split())
+        last = " ".join(record.values.get("NOM", "").split()).upper()
+        self.who = f"{first} {last}".strip()[:80]
 
     def name(self, record: Record, column: str) -> str:
         value = " ".join(record.values[column].split())
@@ -136,10 +143,12 @@ class PupilChecker(_Checker):
         self.track = track
         self.first_line: dict[str, int] = {}
         self.ine_school: dict[str, int] = {}
+        self.refused: set[str] = set()  # INEs of refused rows: as many as the errors, not the pupils
         self.today = timezone.localdate()
 
     def __call__(self, record: Record) -> PupilRow | None:
         self.failed = False
+        self.named(record)
         line, v = record.line, record.values
         ine = self.ine(record, "INE")
         last, first = self.name(record, "NOM"), self.name(record, "PRENOM")
@@ -154,6 +163,8 @@ class PupilChecker(_Checker):
             else:
                 self.first_line[ine] = line
         if self.failed or birth is None or school is None:
+            if ine and INE_RE.match(ine) and ine not in self.ine_school:  # (a repeated row: the INE stands)
+                self.refused.add(ine)  # its guardians' rows are not "unknown pupil" errors on top of this one
             return None
         if self.track:
             self.ine_school[ine] = school.id
@@ -198,9 +209,10 @@ class GuardianChecker(_Checker):
 
     file = GUARDIANS
 
-    def __init__(self, sink: ErrorSink, pupils: Mapping[str, int]) -> None:
+    def __init__(self, sink: ErrorSink, pupils: Mapping[str, int], *, refused: Container[str] = ()) -> None:
         super().__init__(sink)
         self.pupils = pupils  # INE -> school id, of the pupils this import may link
+        self.refused = refused  # pupils whose row was refused: their links are left out, without another error
         self.people: dict[tuple[int, str], tuple[int, tuple[str, ...]]] = {}
         self.links: dict[tuple[int, str, str], int] = {}
 
@@ -221,7 +233,11 @@ class GuardianChecker(_Checker):
     def checked(self, record: Record, pupils: Mapping[str, int] | None) -> GuardianRow | None:
         """The checks of one row alone; `pupils` None leaves the pupil's school to the caller (school_id 0)."""
         self.failed = False
+        self.named(record)
         line, v = record.line, record.values
+        named = record.values["INE_ELEVE"].replace(" ", "").upper()
+        if named in self.refused and (pupils is None or named not in pupils):
+            return None  # the pupil's own row error says what to fix; "élève inconnu" here would mislead
         last, first = self.name(record, "NOM"), self.name(record, "PRENOM")
         mobile = self._mobile(record)
         email = self._email(record)

@@ -91,7 +91,8 @@ class Command(BaseCommand):
 
     def _summary(self, result: ImportResult, max_errors: int, seconds: float) -> None:
         for error in result.errors[:max_errors]:
-            self.stderr.write(f"{error.file} line {error.line} [{error.field}]: {error.reason}")
+            who = f"{error.who}: " if error.who else ""
+            self.stderr.write(f"{error.file} line {error.line} [{error.field}]: {who}{error.reason}")
         if result.error_count > max_errors:
             self.stderr.write(f"... and {result.error_count - max_errors} more")
         mode = "dry run (nothing written)" if result.dry_run else ("applied" if result.applied else "not applied")
