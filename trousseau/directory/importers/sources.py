@@ -85,7 +85,7 @@ class Shared:
 
     school_uai: str  # the staff member's school ("" on the command line)
     directory: Directory = field(default_factory=Directory)
-    eleve_ids: dict[str, dict[str, str]] = field(default_factory=dict)  # UAJ -> ELEVE_ID -> INE ("" if left)
+    eleve_ids: dict[str, SpooledIds] = field(default_factory=dict)  # UAJ -> ELEVE_ID -> INE ("" if left), on disk
     onde_pupils: list[OndePupil] | None = None
     # Schools whose pupils file is in this import, and whether an ONDE pupils file is: the guardians
     # files read the directory only for the others, when they are opened. (Never while rows stream: on
@@ -103,13 +103,10 @@ class _OneFile:
         raise NotImplementedError
 
 
-class OwnFile(_OneFile):
-    """Trousseau's own CSV or XML (docs/import-format.md)."""
+class _CsvFile(_OneFile):
+    """A file read line by line through a Source (reading.py): its encoding and progress are the Source's."""
 
-    def __init__(self, source: Source, slot: str) -> None:
-        self.source = source
-        self.slot = slot
-        self.size = source.size
+    source: Source
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -119,19 +116,11 @@ class OwnFile(_OneFile):
     def bytes_read(self) -> int:  # type: ignore[override]
         return self.source.bytes_read
 
-    def records(self, errors: ErrorSink) -> Iterator[Record]:
-        columns, tag = (PUPIL_COLUMNS, "ELEVE") if self.slot == PUPILS else (GUARDIAN_COLUMNS, "RESPONSABLE")
-        return read_records(self.source, columns, record_tag=tag)
 
+class _SiecleFile(_OneFile):
+    """A SIECLE export: its encoding and progress are its reader's."""
 
-class SieclePupilsFile(_OneFile):
-    """ElevesSansAdresses.xml: pupils who left (DATE_SORTIE) are no rows: a complete list lets them go."""
-
-    def __init__(self, handle: IO[bytes], shared: Shared, *, max_bytes: int | None, size: int | None) -> None:
-        self.reader = SieclePupils(handle, expected_uaj=shared.school_uai or None, max_bytes=max_bytes)
-        self.shared = shared
-        self.size = size
-        shared.pupils_of.add(self.reader.uaj)
+    reader: SieclePupils | SiecleGuardians
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -141,20 +130,41 @@ class SieclePupilsFile(_OneFile):
     def bytes_read(self) -> int:  # type: ignore[override]
         return self.reader.file.bytes_read
 
+
+class OwnFile(_CsvFile):
+    """Trousseau's own CSV or XML (docs/import-format.md)."""
+
+    def __init__(self, source: Source, slot: str) -> None:
+        self.source = source
+        self.slot = slot
+        self.size = source.size
+
+    def records(self, errors: ErrorSink) -> Iterator[Record]:
+        columns, tag = (PUPIL_COLUMNS, "ELEVE") if self.slot == PUPILS else (GUARDIAN_COLUMNS, "RESPONSABLE")
+        return read_records(self.source, columns, record_tag=tag)
+
+
+class SieclePupilsFile(_SiecleFile):
+    """ElevesSansAdresses.xml: pupils who left (DATE_SORTIE) are no rows: a complete list lets them go."""
+
+    reader: SieclePupils
+
+    def __init__(self, handle: IO[bytes], shared: Shared, *, max_bytes: int | None, size: int | None) -> None:
+        self.reader = SieclePupils(handle, expected_uaj=shared.school_uai or None, max_bytes=max_bytes)
+        self.shared = shared
+        self.size = size
+        shared.pupils_of.add(self.reader.uaj)
+
     def records(self, errors: ErrorSink) -> Iterator[Record]:
         ids = self.shared.eleve_ids.setdefault(self.reader.uaj, SpooledIds())
-        if isinstance(ids, SpooledIds):
-            if self.reader not in ids.readers:
-                ids.readers.append(self.reader)
-            yield from (pupil_record(pupil) for pupil in self.reader if not pupil.left)
-            return
-        for pupil in self.reader:
-            ids[pupil.source_id] = "" if pupil.left else pupil.ine
-            if not pupil.left:
-                yield pupil_record(pupil)
+        if self.reader not in ids.readers:
+            ids.readers.append(self.reader)
+        return (pupil_record(pupil) for pupil in self.reader if not pupil.left)
 
 
-class SiecleGuardiansFile(_OneFile):
+class SiecleGuardiansFile(_SiecleFile):
+    reader: SiecleGuardians
+
     def __init__(self, handle: IO[bytes], shared: Shared, *, max_bytes: int | None, size: int | None) -> None:
         self.reader = SiecleGuardians(handle, expected_uaj=shared.school_uai or None, max_bytes=max_bytes)
         self.shared = shared
@@ -163,40 +173,23 @@ class SiecleGuardiansFile(_OneFile):
         if self.reader.uaj not in shared.pupils_of:
             self.stored = shared.directory.eleve_ids(self.reader.uaj)
 
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return self.reader.encoding
-
-    @property
-    def bytes_read(self) -> int:  # type: ignore[override]
-        return self.reader.file.bytes_read
-
     def records(self, errors: ErrorSink) -> Iterator[Record]:
         uaj = self.reader.uaj
         if self.stored is not None:
             # No pupils file of this school in the import: its stored pupils, read when the file was opened.
             # A pupil the directory never had left before any import (SIECLE keeps their links all year).
             return guardian_records(self.reader, self.stored, errors, unknown_left=True)
-        ine_of = self.shared.eleve_ids.get(uaj, {})
-        if isinstance(ine_of, SpooledIds):  # this school's alone, for as long as its file is read
-            ine_of = ine_of.load()
+        spooled = self.shared.eleve_ids.get(uaj)
+        ine_of = spooled.load() if spooled is not None else {}  # this school's alone, while its file is read
         return guardian_records(self.reader, ine_of, errors)
 
 
-class OndePupilsFile(_OneFile):
+class OndePupilsFile(_CsvFile):
     def __init__(self, source: Source, shared: Shared) -> None:
         self.source = source
         self.shared = shared
         self.size = source.size
         shared.onde_pupils_file = True
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return self.source.encoding
-
-    @property
-    def bytes_read(self) -> int:  # type: ignore[override]
-        return self.source.bytes_read
 
     def records(self, errors: ErrorSink) -> Iterator[Record]:
         kept = self.shared.onde_pupils = []
@@ -205,7 +198,7 @@ class OndePupilsFile(_OneFile):
             yield pupil_record_onde(pupil, self.shared.school_uai)
 
 
-class OndeGuardiansFile(OndePupilsFile):
+class OndeGuardiansFile(_CsvFile):
     def __init__(self, source: Source, shared: Shared) -> None:
         self.source = source
         self.shared = shared
