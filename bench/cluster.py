@@ -297,6 +297,9 @@ class Nginx:
                 self.proc.wait()
 
 
+DRAIN_SETTLE_SECONDS = 1.0  # far longer than a request; the backlog of a drained process empties in it
+
+
 @dataclass
 class Cluster:
     url: str
@@ -351,6 +354,9 @@ class Cluster:
             others = 0 if process.address in served else others + 1
         if others < 2 * len(self.processes):
             raise ClusterError(f"nginx still sends requests to {process.address} after {timeout:.0f} s")
+        # Requests nginx handed it before the reload may still wait in its listen backlog: a stop now would
+        # drop them (a POST comes back 502). Operators wait for these to be served before the SIGTERM.
+        time.sleep(DRAIN_SETTLE_SECONDS)
 
     def undrain(self) -> None:
         self.nginx.reload(set())
