@@ -106,3 +106,20 @@ class Guardianship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guardian} → {self.pupil}"
+
+
+class LastImport(models.Model):
+    """What a school's last clean command-line import read and left: lets the next one skip unchanged files.
+
+    `files` digests the school's files (with the import's code and mode); `records` fingerprints the
+    school's records and accounts as that import left them (provisioning/unchanged.py). When the next
+    import brings the same files and the records still match, reading them again would change nothing.
+    """
+
+    school = models.OneToOneField(School, on_delete=models.CASCADE, primary_key=True, related_name="last_import")
+    files = models.CharField("empreinte des fichiers", max_length=64)
+    records = models.CharField("empreinte des données", max_length=400)
+    imported_at = models.DateTimeField("importé le")
+
+    def __str__(self) -> str:
+        return f"{self.school_id} @ {self.imported_at:%Y-%m-%d %H:%M}"

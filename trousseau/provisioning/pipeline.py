@@ -55,6 +55,7 @@ class Run:
     # Guardians whose mobile corrected in the console gives way to the file's (the person chose so).
     file_mobiles: frozenset[int] = frozenset()
     actor: str = ""
+    max_bytes: int | None = None  # each file's size cap (None: none, the command line)
 
     @property
     def departures(self) -> bool:

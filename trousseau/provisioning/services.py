@@ -35,8 +35,9 @@ from trousseau.directory.importers.report import (
     result_to_json,
 )
 from trousseau.directory.importers.rows import SchoolRef
-from trousseau.directory.importers.sources import open_streams
+from trousseau.directory.importers.sources import Found, open_found, recognise_files
 from trousseau.directory.models import Guardian, Pupil, School, SchoolLevel
+from trousseau.provisioning import unchanged
 from trousseau.provisioning.pipeline import Run, report_progress, run_orm
 from trousseau.provisioning.transfers import large_departure
 
@@ -109,6 +110,7 @@ def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
     mode: str = COMPLETE,
     guard: DepartureGuard | None = None,
     file_mobiles: frozenset[int] = frozenset(),
+    reread_unchanged: bool = False,
 ) -> ImportResult:
     """Sync one school's records (or, with `school=None`, every school the files name) with the files.
 
@@ -123,6 +125,8 @@ def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
       or remove more than IMPORT_DEPARTURE_SHARE_LIMIT of the pupils unconfirmed, raises
       DeparturesNotConfirmed and changes nothing. None: no confirmation (the command line).
     - `file_mobiles`: guardians whose mobile corrected in the console gives way to the file's.
+    - `reread_unchanged`: with `bulk_copy`, read even the schools whose files and records are as their
+      last import left them (by default those are left out: provisioning/unchanged.py).
     Raises ImportFileError (ImportTooLarge for the cap) when a file cannot be read at all.
     """
     if max_bytes == -1:
@@ -131,22 +135,13 @@ def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
     if mode not in {COMPLETE, ADDITIONS}:
         msg = f"unknown import mode {mode!r}"
         raise ValueError(msg)
-    run = Run(ref, dry_run, partial, progress, timezone.now(), mode, guard, file_mobiles, actor)
+    run = Run(ref, dry_run, partial, progress, timezone.now(), mode, guard, file_mobiles, actor, max_bytes)
     result = ImportResult(dry_run=dry_run)
     try:
         with transaction.atomic():
             _lock(ref)
-            sources = open_streams(
-                _files(pupils), _files(guardians), school_uai=ref.uai if ref else "", max_bytes=max_bytes
-            )
-            if bulk_copy and connection.vendor == "postgresql":
-                from trousseau.provisioning import pg_sync  # noqa: PLC0415 (PostgreSQL only)
-
-                pg_sync.run(run, result, *sources)
-                # A dry run on this path did the whole import: it is undone here.
-                transaction.set_rollback(dry_run)
-            else:
-                run_orm(run, result, *sources)
+            found = recognise_files(_files(pupils), _files(guardians), school_uai=ref.uai if ref else "")
+            _sync(run, result, found, bulk=bulk_copy and connection.vendor == "postgresql", reread=reread_unchanged)
     except ImportFileError as exc:
         if not dry_run:
             AuditEvent.objects.create(
@@ -159,6 +154,30 @@ def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
         AuditEvent.objects.create(tag=tag, data={**result.as_dict(), "actor": actor, "school": ref.uai if ref else ""})
     report_progress(run, "termine", result.rows, None)
     return result
+
+
+def _sync(run: Run, result: ImportResult, found: Found, *, bulk: bool, reread: bool) -> None:
+    """Open the files and sync; on PostgreSQL (`bulk`), unchanged schools are left out and the others remembered."""
+    sorted_out = unchanged.Sorted(found, [], {})
+    if bulk and not reread:
+        sorted_out = unchanged.leave_out_unchanged(found, mode=run.mode)
+        result.left_out = sorted_out.left_out
+    uai = run.school.uai if run.school else ""
+    if not sorted_out.found:
+        result.applied = not run.dry_run  # every school as its last import left it: nothing to do
+    elif bulk:
+        from trousseau.provisioning import pg_sync  # noqa: PLC0415 (PostgreSQL only)
+
+        pg_sync.run(run, result, *open_found(sorted_out.found, school_uai=uai, max_bytes=run.max_bytes))
+        # A dry run on this path did the whole import: it is undone here.
+        transaction.set_rollback(run.dry_run)
+    else:
+        run_orm(run, result, *open_found(sorted_out.found, school_uai=uai, max_bytes=run.max_bytes))
+    if bulk and not run.dry_run:
+        if result.applied and result.ok:
+            unchanged.remember(sorted_out.digests, now=run.now)
+        else:
+            unchanged.forget(sorted_out.digests)
 
 
 def _files(files: Files) -> list[IO[bytes]]:

@@ -146,6 +146,8 @@ class ImportResult:
     arriving: list[Arrival] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     without_mobile: list[Arrival] = field(default_factory=list)  # the file's guardians with no mobile
+    # UAJ of the schools whose files and records were as their last import left them: not read again.
+    left_out: list[str] = field(default_factory=list)
 
     def name_arrival(self, arrival: Arrival) -> None:
         if len(self.arriving) < MAX_NAMED_DEPARTURES:
@@ -200,6 +202,7 @@ class ImportResult:
             "pupils_present": self.pupils_present,
             "phone_conflicts": len(self.phone_conflicts),
             "phones_from_file": self.phones_from_file,
+            "left_out": list(self.left_out),
         }
 
 
@@ -243,6 +246,7 @@ def result_from_json(data: dict[str, Any]) -> ImportResult:
         arriving=[Arrival(**a) for a in _listed(data.get("arriving"))],
         changes=[Change(**c) for c in _listed(data.get("changes"))],
         without_mobile=[Arrival(**a) for a in _listed(data.get("without_mobile"))],
+        left_out=list(data.get("left_out", [])),
     )
 
 

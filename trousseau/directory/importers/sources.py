@@ -239,6 +239,39 @@ class Chain(_OneFile):
             yield from stream.records(errors)
 
 
+@dataclass(frozen=True)
+class Found:
+    """Each field's files, recognised (which export, which school) but not yet opened."""
+
+    pupils: list[tuple[Recognised, IO[bytes]]]
+    guardians: list[tuple[Recognised, IO[bytes]]]
+
+    def __bool__(self) -> bool:
+        return bool(self.pupils or self.guardians)
+
+
+def recognise_files(pupils: Sequence[IO[bytes]], guardians: Sequence[IO[bytes]], *, school_uai: str) -> Found:
+    """Which export each file is, from its head; ImportFileError names the first file that does not fit."""
+    pupils, guardians = [_seekable(f) for f in pupils], [_seekable(f) for f in guardians]
+    expected = school_uai or None
+    found = Found(
+        [(recognise(_name(f), f, slot=PUPILS, expected_uaj=expected), f) for f in pupils],
+        [(recognise(_name(f), f, slot=GUARDIANS, expected_uaj=expected), f) for f in guardians],
+    )
+    _check_pairs([r for r, _ in found.pupils], [r for r, _ in found.guardians], school_uai=school_uai)
+    return found
+
+
+def open_found(
+    found: Found, *, school_uai: str, max_bytes: int | None, directory: Directory | None = None
+) -> tuple[Chain | None, Chain | None]:
+    """One stream per field of the recognised files (a damaged zip member is refused here)."""
+    shared = Shared(school_uai, directory or Directory())
+    pupils = Chain([_open(r, f, shared, max_bytes) for r, f in found.pupils]) if found.pupils else None
+    guardians = Chain([_open(r, f, shared, max_bytes) for r, f in found.guardians]) if found.guardians else None
+    return pupils, guardians
+
+
 def open_streams(
     pupils: Sequence[IO[bytes]],
     guardians: Sequence[IO[bytes]],
@@ -248,18 +281,8 @@ def open_streams(
     directory: Directory | None = None,
 ) -> tuple[Chain | None, Chain | None]:
     """Each field's files recognised and opened; ImportFileError names the first file that does not fit."""
-    shared = Shared(school_uai, directory or Directory())
-    pupils, guardians = [_seekable(f) for f in pupils], [_seekable(f) for f in guardians]
-    found = {
-        PUPILS: [(recognise(_name(f), f, slot=PUPILS, expected_uaj=school_uai or None), f) for f in pupils],
-        GUARDIANS: [(recognise(_name(f), f, slot=GUARDIANS, expected_uaj=school_uai or None), f) for f in guardians],
-    }
-    _check_pairs([r for r, _ in found[PUPILS]], [r for r, _ in found[GUARDIANS]], school_uai=school_uai)
-    streams = {
-        slot: Chain([_open(r, f, shared, max_bytes) for r, f in files]) if files else None
-        for slot, files in found.items()
-    }
-    return streams[PUPILS], streams[GUARDIANS]
+    found = recognise_files(pupils, guardians, school_uai=school_uai)
+    return open_found(found, school_uai=school_uai, max_bytes=max_bytes, directory=directory)
 
 
 def _seekable(handle: IO[bytes]) -> IO[bytes]:

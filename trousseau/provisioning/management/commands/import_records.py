@@ -20,6 +20,8 @@ from trousseau.directory.importers.report import ImportProgress, ImportResult
 from trousseau.directory.models import School
 from trousseau.provisioning.services import ADDITIONS, COMPLETE, ImportFileError, import_records
 
+NAMED_LEFT_OUT = 10  # the UAIs printed of the schools left out
+
 
 class Command(BaseCommand):
     help = (
@@ -46,6 +48,12 @@ class Command(BaseCommand):
             action="store_true",
             help="the files hold additions and changes only: nobody leaves (default: complete lists, "
             "whoever is absent from a school the files name leaves it)",
+        )
+        parser.add_argument(
+            "--reread-unchanged",
+            action="store_true",
+            help="on PostgreSQL, read every school's files, even those that are the files of the school's last "
+            "import with its records unchanged since (by default those are left out: nothing would change)",
         )
         parser.add_argument("--max-errors", type=int, default=50, help="row errors to print")
 
@@ -77,6 +85,7 @@ class Command(BaseCommand):
                     max_bytes=None,
                     bulk_copy=True,
                     mode=ADDITIONS if options["additions"] else COMPLETE,
+                    reread_unchanged=options["reread_unchanged"],
                 )
             except ImportFileError as exc:
                 raise CommandError(str(exc)) from exc
@@ -110,3 +119,11 @@ class Command(BaseCommand):
             f"{result.accounts_enabled} enabled; errors: {result.error_count}"
             + ("; departures not applied (refused rows)" if result.departures_skipped else "")
         )
+        if result.left_out:
+            named = ", ".join(result.left_out[:NAMED_LEFT_OUT]) + (
+                ", …" if len(result.left_out) > NAMED_LEFT_OUT else ""
+            )
+            self.stdout.write(
+                f"{len(result.left_out)} schools left out, their files and records as their last import left "
+                f"them ({named}): --reread-unchanged reads them anyway"
+            )
