@@ -44,6 +44,7 @@ MOTHERS = ["Hélène", "Sophie", "Cécile", "Agnès", "Maïté", "Françoise", "
 FATHERS = ["François", "Stéphane", "Benoît", "Grégoire", "Hervé", "Frédéric", "Rémi", "Jean-Noël"]
 CLASSES = ["6A", "6B", "5A", "5B", "4A", "4B", "3A", "3B"]
 SCHOOLS = 1000  # SIECLE is the collèges' and lycées' software: every school of this bench is one
+CHANGED = 10  # schools whose files change between two nights (1 %)
 ENCODING = "iso-8859-15"
 YEAR = 2025
 START, END = "<!-- bench/import_bench.py -->", "<!-- /bench/import_bench.py -->"
@@ -209,10 +210,12 @@ def manage(url: str, *args: str, python: list[str] | None = None) -> tuple[str, 
 def add_schools(url: str) -> None:
     with (
         psycopg.connect(url) as conn,
-        conn.cursor().copy("COPY directory_school (uai, name, level, academie) FROM STDIN") as copy,
+        conn.cursor().copy(
+            "COPY directory_school (uai, name, level, academie, contact_phone, contact_email, contact_hours) FROM STDIN"
+        ) as copy,
     ):
         for n in range(SCHOOLS):
-            copy.write_row((uai(n), f"Établissement {n}", "college" if n % 2 else "lycee", "Bench"))
+            copy.write_row((uai(n), f"Établissement {n}", "college" if n % 2 else "lycee", "Bench", "", "", ""))
 
 
 REFERENCE_TABLES = {
@@ -266,6 +269,9 @@ class Measure:
     first_rss: int
     again_rss: int
     rows: dict[str, int]
+    nightly: float  # the same files but CHANGED schools' guardians files, each with one mobile changed
+    reread: float  # the same files again with --reread-unchanged: every row read, checked and compared
+    reread_rss: int
 
 
 def measure(pupils: int, url: str, *, profile: bool) -> Measure:
@@ -287,11 +293,38 @@ def measure(pupils: int, url: str, *, profile: bool) -> Measure:
             python = [sys.executable, "-m", "cProfile", "-o", str(WORK / f"again-{pupils}.prof")]
         out, again, again_rss = manage(url, *import_args(files), python=python)
         print(f"same files again: {again:.1f} s, peak RSS {again_rss / 1e6:.0f} MB\n{out}")
+        change_mobiles(files, CHANGED)
+        out, nightly, _ = manage(url, *import_args(files))
+        print(f"{CHANGED} schools changed: {nightly:.1f} s\n{out}")
+        out, reread, reread_rss = manage(url, *import_args(files), "--reread-unchanged")
+        print(f"read anyway: {reread:.1f} s, peak RSS {reread_rss / 1e6:.0f} MB\n{out}")
     finally:
         drop(url)
     return Measure(
-        pupils, files.xml_bytes / 1e6, files.zip_bytes / 1e6, reference, first, again, first_rss, again_rss, rows
+        pupils,
+        files.xml_bytes / 1e6,
+        files.zip_bytes / 1e6,
+        reference,
+        first,
+        again,
+        first_rss,
+        again_rss,
+        rows,
+        nightly,
+        reread,
+        reread_rss,
     )
+
+
+def change_mobiles(files: Files, schools: int) -> None:
+    """A night's changes: in `schools` schools' guardians files, one guardian's mobile is another."""
+    for path in files.guardians[:schools]:
+        with zipfile.ZipFile(path) as archive:
+            text = archive.read("ResponsablesAvecAdresses.xml").decode(ENCODING)
+        text = re.sub(
+            r"<TEL_PORTABLE>[^<]*</TEL_PORTABLE>", "<TEL_PORTABLE>07 99 99 99 99</TEL_PORTABLE>", text, count=1
+        )
+        _write_zip(path, "ResponsablesAvecAdresses.xml", text)
 
 
 def write_doc(body: str) -> None:
@@ -325,8 +358,16 @@ def report(results: list[Measure]) -> str:
         f"{big.first / big.reference:.1f} | {big.first_rss / 1e6:,.0f} MB |"
     )
     again = (
-        f"| `import_records`, same files again (nothing changes) | {big.again:.1f} | {total / big.again:,.0f} | "
-        f"{big.again / big.reference:.1f} | {big.again_rss / 1e6:,.0f} MB |"
+        f"| `import_records`, same files again (every school left out: nothing changed) | {big.again:.1f} | "
+        f"{total / big.again:,.0f} | {big.again / big.reference:.1f} | {big.again_rss / 1e6:,.0f} MB |"
+    )
+    nightly = (
+        f"| `import_records`, a night when {CHANGED} schools' files changed (one mobile each) | {big.nightly:.1f} | "
+        f"{total / big.nightly:,.0f} | {big.nightly / big.reference:.1f} | |"
+    )
+    reread = (
+        f"| `import_records --reread-unchanged`, same files read anyway | {big.reread:.1f} | "
+        f"{total / big.reread:,.0f} | {big.reread / big.reference:.1f} | {big.reread_rss / 1e6:,.0f} MB |"
     )
     lines = [
         "## Académie import in SIECLE's format (`manage.py import_records`, PostgreSQL)",
@@ -338,15 +379,22 @@ def report(results: list[Measure]) -> str:
         reference,
         first,
         again,
+        nightly,
+        reread,
         "",
         "By size (same run; memory is the import process's peak resident set, `ru_maxrss`):",
         "",
-        "| pupils | raw COPY s | first import s (× COPY) | again s (× COPY) | peak RSS first / again |",
-        "| ---: | ---: | ---: | ---: | ---: |",
+        (
+            "| pupils | raw COPY s | first import s (× COPY) | again s (× COPY) | "
+            f"{CHANGED} changed s (× COPY) | read anyway s (× COPY) | peak RSS first / read anyway |"
+        ),
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     lines += [
         f"| {m.pupils:,} | {m.reference:.1f} | {m.first:.1f} ({m.first / m.reference:.1f}) | "
-        f"{m.again:.1f} ({m.again / m.reference:.1f}) | {m.first_rss / 1e6:,.0f} / {m.again_rss / 1e6:,.0f} MB |"
+        f"{m.again:.1f} ({m.again / m.reference:.1f}) | {m.nightly:.1f} ({m.nightly / m.reference:.1f}) | "
+        f"{m.reread:.1f} ({m.reread / m.reference:.1f}) | "
+        f"{m.first_rss / 1e6:,.0f} / {m.reread_rss / 1e6:,.0f} MB |"
         for m in results
     ]
     return "\n".join(lines)
