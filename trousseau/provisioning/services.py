@@ -164,6 +164,7 @@ def _sync(run: Run, result: ImportResult, found: Found, *, bulk: bool, reread: b
         result.left_out = sorted_out.left_out
     uai = run.school.uai if run.school else ""
     if not sorted_out.found:
+        result.mode = run.mode
         result.applied = not run.dry_run  # every school as its last import left it: nothing to do
     elif bulk:
         from trousseau.provisioning import pg_sync  # noqa: PLC0415 (PostgreSQL only)

@@ -108,8 +108,9 @@ class Command(BaseCommand):
         mode += ", complete lists" if result.mode == COMPLETE else ", additions and changes only (nobody leaves)"
         engine = "COPY + set-based upserts" if connection.vendor == "postgresql" else "batched ORM writes"
         p, g = result.pupils, result.guardians
+        encodings = f" ({', '.join(result.encodings.values())})" if result.encodings else ""
         self.stdout.write(
-            f"{mode}, {engine}, {result.rows} rows in {seconds:.1f}s ({', '.join(result.encodings.values())})\n"
+            f"{mode}, {engine}, {result.rows} rows in {seconds:.1f}s{encodings}\n"
             f"pupils: {p.created} created, {p.updated} updated, {p.unchanged} unchanged, {p.left} left, "
             f"{p.returned} returned\n"
             f"guardians: {g.created} created, {g.updated} updated, {g.unchanged} unchanged, {g.left} left, "
