@@ -109,16 +109,16 @@ class Guardianship(models.Model):
 
 
 class LastImport(models.Model):
-    """What a school's last clean command-line import read and left: lets the next one skip unchanged files.
+    """The files a school's last clean command-line import read, while nothing has changed its records since.
 
-    `files` digests the school's files (with the import's code and mode); `records` fingerprints the
-    school's records and accounts as that import left them (provisioning/unchanged.py). When the next
-    import brings the same files and the records still match, reading them again would change nothing.
+    PostgreSQL triggers delete the row as soon as anything an import reads of the school changes
+    (its pupils, guardians, links, their accounts' state, names or merges: migration 0007), so a row
+    that exists says the records are as that import left them. The next import that brings the same
+    `files` leaves the school out: reading them would change nothing (provisioning/unchanged.py).
     """
 
     school = models.OneToOneField(School, on_delete=models.CASCADE, primary_key=True, related_name="last_import")
     files = models.CharField("empreinte des fichiers", max_length=64)
-    records = models.CharField("empreinte des données", max_length=400)
     imported_at = models.DateTimeField("importé le")
 
     def __str__(self) -> str:

@@ -19,7 +19,7 @@ from trousseau.accounts.models import Account, AccountKind, AccountState
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.demo.samples.exports import Samples
-from trousseau.directory.models import Guardian, LastImport, Pupil
+from trousseau.directory.models import Guardian, Guardianship, LastImport, Pupil, School, SchoolLevel
 from trousseau.provisioning import unchanged
 from trousseau.provisioning.services import import_records
 
@@ -148,3 +148,44 @@ def test_the_command_says_which_schools_it_left_out_and_rereads_on_request(sampl
     call_command(*args, "--reread-unchanged", stdout=out)
     assert "left out" not in out.getvalue()
     assert "pupils: 0 created, 0 updated" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a guardian's mobile corrected",
+        "a link removed",
+        "an account deleted",
+        "an account renamed",
+        "the school made an école",
+    ],
+)
+def test_any_change_an_import_reads_brings_the_school_back(samples, change):
+    academie(samples, JEAN_MOULIN)
+    assert LastImport.objects.filter(school__uai=JEAN_MOULIN).exists()
+    guardian = Guardian.objects.filter(school__uai=JEAN_MOULIN).order_by("pk").first()
+    assert guardian is not None
+    account = Account.objects.filter(pupil__school__uai=JEAN_MOULIN).order_by("pk").first()
+    assert account is not None
+    if change == "a guardian's mobile corrected":
+        Guardian.objects.filter(pk=guardian.pk).update(mobile="+33699999999", mobile_fixed_at=timezone.now())
+    elif change == "a link removed":
+        Guardianship.objects.filter(guardian=guardian).first().delete()
+    elif change == "an account deleted":
+        account.delete()
+    elif change == "an account renamed":
+        Account.objects.filter(pk=account.pk).update(last_name="AUTRE")
+    else:
+        School.objects.filter(uai=JEAN_MOULIN).update(level=SchoolLevel.ECOLE)
+    # The trigger forgot the school in the same transaction as the change.
+    assert not LastImport.objects.filter(school__uai=JEAN_MOULIN).exists()
+    assert academie(samples, JEAN_MOULIN).left_out == []
+
+
+def test_a_login_or_an_other_schools_change_keeps_the_school_remembered(samples):
+    academie(samples)
+    account = Account.objects.filter(pupil__school__uai=JEAN_MOULIN).order_by("pk").first()
+    assert account is not None
+    Account.objects.filter(pk=account.pk).update(last_login=timezone.now(), phone="+33611111111")
+    Pupil.objects.filter(school__uai=SIMONE_VEIL).update(class_name="3Z")
+    assert list(LastImport.objects.values_list("school__uai", flat=True)) == [JEAN_MOULIN]
