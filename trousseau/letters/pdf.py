@@ -130,7 +130,7 @@ class _Writer:
         self.canvas = tags.canvas
         self.y = y
 
-    def text(
+    def text(  # noqa: PLR0913 - keyword-only drawing options
         self,
         value: str,
         *,
@@ -238,31 +238,7 @@ def _page(tags: Tagger, letter: IssuedLetter) -> float:
     )
     write.text(services, size=10, gap=8)
     write.text(_addressee(letter), size=11, gap=12)
-    # The credentials, in a box with the QR code of the login page beside them.
-    box_top, box_height = write.y, QR_SIZE + 16
-    canvas.setLineWidth(1.2)
-    with tags.artifact():
-        canvas.roundRect(MARGIN, box_top - box_height, TEXT_WIDTH, box_height, 6)
-    x = MARGIN + 14
-    for label, value, y in (
-        (_("Identifiant"), letter.identifier, box_top - 26),
-        (_("Mot de passe provisoire"), letter.password, box_top - 70),
-    ):
-        canvas.setFont(FONT, 10)
-        with tags.content("P"):
-            _draw(tags, x, y, label)
-        canvas.setFont(MONO, 15)
-        with tags.content("P"):
-            canvas.drawString(x, y - 20, value)
-    canvas.setFont(FONT, 9)
-    with tags.content("P"):
-        _draw(tags, x, box_top - 112, _("Adresse : %(url)s") % {"url": letter.login_url})
-    # Drawn after the text beside it, which it does not overlap, so that it is read after the address.
-    qr_x, qr_y = WIDTH - MARGIN - QR_SIZE - 8, box_top - QR_SIZE - 8
-    qr_alt = _("Code QR : il ouvre la page de connexion, %(url)s") % {"url": letter.login_url}
-    with tags.content("Figure", alt=qr_alt, bbox=(qr_x, qr_y, qr_x + QR_SIZE, qr_y + QR_SIZE)):
-        canvas.drawImage(ImageReader(io.BytesIO(_qr_png(letter.login_url))), qr_x, qr_y, QR_SIZE, QR_SIZE)
-    write.y = box_top - box_height - 6
+    write.y = _credentials(tags, letter, write.y) - 6
     expires = date_format(timezone.localtime(letter.expires_at), "SHORT_DATE_FORMAT")
     write.text(
         _(
@@ -315,6 +291,35 @@ def _page(tags: Tagger, letter: IssuedLetter) -> float:
     with tags.content("P"):
         _draw(tags, MARGIN, FOOTER_Y, _never_asked(letter))
     return write.y
+
+
+def _credentials(tags: Tagger, letter: IssuedLetter, box_top: float) -> float:
+    """The identifier and the password in a box, the QR code of the login page beside them; returns its bottom."""
+    canvas = tags.canvas
+    box_height = QR_SIZE + 16
+    canvas.setLineWidth(1.2)
+    with tags.artifact():
+        canvas.roundRect(MARGIN, box_top - box_height, TEXT_WIDTH, box_height, 6)
+    x = MARGIN + 14
+    for label, value, y in (
+        (_("Identifiant"), letter.identifier, box_top - 26),
+        (_("Mot de passe provisoire"), letter.password, box_top - 70),
+    ):
+        canvas.setFont(FONT, 10)
+        with tags.content("P"):
+            _draw(tags, x, y, label)
+        canvas.setFont(MONO, 15)
+        with tags.content("P"):
+            canvas.drawString(x, y - 20, value)
+    canvas.setFont(FONT, 9)
+    with tags.content("P"):
+        _draw(tags, x, box_top - 112, _("Adresse : %(url)s") % {"url": letter.login_url})
+    # Drawn after the text beside it, which it does not overlap, so that it is read after the address.
+    qr_x, qr_y = WIDTH - MARGIN - QR_SIZE - 8, box_top - QR_SIZE - 8
+    qr_alt = _("Code QR : il ouvre la page de connexion, %(url)s") % {"url": letter.login_url}
+    with tags.content("Figure", alt=qr_alt, bbox=(qr_x, qr_y, qr_x + QR_SIZE, qr_y + QR_SIZE)):
+        canvas.drawImage(ImageReader(io.BytesIO(_qr_png(letter.login_url))), qr_x, qr_y, QR_SIZE, QR_SIZE)
+    return box_top - box_height
 
 
 def _first_login_steps(write: _Writer, *, pupil: bool) -> None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFDocument, PDFObjectReference, PDFPage, PDFString
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFObjectReference, PDFPage, PDFString
 from reportlab.pdfgen.canvas import Canvas
 
 
@@ -100,8 +101,9 @@ class Tagger:
 
     def finish(self) -> None:
         """Writes the structure tree and the catalogue entries of a tagged PDF; call it before canvas.save()."""
-        # reportlab's canvas keeps its document private; setCatalogEntry and friends are its public side.
-        document: PDFDocument = self.canvas._doc  # type: ignore[attr-defined]
+        # The canvas's document, private but the only handle on its pages (setCatalogEntry goes through it too).
+        # Any: types-reportlab leaves the document's methods untyped.
+        document: Any = self.canvas._doc  # type: ignore[attr-defined]  # noqa: SLF001
         pages: list[PDFPage] = document.Pages.pages
         tree_root = PDFDictionary({"Type": "/StructTreeRoot"})
         tree_root_ref = document.Reference(tree_root)
@@ -124,7 +126,7 @@ class Tagger:
         self,
         element: _Element,
         parent: PDFObjectReference,
-        document: PDFDocument,
+        document: Any,
         page_refs: list[PDFObjectReference],
     ) -> PDFObjectReference:
         entries: dict[str, object] = {"Type": "/StructElem", "S": f"/{element.role}", "P": parent}
@@ -136,6 +138,8 @@ class Tagger:
             entries["A"] = PDFDictionary({"O": "/Layout", "BBox": PDFArray(list(element.bbox))})
         written = PDFDictionary(entries)
         element.ref = document.Reference(written)
-        kids = [kid if isinstance(kid, int) else self._write(kid, element.ref, document, page_refs) for kid in element.kids]
+        kids = [
+            kid if isinstance(kid, int) else self._write(kid, element.ref, document, page_refs) for kid in element.kids
+        ]
         written["K"] = kids[0] if len(kids) == 1 else PDFArray(kids)
         return element.ref
