@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFObjectReference, PDFPage, PDFString
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFObject, PDFObjectReference, PDFPage, PDFString
 from reportlab.pdfgen.canvas import Canvas
 
 
@@ -129,17 +129,33 @@ class Tagger:
         document: Any,
         page_refs: list[PDFObjectReference],
     ) -> PDFObjectReference:
-        entries: dict[str, object] = {"Type": "/StructElem", "S": f"/{element.role}", "P": parent}
-        if element.page >= 0:
-            entries["Pg"] = page_refs[element.page]
-        if element.alt:
-            entries["Alt"] = PDFString(element.alt)
-        if element.bbox:
-            entries["A"] = PDFDictionary({"O": "/Layout", "BBox": PDFArray(list(element.bbox))})
-        written = PDFDictionary(entries)
+        written = _StructElem(element, parent, page_refs[element.page] if element.page >= 0 else None)
         element.ref = document.Reference(written)
-        kids = [
+        written.kids = [
             kid if isinstance(kid, int) else self._write(kid, element.ref, document, page_refs) for kid in element.kids
         ]
-        written["K"] = kids[0] if len(kids) == 1 else PDFArray(kids)
         return element.ref
+
+
+class _StructElem(PDFObject):
+    """A structure element, formatted directly: some 30 a letter, which PDFDictionary's general formatting made
+    the larger part of the tagging's cost."""
+
+    def __init__(self, element: _Element, parent: PDFObjectReference, page: PDFObjectReference | None) -> None:
+        self.element = element
+        self.parent = parent
+        self.page = page
+        self.kids: list[PDFObjectReference | int] = []
+
+    def format(self, document: Any) -> bytes:
+        element = self.element
+        parts = [b"<< /Type /StructElem /S /", element.role.encode(), b" /P ", self.parent.format(document)]
+        if self.page is not None:
+            parts += [b" /Pg ", self.page.format(document)]
+        if element.alt:
+            parts += [b" /Alt ", PDFString(element.alt).format(document)]
+        if element.bbox:
+            parts += [b" /A << /O /Layout /BBox ", PDFArray(list(element.bbox)).format(document), b" >>"]
+        kids = [kid.format(document) if isinstance(kid, PDFObjectReference) else b"%d" % kid for kid in self.kids]
+        parts += [b" /K ", kids[0] if len(kids) == 1 else b"[" + b" ".join(kids) + b"]", b" >>"]
+        return b"".join(parts)
