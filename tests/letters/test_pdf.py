@@ -168,6 +168,7 @@ def test_the_longest_letter_still_ends_above_its_footer():
     from reportlab.pdfgen.canvas import Canvas
 
     from trousseau.letters import pdf
+    from trousseau.letters.tagging import Tagger
 
     school = factories.school(
         name="Cité scolaire internationale Marguerite-Yourcenar-et-Léopold-Sédar-Senghor",
@@ -182,5 +183,5 @@ def test_the_longest_letter_still_ends_above_its_footer():
     ]  # fmt: skip
     account = account_create_for_guardian(guardian=factories.guardian(children=children, last_name="Dupont-Moreau"))
     (letter,) = letters_issue([account])
-    end = pdf._page(Canvas(io.BytesIO()), letter)
+    end = pdf._page(Tagger(Canvas(io.BytesIO()), lang="fr"), letter)
     assert end > pdf.FOOTER_Y + 10

@@ -3,7 +3,8 @@
 Each page carries the identifier, a fresh provisional password, the validity date, the first-login
 steps of the seed guides (002 for guardians, 003 for pupils) and a QR code to the login page.
 `letters_pdf(accounts)` issues and renders; `render_letters_pdf(letters)` renders letters already
-issued (export.letters_issue), for a PDF and a CSV of the same passwords.
+issued (export.letters_issue), for a PDF and a CSV of the same passwords. The PDF is tagged (tagging.py): each
+piece of a letter is drawn inside the structure element a screen reader will announce.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from trousseau.accounts.models import Account, AccountKind
 from trousseau.letters.export import IssuedLetter, letters_issue
+from trousseau.letters.tagging import Tagger
 
 SERVICE_NAME = "Trousseau"
 WIDTH, HEIGHT = A4
@@ -42,13 +44,17 @@ def letters_pdf(accounts: Iterable[Account], *, now: datetime | None = None, lan
 
 def render_letters_pdf(letters: Sequence[IssuedLetter], *, language: str = "fr") -> bytes:
     out = io.BytesIO()
-    canvas = Canvas(out, pagesize=A4, pageCompression=1)
+    # PDF 1.4: the version of /MarkInfo, /Lang and DisplayDocTitle, which a tagged PDF needs.
+    canvas = Canvas(out, pagesize=A4, pageCompression=1, pdfVersion=(1, 4))
     canvas.setTitle(f"Courriers d'activation {SERVICE_NAME}")
     canvas.setAuthor(SERVICE_NAME)
+    tags = Tagger(canvas, lang=language)
     with translation.override(language):
         for letter in letters:
-            _page(canvas, letter)
-            canvas.showPage()
+            with tags.group("Sect"):
+                _page(tags, letter)
+            tags.show_page()
+    tags.finish()
     canvas.save()
     return out.getvalue()
 
@@ -62,12 +68,14 @@ def _qr_png(url: str) -> bytes:
 
 def printable(text: str) -> str:
     """The standard PDF fonts cover Windows-1252: other letters lose their accents, not their place."""
+    if _encodable(text):  # nearly every text: no need to look at each letter
+        return text
     return "".join(ch if _encodable(ch) else _fold(ch) for ch in text)
 
 
-def _encodable(ch: str) -> bool:
+def _encodable(text: str) -> bool:
     try:
-        ch.encode("cp1252")
+        text.encode("cp1252")
     except UnicodeEncodeError:
         return False
     return True
@@ -87,40 +95,69 @@ def _fold(ch: str) -> str:
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Lines that fit the width, broken at plain spaces only (a no-break space holds)."""
+    """Lines that fit the width once printable, broken at plain spaces only (a no-break space holds).
+
+    The lines keep the letters as written, for the tagged PDF's /ActualText; they are measured as printed.
+    """
     lines: list[str] = []
-    line = ""
+    line = shown = ""
     for word in text.split(" "):
-        candidate = f"{line} {word}" if line else word
-        if line and stringWidth(candidate, font, size) > width:
+        word_shown = printable(word)
+        candidate, candidate_shown = (f"{line} {word}", f"{shown} {word_shown}") if line else (word, word_shown)
+        if line and stringWidth(candidate_shown, font, size) > width:
             lines.append(line)
-            line = word
+            line, shown = word, word_shown
         else:
-            line = candidate
+            line, shown = candidate, candidate_shown
     return [*lines, line]
 
 
-class _Writer:
-    """Top-down text on one page, wrapped to the text width."""
+def _draw(tags: Tagger, x: float, y: float, text: str, *, right: bool = False) -> None:
+    """One line in the current font: printable letters on the page, the letters as written for a reader."""
+    shown = printable(text)
+    with tags.actual_text(text, shown):
+        if right:
+            tags.canvas.drawRightString(x, y, shown)
+        else:
+            tags.canvas.drawString(x, y, shown)
 
-    def __init__(self, canvas: Canvas, y: float) -> None:
-        self.canvas = canvas
+
+class _Writer:
+    """Top-down text on one page, wrapped to the text width; each text one structure element (a paragraph…)."""
+
+    def __init__(self, tags: Tagger, y: float) -> None:
+        self.tags = tags
+        self.canvas = tags.canvas
         self.y = y
 
-    def text(self, value: str, *, size: float = 10, font: str = FONT, indent: float = 0, gap: float = 3) -> None:
+    def text(  # noqa: PLR0913 - keyword-only drawing options
+        self,
+        value: str,
+        *,
+        size: float = 10,
+        font: str = FONT,
+        indent: float = 0,
+        gap: float = 3,
+        role: str = "P",
+    ) -> None:
         # French spacing: no line break inside « … » nor before a colon.
         value = value.replace("« ", "«\u00a0").replace(" »", "\u00a0»").replace(" :", "\u00a0:")
-        lines = wrap(printable(value), font, size, TEXT_WIDTH - indent)
+        lines = wrap(value, font, size, TEXT_WIDTH - indent)
         self.canvas.setFont(font, size)
-        for line in lines:
-            self.y -= size * 1.25
-            self.canvas.drawString(MARGIN + indent, self.y, line)
+        with self.tags.content(role):
+            for number, line in enumerate(lines, 1):
+                self.y -= size * 1.25
+                # The space it was broken at ends the line (unseen): read aloud, its last word and the next stay two.
+                _draw(self.tags, MARGIN + indent, self.y, line if number == len(lines) else f"{line} ")
         self.y -= gap
 
     def step(self, number: int, value: str) -> None:
-        self.canvas.setFont(BOLD, 10)
-        self.canvas.drawString(MARGIN, self.y - 12.5, f"{number}.")
-        self.text(value, indent=16, gap=5)
+        """A numbered step: a list item, its number the label and its text the body."""
+        with self.tags.group("LI"):
+            self.canvas.setFont(BOLD, 10)
+            with self.tags.content("Lbl"):
+                self.canvas.drawString(MARGIN, self.y - 12.5, f"{number}.")
+            self.text(value, indent=16, gap=5, role="LBody")
 
 
 def _addressee(letter: IssuedLetter) -> str:
@@ -139,7 +176,7 @@ def _addressee(letter: IssuedLetter) -> str:
 def _other_ways(write: _Writer, letter: IssuedLetter) -> None:
     """A guardian can also activate without the letter: by SMS, or with FranceConnect (the seeds' two ways)."""
     write.y -= 4
-    write.text(_("Sans ce courrier, deux autres façons d'activer votre compte"), size=10, font=BOLD, gap=3)
+    write.text(_("Sans ce courrier, deux autres façons d'activer votre compte"), size=10, font=BOLD, gap=3, role="H2")
     by_sms = (
         _(
             "Par SMS : sur la page de connexion, cliquez sur « Je n'ai pas de compte » et indiquez le numéro de "
@@ -173,17 +210,24 @@ def _help(letter: IssuedLetter) -> str:
     return _("Besoin d'aide ? Contactez le secrétariat de l'établissement, qui peut vous remettre un nouveau courrier.")
 
 
-def _page(canvas: Canvas, letter: IssuedLetter) -> float:
-    """Draws the letter; returns where its text ended (above the footer, or the letter overflows its page)."""
+def _page(tags: Tagger, letter: IssuedLetter) -> float:
+    """Draws the letter; returns where its text ended (above the footer, or the letter overflows its page).
+
+    Its structure elements, in reading order: the school and the date, the title (H1), whom it is for, the
+    identifier and the password with the QR code (a Figure), the validity, the first-login steps (H2 and a
+    list), the notes, a guardian's other ways (H2), whom to ask and the never-share line.
+    """
+    canvas = tags.canvas
     pupil = letter.kind == AccountKind.PUPIL
     top = HEIGHT - MARGIN
-    write = _Writer(canvas, top)
+    write = _Writer(tags, top)
     write.text(letter.school_name or SERVICE_NAME, size=11, font=BOLD, gap=0)
     today = date_format(timezone.localdate(), "DATE_FORMAT")
     canvas.setFont(FONT, 9)
-    canvas.drawRightString(WIDTH - MARGIN, top - 11, printable(today))
+    with tags.content("P"):
+        _draw(tags, WIDTH - MARGIN, top - 11, today, right=True)
     write.y -= 18
-    write.text(_("Votre compte %(service)s") % {"service": SERVICE_NAME}, size=16, font=BOLD, gap=2)
+    write.text(_("Votre compte %(service)s") % {"service": SERVICE_NAME}, size=16, font=BOLD, gap=2, role="H1")
     services = (
         _("Identifiant et mot de passe provisoire pour les services numériques de l'école (ENT, téléservices).")
         if letter.primary
@@ -194,29 +238,7 @@ def _page(canvas: Canvas, letter: IssuedLetter) -> float:
     )
     write.text(services, size=10, gap=8)
     write.text(_addressee(letter), size=11, gap=12)
-    # The credentials, in a box with the QR code of the login page beside them.
-    box_top, box_height = write.y, QR_SIZE + 16
-    canvas.setLineWidth(1.2)
-    canvas.roundRect(MARGIN, box_top - box_height, TEXT_WIDTH, box_height, 6)
-    canvas.drawImage(
-        ImageReader(io.BytesIO(_qr_png(letter.login_url))),
-        WIDTH - MARGIN - QR_SIZE - 8,
-        box_top - QR_SIZE - 8,
-        QR_SIZE,
-        QR_SIZE,
-    )
-    x = MARGIN + 14
-    canvas.setFont(FONT, 10)
-    canvas.drawString(x, box_top - 26, printable(_("Identifiant")))
-    canvas.setFont(MONO, 15)
-    canvas.drawString(x, box_top - 46, letter.identifier)
-    canvas.setFont(FONT, 10)
-    canvas.drawString(x, box_top - 70, printable(_("Mot de passe provisoire")))
-    canvas.setFont(MONO, 15)
-    canvas.drawString(x, box_top - 90, letter.password)
-    canvas.setFont(FONT, 9)
-    canvas.drawString(x, box_top - 112, printable(_("Adresse : %(url)s") % {"url": letter.login_url}))
-    write.y = box_top - box_height - 6
+    write.y = _credentials(tags, letter, write.y) - 6
     expires = date_format(timezone.localtime(letter.expires_at), "SHORT_DATE_FORMAT")
     write.text(
         _(
@@ -227,33 +249,9 @@ def _page(canvas: Canvas, letter: IssuedLetter) -> float:
         font=BOLD,
         gap=14,
     )
-    write.text(_("Première connexion"), size=12, font=BOLD, gap=4)
-    profile = "Élève ou responsable légal avec EduConnect"
-    write.step(
-        1,
-        _(
-            "Sur la page de connexion de l'ENT, choisissez « %(profile)s », ou ouvrez directement l'adresse "
-            "ci-dessus (QR code)."
-        )
-        % {"profile": profile},
-    )
-    write.step(
-        2,
-        _(
-            "À la première connexion, renseignez l'identifiant et le mot de passe provisoire de ce courrier, "
-            "puis cliquez sur « Se connecter »."
-        ),
-    )
-    birth = _("votre date de naissance") if pupil else _("la date de naissance de votre enfant")
-    write.step(
-        3,
-        _(
-            "Sur l'écran « Activation du compte », choisissez un nouveau mot de passe et confirmez-le, "
-            "renseignez %(birth)s, indiquez si vous le souhaitez une adresse mail, puis cliquez sur "
-            "« Activer votre compte »."
-        )
-        % {"birth": birth},
-    )
+    write.text(_("Première connexion"), size=12, font=BOLD, gap=4, role="H2")
+    with tags.group("L"):
+        _first_login_steps(write, pupil=pupil)
     write.y -= 4
     write.text(
         _(
@@ -290,8 +288,68 @@ def _page(canvas: Canvas, letter: IssuedLetter) -> float:
     write.y -= 6
     write.text(_help(letter), size=9, font=BOLD)
     canvas.setFont(FONT, 8)
-    canvas.drawString(MARGIN, FOOTER_Y, printable(_never_asked(letter)))
+    with tags.content("P"):
+        _draw(tags, MARGIN, FOOTER_Y, _never_asked(letter))
     return write.y
+
+
+def _credentials(tags: Tagger, letter: IssuedLetter, box_top: float) -> float:
+    """The identifier and the password in a box, the QR code of the login page beside them; returns its bottom."""
+    canvas = tags.canvas
+    box_height = QR_SIZE + 16
+    canvas.setLineWidth(1.2)
+    with tags.artifact():
+        canvas.roundRect(MARGIN, box_top - box_height, TEXT_WIDTH, box_height, 6)
+    x = MARGIN + 14
+    for label, value, y in (
+        (_("Identifiant"), letter.identifier, box_top - 26),
+        (_("Mot de passe provisoire"), letter.password, box_top - 70),
+    ):
+        canvas.setFont(FONT, 10)
+        with tags.content("P"):
+            _draw(tags, x, y, label)
+        canvas.setFont(MONO, 15)
+        with tags.content("P"):
+            canvas.drawString(x, y - 20, value)
+    canvas.setFont(FONT, 9)
+    with tags.content("P"):
+        _draw(tags, x, box_top - 112, _("Adresse : %(url)s") % {"url": letter.login_url})
+    # Drawn after the text beside it, which it does not overlap, so that it is read after the address.
+    qr_x, qr_y = WIDTH - MARGIN - QR_SIZE - 8, box_top - QR_SIZE - 8
+    qr_alt = _("Code QR : il ouvre la page de connexion, %(url)s") % {"url": letter.login_url}
+    with tags.content("Figure", alt=qr_alt, bbox=(qr_x, qr_y, qr_x + QR_SIZE, qr_y + QR_SIZE)):
+        canvas.drawImage(ImageReader(io.BytesIO(_qr_png(letter.login_url))), qr_x, qr_y, QR_SIZE, QR_SIZE)
+    return box_top - box_height
+
+
+def _first_login_steps(write: _Writer, *, pupil: bool) -> None:
+    """The seed guides' three steps, the items of a numbered list."""
+    profile = "Élève ou responsable légal avec EduConnect"
+    write.step(
+        1,
+        _(
+            "Sur la page de connexion de l'ENT, choisissez « %(profile)s », ou ouvrez directement l'adresse "
+            "ci-dessus (QR code)."
+        )
+        % {"profile": profile},
+    )
+    write.step(
+        2,
+        _(
+            "À la première connexion, renseignez l'identifiant et le mot de passe provisoire de ce courrier, "
+            "puis cliquez sur « Se connecter »."
+        ),
+    )
+    birth = _("votre date de naissance") if pupil else _("la date de naissance de votre enfant")
+    write.step(
+        3,
+        _(
+            "Sur l'écran « Activation du compte », choisissez un nouveau mot de passe et confirmez-le, "
+            "renseignez %(birth)s, indiquez si vous le souhaitez une adresse mail, puis cliquez sur "
+            "« Activer votre compte »."
+        )
+        % {"birth": birth},
+    )
 
 
 def _never_asked(letter: IssuedLetter) -> str:
