@@ -13,7 +13,7 @@ from trousseau.accounts.models import AccountSession, AccountState, ActivationLe
 from trousseau.audit.events import EventTag
 from trousseau.console.models import StaffRole
 from trousseau.console.scoping import ReadOnly
-from trousseau.console.services import batch
+from trousseau.console.services import actions, batch
 from trousseau.console.services.batch import BatchAction, BatchRefused
 
 pytestmark = pytest.mark.django_db
@@ -145,19 +145,19 @@ def test_a_selection_that_changed_since_the_confirmation_changes_nothing(school,
 def test_one_refusal_rolls_the_whole_batch_back(school, member, monkeypatch):
     a, b = helpers.family(school, last_name="Arnaud"), helpers.family(school, last_name="Bernard")
     ids = [a.guardian_account.pk, b.guardian_account.pk]
-    real = batch.actions.account_disable
+    real = actions.account_disable
     calls = []
 
     def second_refused(**kw):
         calls.append(kw["account"].pk)
-        if len(calls) == 2:  # noqa: PLR2004 - the second account of the batch
-            raise batch.actions.ActionRefused("Ce compte est déjà désactivé.")
+        if len(calls) == 2:
+            raise actions.ActionRefused("Ce compte est déjà désactivé.")
         return real(**kw)
 
-    monkeypatch.setattr(batch.actions, "account_disable", second_refused)
+    monkeypatch.setattr(actions, "account_disable", second_refused)
     with pytest.raises(BatchRefused, match="déjà désactivé"):
         batch.apply(staff=member, school=school, action=BatchAction.DISABLE, ids=ids, confirmed=ids)
-    assert len(calls) == 2  # noqa: PLR2004
+    assert len(calls) == 2
     a.guardian_account.refresh_from_db()
     b.guardian_account.refresh_from_db()
     assert a.guardian_account.state == b.guardian_account.state == AccountState.PROVISIONAL

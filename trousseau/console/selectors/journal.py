@@ -107,9 +107,7 @@ def _scope(scope: str) -> str:
         "account": gettext("un compte"),
         "batch": gettext("une sélection de comptes"),
     }
-    return named.get(
-        scope, gettext("les comptes d'une famille")
-    )
+    return named.get(scope, gettext("les comptes d'une famille"))
 
 
 def _action_detail(tag: str, data: dict[str, Any]) -> str | None:

@@ -56,8 +56,8 @@ def _back(request: HttpRequest, school: School) -> str:
     return reverse("console:search", args=[school.uai])
 
 
-def _confirmation(  # noqa: PLR0913 - the request, who and where, the plan, where to go back, a problem
-    request: HttpRequest, staff: StaffMember, school: School, todo: BatchPlan, ids: list[int], error: str = ""
+def _confirmation(  # noqa: PLR0913 - the request, who and where, the plan and the ids ticked, a problem
+    request: HttpRequest, staff: StaffMember, school: School, todo: BatchPlan, *, ids: list[int], error: str = ""
 ) -> HttpResponse:
     ctx = context(
         staff,
@@ -97,7 +97,7 @@ def batch_view(request: HttpRequest, staff: StaffMember, school: School) -> Http
         messages.error(request, str(exc.message))
         return redirect(_back(request, school))
     if request.POST.get("confirme") != "oui":
-        return _confirmation(request, staff, school, todo, ids)
+        return _confirmation(request, staff, school, todo, ids=ids)
     try:
         result = batch.apply(
             staff=staff, school=school, action=action, ids=ids, confirmed=form.cleaned_data["prevus"], ip=ip
@@ -105,7 +105,7 @@ def batch_view(request: HttpRequest, staff: StaffMember, school: School) -> Http
     except BatchRefused as exc:
         # Nothing was done: the page shows what the action would do now, and why it stopped.
         batch.refuse(staff=staff, school=school, action=action, ids=ids, reason=str(exc.message), ip=ip)
-        return _confirmation(request, staff, school, batch.plan(school, action, ids), ids, str(exc.message))
+        return _confirmation(request, staff, school, batch.plan(school, action, ids), ids=ids, error=str(exc.message))
     if action == BatchAction.DISABLE:
         count = len(result.plan.accounts)
         messages.success(
