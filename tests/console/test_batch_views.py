@@ -177,3 +177,38 @@ def test_the_journal_shows_the_batch(browser, school, family):
     assert "Console : action sur une sélection de comptes" in page
     assert f"comptes réinitialisés : 2 compte(s) ({family.pupil_account.identifier}" in page
     assert "une sélection de comptes : 2 courrier(s)" in page
+
+
+def test_an_empty_selection_is_a_slip_not_a_journal_line(browser, school):
+    response = browser.post(_url(school), {"action": "reset"}, follow=True)
+    assert "Cochez au moins un compte." in response.text
+    assert not helpers.events(EventTag.CONSOLE_BATCH_REFUSED)
+
+
+def test_back_on_the_list_after_an_action_no_box_is_ticked_in_advance(browser, school, family):
+    ids = [family.guardian_account.pk]
+    back = reverse("console:search", args=[school.uai]) + "?q=Dupont&tout=1"
+    data = {"action": "disable", "comptes": ids, "prevus": ids, "confirme": "oui", "retour": back}
+    response = browser.post(_url(school), data)
+    assert response["Location"] == reverse("console:search", args=[school.uai]) + "?q=Dupont"
+    # Another site's address is not followed.
+    data = {"action": "disable", "comptes": ids, "retour": "//evil.example/console/etablissements/"}
+    page = browser.post(_url(school), data).text
+    assert "evil.example" not in page
+
+
+def test_a_selection_with_nothing_to_do_says_so_without_a_button(browser, school, family):
+    helpers.activate(family.guardian_account)
+    response = browser.post(_url(school), {"action": "export", "comptes": [family.guardian_account.pk]})
+    assert "Rien à faire pour les comptes cochés" in response.text
+    assert "Exporter les courriers</button>" not in response.text
+    assert "déjà activé" in response.text
+
+
+def test_the_journal_names_ten_accounts_of_a_large_batch(browser, school):
+    accounts = [helpers.family(school, last_name=f"Nom{n:02d}").pupil_account for n in range(12)]
+    ids = [a.pk for a in accounts]
+    browser.post(_url(school), {"action": "disable", "comptes": ids, "prevus": ids, "confirme": "oui"})
+    page = browser.get(reverse("console:journal", args=[school.uai])).text
+    assert "comptes désactivés : 12 compte(s)" in page
+    assert "et 2 autres)" in page

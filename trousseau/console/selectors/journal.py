@@ -16,6 +16,7 @@ from trousseau.audit.models import AuditEvent
 from trousseau.directory.models import Guardian, Pupil, School
 
 JOURNAL_LENGTH = 200
+JOURNAL_ACCOUNTS = 10  # identifiers a batch's line names; the audit row keeps them all
 IMPORT_TAGS = {EventTag.CONSOLE_IMPORT_PREVIEWED, EventTag.CONSOLE_IMPORT_APPLIED, EventTag.CONSOLE_IMPORT_REFUSED}
 
 
@@ -147,7 +148,12 @@ def _batch_detail(tag: str, data: dict[str, Any]) -> str:
     if tag == EventTag.CONSOLE_BATCH_REFUSED:
         return f"{text} — {data.get('reason', '')}"
     accounts = [str(a) for a in data.get("accounts", [])]
-    return f"{text} ({', '.join(accounts)})" if accounts else text
+    if not accounts:
+        return text
+    shown = ", ".join(accounts[:JOURNAL_ACCOUNTS])
+    if len(accounts) > JOURNAL_ACCOUNTS:
+        shown += " " + gettext("et %(n)s autres") % {"n": len(accounts) - JOURNAL_ACCOUNTS}
+    return f"{text} ({shown})"
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,10 @@ class BatchRefused(Exception):
         self.message = message
 
 
+class NothingTicked(BatchRefused):
+    """An empty selection: a slip, not a step worth the journal."""
+
+
 @dataclass(frozen=True)
 class Left:
     """An account of the selection the action leaves as it is, and why."""
@@ -97,7 +101,7 @@ def selected(school: School, ids: Iterable[int]) -> list[Account]:
     """The school's accounts with these ids, by name; raises BatchRefused if one is not the school's."""
     wanted = set(ids)
     if not wanted:
-        raise BatchRefused(_("Cochez au moins un compte."))
+        raise NothingTicked(_("Cochez au moins un compte."))
     if len(wanted) > BATCH_LIMIT:
         raise BatchRefused(
             _("Vous avez coché %(n)s comptes : une action porte sur %(max)s comptes au plus. Précisez la recherche.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -47,13 +49,18 @@ class BatchForm(forms.Form):
 
 
 def _back(request: HttpRequest, school: School) -> str:
-    """The list the selection was made on (search or waiting list of this school), else the search."""
+    """The list the selection was made on (search or waiting list of this school), else the search.
+
+    Without its "tout" (select all): back on the list after an action, no box is ticked in advance.
+    """
     target = request.POST.get("retour", "")
-    if target.startswith(f"/console/etablissements/{school.uai}/") and url_has_allowed_host_and_scheme(
+    if not target.startswith(f"/console/etablissements/{school.uai}/") or not url_has_allowed_host_and_scheme(
         target, {request.get_host()}, require_https=request.is_secure()
     ):
-        return target
-    return reverse("console:search", args=[school.uai])
+        return reverse("console:search", args=[school.uai])
+    parts = urlsplit(target)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "tout"])
+    return urlunsplit(("", "", parts.path, query, ""))
 
 
 def _confirmation(  # noqa: PLR0913 - the request, who and where, the plan and the ids ticked, a problem
@@ -93,7 +100,8 @@ def batch_view(request: HttpRequest, staff: StaffMember, school: School) -> Http
     try:
         todo = batch.plan(school, action, ids)
     except BatchRefused as exc:
-        batch.refuse(staff=staff, school=school, action=action, ids=ids, reason=str(exc.message), ip=ip)
+        if not isinstance(exc, batch.NothingTicked):
+            batch.refuse(staff=staff, school=school, action=action, ids=ids, reason=str(exc.message), ip=ip)
         messages.error(request, str(exc.message))
         return redirect(_back(request, school))
     if request.POST.get("confirme") != "oui":
