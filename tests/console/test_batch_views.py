@@ -212,3 +212,21 @@ def test_the_journal_names_ten_accounts_of_a_large_batch(browser, school):
     page = browser.get(reverse("console:journal", args=[school.uai])).text
     assert "comptes désactivés : 12 compte(s)" in page
     assert "et 2 autres)" in page
+
+
+def test_an_operator_cannot_mix_two_schools_of_the_academie_in_one_batch(school, family):
+    neighbour = factories.school(academie=school.academie)
+    other = helpers.family(neighbour, last_name="Voisin").guardian_account
+    operator = helpers.console(helpers.staff(StaffRole.ACADEMIE, academie=school.academie))
+    ids = [family.guardian_account.pk, other.pk]
+    data = {"action": "disable", "comptes": ids, "prevus": ids, "confirme": "oui"}
+    response = operator.post(_url(school), data, follow=True)
+    assert "ne sont pas ceux de cet établissement" in response.text
+    assert {_states()[pk] for pk in ids} == {AccountState.PROVISIONAL}
+    # From the neighbour's own page, its account alone goes through.
+    response = operator.post(
+        reverse("console:batch", args=[neighbour.uai]),
+        {"action": "disable", "comptes": [other.pk], "prevus": [other.pk], "confirme": "oui"},
+    )
+    assert response.status_code == 302
+    assert _states()[other.pk] == AccountState.DISABLED
