@@ -1,5 +1,7 @@
-"""Issue #19's staff administration walked in Chromium: the académie operator resets a head who lost her
-phone and adds a secretary; the head enrols again and withdraws a secretary's access. axe on every page."""
+"""Issue #19's académie operator walked in Chromium: she picks a school, finds a family by its phone and
+resets its accounts in one batch, reads it in the journal; then staff administration: she resets a head
+who lost her phone and adds a secretary; the head enrols again and withdraws a secretary's access.
+axe on every page."""
 
 from __future__ import annotations
 
@@ -11,6 +13,12 @@ from pytest_django.live_server_helper import LiveServer
 from tests import factories
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.steps import choose, expect_accessible
+from tests.browser.test_console_batch import (
+    family_reached_by_phone,
+    operator_picks_the_school,
+    operator_reads_the_journal,
+    operator_resets_a_family_found_by_phone,
+)
 from tests.console import helpers
 from trousseau.console import totp
 from trousseau.console.models import StaffMember, StaffRole
@@ -117,15 +125,20 @@ def _new_tab(browser: Browser, live_server: LiveServer) -> tuple[BrowserContext,
     return context, context.new_page()
 
 
-def test_an_operator_resets_a_head_and_adds_a_secretary_the_head_removes_one(
+def test_an_operator_resets_a_family_in_batch_resets_a_head_and_adds_a_secretary_the_head_removes_one(
     page: Page, browser: Browser, live_server: LiveServer
 ) -> None:
     school = factories.school(uai="0147777K", name="Collège Jean-Moulin", academie="Normandie")
+    factories.school(uai="0148888L", name="Collège Victor-Hugo", academie="Normandie")
+    family = family_reached_by_phone(school)
     head = helpers.staff(StaffRole.HEAD, school=school, first_name="Hélène", last_name="Roux")
     leaving = helpers.staff(StaffRole.SECRETARIAT, school=school, first_name="Inès", last_name="Garcia")
     operator = helpers.staff(StaffRole.ACADEMIE, academie="Normandie", first_name="Paul", last_name="Leroy")
 
     _log_in(page, operator)
+    operator_picks_the_school(page, school)
+    operator_resets_a_family_found_by_phone(page, school, family)
+    operator_reads_the_journal(page, school, operator)
     heads_link = _operator_resets_the_head(page, school, head)
     _operator_adds_a_secretary(page, school)
 

@@ -124,6 +124,8 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     EventTag.CONSOLE_IMPORT_REFUSED: _("Console : import refusé"),
     EventTag.CONSOLE_FOLLOWUP_EXPORTED: _("Console : suivi des activations exporté"),
     EventTag.CONSOLE_SCHOOL_CONTACT_UPDATED: _("Console : contact de l’établissement modifié"),
+    EventTag.CONSOLE_BATCH_APPLIED: _("Console : action sur une sélection de comptes"),
+    EventTag.CONSOLE_BATCH_REFUSED: _("Console : action sur une sélection de comptes refusée"),
     EventTag.DIRECTORY_IMPORT_APPLIED: _("Fiches de l'établissement importées"),
     EventTag.DIRECTORY_IMPORT_REFUSED: _("Import des fiches de l'établissement refusé"),
     EventTag.ACCOUNT_RENAMED_BY_IMPORT: _("Nom et prénom du compte corrigés d'après les fiches de l'établissement"),

@@ -110,6 +110,10 @@ class EventTag(StrEnum):
     CONSOLE_IMPORT_REFUSED = "console:import:refused"
     CONSOLE_FOLLOWUP_EXPORTED = "console:followup:exported"
     CONSOLE_SCHOOL_CONTACT_UPDATED = "console:school:contact_updated"
+    # One action on several accounts (console/services/batch.py): data holds `action`, `count` and the
+    # `accounts` acted on; each account's own step is audited too, by the single-account service.
+    CONSOLE_BATCH_APPLIED = "console:batch:applied"
+    CONSOLE_BATCH_REFUSED = "console:batch:refused"
     DIRECTORY_IMPORT_APPLIED = "directory:import:applied"
     DIRECTORY_IMPORT_REFUSED = "directory:import:refused"
     ACCOUNT_RENAMED_BY_IMPORT = "account:import:renamed"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trousseau.console.views import accounts, auth, contests, followup, imports, letters, schools, staff
+from trousseau.console.views import accounts, auth, batch, contests, followup, imports, letters, schools, staff
 
 app_name = "console"
 SCHOOL = "etablissements/<str:uai>/"
@@ -18,6 +18,7 @@ urlpatterns = [
     path(SCHOOL + "journal/", schools.journal_view, name="journal"),
     path(SCHOOL + "contact/", schools.contact_view, name="school_contact"),
     path(SCHOOL + "comptes/", accounts.search, name="search"),
+    path(SCHOOL + "comptes/selection/", batch.batch_view, name="batch"),
     path(ACCOUNT, accounts.detail, name="account"),
     path(ACCOUNT + "reinitialiser/", accounts.reset, name="reset"),
     path(ACCOUNT + "reinitialiser/confirmer/", accounts.confirm, {"action": "reset"}, name="reset_confirm"),

@@ -16,6 +16,7 @@ from trousseau.audit.models import AuditEvent
 from trousseau.directory.models import Guardian, Pupil, School
 
 JOURNAL_LENGTH = 200
+JOURNAL_ACCOUNTS = 10  # identifiers a batch's line names; the audit row keeps them all
 IMPORT_TAGS = {EventTag.CONSOLE_IMPORT_PREVIEWED, EventTag.CONSOLE_IMPORT_APPLIED, EventTag.CONSOLE_IMPORT_REFUSED}
 
 
@@ -96,14 +97,18 @@ def detail(tag: str, data: dict[str, Any]) -> str:
 LETTER_TAGS = {EventTag.CONSOLE_LETTERS_PRINTED, EventTag.CONSOLE_LETTERS_EXPORTED}
 LINK_TAGS = {EventTag.CONSOLE_LINK_CONFIRMED, EventTag.CONSOLE_LINK_REMOVED}
 ACCOUNT_TAGS = {EventTag.CONSOLE_ACCOUNT_RESET, EventTag.CONSOLE_ACCOUNT_DISABLED, EventTag.CONSOLE_ACCOUNT_ENABLED}
+BATCH_TAGS = {EventTag.CONSOLE_BATCH_APPLIED, EventTag.CONSOLE_BATCH_REFUSED}
 
 
 def _scope(scope: str) -> str:
     if scope.startswith("class:"):
         return gettext("classe %(name)s") % {"name": scope.removeprefix("class:")}
-    return {"school": gettext("tout l'établissement"), "account": gettext("un compte")}.get(
-        scope, gettext("les comptes d'une famille")
-    )
+    named = {
+        "school": gettext("tout l'établissement"),
+        "account": gettext("un compte"),
+        "batch": gettext("une sélection de comptes"),
+    }
+    return named.get(scope, gettext("les comptes d'une famille"))
 
 
 def _action_detail(tag: str, data: dict[str, Any]) -> str | None:
@@ -124,9 +129,31 @@ def _action_detail(tag: str, data: dict[str, Any]) -> str | None:
         if data.get("class_name"):
             text += " — " + _scope(f"class:{data['class_name']}")
         return text
+    if tag in BATCH_TAGS:
+        return _batch_detail(tag, data)
     if tag in ACCOUNT_TAGS and "sessions_ended" in data:
         return gettext("sessions fermées : %(n)s") % {"n": data["sessions_ended"]}
     return None
+
+
+def _batch_detail(tag: str, data: dict[str, Any]) -> str:
+    """A batch: its action and how many accounts; the identifiers acted on (or why it was refused)."""
+    action = {
+        "reprint": gettext("courriers réimprimés"),
+        "export": gettext("courriers exportés en CSV"),
+        "reset": gettext("comptes réinitialisés"),
+        "disable": gettext("comptes désactivés"),
+    }.get(str(data.get("action", "")), str(data.get("action", "")))
+    text = gettext("%(action)s : %(count)s compte(s)") % {"action": action, "count": data.get("count", 0)}
+    if tag == EventTag.CONSOLE_BATCH_REFUSED:
+        return f"{text} — {data.get('reason', '')}"
+    accounts = [str(a) for a in data.get("accounts", [])]
+    if not accounts:
+        return text
+    shown = ", ".join(accounts[:JOURNAL_ACCOUNTS])
+    if len(accounts) > JOURNAL_ACCOUNTS:
+        shown += " " + gettext("et %(n)s autres") % {"n": len(accounts) - JOURNAL_ACCOUNTS}
+    return f"{text} ({shown})"
 
 
 @dataclass(frozen=True)
