@@ -34,7 +34,6 @@ import json
 import os
 import pstats
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -60,7 +59,7 @@ from bench.common import (  # noqa: E402
     run_main,
 )
 from bench.morning_floor import Floor, Operation  # noqa: E402
-from bench.morning_journey import STEPS, Journey, morning  # noqa: E402
+from bench.morning_journey import Journey, morning  # noqa: E402
 from bench.morning_report import SECTION_HEAD, derive_floor, result_block, same_cryptography  # noqa: E402
 from bench.report import describe_machine, print_by_package, write_section  # noqa: E402
 
@@ -102,7 +101,9 @@ def guardians(count: int) -> list[str]:
 
     identifiers, _ = create_accounts(2 * count)
     found = list(
-        Account.objects.filter(identifier__in=identifiers, kind="guardian").order_by("pk").values_list("identifier", flat=True)
+        Account.objects.filter(identifier__in=identifiers, kind="guardian")
+        .order_by("pk")
+        .values_list("identifier", flat=True)
     )
     if len(found) < count:
         raise BenchError(f"{len(found)} guardian accounts made, {count} needed")
@@ -120,6 +121,9 @@ class Run:
         self.journey_cpu = self.journey_wall = 0.0
         self.journeys = 0
         self.lines: list[list[str]] = []  # the worker's per-request lines of the measured journeys
+        # What deriving the floor again needs, and the cores (server's, clients'): set once the server runs.
+        self.workdir, self.stored_hash, self.jwks = server.log.parent, "", {}
+        self.pins: tuple[set[int], set[int]] = (set(), set())
 
     def journey(self, identifier: str) -> Journey:
         return morning(self.server.port, identifier, self.ent, self.teleservices, self.issuer)
@@ -128,9 +132,12 @@ class Run:
         lines = self.log.read_text().splitlines()[start:]
         return [line.split() for line in lines]
 
-    def measured(self, identifiers: list[str], pins: tuple[set[int], set[int]]) -> Journey:
+    def floor_of(self, journey: Journey) -> list[Operation]:
+        return derive_floor(journey, self.workdir, self.stored_hash, self.jwks)
+
+    def measured(self, identifiers: list[str]) -> Journey:
         """Journeys for these guardians, timed; the first is returned for the checks."""
-        os.sched_setaffinity(0, pins[1] or os.sched_getaffinity(0))
+        os.sched_setaffinity(0, self.pins[1] or os.sched_getaffinity(0))
         start_line = len(self.log.read_text().splitlines())
         cpu0, wall0 = cpu_with_children(self.worker), time.perf_counter()
         first = None
@@ -145,12 +152,13 @@ class Run:
         sent = [step for _ in identifiers for step in first.sent] if first else []
         if [(m, p) for m, p, *_ in lines] != sent:
             raise BenchError("the worker's request log does not match the requests sent (another client? a restart?)")
+        if first is None:
+            raise BenchError("a round without journeys")
         self.lines += lines
-        assert first is not None
         return first
 
 
-def check(run: Run, journey: Journey, jwks: dict[str, Any]) -> None:
+def check(run: Run, journey: Journey) -> None:
     """The deeper checks, once a round: the SPs read their responses; the ID token verifies."""
     from joserfc import jwt
     from joserfc.errors import JoseError
@@ -161,7 +169,7 @@ def check(run: Run, journey: Journey, jwks: dict[str, Any]) -> None:
         if response.assertion is None or not response.ava:
             raise BenchError(f"{step}: the service provider found no assertion or no attributes")
     try:
-        token = jwt.decode(journey.tokens["id_token"], KeySet.import_key_set(jwks), algorithms=["RS256"])
+        token = jwt.decode(journey.tokens["id_token"], KeySet.import_key_set(run.jwks), algorithms=["RS256"])
         jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": run.issuer},
             aud={"essential": True, "value": "pronote-demo"},
@@ -211,7 +219,7 @@ def start_server(env: dict[str, str], workdir: Path, port: int, args: argparse.N
     return server, workers[0]
 
 
-def run(args: argparse.Namespace) -> None:  # noqa: PLR0915 - the run, step by step
+def run(args: argparse.Namespace) -> None:
     with contextlib.ExitStack() as cleanup:
         workdir = Path(tempfile.mkdtemp(prefix="trousseau-bench-morning-"))
         cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
@@ -245,15 +253,16 @@ def run(args: argparse.Namespace) -> None:  # noqa: PLR0915 - the run, step by s
         meta = json.loads(request(port, "GET", "/.well-known/openid-configuration").body)
         jwks = json.loads(request(port, "GET", urlsplit(meta["jwks_uri"]).path).body)
         bench = Run(args, server, worker, services, issuer)
+        bench.stored_hash, bench.jwks, bench.pins = stored_hash, jwks, pins
         print(f"Warming up: {args.warmup} journeys ...", flush=True)
         last = None
         for identifier in identifiers[: args.warmup]:
             last = bench.journey(identifier)
         if last is None:
             raise BenchError("no warm-up journey: the floor is derived from one")
-        operations = derive_floor(last, workdir, stored_hash, jwks)
+        operations = bench.floor_of(last)
         floor = Floor(operations, keyring(workdir))
-        ratios = rounds(bench, floor, identifiers[args.warmup :], operations, workdir, stored_hash, jwks, pins)
+        ratios = rounds(bench, floor, identifiers[args.warmup :], operations)
         server.stop()
         if args.profile:
             show_profile(Path(args.profile), bench.journeys)
@@ -282,8 +291,7 @@ def keyring(workdir: Path) -> dict[str, Any]:
     return keys
 
 
-def rounds(bench: Run, floor: Floor, identifiers: list[str], operations: list[Operation], workdir: Path,
-           stored_hash: str, jwks: dict[str, Any], pins: tuple[set[int], set[int]]) -> list[float]:  # fmt: skip
+def rounds(bench: Run, floor: Floor, identifiers: list[str], operations: list[Operation]) -> list[float]:
     per_round = len(identifiers) // bench.args.rounds
     ratios = []
     for number in range(bench.args.rounds):
@@ -291,13 +299,13 @@ def rounds(bench: Run, floor: Floor, identifiers: list[str], operations: list[Op
         cpu_before, journeys_before = bench.journey_cpu, bench.journeys
 
         def journeys(chunk: list[str] = chunk) -> None:
-            first = bench.measured(chunk, pins)
-            check(bench, first, jwks)
-            if not same_cryptography(derive_floor(first, workdir, stored_hash, jwks), operations):
+            first = bench.measured(chunk)
+            check(bench, first)
+            if not same_cryptography(bench.floor_of(first), operations):
                 raise BenchError("the cryptography of a journey changed during the run")
 
         def bare(count: int = len(chunk)) -> float:
-            os.sched_setaffinity(0, pins[0] or os.sched_getaffinity(0))  # the server's core
+            os.sched_setaffinity(0, bench.pins[0] or os.sched_getaffinity(0))  # the server's core
             return floor.run(count)
 
         floor_cpu = 0.0

@@ -53,6 +53,12 @@ DIGESTS = {
     "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
 }
 
+HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1,  # xmlenc's rsa-oaep-mgf1p, what SPs ask for
+    "sha256": hashes.SHA256,
+    "sha512": hashes.SHA512,
+}
+
 ARGON2 = "argon2id verify"
 RSA_SIGN = "RSA signature"
 RSA_VERIFY = "RSA signature verification"
@@ -154,10 +160,13 @@ def _decrypt(encrypted: Element, where: str, sp_key: rsa.RSAPrivateKey) -> tuple
     digest_method = key_method.find(_q(DS, "DigestMethod"))
     digest = DIGESTS.get("" if digest_method is None else digest_method.get("Algorithm", ""), "sha1")
     cipher_key = transported.findtext(f"{_q(XENC, 'CipherData')}/{_q(XENC, 'CipherValue')}") or ""
-    hash_algorithm = hashes.SHA1() if digest == "sha1" else hashes.SHA256() if digest == "sha256" else hashes.SHA512()
+    hash_algorithm = HASHES[digest]()
     # xmlenc's rsa-oaep-mgf1p and rsa-oaep without MGF element both mean MGF1 with SHA-1.
     oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hash_algorithm, label=None)  # noqa: S303 - xmlenc's
-    aes_key = sp_key.decrypt(base64.b64decode(cipher_key), oaep)
+    try:
+        aes_key = sp_key.decrypt(base64.b64decode(cipher_key), oaep)
+    except ValueError as exc:
+        raise FloorError(f"{where}: the assertion's key does not decrypt with the service provider's key") from exc
     data_method = data.find(_q(XENC, "EncryptionMethod"))
     data_algorithm = "" if data_method is None else data_method.get("Algorithm", "")
     if AES_GCM.get(data_algorithm) != len(aes_key):
@@ -232,15 +241,10 @@ def argon2_operation(encoded: str, where: str) -> Operation:
 
 # --- the floor, done bare -------------------------------------------------------------------------
 
-HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha256": hashes.SHA256,
-    "sha512": hashes.SHA512,
-}
 SIGNED_INFO_BYTES = 600  # a canonical SignedInfo with one reference, about what pysaml2 writes
 
 
-def _bare(operation: Operation, keyring: dict[str, rsa.RSAPrivateKey]) -> Callable[[], object]:  # noqa: PLR0911
+def _bare(operation: Operation, keyring: dict[str, rsa.RSAPrivateKey]) -> Callable[[], object]:
     """One operation as a call with everything prepared: timing it times the cryptography alone."""
     if operation.kind == ARGON2:
         time_cost, memory, lanes = operation.argon2
@@ -249,7 +253,11 @@ def _bare(operation: Operation, keyring: dict[str, rsa.RSAPrivateKey]) -> Callab
         encoded = hasher.hash(password)
         return lambda: hasher.verify(encoded, password)
     if operation.kind == AES:
-        cipher, nonce, plain = AESGCM(secrets.token_bytes(operation.bits // 8)), secrets.token_bytes(12), bytes(operation.size)
+        cipher, nonce, plain = (
+            AESGCM(secrets.token_bytes(operation.bits // 8)),
+            secrets.token_bytes(12),
+            bytes(operation.size),
+        )
         return lambda: cipher.encrypt(nonce, plain, None)
     private = keyring.get(operation.key)
     if private is None:

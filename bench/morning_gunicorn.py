@@ -25,7 +25,7 @@ globals().update({k: v for k, v in _production.items() if not k.startswith("__")
 _state: dict[str, Any] = {"statements": 0}
 
 
-def _count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+def _count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:  # noqa: FBT001 - Django's signature
     _state["statements"] += 1
     return execute(sql, params, many, context)
 

@@ -117,7 +117,9 @@ class Journey:
 
 
 def fail(step: str, resp: Response, what: str) -> BenchError:
-    return BenchError(f"{step}: {what} (status {resp.status}, Location {resp.headers.get('Location')!r}): {resp.body[:300]!r}")
+    return BenchError(
+        f"{step}: {what} (status {resp.status}, Location {resp.headers.get('Location')!r}): {resp.body[:300]!r}"
+    )
 
 
 def expect_redirect(step: str, resp: Response, contains: str) -> str:
@@ -185,10 +187,15 @@ def oidc(port: int, journey: Journey, issuer: str) -> None:
         raise fail(STEPS[7], resp, "no code, or a wrong state or iss")
     basic = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     body = {"grant_type": "authorization_code", "code": params["code"], "redirect_uri": REDIRECT_URI}
-    resp = request(port, "POST", TOKEN, urlencode({**body, "code_verifier": verifier}), {**FORM, "Authorization": basic})
+    resp = request(
+        port, "POST", TOKEN, urlencode({**body, "code_verifier": verifier}), {**FORM, "Authorization": basic}
+    )
     journey.sent.append(("POST", TOKEN))  # the client's back channel: no browser cookie
     tokens = json.loads(resp.body) if resp.status == 200 else {}  # noqa: PLR2004
-    if not all(tokens.get(k) for k in ("access_token", "id_token")) or str(tokens.get("token_type")).lower() != "bearer":
+    if (
+        not all(tokens.get(k) for k in ("access_token", "id_token"))
+        or str(tokens.get("token_type")).lower() != "bearer"
+    ):
         raise fail(STEPS[8], resp, "no access and ID tokens")
     claims = jwt_part(tokens["id_token"], 1)
     if claims.get("aud") not in (CLIENT_ID, [CLIENT_ID]) or claims.get("nonce") != journey.nonce:

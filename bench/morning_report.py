@@ -139,14 +139,18 @@ def result_block(
         ("Database", machine["database"]),
         (
             "Measured: the journey",
-            f"**{journey_ms:.1f} ms** of the worker's CPU per journey ({bench.journeys} journeys, "
-            f"{1000 * bench.journey_wall / bench.journeys:.0f} ms wall clock each, one at a time)",
+            (
+                f"**{journey_ms:.1f} ms** of the worker's CPU per journey ({bench.journeys} journeys, "
+                f"{1000 * bench.journey_wall / bench.journeys:.0f} ms wall clock each, one at a time)"
+            ),
         ),
         ("Reference: its cryptographic floor", f"**{floor_ms:.1f} ms** per journey, bare on the server's core"),
         (
             f"Floor / journey (goal ≥ {GOAL})",
-            f"**{ratio:.2f}**, {verdict} (per round {min(ratios):.2f} to {max(ratios):.2f}, "
-            f"median {statistics.median(ratios):.2f}, {len(ratios)} rounds)",
+            (
+                f"**{ratio:.2f}**, {verdict} (per round {min(ratios):.2f} to {max(ratios):.2f}, "
+                f"median {statistics.median(ratios):.2f}, {len(ratios)} rounds)"
+            ),
         ),
     ]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
@@ -154,9 +158,12 @@ def result_block(
         [
             f"| | |\n|---|---|\n{table}",
             "The floor, per journey:\n\n" + floor_table(floor),
-            "Per request of the journey (means over the measured journeys):\n\n" + request_table(bench, floor, journey_ms),
-            f"Command: `.venv/bin/python bench/morning.py --journeys {args.journeys} --rounds {args.rounds} "
-            f"--database {args.database}`",
+            "Per request of the journey (means over the measured journeys):\n\n"
+            + request_table(bench, floor, journey_ms),
+            (
+                f"Command: `.venv/bin/python bench/morning.py --journeys {args.journeys} --rounds {args.rounds} "
+                f"--database {args.database}`"
+            ),
         ]
     )
 
@@ -184,6 +191,8 @@ def request_table(bench: Any, floor: Floor, journey_ms: float) -> str:
         share = f"{crypto[step]:.1f}" if crypto[step] else "0"
         rows.append(f"| {step} | {cpu:.1f} | {share} | {sql:.1f} |")
     total_sql = sum(int(line[4]) for line in bench.lines) / bench.journeys
-    rows.append(f"| gunicorn around the requests (parsing, JSON access log, hooks) | {journey_ms - app_total:.1f} | | |")
+    rows.append(
+        f"| gunicorn around the requests (parsing, JSON access log, hooks) | {journey_ms - app_total:.1f} | | |"
+    )
     rows.append(f"| **the journey** | **{journey_ms:.1f}** | **{sum(crypto.values()):.1f}** | **{total_sql:.0f}** |")
     return "\n".join(rows)
