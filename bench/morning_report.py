@@ -108,8 +108,15 @@ the view), the floor's operations of that request, and the SQL statements throug
 (BEGIN/COMMIT and connection health checks not counted); "gunicorn around the requests" is the rest of
 the worker's CPU (parsing, the JSON access log, the hooks).
 
+The ENT's part is seven requests, not the three of issue #21's table: a browser with script walks
+ÉduConnect's local-storage pages before and after the mire (e1s1, e1s3), as the demo ENT's users do;
+a pre-2025 client that skips them (`trousseau/federation/saml/login.py`) is not measured here.
+
 **How to reproduce**: `make bench-morning` or `.venv/bin/python bench/morning.py` (PostgreSQL, creates
-and drops `trousseau_morning_bench`); `--journeys N --rounds R`, `--database sqlite`, `--profile FILE`.
+and drops `trousseau_morning_bench`); `--journeys N --rounds R`, `--database sqlite`. `--profile FILE`
+runs the worker under cProfile with a CPU clock and writes no figures: the profiler makes the worker
+about four times slower, more so in code of many small calls (the ORM), so read its shares, not its
+milliseconds.
 """
 
 
