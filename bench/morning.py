@@ -146,11 +146,15 @@ class Run:
             done = self.journey(identifier)
             first = first or done
         self.journey_wall += time.perf_counter() - wall0
+        sent = [step for _ in identifiers for step in first.sent] if first else []
+        lines = self.read_lines(start_line)
+        deadline = time.monotonic() + 10
+        while len(lines) < len(sent) and time.monotonic() < deadline:
+            time.sleep(0.02)  # the worker writes a request's line after sending its answer
+            lines = self.read_lines(start_line)
+        # Read once the last line is written: the worker's work after the last answer is the journey's.
         self.journey_cpu += cpu_with_children(self.worker) - cpu0
         self.journeys += len(identifiers)
-        time.sleep(0.05)  # the last post_request line is written after the answer is sent
-        lines = self.read_lines(start_line)
-        sent = [step for _ in identifiers for step in first.sent] if first else []
         if [(m, p) for m, p, *_ in lines] != sent:
             raise BenchError("the worker's request log does not match the requests sent (another client? a restart?)")
         if first is None:
