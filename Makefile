@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: messages run test setup browser nginx xmlsec lint unit unit-pg bench bench-oidc bench-load bench-scale bench-memory bench-saml clean help standin serve-prod audit
+.PHONY: messages run test setup browser nginx xmlsec lint unit unit-pg bench bench-oidc bench-load bench-scale bench-memory bench-saml bench-morning clean help standin serve-prod audit
 
 help:
 	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000 and the demo ENT,"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-scale - login p50/p99 with 10 k, 1 M and 5 M accounts in PostgreSQL (about 20 min, 3 GB)"
 	@echo "make bench-memory - resident memory of a web worker (bench/serve.py and gunicorn), into docs/benchmarks.md"
 	@echo "make bench-saml - SAML SSO with an encrypted assertion against the same in the clear, into docs/benchmarks.md"
+	@echo "make bench-morning - a guardian's morning journey (ENT, Pronote, téléservices) next to its cryptographic floor (JOURNEYS=240)"
 
 $(STAMP): requirements.txt requirements-dev.txt ent/requirements.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -174,6 +175,11 @@ bench-memory: setup
 
 bench-saml: setup
 	$(BIN)/python bench/saml.py
+
+# One gunicorn sync worker on PostgreSQL (creates and drops trousseau_morning_bench); issue #21's figure 1.
+JOURNEYS ?= 240
+bench-morning: setup
+	$(BIN)/python bench/morning.py --journeys $(JOURNEYS)
 
 # Known vulnerabilities in the pinned dependencies (pip-audit, in a venv of its own). It asks PyPI's
 # JSON API or OSV, which the machines of this project cannot reach (their package mirror serves no

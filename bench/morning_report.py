@@ -1,0 +1,205 @@
+"""bench/morning.py's floor of a captured journey and its section of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from bench.morning_floor import (
+    Floor,
+    Operation,
+    argon2_operation,
+    id_token_operations,
+    redirect_request_operations,
+    saml_response_operations,
+)
+from bench.morning_journey import ANSWER_ENT, PASSWORD_STEP, SSO_ENT, SSO_TS, STEPS, TOKEN_STEP, Journey
+
+GOAL = 0.5
+SIZE_SLACK = 0.1  # sizes of signed elements differ a little between guardians (names, identifiers)
+
+
+def _private(path: Path) -> rsa.RSAPrivateKey:
+    key = load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError(f"{path} is not an RSA key")
+    return key
+
+
+def jwks_keys(jwks: dict[str, Any]) -> dict[str, rsa.RSAPublicKey]:
+    def number(value: str) -> int:
+        import base64
+
+        return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+    return {
+        key["kid"]: rsa.RSAPublicNumbers(number(key["e"]), number(key["n"])).public_key()
+        for key in jwks["keys"]
+        if key.get("kty") == "RSA"
+    }
+
+
+def derive_floor(journey: Journey, workdir: Path, stored_hash: str, jwks: dict[str, Any]) -> list[Operation]:
+    """The cryptography of one journey, from its requests and answers and the keys the run made."""
+    cert = x509.load_pem_x509_certificate((workdir / "saml-signing" / "cert.pem").read_bytes())
+    idp = cert.public_key()
+    if not isinstance(idp, rsa.RSAPublicKey):
+        raise TypeError("the IdP's signing key is not RSA")
+    ent, ts = _private(workdir / "ent" / "key.pem"), _private(workdir / "teleservices" / "key.pem")
+    return [
+        *redirect_request_operations(journey.requests[SSO_ENT], SSO_ENT, sp_signer=ent.public_key()),
+        argon2_operation(stored_hash, PASSWORD_STEP),
+        *saml_response_operations(journey.saml[ANSWER_ENT], ANSWER_ENT, idp_signer=idp, sp_key=ent),
+        *id_token_operations(journey.tokens["id_token"], TOKEN_STEP, jwks=jwks_keys(jwks)),
+        *redirect_request_operations(journey.requests[SSO_TS], SSO_TS, sp_signer=ts.public_key()),
+        *saml_response_operations(journey.saml[SSO_TS], SSO_TS, idp_signer=idp, sp_key=ts),
+    ]
+
+
+def same_cryptography(these: list[Operation], those: list[Operation]) -> bool:
+    """The same operations with the same keys; the sizes digested or encrypted within SIZE_SLACK."""
+    if len(these) != len(those):
+        return False
+    for a, b in zip(these, those, strict=True):
+        if (a.kind, a.where, a.key, a.bits, a.digest, a.argon2) != (b.kind, b.where, b.key, b.bits, b.digest, b.argon2):
+            return False
+        if abs(a.size - b.size) > SIZE_SLACK * max(a.size, b.size, 1):
+            return False
+    return True
+
+
+SECTION_HEAD = """## A guardian's morning journey next to its cryptography
+
+Written by `bench/morning.py` (`make bench-morning`), which rewrites only this section (issue #21).
+
+**Goal**: the identity provider spends at most twice the journey's cryptography on it: floor / journey
+≥ 0.5 (then 0.75).
+
+**Measured**: a guardian's morning, each journey a fresh browser and another guardian
+(`bench/morning_journey.py`): the demo ENT by SAML (signed AuthnRequest over HTTP-Redirect,
+ÉduConnect's three login steps as a browser with script walks them: local-storage page, the mire and
+an argon2id password login, local-storage page; a signed response with a signed, encrypted assertion);
+the Pronote-like by OpenID Connect (code with PKCE S256 riding the session, token with
+client_secret_basic, userinfo); the téléservices-like by SAML (signed request, answered from the
+session, encrypted assertion). Server: one gunicorn sync worker with `deploy/gunicorn.conf.py`
+(through `bench/morning_gunicorn.py`, which adds per-request hooks and turns off the rolling restart),
+production settings, pinned to one core; the clients on the other. The figure is the worker's CPU
+per journey.
+
+**Reference, the floor**: the journey's cryptographic operations read from the actual requests and
+answers (`bench/morning_floor.py`: each XML signature with the key of its KeyInfo, each RSA-OAEP key
+transport and AES-GCM encryption, found by decrypting the assertion with the SP's key, each
+request-signature verification, the ID token's JWS, the argon2id verify with the stored hash's
+parameters), done bare with the same keys on the server's core, in rounds alternating with the
+journeys. Each journey is checked step by step; once a round pysaml2's client reads both SAML
+responses as the SPs would (xmlsec1 verifies and decrypts), the ID token is verified against the JWKS,
+and the floor is derived again from that journey and must not have changed; or the run fails.
+
+**Per request**: the worker's CPU between gunicorn's pre_request and post_request hooks (Django and
+the view), the floor's operations of that request, and the SQL statements through Django's cursors
+(BEGIN/COMMIT and connection health checks not counted); "gunicorn around the requests" is the rest of
+the worker's CPU (parsing, the JSON access log, the hooks).
+
+The ENT's part is seven requests, not the three of issue #21's table: a browser with script walks
+ÉduConnect's local-storage pages before and after the mire (e1s1, e1s3), as the demo ENT's users do;
+a pre-2025 client that skips them (`trousseau/federation/saml/login.py`) is not measured here.
+
+**How to reproduce**: `make bench-morning` or `.venv/bin/python bench/morning.py` (PostgreSQL, creates
+and drops `trousseau_morning_bench`); `--journeys N --rounds R`, `--database sqlite`. `--profile FILE`
+runs the worker under cProfile with a CPU clock and writes no figures: the profiler makes the worker
+about four times slower, more so in code of many small calls (the ORM), so read its shares, not its
+milliseconds.
+"""
+
+
+def _load_note(machine: dict[str, str]) -> str:
+    first = float(machine["load"].split(" / ")[0])
+    cores = os.cpu_count() or 1
+    if first < 0.5 * cores:
+        return ""
+    return (
+        f" **The machine was shared with other work** (load {first:.1f} on {cores} cores): "
+        "the figures are indicative until a rerun on a quiet machine."
+    )
+
+
+def result_block(
+    args: argparse.Namespace, machine: dict[str, str], bench: Any, floor: Floor, ratios: list[float]
+) -> str:
+    journey_ms = 1000 * bench.journey_cpu / bench.journeys
+    floor_ms = floor.timing.ms_each()
+    ratio = floor_ms / journey_ms
+    verdict = "goal met" if ratio >= GOAL else "goal not met"
+    rows = [
+        ("Date", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())),
+        ("Code", machine["code"]),
+        ("CPU", machine["cpu"]),
+        ("System", f"{machine['os']}, load average {machine['load']} before measuring.{_load_note(machine)}"),
+        ("Database", machine["database"]),
+        (
+            "Measured: the journey",
+            (
+                f"**{journey_ms:.1f} ms** of the worker's CPU per journey ({bench.journeys} journeys, "
+                f"{1000 * bench.journey_wall / bench.journeys:.0f} ms wall clock each, one at a time)"
+            ),
+        ),
+        ("Reference: its cryptographic floor", f"**{floor_ms:.1f} ms** per journey, bare on the server's core"),
+        (
+            f"Floor / journey (goal ≥ {GOAL})",
+            (
+                f"**{ratio:.2f}**, {verdict} (per round {min(ratios):.2f} to {max(ratios):.2f}, "
+                f"median {statistics.median(ratios):.2f}, {len(ratios)} rounds)"
+            ),
+        ),
+    ]
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return "\n\n".join(
+        [
+            f"| | |\n|---|---|\n{table}",
+            "The floor, per journey:\n\n" + floor_table(floor),
+            "Per request of the journey (means over the measured journeys):\n\n"
+            + request_table(bench, floor, journey_ms),
+            (
+                f"Command: `.venv/bin/python bench/morning.py --journeys {args.journeys} --rounds {args.rounds} "
+                f"--database {args.database}`"
+            ),
+        ]
+    )
+
+
+def floor_table(floor: Floor) -> str:
+    spent = floor.timing.spent
+    rows = ["| operation | request | ms each |", "|---|---|---:|"]
+    for index, operation in enumerate(floor.operations):
+        rows.append(f"| {operation.label()} | {operation.where} | {1000 * spent[index] / floor.timing.times:.2f} |")
+    return "\n".join(rows)
+
+
+def request_table(bench: Any, floor: Floor, journey_ms: float) -> str:
+    count = len(STEPS)
+    crypto = dict.fromkeys(STEPS, 0.0)
+    for index, operation in enumerate(floor.operations):
+        crypto[operation.step] += 1000 * floor.timing.spent[index] / floor.timing.times
+    rows = ["| request | ms CPU | of which crypto (floor) | SQL statements |", "|---|---:|---:|---:|"]
+    app_total = 0.0
+    for position, step in enumerate(STEPS):
+        lines = bench.lines[position::count]
+        cpu = 1000 * statistics.fmean(float(line[3]) for line in lines)
+        sql = statistics.fmean(int(line[4]) for line in lines)
+        app_total += cpu
+        share = f"{crypto[step]:.1f}" if crypto[step] else "0"
+        rows.append(f"| {step} | {cpu:.1f} | {share} | {sql:.1f} |")
+    total_sql = sum(int(line[4]) for line in bench.lines) / bench.journeys
+    rows.append(
+        f"| gunicorn around the requests (parsing, JSON access log, hooks) | {journey_ms - app_total:.1f} | | |"
+    )
+    rows.append(f"| **the journey** | **{journey_ms:.1f}** | **{sum(crypto.values()):.1f}** | **{total_sql:.0f}** |")
+    return "\n".join(rows)
