@@ -91,7 +91,8 @@ def test_batch_issues_each_letter_when_its_email_goes_and_voids_the_earlier_one(
         assert earlier[row.account_id].status() == LetterStatus.REVOKED
         assert row.account.identifier in message.body
         assert "02 31 00 00 00" in message.body  # the school's contact, as on the paper letter
-        assert "Je n'ai pas de compte" in message.body and "FranceConnect" in message.body
+        assert "Je n'ai pas de compte" in message.body
+        assert "FranceConnect" in message.body
         assert message.alternatives[0].mimetype == "text/html"
         assert password in str(message.alternatives[0].content)
         assert message.from_email.startswith("ne-pas-repondre+" + row.token + "@")
@@ -120,12 +121,15 @@ def test_a_temporary_failure_is_retried_with_a_fresh_letter_and_the_first_one_re
     row = LetterEmail.objects.get(batch=batch)
     first_letter = row.letter
     assert (row.state, row.attempts, mail.outbox) == (LetterEmailState.PENDING, 1, [])
-    assert first_letter is not None and first_letter.status() == LetterStatus.REVOKED  # it reached nobody
-    assert "451" in row.last_error and "s.bernard@exemple.fr" not in row.last_error
+    assert first_letter is not None
+    assert first_letter.status() == LetterStatus.REVOKED
+    assert "451" in row.last_error
+    assert "s.bernard@exemple.fr" not in row.last_error
     LetterEmail.objects.filter(pk=row.pk).update(next_attempt_at="2000-01-01T00:00:00Z")
     assert letter_emails.send_due() == 1
     row.refresh_from_db()
-    assert row.state == LetterEmailState.SENT and row.attempts == 2
+    assert row.state == LetterEmailState.SENT
+    assert row.attempts == 2
     assert row.letter_id != first_letter.pk
     assert check_password(_password(mail.outbox[0]), row.letter.password_hash)
 
@@ -167,16 +171,19 @@ def test_confirmation_page_says_what_will_happen_and_sends_nothing(school, membe
     text = html.unescape(page.text)
     assert page.status_code == 200
     assert "2 courriels seront envoyés, un par compte" in text
-    assert "ne fonctionneront plus" in text and "2 de ces comptes ont un courrier encore valable" in text
+    assert "ne fonctionneront plus" in text
+    assert "2 de ces comptes ont un courrier encore valable" in text
     assert "1 responsable n'a pas d'adresse email enregistrée" in text
     assert "Petit" in text
-    assert not LetterEmailBatch.objects.exists() and mail.outbox == []
+    assert not LetterEmailBatch.objects.exists()
+    assert mail.outbox == []
 
 
 def test_a_post_without_the_confirmation_only_shows_the_page(school, member):
     page = helpers.console(member).post(_send_url(school), {"classe": ""})
     assert page.status_code == 200
-    assert not LetterEmailBatch.objects.exists() and mail.outbox == []
+    assert not LetterEmailBatch.objects.exists()
+    assert mail.outbox == []
 
 
 def test_confirmed_send_for_a_class_redirects_to_its_report(school, member):
@@ -187,7 +194,8 @@ def test_confirmed_send_for_a_class_redirects_to_its_report(school, member):
     assert response["Location"] == reverse("console:letter_email_batch", args=[school.uai, batch.pk])
     assert [m.to for m in mail.outbox] == [["s.bernard@exemple.fr"]]
     report = html.unescape(browser.get(response["Location"]).text)
-    assert "1 courriel envoyé" in report and "s.bernard@exemple.fr" in report
+    assert "1 courriel envoyé" in report
+    assert "s.bernard@exemple.fr" in report
     listing = html.unescape(browser.get(reverse("console:letter_email_batches", args=[school.uai])).text)
     assert "5e B" in listing
 
@@ -196,7 +204,8 @@ def test_an_unknown_class_is_refused_with_a_message(school, member):
     browser = helpers.console(member)
     response = browser.post(_send_url(school), {"classe": "9e Z", "confirme": "oui"}, follow=True)
     assert "Cette classe n'existe pas dans l'établissement." in html.unescape(response.text)
-    assert not LetterEmailBatch.objects.exists() and mail.outbox == []
+    assert not LetterEmailBatch.objects.exists()
+    assert mail.outbox == []
 
 
 def test_nobody_with_an_email_sends_nothing(member, school):
@@ -232,7 +241,8 @@ def test_a_bounced_account_gets_a_paper_letter_button(school, member):
     assert letter_emails.mark_bounced(row.token, "5.1.1")
     browser = helpers.console(member)
     report = html.unescape(browser.get(reverse("console:letter_email_batch", args=[school.uai, batch.pk])).text)
-    assert "1 courriel rejeté" in report and "dsn 5.1.1" in report
+    assert "1 courriel rejeté" in report
+    assert "dsn 5.1.1" in report
     assert reverse("console:letter", args=[school.uai, row.account_id]) in report
     pdf = browser.post(reverse("console:letter", args=[school.uai, row.account_id]))
     assert pdf["Content-Type"] == "application/pdf"
