@@ -77,7 +77,7 @@ def school():
 
 def _every_row_as_text() -> str:
     """Every row of every table, as text: where a password at rest in clear would show."""
-    return "\n".join(str(list(model.objects.values())) for model in apps.get_models())
+    return "\n".join(str(list(model._default_manager.values())) for model in apps.get_models())
 
 
 def _password(message: EmailMessage) -> str:

@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.core import mail
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.urls import reverse
 
 from tests import factories
@@ -47,8 +48,8 @@ def member(school):
     return helpers.staff(StaffRole.SECRETARIAT, school=school)
 
 
-def _password(message) -> str:
-    line = next(line for line in message.body.splitlines() if line.startswith("Mot de passe provisoire"))
+def _password(message: EmailMessage) -> str:
+    line = next(line for line in str(message.body).splitlines() if line.startswith("Mot de passe provisoire"))
     return line.split(":", 1)[1].strip()
 
 
@@ -84,6 +85,7 @@ def test_batch_issues_each_letter_when_its_email_goes_and_voids_the_earlier_one(
     for row in LetterEmail.objects.filter(batch=batch).select_related("account", "letter"):
         assert row.state == LetterEmailState.SENT
         message = next(m for m in mail.outbox if m.to == [row.recipient])
+        assert isinstance(message, EmailMultiAlternatives)
         password = _password(message)
         assert check_password(password, row.letter.password_hash)
         assert row.letter.status() == LetterStatus.VALID
@@ -93,8 +95,9 @@ def test_batch_issues_each_letter_when_its_email_goes_and_voids_the_earlier_one(
         assert "02 31 00 00 00" in message.body  # the school's contact, as on the paper letter
         assert "Je n'ai pas de compte" in message.body
         assert "FranceConnect" in message.body
-        assert message.alternatives[0].mimetype == "text/html"
-        assert password in str(message.alternatives[0].content)
+        content, mimetype = message.alternatives[0]
+        assert mimetype == "text/html"
+        assert password in str(content)
         assert message.from_email.startswith("ne-pas-repondre+" + row.token + "@")
         assert message.extra_headers["From"] == "Trousseau <ne-pas-repondre@trousseau.localhost>"
     assert helpers.events(EventTag.CONSOLE_LETTERS_EMAILED, staff=member.pk, count=2, without_email=1)

@@ -41,7 +41,9 @@ class Failure:
 
 def messages(path: Path) -> Iterator[Message]:
     """The messages of a Maildir (a directory with cur/new/tmp) or of an mbox file."""
-    box: mailbox.Maildir | mailbox.mbox = mailbox.Maildir(path, create=False) if path.is_dir() else mailbox.mbox(path, create=False)
+    box: mailbox.Maildir | mailbox.mbox = (
+        mailbox.Maildir(path, create=False) if path.is_dir() else mailbox.mbox(path, create=False)
+    )
     try:
         for _key, message in box.iteritems():
             yield message
