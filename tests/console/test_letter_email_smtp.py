@@ -10,7 +10,6 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from io import StringIO
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.apps import apps
@@ -19,6 +18,7 @@ from django.core.management import call_command
 
 from tests import factories
 from tests.console import helpers
+from tests.console.refusing_smtp import REFUSED, RefusingMailbox
 from tests.smtp import Mailbox, running_smtp
 from trousseau.accounts.models import LetterStatus
 from trousseau.audit.events import EventTag
@@ -28,26 +28,6 @@ from trousseau.console.services import letter_bounces, letter_emails
 pytestmark = pytest.mark.django_db
 DATA = Path(__file__).parent / "data"
 DSN_TOKEN = "0123456789abcdef0123456789abcdef"  # the token in data/postfix-dsn-failed.eml
-REFUSED = "inconnu@exemple.fr"
-
-
-class RefusingMailbox(Mailbox):
-    """Keeps each message with its envelope sender; refuses one recipient as a real server would."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.envelopes: dict[str, str] = {}  # recipient -> MAIL FROM
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802 - aiosmtpd hook
-        if address == REFUSED:
-            return "550 5.1.1 <inconnu@exemple.fr>: Recipient address rejected: User unknown"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
-        for rcpt in envelope.rcpt_tos:
-            self.envelopes[rcpt] = envelope.mail_from
-        return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.fixture
