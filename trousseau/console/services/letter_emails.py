@@ -137,8 +137,13 @@ def batch_send(*, staff: StaffMember, school: School, class_name: str = "", ip: 
 @task()
 def send_letter_email(letter_email_id: int) -> None:
     claimed = claim(letter_email_id)
-    if claimed is not None:
-        attempt(claimed)
+    if claimed is None:
+        return  # settled, not due, or being sent by another worker
+    # A queue that can hold a task until a given time retries by itself; otherwise `send_letter_emails`
+    # (cron) finds the row by its due time, as `deliver_pending` does for deliveries.
+    if attempt(claimed) == LetterEmailState.PENDING and send_letter_email.get_backend().supports_defer:
+        retry_at = LetterEmail.objects.values_list("next_attempt_at", flat=True).get(pk=letter_email_id)
+        send_letter_email.using(run_after=retry_at).enqueue(letter_email_id)
 
 
 def claim(pk: int, *, now: datetime | None = None) -> LetterEmail | None:
