@@ -163,6 +163,13 @@ def _send_url(school):
     return reverse("console:letter_emails", args=[school.uai])
 
 
+def _confirm(browser, school, classe="", **kw):
+    """The confirmation page, then its button: what a person does."""
+    page = browser.get(_send_url(school), {"classe": classe})
+    assert page.status_code == 200
+    return browser.post(_send_url(school), {"classe": classe, "confirme": page.context["confirmation"]}, **kw)
+
+
 def test_letters_page_offers_the_email_send(school, member):
     page = helpers.console(member).get(reverse("console:letters", args=[school.uai]))
     assert "Envoyer par courriel" in page.text
@@ -191,7 +198,7 @@ def test_a_post_without_the_confirmation_only_shows_the_page(school, member):
 
 def test_confirmed_send_for_a_class_redirects_to_its_report(school, member):
     browser = helpers.console(member)
-    response = browser.post(_send_url(school), {"classe": "5e B", "confirme": "oui"})
+    response = _confirm(browser, school, "5e B")
     batch = LetterEmailBatch.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("console:letter_email_batch", args=[school.uai, batch.pk])
@@ -201,6 +208,21 @@ def test_confirmed_send_for_a_class_redirects_to_its_report(school, member):
     assert "s.bernard@exemple.fr" in report
     listing = html.unescape(browser.get(reverse("console:letter_email_batches", args=[school.uai])).text)
     assert "5e B" in listing
+
+
+def test_a_confirmation_sends_once_and_a_forged_one_sends_nothing(school, member):
+    browser = helpers.console(member)
+    page = browser.get(_send_url(school))
+    value = page.context["confirmation"]
+    assert browser.post(_send_url(school), {"classe": "", "confirme": value}).status_code == 302
+    assert len(mail.outbox) == 2
+    again = browser.post(_send_url(school), {"classe": "", "confirme": value}, follow=True)  # a double click
+    assert "Cette confirmation a déjà servi ou a expiré : rien n'a été envoyé." in html.unescape(again.text)
+    browser.get(_send_url(school), {"classe": "5e B"})
+    forged = browser.post(_send_url(school), {"classe": "", "confirme": "oui"})
+    assert forged.status_code == 302
+    assert LetterEmailBatch.objects.count() == 1
+    assert len(mail.outbox) == 2
 
 
 def test_an_unknown_class_is_refused_with_a_message(school, member):
@@ -215,7 +237,7 @@ def test_nobody_with_an_email_sends_nothing(member, school):
     other = factories.school()
     _family(other, "Seul")
     operator = helpers.staff(StaffRole.ACADEMIE, school=other)
-    response = helpers.console(operator).post(_send_url(other), {"confirme": "oui"}, follow=True)
+    response = _confirm(helpers.console(operator), other, follow=True)
     assert "n'a d'adresse email : rien n'a été envoyé" in html.unescape(response.text)
     assert not LetterEmailBatch.objects.exists()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django import forms
@@ -19,11 +20,13 @@ from trousseau.console.views.common import context, forbidden, school_view
 from trousseau.core.http import client_ip
 from trousseau.directory.models import School
 
-CONFIRMED = "oui"
+# The confirmation page's one-time value: a second POST of the same page (a double click, a reload)
+# would issue every letter again and void the ones just emailed.
+CONFIRMATION_KEY = "console_letter_emails_confirmation"
 
 
 class SendForm(forms.Form):
-    """Which guardians: the whole school or one class; `confirme` is the confirmation page's button."""
+    """Which guardians: the whole school or one class; `confirme` is the confirmation page's one-time value."""
 
     classe = forms.ChoiceField(label=gettext_lazy("Classe"), required=False)
     confirme = forms.CharField(required=False)
@@ -37,7 +40,7 @@ class SendForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @school_view()
 def send_view(request: HttpRequest, staff: StaffMember, school: School) -> HttpResponse:
-    """GET: what the send will do, with the button that does it. POST with `confirme=oui`: send."""
+    """GET: what the send will do, with the button that does it. POST with that page's `confirme`: send."""
     if not staff.can_act:
         return forbidden(request, staff, reason="read_only", uai=school.uai)
     form = SendForm(request.POST if request.method == "POST" else request.GET, classes=school_classes(school))
@@ -45,7 +48,17 @@ def send_view(request: HttpRequest, staff: StaffMember, school: School) -> HttpR
         messages.error(request, str(form.errors["classe"][0]) if "classe" in form.errors else _("Demande invalide."))
         return redirect("console:letters", uai=school.uai)
     class_name = form.cleaned_data["classe"]
-    if request.method == "POST" and form.cleaned_data["confirme"] == CONFIRMED:
+    if request.method == "POST" and form.cleaned_data["confirme"]:
+        expected = request.session.pop(CONFIRMATION_KEY, "")
+        if not (expected and secrets.compare_digest(expected, f"{class_name}:{form.cleaned_data['confirme']}")):
+            messages.error(
+                request,
+                _(
+                    "Cette confirmation a déjà servi ou a expiré : rien n'a été envoyé. "
+                    "Vérifiez les comptes rendus avant de recommencer."
+                ),
+            )
+            return redirect("console:letter_email_batches", uai=school.uai)
         try:
             batch = letter_emails.batch_send(staff=staff, school=school, class_name=class_name, ip=client_ip(request))
         except letter_emails.NothingToSend:
@@ -56,7 +69,9 @@ def send_view(request: HttpRequest, staff: StaffMember, school: School) -> HttpR
         )
         return redirect("console:letter_email_batch", uai=school.uai, batch_id=batch.pk)
     chosen = letter_emails.selection(school, class_name=class_name)
-    ctx = context(staff, school, form=form, class_name=class_name, chosen=chosen)
+    confirmation = secrets.token_urlsafe(16)
+    request.session[CONFIRMATION_KEY] = f"{class_name}:{confirmation}"
+    ctx = context(staff, school, form=form, class_name=class_name, chosen=chosen, confirmation=confirmation)
     return render(request, "console/letter_emails_confirm.html", ctx)
 
 
