@@ -208,6 +208,10 @@ def test_confirmed_send_for_a_class_redirects_to_its_report(school, member):
     assert "s.bernard@exemple.fr" in report
     listing = html.unescape(browser.get(reverse("console:letter_email_batches", args=[school.uai])).text)
     assert "5e B" in listing
+    journal = html.unescape(browser.get(reverse("console:journal", args=[school.uai])).text)
+    assert "Console : courriers d'activation envoyés par courriel" in journal
+    assert "classe 5e B : 1 courrier(s)" in journal
+    assert "Courrier d'activation envoyé par courriel" in journal
 
 
 def test_a_confirmation_sends_once_and_a_forged_one_sends_nothing(school, member):
