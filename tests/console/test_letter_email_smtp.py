@@ -18,7 +18,7 @@ from django.core.management import call_command
 
 from tests import factories
 from tests.console import helpers
-from tests.console.refusing_smtp import REFUSED, RefusingMailbox
+from tests.console.refusing_smtp import REFUSED, REJECTED_AT_DATA, RefusingMailbox
 from tests.smtp import Mailbox, running_smtp
 from trousseau.accounts.models import LetterStatus
 from trousseau.audit.events import EventTag
@@ -47,7 +47,7 @@ def smtp(settings):
 @pytest.fixture
 def school():
     school = factories.school(contact_phone="02 31 00 00 00")
-    for name, address in [("Martin", "sophie.martin@exemple.fr"), ("Inconnu", REFUSED)]:
+    for name, address in [("Martin", "sophie.martin@exemple.fr"), ("Inconnu", REFUSED), ("Filtre", REJECTED_AT_DATA)]:
         family = helpers.family(school, last_name=name)
         guardian = family.guardian_account.guardian_links.get().guardian
         guardian.email = address
@@ -99,6 +99,18 @@ def test_a_recipient_refused_at_rcpt_is_bounced_at_once_and_its_letter_revoked(s
     assert refused.letter.status() == LetterStatus.REVOKED
     assert [str(m["To"]) for m in smtp.messages] == ["sophie.martin@exemple.fr"]
     assert helpers.events(EventTag.CONSOLE_LETTER_EMAIL_BOUNCED, status="smtp 550", school=school.uai)
+
+
+def test_a_message_rejected_at_data_is_bounced_at_once(smtp, school):
+    member = helpers.staff(StaffRole.SECRETARIAT, school=school)
+    batch = letter_emails.batch_send(staff=member, school=school)
+    rejected = LetterEmail.objects.select_related("letter").get(batch=batch, recipient=REJECTED_AT_DATA)
+    assert rejected.state == LetterEmailState.BOUNCED
+    assert rejected.bounce_status == "smtp 554"
+    assert "content filter" in rejected.last_error
+    assert rejected.letter is not None
+    assert rejected.letter.status() == LetterStatus.REVOKED
+    assert REJECTED_AT_DATA not in smtp.envelopes
 
 
 def _sent_row(school) -> LetterEmail:
