@@ -58,7 +58,7 @@ def test_a_secretary_emails_the_letters_and_reads_the_report(page: Page, refusin
     page.get_by_role("link", name="Courriers", exact=True).click()
     expect(page.get_by_role("heading", name="Envoyer par courriel")).to_be_visible()
     expect_accessible(page, "the letters page with the email send")
-    page.locator("#letter-emails-form").get_by_label("Classe").select_option("4e A")
+    page.get_by_label("Classe des responsables à qui envoyer un courriel").select_option("4e A")
     page.get_by_role("button", name="Envoyer par courriel").click()
 
     expect(page.get_by_role("heading", name="Envoyer les courriers par courriel ?")).to_be_visible()
