@@ -105,6 +105,9 @@ class EventTag(StrEnum):
     CONSOLE_LINK_REMOVED = "console:link:removed"
     CONSOLE_LETTERS_PRINTED = "console:letters:printed"
     CONSOLE_LETTERS_EXPORTED = "console:letters:exported"
+    CONSOLE_LETTERS_EMAILED = "console:letters:emailed"  # a batch confirmed (LetterEmailBatch)
+    CONSOLE_LETTER_EMAIL_SENT = "console:letters:email_sent"  # one account's letter handed to SMTP
+    CONSOLE_LETTER_EMAIL_BOUNCED = "console:letters:email_bounced"  # refused by SMTP (5yz) or a DSN
     CONSOLE_IMPORT_PREVIEWED = "console:import:previewed"
     CONSOLE_IMPORT_APPLIED = "console:import:applied"
     CONSOLE_IMPORT_REFUSED = "console:import:refused"

@@ -165,3 +165,67 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in {ImportJobState.DONE, ImportJobState.REFUSED}
+
+
+class LetterEmailBatch(models.Model):
+    """One "Envoyer par courriel" confirmed by a staff member: a school's (or a class's) guardians.
+
+    Its rows (`LetterEmail`) are its report: sent, bounced, still pending. The accounts without any
+    recorded email are only counted here: they need a paper letter.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    staff = models.ForeignKey(StaffMember, null=True, on_delete=models.SET_NULL, related_name="+")
+    school = models.ForeignKey("directory.School", on_delete=models.CASCADE, related_name="+")
+    class_name = models.CharField("classe", max_length=50, blank=True)  # empty: the whole school
+    without_email = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"courriels {self.school_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LetterEmailState(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    SENT = "sent", _("Envoyé")
+    # Refused by the SMTP server (5yz at RCPT or DATA) or returned later by a DSN (RFC 3464).
+    BOUNCED = "bounced", _("Rejeté")
+    FAILED = "failed", _("Échec")  # temporary failures until the retries ran out
+    CANCELLED = "cancelled", _("Annulé")  # the account was activated (or closed) before its turn
+
+
+class LetterEmail(models.Model):
+    """One activation letter to email to one guardian account; it holds no password.
+
+    The letter is issued when the message is handed to SMTP (`services.letter_emails.attempt`), never
+    before, so a retry issues a fresh one. Claimed like a `notifications.Delivery`: `next_attempt_at`
+    doubles as a lease. `token` is the opaque part of the envelope sender (VERP) that a DSN names.
+    """
+
+    batch = models.ForeignKey(LetterEmailBatch, on_delete=models.CASCADE, related_name="emails")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    recipient = models.EmailField(max_length=254)
+    token = models.CharField(max_length=32, unique=True)
+    state = models.CharField(max_length=9, choices=LetterEmailState.choices, default=LetterEmailState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # The letter the last attempt issued: revoked again if the message bounces (nobody holds it).
+    letter = models.ForeignKey("accounts.ActivationLetter", null=True, on_delete=models.SET_NULL, related_name="+")
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    bounce_status = models.CharField(max_length=40, blank=True)  # "smtp 550" or "dsn 5.1.1"
+
+    class Meta:
+        ordering = ("batch", "id")
+        indexes = (
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(state="pending"), name="console_letteremail_due"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"courriel {self.account_id} ({self.state})"

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from trousseau.console.views import accounts, auth, batch, contests, followup, imports, letters, schools, staff
+from trousseau.console.views import (
+    accounts,
+    auth,
+    batch,
+    contests,
+    followup,
+    imports,
+    letter_emails,
+    letters,
+    schools,
+    staff,
+)
 
 app_name = "console"
 SCHOOL = "etablissements/<str:uai>/"
@@ -31,6 +42,9 @@ urlpatterns = [
     path(SCHOOL + "signalements/", contests.contests, name="contests"),
     path(SCHOOL + "signalements/<int:contest_id>/", contests.resolve, name="resolve"),
     path(SCHOOL + "courriers/", letters.letters_view, name="letters"),
+    path(SCHOOL + "courriers/courriel/", letter_emails.send_view, name="letter_emails"),
+    path(SCHOOL + "courriers/envois/", letter_emails.batches_view, name="letter_email_batches"),
+    path(SCHOOL + "courriers/envois/<uuid:batch_id>/", letter_emails.batch_view, name="letter_email_batch"),
     path(SCHOOL + "import/", imports.import_view, name="import"),
     path(SCHOOL + "import/<uuid:pending_id>/confirmer/", imports.confirm, name="import_confirm"),
     path(SCHOOL + "import/suivi/<uuid:job_id>/", imports.job_page, name="import_job"),
