@@ -28,7 +28,14 @@ from tests.console import helpers as console
 from trousseau.accounts.models import AccountSession, ActivationLetter
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
-from trousseau.console.models import ImportJob, ImportJobAction, ImportJobState, PendingImport
+from trousseau.console.models import (
+    ImportJob,
+    ImportJobAction,
+    ImportJobState,
+    LetterEmail,
+    LetterEmailBatch,
+    PendingImport,
+)
 from trousseau.core.models import RateCounter, ThrottleCounter
 from trousseau.core.throttle import LOCKED
 from trousseau.federation.oidc.models import Authorization
@@ -173,6 +180,14 @@ def _pending_import(at: datetime) -> Exists:
     return PendingImport.objects.filter(pk=row.pk).exists
 
 
+def _letter_email_batch(at: datetime) -> Exists:
+    staff, school = _staff_and_school()
+    batch = LetterEmailBatch.objects.create(staff=staff, school=school, created_at=at)
+    account, _, _ = factories.guardian_account()
+    LetterEmail.objects.create(batch=batch, account=account, recipient="parent@example.fr", token=uuid.uuid4().hex)
+    return LetterEmailBatch.objects.filter(pk=batch.pk).exists
+
+
 # kind: (the cutoff at `now`, how to build a row ending at a given instant, the counts that change)
 KINDS: dict[str, tuple[Callable[[datetime], datetime], Callable[[datetime], Exists], set[str]]] = {
     "flows": (lambda now: now - settings.RETENTION_FLOWS, _flow, {"flows", "codes"}),
@@ -199,6 +214,11 @@ KINDS: dict[str, tuple[Callable[[datetime], datetime], Callable[[datetime], Exis
     "import_jobs": (lambda now: now - settings.RETENTION_IMPORT_JOBS, _import_job, {"import_jobs"}),
     "pending_imports": (lambda now: now - timedelta(hours=1), _pending_import, {"pending_imports"}),
     "tasks": (lambda now: now - settings.RETENTION_TASKS, _task, {"tasks"}),
+    "letter_email_batches": (
+        lambda now: now - settings.RETENTION_LETTER_SECRETS,
+        _letter_email_batch,
+        {"letter_email_batches", "letter_emails"},
+    ),
 }
 
 

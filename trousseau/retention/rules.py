@@ -22,7 +22,7 @@ from django_tasks_db.models import DBTaskResult
 
 from trousseau.accounts.models import AccountSession, ActivationLetter
 from trousseau.audit.models import AuditEvent
-from trousseau.console.models import ImportJob, ImportJobState, PendingImport
+from trousseau.console.models import ImportJob, ImportJobState, LetterEmail, LetterEmailBatch, PendingImport
 from trousseau.console.services.imports import PENDING_LIFESPAN
 from trousseau.core.models import RateCounter, ThrottleCounter
 from trousseau.core.ratelimit import LONGEST_PERIOD
@@ -127,6 +127,15 @@ def _pending_imports(now: datetime) -> QuerySet[PendingImport]:
     return stale.exclude(pk__in=waiting.exclude(pending=None).values("pending"))
 
 
+def _letter_email_batches(now: datetime) -> QuerySet[LetterEmailBatch]:
+    # The report of a send serves while its letters can still be used; then the addresses go too.
+    return LetterEmailBatch.objects.filter(created_at__lt=now - settings.RETENTION_LETTER_SECRETS)
+
+
+def _emails_of(batches: QuerySet[LetterEmailBatch]) -> QuerySet[LetterEmail]:
+    return LetterEmail.objects.filter(batch__in=batches)
+
+
 def _tasks_finished(now: datetime) -> QuerySet[DBTaskResult[Any, Any]]:
     # Finished tasks of the database queue: their arguments (a sealed contact, a school's import id) and
     # tracebacks serve no one once the work is done. Queued and running ones are never touched.
@@ -160,4 +169,10 @@ RULES: list[Rule] = [
     Rule("import_jobs", "console import jobs older than RETENTION_IMPORT_JOBS", _import_jobs),
     Rule("pending_imports", "uploaded record files no confirmation can use any more", _pending_imports),
     Rule("tasks", "background tasks finished more than RETENTION_TASKS ago", _tasks_finished),
+    Rule(
+        "letter_email_batches",
+        "reports of letters sent by email, RETENTION_LETTER_SECRETS after the send (letters valid 3 months)",
+        _letter_email_batches,
+        cascade=Cascade("letter_emails", _emails_of),  # each email's recipient address goes with its report
+    ),
 ]

@@ -252,6 +252,9 @@ EMAIL_USE_TLS = env_bool("TROUSSEAU_EMAIL_TLS", default=False)
 # Seconds before a silent SMTP server counts as down: the delivery is then retried later (outbox).
 EMAIL_TIMEOUT = float(env("TROUSSEAU_EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = env("TROUSSEAU_EMAIL_FROM", "Trousseau <ne-pas-repondre@trousseau.localhost>")
+# The envelope sender of letters sent by email (local+token@domain, VERP): the mailbox whose bounces
+# `manage.py letter_email_bounces` reads. Empty: the From address.
+LETTER_EMAIL_BOUNCE_ADDRESS = env("TROUSSEAU_LETTER_EMAIL_BOUNCE_ADDRESS", "")
 SMS_BACKEND = env("TROUSSEAU_SMS_BACKEND", "trousseau.notifications.sms.OutboxSmsBackend")
 SMS_SENDER = env("TROUSSEAU_SMS_SENDER", "TROUSSEAU")
 

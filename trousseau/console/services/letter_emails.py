@@ -169,7 +169,7 @@ def send_due(*, limit: int = 50) -> int:
 
 def envelope_sender(token: str) -> str:
     """`local+token@domain` from LETTER_EMAIL_BOUNCE_ADDRESS (default: the From address): VERP."""
-    base = parseaddr(getattr(settings, "LETTER_EMAIL_BOUNCE_ADDRESS", "") or settings.DEFAULT_FROM_EMAIL)[1]
+    base = parseaddr(settings.LETTER_EMAIL_BOUNCE_ADDRESS or settings.DEFAULT_FROM_EMAIL)[1]
     local, _at, domain = base.rpartition("@")
     return f"{local}+{token}@{domain}"
 
