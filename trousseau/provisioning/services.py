@@ -159,7 +159,9 @@ def import_records(  # noqa: PLR0913 - the import's options, all keyword-only
 def _sync(run: Run, result: ImportResult, found: Found, *, bulk: bool, reread: bool) -> None:
     """Open the files and sync; on PostgreSQL (`bulk`), unchanged schools are left out and the others remembered."""
     sorted_out = unchanged.Sorted(found, [], {})
-    if bulk and not reread:
+    if bulk and reread:
+        sorted_out = unchanged.Sorted(found, [], unchanged.files_digests(found, mode=run.mode))
+    elif bulk:
         sorted_out = unchanged.leave_out_unchanged(found, mode=run.mode)
         result.left_out = sorted_out.left_out
     uai = run.school.uai if run.school else ""

@@ -127,6 +127,11 @@ def test_a_dry_run_or_a_refused_import_remembers_nothing(samples):
     assert not academie(samples, JEAN_MOULIN).left_out
 
 
+def test_an_import_read_in_full_on_request_is_remembered_too(samples):
+    academie(samples, JEAN_MOULIN, reread_unchanged=True)
+    assert academie(samples, JEAN_MOULIN).left_out == [JEAN_MOULIN]
+
+
 def test_other_import_code_or_another_mode_reads_the_files_again(samples, monkeypatch):
     academie(samples, JEAN_MOULIN)
     assert academie(samples, JEAN_MOULIN, mode="additions").left_out == []
