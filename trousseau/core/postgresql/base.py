@@ -13,6 +13,7 @@ from __future__ import annotations
 import select
 
 from django.db.backends.postgresql import base
+from psycopg.pq import TransactionStatus
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -20,7 +21,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = self.connection
         if connection is None or connection.closed or connection.broken:
             return False
-        if connection.info.transaction_status != connection.info.transaction_status.IDLE:
+        if connection.info.transaction_status != TransactionStatus.IDLE:
             return bool(super().is_usable())  # mid-transaction (an error, a test's atomic block): ask the server
         readable, _, _ = select.select([connection.fileno()], [], [], 0)
         if not readable:
