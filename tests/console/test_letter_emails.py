@@ -229,6 +229,18 @@ def test_a_confirmation_sends_once_and_a_forged_one_sends_nothing(school, member
     assert len(mail.outbox) == 2
 
 
+def test_an_operators_confirmation_for_one_school_sends_nothing_in_another(school):
+    other = factories.school(academie=school.academie)
+    _family(other, "Durand", email="durand@exemple.fr")
+    operator = helpers.staff(StaffRole.ACADEMIE, academie=school.academie)
+    browser = helpers.console(operator)
+    value = browser.get(_send_url(school)).context["confirmation"]
+    response = browser.post(_send_url(other), {"classe": "", "confirme": value}, follow=True)
+    assert "Cette confirmation a déjà servi ou a expiré : rien n'a été envoyé." in html.unescape(response.text)
+    assert not LetterEmailBatch.objects.exists()
+    assert mail.outbox == []
+
+
 def test_an_unknown_class_is_refused_with_a_message(school, member):
     browser = helpers.console(member)
     response = browser.post(_send_url(school), {"classe": "9e Z", "confirme": "oui"}, follow=True)

@@ -50,7 +50,9 @@ def send_view(request: HttpRequest, staff: StaffMember, school: School) -> HttpR
     class_name = form.cleaned_data["classe"]
     if request.method == "POST" and form.cleaned_data["confirme"]:
         expected = request.session.pop(CONFIRMATION_KEY, "")
-        if not (expected and secrets.compare_digest(expected, f"{class_name}:{form.cleaned_data['confirme']}")):
+        if not (
+            expected and secrets.compare_digest(expected, f"{school.uai}:{class_name}:{form.cleaned_data['confirme']}")
+        ):
             messages.error(
                 request,
                 _(
@@ -70,7 +72,8 @@ def send_view(request: HttpRequest, staff: StaffMember, school: School) -> HttpR
         return redirect("console:letter_email_batch", uai=school.uai, batch_id=batch.pk)
     chosen = letter_emails.selection(school, class_name=class_name)
     confirmation = secrets.token_urlsafe(16)
-    request.session[CONFIRMATION_KEY] = f"{class_name}:{confirmation}"
+    # Tied to the school and class shown: an operator's confirmation for one school sends nothing in another.
+    request.session[CONFIRMATION_KEY] = f"{school.uai}:{class_name}:{confirmation}"
     ctx = context(staff, school, form=form, class_name=class_name, chosen=chosen, confirmation=confirmation)
     return render(request, "console/letter_emails_confirm.html", ctx)
 
