@@ -28,8 +28,6 @@ from functools import cache
 from pathlib import Path
 from typing import IO
 
-from django.db import connection
-
 from trousseau.directory.importers.exports import Recognised
 from trousseau.directory.importers.sources import Found
 from trousseau.directory.models import LastImport, School
@@ -46,10 +44,6 @@ class Sorted:
     found: Found
     left_out: list[str]  # UAJ
     digests: dict[str, str]  # UAJ -> digest of its files in this import
-
-
-def applies() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def leave_out_unchanged(found: Found, *, mode: str) -> Sorted:
