@@ -80,6 +80,18 @@ def running_smtp(mailbox: Any = None, port: int | None = None) -> Iterator[tuple
         controller.stop()
 
 
+def send_through(settings: Any, port: int, *, public_url: str | None = None) -> None:
+    """Django's SMTP backend pointed at the test server on `port` (plain, no login); links at `public_url`."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    if public_url is not None:
+        settings.PUBLIC_URL = public_url
+
+
 @contextlib.contextmanager
 def hanging_smtp() -> Iterator[int]:
     """A server that accepts connections and never says a word: a stuck mail relay."""

@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
-from tests.smtp import Mailbox, running_smtp
+from tests.smtp import Mailbox, running_smtp, send_through
 from trousseau.notifications.models import Channel, OutboxMessage
 
 CHROMIUM = "/usr/bin/chromium"
@@ -100,13 +100,7 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
 def mailbox(smtp_server: tuple[Mailbox, int], settings: Settings, live_server: LiveServer) -> Mailbox:
     """Django sends through the SMTP server, and links in emails point at the live server."""
     box, port = smtp_server
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.PUBLIC_URL = live_server.url
+    send_through(settings, port, public_url=live_server.url)
     return box
 
 

@@ -24,6 +24,16 @@ def log_in(page: Page, identifier: str, password: str, *, profile: str = "Respon
     page.get_by_role("button", name="Se connecter").click()
 
 
+def console_log_in(page: Page, email: str, password: str, code: str) -> None:
+    """Log in to the staff console: email and password, then the authenticator's code."""
+    page.goto("/console/")
+    page.get_by_label("Adresse email professionnelle").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_label("Code de vérification").fill(code)
+    page.get_by_role("button", name="Valider").click()
+
+
 def expect_activation_page(page: Page, identifier: str) -> None:
     expect(page.get_by_role("heading", name="Activation du compte")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/activation/[0-9a-f-]{36}/$"))

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
 from tests import factories
-from tests.browser.steps import choose, expect_accessible
+from tests.browser.steps import choose, console_log_in, expect_accessible
 from tests.console import helpers
 from trousseau.accounts.models import Account, AccountState
 from trousseau.console.models import StaffMember, StaffRole
@@ -24,12 +24,7 @@ COMPLETE = "Liste complète de l'établissement : les élèves absents du fichie
 
 
 def _log_in(page: Page, member: StaffMember, school: School) -> None:
-    page.goto("/console/")
-    page.get_by_label("Adresse email professionnelle").fill(member.email)
-    page.get_by_label("Mot de passe").fill(helpers.STAFF_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_label("Code de vérification").fill(helpers.code_for(member))
-    page.get_by_role("button", name="Valider").click()
+    console_log_in(page, member.email, helpers.STAFF_PASSWORD, helpers.code_for(member))
     expect(page.get_by_role("heading", name=school.name)).to_be_visible()
 
 

@@ -12,10 +12,10 @@ from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from tests import factories
-from tests.browser.steps import expect_accessible
+from tests.browser.steps import console_log_in, expect_accessible
 from tests.console import helpers
 from tests.console.refusing_smtp import REFUSED, RefusingMailbox
-from tests.smtp import Mailbox, running_smtp
+from tests.smtp import Mailbox, running_smtp, send_through
 from trousseau.console.models import LetterEmail, LetterEmailState, StaffMember, StaffRole
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,23 +24,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def refusing_mailbox(settings: Settings, live_server: LiveServer) -> Iterator[RefusingMailbox]:
     with running_smtp(RefusingMailbox()) as (box, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = port
-        settings.EMAIL_USE_TLS = False
-        settings.EMAIL_HOST_USER = ""
-        settings.EMAIL_HOST_PASSWORD = ""
-        settings.PUBLIC_URL = live_server.url
+        send_through(settings, port, public_url=live_server.url)
         yield box
 
 
 def _log_in(page: Page, member: StaffMember) -> None:
-    page.goto("/console/")
-    page.get_by_label("Adresse email professionnelle").fill(member.email)
-    page.get_by_label("Mot de passe").fill(helpers.STAFF_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_label("Code de vérification").fill(helpers.code_for(member))
-    page.get_by_role("button", name="Valider").click()
+    console_log_in(page, member.email, helpers.STAFF_PASSWORD, helpers.code_for(member))
     expect(page.get_by_role("button", name="Quitter la console")).to_be_visible()
 
 

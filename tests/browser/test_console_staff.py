@@ -12,7 +12,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from tests import factories
 from tests.browser.conftest import TIMEOUT_MS
-from tests.browser.steps import choose, expect_accessible
+from tests.browser.steps import choose, console_log_in, expect_accessible
 from tests.browser.test_console_batch import (
     family_reached_by_phone,
     operator_picks_the_school,
@@ -29,12 +29,7 @@ NEW_PASSWORD = "Bulletin#Trimestre-2025"
 
 
 def _log_in(page: Page, member: StaffMember) -> None:
-    page.goto("/console/")
-    page.get_by_label("Adresse email professionnelle").fill(member.email)
-    page.get_by_label("Mot de passe").fill(helpers.STAFF_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_label("Code de vérification").fill(helpers.code_for(member))
-    page.get_by_role("button", name="Valider").click()
+    console_log_in(page, member.email, helpers.STAFF_PASSWORD, helpers.code_for(member))
     expect(page.get_by_role("button", name="Quitter la console")).to_be_visible()
 
 

@@ -19,7 +19,7 @@ from django.core.management import call_command
 from tests import factories
 from tests.console import helpers
 from tests.console.refusing_smtp import REFUSED, REJECTED_AT_DATA, RefusingMailbox
-from tests.smtp import Mailbox, running_smtp
+from tests.smtp import Mailbox, running_smtp, send_through
 from trousseau.accounts.models import LetterStatus
 from trousseau.audit.events import EventTag
 from trousseau.console.models import LetterEmail, LetterEmailState, StaffRole
@@ -34,12 +34,7 @@ DSN_TOKEN = "0123456789abcdef0123456789abcdef"  # the token in data/postfix-dsn-
 def smtp(settings):
     box = RefusingMailbox()
     with running_smtp(box) as (_, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = port
-        settings.EMAIL_USE_TLS = False
-        settings.EMAIL_HOST_USER = ""
-        settings.EMAIL_HOST_PASSWORD = ""
+        send_through(settings, port)
         settings.EMAIL_TIMEOUT = 5
         yield box
 

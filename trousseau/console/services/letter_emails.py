@@ -195,14 +195,7 @@ def attempt(row: LetterEmail) -> LetterEmailState:
         _revoke(letter_id)  # its password reached nobody
         return _failed(row, mine, exc)
     mine.update(state=LetterEmailState.SENT, sent_at=timezone.now(), last_error="")
-    staff_audit(
-        EventTag.CONSOLE_LETTER_EMAIL_SENT,
-        staff=None,
-        school=row.batch.school,
-        account=row.account,
-        batch=str(row.batch_id),
-        to=mask_email(row.recipient),
-    )
+    _audit(EventTag.CONSOLE_LETTER_EMAIL_SENT, row)
     return LetterEmailState.SENT
 
 
@@ -243,16 +236,21 @@ def _failed(row: LetterEmail, mine: QuerySet[LetterEmail], exc: Exception) -> Le
     return LetterEmailState.PENDING
 
 
-def _audit_bounce(row: LetterEmail, status: str) -> None:
+def _audit(tag: EventTag, row: LetterEmail, **details: str) -> None:
+    """One email's step, in the school's journal and the family's history (the address masked)."""
     staff_audit(
-        EventTag.CONSOLE_LETTER_EMAIL_BOUNCED,
+        tag,
         staff=None,
         school=row.batch.school,
         account=row.account,
         batch=str(row.batch_id),
         to=mask_email(row.recipient),
-        status=status,
+        **details,
     )
+
+
+def _audit_bounce(row: LetterEmail, status: str) -> None:
+    _audit(EventTag.CONSOLE_LETTER_EMAIL_BOUNCED, row, status=status)
 
 
 def mark_bounced(token: str, status: str) -> bool:

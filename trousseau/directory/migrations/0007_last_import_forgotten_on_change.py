@@ -11,40 +11,34 @@ from django.db import migrations
 
 FORGET = "DELETE FROM directory_lastimport WHERE school_id IN"
 
-FUNCTIONS = f"""
-CREATE FUNCTION directory_forget_by_school() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def _by_rows(name: str, schools_of: str) -> str:
+    """A statement trigger's function: the schools of the rows it changed (`{rows}`: changed, then before)."""
+    return f"""
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        {FORGET} (SELECT school_id FROM changed);
+        {FORGET} ({schools_of.format(rows="changed")});
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        {FORGET} (SELECT school_id FROM before);
+        {FORGET} ({schools_of.format(rows="before")});
     END IF;
     RETURN NULL;
 END $$;
+"""
 
-CREATE FUNCTION directory_forget_by_pupil() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        {FORGET} (SELECT p.school_id FROM directory_pupil p WHERE p.id IN (SELECT pupil_id FROM changed));
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        {FORGET} (SELECT p.school_id FROM directory_pupil p WHERE p.id IN (SELECT pupil_id FROM before));
-    END IF;
-    RETURN NULL;
-END $$;
 
-CREATE FUNCTION directory_forget_by_guardian() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        {FORGET} (SELECT g.school_id FROM directory_guardian g WHERE g.id IN (SELECT guardian_id FROM changed));
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        {FORGET} (SELECT g.school_id FROM directory_guardian g WHERE g.id IN (SELECT guardian_id FROM before));
-    END IF;
-    RETURN NULL;
-END $$;
-
+FUNCTIONS = (
+    _by_rows("directory_forget_by_school", "SELECT school_id FROM {rows}")
+    + _by_rows(
+        "directory_forget_by_pupil",
+        "SELECT p.school_id FROM directory_pupil p WHERE p.id IN (SELECT pupil_id FROM {rows})",
+    )
+    + _by_rows(
+        "directory_forget_by_guardian",
+        "SELECT g.school_id FROM directory_guardian g WHERE g.id IN (SELECT guardian_id FROM {rows})",
+    )
+    + f"""
 CREATE FUNCTION directory_forget_by_account() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     {FORGET} (
@@ -62,6 +56,7 @@ BEGIN
     RETURN NULL;
 END $$;
 """
+)
 
 
 def _statement_triggers(table: str, function: str) -> str:
@@ -104,18 +99,22 @@ BEGIN
 END $$;
 """
 
-DROP = """
+DROP = (
+    """
 DROP TRIGGER IF EXISTS directory_school_forget_update ON directory_school;
 DROP TRIGGER IF EXISTS accounts_account_forget_delete ON accounts_account;
 DROP TRIGGER IF EXISTS accounts_account_forget_update ON accounts_account;
-""" + "".join(
-    f"DROP TRIGGER IF EXISTS {table}_forget_{event} ON {table};\n"
-    for table in ("directory_pupil", "directory_guardian", "directory_guardianship", "accounts_accountguardian")
-    for event in ("insert", "update", "delete")
-) + """
+"""
+    + "".join(
+        f"DROP TRIGGER IF EXISTS {table}_forget_{event} ON {table};\n"
+        for table in ("directory_pupil", "directory_guardian", "directory_guardianship", "accounts_accountguardian")
+        for event in ("insert", "update", "delete")
+    )
+    + """
 DROP FUNCTION IF EXISTS directory_forget_by_school(), directory_forget_by_pupil(), directory_forget_by_guardian(),
     directory_forget_by_account(), directory_forget_by_deleted_account(), directory_forget_school();
 """
+)
 
 
 def create(apps, schema_editor):
