@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -14,7 +15,7 @@ from trousseau.console.forms import ContactForm, SearchForm
 from trousseau.console.models import StaffMember
 from trousseau.console.selectors import accounts as select
 from trousseau.console.services import actions, letters
-from trousseau.console.views.common import context, forbidden, school_view
+from trousseau.console.views.common import confirmation_page, confirmed, context, forbidden, school_view
 from trousseau.core.http import client_ip
 from trousseau.directory.models import School
 
@@ -88,19 +89,28 @@ def confirm(request: HttpRequest, staff: StaffMember, school: School, account_id
         return forbidden(request, staff, reason="read_only", uai=school.uai)
     account = _account(school, account_id)
     title, effects, button = CONFIRMATIONS[action]
-    ctx = context(staff, school, account=account, action=action, title=title, effects=effects, button=button)
-    return render(request, "console/confirm_action.html", ctx)
-
-
-def _confirmed(request: HttpRequest) -> bool:
-    return request.POST.get("confirme") == "oui"
+    intro = _("Compte de %(name)s (identifiant %(identifier)s) :") % {
+        "name": f"{account.first_name} {account.last_name}",
+        "identifier": account.identifier,
+    }
+    return confirmation_page(
+        request,
+        staff,
+        school,
+        title=str(title),
+        intro=intro,
+        effects=[str(effect) for effect in effects],
+        button=str(button),
+        action=reverse(f"console:{action}", args=[school.uai, account.pk]),
+        cancel=reverse("console:account", args=[school.uai, account.pk]),
+    )
 
 
 @school_view(act=True)
 def reset(request: HttpRequest, staff: StaffMember, school: School, account_id: int) -> HttpResponse:
     """Reset the account, once confirmed; its new letter comes back as a PDF download."""
     account = _account(school, account_id)
-    if not _confirmed(request):  # a form that skipped the confirmation page: say what it would do first
+    if not confirmed(request):  # a form that skipped the confirmation page: say what it would do first
         return redirect("console:reset_confirm", uai=school.uai, account_id=account.pk)
     try:
         pdf = letters.reset_and_print(staff=staff, school=school, account=account, ip=client_ip(request))
@@ -144,7 +154,7 @@ def pupil_letters(request: HttpRequest, staff: StaffMember, school: School, acco
 @school_view(act=True)
 def disable(request: HttpRequest, staff: StaffMember, school: School, account_id: int) -> HttpResponse:
     account = _account(school, account_id)
-    if not _confirmed(request):
+    if not confirmed(request):
         return redirect("console:disable_confirm", uai=school.uai, account_id=account.pk)
     try:
         actions.account_disable(staff=staff, school=school, account=account, ip=client_ip(request))

@@ -18,7 +18,7 @@ from trousseau.console.models import StaffMember
 from trousseau.console.services import batch
 from trousseau.console.services.batch import BatchAction, BatchPlan, BatchRefused
 from trousseau.console.views.accounts import pdf_response
-from trousseau.console.views.common import context, school_view
+from trousseau.console.views.common import CONFIRMED, confirmed, context, school_view
 from trousseau.core.http import client_ip
 from trousseau.directory.models import School
 
@@ -74,6 +74,7 @@ def _confirmation(  # noqa: PLR0913 - the request, who and where, the plan and t
         selected=ids,
         back=_back(request, school),
         error=error,
+        confirmed=CONFIRMED,
     )
     return render(request, "console/batch_confirm.html", ctx)
 
@@ -104,7 +105,7 @@ def batch_view(request: HttpRequest, staff: StaffMember, school: School) -> Http
             batch.refuse(staff=staff, school=school, action=action, ids=ids, reason=str(exc.message), ip=ip)
         messages.error(request, str(exc.message))
         return redirect(_back(request, school))
-    if request.POST.get("confirme") != "oui":
+    if not confirmed(request):
         return _confirmation(request, staff, school, todo, ids=ids)
     try:
         result = batch.apply(

@@ -106,3 +106,33 @@ def school_view(*, act: bool = False) -> Callable[[StaffView], StaffView]:
 def context(staff: StaffMember, school: School | None = None, **extra: Any) -> dict[str, Any]:
     """What the console layout needs: who is there, where, and whether they see several schools."""
     return {"staff": staff, "school": school, "many_schools": schools_in_scope(staff).count() > 1, **extra}
+
+
+# Every change in the console is said before it is done (issue #19): a page lists its effects, and only its
+# button's POST, carrying `confirme=oui`, does it. A form that skips the page gets the page.
+CONFIRMED = "oui"
+
+
+def confirmed(request: HttpRequest) -> bool:
+    """Whether this POST comes from a confirmation page's button."""
+    return request.method == "POST" and request.POST.get("confirme") == CONFIRMED
+
+
+def confirmation_page(  # noqa: PLR0913 - what the page says, where its button posts, where "Annuler" leads
+    request: HttpRequest,
+    staff: StaffMember,
+    school: School,
+    *,
+    title: str,
+    effects: list[str],
+    button: str,
+    action: str,
+    cancel: str,
+    intro: str = "",
+    hidden: list[tuple[str, Any]] | None = None,
+) -> HttpResponse:
+    """The page that says what an action will do (`effects`), with the button that does it (POST to `action`
+    with `hidden` and `confirme=oui`) and "Annuler" back to `cancel`."""
+    page = {"title": title, "intro": intro, "effects": effects, "button": button, "action": action}
+    ctx = context(staff, school, cancel=cancel, hidden=hidden or [], confirmed=CONFIRMED, **page)
+    return render(request, "console/confirm.html", ctx)

@@ -19,7 +19,7 @@ from trousseau.console.conf import enrolment_validity
 from trousseau.console.forms import StaffAddForm, staff_role_name
 from trousseau.console.models import StaffMember
 from trousseau.console.services import staff as service
-from trousseau.console.views.common import context, school_view
+from trousseau.console.views.common import confirmation_page, confirmed, context, school_view
 from trousseau.core.http import client_ip
 from trousseau.directory.models import School
 
@@ -98,14 +98,14 @@ def _add(request: HttpRequest, staff: StaffMember, school: School) -> HttpRespon
         return _page(request, staff, school, form, status=400)
     data = form.cleaned_data
     try:
-        if request.POST.get("confirme") != "oui":
+        if not confirmed(request):
             service.check_new_staff(actor=staff, school=school, email=data["email"], role=data["role"])
             return _confirm_add(request, staff, school, data)
         invitation = service.staff_add(actor=staff, school=school, ip=ip, **data)
     except service.StaffOutOfReach:
         return _refuse(request, staff, school)
     except service.StaffRefused as exc:
-        if request.POST.get("confirme") != "oui":  # staff_add audits its own refusals
+        if not confirmed(request):  # staff_add audits its own refusals
             service.staff_refusal(staff, school, reason=exc.reason, fields=[exc.field], ip=ip, email=data["email"])
         form.add_error(exc.field, exc.message)
         return _page(request, staff, school, form, status=400)
@@ -125,16 +125,17 @@ def _confirm_add(request: HttpRequest, staff: StaffMember, school: School, data:
         )
         % {"hours": _hours()},
     ]
-    ctx = context(
+    return confirmation_page(
+        request,
         staff,
         school,
         title=_("Créer un accès à la console ?"),
         effects=effects,
         button=_("Créer l'accès"),
         action=reverse("console:staff_add", args=[school.uai]),
+        cancel=reverse("console:staff", args=[school.uai]),
         hidden=sorted(data.items()),
     )
-    return render(request, "console/staff_confirm.html", ctx)
 
 
 def _member(school: School, member_id: int) -> StaffMember:
@@ -151,7 +152,7 @@ def staff_reset(request: HttpRequest, staff: StaffMember, school: School, member
     member = _member(school, member_id)
     if not service.can_reset(staff, member):
         return _refuse(request, staff, school)
-    if request.method == "POST" and request.POST.get("confirme") == "oui":
+    if confirmed(request):
         try:
             invitation = service.staff_reset(actor=staff, member=member, ip=client_ip(request))
         except service.StaffOutOfReach:
@@ -190,7 +191,7 @@ def staff_remove(request: HttpRequest, staff: StaffMember, school: School, membe
     member = _member(school, member_id)
     if not service.can_remove(staff, member):
         return _refuse(request, staff, school)
-    if request.method == "POST" and request.POST.get("confirme") == "oui":
+    if confirmed(request):
         try:
             service.staff_remove(actor=staff, member=member, ip=client_ip(request))
         except service.StaffOutOfReach:  # the member changed since the page was read
@@ -219,10 +220,9 @@ def staff_remove(request: HttpRequest, staff: StaffMember, school: School, membe
 
 
 def _confirm_member(
-    request: HttpRequest, staff: StaffMember, school: School, member: StaffMember, **page: Any
+    request: HttpRequest, staff: StaffMember, school: School, member: StaffMember, *, url: str, **page: Any
 ) -> HttpResponse:
-    """The page that says what a reset or a removal will do (`title`, `effects`, `button`, `url`)."""
-    url = page.pop("url")
+    """The page that says what a reset or a removal will do (`title`, `effects`, `button`)."""
     action = reverse(url, args=[school.uai, member.pk])
-    ctx = context(staff, school, member=member, action=action, hidden=[], **page)
-    return render(request, "console/staff_confirm.html", ctx)
+    cancel = reverse("console:staff", args=[school.uai])
+    return confirmation_page(request, staff, school, action=action, cancel=cancel, **page)
