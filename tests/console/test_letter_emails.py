@@ -117,6 +117,24 @@ def test_an_account_activated_before_its_turn_gets_nothing(school, member):
     assert [m.to for m in mail.outbox] == [[r.recipient] for r in LetterEmail.objects.exclude(pk=row.pk)]
 
 
+def test_a_later_send_to_the_same_family_supersedes_an_earlier_one_not_sent_yet(school, member):
+    with mock.patch.object(letter_emails, "send_letter_email"):  # the worker has not come yet
+        whole_school = letter_emails.batch_send(staff=member, school=school)
+        one_class = letter_emails.batch_send(staff=member, school=school, class_name="5e B")
+    assert letter_emails.send_due() == 3
+    assert sorted(m.to[0] for m in mail.outbox) == ["s.bernard@exemple.fr", "sophie.martin@exemple.fr"]
+    bernard = LetterEmail.objects.get(batch=whole_school, recipient="s.bernard@exemple.fr")
+    assert bernard.state == LetterEmailState.CANCELLED
+    assert bernard.letter is None
+    latest = LetterEmail.objects.get(batch=one_class)
+    assert latest.state == LetterEmailState.SENT
+    message = next(m for m in mail.outbox if m.to == ["s.bernard@exemple.fr"])
+    assert check_password(_password(message), latest.letter.password_hash)
+    assert latest.letter.status() == LetterStatus.VALID
+    martin = LetterEmail.objects.get(batch=whole_school, recipient="sophie.martin@exemple.fr")
+    assert martin.state == LetterEmailState.SENT  # not in the later send
+
+
 def test_a_temporary_failure_is_retried_with_a_fresh_letter_and_the_first_one_revoked(school, member, settings):
     refused = smtplib.SMTPRecipientsRefused({"x": (451, b"4.3.0 try later")})
     with mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=refused):

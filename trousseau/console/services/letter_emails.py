@@ -179,10 +179,18 @@ def _awaits(account: Account) -> bool:
     return account.state == AccountState.PROVISIONAL and account.merged_into_id is None
 
 
+def _superseded(row: LetterEmail) -> bool:
+    """A later send holds the same account: only its letter would work, so this one sends nothing.
+
+    Two sends that overlap (the school's, then a class's, before the first went out) would otherwise
+    mail a family twice, the first password already void when it arrives."""
+    return LetterEmail.objects.filter(account_id=row.account_id, pk__gt=row.pk).exists()  # rows come in order
+
+
 def attempt(row: LetterEmail) -> LetterEmailState:
     """Issue the account's letter and hand its message to SMTP once; record how it went."""
     mine = LetterEmail.objects.filter(pk=row.pk, attempts=row.attempts, state=LetterEmailState.PENDING)
-    if not _awaits(row.account):
+    if not _awaits(row.account) or _superseded(row):
         mine.update(state=LetterEmailState.CANCELLED, last_error="")
         return LetterEmailState.CANCELLED
     with transaction.atomic():
