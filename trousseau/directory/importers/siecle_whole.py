@@ -20,7 +20,6 @@ Wanted = dict[tuple[str, str], tuple[str, tuple[str, ...] | None]]
 Item = tuple[str, int, str, Any]
 GROUP = "#"  # opens a group of a grouped item's line (never an element name, so never a leaf's name)
 TAB, NEWLINE = "&#9;", "&#10;"  # in the stylesheet (XML)
-SEPARATORS = "contains(., '\t') or contains(., '\n')"  # in XPath: the characters themselves
 
 
 def _parser() -> etree.XMLParser:
@@ -30,30 +29,46 @@ def _parser() -> etree.XMLParser:
 
 def read_whole(text: bytes, root: str, wanted: Wanted, item_tags: tuple[str, ...]) -> list[Item] | None:
     """(list, line, identifier, fields or groups) of each wanted item, PARAMETRES first; None: stream it instead."""
+    if b"xmlns" in text:
+        return None  # a namespace: the stream's tags would not match (nor would these)
     try:
         tree = etree.fromstring(text, _parser())  # noqa: S320 (no entity, no DTD, no network: the stream's options)
     except etree.XMLSyntaxError:
         return None
-    if tree.tag != root:
-        return None
     specs = tuple(sorted(wanted.items()))
-    shape, transform, items = _compiled(specs, item_tags)
-    if not shape(tree):
+    if tree.tag != root or not _plain(tree, item_tags):
         return None
+    transform, items = _compiled(specs)
     params = tree[0]
     found: list[Item] = [("PARAMETRES", params.sourceline, "", _leaves(params))]
     lines = str(transform(tree.getroottree())).split("\n")
     elements = items(tree)
     if len(lines) != len(elements) + 1:
-        return None  # cannot happen: each item writes one line
+        return None  # a newline in a field
     for line, element in zip(lines, elements, strict=False):
-        parts = line.split("\t")
-        (list_tag, _), (_, names) = specs[int(parts[0])]
+        n, shape, ident, *fields = line.split("\t")
+        (list_tag, _), (_, names) = specs[int(n)]
         if names is not None:
-            found.append((list_tag, element.sourceline, parts[1], tuple(map(str.strip, parts[2:]))))
+            if shape != "0" or len(fields) != len(names):
+                return None  # a field that is no leaf, or a tab in a value
+            found.append((list_tag, element.sourceline, ident, tuple(map(str.strip, fields))))
         else:
-            found.append((list_tag, element.sourceline, parts[1], _groups(parts[2:])))
+            deeper, groups, leaves = shape.split(":")
+            if deeper != "0" or len(fields) != int(groups) + 2 * int(leaves):
+                return None
+            found.append((list_tag, element.sourceline, ident, _groups(fields)))
     return found
+
+
+def _plain(tree: Any, item_tags: tuple[str, ...]) -> bool:
+    """One PARAMETRES, first; every item at `/*/DONNEES/<list>/<item>`; no comment nor processing instruction."""
+    if next(tree.iter(etree.Comment, etree.ProcessingInstruction), None) is not None:
+        return False
+    if not len(tree) or tree[0].tag != "PARAMETRES" or sum(1 for _ in tree.iter("PARAMETRES")) != 1:
+        return False
+    others = [t for t in item_tags if t != "PARAMETRES"]
+    placed = sum(1 for data in tree.iterchildren("DONNEES") for group in data for _ in group.iterchildren(*others))
+    return placed == sum(1 for _ in tree.iter(*others))
 
 
 def _leaves(element: Any) -> dict[str, str]:
@@ -75,44 +90,31 @@ def _groups(parts: list[str]) -> list[dict[str, str]]:
 
 
 @lru_cache(maxsize=8)
-def _compiled(specs: tuple[Any, ...], item_tags: tuple[str, ...]) -> tuple[etree.XPath, etree.XSLT, etree.XPath]:
-    paths = [f"/*/DONNEES/{list_tag}/{item_tag}" for (list_tag, item_tag), _ in specs]
-    union = " | ".join(paths)
-    others = [t for t in item_tags if t != "PARAMETRES"]
-    conditions = [
-        "not(/*//comment() | /*//processing-instruction() | //*[namespace-uri() != ''])",
-        "count(//PARAMETRES) = 1 and name(/*/*[1]) = 'PARAMETRES'",
-        # Items only where the stream takes them: nested in a field, the stream would clear their siblings.
-        f"count({' | '.join('//' + t for t in others)}) = count({' | '.join('/*/DONNEES/*/' + t for t in others)})",
-    ]
-    for path, (_, (attribute, names)) in zip(paths, specs, strict=True):
-        leaves = f"{path}/*" if names is not None else f"{path}/*/*"
-        conditions.append(f"not({leaves}/*)")
-        conditions.append(f"not({leaves}[{SEPARATORS}])")
-        if attribute:
-            conditions.append(f"not({path}/@{attribute}[{SEPARATORS}])")
-    shape = etree.XPath("boolean(" + " and ".join(f"({c})" for c in conditions) + ")")
+def _compiled(specs: tuple[Any, ...]) -> tuple[etree.XSLT, etree.XPath]:
+    union = " | ".join(f"/*/DONNEES/{list_tag}/{item_tag}" for (list_tag, item_tag), _ in specs)
     stylesheet = etree.fromstring(_stylesheet(specs, union))
-    transform = etree.XSLT(stylesheet, access_control=etree.XSLTAccessControl.DENY_ALL)
-    return shape, transform, etree.XPath(union)
+    return etree.XSLT(stylesheet, access_control=etree.XSLTAccessControl.DENY_ALL), etree.XPath(union)
 
 
 def _stylesheet(specs: tuple[Any, ...], union: str) -> str:
+    """One line per item: its spec's number, its shape (elements too deep; groups and leaves), identifier, fields."""
     tab = f"<xsl:text>{TAB}</xsl:text>"
     branches = []
     for n, ((list_tag, item_tag), (attribute, names)) in enumerate(specs):
         ident = f'<xsl:value-of select="@{attribute}"/>' if attribute else ""
         if names is not None:
+            shape = '<xsl:value-of select="count(*/*)"/>'
             fields = "".join(f'{tab}<xsl:value-of select="{name}[last()]"/>' for name in names)
         else:
+            shape = '<xsl:value-of select="concat(count(*/*/*), \':\', count(*[*]), \':\', count(*[*]/*))"/>'
             fields = (
                 f'<xsl:for-each select="*[*]">{tab}<xsl:text>{GROUP}</xsl:text>'
                 f'<xsl:for-each select="*">{tab}<xsl:value-of select="name()"/>{tab}<xsl:value-of select="."/>'
                 "</xsl:for-each></xsl:for-each>"
             )
         branches.append(
-            f'<xsl:when test="self::{item_tag} and parent::{list_tag}"><xsl:text>{n}</xsl:text>{tab}{ident}{fields}'
-            "</xsl:when>"
+            f'<xsl:when test="self::{item_tag} and parent::{list_tag}"><xsl:text>{n}</xsl:text>{tab}{shape}{tab}'
+            f"{ident}{fields}</xsl:when>"
         )
     return (
         '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
