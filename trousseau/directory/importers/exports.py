@@ -11,7 +11,6 @@ identifiers are refused by the readers' first pass (siecle.py), before any row.
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 import zlib
@@ -27,9 +26,6 @@ from trousseau.directory.importers.report import ImportFileError
 from trousseau.directory.importers.rows import GUARDIAN_COLUMNS, GUARDIANS, PUPIL_COLUMNS, PUPILS
 
 HEAD = 64 * 1024
-# Members up to this size are inflated once into memory (one school's export is a few MB); larger
-# ones are read from the zip as a stream, as often as the reading needs.
-INFLATED_MAX = 16 * 1024 * 1024
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (and .doc): Microsoft's compound file
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -106,20 +102,12 @@ class Recognised:
             return handle
         try:
             archive = zipfile.ZipFile(handle)
-            if archive.getinfo(self.member).file_size <= INFLATED_MAX:
-                # A school's export (a few MB): inflated once, CRC checked, and every later pass reads memory.
-                with archive.open(self.member) as member:
-                    return Inflated(member.read())
             with archive.open(self.member) as member:  # inflated once through: a damaged member (bad CRC) is
                 while member.read(1 << 20):  # refused here, before any of its rows is read
                     pass
             return archive.open(self.member)
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
             raise ImportFileError(damaged_zip_message()) from exc
-
-
-class Inflated(io.BytesIO):
-    """A zip member inflated in memory; its reader closes it once read, so an académie's files do not pile up."""
 
 
 def damaged_zip_message() -> str:

@@ -22,14 +22,11 @@ from django.utils.translation import gettext
 from lxml import etree
 
 from trousseau.directory.importers.encoding import decide
-from trousseau.directory.importers.exports import Inflated
 from trousseau.directory.importers.reading import too_large_message
 from trousseau.directory.importers.report import ImportFileError, ImportTooLarge
-from trousseau.directory.importers.siecle_whole import read_whole
 
 PUPILS_ROOT, GUARDIANS_ROOT = "BEE_ELEVES", "BEE_RESPONSABLES"
 BLOCK = 1 << 16
-WHOLE_MAX = 16 * 1024 * 1024  # a file up to this size is read whole (siecle_whole.py), larger ones streamed
 
 
 # The elements handed out (and then dropped from the tree being built): the items of every list SIECLE
@@ -148,12 +145,7 @@ class SiecleFile:
 
         Faults raise ImportFileError. Fields are a tuple of the wanted fields' texts, stripped ("" when
         absent; the last one when written twice); groups a list of {leaf: text} of the nested elements.
-        A file of the plain shape SIECLE writes is read whole in C (siecle_whole.py), with the same result.
         """
-        whole = self._whole(root, wanted)
-        if whole is not None:
-            yield from whole
-            return
         parser = etree.XMLPullParser(
             events=("end",),
             tag=ITEM_TAGS,
@@ -175,28 +167,6 @@ class SiecleFile:
             msg = gettext("XML mal formé : %(error)s. Le fichier est peut-être incomplet : téléchargez-le de nouveau.")
             raise ImportFileError(msg % {"error": exc.msg}, line=exc.lineno) from exc
         yield from _drain(parser, wanted)
-
-    def _whole(self, root: str, wanted: Wanted) -> list[tuple[str, int, str, Any]] | None:
-        """The items read whole (siecle_whole.py), or None: a file too large, or not of the plain shape, is streamed."""
-        self.handle.seek(self.start)
-        data = self.handle.read(WHOLE_MAX + 1)
-        if len(data) > WHOLE_MAX or (self.max_bytes is not None and len(data) > self.max_bytes):
-            return None
-        try:  # as chunks() decodes it, at once
-            text = data.removeprefix(self.encoding.bom).decode(self.encoding.codec)
-        except UnicodeDecodeError:
-            return None
-        utf8 = _DECLARED.sub(r"\1UTF-8\2", text, count=1).encode("utf-8")
-        try:
-            _check_head(utf8[: BLOCK - 8], root)  # a prefix of the stream's first block: what it would refuse
-        except ImportFileError:
-            return None
-        found = read_whole(utf8, root, wanted, ITEM_TAGS)
-        if found is not None:
-            self.bytes_read = len(data)
-            if isinstance(self.handle, Inflated):
-                self.handle.close()  # read: its rows are spooled (an académie's files must not pile up)
-        return found
 
 
 def _check_head(chunk: bytes, root: str) -> None:
