@@ -163,6 +163,13 @@ class TestMemberInflatedOnce:
         SieclePupils(body)
         assert body.closed  # its rows are spooled: an académie's 2000 members do not stay in memory
 
+    def test_other_formats_members_are_streamed(self):
+        text = "INE;NOM;PRENOM;DATE_NAISS;CLASSE;UAI\r\n123456789AB;Martin;Hugo;02/05/2011;4e A;0145678B\r\n"
+        handle = zipped(("eleves.csv", text.encode()))
+        body = recognise("eleves.zip", handle, slot="eleves").open(handle)
+        assert not isinstance(body, exports.Inflated)  # kept by its reader until the import ends
+        assert body.read() == text.encode()
+
     @pytest.mark.parametrize("inflated_max", [exports.INFLATED_MAX, 0])
     def test_a_member_damaged_after_its_head_is_refused_either_way(self, inflated_max, monkeypatch):
         monkeypatch.setattr(exports, "INFLATED_MAX", inflated_max)

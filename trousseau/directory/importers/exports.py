@@ -106,8 +106,9 @@ class Recognised:
             return handle
         try:
             archive = zipfile.ZipFile(handle)
-            if archive.getinfo(self.member).file_size <= INFLATED_MAX:
-                # A school's export (a few MB): inflated once (its CRC checked), then every pass reads memory.
+            if self.source == "siecle" and archive.getinfo(self.member).file_size <= INFLATED_MAX:
+                # A school's export (a few MB): inflated once (its CRC checked), then every pass reads memory;
+                # its reader lets it go once read (other formats' readers keep their handle: streamed).
                 with archive.open(self.member) as member:
                     return Inflated(member.read())
             with archive.open(self.member) as member:  # inflated once through: a damaged member (bad CRC) is
