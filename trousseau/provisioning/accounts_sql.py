@@ -3,8 +3,8 @@
 The pupils and guardian records of the schools in scope that need an account are selected in SQL; Python
 only folds each distinct pair of names into its identifier base (`initial.nom`, accounts.identifiers), a
 few thousand pairs for an académie. Each round then draws a candidate for every row still waiting and
-inserts them all at once; `ON CONFLICT (identifier) DO NOTHING` leaves the taken ones waiting for the next
-round, which draws again (with more digits after two rounds, as accounts_bulk.allocate_identifiers does).
+inserts them all at once; the candidates already taken (or drawn twice) are left out and wait for the
+next round, which draws again (with more digits after two rounds, as accounts_bulk.allocate_identifiers does).
 Digits come from gen_random_uuid() (a strong random source), so they say nothing about other accounts.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from trousseau.accounts.identifiers import identifier_base
 from trousseau.accounts.models import Account, AccountKind, AccountState
@@ -61,22 +61,7 @@ def create_accounts(school_ids: list[int], *, now: datetime) -> int:
     columns, values, params = _columns(now)
     made = 0
     for attempt in range(MAX_ROUNDS + 1):
-        made += execute(
-            f"""WITH drawn AS (
-                  SELECT DISTINCT ON (identifier) * FROM (
-                    SELECT w.*, w.base || lpad(({RANDOM} %% (10::bigint ^ d.n)::bigint)::text, d.n, '0') AS identifier
-                      FROM account_waiting w
-                      CROSS JOIN LATERAL (SELECT LEAST(%s, GREATEST(%s, w.crowd)) AS n) d
-                  ) candidates ORDER BY identifier, kind, row_id
-                ), inserted AS (
-                  INSERT INTO accounts_account ({", ".join(columns)})
-                  SELECT {", ".join(values)} FROM drawn
-                  ON CONFLICT (identifier) DO NOTHING RETURNING id, identifier
-                )
-                INSERT INTO account_made (kind, row_id, account_id)
-                SELECT d.kind, d.row_id, i.id FROM inserted i JOIN drawn d USING (identifier)""",  # noqa: S608
-            [MAX_DIGITS, 2 + attempt // 2, *params],
-        )
+        made += _draw(columns, values, [MAX_DIGITS, 2 + attempt // 2, *params])
         if made >= waiting:
             break
         execute("DELETE FROM account_waiting w USING account_made m WHERE m.kind = w.kind AND m.row_id = w.row_id")
@@ -89,6 +74,38 @@ def create_accounts(school_ids: list[int], *, now: datetime) -> int:
         [AccountKind.GUARDIAN],
     )
     return made
+
+
+def _draw(columns: list[str], values: list[str], params: list[Any]) -> int:
+    """One round: a candidate for each waiting row, inserted unless taken; returns how many were made.
+
+    The candidates already taken are left out by a join, and the others inserted plainly: cheaper for
+    PostgreSQL than ON CONFLICT's speculative insertion into every unique index of the accounts. An
+    account made by someone else in between (sign-up by FranceConnect, the console) would break the plain
+    insert: the savepoint is undone and the round drawn again with `ON CONFLICT DO NOTHING`.
+    """
+    try:
+        with transaction.atomic():
+            return execute(_round(columns, values, taken_out=True), params)
+    except IntegrityError:
+        return execute(_round(columns, values, taken_out=False), params)
+
+
+def _round(columns: list[str], values: list[str], *, taken_out: bool) -> str:
+    free = "WHERE NOT EXISTS (SELECT 1 FROM accounts_account a WHERE a.identifier = candidates.identifier)"
+    return f"""WITH drawn AS (
+          SELECT DISTINCT ON (identifier) * FROM (
+            SELECT w.*, w.base || lpad(({RANDOM} %% (10::bigint ^ d.n)::bigint)::text, d.n, '0') AS identifier
+              FROM account_waiting w
+              CROSS JOIN LATERAL (SELECT LEAST(%s, GREATEST(%s, w.crowd)) AS n) d
+          ) candidates {free if taken_out else ""} ORDER BY identifier, kind, row_id
+        ), inserted AS (
+          INSERT INTO accounts_account ({", ".join(columns)})
+          SELECT {", ".join(values)} FROM drawn
+          {"" if taken_out else "ON CONFLICT (identifier) DO NOTHING"} RETURNING id, identifier
+        )
+        INSERT INTO account_made (kind, row_id, account_id)
+        SELECT d.kind, d.row_id, i.id FROM inserted i JOIN drawn d USING (identifier)"""  # noqa: S608
 
 
 def _columns(now: datetime) -> tuple[list[str], list[str], list[Any]]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from trousseau.accounts.models import Account, AccountKind, AccountState
 from trousseau.provisioning.accounts_bulk import unusable_password
@@ -34,6 +34,22 @@ def temp_table(name: str, columns: str) -> None:
 def temp_table_as(name: str, query: str, params: Sequence[Any] | None = None) -> int:
     execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
     return execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}", params)
+
+
+def update_then_insert(update: str, insert: str, upsert: str, params: Sequence[Any] | None = None) -> None:
+    """The changed rows updated, then the new ones inserted in key order, as two plain statements.
+
+    They cost PostgreSQL about a third less than one `INSERT … ON CONFLICT DO UPDATE` (whose speculative
+    insertion probes, inserts and confirms each row in every unique index). Imports hold the advisory
+    lock, so no other writer should insert the same keys in between; if one did, the savepoint is undone
+    and `upsert`, the ON CONFLICT statement of the same meaning, runs instead.
+    """
+    try:
+        with transaction.atomic():
+            execute(update, params)
+            execute(insert, params)
+    except IntegrityError:
+        execute(upsert, params)
 
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

@@ -29,7 +29,7 @@ from trousseau.directory.importers.rows import (
 from trousseau.directory.importers.sources import Stream
 from trousseau.directory.models import Guardian
 from trousseau.provisioning import accounts_bulk, accounts_sql, staged_checks, transfers
-from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as
+from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as, update_then_insert
 from trousseau.provisioning.pipeline import Run, apply_states, checked_rows, report_progress, school_index
 
 WORK_MEM, TEMP_BUFFERS = "64MB", "256MB"
@@ -41,6 +41,8 @@ GUARDIAN_STAGE = (
     "pos bigint, line integer, school_id bigint, key varchar(120), last_name varchar(100), first_name varchar(100), "
     "mobile varchar(20), email varchar(254), ine varchar(11), legal boolean, source_id varchar(20)"
 )
+PUPIL_COLUMNS = "ine, last_name, first_name, birth_date, class_name, school_id, source_id, left_at"
+GUARDIAN_COLUMNS = "school_id, source_key, last_name, first_name, mobile, email, source_id, left_at"
 SAME_PUPIL = (
     "(p.last_name, p.first_name, p.birth_date, p.class_name, p.school_id, p.source_id) "
     "IS NOT DISTINCT FROM (s.last_name, s.first_name, s.birth_date, s.class_name, s.school_id, s.source_id)"
@@ -219,9 +221,14 @@ def _sync_pupils(job: Run, result: ImportResult, scope: list[int], *, departures
     transfers.audit_transfers([(ine, origin, destination) for ine, origin, destination in moves], actor=job.actor)
     off = accounts_bulk.departing_accounts(departed, [])
     back = accounts_bulk.returning_accounts(returned, [])
-    execute(
-        f"""INSERT INTO directory_pupil (ine, last_name, first_name, birth_date, class_name, school_id, source_id,
-                                       left_at)
+    update_then_insert(
+        f"""UPDATE directory_pupil p SET last_name = s.last_name, first_name = s.first_name, birth_date = s.birth_date,
+                   class_name = s.class_name, school_id = s.school_id, source_id = s.source_id, left_at = NULL
+              FROM stage_pupil s WHERE p.ine = s.ine AND (p.left_at IS NOT NULL OR NOT {SAME_PUPIL})""",  # noqa: S608
+        f"""INSERT INTO directory_pupil ({PUPIL_COLUMNS})
+            SELECT ine, last_name, first_name, birth_date, class_name, school_id, source_id, NULL FROM stage_pupil s
+             WHERE NOT EXISTS (SELECT 1 FROM directory_pupil p WHERE p.ine = s.ine) ORDER BY s.ine""",  # noqa: S608
+        f"""INSERT INTO directory_pupil ({PUPIL_COLUMNS})
            SELECT ine, last_name, first_name, birth_date, class_name, school_id, source_id, NULL FROM stage_pupil s
             -- unchanged rows are left out before ON CONFLICT, which would lock (and so write) each of them
             WHERE NOT EXISTS (SELECT 1 FROM directory_pupil p WHERE p.ine = s.ine AND p.left_at IS NULL AND {SAME_PUPIL})
@@ -232,7 +239,7 @@ def _sync_pupils(job: Run, result: ImportResult, scope: list[int], *, departures
                   directory_pupil.class_name, directory_pupil.school_id, directory_pupil.source_id,
                   directory_pupil.left_at)
                IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.birth_date,
-                  EXCLUDED.class_name, EXCLUDED.school_id, EXCLUDED.source_id, EXCLUDED.left_at)"""  # noqa: S608
+                  EXCLUDED.class_name, EXCLUDED.school_id, EXCLUDED.source_id, EXCLUDED.left_at)""",  # noqa: S608
     )
     execute("UPDATE directory_pupil SET left_at = %s WHERE id IN (SELECT id FROM pupil_departed)", [job.now])
     result.links_removed += execute(
@@ -286,9 +293,19 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
     result.guardians.left += len(departed)
     off = accounts_bulk.departing_accounts([], departed)
     back = accounts_bulk.returning_accounts([], returned)
-    execute(
-        f"""INSERT INTO directory_guardian (school_id, source_key, last_name, first_name, mobile, email, source_id,
-                                          left_at)
+    update_then_insert(
+        f"""UPDATE directory_guardian g SET last_name = s.last_name, first_name = s.first_name,
+                   -- a mobile corrected in the console stays: no one is here to choose (the console asks)
+                   mobile = CASE WHEN g.mobile_fixed_at IS NULL THEN s.mobile ELSE g.mobile END,
+                   email = s.email, source_id = s.source_id, left_at = NULL
+              FROM stage_person s WHERE g.school_id = s.school_id AND g.source_key = s.key AND NOT (g.source_key = '')
+               AND (g.left_at IS NOT NULL OR NOT {SAME_GUARDIAN})""",  # noqa: S608
+        f"""INSERT INTO directory_guardian ({GUARDIAN_COLUMNS})
+            SELECT school_id, key, last_name, first_name, mobile, email, source_id, NULL FROM stage_person s
+             WHERE NOT EXISTS (SELECT 1 FROM directory_guardian g WHERE g.school_id = s.school_id
+                                 AND g.source_key = s.key AND NOT (g.source_key = ''))
+             ORDER BY s.school_id, s.key""",  # noqa: S608
+        f"""INSERT INTO directory_guardian ({GUARDIAN_COLUMNS})
            SELECT school_id, key, last_name, first_name, mobile, email, source_id, NULL FROM stage_person s
             WHERE NOT EXISTS (SELECT 1 FROM directory_guardian g WHERE g.school_id = s.school_id
                                 AND g.source_key = s.key AND g.left_at IS NULL AND {SAME_GUARDIAN})
@@ -301,7 +318,7 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
            WHERE (directory_guardian.last_name, directory_guardian.first_name, directory_guardian.mobile,
                   directory_guardian.email, directory_guardian.source_id, directory_guardian.left_at)
                IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.mobile, EXCLUDED.email,
-                  EXCLUDED.source_id, EXCLUDED.left_at)"""  # noqa: S608
+                  EXCLUDED.source_id, EXCLUDED.left_at)""",  # noqa: S608
     )
     execute("UPDATE directory_guardian SET left_at = %s WHERE id IN (SELECT id FROM guardian_departed)", [job.now])
     temp_table_as(
@@ -325,12 +342,20 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
                  (SELECT 1 FROM stage_link l WHERE l.guardian_id = gs.guardian_id AND l.pupil_id = gs.pupil_id)""",
             [scope],
         )
-    execute(
+    update_then_insert(
+        """UPDATE directory_guardianship gs SET is_legal_representative = l.legal FROM stage_link l
+            WHERE gs.guardian_id = l.guardian_id AND gs.pupil_id = l.pupil_id
+              AND gs.is_legal_representative IS DISTINCT FROM l.legal""",
+        """INSERT INTO directory_guardianship (guardian_id, pupil_id, is_legal_representative)
+           SELECT guardian_id, pupil_id, legal FROM stage_link l
+            WHERE NOT EXISTS (SELECT 1 FROM directory_guardianship gs
+                               WHERE gs.guardian_id = l.guardian_id AND gs.pupil_id = l.pupil_id)
+            ORDER BY guardian_id, pupil_id""",
         """INSERT INTO directory_guardianship (guardian_id, pupil_id, is_legal_representative)
            SELECT guardian_id, pupil_id, legal FROM stage_link l
             WHERE NOT EXISTS (SELECT 1 FROM directory_guardianship gs WHERE gs.guardian_id = l.guardian_id
                                 AND gs.pupil_id = l.pupil_id AND gs.is_legal_representative = l.legal)
            ON CONFLICT (guardian_id, pupil_id) DO UPDATE SET is_legal_representative = EXCLUDED.is_legal_representative
-           WHERE directory_guardianship.is_legal_representative IS DISTINCT FROM EXCLUDED.is_legal_representative"""
+           WHERE directory_guardianship.is_legal_representative IS DISTINCT FROM EXCLUDED.is_legal_representative""",
     )
     apply_states(result, off, back, job.now)

@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 
+from trousseau.directory.importers import exports
 from trousseau.directory.importers.exports import Kind, check_pair, recognise
 from trousseau.directory.importers.report import ImportFileError
 from trousseau.directory.importers.siecle import SieclePupils
@@ -148,3 +149,36 @@ class TestPairs:
         same = recognise("d.zip", opened(samples.colleges["0145678B"][1]), slot="responsables")
         check_pair(siecle_a, same)
         check_pair(siecle_a, None)
+
+
+class TestMemberInflatedOnce:
+    """A school's zip member is inflated once into memory (CRC checked), a larger one streamed as before."""
+
+    def test_a_members_bytes_are_read_once_and_let_go_once_read(self, samples):
+        path = samples.colleges["0145678B"][0]
+        handle = opened(path)
+        body = recognise("ElevesSansAdresses.zip", handle).open(handle)
+        assert isinstance(body, exports.Inflated)
+        assert body.getvalue() == xml_of(path)
+        SieclePupils(body)
+        assert body.closed  # its rows are spooled: an académie's 2000 members do not stay in memory
+
+    def test_other_formats_members_are_streamed(self):
+        text = "INE;NOM;PRENOM;DATE_NAISS;CLASSE;UAI\r\n123456789AB;Martin;Hugo;02/05/2011;4e A;0145678B\r\n"
+        handle = zipped(("eleves.csv", text.encode()))
+        body = recognise("eleves.zip", handle, slot="eleves").open(handle)
+        assert not isinstance(body, exports.Inflated)  # kept by its reader until the import ends
+        assert body.read() == text.encode()
+
+    @pytest.mark.parametrize("inflated_max", [exports.INFLATED_MAX, 0])
+    def test_a_member_damaged_after_its_head_is_refused_either_way(self, inflated_max, monkeypatch):
+        monkeypatch.setattr(exports, "INFLATED_MAX", inflated_max)
+        rows = "".join(f'<ELEVE ELEVE_ID="{n}"><ID_NATIONAL>{n:09d}AB</ID_NATIONAL></ELEVE>\n' for n in range(20000))
+        xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<BEE_ELEVES><PARAMETRES><UAJ>0145678B</UAJ></PARAMETRES>{rows}'
+        data = bytearray(zipped(("ElevesSansAdresses.xml", xml.encode())).getvalue())
+        end = data.rindex(b"PK\x01\x02")  # the central directory: the member's deflated bytes end before it
+        data[end - 40] ^= 0xFF
+        handle = io.BytesIO(bytes(data))
+        found = recognise("ElevesSansAdresses.zip", handle)  # the head inflates cleanly
+        with pytest.raises(ImportFileError, match="incomplète ou abîmée"):
+            found.open(handle)

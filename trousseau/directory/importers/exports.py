@@ -11,6 +11,7 @@ identifiers are refused by the readers' first pass (siecle.py), before any row.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 import zlib
@@ -26,6 +27,9 @@ from trousseau.directory.importers.report import ImportFileError
 from trousseau.directory.importers.rows import GUARDIAN_COLUMNS, GUARDIANS, PUPIL_COLUMNS, PUPILS
 
 HEAD = 64 * 1024
+# A zip member up to this size is inflated once into memory (a school's export is a few MB); a larger
+# one is read from the zip as a stream, inflated by each pass (the encoding survey, the parse).
+INFLATED_MAX = 16 * 1024 * 1024
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (and .doc): Microsoft's compound file
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -102,12 +106,21 @@ class Recognised:
             return handle
         try:
             archive = zipfile.ZipFile(handle)
+            if self.source == "siecle" and archive.getinfo(self.member).file_size <= INFLATED_MAX:
+                # A school's export (a few MB): inflated once (its CRC checked), then every pass reads memory;
+                # its reader lets it go once read (other formats' readers keep their handle: streamed).
+                with archive.open(self.member) as member:
+                    return Inflated(member.read())
             with archive.open(self.member) as member:  # inflated once through: a damaged member (bad CRC) is
                 while member.read(1 << 20):  # refused here, before any of its rows is read
                     pass
-            return archive.open(self.member)
+            return archive.open(self.member)  # a larger member is inflated again by each pass
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
             raise ImportFileError(damaged_zip_message()) from exc
+
+
+class Inflated(io.BytesIO):
+    """A zip member inflated in memory; a SIECLE reader closes it once read, so an académie's files do not pile up."""
 
 
 def damaged_zip_message() -> str:

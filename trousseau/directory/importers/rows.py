@@ -94,17 +94,23 @@ class _Checker:
     def __init__(self, sink: ErrorSink) -> None:
         self.sink = sink
         self.failed = False
-        self.who = ""  # the person of the row being checked, named in its errors
+        self.record: Record | None = None  # the row being checked: its person is named in its errors
 
     def error(self, line: int, field: str, reason: str) -> None:
         self.failed = True
         self.sink(RowError(self.file, line, field, reason, self.who))
 
     def named(self, record: Record) -> None:
+        self.record = record  # named only if an error needs it (most rows have none)
+
+    @property
+    def who(self) -> str:
         """The row's person as the secretary finds them in her software: first name, family name in capitals."""
-        first = " ".join(record.values.get("PRENOM", "").split())
-        last = " ".join(record.values.get("NOM", "").split()).upper()
-        self.who = f"{first} {last}".strip()[:80]
+        if self.record is None:
+            return ""
+        first = " ".join(self.record.values.get("PRENOM", "").split())
+        last = " ".join(self.record.values.get("NOM", "").split()).upper()
+        return f"{first} {last}".strip()[:80]
 
     def name(self, record: Record, column: str) -> str:
         value = " ".join(record.values[column].split())

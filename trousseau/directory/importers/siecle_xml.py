@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from lxml import etree
 
 from trousseau.directory.importers.encoding import decide
+from trousseau.directory.importers.exports import Inflated
 from trousseau.directory.importers.reading import too_large_message
 from trousseau.directory.importers.report import ImportFileError, ImportTooLarge
 
@@ -167,6 +168,8 @@ class SiecleFile:
             msg = gettext("XML mal formé : %(error)s. Le fichier est peut-être incomplet : téléchargez-le de nouveau.")
             raise ImportFileError(msg % {"error": exc.msg}, line=exc.lineno) from exc
         yield from _drain(parser, wanted)
+        if isinstance(self.handle, Inflated):
+            self.handle.close()  # read through: what the rows need is spooled (an académie's files must not pile up)
 
 
 def _check_head(chunk: bytes, root: str) -> None:
