@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from trousseau.accounts.models import Account, AccountKind
+from trousseau.accounts.selectors import pupils_for_claims
 from trousseau.directory.models import Guardian, Pupil, SchoolLevel
 
 ECT = "urn:oid:1.3.6.1.4.1.20326.10.999.1."
@@ -160,7 +161,7 @@ def join_vectors(account: Account) -> list[str]:
 def attributes(account: Account, *, release: Release, now: datetime | None = None) -> dict[str, list[str]]:
     """Friendly name -> values for this account under `release`; empty attributes are left out."""
     now = timezone.localtime(now or timezone.now())
-    pupils = list(account.pupils().select_related("school").order_by("birth_date", "pk"))
+    pupils = pupils_for_claims(account)  # one query: the pupils, their schools, their own accounts
     ect_id = account_id(account)
     values: dict[str, list[str]] = {
         "FrEduCtId": [ect_id],
@@ -188,11 +189,15 @@ def attributes(account: Account, *, release: Release, now: datetime | None = Non
 
 
 def children_ids(pupils: list[Pupil]) -> dict[int, str]:
-    """The FrEduCtId of each child's own account (ENTs join parent and child on it), in one query.
+    """The FrEduCtId of each child's own account (ENTs join parent and child on it), in one query at
+    most: none when the pupils come from `pupils_for_claims`, which read each one's `child_account_id`.
 
     A child without an account (primary school) gets a stable id derived from the directory row.
     """
-    accounts = dict(Account.objects.filter(pupil__in=pupils).values_list("pupil_id", "pk"))
+    if all(hasattr(p, "child_account_id") for p in pupils):
+        accounts = {p.pk: p.child_account_id for p in pupils if p.child_account_id is not None}  # type: ignore[attr-defined]
+    else:
+        accounts = dict(Account.objects.filter(pupil__in=pupils).values_list("pupil_id", "pk"))
     return {
         p.pk: _hmac(str(accounts[p.pk]), purpose="FrEduCtId")
         if p.pk in accounts

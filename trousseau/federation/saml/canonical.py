@@ -84,10 +84,10 @@ def signer() -> tuple[RSAPrivateKey, str]:
     pair = keys.signing()
     if pair.key_path is None:  # pragma: no cover - signing pairs always have a key
         raise TypeError("no signing key")
-    key_path, cert_path = str(pair.key_path), str(pair.cert_path)
+    # A key file replaced in place (same path) is read again: its mtime is part of the cache key.
     return (
-        _private_key(key_path, Path(key_path).stat().st_mtime),
-        _certificate_b64(cert_path, Path(cert_path).stat().st_mtime),
+        _private_key(str(pair.key_path), pair.key_path.stat().st_mtime),
+        _certificate_b64(str(pair.cert_path), pair.cert_path.stat().st_mtime),
     )
 
 

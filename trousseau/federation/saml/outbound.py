@@ -142,7 +142,7 @@ def authn_response(
     pending: Pending, account: Account, *, authn_instant: datetime, sp: ServiceProvider | None = None
 ) -> Answer:
     """The answer to `pending` for `account`: attributes under the SP's release, encrypted if it asks."""
-    sp = sp or ServiceProvider.objects.get(pk=pending.sp_id)
+    sp = sp or pending.sp or ServiceProvider.objects.get(pk=pending.sp_id)
     if not pending.name_id_format:
         return error_response(pending, INVALID_NAME_ID_POLICY)
     now = datetime.now(UTC)
