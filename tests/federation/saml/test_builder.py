@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 from signxml.verifier import XMLVerifier
 
-from tests.federation.saml.helpers import guardian
+from tests.federation.saml.helpers import first_form, guardian
 from trousseau.federation import claims
 from trousseau.federation.saml import keys, outbound, sealing
 from trousseau.federation.saml.canonical import INCLUSIVE_PREFIXES
@@ -168,3 +168,16 @@ def test_each_assertion_gets_its_own_key_and_an_unknown_algorithm_is_refused(sp_
         sealing.encrypted_data(b"<a></a>", cert_b64=cert, algorithm="http://www.w3.org/2001/04/xmlenc#tripledes-cbc")
     with pytest.raises(sealing.SealError, match="certificate"):
         sealing.encrypted_data(b"<a></a>", cert_b64="TUlJ")
+
+
+def test_the_auto_post_page_escapes_what_it_carries(rf):
+    from trousseau.federation.saml import pages
+
+    hostile = '"><script>alert(1)</script>&amp;'
+    page = pages.post_page(rf.get("/"), "https://sp.example/acs?a=1&b=2", [("RelayState", hostile)])
+    html = page.content.decode()
+    assert "<script>alert" not in html
+    form = first_form(html)
+    assert form["action"] == "https://sp.example/acs?a=1&b=2"
+    assert form["fields"] == {"RelayState": hostile}
+    assert page["Cache-Control"] == "no-store"
