@@ -178,3 +178,24 @@ def test_pairwise_ids_differ_per_audience_and_are_stable():
     assert a == claims.pairwise_id(account, "https://ent.example/sp")
     assert a != claims.pairwise_id(account, "https://other.example/sp")
     assert a != claims.account_id(account)[:32]
+
+
+def test_the_claims_read_the_same_children_as_account_pupils():
+    """`claims_records` (one hand-written statement) against `Account.pupils()` (the ORM's): legal
+    representatives only, an unresolved contest hides the child, a resolved one no longer does."""
+    from trousseau.accounts.models import ContestedLink
+    from trousseau.accounts.selectors import claims_records
+    from trousseau.directory.models import Guardianship
+
+    kept, contested, resolved, not_legal = (factories.pupil(birth_date=date(2012, 1, n)) for n in (4, 3, 2, 1))
+    account, _, _ = factories.guardian_account(children=[kept, contested, resolved, not_legal])
+    links = {g.pupil_id: g for g in Guardianship.objects.filter(pupil__in=[kept, contested, resolved, not_legal])}
+    links[not_legal.pk].is_legal_representative = False
+    links[not_legal.pk].save()
+    ContestedLink.objects.create(guardianship=links[contested.pk])
+    ContestedLink.objects.create(guardianship=links[resolved.pk], resolved_at=timezone.now())
+    expected = list(account.pupils().order_by("birth_date", "pk").values_list("pk", flat=True))
+    assert expected == [resolved.pk, kept.pk]
+    assert [p.pk for p in claims_records(account).pupils] == expected
+    child, _, _ = factories.pupil_account()
+    assert [p.pk for p in claims_records(child).pupils] == [child.pupil_id]

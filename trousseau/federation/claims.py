@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from trousseau.accounts.models import Account, AccountKind
+from trousseau.accounts.selectors import ClaimsPupil, claims_records
 from trousseau.directory.models import Guardian, Pupil, SchoolLevel
 
 ECT = "urn:oid:1.3.6.1.4.1.20326.10.999.1."
@@ -110,8 +112,8 @@ def level_code(class_name: str) -> str:
     return next((code for prefix, code in LEVELS if name.startswith(prefix)), "")
 
 
-def _degree(pupil: Pupil) -> str:
-    return "1d" if pupil.school.level == SchoolLevel.ECOLE else "2d"
+def _degree(pupil: ClaimsPupil) -> str:
+    return "1d" if pupil.school_level == SchoolLevel.ECOLE else "2d"
 
 
 # The source part of a vector: AC2D, the académie's second-degree directory (SIECLE), whose ELEVE_ID
@@ -153,6 +155,10 @@ def join_vectors(account: Account) -> list[str]:
         else Guardian.objects.filter(account_link__account=account)
     )
     rows = records.filter(left_at=None).exclude(source_id="").values_list("school__academie", "source_id")
+    return _vectors(rows)
+
+
+def _vectors(rows: Iterable[tuple[str | None, str]]) -> list[str]:
     vectors = {_join_vector(academie or "", source_id) for academie, source_id in rows}
     return sorted(v for v in vectors if v)
 
@@ -160,7 +166,8 @@ def join_vectors(account: Account) -> list[str]:
 def attributes(account: Account, *, release: Release, now: datetime | None = None) -> dict[str, list[str]]:
     """Friendly name -> values for this account under `release`; empty attributes are left out."""
     now = timezone.localtime(now or timezone.now())
-    pupils = list(account.pupils().select_related("school").order_by("birth_date", "pk"))
+    records = claims_records(account)  # one statement: the pupils, their schools and accounts, own records
+    pupils = records.pupils
     ect_id = account_id(account)
     values: dict[str, list[str]] = {
         "FrEduCtId": [ect_id],
@@ -173,7 +180,7 @@ def attributes(account: Account, *, release: Release, now: datetime | None = Non
     if account.kind == AccountKind.PUPIL and pupils:
         pupil = pupils[0]
         values["FrEduCtPersonAffiliation"] = ["eleve" + _degree(pupil)]
-        values["FrEduCtEleveUAI"] = [pupil.school.uai]
+        values["FrEduCtEleveUAI"] = [pupil.school_uai]
         values["FrEduCtEleveNiveau"] = [level_code(pupil.class_name)]
         values["FrEduCtEleveINEHash"] = [ine_hash(pupil.ine)]
         values["FrEduCtDateNaissance"] = [pupil.birth_date.isoformat()]
@@ -181,21 +188,20 @@ def attributes(account: Account, *, release: Release, now: datetime | None = Non
         values["FrEduCtPersonAffiliation"] = sorted({"resp" + _degree(p) for p in pupils}) or ["resp2d"]
         if release.children:
             ids = children_ids(pupils)
-            values[CHILDREN] = ["|".join([ids[p.pk], p.last_name.upper(), p.first_name, p.school.uai]) for p in pupils]
+            values[CHILDREN] = ["|".join([ids[p.pk], p.last_name.upper(), p.first_name, p.school_uai]) for p in pupils]
     if release.join:  # the account's own records only, never a child's (join_vectors)
-        values["FrEduCtRefId"] += join_vectors(account)
+        values["FrEduCtRefId"] += _vectors(records.own_records)
     return {name: [v for v in vals if v] for name, vals in values.items() if any(vals)}
 
 
-def children_ids(pupils: list[Pupil]) -> dict[int, str]:
-    """The FrEduCtId of each child's own account (ENTs join parent and child on it), in one query.
-
-    A child without an account (primary school) gets a stable id derived from the directory row.
+def children_ids(pupils: list[ClaimsPupil]) -> dict[int, str]:
+    """The FrEduCtId of each child's own account (ENTs join parent and child on it), read with the
+    pupils (`claims_records`). A child without an account (primary school) gets a stable id derived
+    from the directory row.
     """
-    accounts = dict(Account.objects.filter(pupil__in=pupils).values_list("pupil_id", "pk"))
     return {
-        p.pk: _hmac(str(accounts[p.pk]), purpose="FrEduCtId")
-        if p.pk in accounts
+        p.pk: _hmac(str(p.child_account_id), purpose="FrEduCtId")
+        if p.child_account_id is not None
         else _hmac(f"pupil:{p.pk}", purpose="FrEduCtId")
         for p in pupils
     }

@@ -225,7 +225,7 @@ def _answer_counting_processes(client, pysp, account, monkeypatch) -> tuple[list
 
 
 def test_signing_a_response_spawns_no_process(client, pysp, registered, account, monkeypatch):
-    """Signatures are made in-process (signxml), not by one xmlsec1 per signature (issue #8)."""
+    """Signatures are made in-process (cryptography, canonical.py), not by one xmlsec1 per signature (issue #8)."""
     spawned, request_id, form = _answer_counting_processes(client, pysp, account, monkeypatch)
     assert spawned == []
     response = etree.fromstring(base64.b64decode(form["fields"]["SAMLResponse"]))
@@ -234,7 +234,7 @@ def test_signing_a_response_spawns_no_process(client, pysp, registered, account,
 
 
 def test_encrypting_a_response_spawns_no_process(client, pysp, registered, account, monkeypatch):
-    """Encryption runs in-process too (federation/saml/encryption.py); the SP still decrypts it."""
+    """Encryption runs in-process too (federation/saml/sealing.py); the SP still decrypts it."""
     registered.encrypt_assertions = True
     registered.save()
     spawned, request_id, form = _answer_counting_processes(client, pysp, account, monkeypatch)

@@ -1,4 +1,5 @@
-"""pysaml2's `Server`, configured for one service provider at a time.
+"""pysaml2's `Server`, configured for one service provider at a time, for what comes in (requests,
+single logout); responses to logins are written by `outbound`.
 
 Each server knows only its SP's metadata, so a request is verified with that SP's keys alone (never
 with a key found in the message: CVE-2021-21239). Servers are cached per process and rebuilt when the
@@ -13,29 +14,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, SamlBase
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.attribute_converter import AttributeConverter
 from saml2.config import IdPConfig
 from saml2.server import Server
-from saml2.sigver import get_pem_wrapped_unwrapped, pre_encrypt_assertion, pre_encryption_part
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from trousseau.federation import claims
-from trousseau.federation.saml import encryption, keys
+from trousseau.federation.saml import keys
 from trousseau.federation.saml.metadata import PERSISTENT, TRANSIENT, URI_FORMAT, idp_entity_id, public_url
 from trousseau.federation.saml.models import ServiceProvider
 from trousseau.federation.saml.signing import InProcessSigning
-
-# Shibboleth IdP 4+ encrypts with AES-GCM (CBC modes are open to padding oracles); pysaml2's default
-# is 3DES. An SP that lists its algorithms in metadata gets the first of them we support.
-AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
-SUPPORTED_DATA_ENCRYPTION = (
-    AES128_GCM,
-    "http://www.w3.org/2009/xmlenc11#aes256-gcm",
-    "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
-    "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
-)
-RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
 
 
 def attribute_converter() -> AttributeConverter:
@@ -58,18 +47,6 @@ class TrousseauServer(Server):  # type: ignore[misc]
 
     def support_AuthnQuery(self) -> bool:  # noqa: N802 - pysaml2's name
         return False
-
-    data_encryption = AES128_GCM
-
-    def _encrypt_assertion(self, encrypt_cert: str, sp_entity_id: str, response: Any, node_xpath: Any = None) -> Any:
-        """As pysaml2's, with our algorithm instead of its 3DES default, and in this process."""
-        wrapped, unwrapped = get_pem_wrapped_unwrapped(encrypt_cert)
-        template = pre_encryption_part(msg_enc=self.data_encryption, key_enc=RSA_OAEP_MGF1P, encrypt_cert=unwrapped)
-        if isinstance(response, SamlBase):  # outbound asks for self-contained assertions: a string already
-            response = pre_encrypt_assertion(response)
-        return encryption.encrypt_assertion(
-            str(response), template=str(template), cert_pem=wrapped, node_xpath=node_xpath
-        )
 
 
 def _config(sp: ServiceProvider) -> IdPConfig:
@@ -130,8 +107,6 @@ def server_for(sp: ServiceProvider) -> TrousseauServer:
         server.sec.crypto = InProcessSigning(
             settings.SAML_XMLSEC_BINARY, key_file=str(signing.key_path), cert_file=str(signing.cert_path)
         )
-        methods = sp.parsed.encryption_methods
-        server.data_encryption = next((m for m in methods if m in SUPPORTED_DATA_ENCRYPTION), AES128_GCM)
         with _lock:
             if len(_servers) >= MAX_CACHED:
                 _servers.clear()

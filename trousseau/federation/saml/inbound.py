@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 from xml.etree.ElementTree import Element
@@ -23,6 +25,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
@@ -73,9 +76,12 @@ class Pending:
     name_id_format: str = PERSISTENT
     force_authn: bool = False
     is_passive: bool = False
+    # The SP's row as read to check the request, so that an answer in the same request does not read it
+    # again; never stored (the session and the handoff keep the fields above only).
+    sp: ServiceProvider | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sp"}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Pending:
@@ -179,6 +185,12 @@ def params_of(request: HttpRequest, binding: str) -> Params:
     return Params(values, raw)
 
 
+@lru_cache(maxsize=64)
+def _public_key(cert_b64: str) -> PublicKeyTypes:
+    """The key of a metadata certificate, parsed once per process (certificates are immutable)."""
+    return x509.load_der_x509_certificate(base64.b64decode(cert_b64)).public_key()
+
+
 def verify_redirect_signature(params: Params, sp: ServiceProvider, kind: str) -> bool:
     """Checks a Redirect-binding signature over the raw query; False when the message is unsigned."""
     signature, sig_alg = params.raw.get("Signature"), params.raw.get("SigAlg")
@@ -196,7 +208,7 @@ def verify_redirect_signature(params: Params, sp: ServiceProvider, kind: str) ->
     except (binascii.Error, ValueError) as exc:
         raise Refused("bad_signature", "signature not base64") from exc
     for cert_b64 in sp.parsed.signing_certs:
-        key = x509.load_der_x509_certificate(base64.b64decode(cert_b64)).public_key()
+        key = _public_key(cert_b64)
         if not isinstance(key, rsa.RSAPublicKey):
             continue
         try:
@@ -216,11 +228,25 @@ def check_instant(value: str | None) -> None:
         raise Refused("stale_request", str(value))
 
 
+_last_purge: dict[int, float] = {}  # SP pk -> time.monotonic() of this process's last purge
+PURGE_EVERY = 60.0  # seconds
+
+
+def _purge(sp: ServiceProvider) -> None:
+    """Expired IDs go, at most once a minute per SP and process: a statement saved on nearly every login.
+    Rows past `expires_at` are never read as replays (`check_instant` refuses their requests first)."""
+    now = time.monotonic()
+    if now - _last_purge.get(sp.pk, -PURGE_EVERY) < PURGE_EVERY:
+        return
+    _last_purge[sp.pk] = now
+    SeenRequest.objects.filter(service_provider=sp, expires_at__lt=timezone.now()).delete()
+
+
 def remember_id(sp: ServiceProvider, request_id: str) -> None:
     """Refuses an ID already answered; IDs are kept as long as their request could pass `check_instant`."""
     now = timezone.now()
     keep = settings.SAML_REQUEST_MAX_AGE + 2 * settings.SAML_CLOCK_SKEW + timedelta(minutes=1)
-    SeenRequest.objects.filter(service_provider=sp, expires_at__lt=now).delete()
+    _purge(sp)
     try:
         with transaction.atomic():
             SeenRequest.objects.create(service_provider=sp, request_id=request_id[:256], expires_at=now + keep)
@@ -300,6 +326,7 @@ def authn_request(request: HttpRequest, binding: str) -> Pending:
         name_id_format=name_id_format,
         force_authn=message.force_authn == "true",
         is_passive=message.is_passive == "true",
+        sp=sp,
     )
 
 
@@ -312,5 +339,10 @@ def unsolicited(provider_id: str, target: str | None) -> Pending:
     if default is None:
         raise Refused("acs_not_in_metadata", "no default")
     return Pending(
-        sp_id=sp.pk, entity_id=sp.entity_id, request_id=None, acs_url=default.location, relay_state=relay_state(target)
+        sp_id=sp.pk,
+        entity_id=sp.entity_id,
+        request_id=None,
+        acs_url=default.location,
+        relay_state=relay_state(target),
+        sp=sp,
     )

@@ -35,10 +35,9 @@ from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
 from trousseau.core import continuation
 from trousseau.core.http import client_ip
-from trousseau.federation.saml import outbound, state
+from trousseau.federation.saml import outbound, pages, state
 from trousseau.federation.saml.forms import ShibbolethLoginForm
 from trousseau.federation.saml.inbound import Pending
-from trousseau.federation.saml.pages import post_page
 from trousseau.signin.mire import attempt, remember_device, render_mire
 
 READ, LOGIN, WRITE = 1, 2, 3  # the step numbers of the execution keys (eNs1, eNs2, eNs3)
@@ -71,7 +70,7 @@ def logged_in(request: HttpRequest) -> Account | None:
 
 
 def answer_page(request: HttpRequest, answer: outbound.Answer) -> HttpResponse:
-    return post_page(
+    return pages.post_page(
         request, answer.acs_url, [("SAMLResponse", answer.saml_response), ("RelayState", answer.relay_state)]
     )
 
@@ -111,10 +110,7 @@ def storage_page(request: HttpRequest, current: state.Step, *, write: bool) -> H
     ]
     if not write:
         fields += [(f"shib_idp_ls_value.{STORAGE_KEY}", ""), ("shib_idp_ls_supported", "")]
-    context = {"action": f"{request.path}?execution={current.execution}", "fields": fields, "write": write}
-    response = render(request, "saml/storage.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return pages.storage_page(request, f"{request.path}?execution={current.execution}", fields, write=write)
 
 
 def read_step(request: HttpRequest, current: state.Step, sent: Token | None) -> HttpResponse:

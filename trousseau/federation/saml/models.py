@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime
 from functools import cached_property
 
 from django.db import models
@@ -46,7 +48,27 @@ class ServiceProvider(models.Model):
 
     @cached_property
     def parsed(self) -> SpMetadata:
-        return parse_sp(self.metadata_xml)
+        return parsed_metadata(self.pk, self.updated_at, self.metadata_xml)
+
+
+_parsed: dict[tuple[int | None, datetime | None, str], SpMetadata] = {}
+_lock = threading.Lock()
+MAX_PARSED = 64
+
+
+def parsed_metadata(pk: int | None, updated_at: datetime | None, xml: str) -> SpMetadata:
+    """An SP's metadata parsed once per process and version: each request reads its row again, but
+    the same row (same text, same `updated_at`) is not parsed again. SpMetadata is immutable."""
+    key = (pk, updated_at, xml)
+    with _lock:
+        found = _parsed.get(key)
+    if found is None:
+        found = parse_sp(xml)
+        with _lock:
+            if len(_parsed) >= MAX_PARSED:
+                _parsed.clear()
+            _parsed[key] = found
+    return found
 
 
 class SeenRequest(models.Model):

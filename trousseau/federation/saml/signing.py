@@ -1,11 +1,10 @@
-"""XML signatures made in the web process (signxml), not by a spawned xmlsec1 per signature.
+"""XML signatures of what pysaml2 still writes (single logout messages), made in the web process.
 
-pysaml2 signs by writing the message to a temporary file and running xmlsec1, twice per login
-(assertion, then response): under load that is most of a single sign-on's time. This backend fills
-the same signature template in-process with signxml (lxml + cryptography) and hands pysaml2 the same
-document back (encryption.py does the same for encryption). What stays with xmlsec1 is what is rare
-and inbound: the verification of the few signed AuthnRequests and LogoutRequests, where pysaml2's own
-checks (CVE-2021-21239) apply.
+pysaml2 signs by writing the message to a temporary file and running xmlsec1. This backend fills the
+same signature template in-process with signxml (lxml + cryptography) and hands pysaml2 the same
+document back. Login responses do not come here: `outbound` writes and signs them itself
+(`canonical`). What stays with xmlsec1 is what is rare and inbound: the verification of the few
+signed AuthnRequests and LogoutRequests, where pysaml2's own checks (CVE-2021-21239) apply.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.samlp import STATUS_NO_PASSIVE
 
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
@@ -61,7 +60,7 @@ def _start(request: HttpRequest, pending: Pending) -> HttpResponse:
     if account is not None and not pending.force_authn:
         return login.answer(request, pending, account)
     if pending.is_passive:
-        return login.answer_page(request, outbound.error_response(pending, STATUS_NO_PASSIVE))
+        return login.answer_page(request, outbound.error_response(pending, outbound.NO_PASSIVE))
     execution = state.begin(request.session, pending)
     return redirect(f"{request.path}?execution={execution}")
 
