@@ -129,8 +129,14 @@ def _counted(ordered: list[Guard], now: datetime, *, open_only: bool) -> dict[st
     )
 
 
-class _Closed(Exception):  # noqa: N818 - not an error: rolls back an attempt counted on a closed guard
+class _Closed(Exception):
     pass
+
+
+def _count_all_or_close(ordered: list[Guard], now: datetime) -> None:
+    """Every guard counted, or _Closed raised (the caller's transaction then rolls the counts back)."""
+    if set(_counted(ordered, now, open_only=True)) != {guard.key for guard in ordered}:
+        raise _Closed
 
 
 def record_failure(guard: Guard, *, now: datetime | None = None) -> int:
@@ -175,17 +181,16 @@ def _admit_in_one_statement(ordered: list[Guard], now: datetime) -> timedelta | 
     then rolled back and the wait read again. Were the closed row reset in between (a recovery),
     the attempt is counted again from the start.
     """
-    keys = {guard.key for guard in ordered}
     for _ in range(_LOCK_ATTEMPTS):
         try:
             with transaction.atomic():
-                if set(_counted(ordered, now, open_only=True)) == keys:
-                    return None
-                raise _Closed
+                _count_all_or_close(ordered, now)
         except _Closed:
             wait = wait_time(ordered, now=now)
             if wait is not None:
                 return wait
+        else:
+            return None
     msg = "throttle counters reset faster than an attempt could be counted"
     raise RuntimeError(msg)
 

@@ -26,7 +26,7 @@ from django.db import connection
 
 from trousseau.core.models import ThrottleCounter
 
-TABLE = ThrottleCounter._meta.db_table
+TABLE = ThrottleCounter._meta.db_table  # noqa: SLF001
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def count(
     params += [forget_before, *free_params]  # over <= 0
     params += [now, forget_before, *free_params, *_delay_params()]  # the delay
     sql = (
-        f"INSERT INTO {TABLE} AS t (key, failures, last_failure_at, blocked_until) VALUES {values} "
+        f"INSERT INTO {TABLE} AS t (key, failures, last_failure_at, blocked_until) VALUES {values} "  # noqa: S608 - our table, parameters bound
         f"ON CONFLICT (key) DO UPDATE SET failures = {failures}, last_failure_at = EXCLUDED.last_failure_at, "
         f"blocked_until = {blocked_until}"
     )
@@ -105,23 +105,23 @@ def settle(refund: Sequence[Counter], reset: Sequence[str], *, now: datetime) ->
     """Give back one failure on `refund`, delete `reset`, in one statement locking in key order."""
     keys = sorted({*(c.key for c in refund), *reset})
     marks = ", ".join(["%s"] * len(keys))
-    sql = f"WITH l AS MATERIALIZED (SELECT key FROM {TABLE} WHERE key IN ({marks}) ORDER BY key FOR UPDATE)"
+    sql = f"WITH l AS MATERIALIZED (SELECT key FROM {TABLE} WHERE key IN ({marks}) ORDER BY key FOR UPDATE)"  # noqa: S608 - our table, parameters bound
     params: list[Any] = list(keys)
     if reset and refund:
-        sql += f", gone AS (DELETE FROM {TABLE} WHERE key IN (SELECT key FROM l) AND key IN ({_marks(reset)}))"
+        sql += f", gone AS (DELETE FROM {TABLE} WHERE key IN (SELECT key FROM l) AND key IN ({_marks(reset)}))"  # noqa: S608 - our table, parameters bound
         params += list(reset)
     if refund:
         free_sql, free_params = _by_key(refund, "t.key", [c.free_failures for c in refund])
         over = f"(t.failures - 1 - {free_sql})"
         since = _delay_from("COALESCE(t.last_failure_at, %s)", over)
         sql += (
-            f" UPDATE {TABLE} AS t SET failures = GREATEST(t.failures - 1, 0), "
+            f" UPDATE {TABLE} AS t SET failures = GREATEST(t.failures - 1, 0), "  # noqa: S608 - our table, parameters bound
             f"blocked_until = CASE WHEN {over} <= 0 THEN NULL ELSE {since} END "
             f"WHERE t.key IN (SELECT key FROM l) AND t.key IN ({_marks(refund)})"
         )
         params += [*free_params, now, *free_params, *_delay_params(), *(c.key for c in refund)]
     else:
-        sql += f" DELETE FROM {TABLE} WHERE key IN (SELECT key FROM l)"
+        sql += f" DELETE FROM {TABLE} WHERE key IN (SELECT key FROM l)"  # noqa: S608 - our table, parameters bound
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
