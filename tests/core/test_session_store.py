@@ -83,12 +83,12 @@ def test_a_new_key_is_written_once_with_its_data_by_the_next_save():
     old = store.session_key
     with CaptureQueriesContext(connection) as captured:
         store.cycle_key()
-    assert [w.split()[0] for w in _writes(captured)] == ["DELETE"]  # the old row, nothing for the new key
+    assert captured.captured_queries == []  # the old row goes with the new one's insert
     assert not Session.objects.filter(session_key=store.session_key).exists()
     with CaptureQueriesContext(connection) as captured:
         store.save()
     statements = [q["sql"] for q in captured.captured_queries]
-    assert [s.split()[0] for s in statements] == ["INSERT"], statements
+    assert [s.split()[0] for s in statements] == ["DELETE", "INSERT"], statements  # no lookup of the old row
     assert SessionStore(session_key=store.session_key).load() == {"step": "one"}
     assert not Session.objects.filter(session_key=old).exists()
 
@@ -100,7 +100,7 @@ def test_a_new_key_flushed_before_any_save_leaves_no_row():
     drawn = store.session_key
     with CaptureQueriesContext(connection) as captured:
         store.flush()
-    assert captured.captured_queries == []
+    assert captured.captured_queries == []  # neither key has a row
     assert store.session_key is None
     assert not Session.objects.filter(session_key=drawn).exists()
     store["step"] = "two"
@@ -117,3 +117,14 @@ def test_keys_drawn_twice_before_a_save_leave_one_row():
     store.save()
     assert store.session_key != first
     assert list(Session.objects.values_list("session_key", flat=True)) == [store.session_key]
+
+
+def test_a_saved_session_whose_new_key_is_flushed_leaves_neither_row():
+    store = SessionStore()
+    store["step"] = "one"
+    store.save()
+    old = store.session_key
+    store.cycle_key()
+    store.flush()  # logout right after a new key: the replaced key's row goes too
+    assert not Session.objects.filter(session_key=old).exists()
+    assert not Session.objects.exists()

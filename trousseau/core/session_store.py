@@ -9,7 +9,9 @@ does.
 
 A new key (`cycle_key`, which Django's login calls) is not written at once: Django's store looks the
 drawn key up, inserts an empty row under it and updates that row with the data at the next save
-(six statements with their savepoints); here the next save inserts the row with its data (one).
+(six statements with their savepoints); here the next save inserts the row with its data (one), or
+the caller inserts it with its own writes (`unsaved_row`, `inserted`: a login, accounts/sessions.py).
+The old key's row is deleted by one statement (Django's store reads it first).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import router, transaction
 from django.utils.crypto import get_random_string
 
@@ -27,6 +30,7 @@ class SessionStore(DatabaseSessionStore):
         super().__init__(session_key, **kwargs)
         self._written: tuple[str, bytes] | None = None  # (key, serialized data) this object last wrote
         self._unsaved_key = False  # the key was drawn by cycle_key and has no row yet
+        self._stale_key: str | None = None  # the key cycle_key replaced: its row goes when the new one comes
 
     def _state(self) -> tuple[str, bytes] | None:
         if self.session_key is None:
@@ -34,7 +38,12 @@ class SessionStore(DatabaseSessionStore):
         return self.session_key, self.serializer().dumps(dict(self.items()))
 
     def cycle_key(self) -> None:
-        """Django's (a new key, the same data, the old row deleted); the new row waits for `save`."""
+        """Django's (a new key, the same data, the old row deleted); the new row waits for `save`.
+
+        The old row is deleted by the statement that inserts the new one, or just before it (`_insert`,
+        `stale_key`): in the same transaction, as Django's store does it. Until then nothing else reads it
+        in this request; a request that fails before saving rolls the deletion back in Django's store too.
+        """
         data = self._session  # type: ignore[attr-defined]  # Django's own, absent from django-stubs
         old = None if self._unsaved_key else self.session_key  # a key still without a row has none to delete
         # Not looked up: 32 characters drawn by `secrets` from 36 (about 2**165 keys) do not collide
@@ -44,7 +53,7 @@ class SessionStore(DatabaseSessionStore):
         self._unsaved_key = True
         self.modified = True
         if old:
-            self.delete(old)
+            self._stale_key = old
 
     def save(self, must_create: bool = False) -> None:  # noqa: FBT001, FBT002 - Django's signature
         if self._unsaved_key:
@@ -53,6 +62,9 @@ class SessionStore(DatabaseSessionStore):
             return
         else:
             super().save(must_create=must_create)
+        self._saved()
+
+    def _saved(self) -> None:
         self._written = None
         state = self._state()
 
@@ -62,16 +74,46 @@ class SessionStore(DatabaseSessionStore):
 
         transaction.on_commit(committed)
 
+    def unsaved_row(self) -> AbstractBaseSession | None:
+        """The row `save` would insert for a new key (data included), or None when the key has its row.
+
+        For a caller that inserts it with other writes in one statement, then calls `inserted`.
+        """
+        if not self._unsaved_key:
+            return None
+        row: AbstractBaseSession = self.create_model_instance(self._get_session(no_load=True))  # type: ignore[attr-defined]
+        return row
+
+    def stale_key(self) -> str | None:
+        """The key whose row the caller inserting `unsaved_row` must delete in the same statement."""
+        return self._stale_key
+
+    def inserted(self) -> None:
+        """The row given by `unsaved_row` was inserted and `stale_key`'s deleted, in the caller's transaction."""
+        self._unsaved_key = False
+        self._stale_key = None
+        self._saved()
+
     def _insert(self) -> None:
         """The new key's row with its data, in the caller's transaction (no savepoint: see cycle_key)."""
+        self._delete_stale()
         data = self._get_session(no_load=True)  # type: ignore[attr-defined]  # as above
         row = self.create_model_instance(data)
         row.save(force_insert=True, using=router.db_for_write(self.model, instance=row))
         self._unsaved_key = False
 
+    def _delete_stale(self) -> None:
+        if self._stale_key is not None:
+            self.model.objects.filter(session_key=self._stale_key).delete()
+            self._stale_key = None
+
     def delete(self, session_key: str | None = None) -> None:
         if self._unsaved_key and session_key in (None, self.session_key):
-            self._unsaved_key = False  # no row to delete (flush, logout right after a new key)
+            self._unsaved_key = False  # no row for the new key (flush, logout right after a new key)
+            self._delete_stale()  # but the replaced key's row, if any, goes
         else:
-            super().delete(session_key)
+            # One DELETE: Django's store reads the row first (to delete it through the model).
+            key = session_key or self.session_key
+            if key is not None:
+                self.model.objects.filter(session_key=key).delete()
         self._written = None
