@@ -143,8 +143,7 @@ def record_failure(guard: Guard, *, now: datetime | None = None) -> int:
     """Count one failure atomically (row lock); returns the key's failure count."""
     now = now or timezone.now()
     if throttle_sql.supported():
-        with transaction.atomic():
-            return _counted([guard], now, open_only=False)[guard.key]
+        return _counted([guard], now, open_only=False)[guard.key]  # one statement: atomic as it is
     with transaction.atomic():
         row = _locked(guard)
         _count(row, guard, now)
