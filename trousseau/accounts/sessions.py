@@ -40,6 +40,10 @@ def session_open(request: HttpRequest, account: Account) -> None:
     nothing new to write (trousseau/core/session_store.py).
     """
     before = request.session.session_key
+    store = request.session
+    folded = isinstance(store, SessionStore) and connection.vendor == "postgresql"
+    if isinstance(store, SessionStore) and folded:
+        store.defer_stale_deletion()  # the old key's row goes with the new one's insert, below
     login(request, account, backend="trousseau.accounts.backends.AccountBackend")
     now = timezone.now()
     account.last_login = now
@@ -52,13 +56,13 @@ def session_open(request: HttpRequest, account: Account) -> None:
         "ip_address": client_ip(request) or None,
         "user_agent": request.headers.get("User-Agent", "")[:200],
     }
-    store = request.session
-    if isinstance(store, SessionStore) and key != before and connection.vendor == "postgresql":
-        new_row = store.unsaved_row()
+    if isinstance(store, SessionStore) and folded:
+        new_row = store.unsaved_row() if key != before else None
         if new_row is not None:
             _insert_login(new_row, store.stale_key(), row, now)
             store.inserted()
             return
+        store.delete_stale()  # no new row to insert with it (Django kept or flushed the key)
     Account.objects.filter(pk=account.pk).update(last_login=now)
     if key != before:  # a new key: its row is created, not looked up
         AccountSession.objects.create(session_key=key, created_at=now, **row)

@@ -30,7 +30,8 @@ class SessionStore(DatabaseSessionStore):
         super().__init__(session_key, **kwargs)
         self._written: tuple[str, bytes] | None = None  # (key, serialized data) this object last wrote
         self._unsaved_key = False  # the key was drawn by cycle_key and has no row yet
-        self._stale_key: str | None = None  # the key cycle_key replaced: its row goes when the new one comes
+        self._stale_key: str | None = None  # the key cycle_key replaced, when its deletion was deferred
+        self._defer_stale = False  # set by `defer_stale_deletion` for the next cycle_key only
 
     def _state(self) -> tuple[str, bytes] | None:
         if self.session_key is None:
@@ -40,9 +41,10 @@ class SessionStore(DatabaseSessionStore):
     def cycle_key(self) -> None:
         """Django's (a new key, the same data, the old row deleted); the new row waits for `save`.
 
-        The old row is deleted by the statement that inserts the new one, or just before it (`_insert`,
-        `stale_key`): in the same transaction, as Django's store does it. Until then nothing else reads it
-        in this request; a request that fails before saving rolls the deletion back in Django's store too.
+        The old row is deleted at once (one DELETE), unless the caller announced that it inserts the new
+        row itself in the same transaction (`defer_stale_deletion`, a login): that statement then deletes
+        it too (`stale_key`). Never left to the end of the response, which saves no empty session (the
+        old key would stay valid after a logout that empties it).
         """
         data = self._session  # type: ignore[attr-defined]  # Django's own, absent from django-stubs
         old = None if self._unsaved_key else self.session_key  # a key still without a row has none to delete
@@ -52,8 +54,11 @@ class SessionStore(DatabaseSessionStore):
         self._session_cache = data
         self._unsaved_key = True
         self.modified = True
-        if old:
+        defer, self._defer_stale = self._defer_stale, False
+        if old and defer:
             self._stale_key = old
+        elif old:
+            self.delete(old)
 
     def save(self, must_create: bool = False) -> None:  # noqa: FBT001, FBT002 - Django's signature
         if self._unsaved_key:
@@ -84,6 +89,18 @@ class SessionStore(DatabaseSessionStore):
         row: AbstractBaseSession = self.create_model_instance(self._get_session(no_load=True))  # type: ignore[attr-defined]
         return row
 
+    def defer_stale_deletion(self) -> None:
+        """The next `cycle_key` leaves the old row to the caller, who deletes it with the new row's insert
+        (`unsaved_row`, `stale_key`, `inserted`) or calls `delete_stale`."""
+        self._defer_stale = True
+
+    def delete_stale(self) -> None:
+        """The old key's row deleted now, if its deletion was deferred and is still due; ends the deferral."""
+        self._defer_stale = False
+        if self._stale_key is not None:
+            self.model.objects.filter(session_key=self._stale_key).delete()
+            self._stale_key = None
+
     def stale_key(self) -> str | None:
         """The key whose row the caller inserting `unsaved_row` must delete in the same statement."""
         return self._stale_key
@@ -96,21 +113,16 @@ class SessionStore(DatabaseSessionStore):
 
     def _insert(self) -> None:
         """The new key's row with its data, in the caller's transaction (no savepoint: see cycle_key)."""
-        self._delete_stale()
+        self.delete_stale()
         data = self._get_session(no_load=True)  # type: ignore[attr-defined]  # as above
         row = self.create_model_instance(data)
         row.save(force_insert=True, using=router.db_for_write(self.model, instance=row))
         self._unsaved_key = False
 
-    def _delete_stale(self) -> None:
-        if self._stale_key is not None:
-            self.model.objects.filter(session_key=self._stale_key).delete()
-            self._stale_key = None
-
     def delete(self, session_key: str | None = None) -> None:
         if self._unsaved_key and session_key in (None, self.session_key):
             self._unsaved_key = False  # no row for the new key (flush, logout right after a new key)
-            self._delete_stale()  # but the replaced key's row, if any, goes
+            self.delete_stale()  # but the replaced key's row, if deferred, goes
         else:
             # One DELETE: Django's store reads the row first (to delete it through the model).
             key = session_key or self.session_key
