@@ -114,7 +114,7 @@ def test_a_login_replaces_the_browsers_session_key_and_its_row():
     session = client.session
     session["before"] = "planted"
     session.save()
-    planted = session.session_key
+    planted = str(session.session_key)
     client.cookies[settings.SESSION_COOKIE_NAME] = planted
     response = login(client, account.identifier)
     assert response.status_code == 302
