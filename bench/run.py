@@ -301,6 +301,12 @@ looked the drawn key up, inserted an empty row, then updated it, each write in a
 statements and 2 commits; on PostgreSQL, back to back on the same machine: server CPU per login
 29.6 → 27.8 ms, ratio of rates 0.59 → 0.63. What remains beyond the hash (about 8 ms of CPU) is
 Django's request handling and ORM and the driver for those 12 statements.
+Since issue #21 (2026-12-06), on PostgreSQL: the attempt is counted by one `INSERT … ON CONFLICT …
+DO UPDATE … RETURNING` for the three counters (rolled back when one is closed), the counters are
+settled by one statement that locks them in key order, the profile chosen at the mire ("Je suis") is
+checked by authentication on the account it loads (no lookup of its own), and `last_login`, the
+session's row (the replaced key's deleted) and its `AccountSession` are one statement: 5 statements
+and 2 commits per login (SQLite keeps the ORM's statements for the counters).
 
 Caveats: all accounts share one password hash (same cost to verify as one hash each); no TLS and no
 reverse proxy in front; the SQLite file sits on the machine's disk, so each commit is a real fsync.

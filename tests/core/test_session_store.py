@@ -83,7 +83,8 @@ def test_a_new_key_is_written_once_with_its_data_by_the_next_save():
     old = store.session_key
     with CaptureQueriesContext(connection) as captured:
         store.cycle_key()
-    assert [w.split()[0] for w in _writes(captured)] == ["DELETE"]  # the old row, nothing for the new key
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert [s.split()[0] for s in statements] == ["DELETE"], statements  # the old row, not looked up first
     assert not Session.objects.filter(session_key=store.session_key).exists()
     with CaptureQueriesContext(connection) as captured:
         store.save()
@@ -100,7 +101,7 @@ def test_a_new_key_flushed_before_any_save_leaves_no_row():
     drawn = store.session_key
     with CaptureQueriesContext(connection) as captured:
         store.flush()
-    assert captured.captured_queries == []
+    assert captured.captured_queries == []  # neither key has a row
     assert store.session_key is None
     assert not Session.objects.filter(session_key=drawn).exists()
     store["step"] = "two"
@@ -117,3 +118,35 @@ def test_keys_drawn_twice_before_a_save_leave_one_row():
     store.save()
     assert store.session_key != first
     assert list(Session.objects.values_list("session_key", flat=True)) == [store.session_key]
+
+
+def test_a_new_key_never_saved_leaves_the_old_key_dead():
+    """A logout that rotates the key and empties the session: the middleware saves nothing, the old key
+    (that of the logged-in session) must not open it again."""
+    store = SessionStore()
+    store["_auth_user_id"] = "1"
+    store.save()
+    old = store.session_key
+    store.cycle_key()
+    store.clear()  # empty: Django's middleware deletes the cookie and saves nothing
+    assert not Session.objects.filter(session_key=old).exists()
+
+
+def test_a_deferred_deletion_goes_with_the_callers_insert_or_by_itself():
+    store = SessionStore()
+    store["step"] = "one"
+    store.save()
+    old = store.session_key
+    store.defer_stale_deletion()
+    with CaptureQueriesContext(connection) as captured:
+        store.cycle_key()
+    assert captured.captured_queries == []
+    assert store.stale_key() == old
+    row = store.unsaved_row()
+    assert row is not None
+    assert row.session_key == store.session_key
+    store.delete_stale()  # a caller that inserts nothing after all
+    assert not Session.objects.filter(session_key=old).exists()
+    assert store.stale_key() is None
+    store.cycle_key()  # the deferral was for one key change only
+    assert store.stale_key() is None

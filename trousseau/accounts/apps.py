@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "trousseau.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in  # noqa: PLC0415 - once the apps are loaded
+
+        # Every login of an account goes through accounts.sessions.session_open, which writes
+        # `last_login` with the session's rows (one statement on PostgreSQL): Django's receiver would
+        # add an UPDATE of its own.
+        user_logged_in.disconnect(dispatch_uid="update_last_login")

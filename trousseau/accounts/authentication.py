@@ -16,7 +16,7 @@ from django.db import transaction
 from trousseau.accounts import devices
 from trousseau.accounts.exceptions import WrongCurrentPassword
 from trousseau.accounts.identifiers import normalize_identifier
-from trousseau.accounts.models import Account, AccountState, ActivationLetter, LetterStatus
+from trousseau.accounts.models import Account, AccountKind, AccountState, ActivationLetter, LetterStatus
 from trousseau.accounts.services import current_letter
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit, typed_identifier
@@ -62,7 +62,27 @@ class Merged:
     into_identifier: str
 
 
-Outcome = LoggedIn | ProvisionalLetter | LetterUnusable | Disabled | WrongCredentials | Throttled | Locked | Merged
+@dataclass(frozen=True)
+class WrongProfile:
+    """The right password (or the letter's), but the profile chosen ("Je suis") is not the account's `kind`.
+
+    Told only once the password was verified: before, nothing may say whether an identifier exists.
+    """
+
+    kind: AccountKind
+
+
+Outcome = (
+    LoggedIn
+    | ProvisionalLetter
+    | LetterUnusable
+    | Disabled
+    | WrongCredentials
+    | Throttled
+    | Locked
+    | Merged
+    | WrongProfile
+)
 
 _DUMMY_HASH: list[str] = []
 # Every refused password costs this many argon2 verifications, whatever stands behind the identifier
@@ -205,6 +225,7 @@ def authenticate(  # noqa: PLR0913 - what one attempt brings, all keyword-only
     device_cookie: str = "",
     success_tag: EventTag = EventTag.LOGIN_SUCCESS,
     on_login: Callable[[Account], None] | None = None,
+    kind: AccountKind | None = None,
 ) -> Outcome:
     """Check a password login attempt; records the throttling counters and the audit event.
 
@@ -213,7 +234,9 @@ def authenticate(  # noqa: PLR0913 - what one attempt brings, all keyword-only
     a right password that opens no session (grouping checks the other account's credentials), so the
     account's list of logins stays true. `on_login` (opening the session) runs for a right password of
     an active account in the same transaction as the counters' settling and the audit event: after the
-    attempt's own count, a login commits once.
+    attempt's own count, a login commits once. `kind`, the profile the person chose, turns a right
+    password of an account of another kind into `WrongProfile`: no session, audited as
+    `account:login:wrong_profile` (a letter's as `account:login:provisional`, no activation started).
     """
     identifier = normalize_identifier(identifier)
     device = _trusted_device(identifier, device_cookie)
@@ -234,6 +257,8 @@ def authenticate(  # noqa: PLR0913 - what one attempt brings, all keyword-only
         verify.top_up()
         audit(EventTag.LOGIN_FAILURE, account=account, ip=ip, identifier=typed_identifier(identifier), device=trusted)
         return outcome
+    own_kind = AccountKind(account.kind) if account is not None else None
+    other_kind = kind is not None and own_kind != kind
     with transaction.atomic():
         _settle(outcome, guards)
         if isinstance(outcome, LetterUnusable):
@@ -241,11 +266,13 @@ def authenticate(  # noqa: PLR0913 - what one attempt brings, all keyword-only
         elif isinstance(outcome, Merged):
             audit(EventTag.LOGIN_MERGED, account=account, ip=ip, kept=outcome.into_identifier)
         elif isinstance(outcome, LoggedIn):
-            audit(success_tag, account=account, ip=ip, device=trusted)
-            if on_login is not None:
+            audit(EventTag.LOGIN_WRONG_PROFILE if other_kind else success_tag, account=account, ip=ip, device=trusted)
+            if on_login is not None and not other_kind:
                 on_login(outcome.account)
         else:
             audit(EventTag.LOGIN_PROVISIONAL, account=account, ip=ip)
+    if other_kind and own_kind is not None and isinstance(outcome, LoggedIn | ProvisionalLetter):
+        return WrongProfile(own_kind)
     return outcome
 
 

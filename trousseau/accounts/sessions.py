@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import connection
 from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
@@ -15,6 +18,7 @@ from django.utils.module_loading import import_string
 
 from trousseau.accounts.models import Account, AccountSession
 from trousseau.core.http import client_ip
+from trousseau.core.session_store import SessionStore
 
 
 def _store() -> type[SessionBase]:
@@ -28,25 +32,63 @@ AUTHENTICATED_AT_KEY = "authenticated_at"
 
 
 def session_open(request: HttpRequest, account: Account) -> None:
-    """Log in (Django rotates the session key) and remember the session for the account page."""
+    """Log in (Django rotates the session key) and remember the session for the account page.
+
+    Writes `last_login` here (Django's own receiver is disconnected: accounts/apps.py), with the
+    session's row and its `AccountSession`: on PostgreSQL one statement, in the caller's transaction
+    (a password login's: one commit); the middleware's save at the end of the response then finds
+    nothing new to write (trousseau/core/session_store.py).
+    """
     before = request.session.session_key
+    store = request.session
+    folded = isinstance(store, SessionStore) and connection.vendor == "postgresql"
+    if isinstance(store, SessionStore) and folded:
+        store.defer_stale_deletion()  # the old key's row goes with the new one's insert, below
     login(request, account, backend="trousseau.accounts.backends.AccountBackend")
-    request.session[AUTHENTICATED_AT_KEY] = timezone.now().isoformat()
+    now = timezone.now()
+    account.last_login = now
+    request.session[AUTHENTICATED_AT_KEY] = now.isoformat()
     if request.session.session_key is None:
         request.session.save()
     key = str(request.session.session_key)
-    row = {
+    row: dict[str, Any] = {
         "account": account,
         "ip_address": client_ip(request) or None,
         "user_agent": request.headers.get("User-Agent", "")[:200],
     }
+    if isinstance(store, SessionStore) and folded:
+        new_row = store.unsaved_row() if key != before else None
+        if new_row is not None:
+            _insert_login(new_row, store.stale_key(), row, now)
+            store.inserted()
+            return
+        store.delete_stale()  # no new row to insert with it (Django kept or flushed the key)
+    Account.objects.filter(pk=account.pk).update(last_login=now)
     if key != before:  # a new key: its row is created, not looked up
-        AccountSession.objects.create(session_key=key, **row)
+        AccountSession.objects.create(session_key=key, created_at=now, **row)
     else:  # Django keeps the key when the same account logs in again in this session
         AccountSession.objects.update_or_create(session_key=key, defaults=row)
-    # In the caller's transaction (a password login's: one commit); the middleware's save at the end
-    # of the response then finds nothing new to write (trousseau/core/session_store.py).
     request.session.save()
+
+
+def _insert_login(new: AbstractBaseSession, stale_key: str | None, row: dict[str, Any], now: datetime) -> None:
+    """`last_login`, the new session's row (the replaced key's deleted) and its `AccountSession`, in one
+    statement (PostgreSQL)."""
+    accounts = Account._meta.db_table  # noqa: SLF001
+    sessions = AccountSession._meta.db_table  # noqa: SLF001
+    django_sessions = SessionStore.get_model_class()._meta.db_table  # noqa: SLF001
+    sql = (
+        f"WITH a AS (UPDATE {accounts} SET last_login = %s WHERE id = %s), "  # noqa: S608 - our tables, parameters bound
+        f"d AS (DELETE FROM {django_sessions} WHERE session_key = %s), "
+        f"s AS (INSERT INTO {django_sessions} (session_key, session_data, expire_date) VALUES (%s, %s, %s)) "
+        f"INSERT INTO {sessions} (account_id, session_key, created_at, ip_address, user_agent) "
+        "VALUES (%s, %s, %s, %s, %s)"
+    )
+    account: Account = row["account"]
+    params: list[Any] = [now, account.pk, stale_key, new.session_key, new.session_data, new.expire_date]
+    params += [account.pk, new.session_key, now, row["ip_address"], row["user_agent"]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def authenticated_at(session: SessionBase) -> datetime | None:

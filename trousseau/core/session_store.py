@@ -9,7 +9,9 @@ does.
 
 A new key (`cycle_key`, which Django's login calls) is not written at once: Django's store looks the
 drawn key up, inserts an empty row under it and updates that row with the data at the next save
-(six statements with their savepoints); here the next save inserts the row with its data (one).
+(six statements with their savepoints); here the next save inserts the row with its data (one), or
+the caller inserts it with its own writes (`unsaved_row`, `inserted`: a login, accounts/sessions.py).
+The old key's row is deleted by one statement (Django's store reads it first).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import router, transaction
 from django.utils.crypto import get_random_string
 
@@ -27,6 +30,8 @@ class SessionStore(DatabaseSessionStore):
         super().__init__(session_key, **kwargs)
         self._written: tuple[str, bytes] | None = None  # (key, serialized data) this object last wrote
         self._unsaved_key = False  # the key was drawn by cycle_key and has no row yet
+        self._stale_key: str | None = None  # the key cycle_key replaced, when its deletion was deferred
+        self._defer_stale = False  # set by `defer_stale_deletion` for the next cycle_key only
 
     def _state(self) -> tuple[str, bytes] | None:
         if self.session_key is None:
@@ -34,7 +39,13 @@ class SessionStore(DatabaseSessionStore):
         return self.session_key, self.serializer().dumps(dict(self.items()))
 
     def cycle_key(self) -> None:
-        """Django's (a new key, the same data, the old row deleted); the new row waits for `save`."""
+        """Django's (a new key, the same data, the old row deleted); the new row waits for `save`.
+
+        The old row is deleted at once (one DELETE), unless the caller announced that it inserts the new
+        row itself in the same transaction (`defer_stale_deletion`, a login): that statement then deletes
+        it too (`stale_key`). Never left to the end of the response, which saves no empty session (the
+        old key would stay valid after a logout that empties it).
+        """
         data = self._session  # type: ignore[attr-defined]  # Django's own, absent from django-stubs
         old = None if self._unsaved_key else self.session_key  # a key still without a row has none to delete
         # Not looked up: 32 characters drawn by `secrets` from 36 (about 2**165 keys) do not collide
@@ -43,7 +54,10 @@ class SessionStore(DatabaseSessionStore):
         self._session_cache = data
         self._unsaved_key = True
         self.modified = True
-        if old:
+        defer, self._defer_stale = self._defer_stale, False
+        if old and defer:
+            self._stale_key = old
+        elif old:
             self.delete(old)
 
     def save(self, must_create: bool = False) -> None:  # noqa: FBT001, FBT002 - Django's signature
@@ -53,6 +67,9 @@ class SessionStore(DatabaseSessionStore):
             return
         else:
             super().save(must_create=must_create)
+        self._saved()
+
+    def _saved(self) -> None:
         self._written = None
         state = self._state()
 
@@ -62,8 +79,41 @@ class SessionStore(DatabaseSessionStore):
 
         transaction.on_commit(committed)
 
+    def unsaved_row(self) -> AbstractBaseSession | None:
+        """The row `save` would insert for a new key (data included), or None when the key has its row.
+
+        For a caller that inserts it with other writes in one statement, then calls `inserted`.
+        """
+        if not self._unsaved_key:
+            return None
+        row: AbstractBaseSession = self.create_model_instance(self._get_session(no_load=True))  # type: ignore[attr-defined]
+        return row
+
+    def defer_stale_deletion(self) -> None:
+        """The next `cycle_key` leaves the old row to the caller, who deletes it with the new row's insert
+        (`unsaved_row`, `stale_key`, `inserted`) or calls `delete_stale`."""
+        self._defer_stale = True
+
+    def delete_stale(self) -> None:
+        """The old key's row deleted now, if its deletion was deferred and is still due; ends the deferral."""
+        self._defer_stale = False
+        if self._stale_key is not None:
+            self.model.objects.filter(session_key=self._stale_key).delete()
+            self._stale_key = None
+
+    def stale_key(self) -> str | None:
+        """The key whose row the caller inserting `unsaved_row` must delete in the same statement."""
+        return self._stale_key
+
+    def inserted(self) -> None:
+        """The row given by `unsaved_row` was inserted and `stale_key`'s deleted, in the caller's transaction."""
+        self._unsaved_key = False
+        self._stale_key = None
+        self._saved()
+
     def _insert(self) -> None:
         """The new key's row with its data, in the caller's transaction (no savepoint: see cycle_key)."""
+        self.delete_stale()
         data = self._get_session(no_load=True)  # type: ignore[attr-defined]  # as above
         row = self.create_model_instance(data)
         row.save(force_insert=True, using=router.db_for_write(self.model, instance=row))
@@ -71,7 +121,11 @@ class SessionStore(DatabaseSessionStore):
 
     def delete(self, session_key: str | None = None) -> None:
         if self._unsaved_key and session_key in (None, self.session_key):
-            self._unsaved_key = False  # no row to delete (flush, logout right after a new key)
+            self._unsaved_key = False  # no row for the new key (flush, logout right after a new key)
+            self.delete_stale()  # but the replaced key's row, if deferred, goes
         else:
-            super().delete(session_key)
+            # One DELETE: Django's store reads the row first (to delete it through the model).
+            key = session_key or self.session_key
+            if key is not None:
+                self.model.objects.filter(session_key=key).delete()
         self._written = None

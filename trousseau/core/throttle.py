@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from trousseau.core import throttle_sql
 from trousseau.core.models import ThrottleCounter
 from trousseau.core.secrets import keyed_digest
 
@@ -108,9 +109,41 @@ def _locked_rows(ordered: list[Guard]) -> list[ThrottleCounter]:
     raise RuntimeError(msg)
 
 
+def _blocked_at(failures: int, guard: Guard, now: datetime) -> datetime | None:
+    """The key's `blocked_until` at its `failures`-th failure now (as `_count` sets it)."""
+    if guard.hard_limit is not None and failures >= guard.hard_limit:
+        return now + LOCKED
+    delay = delay_after(failures, guard.free_failures)
+    return now + delay if delay else None
+
+
+def _counted(ordered: list[Guard], now: datetime, *, open_only: bool) -> dict[str, int]:
+    """One statement counting a failure on every guard (sorted by key): see throttle_sql.count."""
+    unique = list({guard.key: guard for guard in ordered}.values())  # a key counted twice would fail the upsert
+    return throttle_sql.count(
+        [throttle_sql.Counter(guard.key, guard.free_failures, guard.hard_limit) for guard in unique],
+        now=now,
+        first=[_blocked_at(1, guard, now) for guard in unique],
+        locked=now + LOCKED,
+        open_only=open_only,
+    )
+
+
+class _Closed(Exception):
+    pass
+
+
+def _count_all_or_close(ordered: list[Guard], now: datetime) -> None:
+    """Every guard counted, or _Closed raised (the caller's transaction then rolls the counts back)."""
+    if set(_counted(ordered, now, open_only=True)) != {guard.key for guard in ordered}:
+        raise _Closed
+
+
 def record_failure(guard: Guard, *, now: datetime | None = None) -> int:
     """Count one failure atomically (row lock); returns the key's failure count."""
     now = now or timezone.now()
+    if throttle_sql.supported():
+        return _counted([guard], now, open_only=False)[guard.key]  # one statement: atomic as it is
     with transaction.atomic():
         row = _locked(guard)
         _count(row, guard, now)
@@ -128,6 +161,8 @@ def admit(guards: list[Guard], *, now: datetime | None = None) -> timedelta | No
     """
     now = now or timezone.now()
     ordered = sorted(guards, key=lambda guard: guard.key)  # one lock order in every process: no deadlock
+    if throttle_sql.supported():
+        return _admit_in_one_statement(ordered, now)
     with transaction.atomic():
         rows = _locked_rows(ordered)
         waits = [row.blocked_until - now for row in rows if row.blocked_until and row.blocked_until > now]
@@ -136,6 +171,27 @@ def admit(guards: list[Guard], *, now: datetime | None = None) -> timedelta | No
         for guard, row in zip(ordered, rows, strict=True):
             _count(row, guard, now)  # one UPDATE each: Django's bulk_update (CASE … WHEN) costs more CPU
     return None
+
+
+def _admit_in_one_statement(ordered: list[Guard], now: datetime) -> timedelta | None:
+    """`admit` on PostgreSQL: every guard counted by one statement, all rolled back if one was closed.
+
+    A closed guard's row is locked but not counted by the statement; the attempt's other counts are
+    then rolled back and the wait read again. Were the closed row reset in between (a recovery),
+    the attempt is counted again from the start.
+    """
+    for _ in range(_LOCK_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                _count_all_or_close(ordered, now)
+        except _Closed:
+            wait = wait_time(ordered, now=now)
+            if wait is not None:
+                return wait
+        else:
+            return None
+    msg = "throttle counters reset faster than an attempt could be counted"
+    raise RuntimeError(msg)
 
 
 def _give_back(row: ThrottleCounter, guard: Guard) -> None:
@@ -165,6 +221,13 @@ def settle(*, refund: Sequence[Guard] = (), reset: Sequence[Guard] = ()) -> None
     """
     guards = {guard.key: guard for guard in [*refund, *reset]}
     to_reset = {guard.key for guard in reset}
+    if not guards:
+        return
+    if throttle_sql.supported():
+        given_back = [guard for key, guard in guards.items() if key not in to_reset]
+        counters = [throttle_sql.Counter(guard.key, guard.free_failures, guard.hard_limit) for guard in given_back]
+        throttle_sql.settle(counters, sorted(to_reset), now=timezone.now())
+        return
     with transaction.atomic(savepoint=False):  # inside a caller's transaction, its failure is the caller's
         rows = ThrottleCounter.objects.select_for_update().filter(key__in=list(guards)).order_by("key")
         gone = []

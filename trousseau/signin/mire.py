@@ -16,10 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from trousseau.accounts import authentication as auth
 from trousseau.accounts import devices
-from trousseau.accounts.identifiers import normalize_identifier
 from trousseau.accounts.models import Account, AccountKind
 from trousseau.accounts.sessions import session_open
-from trousseau.audit.events import EventTag
 from trousseau.core import continuation
 from trousseau.core.continuation import allow_continuation
 from trousseau.core.http import client_ip
@@ -55,19 +53,17 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
     the single sign-on login form (trousseau/federation/saml/login.py).
     """
     data = form.cleaned_data
-    other_kind = _contradicted_kind(data.get("profile", ""), data["identifier"])
     outcome = auth.authenticate(
         identifier=data["identifier"],
         password=data["password"],
         ip=client_ip(request),
         device_cookie=request.COOKIES.get(devices.cookie_name(), ""),
-        # A right password under the wrong profile opens no session, and is not a login in the
-        # holder's "Mes dernières connexions".
-        success_tag=EventTag.LOGIN_WRONG_PROFILE if other_kind else EventTag.LOGIN_SUCCESS,
-        on_login=None if other_kind else (lambda account: session_open(request, account)),  # rotates the session key
+        on_login=lambda account: session_open(request, account),  # rotates the session key
+        # No profile at all (clients written for ÉduConnect before `typeUser`, scripts) fits every account.
+        # A right password under the other profile opens no session, and is not a login in the holder's
+        # "Mes dernières connexions".
+        kind=PROFILE_KINDS.get(data.get("profile", "")),
     )
-    if other_kind and isinstance(outcome, auth.LoggedIn | auth.ProvisionalLetter):
-        return Refusal(WRONG_PROFILE[other_kind])  # the password (or the letter's) was right: now it may be said
     match outcome:
         case auth.LoggedIn(account):
             return account
@@ -75,21 +71,9 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
             flow = activation_by_letter.start(account=account, letter=letter, browser_secret=browser_secret(request))
             request.session[CONTINUE_AFTER_ACTIVATION] = continue_to
             return redirect("flows:activation_by_letter", flow_id=flow.pk)
+        case auth.WrongProfile(kind):
+            return Refusal(WRONG_PROFILE[kind])  # the password (or the letter's) was right: now it may be said
     return _refusal(outcome)
-
-
-def _contradicted_kind(profile: str, identifier: str) -> AccountKind | None:
-    """The account's own kind when the profile chosen ("Je suis") contradicts it; None when it fits.
-
-    No profile at all (clients written for ÉduConnect before `typeUser`, scripts) fits every account.
-    Looked up before the password is checked, as authentication looks the account up anyway; what
-    it finds is said only after the password was verified (`attempt`).
-    """
-    chosen = PROFILE_KINDS.get(profile)
-    if chosen is None:
-        return None
-    kind = Account.objects.filter(identifier=normalize_identifier(identifier)).values_list("kind", flat=True).first()
-    return AccountKind(kind) if kind is not None and kind != chosen else None
 
 
 def remember_device(request: HttpRequest, response: HttpResponse, account: Account) -> HttpResponse:
