@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -71,6 +72,9 @@ def browser(account: Account) -> Client:
     """A browser logged in to Trousseau (as after the mire)."""
     client = Client()
     client.force_login(account, backend="trousseau.accounts.backends.AccountBackend")
+    # A login through the mire writes last_login (accounts.sessions.session_open, Django's receiver is off):
+    # FrEduCtDateConnexion is released from it.
+    Account.objects.filter(pk=account.pk).update(last_login=timezone.now())
     return client
 
 
