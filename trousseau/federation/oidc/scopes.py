@@ -47,9 +47,13 @@ def subject(account: Account, application: AbstractApplication) -> str:
     return claims.pairwise_id(account, profile_of(application).audience)
 
 
-def claims_for(account: Account, application: AbstractApplication, scopes: list[str]) -> dict[str, Any]:
-    """The claims of the ID token and of userinfo: the same for the same account, client and scopes."""
-    profile = profile_of(application)
+def claims_for(
+    account: Account, application: AbstractApplication, scopes: list[str], profile: ClientProfile | None = None
+) -> dict[str, Any]:
+    """The claims of the ID token and of userinfo: the same for the same account, client and scopes.
+
+    `profile`: the client's, when the caller has it already (clients.Client), saving its read."""
+    profile = profile or profile_of(application)
     release = dataclasses.replace(profile.release, children=profile.release_children and CHILDREN in scopes)
     # FrEduCtDateConnexion is the time of the login, as in a SAML assertion of the same session.
     values = claims.oidc_claims(account, release=release, now=account.last_login)
