@@ -149,9 +149,10 @@ def authenticate(request: HttpRequest) -> Client:
     """The client of a token request: basic or post credentials for a confidential client, its id
     alone for a public one; one method only (§2.3). Raises ClientAuthError."""
     basic = basic_credentials(request)
-    form_id, form_secret = request.POST.get("client_id", ""), request.POST.get("client_secret")
+    form_id, form_secret = str(request.POST.get("client_id", "")), request.POST.get("client_secret")
     if basic is not None and form_secret is not None:
         raise ClientAuthError("invalid_request", basic[0])  # two authentication methods (§2.3)
+    secret: str | None
     if basic is not None:
         client_id, secret = basic
         if form_id and form_id != client_id:

@@ -9,7 +9,8 @@ times, the client, the account, the ID token just written); here, in one transac
     SELECT it with its account
     SELECT what the claims need (federation.claims)
     INSERT the ID token, the access token, the refresh token (django-oauth-toolkit's rows: refresh
-           rotation, revocation, logout and RFC 7009 keep working on them unchanged)
+           rotation, revocation, logout and RFC 7009 keep working on them unchanged; one statement
+           on PostgreSQL, token_rows.py)
 
 The client comes from the process's cache (clients.py). A code redeemed twice is refused and revokes
 what the first redemption gave (§4.1.2, §10.5): the family is recorded by the claim itself, so a
@@ -36,17 +37,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from oauth2_provider.models import (
-    get_access_token_model,
-    get_id_token_model,
-    get_refresh_token_model,
-    set_token_value,
-)
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 
 from trousseau.core.http import client_ip
-from trousseau.federation.oidc import clients, scopes, services, userinfo_claims
+from trousseau.federation.oidc import clients, scopes, services, token_rows, userinfo_claims
 from trousseau.federation.oidc.models import Authorization
 from trousseau.federation.oidc.provider_settings import (
     ACCESS_TOKEN_SECONDS,
@@ -195,28 +190,18 @@ def _issue(authorization: Authorization, client: clients.Client) -> dict[str, An
         id_claims["nonce"] = authorization.nonce
     id_token = sign(id_claims)
     scope = " ".join(granted)
-    id_row = get_id_token_model().objects.create(
-        user=account, scope=scope, expires=now + timedelta(seconds=ID_TOKEN_SECONDS), jti=jti, application=application
-    )
-    access_row = get_access_token_model()(
-        user=account,
+    token_rows.store(
+        account_id=account.pk,
+        application_id=application.pk,
         scope=scope,
-        expires=now + timedelta(seconds=ACCESS_TOKEN_SECONDS),
-        id_token=id_row,
-        application=application,
-        resource=[],
-    )
-    set_token_value(access_row, access)
-    access_row.save()
-    refresh_row = get_refresh_token_model()(
-        user=account,
-        application=application,
-        access_token=access_row,
+        jti=jti,
+        id_expires=now + timedelta(seconds=ID_TOKEN_SECONDS),
+        access_token=access,
+        access_expires=now + timedelta(seconds=ACCESS_TOKEN_SECONDS),
+        refresh_token=refresh,
         token_family=authorization.token_family,
-        resource=[],
+        now=now,
     )
-    set_token_value(refresh_row, refresh)
-    refresh_row.save()
     userinfo_claims.keep(access, released)
     return {
         "access_token": access,
