@@ -5,7 +5,10 @@
 1. Reference: panva `oidc-provider` (the version franceconnect-standin/ pins) in one node process,
    configured like Trousseau's provider (`bench/panva/server.mjs`): authorization code, PKCE S256,
    client_secret_basic, RS256 ID tokens signed with an RSA key of the same size, pairwise `sub`, the
-   same scopes and the same claims for the same accounts, a refresh token with every code.
+   same scopes and the same claims for the same accounts, a refresh token with every code. Two of
+   them run: with its grants in Redis through panva's example adapter (ioredis; a redis-server of the
+   run's own unless --redis-url), the shared store a deployment of several processes needs and the
+   goal's reference, and with an in-memory store, reported beside it.
 2. Measured: Trousseau's provider (django-oauth-toolkit) in one single-threaded WSGI server process
    (`bench/serve.py`, production settings, `TROUSSEAU_DEBUG=0`) on a throwaway database.
 
@@ -20,7 +23,7 @@ verified with joserfc against that provider's JWKS (signature, `iss`, `aud`, `su
 server is pinned to one core and the clients (threads of this process) to the others.
 
 The result goes into its own marked section of docs/benchmarks.md, next to the goal (Trousseau's
-rate >= 1.0 x panva's). Any failure (panva cannot run, an answer not as expected, the stores not
+rate >= 1.0 x panva+Redis's). Any failure (panva cannot run, an answer not as expected, the stores not
 holding what the answers claimed) stops the run with a message and a non-zero exit code, and nothing
 is written.
 
@@ -586,6 +589,43 @@ def check_panva_store(label: str, stats: dict[str, Any], codes: int, cycles: int
         raise BenchError(f"{label}'s store check: " + ", ".join(wrong))
 
 
+def start_redis(workdir: Path) -> Server:
+    """A throwaway redis-server (Debian's, `make redis`): no persistence, loopback only."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise BenchError("panva's Redis store: no `redis-server` on PATH (make redis, or give --redis-url)")
+    port = free_port()
+    argv = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+    ]
+    server = Server(dict(os.environ), workdir, name="redis", argv=argv, port=port)
+    try:
+        server.wait_ready()
+    except BenchError:
+        server.stop()
+        raise
+    return server
+
+
+def redis_for(url: str | None, workdir: Path, cleanup: contextlib.ExitStack) -> str:
+    """The given Redis once it answers, or a throwaway one of the run's own."""
+    if url is None:
+        server = start_redis(workdir)
+        cleanup.callback(server.stop)
+        url = f"redis://127.0.0.1:{server.port}/0"
+    return check_redis(url)
+
+
 def check_redis(url: str) -> str:
     """The Redis panva's adapter stores in, or BenchError when it does not answer."""
     try:
@@ -750,11 +790,15 @@ configured like Trousseau's provider (`bench/panva/server.mjs`): authorization c
 exact redirect URI, `client_secret_basic`, RS256 ID tokens signed with an RSA key of the same size,
 pairwise `sub` (HMAC-SHA256), the scopes `openid profile ect.scope.cnx` with the same claims for the
 same accounts (taken from Trousseau's own userinfo), in the ID token as in userinfo, and a refresh
-token with every code, as django-oauth-toolkit issues one. Its store is the process's memory (a Map
-with expiry): panva's bundled MemoryAdapter keeps only 1000 entries, and a deployment would use
-Redis or a database, so this is panva at its fastest.
+token with every code, as Trousseau issues one. Its grants, codes, sessions and tokens are in Redis
+through panva's example Redis adapter (ioredis, `bench/panva/package.json`; a `redis-server` of the
+run's own, without persistence): the shared store that several node processes need, as several
+Trousseau processes share PostgreSQL. Beside it, the same provider with an in-memory store (a Map
+with expiry; panva's bundled MemoryAdapter keeps only 1000 entries): panva at its fastest, which a
+deployment of more than one process cannot use.
 
-**Measured**: Trousseau's provider (django-oauth-toolkit) in one single-threaded WSGI server process
+**Measured**: Trousseau's provider (its own token code grant and UserInfo, `tokens.py` and
+`userinfo.py`, over django-oauth-toolkit's token rows) in one single-threaded WSGI server process
 (`bench/serve.py`, production settings, `TROUSSEAU_DEBUG=0`, every middleware) on a throwaway
 database, with the signing keys in `TROUSSEAU_OIDC_KEYS_DIR`.
 
@@ -771,8 +815,10 @@ round an ID token of each side is verified with joserfc against the provider's J
 `iss`, `aud`, `sub`, `nonce`, `exp`, and `at_hash` when present: panva leaves it out of token
 responses, as OpenID Connect Core allows); at the end Trousseau's database must hold one
 authorization per code, and one redeemed authorization, one access, one refresh and one ID token per
-cycle, and panva's store as many codes and tokens, or the run fails. The sides alternate in 5 rounds
-(2 s of each by default, the first side alternating); rates are totals over all rounds. Each server
+cycle, and each panva's adapter must have stored as many codes and tokens and consumed as many codes,
+and its store (Redis, or the Map) must still hold one access and one refresh token per cycle, or the
+run fails. The three sides take turns in 5 rounds (2 s of each by default, the first side turning);
+rates are totals over all rounds. Each server
 is pinned to one core (node's own threads included) and the clients to the others. The ratio of CPU
 time compares the server processes' CPU milliseconds per cycle (waiting left out).
 
@@ -789,6 +835,19 @@ request's scopes and nonce, to check the RFC 8707 resource, and to link the acce
 token by parsing the signed JWT), and no savepoint is taken inside the token view's transaction: 20
 statements and 2 savepoints per token request before, 13 and 1 after, userinfo 5 → 4; server CPU per
 cycle 17.6 → 13.2 ms, rate 43.9 → 58.4 cycles/s (panva 306.8 and 306.0/s), ratio 0.14 → 0.19.
+
+Since 2026-12-06 the code grant of the token endpoint and UserInfo are Trousseau's own
+(`trousseau/federation/oidc/tokens.py`, `userinfo.py`, written against RFC 6749 §4.1.3 and §5, RFC
+7636, RFC 6750 and OIDC Core instead of through oauthlib): the code is one row written at the
+authorization endpoint (no toolkit Grant) and claimed by one `UPDATE` that also records its token
+family; the client comes from a per-process cache; the three token rows are one statement on
+PostgreSQL; UserInfo reads the token's row with its account and takes the claims the token endpoint
+kept in the cache. Statements per token request 13 (+ 1 savepoint) → 4 on PostgreSQL (UPDATE,
+SELECT with the account, the claims' SELECT, one INSERT of three rows), per UserInfo 3 → 1 (over HTTP,
+without a session cookie). Measured back to back on a heavily loaded machine (load 4-6 on 2 cores,
+other benchmarks and test suites running): Trousseau's server CPU per cycle 25.6 → about 13-16 ms,
+panva+Redis 6-9 ms in the same runs; the rate ratio is not meaningful under such load (Trousseau's
+server waits for PostgreSQL most of its window). The figures of the table are the last run's.
 
 Caveats: no TLS and no reverse proxy in front; Trousseau's SQLite file sits on the machine's disk,
 so each commit is a real fsync, while panva writes to memory; oidc-provider 9 warns that node 20 is
@@ -816,8 +875,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true", help="do not pin the servers and the clients to cores")
     parser.add_argument(
         "--redis-url",
-        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-        help="the Redis of panva's adapter (default $BENCH_REDIS_URL or redis://127.0.0.1:6379/0; keys prefixed, removed)",
+        default=os.environ.get("BENCH_REDIS_URL"),
+        help="an existing Redis for panva's adapter (keys prefixed, removed at the end); default: the benchmark "
+        "starts its own redis-server on a free port, without persistence, and stops it",
     )
     args = parser.parse_args(argv)
     if args.seconds <= 0 or min(args.clients, args.rounds, args.warm_up) < 1:
@@ -980,10 +1040,10 @@ def warm_trousseau(ours: TrousseauSide) -> None:
 
 def run(args: argparse.Namespace) -> None:  # noqa: PLR0915 - the run, step by step
     versions = node_versions()  # fails early when panva's provider cannot run
-    redis_url = check_redis(args.redis_url)  # and when its Redis store is not there
     with contextlib.ExitStack() as cleanup:
         workdir = Path(tempfile.mkdtemp(prefix="trousseau-bench-oidc-"))
         cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        redis_url = "" if args.profile else redis_for(args.redis_url, workdir, cleanup)
         db_url = database_url(args, workdir)
         port = free_port()
         env_vars = trousseau_environment(workdir, db_url, port)
