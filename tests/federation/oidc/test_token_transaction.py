@@ -34,8 +34,9 @@ def test_redeeming_a_code_reads_its_authorization_once(browser, rp: RP):
         response = redeem(rp, code, verifier)
     assert response.status_code == 200
     assert response.json()["id_token"]
-    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "oidc_authorization"')]
-    assert len(reads) == 1, reads
+    touching = [q["sql"] for q in captured.captured_queries if "oidc_authorization" in q["sql"]]
+    # The claim and the read: one statement on PostgreSQL (a CTE), an UPDATE and a SELECT elsewhere.
+    assert len(touching) == (1 if connection.vendor == "postgresql" else 2), touching
     assert not [q for q in captured.captured_queries if "oauth2_provider_grant" in q["sql"]]
 
 

@@ -27,7 +27,7 @@ def checksum(token: str) -> str:
 
 def _prepared(model: type[Model], values: dict[str, Any]) -> tuple[list[str], list[Any]]:
     fields = [model._meta.get_field(name) for name in values]  # noqa: SLF001 - Django's public model API
-    columns = [connection.ops.quote_name(field.column) for field in fields]  # type: ignore[union-attr]
+    columns = [connection.ops.quote_name(str(field.column)) for field in fields]  # type: ignore[union-attr]
     params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]  # type: ignore[union-attr]
     return columns, params
 
@@ -39,7 +39,7 @@ def _insert(model: type[Model], values: dict[str, Any], linked: tuple[str, str] 
     if linked is not None:
         field, source = linked
         column = model._meta.get_field(field).column  # type: ignore[union-attr]  # noqa: SLF001
-        columns.append(connection.ops.quote_name(column))
+        columns.append(connection.ops.quote_name(str(column)))
         placeholders.append(source)
     table = connection.ops.quote_name(model._meta.db_table)  # noqa: SLF001
     # Names from the models' metadata, quoted; every value a parameter: nothing from the request.

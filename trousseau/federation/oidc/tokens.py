@@ -34,7 +34,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
@@ -43,7 +43,7 @@ from oauth2_provider.signals import app_authorized
 from oauth2_provider.utils import jwk_from_pem
 
 from trousseau.core.http import client_ip
-from trousseau.federation.oidc import clients, scopes, services, token_rows, userinfo_claims
+from trousseau.federation.oidc import claim_sql, clients, scopes, services, token_rows, userinfo_claims
 from trousseau.federation.oidc.models import Authorization
 from trousseau.federation.oidc.provider_settings import (
     ACCESS_TOKEN_SECONDS,
@@ -131,13 +131,23 @@ def _single(request: HttpRequest) -> None:
 def _claim(code: str, client: clients.Client) -> Authorization:
     """Mark the code redeemed, once, with the refresh-token family it gives; raise invalid_grant if it
     is unknown (or another client's) or was already redeemed (which revokes what it gave)."""
-    rows = Authorization.objects.filter(code_hash=services.code_digest(code), application_id=client.application.pk)
-    family = uuid.uuid4()
-    if rows.filter(redeemed_at=None).update(redeemed_at=timezone.now(), token_family=family) != 1:
+    digest, application_id, family, now = (
+        services.code_digest(code),
+        client.application.pk,
+        uuid.uuid4(),
+        timezone.now(),
+    )
+    if connection.vendor == "postgresql":
+        claimed = claim_sql.claim(code_hash=digest, application_id=application_id, family=family, now=now)
+    else:
+        rows = Authorization.objects.filter(code_hash=digest, application_id=application_id)
+        updated = rows.filter(redeemed_at=None).update(redeemed_at=now, token_family=family)
+        claimed = rows.select_related("account").get() if updated == 1 else None
+    if claimed is None:
         row = services.code_refused(code=code, application=client.application)
         reason = "replayed" if row is not None else "unknown"
         raise TokenError("invalid_grant", reason=reason, account=row.account if row else None)
-    return rows.select_related("account").get()
+    return claimed
 
 
 def _check(authorization: Authorization, request: HttpRequest, client: clients.Client) -> None:
@@ -192,6 +202,8 @@ def _issue(authorization: Authorization, client: clients.Client) -> dict[str, An
         id_claims["nonce"] = authorization.nonce
     id_token = sign(id_claims)
     scope = " ".join(granted)
+    if authorization.token_family is None:  # the claim sets it, in the same statement as redeemed_at
+        raise RuntimeError("a redeemed authorization without its token family")
     token_rows.store(
         account_id=account.pk,
         application_id=application.pk,

@@ -6,7 +6,8 @@
 - Errors are 401 with `WWW-Authenticate: Bearer` (§3): without a token, no error code (§3.1); with a
   bad, expired or revoked one, `error="invalid_token"`; 400 `invalid_request` for a malformed
   request; 403 `insufficient_scope` for a token without `openid` (OIDC Core §5.3.3).
-- The token is django-oauth-toolkit's row, found by its digest with its account in one statement: a
+- The token is django-oauth-toolkit's row, found by its digest with its account's state in one
+  statement (claim_sql.bearer_row): a
   revoked token (logout, a replayed code, a reused refresh token, RFC 7009) is a deleted row, so it
   fails at once. The claims are those of the ID token, kept by the token endpoint for the token's
   life (userinfo_claims.py), or computed again (scopes.claims_for) when the cache has lost them.
@@ -20,9 +21,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
-from oauth2_provider.models import get_access_token_model
 
-from trousseau.federation.oidc import clients, metadata, scopes, userinfo_claims
+from trousseau.accounts.models import Account, AccountState
+from trousseau.federation.oidc import claim_sql, clients, metadata, scopes, userinfo_claims
 from trousseau.federation.oidc.provider_settings import OPENID
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -66,9 +67,8 @@ def bearer_token(request: HttpRequest) -> str:
 
 def claims_of(token: str) -> dict[str, object]:
     """The claims the token gives access to; BearerError when it is not a live token of an active account."""
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    row = get_access_token_model().objects.select_related("user").filter(token_checksum=digest).first()
-    if row is None or row.expires <= timezone.now() or row.user is None or not row.user.is_active:
+    row = claim_sql.bearer_row(hashlib.sha256(token.encode()).hexdigest())
+    if row is None or row.expires <= timezone.now() or row.account_state != AccountState.ACTIVE:
         raise BearerError(401, "invalid_token", "The access token is invalid, expired or revoked.")
     granted = str(row.scope).split()
     if OPENID not in granted:
@@ -77,9 +77,10 @@ def claims_of(token: str) -> dict[str, object]:
     if released is not None:
         return released
     client = clients.by_pk(row.application_id)
-    if client is None:
+    account = Account.objects.filter(pk=row.user_id).first()
+    if client is None or account is None:
         raise BearerError(401, "invalid_token", "The access token is invalid, expired or revoked.")
-    return scopes.claims_for(row.user, client.application, granted, client.profile)
+    return scopes.claims_for(account, client.application, granted, client.profile)
 
 
 @csrf_exempt  # a client's server calls it with a token, never a browser's form
