@@ -70,3 +70,17 @@ def test_a_token_request_stays_within_its_statement_budget(browser, rp: RP):
     statements = [q["sql"] for q in captured.captured_queries]
     # 6, and the transaction's BEGIN and COMMIT (here the test's SAVEPOINT and RELEASE).
     assert len(statements) <= 8, "\n".join(statements)
+
+
+@pytest.mark.django_db
+def test_an_authorization_request_reads_its_client_once_per_process(browser, rp: RP):
+    _, challenge = pkce()
+    code_for(browser, rp, challenge)  # the process reads the client here, then keeps it (clients.py)
+    with CaptureQueriesContext(connection) as captured:
+        code_for(browser, rp, challenge)
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert not [sql for sql in statements if "oidc_clientprofile" in sql]
+    # The toolkit's authorization view still reads the application once itself (its "TODO: Cache this!").
+    assert len([sql for sql in statements if "oauth2_provider_application" in sql]) == 1
+    assert not [sql for sql in statements if "oauth2_provider_grant" in sql]  # one row per code: ours
+    assert len([sql for sql in statements if sql.startswith('INSERT INTO "oidc_authorization"')]) == 1

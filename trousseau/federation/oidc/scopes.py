@@ -19,6 +19,7 @@ from oauth2_provider.scopes import SettingsScopes
 
 from trousseau.accounts.models import Account
 from trousseau.federation import claims
+from trousseau.federation.oidc import clients
 from trousseau.federation.oidc.models import ClientProfile
 from trousseau.federation.oidc.provider_settings import CHILDREN, ECT, OPENID, PROFILE, SCOPES
 
@@ -38,6 +39,9 @@ def supported_claims() -> list[str]:
 
 
 def profile_of(application: AbstractApplication) -> ClientProfile:
+    cached = clients.by_pk(int(application.pk))  # the process's copy (clients.py), read at most once
+    if cached is not None and cached.application.client_id == application.client_id:
+        return cached.profile
     profile, _ = ClientProfile.objects.get_or_create(application=application)
     profile.application = application  # already read: its client_id is the default audience
     return profile

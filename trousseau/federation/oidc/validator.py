@@ -34,7 +34,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
-from trousseau.federation.oidc import scopes, services
+from trousseau.federation.oidc import clients, scopes, services
 from trousseau.federation.oidc.models import Authorization
 
 SESSION_KEY = "trousseau_session_key"  # credentials the authorization view adds to the oauthlib request
@@ -55,6 +55,15 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
     oidc_claim_scope = None  # scopes.claims_for filters by scope itself
 
     # --- Clients ----------------------------------------------------------------------------------
+
+    def _load_application(self, client_id: str, request: Any) -> Any:
+        """The client from the process's cache (clients.py) instead of a query per request; the
+        toolkit's own checks (is_usable) then run on it as on a row it read."""
+        if not getattr(request, "client", None) and client_id:
+            cached = clients.by_client_id(str(client_id))
+            if cached is not None:
+                request.client = cached.application
+        return super()._load_application(client_id, request)
 
     def _check_secret(self, provided_secret: str, stored_secret: str) -> bool:
         return services.secret_matches(provided_secret, stored_secret)
