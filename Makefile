@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trousseau
 export TROUSSEAU_SECRET_KEY ?= dev-only-secret-key-change-me-in-any-deployment-0123456789
 
-.PHONY: messages run test setup browser nginx xmlsec lint unit unit-pg bench bench-oidc bench-load bench-scale bench-memory bench-saml bench-morning clean help standin serve-prod audit
+.PHONY: messages run test setup browser nginx xmlsec redis lint unit unit-pg bench bench-oidc bench-load bench-scale bench-memory bench-saml bench-morning clean help standin serve-prod audit
 
 help:
 	@echo "make run    - set up, create the demo académie on SQLite, serve http://127.0.0.1:8000 and the demo ENT,"
@@ -147,7 +147,15 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 # panva oidc-provider is the one franceconnect-standin/ installs (bench/panva/server.mjs imports it from there).
-bench-oidc: setup standin
+# The Redis store of panva's adapter in bench/oidc.py (Debian's redis-server; the benchmark starts its own).
+redis:
+	@command -v redis-server >/dev/null || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+# ioredis for panva's Redis adapter (oidc-provider itself is franceconnect-standin's).
+bench/panva/node_modules/.package-lock.json: bench/panva/package.json bench/panva/package-lock.json
+	cd bench/panva && npm ci --no-audit --no-fund --loglevel=error
+
+bench-oidc: setup standin redis bench/panva/node_modules/.package-lock.json
 	$(BIN)/python bench/oidc.py
 
 # gunicorn as in production (deploy/gunicorn.conf.py, DEBUG off) on the database `make run` made, over

@@ -5,7 +5,7 @@
 //
 // CONFIG.json (written by bench/oidc.py): {port, issuer, secret, jwks (private JWK set), client
 // {client_id, client_secret, redirect_uri}, scopes {scope: [claims]}, accounts {login: {password,
-// claims}}}.
+// claims}}, store ("redis" or "memory"), redis_url, prefix (of the run's Redis keys)}.
 //
 // Like Trousseau (docs/oidc.md): authorization code only, PKCE S256 (required here), exact redirect
 // URI, `iss` in the authorization response, client_secret_basic, RS256 ID tokens with an RSA key of
@@ -17,17 +17,25 @@
 // the import is resolved from that directory (NODE_PATH does not apply to ES modules), so there is
 // one version, one lock file and one install.
 //
-// Storage: in this process's memory, one Map, with expiry, and a set of token ids per grant for
-// revocation (as panva's example Redis adapter keys it). oidc-provider's bundled MemoryAdapter is not
-// used: it keeps at most 1000 entries (a round's codes would be evicted before redemption) and
-// rescans every token of a grant on each write, so it slows down as a run goes on.
-//
+// Storage, as CONFIG's `store` says:
+// - "redis": panva's example Redis adapter (oidc-provider's example/adapters/redis.js), through
+//   ioredis (bench/panva/package.json, installed by `make bench-oidc`): codes and refresh tokens as
+//   hashes (so that `consume` marks them), other models as strings, each with its expiry, a list of
+//   keys per grant for revocation, the session uid index. This is the shared store a deployment of
+//   several node processes needs, and the goal's reference. Keys are under CONFIG's `prefix`, removed
+//   when the process ends.
+// - "memory": this process's memory, one Map, with expiry, keyed as the Redis adapter keys it: panva
+//   at its fastest, reported beside. oidc-provider's bundled MemoryAdapter is not used: it keeps at
+//   most 1000 entries (a round's codes would be evicted before redemption) and rescans every token of
+//   a grant on each write, so it slows down as a run goes on.
+
 // Login (the benchmark's own interaction, no page): GET /auth answers 303 to /interaction/UID; a
 // POST /interaction/UID/login with `login` and `password` checks them against CONFIG's accounts,
 // grants the requested scopes (no consent screen, as Trousseau's operator-registered clients) and
 // finishes the interaction; the browser then resumes at /auth/UID and gets its code. Later
 // authorization requests of that browser (its `_session` cookie) get a code at once.
-// GET /__bench/stats counts what the provider stored, so the benchmark can check the work was done.
+// GET /__bench/stats counts what the provider stored (writes and consumptions seen by the adapter, and
+// the live keys the store holds now), so the benchmark can check the work was done.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -43,13 +51,18 @@ const { default: Provider } = await import(pathToFileURL(ENTRY).href);
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const { port, issuer, secret, jwks, client, scopes, accounts } = config;
+const { store: store_kind = 'memory', redis_url: redis_url = 'redis://127.0.0.1:6379/0', prefix = 'panva-bench:' } = config;
 
 // --- Storage ----------------------------------------------------------------------------------------
-const store = new Map(); // key -> {payload, expiresAt}
-const grants = new Map(); // grantId -> Set of keys
 const stats = { upserts: {}, consumed: {} };
+const count = (table, model) => { table[model] = (table[model] || 0) + 1; };
 const now = () => Date.now();
 const epoch = () => Math.floor(Date.now() / 1000);
+const grantable = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken']);
+const consumable = new Set(['AuthorizationCode', 'RefreshToken']);
+
+const store = new Map(); // key -> {payload, expiresAt}
+const grants = new Map(); // grantId -> Set of keys
 
 function live(key) {
   const entry = store.get(key);
@@ -74,13 +87,13 @@ class MapAdapter {
     const key = this.key(id);
     const expiresAt = typeof expiresIn === 'number' ? now() + expiresIn * 1000 : undefined;
     store.set(key, { payload, expiresAt });
-    if (this.model === 'Session' && payload.uid) store.set(`sessionUid:${payload.uid}`, { payload: id, expiresAt });
-    if (payload.grantId) {
+    if (payload.uid) store.set(`uid:${payload.uid}`, { payload: id, expiresAt });
+    if (grantable.has(this.model) && payload.grantId) {
       let members = grants.get(payload.grantId);
       if (members === undefined) grants.set(payload.grantId, (members = new Set()));
       members.add(key);
     }
-    stats.upserts[this.model] = (stats.upserts[this.model] || 0) + 1;
+    count(stats.upserts, this.model);
   }
 
   async find(id) {
@@ -88,7 +101,7 @@ class MapAdapter {
   }
 
   async findByUid(uid) {
-    const id = live(`sessionUid:${uid}`)?.payload;
+    const id = live(`uid:${uid}`)?.payload;
     return id === undefined ? undefined : this.find(id);
   }
 
@@ -99,7 +112,7 @@ class MapAdapter {
   async consume(id) {
     const entry = live(this.key(id));
     if (entry) entry.payload.consumed = epoch();
-    stats.consumed[this.model] = (stats.consumed[this.model] || 0) + 1;
+    count(stats.consumed, this.model);
   }
 
   async destroy(id) {
@@ -115,11 +128,124 @@ class MapAdapter {
   }
 }
 
+// panva's example Redis adapter, as published, with the run's key prefix and the benchmark's counters.
+let redis;
+const prefixed = (key) => `${prefix}${key}`;
+
+class RedisAdapter {
+  constructor(model) {
+    this.model = model;
+  }
+
+  key(id) {
+    return prefixed(`${this.model}:${id}`);
+  }
+
+  async upsert(id, payload, expiresIn) {
+    const key = this.key(id);
+    const multi = redis.multi();
+    if (consumable.has(this.model)) {
+      multi.hset(key, { payload: JSON.stringify(payload) });
+    } else {
+      multi.set(key, JSON.stringify(payload));
+    }
+    if (expiresIn) multi.expire(key, expiresIn);
+    if (grantable.has(this.model) && payload.grantId) {
+      const grantKey = prefixed(`grant:${payload.grantId}`);
+      multi.rpush(grantKey, key);
+      // if you're seeing grant key lists growing out of acceptable proportions consider using LTRIM
+      const ttl = await redis.ttl(grantKey);
+      if (expiresIn > ttl) multi.expire(grantKey, expiresIn);
+    }
+    if (payload.uid) {
+      const uidKey = prefixed(`uid:${payload.uid}`);
+      multi.set(uidKey, id);
+      multi.expire(uidKey, expiresIn);
+    }
+    await multi.exec();
+    count(stats.upserts, this.model);
+  }
+
+  async find(id) {
+    const data = consumable.has(this.model) ? await redis.hgetall(this.key(id)) : await redis.get(this.key(id));
+    if (!data || (typeof data === 'object' && Object.keys(data).length === 0)) return undefined;
+    if (typeof data === 'string') return JSON.parse(data);
+    const { payload, ...rest } = data;
+    return { ...rest, ...JSON.parse(payload) };
+  }
+
+  async findByUid(uid) {
+    const id = await redis.get(prefixed(`uid:${uid}`));
+    return id === null ? undefined : this.find(id);
+  }
+
+  async findByUserCode() {
+    return undefined; // no device flow
+  }
+
+  async destroy(id) {
+    await redis.del(this.key(id));
+  }
+
+  async revokeByGrantId(grantId) {
+    const multi = redis.multi();
+    const grantKey = prefixed(`grant:${grantId}`);
+    const tokens = await redis.lrange(grantKey, 0, -1);
+    tokens.forEach((token) => multi.del(token));
+    multi.del(grantKey);
+    await multi.exec();
+  }
+
+  async consume(id) {
+    await redis.hset(this.key(id), 'consumed', epoch());
+    count(stats.consumed, this.model);
+  }
+}
+
+// What the store holds now, for the benchmark's check (untimed): live keys per model, and consumed codes.
+async function holding() {
+  if (store_kind !== 'redis') {
+    const held = {};
+    for (const [key, entry] of store) {
+      const model = key.split(':')[0];
+      if (live(key)) held[model] = (held[model] || 0) + (model === 'AuthorizationCode' && !entry.payload.consumed ? 0 : 1);
+    }
+    return held;
+  }
+  const held = {};
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const model = key.slice(prefix.length).split(':')[0];
+      if (model === 'AuthorizationCode' && !(await redis.hget(key, 'consumed'))) continue;
+      held[model] = (held[model] || 0) + 1;
+    }
+  } while (cursor !== '0');
+  return held;
+}
+
+async function dropKeys() {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+if (store_kind === 'redis') {
+  const { default: Redis } = await import('ioredis');
+  redis = new Redis(redis_url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+}
+
 // --- The provider -------------------------------------------------------------------------------------
 const hmac = (text) => crypto.createHmac('sha256', secret).update(text).digest('hex');
 
 const provider = new Provider(issuer, {
-  adapter: MapAdapter,
+  adapter: store_kind === 'redis' ? RedisAdapter : MapAdapter,
   clients: [{
     client_id: client.client_id,
     client_secret: client.client_secret,
@@ -197,7 +323,7 @@ const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, issuer);
     const found = url.pathname.match(/^\/interaction\/([\w-]+)\/login$/);
     if (found && req.method === 'POST') return await login(req, res, found[1]);
-    if (url.pathname === '/__bench/stats') return send(res, 200, { ...stats, entries: store.size });
+    if (url.pathname === '/__bench/stats') return send(res, 200, { ...stats, store: store_kind, held: await holding() });
     return handle(req, res);
   } catch (error) {
     console.error(error);
@@ -205,5 +331,13 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
-server.listen(port, '127.0.0.1', () => console.log(`panva oidc-provider (bench): ${issuer}`));
-for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => server.close(() => process.exit(0)));
+server.listen(port, '127.0.0.1', () => console.log(`panva oidc-provider (bench, ${store_kind} store): ${issuer}`));
+async function stop() {
+  server.close();
+  if (redis !== undefined) {
+    await dropKeys().catch((error) => console.error('cannot drop the run\'s keys', error));
+    redis.disconnect();
+  }
+  process.exit(0);
+}
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, stop);

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
-from oauth2_provider.models import AccessToken, Grant, RefreshToken
+from oauth2_provider.models import AccessToken, RefreshToken
 
 from tests.federation.oidc.conftest import (
     REDIRECT,
@@ -26,6 +26,7 @@ from trousseau.accounts.models import Account, AccountState
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.federation.oidc.metadata import issuer
+from trousseau.federation.oidc.models import Authorization
 
 pytestmark = pytest.mark.django_db
 
@@ -43,14 +44,14 @@ def test_plain_pkce_is_refused_with_iss_and_state(browser, rp: RP):
     assert params["state"] == "st-123"
     assert params["iss"] == issuer()
     assert "code" not in params
-    assert not Grant.objects.exists()
+    assert not Authorization.objects.exists()  # no code was issued
     assert refusals("authorize") == ["invalid_request"]
 
 
 def test_a_challenge_without_method_is_plain_hence_refused(browser, rp: RP):
     response = authorize(browser, rp, challenge=None, code_challenge=pkce()[1])
     assert query_of(response["Location"])["error"] == "invalid_request"
-    assert not Grant.objects.exists()
+    assert not Authorization.objects.exists()  # no code was issued
 
 
 def test_public_client_without_pkce_is_refused(browser):
@@ -59,7 +60,7 @@ def test_public_client_without_pkce_is_refused(browser):
     params = query_of(response["Location"])
     assert params["error"] == "invalid_request"
     assert params["iss"] == issuer()
-    assert not Grant.objects.exists()
+    assert not Authorization.objects.exists()  # no code was issued
 
 
 @pytest.mark.parametrize(
@@ -83,7 +84,7 @@ def test_redirect_uri_must_be_exactly_the_registered_one(browser, rp: RP, uri: s
     response = authorize(browser, rp, challenge=pkce()[1])
     assert response.status_code == 400  # an error page here, never a redirect to that URI
     assert "Connexion au service impossible" in response.text
-    assert not Grant.objects.exists()
+    assert not Authorization.objects.exists()  # no code was issued
     assert refusals("authorize")
 
 
@@ -103,7 +104,7 @@ def test_only_the_code_response_type(browser, rp: RP):
             assert "error" in params
             assert "access_token" not in params
             assert "id_token" not in params
-    assert not Grant.objects.exists()
+    assert not Authorization.objects.exists()  # no code was issued
     assert not AccessToken.objects.exists()
 
 
@@ -145,7 +146,7 @@ def test_confidential_client_without_secret_is_refused(browser, rp: RP):
 def test_expired_code_is_refused(browser, rp: RP):
     verifier, challenge = pkce()
     code = code_for(browser, rp, challenge)
-    Grant.objects.update(expires=timezone.now() - timedelta(seconds=1))
+    Authorization.objects.update(created_at=timezone.now() - timedelta(seconds=61))  # codes live 60 s
     response = redeem(rp, code, verifier)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"

@@ -41,13 +41,22 @@ class ClientProfile(models.Model):
 
 
 class Authorization(models.Model):
-    """One authorization code, issued in one browser session.
+    """One authorization code, issued in one browser session, and all its token request needs.
 
     It ties the code to the session (for `sid` and back-channel logout) and to the refresh-token family
-    the code gave (to revoke everything when the code is replayed or the session ends).
+    the code gave (to revoke everything when the code is replayed or the session ends). It also holds
+    what the authorization request said (redirect URI, scopes, nonce, PKCE challenge), so that the
+    code is one row, written once at the authorization endpoint and claimed by one statement at the
+    token endpoint (tokens.py); django-oauth-toolkit's Grant rows are no longer made.
     """
 
     code_hash = models.CharField(max_length=64, unique=True)
+    # What the authorization request said (RFC 6749 §4.1.3: the token request must match redirect_uri;
+    # RFC 7636: the S256 challenge, the only method accepted).
+    redirect_uri = models.TextField(blank=True)
+    scope = models.TextField(blank=True)
+    nonce = models.CharField(max_length=255, blank=True)
+    code_challenge = models.CharField(max_length=128, blank=True)
     application = models.ForeignKey(APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     session_key = models.CharField(max_length=40, db_index=True)

@@ -19,6 +19,7 @@ from oauth2_provider.scopes import SettingsScopes
 
 from trousseau.accounts.models import Account
 from trousseau.federation import claims
+from trousseau.federation.oidc import clients
 from trousseau.federation.oidc.models import ClientProfile
 from trousseau.federation.oidc.provider_settings import CHILDREN, ECT, OPENID, PROFILE, SCOPES
 
@@ -38,6 +39,9 @@ def supported_claims() -> list[str]:
 
 
 def profile_of(application: AbstractApplication) -> ClientProfile:
+    cached = clients.by_pk(int(application.pk))  # the process's copy (clients.py), read at most once
+    if cached is not None and cached.application.client_id == application.client_id:
+        return cached.profile
     profile, _ = ClientProfile.objects.get_or_create(application=application)
     profile.application = application  # already read: its client_id is the default audience
     return profile
@@ -47,9 +51,13 @@ def subject(account: Account, application: AbstractApplication) -> str:
     return claims.pairwise_id(account, profile_of(application).audience)
 
 
-def claims_for(account: Account, application: AbstractApplication, scopes: list[str]) -> dict[str, Any]:
-    """The claims of the ID token and of userinfo: the same for the same account, client and scopes."""
-    profile = profile_of(application)
+def claims_for(
+    account: Account, application: AbstractApplication, scopes: list[str], profile: ClientProfile | None = None
+) -> dict[str, Any]:
+    """The claims of the ID token and of userinfo: the same for the same account, client and scopes.
+
+    `profile`: the client's, when the caller has it already (clients.Client), saving its read."""
+    profile = profile or profile_of(application)
     release = dataclasses.replace(profile.release, children=profile.release_children and CHILDREN in scopes)
     # FrEduCtDateConnexion is the time of the login, as in a SAML assertion of the same session.
     values = claims.oidc_claims(account, release=release, now=account.last_login)

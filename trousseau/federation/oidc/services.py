@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -20,9 +19,11 @@ from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
 from trousseau.federation.claims import MINIMUM, Release
+from trousseau.federation.oidc.clients import hash_secret, secret_matches
 from trousseau.federation.oidc.models import Authorization, ClientProfile
 
-SECRET_PREFIX = "sha256$"  # noqa: S105 - a digest prefix, not a secret
+__all__ = ["hash_secret", "secret_matches"]  # kept here for their callers: the validator, the tests
+
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 SID_KEY = "oidc_sid"  # in the browser session
 
@@ -44,18 +45,6 @@ def check_uri(uri: str) -> str:
     if "#" in uri or "@" in parts.netloc or "*" in uri or any(c.isspace() for c in uri):
         raise InvalidClient(f"fragments, credentials, wildcards and spaces are refused: {uri!r}")
     return uri
-
-
-def hash_secret(secret: str) -> str:
-    # Client secrets are 384 random bits: a plain digest resists guessing; a slow hash would only
-    # slow every token request down.
-    return SECRET_PREFIX + hashlib.sha256(secret.encode()).hexdigest()
-
-
-def secret_matches(provided: str, stored: str) -> bool:
-    if not stored.startswith(SECRET_PREFIX):
-        return False  # never a clear-text comparison
-    return hmac.compare_digest(hash_secret(provided), stored)
 
 
 @dataclass(frozen=True)
@@ -156,7 +145,12 @@ def record_authorization(  # noqa: PLR0913 - what the code is tied to
     sid: str,
     authenticated_at: datetime | None,
     ip: str | None,
+    redirect_uri: str = "",
+    scope: str = "",
+    nonce: str = "",
+    code_challenge: str = "",
 ) -> Authorization:
+    """The code's one row: who, in which session, and what the authorization request said."""
     row = Authorization.objects.create(
         code_hash=code_digest(code),
         application=application,
@@ -164,46 +158,25 @@ def record_authorization(  # noqa: PLR0913 - what the code is tied to
         session_key=session_key,
         sid=sid,
         authenticated_at=authenticated_at,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        nonce=nonce,
+        code_challenge=code_challenge,
     )
     audit(EventTag.OIDC_CODE_ISSUED, account=account, ip=ip, client=application.client_id)
     return row
 
 
-def claim_code(*, code: str, application: AbstractApplication) -> Authorization | None:
-    """Mark the code redeemed, once: of two concurrent redemptions only one gets the row."""
-    now = timezone.now()
-    rows = Authorization.objects.filter(code_hash=code_digest(code), application=application)
-    if rows.filter(redeemed_at=None).update(redeemed_at=now) == 1:
-        return rows.get()
-    code_refused(code=code, application=application, reason="replayed")
-    return None
-
-
-def code_refused(*, code: str, application: AbstractApplication, reason: str) -> None:
-    """A code that cannot be redeemed; a code already redeemed revokes what it gave (RFC 6749 §4.1.2)."""
-    row = Authorization.objects.filter(code_hash=code_digest(code), application=application).first()
-    if row is not None and row.redeemed_at is not None:
-        Authorization.objects.filter(pk=row.pk).update(replayed_at=timezone.now())
-        revoke([row])
-        audit(EventTag.OIDC_CODE_REPLAYED, account=row.account, client=application.client_id)
-        return
-    audit(
-        EventTag.OIDC_REFUSED,
-        account=row.account if row else None,
-        endpoint="token",
-        error="invalid_grant",
-        reason=reason,
-        client=application.client_id,
-    )
-
-
-def attach_family(authorization: Authorization, token_family: uuid.UUID) -> None:
-    """Remember the refresh-token family a code gave; revoke it at once if the code was replayed meanwhile."""
-    # One statement when the code was not replayed (the usual case): the row is updated only if so.
-    if Authorization.objects.filter(pk=authorization.pk, replayed_at=None).update(token_family=token_family):
-        return
-    Authorization.objects.filter(pk=authorization.pk).update(token_family=token_family)
-    get_refresh_token_model().revoke_family(token_family)
+def code_refused(*, code: str, application: AbstractApplication) -> Authorization | None:
+    """A code that cannot be claimed: its row if it exists. A code already redeemed is a replay: it
+    revokes what the first redemption gave (RFC 6749 §4.1.2) and is audited as such."""
+    row = Authorization.objects.select_related("account").filter(code_hash=code_digest(code), application=application)
+    found = row.first()
+    if found is not None and found.redeemed_at is not None:
+        Authorization.objects.filter(pk=found.pk).update(replayed_at=timezone.now())
+        revoke([found])
+        audit(EventTag.OIDC_CODE_REPLAYED, account=found.account, client=application.client_id)
+    return found
 
 
 def revoke(rows: list[Authorization]) -> None:
@@ -226,8 +199,13 @@ def family_outlived_session(authorization: Authorization | None) -> bool:
     return age.total_seconds() > settings.SESSION_COOKIE_AGE
 
 
-def refused(*, endpoint: str, error: str, client_id: str, ip: str | None, account: Account | None = None) -> None:
-    audit(EventTag.OIDC_REFUSED, account=account, ip=ip, endpoint=endpoint, error=error, client=client_id[:100])
+def refused(  # noqa: PLR0913 - what the audit trail says of a refusal
+    *, endpoint: str, error: str, client_id: str, ip: str | None, account: Account | None = None, reason: str = ""
+) -> None:
+    details = {"reason": reason} if reason else {}
+    audit(
+        EventTag.OIDC_REFUSED, account=account, ip=ip, endpoint=endpoint, error=error, client=client_id[:100], **details
+    )
 
 
 def prune_authorizations() -> int:

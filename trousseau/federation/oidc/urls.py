@@ -1,9 +1,9 @@
 """The provider's endpoints: ÉduConnect's paths (Shibboleth OIDC OP plugin) and the pinned discovery path."""
 
 from django.urls import path
-from oauth2_provider.views import JwksInfoView, RevokeTokenView, UserInfoView
+from oauth2_provider.views import JwksInfoView, RevokeTokenView
 
-from trousseau.federation.oidc import views
+from trousseau.federation.oidc import userinfo, views
 
 app_name = "oidc"
 PREFIX = "idp/profile/oidc/"
@@ -11,7 +11,7 @@ urlpatterns = [
     path(".well-known/openid-configuration", views.discovery, name="discovery"),
     path(PREFIX + "authorize", views.AuthorizeView.as_view(), name="authorize"),
     path(PREFIX + "token", views.TokenView.as_view(), name="token"),
-    path(PREFIX + "userinfo", UserInfoView.as_view(), name="userinfo"),
+    path(PREFIX + "userinfo", userinfo.userinfo, name="userinfo"),
     path(PREFIX + "keyset", JwksInfoView.as_view(), name="jwks"),
     path(PREFIX + "logout", views.EndSessionView.as_view(), name="logout"),
     path(PREFIX + "revoke", RevokeTokenView.as_view(), name="revoke"),

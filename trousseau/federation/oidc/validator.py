@@ -2,7 +2,8 @@
 
 - PKCE (S256 only, via the RFC 9700 gates) is required from public clients and checked whenever a
   challenge was sent; a verifier sent for a code issued without a challenge is refused (downgrade).
-- A code is redeemed once; a second redemption revokes the tokens of the first (services.claim_code).
+- Codes: this validator records them at the authorization endpoint (one Authorization row each);
+  they are redeemed by tokens.exchange_code, not by the toolkit, which still rotates refresh tokens.
 - Claims come from scopes.claims_for (hence from federation.claims); `sub` is pairwise; the ID token
   carries the session's `sid`.
 - Client secrets are kept as digests (services.hash_secret).
@@ -22,7 +23,6 @@ from jwcrypto import jwk, jws
 from oauth2_provider.models import (
     AbstractApplication,
     get_access_token_model,
-    get_grant_model,
     get_id_token_model,
     get_refresh_token_model,
     redirect_to_uri_allowed,
@@ -34,7 +34,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
-from trousseau.federation.oidc import scopes, services
+from trousseau.federation.oidc import clients, scopes, services
 from trousseau.federation.oidc.models import Authorization
 
 SESSION_KEY = "trousseau_session_key"  # credentials the authorization view adds to the oauthlib request
@@ -42,7 +42,6 @@ CLIENT_IP = "trousseau_ip"
 SID = "trousseau_sid"
 AUTHENTICATED_AT = "trousseau_authenticated_at"
 AUTHORIZATION = "trousseau_authorization"
-GRANT = "trousseau_grant"
 
 
 def published_keys() -> list[jwk.JWK]:
@@ -56,6 +55,15 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
     oidc_claim_scope = None  # scopes.claims_for filters by scope itself
 
     # --- Clients ----------------------------------------------------------------------------------
+
+    def _load_application(self, client_id: str, request: Any) -> Any:
+        """The client from the process's cache (clients.py) instead of a query per request; the
+        toolkit's own checks (is_usable) then run on it as on a row it read."""
+        if not getattr(request, "client", None) and client_id:
+            cached = clients.by_client_id(str(client_id))
+            if cached is not None:
+                request.client = cached.application
+        return super()._load_application(client_id, request)
 
     def _check_secret(self, provided_secret: str, stored_secret: str) -> bool:
         return services.secret_matches(provided_secret, stored_secret)
@@ -90,7 +98,14 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
     def save_authorization_code(
         self, client_id: str, code: dict[str, str], request: Any, *args: Any, **kwargs: Any
     ) -> None:
-        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        """The code's one row (models.Authorization), with what its token request will check; no toolkit
+        Grant: the token endpoint's code grant is tokens.py's."""
+        challenge = request.code_challenge or ""
+        if challenge and request.code_challenge_method != "S256":
+            # RFC 9700 §2.1.1: S256 only; a challenge without a method means "plain" (RFC 7636 §4.3).
+            raise errors.InvalidRequestError(
+                description='Unsupported code_challenge_method; use "S256".', request=request
+            )
         services.record_authorization(
             code=code["code"],
             application=request.client,
@@ -99,87 +114,14 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
             sid=getattr(request, SID),
             authenticated_at=getattr(request, AUTHENTICATED_AT, None),
             ip=getattr(request, CLIENT_IP, None),
+            redirect_uri=request.redirect_uri or "",
+            scope=" ".join(request.scopes),
+            nonce=request.nonce or "",
+            code_challenge=challenge,
         )
 
-    def _grant(self, code: str, client: Any, request: Any) -> Any:
-        """The code's grant (with its account), read once per token request: the toolkit reads it in
-        six places, each a query of its own, for the redirect URI, the PKCE challenge and method,
-        the scopes and the nonce."""
-        cached = getattr(request, GRANT, None)
-        if cached is not None and cached.code == code and (client is None or cached.application_id == client.pk):
-            return cached
-        # Without a client yet (oauthlib asks for the scopes before authenticating it), by code alone,
-        # as the toolkit does; a later lookup with the client checks the grant is the client's.
-        grants = get_grant_model().objects.select_related("user").filter(code=code)
-        cached = (grants if client is None else grants.filter(application=client)).first()
-        setattr(request, GRANT, cached)
-        return cached
-
-    def confirm_redirect_uri(
-        self, client_id: str, code: str, redirect_uri: str, client: Any, request: Any, *args: Any, **kwargs: Any
-    ) -> bool:
-        grant = self._grant(code, client, request)
-        if grant is not None and not grant.redirect_uri_allowed(redirect_uri):
-            # A code presented with another redirect_uri than its authorization's is an invalid grant
-            # (RFC 6749 §4.1.3, §5.2), not a malformed request: oauthlib would say invalid_request.
-            raise errors.InvalidGrantError(description="redirect_uri differs from the authorization request's")
-        return grant is not None
-
-    def get_code_challenge(self, code: str, request: Any) -> str | None:
-        grant = self._grant(code, getattr(request, "client", None), request)
-        return (grant.code_challenge or None) if grant is not None else None
-
-    def get_code_challenge_method(self, code: str, request: Any) -> str | None:
-        grant = self._grant(code, getattr(request, "client", None), request)
-        return (grant.code_challenge_method or None) if grant is not None else None
-
-    def get_authorization_code_scopes(self, client_id: str, code: str, redirect_uri: str, request: Any) -> list[str]:
-        grant = self._grant(code, getattr(request, "client", None), request)
-        return grant.scope.split() if grant is not None and grant.scope else []
-
-    def get_authorization_code_nonce(self, client_id: str, code: str, redirect_uri: str, request: Any) -> str | None:
-        grant = self._grant(code, getattr(request, "client", None), request)
-        return (grant.nonce or None) if grant is not None else None
-
     def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
-        grant = self._grant(code, client, request)
-        if grant is None or grant.is_expired():
-            services.code_refused(code=code, application=client, reason="expired" if grant else "unknown")
-            return False
-        if request.code_verifier and not grant.code_challenge:
-            services.code_refused(code=code, application=client, reason="pkce_downgrade")
-            return False
-        if not grant.user.is_active:
-            services.code_refused(code=code, application=client, reason="account_inactive")
-            return False
-        authorization = services.claim_code(code=code, application=client)
-        if authorization is None:
-            return False
-        setattr(request, AUTHORIZATION, authorization)
-        # What the toolkit's validate_code sets, from the grant and account already read (it would
-        # read both again).
-        request.scopes = grant.scope.split(" ")
-        request.user = grant.user
-        if grant.nonce:
-            request.nonce = grant.nonce
-        if grant.claims:
-            request.claims = json.loads(grant.claims)
-        return True
-
-    def _check_and_set_request_resource(self, request: Any) -> None:
-        # RFC 8707: a code granted for no resource, redeemed for none, gives tokens for none; the
-        # toolkit would read the grant once more to learn it. Anything else goes its way.
-        grant = getattr(request, GRANT, None)
-        if (
-            request.grant_type == "authorization_code"
-            and not getattr(request, "resource", None)
-            and grant is not None
-            and grant.code == request.code
-            and not grant.resource
-        ):
-            request.resource = []
-            return
-        super()._check_and_set_request_resource(request)
+        return False  # codes are redeemed by tokens.exchange_code only (views.TokenView routes them there)
 
     def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> None:
         if transaction.get_connection().in_atomic_block:
@@ -209,15 +151,6 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
         return access_token
-
-    def _create_refresh_token(
-        self, request: Any, refresh_token_code: str, access_token: Any, previous_refresh_token: Any
-    ) -> Any:
-        refresh_token = super()._create_refresh_token(request, refresh_token_code, access_token, previous_refresh_token)
-        authorization = getattr(request, AUTHORIZATION, None)
-        if authorization is not None and previous_refresh_token is None:
-            services.attach_family(authorization, refresh_token.token_family)
-        return refresh_token
 
     # --- Refresh tokens and bearer tokens ---------------------------------------------------------
 

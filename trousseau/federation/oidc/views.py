@@ -29,7 +29,7 @@ from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import authenticated_at, session_close
 from trousseau.core import continuation
 from trousseau.core.http import client_ip
-from trousseau.federation.oidc import logout, metadata, services
+from trousseau.federation.oidc import logout, metadata, services, tokens
 from trousseau.federation.oidc.validator import AUTHENTICATED_AT, CLIENT_IP, SESSION_KEY, SID
 
 
@@ -131,7 +131,12 @@ class AuthorizeView(AuthorizationView):  # type: ignore[misc]
 
 
 class TokenView(BaseTokenView):  # type: ignore[misc]
+    """The code grant is tokens.py's (RFC 6749 §4.1.3 written out); refresh tokens (and the refusal of
+    any other grant) stay django-oauth-toolkit's."""
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.POST.get("grant_type") == "authorization_code":
+            return tokens.exchange_code(request)
         # One transaction for the whole exchange: the code's claim, the tokens, the grant's deletion
         # and any refusal commit together (one wait for the disk instead of four), and a concurrent
         # replay of the code waits for the claim's row until the tokens it must revoke exist.
