@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -115,7 +116,7 @@ def at_hash(access_token: str) -> str:
 
 
 def new_token() -> str:
-    return b64url(uuid.uuid4().bytes + uuid.uuid4().bytes)  # 244 random bits from os.urandom
+    return secrets.token_urlsafe(32)  # 256 random bits
 
 
 # --- The request ----------------------------------------------------------------------------------
