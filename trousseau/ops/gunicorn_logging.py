@@ -55,7 +55,15 @@ class JsonLogger(glogging.Logger):  # type: ignore[misc]
             "remote": environ.get("REMOTE_ADDR", ""),
             "user_agent": environ.get("HTTP_USER_AGENT", "")[:200],
         }
-        self.access_log.info("%s", _as_text(line) if self.text else json.dumps(line, ensure_ascii=False))
+        message = _as_text(line) if self.text else _ENCODE(line)
+        # The record made here rather than by .info(): logging would look up the caller's frame for a line
+        # that has no use of it, the larger part of this method's cost. Level, filters and handlers are kept.
+        logger = self.access_log
+        if logger.isEnabledFor(logging.INFO):
+            logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, (), None))
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _as_text(line: dict[str, Any]) -> str:
