@@ -25,8 +25,7 @@ from django.views.decorators.http import require_http_methods
 from trousseau.accounts.models import Account, AccountState
 from trousseau.federation.oidc import claim_sql, clients, metadata, scopes, userinfo_claims
 from trousseau.federation.oidc.provider_settings import OPENID
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+from trousseau.federation.oidc.tokens import NO_STORE
 
 
 class BearerError(Exception):

@@ -24,7 +24,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from trousseau.federation.saml import keys
 
@@ -65,15 +64,6 @@ def attr(value: str) -> str:
 
 
 @cache
-def _private_key(path: str, mtime: float) -> RSAPrivateKey:
-    # Loading an RSA key checks its primes: far dearer than a signature, so once per key file.
-    key = load_pem_private_key(Path(path).read_bytes(), password=None)
-    if not isinstance(key, RSAPrivateKey):
-        raise TypeError("the SAML signing key must be RSA")  # what the metadata announces
-    return key
-
-
-@cache
 def _certificate_b64(path: str, mtime: float) -> str:
     cert = x509.load_pem_x509_certificate(Path(path).read_bytes())
     return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
@@ -86,7 +76,7 @@ def signer() -> tuple[RSAPrivateKey, str]:
         raise TypeError("no signing key")
     # A key file replaced in place (same path) is read again: its mtime is part of the cache key.
     return (
-        _private_key(str(pair.key_path), pair.key_path.stat().st_mtime),
+        keys.private_key(pair.key_path),
         _certificate_b64(str(pair.cert_path), pair.cert_path.stat().st_mtime),
     )
 

@@ -16,16 +16,13 @@ import time
 import zlib
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 from xml.etree.ElementTree import Element
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
@@ -38,7 +35,7 @@ from saml2.s_utils import OtherError, VersionMismatch
 from saml2.sigver import SignatureError
 from saml2.validate import NotValid
 
-from trousseau.federation.saml import idp
+from trousseau.federation.saml import idp, keys
 from trousseau.federation.saml.metadata import DS, PERSISTENT, POST, TRANSIENT
 from trousseau.federation.saml.models import SeenRequest, ServiceProvider
 
@@ -185,12 +182,6 @@ def params_of(request: HttpRequest, binding: str) -> Params:
     return Params(values, raw)
 
 
-@lru_cache(maxsize=64)
-def _public_key(cert_b64: str) -> PublicKeyTypes:
-    """The key of a metadata certificate, parsed once per process (certificates are immutable)."""
-    return x509.load_der_x509_certificate(base64.b64decode(cert_b64)).public_key()
-
-
 def verify_redirect_signature(params: Params, sp: ServiceProvider, kind: str) -> bool:
     """Checks a Redirect-binding signature over the raw query; False when the message is unsigned."""
     signature, sig_alg = params.raw.get("Signature"), params.raw.get("SigAlg")
@@ -208,7 +199,7 @@ def verify_redirect_signature(params: Params, sp: ServiceProvider, kind: str) ->
     except (binascii.Error, ValueError) as exc:
         raise Refused("bad_signature", "signature not base64") from exc
     for cert_b64 in sp.parsed.signing_certs:
-        key = _public_key(cert_b64)
+        key = keys.certificate_key(cert_b64)
         if not isinstance(key, rsa.RSAPublicKey):
             continue
         try:

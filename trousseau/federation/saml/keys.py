@@ -15,12 +15,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -42,6 +44,28 @@ class KeyPair:
         """The DER certificate in base64, as <ds:X509Certificate> carries it."""
         cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
         return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+
+# Keys and certificates are files that change only with a rollover (new paths or contents). Loading an RSA
+# key checks its primes, far dearer than a signature: once per file and modification time.
+@cache
+def _private_key(path: str, mtime: float) -> rsa.RSAPrivateKey:
+    key = load_pem_private_key(Path(path).read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("the SAML signing key must be RSA")  # what the metadata and pysaml2 announce
+    return key
+
+
+def private_key(path: Path) -> rsa.RSAPrivateKey:
+    """The RSA key of a key file, read again when the file is replaced in place."""
+    return _private_key(str(path), path.stat().st_mtime)
+
+
+@lru_cache(maxsize=64)
+def certificate_key(cert_b64: str) -> PublicKeyTypes:
+    """The key of a metadata certificate (base64 DER), parsed once per process (certificates are immutable).
+    ValueError when it is not a certificate."""
+    return x509.load_der_x509_certificate(base64.b64decode(cert_b64)).public_key()
 
 
 def _runtime_dir() -> Path:

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-import threading
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import padding as symmetric_padding
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -25,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from trousseau.federation.saml import keys
 from trousseau.federation.saml.canonical import DS, XENC, attr
 
 XENC11 = "http://www.w3.org/2009/xmlenc11#"
@@ -50,27 +49,14 @@ def chosen(methods: list[str]) -> str:
     return next((m for m in methods if m in KEY_BYTES), AES128_GCM)
 
 
-_recipients: dict[str, RSAPublicKey] = {}
-_lock = threading.Lock()
-MAX_CACHED = 64  # service providers' certificates kept per process
-
-
 def recipient(cert_b64: str) -> RSAPublicKey:
     """The RSA key of an SP's encryption certificate (base64 DER, as metadata carries it), kept per process."""
-    with _lock:
-        key = _recipients.get(cert_b64)
-    if key is None:
-        try:
-            loaded = x509.load_der_x509_certificate(base64.b64decode(cert_b64)).public_key()
-        except ValueError as exc:
-            raise SealError("the service provider's encryption certificate cannot be read") from exc
-        if not isinstance(loaded, RSAPublicKey):
-            raise SealError("the service provider's encryption key is not RSA")
-        key = loaded
-        with _lock:
-            if len(_recipients) >= MAX_CACHED:
-                _recipients.clear()
-            _recipients[cert_b64] = key
+    try:
+        key = keys.certificate_key(cert_b64)
+    except ValueError as exc:
+        raise SealError("the service provider's encryption certificate cannot be read") from exc
+    if not isinstance(key, RSAPublicKey):
+        raise SealError("the service provider's encryption key is not RSA")
     return key
 
 

@@ -12,25 +12,15 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from lxml import etree
 from saml2.sigver import CryptoBackendXmlSec1, SignatureError
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.signer import XMLSigner
 
+from trousseau.federation.saml import keys
+
 DS = "http://www.w3.org/2000/09/xmldsig#"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
-
-
-# Keys and certificates are files that change only with a rollover (new paths or contents and new
-# servers, see idp.server_for). Loading an RSA key checks its primes: far dearer than a signature.
-@cache
-def _private_key(path: str, mtime: float) -> RSAPrivateKey:
-    key = load_pem_private_key(Path(path).read_bytes(), password=None)
-    if not isinstance(key, RSAPrivateKey):
-        raise SignatureError("the SAML signing key must be RSA")  # what the metadata and pysaml2 announce
-    return key
 
 
 @cache
@@ -72,7 +62,7 @@ class InProcessSigning(CryptoBackendXmlSec1):  # type: ignore[misc]
             digest_algorithm=DigestAlgorithm(digest.get("Algorithm")),
             c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
         )
-        key = _private_key(self.key_file, Path(self.key_file).stat().st_mtime)
+        key = keys.private_key(Path(self.key_file))
         cert = _certificate(self.cert_file, Path(self.cert_file).stat().st_mtime)
         signed = signer.sign(root, key=key, cert=cert, reference_uri=node_id, id_attribute="ID")
         return str(etree.tostring(signed, encoding="unicode"))
