@@ -52,5 +52,7 @@ def test_a_dropped_connection_is_replaced_before_the_next_request():
     pid = connection.connection.info.backend_pid
     params = connection.get_connection_params()
     with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        # With a timeout, PostgreSQL returns once the backend is gone, as after a restart: without it the
+        # next request could race the termination and meet a backend still closing (a flaky failure).
+        admin.execute("SELECT pg_terminate_backend(%s, 10000)", [pid])
     assert _get(handler, MIRE, NEXT).startswith("200")
