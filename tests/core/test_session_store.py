@@ -150,3 +150,49 @@ def test_a_deferred_deletion_goes_with_the_callers_insert_or_by_itself():
     assert store.stale_key() is None
     store.cycle_key()  # the deferral was for one key change only
     assert store.stale_key() is None
+
+
+def test_a_change_is_one_statement_and_reads_back_as_django_reads_it():
+    """The store's own SQL writes what Django's ORM-based store reads (same table, encoding, expiry)."""
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+
+    store = SessionStore()
+    store["step"] = "one"
+    store.save()
+    store["step"] = "two"
+    with CaptureQueriesContext(connection) as captured:
+        store.save()
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["UPDATE"]  # no savepoint around it
+    assert DjangoStore(session_key=store.session_key).load() == {"step": "two"}
+    lag = store.get_expiry_date() - Session.objects.get(session_key=store.session_key).expire_date
+    assert 0 <= lag.total_seconds() < 5  # the session's age from the save, as Django's store writes it
+
+
+def test_an_expired_or_unknown_row_loads_as_an_empty_session_without_a_key():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    store = SessionStore()
+    store["step"] = "one"
+    store.save()
+    Session.objects.filter(session_key=store.session_key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    expired = SessionStore(session_key=store.session_key)
+    assert expired.load() == {}
+    assert expired.session_key is None
+    assert SessionStore(session_key="x" * 32).load() == {}
+
+
+def test_saving_a_session_whose_row_is_gone_is_djangos_update_error():
+    """Logged out in another tab meanwhile: Django's middleware turns this into SessionInterrupted (400),
+    and the row is not brought back to life."""
+    from django.contrib.sessions.backends.base import UpdateError
+
+    store = SessionStore()
+    store["step"] = "one"
+    store.save()
+    Session.objects.filter(session_key=store.session_key).delete()
+    store["step"] = "two"
+    with pytest.raises(UpdateError):
+        store.save()
+    assert not Session.objects.filter(session_key=store.session_key).exists()

@@ -12,17 +12,38 @@ drawn key up, inserts an empty row under it and updates that row with the data a
 (six statements with their savepoints); here the next save inserts the row with its data (one), or
 the caller inserts it with its own writes (`unsaved_row`, `inserted`: a login, accounts/sessions.py).
 The old key's row is deleted by one statement (Django's store reads it first).
+
+Every request with a session cookie reads its row, and most requests of a login journey write it: these
+statements are written once as SQL (`_sql`) rather than built by the ORM at each request, which cost
+more than the statements themselves (issue #21's profile of a morning journey). Same table, columns,
+encoding and semantics as Django's store: an UPDATE that finds no row raises UpdateError, as Django's
+forced update does.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.base_session import AbstractBaseSession
-from django.db import router, transaction
+from django.db import DatabaseError, connections, router, transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
+
+
+@functools.cache
+def _sql(table: str, alias: str) -> dict[str, str]:
+    """The store's statements for `table` in the database `alias`, quoted for it."""
+    quote = connections[alias].ops.quote_name
+    t, key, data, expiry = (quote(n) for n in (table, "session_key", "session_data", "expire_date"))
+    return {
+        "read": f"SELECT {data} FROM {t} WHERE {key} = %s AND {expiry} > %s",  # noqa: S608 - quoted names, parameters bound
+        "update": f"UPDATE {t} SET {data} = %s, {expiry} = %s WHERE {key} = %s",  # noqa: S608 - quoted names, parameters bound
+        "insert": f"INSERT INTO {t} ({key}, {data}, {expiry}) VALUES (%s, %s, %s)",  # noqa: S608 - quoted names, parameters bound
+        "delete": f"DELETE FROM {t} WHERE {key} = %s",  # noqa: S608 - quoted names, parameters bound
+    }
 
 
 class SessionStore(DatabaseSessionStore):
@@ -32,6 +53,34 @@ class SessionStore(DatabaseSessionStore):
         self._unsaved_key = False  # the key was drawn by cycle_key and has no row yet
         self._stale_key: str | None = None  # the key cycle_key replaced, when its deletion was deferred
         self._defer_stale = False  # set by `defer_stale_deletion` for the next cycle_key only
+
+    def _database(self, *, write: bool) -> str:
+        route = router.db_for_write if write else router.db_for_read
+        return str(route(self.model))
+
+    def _run(self, name: str, params: list[Any], *, write: bool) -> Any:
+        """One of `_sql`'s statements on the session table's database; the cursor (rows read, rowcount)."""
+        using = self._database(write=write)
+        connection = connections[using]
+        cursor = connection.cursor()
+        cursor.execute(_sql(self.model._meta.db_table, using)[name], params)  # noqa: SLF001
+        return cursor
+
+    def _datetime(self, value: Any, *, write: bool) -> Any:
+        """A datetime as the database's DateTimeField stores it (naive UTC text on SQLite)."""
+        return connections[self._database(write=write)].ops.adapt_datetimefield_value(value)
+
+    def load(self) -> dict[str, Any]:
+        """Django's, by one prepared SELECT: the data of the key's unexpired row, or {} and no key."""
+        if self.session_key is None:
+            return {}
+        with self._run("read", [self.session_key, self._datetime(timezone.now(), write=False)], write=False) as cur:
+            row = cur.fetchone()
+        if row is None:
+            self._session_key = None
+            return {}
+        decoded: dict[str, Any] = self.decode(row[0])
+        return decoded
 
     def _state(self) -> tuple[str, bytes] | None:
         if self.session_key is None:
@@ -65,9 +114,23 @@ class SessionStore(DatabaseSessionStore):
             self._insert()
         elif not must_create and self._written is not None and self._written == self._state():
             return
-        else:
+        elif must_create or self.session_key is None:
             super().save(must_create=must_create)
+        else:
+            self._update()
         self._saved()
+
+    def _update(self) -> None:
+        """Django's forced update of the row, in one statement (no savepoint: an UPDATE is atomic alone)."""
+        data = self.encode(self._get_session())  # type: ignore[attr-defined]  # Django's own
+        expiry = self._datetime(self.get_expiry_date(), write=True)
+        try:
+            with self._run("update", [data, expiry, self.session_key], write=True) as cur:
+                updated = cur.rowcount
+        except DatabaseError as exc:
+            raise UpdateError from exc
+        if updated != 1:
+            raise UpdateError  # the row is gone (logged out elsewhere, expired and cleared): Django's answer
 
     def _saved(self) -> None:
         self._written = None
@@ -98,7 +161,7 @@ class SessionStore(DatabaseSessionStore):
         """The old key's row deleted now, if its deletion was deferred and is still due; ends the deferral."""
         self._defer_stale = False
         if self._stale_key is not None:
-            self.model.objects.filter(session_key=self._stale_key).delete()
+            self._run("delete", [self._stale_key], write=True).close()
             self._stale_key = None
 
     def stale_key(self) -> str | None:
@@ -114,9 +177,9 @@ class SessionStore(DatabaseSessionStore):
     def _insert(self) -> None:
         """The new key's row with its data, in the caller's transaction (no savepoint: see cycle_key)."""
         self.delete_stale()
-        data = self._get_session(no_load=True)  # type: ignore[attr-defined]  # as above
-        row = self.create_model_instance(data)
-        row.save(force_insert=True, using=router.db_for_write(self.model, instance=row))
+        data = self.encode(self._get_session(no_load=True))  # type: ignore[attr-defined]  # as above
+        expiry = self._datetime(self.get_expiry_date(), write=True)
+        self._run("insert", [self.session_key, data, expiry], write=True).close()
         self._unsaved_key = False
 
     def delete(self, session_key: str | None = None) -> None:
@@ -127,5 +190,5 @@ class SessionStore(DatabaseSessionStore):
             # One DELETE: Django's store reads the row first (to delete it through the model).
             key = session_key or self.session_key
             if key is not None:
-                self.model.objects.filter(session_key=key).delete()
+                self._run("delete", [key], write=True).close()
         self._written = None

@@ -81,7 +81,7 @@ MIDDLEWARE = [
     # Work held until the response is sent (core/after_response.py): every view runs inside it.
     "trousseau.core.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "trousseau.core.csp_middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
