@@ -95,7 +95,7 @@ def test_without_the_right_to_skip_triggers_the_import_checks_row_by_row(monkeyp
 def test_an_import_on_the_set_based_path_writes_what_the_row_by_row_one_does(monkeypatch):
     school = factories.school(uai="0145678B", name="Collège Jean-Moulin")
 
-    def run() -> list[tuple[object, ...]]:
+    def run() -> tuple[list[tuple[object, ...]], int | None]:
         sid = transaction.savepoint()
         result = import_records(
             pupils=pupils_csv(
@@ -116,12 +116,15 @@ def test_an_import_on_the_set_based_path_writes_what_the_row_by_row_one_does(mon
                 ORDER BY p.ine"""
         )
         assert Account.objects.filter(pupil__school=school).count() == 2
+        ((kept,),) = fetch("SELECT to_regclass('pg_temp.fresh_directory_pupil') IS NOT NULL")
+        checked = fetch("SELECT count(*) FROM pg_temp.fresh_directory_pupil")[0][0] if kept else None
         transaction.savepoint_rollback(sid)
-        return rows
+        return rows, checked
 
-    set_based = run()
+    set_based, checked = run()
+    assert checked == 2  # the import's pupils were inserted on the set-based path
     monkeypatch.setattr(fk_checks, "_may_skip_triggers", lambda: False)
-    assert set_based == run()
+    assert run() == (set_based, None)
     assert set_based == [
         (ine(10), "Martin", True, "guardian", school.pk),
         (ine(11), "Durand", True, "guardian", school.pk),

@@ -143,8 +143,9 @@ def check(table: str) -> None:
         )
         if not wanted:
             continue
-        locked = _execute(
-            f"SELECT 1 FROM {target} t WHERE t.id IN (SELECT id FROM fk_referenced) FOR KEY SHARE OF t"  # noqa: S608
+        ((locked,),) = _fetch(
+            f"SELECT count(*) FROM (SELECT 1 FROM {target} t WHERE t.id IN (SELECT id FROM fk_referenced) "  # noqa: S608
+            "FOR KEY SHARE OF t) locked"
         )
         if locked != wanted:
             msg = f"{table}.{column}: {wanted - locked} rows reference no {target} row"
