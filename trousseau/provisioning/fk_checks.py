@@ -102,15 +102,11 @@ def returning(table: str) -> str:
 def kept(table: str, cte: str) -> str:
     """For a statement inserting into `table` in its CTE `cte` (RETURNING `returning(table)`): a CTE keeping
     the rows' keys for `check(table)`, when the import checks them set-based ("" otherwise). The statement
-    runs inside `skipped()`; `check(table)` follows it, before anything reads the rows."""
+    runs inside `skipped()`, and `check(table)` after it (after the last such statement will do)."""
     if not _enabled.get():
         return ""
     columns = returning(table)
     return f", kept_{table} AS (INSERT INTO {fresh(table)} SELECT {columns} FROM {cte})"  # noqa: S608
-
-
-def enabled() -> bool:
-    return _enabled.get()
 
 
 @contextmanager
@@ -156,7 +152,13 @@ def check(table: str) -> None:
 
 
 def _may_skip_triggers() -> bool:
-    """Whether this session may set session_replication_role (a savepoint: a refusal aborts only it)."""
+    """Whether this session may set session_replication_role (a savepoint: a refusal aborts only it).
+
+    A session already out of the default `origin` (set by its operator for some reason of theirs) keeps
+    it: the import then checks row by row, and sets nothing back to a value that was not there.
+    """
+    if _fetch("SHOW session_replication_role") != [("origin",)]:
+        return False
     try:
         with transaction.atomic():
             _execute("SET LOCAL session_replication_role = replica")
