@@ -5,8 +5,10 @@ The académie is written as SIECLE exports it: one pair of zips per school (`Ele
 lycées, two legal guardians per pupil. The same rows are also written as CSV (pupils, persons, links).
 
 Reference: PostgreSQL's own `COPY … FROM STDIN (FORMAT csv)` of those three CSV files into plain tables
-with the same column types (no checks, no keys but the identifiers): the floor any import of these rows
-pays. Measured: `manage.py import_records --pupils <zips> --guardians <zips>` (reading the XML, the row
+with the same column types (no checks, no keys but the identifiers): what moving these bytes costs.
+Database floor: the rows the first import wrote (pupils, guardians, links, accounts and their guardians),
+COPYed back straight into the real tables, emptied, with their real indexes, foreign keys and triggers, in
+one transaction up to its commit: what any import of these rows must at least pay. Measured: `manage.py import_records --pupils <zips> --guardians <zips>` (reading the XML, the row
 checks, staging, set-based upserts, departures, identifiers and provisional accounts), then the same
 files again (the idempotent re-import a nightly sync does), with the peak RSS of each import process.
 Everything runs on the same machine in the same run, on a throwaway database (`trousseau_import_bench`,
@@ -30,6 +32,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import psycopg
@@ -246,6 +249,73 @@ def raw_copy(url: str, files: Files) -> float:
     return seconds
 
 
+# The tables an import writes, in an order their foreign keys allow (each references only those before it).
+FINAL_TABLES = (
+    "directory_pupil",
+    "directory_guardian",
+    "directory_guardianship",
+    "accounts_account",
+    "accounts_accountguardian",
+)
+
+
+def keep_final_rows(url: str, pupils: int) -> dict[str, Path]:
+    """The rows the first import wrote, every column with its id, in PostgreSQL's binary COPY format."""
+    kept = {table: WORK / f"final-{pupils}-{table}.copy" for table in FINAL_TABLES}
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        for table, path in kept.items():
+            with cur.copy(f"COPY {table} TO STDOUT (FORMAT binary)") as copy, path.open("wb") as handle:
+                for chunk in copy:
+                    handle.write(chunk)
+    return kept
+
+
+def database_floor(url: str, kept: dict[str, Path], *, set_based: bool = False) -> float:
+    """The same final rows COPYed straight into the real tables, emptied first, in one transaction.
+
+    Their real indexes, constraints and triggers stay: the unique indexes, Django's foreign keys (deferred,
+    so checked row by row at the commit, which is timed) and the LastImport triggers. No import of these
+    rows can pay less than this: it is what is left once reading, checking and comparing cost nothing.
+    `set_based`: the foreign keys are checked as provisioning/fk_checks.py does on a first import, by one
+    anti-join per key after the COPY (session_replication_role = replica skips the per-row triggers).
+    """
+    with psycopg.connect(url) as conn:
+        conn.execute(f"TRUNCATE {', '.join(FINAL_TABLES)}, directory_lastimport CASCADE")
+        conn.commit()
+        conn.execute("CHECKPOINT")  # the imports' dirty pages are not this run's to write
+        started = time.perf_counter()
+        if set_based:
+            conn.execute("SET LOCAL session_replication_role = replica")
+        with conn.cursor() as cur:
+            for table, path in kept.items():
+                with cur.copy(f"COPY {table} FROM STDIN (FORMAT binary)") as copy, path.open("rb") as handle:
+                    while chunk := handle.read(1 << 20):
+                        copy.write(chunk)
+        if set_based:
+            _check_keys(conn)
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def _check_keys(conn: psycopg.Connection[Any]) -> None:
+    """Every foreign key of the written tables, checked by one anti-join each."""
+    keys = conn.execute(
+        """SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, f.attname
+             FROM pg_constraint c
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+             JOIN pg_attribute f ON f.attrelid = c.confrelid AND f.attnum = c.confkey[1]
+            WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s)""",
+        [list(FINAL_TABLES)],
+    ).fetchall()
+    for table, column, target, key in keys:
+        (missing,) = conn.execute(
+            f"SELECT count(*) FROM {table} t WHERE t.{column} IS NOT NULL "  # noqa: S608 (catalogue names)
+            f"AND NOT EXISTS (SELECT 1 FROM {target} r WHERE r.{key} = t.{column})"
+        ).fetchone()  # type: ignore[misc]
+        if missing:
+            raise SystemExit(f"{table}.{column}: {missing} rows reference no {target}")
+
+
 def import_args(files: Files) -> list[str]:
     return ["import_records", "--pupils", *map(str, files.pupils), "--guardians", *map(str, files.guardians)]
 
@@ -272,6 +342,8 @@ class Measure:
     nightly: float  # the same files but CHANGED schools' guardians files, each with one mobile changed
     reread: float  # the same files again with --reread-unchanged: every row read, checked and compared
     reread_rss: int
+    floor: float  # the first import's final rows COPYed into the real tables (database_floor)
+    floor_set: float  # the same, foreign keys checked by one anti-join each
 
 
 def measure(pupils: int, url: str, *, profile: bool) -> Measure:
@@ -289,6 +361,7 @@ def measure(pupils: int, url: str, *, profile: bool) -> Measure:
         out, first, first_rss = manage(url, *import_args(files), python=python)
         print(f"import: {first:.1f} s, peak RSS {first_rss / 1e6:.0f} MB\n{out}")
         rows = counts(url)
+        kept = keep_final_rows(url, pupils)
         if profile:
             python = [sys.executable, "-m", "cProfile", "-o", str(WORK / f"again-{pupils}.prof")]
         out, again, again_rss = manage(url, *import_args(files), python=python)
@@ -298,6 +371,12 @@ def measure(pupils: int, url: str, *, profile: bool) -> Measure:
         print(f"{CHANGED} schools changed: {nightly:.1f} s\n{out}")
         out, reread, reread_rss = manage(url, *import_args(files), "--reread-unchanged")
         print(f"read anyway: {reread:.1f} s, peak RSS {reread_rss / 1e6:.0f} MB\n{out}")
+        floor = database_floor(url, kept)
+        print(f"database floor (final rows COPYed into the real tables): {floor:.1f} s")
+        floor_set = database_floor(url, kept, set_based=True)
+        print(f"database floor, foreign keys checked set-based: {floor_set:.1f} s")
+        for path in kept.values():
+            path.unlink()
     finally:
         drop(url)
     return Measure(
@@ -313,6 +392,8 @@ def measure(pupils: int, url: str, *, profile: bool) -> Measure:
         nightly,
         reread,
         reread_rss,
+        floor,
+        floor_set,
     )
 
 
@@ -353,9 +434,19 @@ def report(results: list[Measure]) -> str:
         f"| raw `COPY` of the same rows as CSV into plain tables (reference) | {big.reference:.1f} | "
         f"{total / big.reference:,.0f} | 1.0 | |"
     )
+    floor = (
+        "| the first import's final rows (pupils, guardians, links, accounts and their guardians) COPYed into "
+        f"the real tables, indexes, constraints and triggers on (database floor) | {big.floor:.1f} | "
+        f"{total / big.floor:,.0f} | {big.floor / big.reference:.1f} | |"
+    )
+    floor_set = (
+        "| the same, foreign keys checked by one anti-join each after the COPY instead of row by row at the "
+        f"commit (database floor of the set-based checks) | {big.floor_set:.1f} | {total / big.floor_set:,.0f} | "
+        f"{big.floor_set / big.reference:.1f} | |"
+    )
     first = (
-        f"| `import_records`, first import | {big.first:.1f} | {total / big.first:,.0f} | "
-        f"{big.first / big.reference:.1f} | {big.first_rss / 1e6:,.0f} MB |"
+        f"| `import_records`, first import ({big.first / big.floor:.1f} × the floor) | {big.first:.1f} | "
+        f"{total / big.first:,.0f} | {big.first / big.reference:.1f} | {big.first_rss / 1e6:,.0f} MB |"
     )
     again = (
         f"| `import_records`, same files again (every school left out: nothing changed) | {big.again:.1f} | "
@@ -377,6 +468,8 @@ def report(results: list[Measure]) -> str:
         "| | seconds | rows/s | × raw COPY | peak RSS |",
         "| --- | ---: | ---: | ---: | ---: |",
         reference,
+        floor,
+        floor_set,
         first,
         again,
         nightly,
@@ -385,13 +478,15 @@ def report(results: list[Measure]) -> str:
         "By size (same run; memory is the import process's peak resident set, `ru_maxrss`):",
         "",
         (
-            "| pupils | raw COPY s | first import s (× COPY) | again s (× COPY) | "
+            "| pupils | raw COPY s | floor / set-based s (× COPY) | first import s (× COPY) | again s (× COPY) | "
             f"{CHANGED} changed s (× COPY) | read anyway s (× COPY) | peak RSS first / read anyway |"
         ),
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     lines += [
-        f"| {m.pupils:,} | {m.reference:.1f} | {m.first:.1f} ({m.first / m.reference:.1f}) | "
+        f"| {m.pupils:,} | {m.reference:.1f} | {m.floor:.1f} / {m.floor_set:.1f} ({m.floor / m.reference:.1f} / "
+        f"{m.floor_set / m.reference:.1f}) | "
+        f"{m.first:.1f} ({m.first / m.reference:.1f}) | "
         f"{m.again:.1f} ({m.again / m.reference:.1f}) | {m.nightly:.1f} ({m.nightly / m.reference:.1f}) | "
         f"{m.reread:.1f} ({m.reread / m.reference:.1f}) | "
         f"{m.first_rss / 1e6:,.0f} / {m.reread_rss / 1e6:,.0f} MB |"

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from trousseau.accounts.identifiers import identifier_base
 from trousseau.accounts.models import Account, AccountKind, AccountState
 from trousseau.directory.models import SchoolLevel
+from trousseau.provisioning import fk_checks
 from trousseau.provisioning.accounts_bulk import MAX_DIGITS
 from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as
 
@@ -68,7 +69,9 @@ def create_accounts(school_ids: list[int], *, now: datetime) -> int:
     else:
         msg = "no free identifiers left"
         raise RuntimeError(msg)
-    execute(
+    fk_checks.check("accounts_account")
+    fk_checks.insert(
+        "accounts_accountguardian",
         "INSERT INTO accounts_accountguardian (account_id, guardian_id) "
         "SELECT account_id, row_id FROM account_made WHERE kind = %s",
         [AccountKind.GUARDIAN],
@@ -85,7 +88,7 @@ def _draw(columns: list[str], values: list[str], params: list[Any]) -> int:
     insert: the savepoint is undone and the round drawn again with `ON CONFLICT DO NOTHING`.
     """
     try:
-        with transaction.atomic():
+        with transaction.atomic(), fk_checks.skipped():
             return execute(_round(columns, values, taken_out=True), params)
     except IntegrityError:
         return execute(_round(columns, values, taken_out=False), params)
@@ -102,8 +105,9 @@ def _round(columns: list[str], values: list[str], *, taken_out: bool) -> str:
         ), inserted AS (
           INSERT INTO accounts_account ({", ".join(columns)})
           SELECT {", ".join(values)} FROM drawn
-          {"" if taken_out else "ON CONFLICT (identifier) DO NOTHING"} RETURNING id, identifier
-        )
+          {"" if taken_out else "ON CONFLICT (identifier) DO NOTHING"}
+          RETURNING identifier, {fk_checks.returning("accounts_account")}
+        ){fk_checks.kept("accounts_account", "inserted")}
         INSERT INTO account_made (kind, row_id, account_id)
         SELECT d.kind, d.row_id, i.id FROM inserted i JOIN drawn d USING (identifier)"""  # noqa: S608
 

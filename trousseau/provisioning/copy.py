@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from trousseau.accounts.models import Account, AccountKind, AccountState
+from trousseau.provisioning import fk_checks
 from trousseau.provisioning.accounts_bulk import unusable_password
 
 
@@ -36,18 +37,24 @@ def temp_table_as(name: str, query: str, params: Sequence[Any] | None = None) ->
     return execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}", params)
 
 
-def update_then_insert(update: str, insert: str, upsert: str, params: Sequence[Any] | None = None) -> None:
+def update_then_insert(
+    update: str, insert: str, upsert: str, params: Sequence[Any] | None = None, *, table: str | None = None
+) -> None:
     """The changed rows updated, then the new ones inserted in key order, as two plain statements.
 
     They cost PostgreSQL about a third less than one `INSERT … ON CONFLICT DO UPDATE` (whose speculative
     insertion probes, inserts and confirms each row in every unique index). Imports hold the advisory
     lock, so no other writer should insert the same keys in between; if one did, the savepoint is undone
-    and `upsert`, the ON CONFLICT statement of the same meaning, runs instead.
+    and `upsert`, the ON CONFLICT statement of the same meaning, runs instead. `table`: the table `insert`
+    writes, whose new rows' foreign keys are then checked set-based when the import may (fk_checks.py).
     """
     try:
         with transaction.atomic():
             execute(update, params)
-            execute(insert, params)
+            if table is None:
+                execute(insert, params)
+            else:
+                fk_checks.insert(table, insert, params)
     except IntegrityError:
         execute(upsert, params)
 

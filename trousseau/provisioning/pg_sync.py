@@ -28,7 +28,7 @@ from trousseau.directory.importers.rows import (
 )
 from trousseau.directory.importers.sources import Stream
 from trousseau.directory.models import Guardian
-from trousseau.provisioning import accounts_bulk, accounts_sql, staged_checks, transfers
+from trousseau.provisioning import accounts_bulk, accounts_sql, fk_checks, staged_checks, transfers
 from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as, update_then_insert
 from trousseau.provisioning.pipeline import Run, apply_states, checked_rows, report_progress, school_index
 
@@ -55,6 +55,11 @@ SAME_GUARDIAN = (
 
 def run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream | None) -> None:
     _session_memory()
+    with fk_checks.set_based():
+        _run(job, result, pupils, guardians)
+
+
+def _run(job: Run, result: ImportResult, pupils: Stream | None, guardians: Stream | None) -> None:
     scope: set[int] = set()
     positions = staged_checks.Positions(result)
     refused: set[str] = set()  # refused pupils' INEs: their guardians' rows add no "unknown pupil" error
@@ -240,6 +245,7 @@ def _sync_pupils(job: Run, result: ImportResult, scope: list[int], *, departures
                   directory_pupil.left_at)
                IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.birth_date,
                   EXCLUDED.class_name, EXCLUDED.school_id, EXCLUDED.source_id, EXCLUDED.left_at)""",  # noqa: S608
+        table="directory_pupil",
     )
     execute("UPDATE directory_pupil SET left_at = %s WHERE id IN (SELECT id FROM pupil_departed)", [job.now])
     result.links_removed += execute(
@@ -319,6 +325,7 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
                   directory_guardian.email, directory_guardian.source_id, directory_guardian.left_at)
                IS DISTINCT FROM (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.mobile, EXCLUDED.email,
                   EXCLUDED.source_id, EXCLUDED.left_at)""",  # noqa: S608
+        table="directory_guardian",
     )
     execute("UPDATE directory_guardian SET left_at = %s WHERE id IN (SELECT id FROM guardian_departed)", [job.now])
     temp_table_as(
@@ -357,5 +364,6 @@ def _sync_guardians(job: Run, result: ImportResult, scope: list[int], *, departu
                                 AND gs.pupil_id = l.pupil_id AND gs.is_legal_representative = l.legal)
            ON CONFLICT (guardian_id, pupil_id) DO UPDATE SET is_legal_representative = EXCLUDED.is_legal_representative
            WHERE directory_guardianship.is_legal_representative IS DISTINCT FROM EXCLUDED.is_legal_representative""",
+        table="directory_guardianship",
     )
     apply_states(result, off, back, job.now)
