@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
@@ -40,13 +42,15 @@ from trousseau.core import continuation
 from trousseau.core.http import client_ip
 from trousseau.federation.oidc import clients, code_rows, metadata, scopes, services
 from trousseau.federation.oidc.provider_settings import OPENID
+from trousseau.federation.oidc.services import SID_KEY
 from trousseau.federation.oidc.validator import redirect_uri_allowed
 
 SINGLE = ("client_id", "response_type", "redirect_uri", "scope", "state")  # oauthlib's order of the check
 # Response types oauthlib routes to its implicit or hybrid grants: refused as not allowed for the client.
 OTHER_RESPONSE_TYPES = {"none", "token", "id_token", "id_token token"}
 CHALLENGE_METHODS = {"plain", "S256"}  # recognised; "plain" is then refused when the code would be issued
-DELEGATED = ("claims", "resource")  # parameters only the toolkit's view handles (module docstring)
+DELEGATED = ("claims", "resource")
+ACCOUNT_BACKEND = "trousseau.accounts.backends.AccountBackend"  # whose get_user code_rows.record_checked mirrors  # parameters only the toolkit's view handles (module docstring)
 
 
 @dataclass(frozen=True)
@@ -240,21 +244,16 @@ def to_the_mire(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('flows:login')}?{urlencode({'next': back, 'prompt': 'login'})}")
 
 
-def issue(request: HttpRequest, valid: CodeRequest, account: Account) -> HttpResponse:
-    """§4.1.2: the code, its one row written with its audit event, sent back with `state` and `iss`."""
+def _plain(valid: CodeRequest) -> bool:
+    """RFC 9700 §2.1.1: S256 only; a challenge without a method means "plain" (RFC 7636 §4.3)."""
+    return bool(valid.code_challenge) and valid.code_challenge_method != "S256"
+
+
+def _code(request: HttpRequest, valid: CodeRequest, sid: str) -> code_rows.Code:
     session = request.session
-    sid = services.browser_sid(session)  # in the session from the first request on, even one refused next
-    challenge = valid.code_challenge or ""
-    if challenge and valid.code_challenge_method != "S256":
-        # RFC 9700 §2.1.1: S256 only; a challenge without a method means "plain" (RFC 7636 §4.3).
-        error = errors.InvalidRequestError(description='Unsupported code_challenge_method; use "S256".')
-        error.state = valid.state
-        return refused(request, Refusal(error, valid.redirect_uri))
-    code = secrets.token_urlsafe(32)  # 256 random bits; the row keeps its digest only
-    code_rows.record(
-        code=code,
+    return code_rows.Code(
+        code=secrets.token_urlsafe(32),  # 256 random bits; the row keeps its digest only
         application=valid.client.application,
-        account=account,
         session_key=str(session.session_key),
         sid=sid,
         authenticated_at=authenticated_at(session),
@@ -262,11 +261,72 @@ def issue(request: HttpRequest, valid: CodeRequest, account: Account) -> HttpRes
         redirect_uri=valid.redirect_uri,
         scope=" ".join(valid.scopes),
         nonce=valid.nonce,
-        code_challenge=challenge,
+        code_challenge=valid.code_challenge or "",
     )
-    continuation.forget(session)  # the client has its code: no detour leads back to it now
-    answer = [("code", code), *([("state", valid.state)] if valid.state else [])]
+
+
+def _sent(request: HttpRequest, valid: CodeRequest, code: code_rows.Code) -> HttpResponse:
+    """§4.1.2: the code sent back with `state` and `iss`."""
+    continuation.forget(request.session)  # the client has its code: no detour leads back to it now
+    answer = [("code", code.code), *([("state", valid.state)] if valid.state else [])]
     return _sent_back(add_params_to_uri(valid.redirect_uri, answer))
+
+
+def issue(request: HttpRequest, valid: CodeRequest, account: Account) -> HttpResponse:
+    """A code for a loaded account: its row and its audit event written by the ORM."""
+    sid = services.browser_sid(request.session)  # in the session from now on, even if refused next
+    if _plain(valid):
+        error = errors.InvalidRequestError(description='Unsupported code_challenge_method; use "S256".')
+        error.state = valid.state
+        return refused(request, Refusal(error, valid.redirect_uri))
+    code = _code(request, valid, sid)
+    code_rows.record(code, account)
+    return _sent(request, valid, code)
+
+
+def _usual(request: HttpRequest) -> tuple[int, str, CodeRequest] | None:
+    """A logged-in browser's valid request for a code, on PostgreSQL: the account the session names (not
+    loaded), the session's hash and the request; None for anything else."""
+    session = request.session
+    try:
+        account_id, session_hash = int(session[SESSION_KEY]), str(session[HASH_SESSION_KEY])
+    except (KeyError, TypeError, ValueError):
+        return None
+    usual = (
+        connection.vendor == "postgresql"
+        and session.get(BACKEND_SESSION_KEY) == ACCOUNT_BACKEND
+        and ACCOUNT_BACKEND in settings.AUTHENTICATION_BACKENDS
+        and "login" not in _prompt(request)
+        and not login_older_than_max_age(request)
+    )
+    if not usual:
+        return None
+    try:
+        valid = validate(request)
+    except Refusal:
+        return None
+    if _plain(valid) or not valid.client.application.skip_authorization:
+        return None
+    return account_id, session_hash, valid
+
+
+def issue_at_once(request: HttpRequest) -> HttpResponse | None:
+    """The usual request's code without loading the account, whose session the code's statement checks
+    (code_rows.record_checked). None for any other, or when that check fails: `answer` then answers as
+    before, through `request.user` (which logs such a session out, or renews its hash)."""
+    usual = _usual(request)
+    if usual is None:
+        return None
+    account_id, session_hash, valid = usual
+    session = request.session
+    kept = session.get(SID_KEY)
+    sid = kept if isinstance(kept, str) else services.new_sid()
+    code = _code(request, valid, sid)
+    if not code_rows.record_checked(code, account_id=account_id, session_hash=session_hash):
+        return None
+    if sid != kept:
+        session[SID_KEY] = sid  # as services.browser_sid does, once the code is there
+    return _sent(request, valid, code)
 
 
 # --- The endpoint ---------------------------------------------------------------------------------
@@ -299,6 +359,12 @@ def answer(request: HttpRequest) -> HttpResponse | None:
     """The answer to an authorization request, or None for what the toolkit's view answers (module docstring)."""
     if _delegated(request):
         return None
+    at_once = issue_at_once(request)
+    return at_once if at_once is not None else _answer_with_the_account(request)
+
+
+def _answer_with_the_account(request: HttpRequest) -> HttpResponse | None:
+    """Every other request, in the toolkit's order: the login (loading the account), max_age, the checks, prompt."""
     account = _account(request)
     if account is None:
         return _not_logged_in(request)

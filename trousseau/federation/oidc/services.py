@@ -132,8 +132,12 @@ def browser_sid(session: SessionBase) -> str:
     it survives the key changes of a password change, and saying nothing of the key."""
     sid = session.get(SID_KEY)
     if not isinstance(sid, str):
-        sid = session[SID_KEY] = secrets.token_urlsafe(24)
+        sid = session[SID_KEY] = new_sid()
     return sid
+
+
+def new_sid() -> str:
+    return secrets.token_urlsafe(24)
 
 
 def record_authorization(  # noqa: PLR0913 - what the code is tied to

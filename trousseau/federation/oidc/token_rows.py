@@ -32,9 +32,7 @@ def _prepared(model: type[Model], values: dict[str, Any]) -> tuple[list[str], li
     return columns, params
 
 
-def insert_statement(
-    model: type[Model], values: dict[str, Any], linked: tuple[str, str] | None = None
-) -> tuple[str, list[Any]]:
+def _insert(model: type[Model], values: dict[str, Any], linked: tuple[str, str] | None = None) -> tuple[str, list[Any]]:
     """INSERT … VALUES (…) for `values`, plus `linked` = (field, SQL giving its id) when given."""
     columns, params = _prepared(model, values)
     placeholders = ["%s"] * len(params)
@@ -84,20 +82,16 @@ def store(  # noqa: PLR0913 - one exchange's facts
     id_model, access_model, refresh_model = get_id_token_model(), get_access_token_model(), get_refresh_token_model()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            id_sql, id_params = insert_statement(id_model, id_values)
-            access_sql, access_params = insert_statement(
-                access_model, access_values, ("id_token", "(SELECT id FROM i)")
-            )
-            refresh_sql, refresh_params = insert_statement(
-                refresh_model, refresh_values, ("access_token", "(SELECT id FROM a)")
-            )
+            id_sql, id_params = _insert(id_model, id_values)
+            access_sql, access_params = _insert(access_model, access_values, ("id_token", "(SELECT id FROM i)"))
+            refresh_sql, refresh_params = _insert(refresh_model, refresh_values, ("access_token", "(SELECT id FROM a)"))
             cursor.execute(
                 f"WITH i AS ({id_sql} RETURNING id), a AS ({access_sql} RETURNING id) {refresh_sql}",
                 [*id_params, *access_params, *refresh_params],
             )
             return
-        cursor.execute(*insert_statement(id_model, id_values))
+        cursor.execute(*_insert(id_model, id_values))
         id_token_id = cursor.lastrowid
-        cursor.execute(*insert_statement(access_model, {**access_values, "id_token": id_token_id}))
+        cursor.execute(*_insert(access_model, {**access_values, "id_token": id_token_id}))
         access_token_id = cursor.lastrowid
-        cursor.execute(*insert_statement(refresh_model, {**refresh_values, "access_token": access_token_id}))
+        cursor.execute(*_insert(refresh_model, {**refresh_values, "access_token": access_token_id}))
