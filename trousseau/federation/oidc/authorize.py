@@ -5,8 +5,11 @@ redirection URI, compared as registered), RFC 7636 §4.3-4.4 (the challenge, S25
 (`iss` on every answer sent back), OpenID Connect Core §3.1.2.1-3.1.2.6 (`openid`, `nonce`, `prompt`
 none and login, `max_age`, response_type `code` only). Profiles showed django-oauth-toolkit's view
 validating each request twice through oauthlib, reading the client again after the validator had it
-from the cache, and writing the code and its audit event apart; here the client comes from the
-process's cache (clients.py) and the code's row and its audit event are one statement (code_rows.py).
+from the cache, loading the account, then writing the code and its audit event apart. Here the client
+comes from the process's cache (clients.py), and on PostgreSQL the usual request (a logged-in browser,
+a valid request) is one statement after the session's: the code's row and its audit event, written
+only if the session's account is still logged in (code_rows.record_checked); any other request, or
+a failed check, is answered through `request.user` as before.
 
 The answers are today's, down to their order of checks and their wording (oauthlib's error classes
 still name and describe each refusal): tests/federation/oidc/test_authorize_characterisation.py holds
@@ -49,8 +52,8 @@ SINGLE = ("client_id", "response_type", "redirect_uri", "scope", "state")  # oau
 # Response types oauthlib routes to its implicit or hybrid grants: refused as not allowed for the client.
 OTHER_RESPONSE_TYPES = {"none", "token", "id_token", "id_token token"}
 CHALLENGE_METHODS = {"plain", "S256"}  # recognised; "plain" is then refused when the code would be issued
-DELEGATED = ("claims", "resource")
-ACCOUNT_BACKEND = "trousseau.accounts.backends.AccountBackend"  # whose get_user code_rows.record_checked mirrors  # parameters only the toolkit's view handles (module docstring)
+DELEGATED = ("claims", "resource")  # parameters only the toolkit's view handles (module docstring)
+ACCOUNT_BACKEND = "trousseau.accounts.backends.AccountBackend"  # whose get_user code_rows.record_checked mirrors
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,7 @@ class Refusal(Exception):
     def __init__(self, error: errors.OAuth2Error, redirect_uri: str | None = None) -> None:
         super().__init__(error.error)
         self.error = error
-        self.redirect_uri = redirect_uri
-
-    @property
-    def fatal(self) -> bool:
-        return self.redirect_uri is None
+        self.redirect_uri = redirect_uri  # None: fatal
 
 
 def _prompt(request: HttpRequest) -> set[str]:
@@ -91,7 +90,8 @@ def _scope_list(scope: str | None) -> list[str] | None:
 def _single(request: HttpRequest) -> None:
     """§3.1: parameters MUST NOT be included more than once (fatal: nothing is trusted yet)."""
     try:
-        names = [name for name, _ in parse_qsl(request.META.get("QUERY_STRING", ""), True, strict_parsing=True)]  # noqa: FBT003
+        query = request.META.get("QUERY_STRING", "")
+        names = [name for name, _ in parse_qsl(query, keep_blank_values=True, strict_parsing=True)]
     except ValueError:
         raise Refusal(errors.InvalidRequestFatalError(description="Unable to parse query string")) from None
     for name in SINGLE:
