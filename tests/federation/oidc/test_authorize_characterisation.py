@@ -265,9 +265,14 @@ def test_a_public_client_must_send_a_challenge(browser: Client):
     assert Authorization.objects.get().code_challenge == ""
 
 
-def test_a_plain_challenge_is_refused_after_the_sid_is_kept(browser: Client, rp: RP):
+def test_a_session_without_a_sid_gets_one_even_when_refused_for_a_plain_challenge(browser: Client, rp: RP):
+    session = browser.session
+    del session[SID_KEY]  # drawn at login since; a session opened before keeps getting it here
+    session.save()
     ask(browser, rp, params(code_challenge_method="plain"))
     assert SID_KEY in browser.session  # as before: the sid was drawn before the method was checked
+    sent_back(ask(browser, rp, params()))
+    assert Authorization.objects.get().sid == browser.session[SID_KEY]
 
 
 # --- Refusals shown, never sent back (§4.1.2.1: no redirection URI to trust) ------------------------

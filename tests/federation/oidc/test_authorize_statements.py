@@ -13,12 +13,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests import factories
+from tests.accounts.helpers import logged_in
 from tests.federation.oidc.conftest import RP, authorize, pkce, query_of
 from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.federation.oidc import code_rows
 from trousseau.federation.oidc.models import Authorization
+from trousseau.federation.oidc.services import SID_KEY
 
 pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif("connection.vendor != 'postgresql'")
@@ -29,8 +31,9 @@ def _to_the_mire(response) -> bool:
 
 
 @postgresql_only
-def test_the_usual_request_is_one_statement_after_the_sessions(browser: Client, rp: RP):
-    authorize(browser, rp, challenge=pkce()[1])  # the process reads the client, the session gets its sid
+def test_the_usual_request_is_one_statement_after_the_sessions(rp: RP, account: Account):
+    authorize(logged_in(account), rp, challenge=pkce()[1])  # the process reads the client, then keeps it
+    browser = logged_in(account)  # through the mire: a session as a login leaves it
     with CaptureQueriesContext(connection) as captured:
         response = authorize(browser, rp, challenge=pkce()[1])
     assert "code" in query_of(response["Location"])
@@ -39,6 +42,17 @@ def test_the_usual_request_is_one_statement_after_the_sessions(browser: Client, 
     assert "django_session" in statements[0]
     assert 'INSERT INTO "oidc_authorization"' in statements[1]
     assert 'INSERT INTO "accounts_auditevent"' in statements[1]
+    # The session is not written again: its sid was drawn at the login (services.sid_at_login).
+
+
+def test_a_login_draws_the_sessions_sid_which_its_codes_carry(rp: RP, account: Account):
+    browser = logged_in(account)
+    sid = browser.session[SID_KEY]
+    response = authorize(browser, rp, challenge=pkce()[1])
+    assert "code" in query_of(response["Location"])
+    assert Authorization.objects.get().sid == sid == browser.session[SID_KEY]
+    again = logged_in(account)
+    assert again.session[SID_KEY] != sid  # each login session its own
 
 
 @postgresql_only
