@@ -9,10 +9,13 @@ class OidcConfig(AppConfig):
     def ready(self) -> None:
         # Sign-in never imports a protocol: OpenID Connect tells it how its sessions end and which
         # origins its clients' logins continue to.
+        from django.contrib.auth.signals import user_logged_in  # noqa: PLC0415
+
         from trousseau.core import continuation as origins  # noqa: PLC0415
-        from trousseau.federation.oidc import continuation, logout  # noqa: PLC0415 - models are loaded now
+        from trousseau.federation.oidc import continuation, logout, services  # noqa: PLC0415 - models are loaded now
         from trousseau.signin import logout as signin_logout  # noqa: PLC0415
 
         signin_logout.register(logout.PARTICIPANT)
         origins.register(continuation.redirect_origin)
         origins.register_catalogue(continuation.CATALOGUE)
+        user_logged_in.connect(services.sid_at_login, dispatch_uid="oidc-sid-at-login")

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, get_application_model, get_refresh_token_model
 
@@ -132,8 +133,20 @@ def browser_sid(session: SessionBase) -> str:
     it survives the key changes of a password change, and saying nothing of the key."""
     sid = session.get(SID_KEY)
     if not isinstance(sid, str):
-        sid = session[SID_KEY] = secrets.token_urlsafe(24)
+        sid = session[SID_KEY] = new_sid()
     return sid
+
+
+def new_sid() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def sid_at_login(sender: object, request: HttpRequest | None = None, **_: object) -> None:
+    """`user_logged_in`: the session's sid drawn at the login, whose session row is written anyway, rather
+    than at its first authorization request, which would then write the session again for it alone."""
+    session = getattr(request, "session", None)
+    if isinstance(session, SessionBase):
+        browser_sid(session)
 
 
 def record_authorization(  # noqa: PLR0913 - what the code is tied to

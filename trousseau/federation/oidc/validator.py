@@ -51,6 +51,19 @@ def published_keys() -> list[jwk.JWK]:
     ]
 
 
+def redirect_uri_allowed(application: AbstractApplication, redirect_uri: str) -> bool:
+    """Simple string comparison (RFC 9700 §4.1.3); only a public (native) client's loopback http URI
+    may vary its port (RFC 8252 §7.3). A confidential client is a server on a port of its own: any
+    other port of that host is someone else's, who would receive its codes."""
+    registered = str(application.redirect_uris).split()
+    if redirect_uri in registered:
+        return True
+    if application.client_type != AbstractApplication.CLIENT_PUBLIC:
+        return False
+    loopback = [uri for uri in registered if urlsplit(uri).scheme == "http"]
+    return bool(loopback) and bool(redirect_to_uri_allowed(redirect_uri, loopback))
+
+
 class Validator(OAuth2Validator):  # type: ignore[misc]
     oidc_claim_scope = None  # scopes.claims_for filters by scope itself
 
@@ -69,16 +82,7 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
         return services.secret_matches(provided_secret, stored_secret)
 
     def validate_redirect_uri(self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any) -> bool:
-        """Simple string comparison (RFC 9700 §4.1.3); only a public (native) client's loopback http URI
-        may vary its port (RFC 8252 §7.3). A confidential client is a server on a port of its own: any
-        other port of that host is someone else's, who would receive its codes."""
-        registered = request.client.redirect_uris.split()
-        if redirect_uri in registered:
-            return True
-        if request.client.client_type != AbstractApplication.CLIENT_PUBLIC:
-            return False
-        loopback = [uri for uri in registered if urlsplit(uri).scheme == "http"]
-        return bool(loopback) and redirect_to_uri_allowed(redirect_uri, loopback)
+        return redirect_uri_allowed(request.client, redirect_uri)
 
     def is_pkce_required(self, client_id: str, request: Any) -> bool:
         client = getattr(request, "client", None) or self._load_application(client_id, request)

@@ -12,13 +12,12 @@ import base64
 import binascii
 import json
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
@@ -29,16 +28,10 @@ from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import authenticated_at, session_close
 from trousseau.core import continuation
 from trousseau.core.http import client_ip
+from trousseau.federation.oidc import authorize as code_flow
 from trousseau.federation.oidc import logout, metadata, services, tokens
+from trousseau.federation.oidc.authorize import login_older_than_max_age, with_iss
 from trousseau.federation.oidc.validator import AUTHENTICATED_AT, CLIENT_IP, SESSION_KEY, SID
-
-
-def with_iss(uri: str) -> str:
-    """The redirect URI with `iss` in its query, unless already there (RFC 9207 §2)."""
-    query = urlsplit(uri).query
-    if any(name == "iss" for name, _ in parse_qsl(query, keep_blank_values=True)):
-        return uri
-    return uri + ("&" if query else "?") + urlencode({"iss": metadata.issuer()})
 
 
 def _client_id(request: HttpRequest) -> str:
@@ -58,16 +51,6 @@ def _account(request: HttpRequest) -> Account | None:
     return request.user if isinstance(request.user, Account) else None
 
 
-def _login_older_than_max_age(request: HttpRequest) -> bool:
-    """`max_age` (OIDC Core §3.1.2.1): seconds since the person last logged in to this session."""
-    try:
-        max_age = int(request.GET.get("max_age", ""))
-    except ValueError:
-        return False  # absent or not a number: no limit asked
-    logged_in_at = authenticated_at(request.session)
-    return logged_in_at is None or (timezone.now() - logged_in_at).total_seconds() > max(max_age, 0)
-
-
 @require_GET
 def discovery(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(metadata.discovery_document())
@@ -76,13 +59,13 @@ def discovery(request: HttpRequest) -> HttpResponse:
 
 
 class AuthorizeView(AuthorizationView):  # type: ignore[misc]
-    """GET only: clients are registered by the operator with no consent screen (docs/oidc.md)."""
+    """What authorize.py leaves to the toolkit (prompt=create, `claims`, `resource`, a consent page)."""
 
     template_name = "oidc/error.html"  # what a request that cannot be sent back to its client shows
     http_method_names = ["get"]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if _login_older_than_max_age(request):
+        if login_older_than_max_age(request):
             # As if not logged in: prompt=none gets login_required, anything else the mire's form.
             if "none" in request.GET.get("prompt", "").split():
                 return self.handle_no_permission()  # type: ignore[no-any-return]
@@ -128,6 +111,16 @@ class AuthorizeView(AuthorizationView):  # type: ignore[misc]
             account=_account(self.request),
         )
         return super().error_response(error, application, **kwargs)  # type: ignore[no-any-return]
+
+
+_TOOLKIT_AUTHORIZE = AuthorizeView.as_view()
+
+
+@require_GET
+def authorize(request: HttpRequest) -> HttpResponseBase:
+    """The code flow written out (authorize.py); what it leaves, the toolkit's view."""
+    answer = code_flow.answer(request)
+    return answer if answer is not None else _TOOLKIT_AUTHORIZE(request)
 
 
 class TokenView(BaseTokenView):  # type: ignore[misc]
