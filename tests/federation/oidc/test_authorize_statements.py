@@ -1,5 +1,5 @@
-"""The usual authorization request in one statement after the session's: the code's row and its audit
-event, written only if the session's account is still logged in (code_rows.record_checked)."""
+"""The usual authorization request in three statements: the session's, the account's (`request.user`,
+checked by Django against the session), then the code's row and its audit event in one (code_rows.record)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from tests.federation.oidc.conftest import RP, authorize, pkce, query_of
 from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
-from trousseau.federation.oidc import code_rows
 from trousseau.federation.oidc.models import Authorization
 from trousseau.federation.oidc.services import SID_KEY
 
@@ -31,17 +30,18 @@ def _to_the_mire(response) -> bool:
 
 
 @postgresql_only
-def test_the_usual_request_is_one_statement_after_the_sessions(rp: RP, account: Account):
+def test_the_usual_request_is_the_sessions_the_accounts_and_one_for_the_code(rp: RP, account: Account):
     authorize(logged_in(account), rp, challenge=pkce()[1])  # the process reads the client, then keeps it
     browser = logged_in(account)  # through the mire: a session as a login leaves it
     with CaptureQueriesContext(connection) as captured:
         response = authorize(browser, rp, challenge=pkce()[1])
     assert "code" in query_of(response["Location"])
     statements = [query["sql"] for query in captured.captured_queries]
-    assert len(statements) == 2, "\n".join(statements)
+    assert len(statements) == 3, "\n".join(statements)
     assert "django_session" in statements[0]
-    assert 'INSERT INTO "oidc_authorization"' in statements[1]
-    assert 'INSERT INTO "accounts_auditevent"' in statements[1]
+    assert '"accounts_account"' in statements[1]
+    assert 'INSERT INTO "oidc_authorization"' in statements[2]
+    assert 'INSERT INTO "accounts_auditevent"' in statements[2]
     # The session is not written again: its sid was drawn at the login (services.sid_at_login).
 
 
@@ -53,14 +53,6 @@ def test_a_login_draws_the_sessions_sid_which_its_codes_carry(rp: RP, account: A
     assert Authorization.objects.get().sid == sid == browser.session[SID_KEY]
     again = logged_in(account)
     assert again.session[SID_KEY] != sid  # each login session its own
-
-
-@postgresql_only
-def test_the_database_computes_djangos_session_hash(account: Account):
-    sql, params = code_rows.session_hash_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {sql} FROM accounts_account WHERE id = %s", [*params, account.pk])  # noqa: S608
-        assert cursor.fetchone()[0] == account.get_session_auth_hash()
 
 
 def test_a_password_changed_elsewhere_logs_the_browser_out(browser: Client, rp: RP, account: Account):

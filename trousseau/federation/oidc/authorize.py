@@ -7,9 +7,8 @@ none and login, `max_age`, response_type `code` only). Profiles showed django-oa
 validating each request twice through oauthlib, reading the client again after the validator had it
 from the cache, loading the account, then writing the code and its audit event apart. Here the client
 comes from the process's cache (clients.py), and on PostgreSQL the usual request (a logged-in browser,
-a valid request) is one statement after the session's: the code's row and its audit event, written
-only if the session's account is still logged in (code_rows.record_checked); any other request, or
-a failed check, is answered through `request.user` as before.
+a valid request) is three statements: the session's, the account's (`request.user`, which Django
+checks against the session) and the code's row with its audit event (code_rows.record).
 
 The answers are today's, down to their order of checks and their wording (oauthlib's error classes
 still name and describe each refusal): tests/federation/oidc/test_authorize_characterisation.py holds
@@ -25,9 +24,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
@@ -45,7 +42,6 @@ from trousseau.core import continuation
 from trousseau.core.http import client_ip
 from trousseau.federation.oidc import clients, code_rows, metadata, scopes, services
 from trousseau.federation.oidc.provider_settings import OPENID
-from trousseau.federation.oidc.services import SID_KEY
 from trousseau.federation.oidc.validator import redirect_uri_allowed
 
 SINGLE = ("client_id", "response_type", "redirect_uri", "scope", "state")  # oauthlib's order of the check
@@ -53,7 +49,6 @@ SINGLE = ("client_id", "response_type", "redirect_uri", "scope", "state")  # oau
 OTHER_RESPONSE_TYPES = {"none", "token", "id_token", "id_token token"}
 CHALLENGE_METHODS = {"plain", "S256"}  # recognised; "plain" is then refused when the code would be issued
 DELEGATED = ("claims", "resource")  # parameters only the toolkit's view handles (module docstring)
-ACCOUNT_BACKEND = "trousseau.accounts.backends.AccountBackend"  # whose get_user code_rows.record_checked mirrors
 
 
 @dataclass(frozen=True)
@@ -273,7 +268,7 @@ def _sent(request: HttpRequest, valid: CodeRequest, code: code_rows.Code) -> Htt
 
 
 def issue(request: HttpRequest, valid: CodeRequest, account: Account) -> HttpResponse:
-    """A code for a loaded account: its row and its audit event written by the ORM."""
+    """A code for the logged-in account: its row and its audit event (one statement on PostgreSQL)."""
     sid = services.browser_sid(request.session)  # in the session from now on, even if refused next
     if _plain(valid):
         error = errors.InvalidRequestError(description='Unsupported code_challenge_method; use "S256".')
@@ -281,51 +276,6 @@ def issue(request: HttpRequest, valid: CodeRequest, account: Account) -> HttpRes
         return refused(request, Refusal(error, valid.redirect_uri))
     code = _code(request, valid, sid)
     code_rows.record(code, account)
-    return _sent(request, valid, code)
-
-
-def _usual(request: HttpRequest) -> tuple[int, str, CodeRequest] | None:
-    """A logged-in browser's valid request for a code, on PostgreSQL: the account the session names (not
-    loaded), the session's hash and the request; None for anything else."""
-    session = request.session
-    try:
-        account_id, session_hash = int(session[SESSION_KEY]), str(session[HASH_SESSION_KEY])
-    except (KeyError, TypeError, ValueError):
-        return None
-    usual = (
-        connection.vendor == "postgresql"
-        and session.get(BACKEND_SESSION_KEY) == ACCOUNT_BACKEND
-        and ACCOUNT_BACKEND in settings.AUTHENTICATION_BACKENDS
-        and "login" not in _prompt(request)
-        and not login_older_than_max_age(request)
-    )
-    if not usual:
-        return None
-    try:
-        valid = validate(request)
-    except Refusal:
-        return None
-    if _plain(valid) or not valid.client.application.skip_authorization:
-        return None
-    return account_id, session_hash, valid
-
-
-def issue_at_once(request: HttpRequest) -> HttpResponse | None:
-    """The usual request's code without loading the account, whose session the code's statement checks
-    (code_rows.record_checked). None for any other, or when that check fails: `answer` then answers as
-    before, through `request.user` (which logs such a session out, or renews its hash)."""
-    usual = _usual(request)
-    if usual is None:
-        return None
-    account_id, session_hash, valid = usual
-    session = request.session
-    kept = session.get(SID_KEY)
-    sid = kept if isinstance(kept, str) else services.new_sid()
-    code = _code(request, valid, sid)
-    if not code_rows.record_checked(code, account_id=account_id, session_hash=session_hash):
-        return None
-    if sid != kept:
-        session[SID_KEY] = sid  # as services.browser_sid does, once the code is there
     return _sent(request, valid, code)
 
 
@@ -359,12 +309,7 @@ def answer(request: HttpRequest) -> HttpResponse | None:
     """The answer to an authorization request, or None for what the toolkit's view answers (module docstring)."""
     if _delegated(request):
         return None
-    at_once = issue_at_once(request)
-    return at_once if at_once is not None else _answer_with_the_account(request)
-
-
-def _answer_with_the_account(request: HttpRequest) -> HttpResponse | None:
-    """Every other request, in the toolkit's order: the login (loading the account), max_age, the checks, prompt."""
+    # In the toolkit's order: the login (loading the account), max_age, the checks, prompt.
     account = _account(request)
     if account is None:
         return _not_logged_in(request)
