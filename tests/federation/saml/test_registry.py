@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.federation.saml.helpers import first_form, guardian, log_in
+from tests.factories import GOOD_PASSWORD
+from tests.federation.saml.helpers import Forms, first_form, guardian, log_in, login_form
 from trousseau.federation.saml import registry
 from trousseau.federation.saml.models import ServiceProvider
 
@@ -65,3 +66,19 @@ def test_unknown_and_disabled_sps_are_not_kept(registered):
     assert registry.by_pk(off.pk) == off
     assert registry.by_pk(off.pk, only_enabled=True) is None
     assert registry.by_pk(off.pk + 1000) is None
+
+
+def test_a_whole_login_reads_its_sp_row_once(client, pysp, registered):
+    """The request's check reads it; the mire (which remembers the service) and the answer find it kept."""
+    account = guardian()
+    with CaptureQueriesContext(connection) as captured:
+        first = client.get(pysp.redirect_request()[1])
+        mire_url = login_form(client, first["Location"])
+        mire = client.get(mire_url)
+        token = Forms(mire.content.decode()).value("csrf_token")
+        fields = {"j_username": account.identifier, "j_password": GOOD_PASSWORD, "_eventId_proceed": ""}
+        sent = client.post(mire_url, {"csrf_token": token, **fields})
+        assert sent.status_code == 302
+        storage = first_form(client.get(sent["Location"]).content.decode())
+        assert _answered(client.post(storage["action"], storage["fields"]))
+    assert _sp_reads(captured) == 1
