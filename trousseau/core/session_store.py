@@ -166,13 +166,8 @@ class SessionStore(DatabaseSessionStore):
         """The new key's row with its data, in the caller's transaction (no savepoint: see cycle_key)."""
         self.delete_stale()
         data = self._get_session(no_load=True)  # type: ignore[attr-defined]  # as above
-        connection = connections[router.db_for_write(self.model)]
-        expiry = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
-        with connection.cursor() as cursor:
-            cursor.execute(
-                self._sql("INSERT INTO {table} (session_key, session_data, expire_date) VALUES (%s, %s, %s)"),
-                [self.session_key, self.encode(data), expiry],
-            )
+        row = self.create_model_instance(data)
+        row.save(force_insert=True, using=router.db_for_write(self.model, instance=row))
         self._unsaved_key = False
 
     def delete(self, session_key: str | None = None) -> None:
