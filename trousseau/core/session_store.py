@@ -11,10 +11,7 @@ A new key (`cycle_key`, which Django's login calls) is not written at once: Djan
 drawn key up, inserts an empty row under it and updates that row with the data at the next save
 (six statements with their savepoints); here the next save inserts the row with its data (one), or
 the caller inserts it with its own writes (`unsaved_row`, `inserted`: a login, accounts/sessions.py).
-The old key's row is deleted by one statement (Django's store reads it first). A first session's
-row is inserted the same way, its key not looked up. Reading a session and writing a changed one are
-one statement each, written here once (the ORM builds them again at every request, which nearly all
-read their session, and wraps the UPDATE in a transaction of its own).
+The old key's row is deleted by one statement (Django's store reads it first).
 """
 
 from __future__ import annotations
