@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from trousseau.core.session_store import SessionStore
 
@@ -167,47 +163,3 @@ def test_a_first_session_is_inserted_with_its_data_by_one_statement():
     with CaptureQueriesContext(connection) as captured:
         store.save()  # the same data: nothing more
     assert captured.captured_queries == []
-
-
-def test_a_session_is_read_by_one_statement_and_an_expired_or_unknown_one_is_empty():
-    store = SessionStore()
-    store["step"] = "one"
-    store.save()
-    with CaptureQueriesContext(connection) as captured:
-        assert SessionStore(session_key=store.session_key).load() == {"step": "one"}
-    assert len(captured.captured_queries) == 1
-    unknown = SessionStore(session_key="x" * 32)
-    assert unknown.load() == {}
-    assert unknown.session_key is None  # a new key at the next save, as Django's store
-    Session.objects.filter(session_key=store.session_key).update(expire_date=timezone.now() - timedelta(seconds=1))
-    expired = SessionStore(session_key=store.session_key)
-    assert expired.load() == {}
-    assert expired.session_key is None
-
-
-def test_a_changed_session_is_written_by_one_update_with_its_new_expiry():
-    store = SessionStore()
-    store["step"] = "one"
-    store.save()
-    again = SessionStore(session_key=store.session_key)
-    again["step"] = "two"
-    again.set_expiry(3600)
-    with CaptureQueriesContext(connection) as captured:
-        again.save()
-    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["UPDATE"]  # no savepoint around it
-    row = Session.objects.get(session_key=store.session_key)
-    assert SessionStore().decode(row.session_data) == {"step": "two", "_session_expiry": 3600}
-    assert abs((row.expire_date - timezone.now()).total_seconds() - 3600) < 60
-
-
-def test_saving_a_session_whose_row_went_meanwhile_fails_as_djangos_store():
-    """A logout in another tab deleted the row: the middleware turns UpdateError into SessionInterrupted."""
-    store = SessionStore()
-    store["step"] = "one"
-    store.save()
-    again = SessionStore(session_key=store.session_key)
-    again["step"] = "two"
-    Session.objects.filter(session_key=store.session_key).delete()
-    with pytest.raises(UpdateError):
-        again.save()
-    assert not Session.objects.filter(session_key=store.session_key).exists()

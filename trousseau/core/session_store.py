@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, UpdateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.base_session import AbstractBaseSession
-from django.db import connections, router, transaction
-from django.utils import timezone
+from django.db import router, transaction
 from django.utils.crypto import get_random_string
 
 
@@ -70,49 +69,11 @@ class SessionStore(DatabaseSessionStore):
         self._insert()
         self.modified = True
 
-    def _sql(self, template: str) -> str:
-        table = self.model._meta.db_table  # noqa: SLF001 - Django's model metadata
-        return template.format(table=connections[router.db_for_write(self.model)].ops.quote_name(table))
-
-    def load(self) -> dict[str, Any]:
-        """Django's (the row of this key, unexpired), by one statement written here: nearly every request
-        reads its session, and the ORM builds that query again each time (about 0.35 ms of CPU)."""
-        row = None
-        if self.session_key is not None:
-            connection = connections[router.db_for_read(self.model)]
-            now = connection.ops.adapt_datetimefield_value(timezone.now())
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    self._sql("SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s"),
-                    [self.session_key, now],
-                )
-                row = cursor.fetchone()
-        if row is None:
-            self._session_key = None  # as Django's: no such session, a new key at the next save
-            return {}
-        loaded: dict[str, Any] = self.decode(row[0])
-        return loaded
-
-    def _update(self) -> None:
-        """Django's save of an existing key (one UPDATE; Django's store wraps it in a transaction of its own)."""
-        data = self._get_session(no_load=False)  # type: ignore[attr-defined]  # Django's own
-        connection = connections[router.db_for_write(self.model)]
-        expiry = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
-        with connection.cursor() as cursor:
-            cursor.execute(
-                self._sql("UPDATE {table} SET session_data = %s, expire_date = %s WHERE session_key = %s"),
-                [self.encode(data), expiry, self.session_key],
-            )
-            if cursor.rowcount != 1:
-                raise UpdateError  # the row went meanwhile (a logout elsewhere): as Django's store
-
     def save(self, must_create: bool = False) -> None:  # noqa: FBT001, FBT002 - Django's signature
         if self._unsaved_key:
             self._insert()
         elif not must_create and self._written is not None and self._written == self._state():
             return
-        elif not must_create and self.session_key is not None:
-            self._update()
         else:
             super().save(must_create=must_create)
         self._saved()
