@@ -150,16 +150,3 @@ def test_a_deferred_deletion_goes_with_the_callers_insert_or_by_itself():
     assert store.stale_key() is None
     store.cycle_key()  # the deferral was for one key change only
     assert store.stale_key() is None
-
-
-def test_a_first_session_is_inserted_with_its_data_by_one_statement():
-    """No lookup of the drawn key and no transaction around the INSERT (Django's store makes both)."""
-    store = SessionStore()
-    store["step"] = "one"
-    with CaptureQueriesContext(connection) as captured:
-        store.save()
-    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["INSERT"]
-    assert SessionStore(session_key=store.session_key).load() == {"step": "one"}
-    with CaptureQueriesContext(connection) as captured:
-        store.save()  # the same data: nothing more
-    assert captured.captured_queries == []
