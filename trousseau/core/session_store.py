@@ -109,6 +109,15 @@ class SessionStore(DatabaseSessionStore):
         elif old:
             self.delete(old)
 
+    def create(self) -> None:
+        """A first session (Django's `save` of a session without a key): its key not looked up and its row
+        inserted with its data, by one INSERT without a savepoint, as after `cycle_key` (Django's store
+        looks the key up, then inserts inside a transaction)."""
+        self._session_key = get_random_string(32, VALID_KEY_CHARS)
+        self._unsaved_key = True
+        self._insert()
+        self.modified = True
+
     def save(self, must_create: bool = False) -> None:  # noqa: FBT001, FBT002 - Django's signature
         if self._unsaved_key:
             self._insert()

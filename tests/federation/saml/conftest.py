@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.federation.saml.sp import PySamlSP
+from trousseau.federation.saml import registry
 from trousseau.federation.saml.models import ServiceProvider
 from trousseau.federation.saml.services import sp_register
 
@@ -13,6 +14,12 @@ from trousseau.federation.saml.services import sp_register
 def _idp_at_testserver(settings):
     """The IdP's public URL is the test client's host, so Destination checks see the same URLs."""
     settings.PUBLIC_URL = "http://testserver"
+
+
+@pytest.fixture(autouse=True)
+def _sps_read_again():
+    """No SP kept from another test (whose rows were rolled back): each test reads its own (registry.py)."""
+    registry.forget_all()
 
 
 @pytest.fixture(scope="session")

@@ -255,3 +255,19 @@ def test_a_repeated_parameter_is_refused_in_both_bindings_and_audited(logged_in,
     assert refused(logged_in.post(action, {**fields, "RelayState": ["a", "b"]}))
     reasons = [e.data["reason"] for e in AuditEvent.objects.filter(tag=EventTag.SAML_REFUSED)]
     assert reasons == ["repeated_parameter: RelayState"] * 2
+
+
+def test_a_replayed_id_is_refused_by_one_statement_that_leaves_the_transaction_usable(registered):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from trousseau.federation.saml.models import SeenRequest
+
+    with transaction.atomic():
+        inbound.remember_id(registered, "_first")
+        with CaptureQueriesContext(connection) as captured, pytest.raises(inbound.Refused, match="replayed"):
+            inbound.remember_id(registered, "_first")
+        assert len(captured.captured_queries) == 1
+        # No error left in the transaction (PostgreSQL would refuse any further statement).
+        assert SeenRequest.objects.filter(service_provider=registered, request_id="_first").count() == 1
+    inbound.remember_id(registered, "_second")  # another ID of the same SP passes

@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.urls import reverse
 
 from trousseau.core.continuation import Service
-from trousseau.federation.saml import state
+from trousseau.federation.saml import registry, state
 from trousseau.federation.saml.models import ServiceProvider
 
 PREFIX = "saml:"
@@ -38,7 +38,8 @@ class SamlCatalogue:
         if found is None:
             return None
         pending, _csrf = found
-        return self.service(f"{PREFIX}{pending.sp_id}")
+        sp = registry.by_pk(pending.sp_id, only_enabled=True)  # on every mire of a login: kept per process
+        return _described(sp) if sp else None
 
     def answerable(self, next_url: str, session: SessionBase) -> bool:
         execution = _execution(next_url)

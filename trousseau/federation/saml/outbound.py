@@ -20,7 +20,7 @@ from django.conf import settings
 
 from trousseau.accounts.models import Account
 from trousseau.federation import claims
-from trousseau.federation.saml import canonical, sealing
+from trousseau.federation.saml import canonical, registry, sealing
 from trousseau.federation.saml.canonical import SAML, SAMLP, XS, XSI, attr, text
 from trousseau.federation.saml.inbound import Pending
 from trousseau.federation.saml.metadata import PERSISTENT, URI_FORMAT, idp_entity_id
@@ -142,7 +142,9 @@ def authn_response(
     pending: Pending, account: Account, *, authn_instant: datetime, sp: ServiceProvider | None = None
 ) -> Answer:
     """The answer to `pending` for `account`: attributes under the SP's release, encrypted if it asks."""
-    sp = sp or pending.sp or ServiceProvider.objects.get(pk=pending.sp_id)
+    sp = sp or pending.sp or registry.by_pk(pending.sp_id)
+    if sp is None:
+        raise ServiceProvider.DoesNotExist(f"SAML SP {pending.sp_id} is gone")
     if not pending.name_id_format:
         return error_response(pending, INVALID_NAME_ID_POLICY)
     now = datetime.now(UTC)
