@@ -58,7 +58,8 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
         password=data["password"],
         ip=client_ip(request),
         device_cookie=request.COOKIES.get(devices.cookie_name(), ""),
-        on_login=lambda account: session_open(request, account),  # rotates the session key
+        # Rotates the session key; on PostgreSQL its writes go with the attempt's (authentication.py).
+        on_login=lambda account, writes: session_open(request, account, writes=writes),
         # No profile at all (clients written for ÉduConnect before `typeUser`, scripts) fits every account.
         # A right password under the other profile opens no session, and is not a login in the holder's
         # "Mes dernières connexions".
