@@ -26,6 +26,7 @@ from trousseau.flows.activation_by_letter import transitions as activation_by_le
 from trousseau.flows.letter_refusals import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED, LETTER_MESSAGES
 from trousseau.flows.views.common import browser_secret, safe_next
 from trousseau.signin.forms import PROFILE_KINDS, LoginForm
+from trousseau.signin.mire_page import render_page
 
 FAILED = _("Identifiant ou mot de passe incorrect.")
 DISABLED = _("Ce compte est désactivé. Contactez votre établissement.")
@@ -122,7 +123,7 @@ def render_mire(request: HttpRequest, form: LoginForm, error: str | Promise | Re
     if next_url:
         continuation.remember(request.session, next_url)  # for after "Identifiant perdu" and the other detours
     context = {"form": form, "error": refusal.message, "next": next_url, **extra}
-    response = render(request, "signin/login.html", context, status=429 if refusal.retry_after else 200)
+    response = render_page(request, context, status=429 if refusal.retry_after else 200)  # kept HTML when it may
     if refusal.retry_after:
         response["Retry-After"] = str(refusal.retry_after)
     return allow_continuation(response, next_url)
