@@ -54,14 +54,21 @@ class LoginWrites:
             done()
 
 
-def session_open(request: HttpRequest, account: Account, *, writes: LoginWrites | None = None) -> None:
+def session_open(
+    request: HttpRequest,
+    account: Account,
+    *,
+    writes: LoginWrites | None = None,
+    also: Callable[[SessionBase], object] | None = None,
+) -> None:
     """Log in (Django rotates the session key) and remember the session for the account page.
 
     Writes `last_login` here (Django's own receiver is disconnected: accounts/apps.py), with the
     session's row and its `AccountSession`: on PostgreSQL one statement, in the caller's transaction
-    (a password login's: one commit), or left in `writes` for the caller's own statement; the
-    middleware's save at the end of the response then finds nothing new to write
-    (trousseau/core/session_store.py).
+    (a password login's: one commit), or left in `writes` for the caller's own statement. `also`
+    writes in the new session what the caller would write after the login (single sign-on's next
+    step), so that the row is inserted with it: the middleware's save at the end of the response then
+    finds nothing new to write (trousseau/core/session_store.py).
     """
     before = request.session.session_key
     store = request.session
@@ -72,6 +79,8 @@ def session_open(request: HttpRequest, account: Account, *, writes: LoginWrites 
     now = timezone.now()
     account.last_login = now
     request.session[AUTHENTICATED_AT_KEY] = now.isoformat()
+    if also is not None:
+        also(request.session)
     if request.session.session_key is None:
         request.session.save()
     key = str(request.session.session_key)

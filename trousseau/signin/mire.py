@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
@@ -46,12 +48,19 @@ class Refusal:
     retry_after: int | None = None  # seconds: the answer is then 429 with Retry-After (RFC 6585)
 
 
-def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Account | HttpResponse | Refusal:
+def attempt(
+    request: HttpRequest,
+    form: LoginForm,
+    *,
+    continue_to: str,
+    at_login: Callable[[SessionBase], object] | None = None,
+) -> Account | HttpResponse | Refusal:
     """Check the mire's credentials (form already valid).
 
     Returns the account, now logged in; or the response that goes on elsewhere (letter activation,
     which comes back to `continue_to`); or the error to show with the form. Shared by the mire and
-    the single sign-on login form (trousseau/federation/saml/login.py).
+    the single sign-on login form (trousseau/federation/saml/login.py), whose `at_login` writes its
+    next step in the new session before its row is inserted (accounts/sessions.py, `also`).
     """
     data = form.cleaned_data
     outcome = auth.authenticate(
@@ -60,7 +69,7 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
         ip=client_ip(request),
         device_cookie=request.COOKIES.get(devices.cookie_name(), ""),
         # Rotates the session key; on PostgreSQL its writes go with the attempt's (authentication.py).
-        on_login=lambda account, writes: session_open(request, account, writes=writes),
+        on_login=lambda account, writes: session_open(request, account, writes=writes, also=at_login),
         # No profile at all (clients written for ÉduConnect before `typeUser`, scripts) fits every account.
         # A right password under the other profile opens no session, and is not a login in the holder's
         # "Mes dernières connexions".
