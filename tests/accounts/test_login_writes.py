@@ -18,7 +18,7 @@ from django.utils import timezone
 from tests import factories
 from tests.accounts.helpers import active_guardian, login
 from trousseau.accounts import authentication as auth
-from trousseau.accounts.models import AccountSession
+from trousseau.accounts.models import Account, AccountSession
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.audit.services import audit_statement, audited
@@ -181,3 +181,28 @@ def test_a_login_is_announced_as_an_audit_event_saved():
         post_save.disconnect(dispatch_uid="test-login-announced", sender=AuditEvent)
     event = AuditEvent.objects.get(account=account, tag=EventTag.LOGIN_SUCCESS)
     assert announced == [(EventTag.LOGIN_SUCCESS, True, event.pk)]
+
+
+def test_the_compiled_account_lookup_gives_the_orms_account():
+    account = active_guardian()
+    Account.objects.filter(pk=account.pk).update(
+        email_verified_at=timezone.now(), phone="+33612345678", last_login=timezone.now()
+    )
+    expected = Account.objects.filter(identifier=account.identifier).first()
+    with CaptureQueriesContext(connection) as captured:
+        found = auth._account_named(account.identifier)
+    assert len(captured.captured_queries) == 1
+    assert found is not None
+    assert expected is not None
+    assert found == expected
+    assert not found._state.adding
+    assert {f.attname: getattr(found, f.attname) for f in Account._meta.concrete_fields} == {
+        f.attname: getattr(expected, f.attname) for f in Account._meta.concrete_fields
+    }
+    assert found.check_password(factories.GOOD_PASSWORD)
+
+
+def test_the_compiled_account_lookup_binds_the_identifier():
+    active_guardian()
+    assert auth._account_named("nobody.here") is None
+    assert auth._account_named("' OR '1'='1") is None
