@@ -6,10 +6,12 @@ shows here rather than only in bench/run.py's figures.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models.signals import post_save
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -206,3 +208,31 @@ def test_the_compiled_account_lookup_binds_the_identifier():
     active_guardian()
     assert auth._account_named("nobody.here") is None
     assert auth._account_named("' OR '1'='1") is None
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_an_attempts_own_count_commits_without_waiting_for_the_disk_and_is_seen_at_once():
+    guard = throttle.Guard("t", "async-commit", free_failures=5)
+    counter = throttle_sql.Counter(guard.key, guard.free_failures, guard.hard_limit)
+    now = timezone.now()
+
+    def count_in(block_count: int) -> str:
+        with contextlib.ExitStack() as blocks:
+            for _ in range(block_count):
+                blocks.enter_context(transaction.atomic())
+            throttle_sql.count([counter], now=now, first=[None], locked=now, open_only=True)
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                return str(cursor.fetchone()[0])
+
+    assert count_in(1) == "off"  # throttle.admit's own transaction
+    assert count_in(2) == "on"  # inside a caller's transaction: its commit is left as it is
+    # Committed: another connection sees both counts.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(f"SELECT failures FROM {ThrottleCounter._meta.db_table} WHERE key = %s", [guard.key])  # noqa: S608
+            assert cursor.fetchone()[0] == 2
+    finally:
+        other.close()
