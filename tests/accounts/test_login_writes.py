@@ -6,20 +6,25 @@ shows here rather than only in bench/run.py's figures.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models.signals import post_save
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests import factories
 from tests.accounts.helpers import active_guardian, login
 from trousseau.accounts import authentication as auth
-from trousseau.accounts.models import AccountSession
+from trousseau.accounts.models import Account, AccountSession
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
-from trousseau.core import throttle
+from trousseau.audit.services import audit_statement, audited
+from trousseau.core import throttle, throttle_sql
 from trousseau.core.models import ThrottleCounter
 
 pytestmark = pytest.mark.django_db
@@ -46,8 +51,9 @@ def test_a_login_makes_few_statements_and_leaves_its_session_audit_and_no_counte
     # device cookie has three counters (issue #15 finding 7: the identifier's from this address apart).
     # On PostgreSQL since issue #21: 5 (the three counters in one INSERT … ON CONFLICT, the account, the
     # counters settled in one statement, the audit event, then last_login, the session's row and its
-    # AccountSession in one statement); SQLite keeps the ORM's statements.
-    assert len(sql) <= (5 if connection.vendor == "postgresql" else 13), sql
+    # AccountSession in one statement); SQLite keeps the ORM's statements. 3 since: the counters' settling,
+    # the audit event, `last_login` and the session's rows are one statement.
+    assert len(sql) <= (3 if connection.vendor == "postgresql" else 13), sql
     assert AuditEvent.objects.filter(account=account, tag=EventTag.LOGIN_SUCCESS).count() == 1
     assert AccountSession.objects.get(account=account).session_key == client.session.session_key
     assert not ThrottleCounter.objects.filter(key=auth.login_guards(account.identifier, "")[0].key).exists()
@@ -82,7 +88,7 @@ def test_settle_refunds_one_key_and_forgets_the_other_in_one_lock():
 def test_a_session_that_cannot_open_leaves_the_attempt_counted_and_no_login_event():
     account = active_guardian()
 
-    def broken(_account: object) -> None:
+    def broken(_account: object, _writes: object) -> None:
         raise RuntimeError("session store down")
 
     with pytest.raises(RuntimeError):
@@ -124,3 +130,109 @@ def test_a_login_replaces_the_browsers_session_key_and_its_row():
     assert AccountSession.objects.get(account=account).session_key == client.session.session_key
     account.refresh_from_db()
     assert account.last_login is not None
+
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL only")
+
+
+@postgresql_only
+def test_settling_sends_the_attempts_other_writes_in_its_statement():
+    kept, forgotten = throttle.Guard("t", "ip", free_failures=5), throttle.Guard("t", "account", free_failures=5)
+    assert throttle.admit([kept, forgotten]) is None
+    assert throttle.admit([kept, forgotten]) is None
+    event, insert = audit_statement(EventTag.LOGIN_SUCCESS, ip="198.51.100.7", device=True)
+    with CaptureQueriesContext(connection) as captured:
+        rows = throttle_sql.settle(
+            [throttle_sql.Counter(kept.key, kept.free_failures, kept.hard_limit)],
+            [forgotten.key],
+            now=timezone.now(),
+            then=[insert],
+        )
+    assert len(captured.captured_queries) == 1
+    stored = AuditEvent.objects.get(pk=rows[0][0])
+    assert (stored.tag, stored.ip_address, stored.data) == (EventTag.LOGIN_SUCCESS, "198.51.100.7", {"device": True})
+    assert ThrottleCounter.objects.get(key=kept.key).failures == 1
+    assert not ThrottleCounter.objects.filter(key=forgotten.key).exists()
+    assert audited(event, rows[0][0]).pk == stored.pk
+
+
+@postgresql_only
+def test_a_write_that_fails_in_the_statement_leaves_the_counters_as_they_were():
+    guard, other = throttle.Guard("t", "ip", free_failures=5), throttle.Guard("t", "elsewhere", free_failures=5)
+    assert throttle.admit([guard, other]) is None
+    table = ThrottleCounter._meta.db_table
+    duplicate = (f"INSERT INTO {table} (key, failures) VALUES (%s, 1) RETURNING key", [other.key])  # noqa: S608
+    with pytest.raises(IntegrityError), transaction.atomic():
+        throttle_sql.settle([], [guard.key], now=timezone.now(), then=[duplicate])
+    assert ThrottleCounter.objects.get(key=guard.key).failures == 1
+
+
+@postgresql_only
+def test_a_login_is_announced_as_an_audit_event_saved():
+    """ops/counting.py counts logins from the audit event's post_save: the one statement still sends it."""
+    announced: list[tuple[str, bool, int]] = []
+
+    def receiver(sender, instance, created, **_kwargs):
+        announced.append((instance.tag, created, instance.pk))
+
+    account = active_guardian()
+    post_save.connect(receiver, sender=AuditEvent, dispatch_uid="test-login-announced")
+    try:
+        assert login(Client(), account.identifier).status_code == 302
+    finally:
+        post_save.disconnect(dispatch_uid="test-login-announced", sender=AuditEvent)
+    event = AuditEvent.objects.get(account=account, tag=EventTag.LOGIN_SUCCESS)
+    assert announced == [(EventTag.LOGIN_SUCCESS, True, event.pk)]
+
+
+def test_the_compiled_account_lookup_gives_the_orms_account():
+    account = active_guardian()
+    Account.objects.filter(pk=account.pk).update(
+        email_verified_at=timezone.now(), phone="+33612345678", last_login=timezone.now()
+    )
+    expected = Account.objects.filter(identifier=account.identifier).first()
+    with CaptureQueriesContext(connection) as captured:
+        found = auth._account_named(account.identifier)
+    assert len(captured.captured_queries) == 1
+    assert found is not None
+    assert expected is not None
+    assert found == expected
+    assert not found._state.adding
+    assert {f.attname: getattr(found, f.attname) for f in Account._meta.concrete_fields} == {
+        f.attname: getattr(expected, f.attname) for f in Account._meta.concrete_fields
+    }
+    assert found.check_password(factories.GOOD_PASSWORD)
+
+
+def test_the_compiled_account_lookup_binds_the_identifier():
+    active_guardian()
+    assert auth._account_named("nobody.here") is None
+    assert auth._account_named("' OR '1'='1") is None
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_an_attempts_own_count_commits_without_waiting_for_the_disk_and_is_seen_at_once():
+    guard = throttle.Guard("t", "async-commit", free_failures=5)
+    counter = throttle_sql.Counter(guard.key, guard.free_failures, guard.hard_limit)
+    now = timezone.now()
+
+    def count_in(block_count: int) -> str:
+        with contextlib.ExitStack() as blocks:
+            for _ in range(block_count):
+                blocks.enter_context(transaction.atomic())
+            throttle_sql.count([counter], now=now, first=[None], locked=now, open_only=True)
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                return str(cursor.fetchone()[0])
+
+    assert count_in(1) == "off"  # throttle.admit's own transaction
+    assert count_in(2) == "on"  # inside a caller's transaction: its commit is left as it is
+    # Committed: another connection sees both counts.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(f"SELECT failures FROM {ThrottleCounter._meta.db_table} WHERE key = %s", [guard.key])  # noqa: S608
+            assert cursor.fetchone()[0] == 2
+    finally:
+        other.close()

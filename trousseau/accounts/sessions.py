@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.utils.module_loading import import_string
 from trousseau.accounts.models import Account, AccountSession
 from trousseau.core.http import client_ip
 from trousseau.core.session_store import SessionStore
+from trousseau.core.throttle_sql import Statement
 
 
 def _store() -> type[SessionBase]:
@@ -31,13 +33,42 @@ def _store() -> type[SessionBase]:
 AUTHENTICATED_AT_KEY = "authenticated_at"
 
 
-def session_open(request: HttpRequest, account: Account) -> None:
+class LoginWrites:
+    """A login's writes left to its caller, who sends them in one statement with its own (PostgreSQL).
+
+    `statements` in the order `core/throttle_sql.settle` takes them (run last listed first: the session's
+    `AccountSession`, its row, the replaced key's row, then `last_login`, the order of the former single
+    statement); the caller calls `sent` once they are.
+    """
+
+    def __init__(self) -> None:
+        self.statements: list[Statement] = []
+        self._after: list[Callable[[], None]] = []
+
+    def add(self, statements: list[Statement], *, once_sent: Callable[[], None]) -> None:
+        self.statements += statements
+        self._after.append(once_sent)
+
+    def sent(self) -> None:
+        for done in self._after:
+            done()
+
+
+def session_open(
+    request: HttpRequest,
+    account: Account,
+    *,
+    writes: LoginWrites | None = None,
+    also: Callable[[SessionBase], object] | None = None,
+) -> None:
     """Log in (Django rotates the session key) and remember the session for the account page.
 
     Writes `last_login` here (Django's own receiver is disconnected: accounts/apps.py), with the
     session's row and its `AccountSession`: on PostgreSQL one statement, in the caller's transaction
-    (a password login's: one commit); the middleware's save at the end of the response then finds
-    nothing new to write (trousseau/core/session_store.py).
+    (a password login's: one commit), or left in `writes` for the caller's own statement. `also`
+    writes in the new session what the caller would write after the login (single sign-on's next
+    step), so that the row is inserted with it: the middleware's save at the end of the response then
+    finds nothing new to write (trousseau/core/session_store.py).
     """
     before = request.session.session_key
     store = request.session
@@ -48,6 +79,8 @@ def session_open(request: HttpRequest, account: Account) -> None:
     now = timezone.now()
     account.last_login = now
     request.session[AUTHENTICATED_AT_KEY] = now.isoformat()
+    if also is not None:
+        also(request.session)
     if request.session.session_key is None:
         request.session.save()
     key = str(request.session.session_key)
@@ -59,8 +92,13 @@ def session_open(request: HttpRequest, account: Account) -> None:
     if isinstance(store, SessionStore) and folded:
         new_row = store.unsaved_row() if key != before else None
         if new_row is not None:
-            _insert_login(new_row, store.stale_key(), row, now)
-            store.inserted()
+            statements = _login_statements(new_row, store.stale_key(), row, now)
+            if writes is None:
+                with connection.cursor() as cursor:
+                    cursor.execute(*_one_statement(statements))
+                store.inserted()
+            else:
+                writes.add(statements, once_sent=store.inserted)
             return
         store.delete_stale()  # no new row to insert with it (Django kept or flushed the key)
     Account.objects.filter(pk=account.pk).update(last_login=now)
@@ -71,24 +109,34 @@ def session_open(request: HttpRequest, account: Account) -> None:
     request.session.save()
 
 
-def _insert_login(new: AbstractBaseSession, stale_key: str | None, row: dict[str, Any], now: datetime) -> None:
-    """`last_login`, the new session's row (the replaced key's deleted) and its `AccountSession`, in one
-    statement (PostgreSQL)."""
+def _login_statements(
+    new: AbstractBaseSession, stale_key: str | None, row: dict[str, Any], now: datetime
+) -> list[Statement]:
+    """`last_login`, the replaced key's row deleted, the new session's row and its `AccountSession` (PostgreSQL)."""
     accounts = Account._meta.db_table  # noqa: SLF001
     sessions = AccountSession._meta.db_table  # noqa: SLF001
     django_sessions = SessionStore.get_model_class()._meta.db_table  # noqa: SLF001
-    sql = (
-        f"WITH a AS (UPDATE {accounts} SET last_login = %s WHERE id = %s), "  # noqa: S608 - our tables, parameters bound
-        f"d AS (DELETE FROM {django_sessions} WHERE session_key = %s), "
-        f"s AS (INSERT INTO {django_sessions} (session_key, session_data, expire_date) VALUES (%s, %s, %s)) "
-        f"INSERT INTO {sessions} (account_id, session_key, created_at, ip_address, user_agent) "
-        "VALUES (%s, %s, %s, %s, %s)"
-    )
     account: Account = row["account"]
-    params: list[Any] = [now, account.pk, stale_key, new.session_key, new.session_data, new.expire_date]
-    params += [account.pk, new.session_key, now, row["ip_address"], row["user_agent"]]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return [
+        (f"UPDATE {accounts} SET last_login = %s WHERE id = %s", [now, account.pk]),  # noqa: S608 - our tables, parameters bound
+        (f"DELETE FROM {django_sessions} WHERE session_key = %s", [stale_key]),  # noqa: S608
+        (
+            f"INSERT INTO {django_sessions} (session_key, session_data, expire_date) VALUES (%s, %s, %s)",  # noqa: S608
+            [new.session_key, new.session_data, new.expire_date],
+        ),
+        (
+            f"INSERT INTO {sessions} (account_id, session_key, created_at, ip_address, user_agent) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
+            [account.pk, new.session_key, now, row["ip_address"], row["user_agent"]],
+        ),
+    ]
+
+
+def _one_statement(statements: list[Statement]) -> Statement:
+    """The writes as one statement: all but the last as data-modifying CTEs."""
+    *first, (last_sql, last_params) = statements
+    ctes = ", ".join(f"w{index} AS ({sql})" for index, (sql, _params) in enumerate(first))
+    params = [param for _sql, statement_params in first for param in statement_params]
+    return f"WITH {ctes} {last_sql}", [*params, *last_params]
 
 
 def authenticated_at(session: SessionBase) -> datetime | None:

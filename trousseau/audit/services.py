@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db import connection
 from django.db.models import Model
+from django.db.models.signals import post_save
 
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
@@ -19,6 +21,36 @@ def audit(tag: EventTag, *, account: Model | None = None, ip: str | None = None,
     # `account` is an accounts.Account; typed as any model because the trail imports no app above it.
     account_id = account.pk if account is not None else None
     return AuditEvent.objects.create(tag=tag, account_id=account_id, ip_address=ip or None, data=data)
+
+
+_COLUMNS = ("tag", "account", "ip_address", "data", "created_at")
+
+
+def audit_statement(
+    tag: EventTag, *, account: Model | None = None, ip: str | None = None, **data: Any
+) -> tuple[AuditEvent, tuple[str, list[Any]]]:
+    """`audit`'s event unsaved, and its `INSERT … RETURNING id`, for a caller that sends it with other
+    writes in one statement (a password login: accounts/authentication.py), then calls `audited`."""
+    event = AuditEvent(
+        tag=tag, account_id=account.pk if account is not None else None, ip_address=ip or None, data=data
+    )
+    fields = [AuditEvent._meta.get_field(name) for name in _COLUMNS]  # noqa: SLF001
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)  # type: ignore[union-attr]
+    params = [field.get_db_prep_save(getattr(event, str(field.attname)), connection) for field in fields]  # type: ignore[union-attr]
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)  # noqa: SLF001
+    marks = ", ".join(["%s"] * len(fields))
+    return event, (f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", params)  # noqa: S608 - our table, parameters bound
+
+
+def audited(event: AuditEvent, pk: int) -> AuditEvent:
+    """The event `audit_statement` gave, now inserted as `pk`: announced as `audit`'s save announces it
+    (ops/counting.py counts the events from that signal)."""
+    event.pk = pk
+    event._state.adding = False  # noqa: SLF001 - as Model.save leaves it
+    post_save.send(
+        sender=AuditEvent, instance=event, created=True, update_fields=None, raw=False, using=connection.alias
+    )
+    return event
 
 
 def typed_identifier(typed: str) -> str:

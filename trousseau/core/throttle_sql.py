@@ -96,34 +96,63 @@ def count(
     if open_only:
         sql += " WHERE t.blocked_until IS NULL OR t.blocked_until <= EXCLUDED.last_failure_at"
     sql += " RETURNING key, failures"
+    if open_only and len(connection.atomic_blocks) == 1:
+        # An attempt's count in its own transaction (throttle.admit): its commit does not wait for the disk
+        # (a synchronous commit was about 5 ms of waiting per login). Other processes see it at once all the
+        # same: visibility does not wait for the flush, so the throttle stays atomic across processes. A
+        # login's own later write (its audit event, its settling) commits durably, which flushes the log up
+        # to this count too; otherwise the WAL writer does within a fraction of a second. Only a crash of
+        # the database in that window loses the count, and an attempt under check then gets no answer.
+        sql += ", set_config('synchronous_commit', 'off', true)"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return dict(cursor.fetchall())
+        return {key: failures for key, failures, *_setting in cursor.fetchall()}
 
 
-def settle(refund: Sequence[Counter], reset: Sequence[str], *, now: datetime) -> None:
-    """Give back one failure on `refund`, delete `reset`, in one statement locking in key order."""
+# One write of a statement: its SQL (a single INSERT, UPDATE or DELETE, placeholders `%s`) and its parameters.
+Statement = tuple[str, list[Any]]
+
+
+def settle(
+    refund: Sequence[Counter], reset: Sequence[str], *, now: datetime, then: Sequence[Statement] = ()
+) -> list[tuple[Any, ...]]:
+    """Give back one failure on `refund`, delete `reset`, in one statement locking in key order.
+
+    `then`: the attempt's other writes (a login's session and audit event), sent in the same statement
+    as data-modifying CTEs; the rows the last one returns (`RETURNING`) are returned. One round trip
+    instead of one per write.
+    """
     keys = sorted({*(c.key for c in refund), *reset})
     marks = ", ".join(["%s"] * len(keys))
-    sql = f"WITH l AS MATERIALIZED (SELECT key FROM {TABLE} WHERE key IN ({marks}) ORDER BY key FOR UPDATE)"  # noqa: S608 - our table, parameters bound
+    ctes = [f"l AS MATERIALIZED (SELECT key FROM {TABLE} WHERE key IN ({marks}) ORDER BY key FOR UPDATE)"]  # noqa: S608 - our table, parameters bound
     params: list[Any] = list(keys)
     if reset and refund:
-        sql += f", gone AS (DELETE FROM {TABLE} WHERE key IN (SELECT key FROM l) AND key IN ({_marks(reset)}))"  # noqa: S608 - our table, parameters bound
+        ctes.append(f"gone AS (DELETE FROM {TABLE} WHERE key IN (SELECT key FROM l) AND key IN ({_marks(reset)}))")  # noqa: S608 - our table, parameters bound
         params += list(reset)
     if refund:
         free_sql, free_params = _by_key(refund, "t.key", [c.free_failures for c in refund])
         over = f"(t.failures - 1 - {free_sql})"
         since = _delay_from("COALESCE(t.last_failure_at, %s)", over)
-        sql += (
-            f" UPDATE {TABLE} AS t SET failures = GREATEST(t.failures - 1, 0), "  # noqa: S608 - our table, parameters bound
+        write = (
+            f"UPDATE {TABLE} AS t SET failures = GREATEST(t.failures - 1, 0), "  # noqa: S608 - our table, parameters bound
             f"blocked_until = CASE WHEN {over} <= 0 THEN NULL ELSE {since} END "
             f"WHERE t.key IN (SELECT key FROM l) AND t.key IN ({_marks(refund)})"
         )
         params += [*free_params, now, *free_params, *_delay_params(), *(c.key for c in refund)]
     else:
-        sql += f" DELETE FROM {TABLE} WHERE key IN (SELECT key FROM l)"  # noqa: S608 - our table, parameters bound
+        write = f"DELETE FROM {TABLE} WHERE key IN (SELECT key FROM l)"  # noqa: S608 - our table, parameters bound
+    if then:
+        # The counters first, as when each write was its own statement: the main query reads `settled`
+        # in a one-time filter, which runs before it scans the last write; the other writes run after
+        # it, last listed first (PostgreSQL's order for CTEs nothing reads).
+        ctes.append(f"settled AS ({write} RETURNING 1)")
+        for index, (sql, statement_params) in enumerate(then):
+            ctes.append(f"w{index} AS ({sql})")
+            params += statement_params
+        write = f"SELECT * FROM w{len(then) - 1} WHERE (SELECT count(*) FROM settled) >= 0"  # noqa: S608 - our CTEs
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"WITH {', '.join(ctes)} {write}", params)
+        return cursor.fetchall() if cursor.description else []
 
 
 def _marks(items: Sequence[object]) -> str:

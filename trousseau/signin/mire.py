@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
@@ -26,6 +28,7 @@ from trousseau.flows.activation_by_letter import transitions as activation_by_le
 from trousseau.flows.letter_refusals import CONTINUE_AFTER_ACTIVATION, LETTER_EXPIRED, LETTER_MESSAGES
 from trousseau.flows.views.common import browser_secret, safe_next
 from trousseau.signin.forms import PROFILE_KINDS, LoginForm
+from trousseau.signin.mire_page import render_page
 
 FAILED = _("Identifiant ou mot de passe incorrect.")
 DISABLED = _("Ce compte est désactivé. Contactez votre établissement.")
@@ -45,12 +48,19 @@ class Refusal:
     retry_after: int | None = None  # seconds: the answer is then 429 with Retry-After (RFC 6585)
 
 
-def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Account | HttpResponse | Refusal:
+def attempt(
+    request: HttpRequest,
+    form: LoginForm,
+    *,
+    continue_to: str,
+    at_login: Callable[[SessionBase], object] | None = None,
+) -> Account | HttpResponse | Refusal:
     """Check the mire's credentials (form already valid).
 
     Returns the account, now logged in; or the response that goes on elsewhere (letter activation,
     which comes back to `continue_to`); or the error to show with the form. Shared by the mire and
-    the single sign-on login form (trousseau/federation/saml/login.py).
+    the single sign-on login form (trousseau/federation/saml/login.py), whose `at_login` writes its
+    next step in the new session before its row is inserted (accounts/sessions.py, `also`).
     """
     data = form.cleaned_data
     outcome = auth.authenticate(
@@ -58,7 +68,8 @@ def attempt(request: HttpRequest, form: LoginForm, *, continue_to: str) -> Accou
         password=data["password"],
         ip=client_ip(request),
         device_cookie=request.COOKIES.get(devices.cookie_name(), ""),
-        on_login=lambda account: session_open(request, account),  # rotates the session key
+        # Rotates the session key; on PostgreSQL its writes go with the attempt's (authentication.py).
+        on_login=lambda account, writes: session_open(request, account, writes=writes, also=at_login),
         # No profile at all (clients written for ÉduConnect before `typeUser`, scripts) fits every account.
         # A right password under the other profile opens no session, and is not a login in the holder's
         # "Mes dernières connexions".
@@ -121,7 +132,7 @@ def render_mire(request: HttpRequest, form: LoginForm, error: str | Promise | Re
     if next_url:
         continuation.remember(request.session, next_url)  # for after "Identifiant perdu" and the other detours
     context = {"form": form, "error": refusal.message, "next": next_url, **extra}
-    response = render(request, "signin/login.html", context, status=429 if refusal.retry_after else 200)
+    response = render_page(request, context, status=429 if refusal.retry_after else 200)  # kept HTML when it may
     if refusal.retry_after:
         response["Retry-After"] = str(refusal.retry_after)
     return allow_continuation(response, next_url)

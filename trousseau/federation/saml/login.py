@@ -131,7 +131,10 @@ def login_step(request: HttpRequest, current: state.Step, sent: Token | None) ->
     if sent is Token.WRONG:
         error = PAGE_EXPIRED
     elif sent is not None and form.is_valid():
-        result = attempt(request, form, continue_to=here)
+        # The flow's next step goes into the session the login opens: its row is written once, with it.
+        result = attempt(
+            request, form, continue_to=here, at_login=lambda session: state.advance(session, current, WRITE)
+        )
         if isinstance(result, Account):
             if sent is Token.MISSING:
                 return remember_device(request, answer(request, current.pending, result, current.execution), result)

@@ -1,0 +1,34 @@
+"""The SSO login form's right password writes its session once: the flow's next step goes in with the login."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests import factories
+from tests.federation.saml.helpers import Forms, guardian, login_form
+
+pytestmark = pytest.mark.django_db
+SSO_REDIRECT = "/idp/profile/SAML2/Redirect/SSO"
+BOOKKEEPING = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
+
+
+def test_the_login_post_writes_the_session_once_with_the_flows_next_step(client, pysp, registered):
+    account = guardian()
+    _, url = pysp.redirect_request(relay_state="ent-state")
+    execution = login_form(client, client.get(url)["Location"])
+    token = Forms(client.get(execution).content.decode()).value("csrf_token")
+    credentials = {"j_username": account.identifier, "j_password": factories.GOOD_PASSWORD, "_eventId_proceed": ""}
+    with CaptureQueriesContext(connection) as captured:
+        logged = client.post(execution, {"csrf_token": token, **credentials})
+    assert logged["Location"] == f"{SSO_REDIRECT}?execution=e1s3"
+    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(BOOKKEEPING)]
+    session_writes = [s for s in statements if "django_session" in s and not s.startswith("SELECT")]
+    if connection.vendor == "postgresql":
+        # The session read, the attempt's count, the account, then one statement for everything else.
+        assert len(statements) == 4, statements
+        assert len(session_writes) == 1, session_writes
+    assert not [s for s in session_writes if s.startswith("UPDATE")], session_writes
+    # The step after the password is open: its page shows, it is not sent back to the form.
+    assert client.get(logged["Location"]).status_code == 200
