@@ -192,7 +192,7 @@ def test_the_compiled_account_lookup_gives_the_orms_account():
     )
     expected = Account.objects.filter(identifier=account.identifier).first()
     with CaptureQueriesContext(connection) as captured:
-        found = auth._account_named(account.identifier)
+        found = auth._account_named.first(account.identifier)
     assert len(captured.captured_queries) == 1
     assert found is not None
     assert expected is not None
@@ -206,8 +206,8 @@ def test_the_compiled_account_lookup_gives_the_orms_account():
 
 def test_the_compiled_account_lookup_binds_the_identifier():
     active_guardian()
-    assert auth._account_named("nobody.here") is None
-    assert auth._account_named("' OR '1'='1") is None
+    assert auth._account_named.first("nobody.here") is None
+    assert auth._account_named.first("' OR '1'='1") is None
 
 
 @postgresql_only
