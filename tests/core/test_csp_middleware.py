@@ -73,3 +73,17 @@ def test_the_nonce_cannot_be_asked_for_once_the_header_is_written() -> None:
     middleware.process_response(request, HttpResponse())
     with pytest.raises(CSPNonceError):
         str(request.csp_nonce)  # type: ignore[attr-defined]
+
+
+def test_a_changed_policy_setting_is_followed(settings) -> None:
+    before, _ = _answer(CSPMiddleware, nonce=False)
+    policy = {
+        "DIRECTIVES": {
+            **settings.CONTENT_SECURITY_POLICY["DIRECTIVES"],
+            "form-action": ["'self'", "https://fc.example"],
+        }
+    }
+    settings.CONTENT_SECURITY_POLICY = policy
+    after, _ = _answer(CSPMiddleware, nonce=False)
+    assert "https://fc.example" not in before
+    assert _directives(after)["form-action"] == "'self' https://fc.example"

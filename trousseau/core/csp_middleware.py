@@ -18,6 +18,8 @@ from csp.middleware import CheckableLazyObject
 from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -27,6 +29,13 @@ _NONCE_MARK = "nonce-mark-" + secrets.token_hex(8)
 # kept bounded whatever a view passes.
 _MOST_POLICIES = 512
 _policies: dict[tuple[object, ...], str] = {}
+
+
+@receiver(setting_changed)
+def _forget_policies(*, setting: str, **kwargs: object) -> None:
+    """The settings' policy is part of every kept one: a test that changes it starts afresh."""
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _policies.clear()
 
 
 def _excluded(request: HttpRequest, setting: str) -> bool:
