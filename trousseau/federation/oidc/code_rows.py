@@ -15,15 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, router, transaction
+from django.db import connection, transaction
 from django.db.models import Model
-from django.db.models.signals import post_save
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 
 from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
-from trousseau.audit.models import AuditEvent
+from trousseau.audit.services import audit_statement, audited
 from trousseau.federation.oidc import services
 from trousseau.federation.oidc.models import Authorization
 
@@ -77,9 +76,8 @@ def _table(model: type[Model]) -> str:
 
 
 def _record_in_one_statement(code: Code, account: Account) -> None:
-    """PostgreSQL: the code's row, then its event, by one data-modifying statement."""
-    account_id = account.pk
-    now = timezone.now()
+    """PostgreSQL: the code's row and its event by one statement (the code's INSERT in a CTE, which
+    PostgreSQL runs to completion whether or not the main statement reads it)."""
     code_columns, code_params = _prepared(
         Authorization,
         {
@@ -89,38 +87,20 @@ def _record_in_one_statement(code: Code, account: Account) -> None:
             "nonce": code.nonce,
             "code_challenge": code.code_challenge,
             "application": code.application.pk,
+            "account": account.pk,
             "session_key": code.session_key,
             "sid": code.sid,
             "authenticated_at": code.authenticated_at,
-            "created_at": now,
+            "created_at": timezone.now(),
         },
     )
-    event = AuditEvent(
-        tag=EventTag.OIDC_CODE_ISSUED,
-        account_id=account_id,
-        ip_address=code.ip or None,
-        data={"client": code.application.client_id},
-        created_at=now,
+    event, (event_sql, event_params) = audit_statement(
+        EventTag.OIDC_CODE_ISSUED, account=account, ip=code.ip, client=code.application.client_id
     )
-    event_values = {name: getattr(event, name) for name in ("tag", "ip_address", "data", "created_at")}
-    event_columns, event_params = _prepared(AuditEvent, event_values)
-
-    def placeholders(params: list[Any]) -> str:
-        return ", ".join(["%s"] * len(params))
-
+    marks = ", ".join(["%s"] * len(code_params))
     # Names from the models' metadata, quoted; every value a parameter: nothing from the request.
-    sql = (
-        f"WITH c AS (INSERT INTO {_table(Authorization)} ({', '.join(code_columns)}, account_id) "  # noqa: S608
-        f"VALUES ({placeholders(code_params)}, %s) RETURNING account_id) "
-        f"INSERT INTO {_table(AuditEvent)} ({', '.join(event_columns)}, account_id) "
-        f"SELECT {placeholders(event_params)}, c.account_id FROM c RETURNING id"
-    )
-    params = [*code_params, account_id, *event_params]
+    sql = f"WITH c AS (INSERT INTO {_table(Authorization)} ({', '.join(code_columns)}) VALUES ({marks})) {event_sql}"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*code_params, *event_params])
         (event_id,) = cursor.fetchone()
-    using = router.db_for_write(AuditEvent)
-    event.pk = event_id
-    event._state.adding, event._state.db = False, using  # noqa: SLF001 - a row now in the database
-    # The ORM's signal of a saved event, which create() would have sent (ops.counting counts codes by it).
-    post_save.send(sender=AuditEvent, instance=event, created=True, update_fields=None, raw=False, using=using)
+    audited(event, event_id)  # the ORM's post_save, which ops.counting counts codes by
