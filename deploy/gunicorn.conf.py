@@ -51,6 +51,9 @@ timeout = _int("TROUSSEAU_TIMEOUT", 30)
 # On SIGTERM, workers finish their requests for up to this long (Kubernetes waits 45 s, see deploy/k8s).
 graceful_timeout = _int("TROUSSEAU_GRACEFUL_TIMEOUT", 25)
 keepalive = 5
+# gunicorn_h1c (requirements.txt) parses requests in C; "fast" makes its absence an error at start
+# rather than a silent fallback to the slower Python parser.
+http_parser = "fast"
 # The heartbeat file each worker touches: on tmpfs, so a slow or full disk cannot stall workers.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108 - tmpfs, by design
 # Not preloaded: each worker imports the application after the fork, so `kill -HUP` (a graceful reload)

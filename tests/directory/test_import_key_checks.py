@@ -15,8 +15,8 @@ from tests.directory.helpers import guardians_csv, ine, pupils_csv
 from trousseau.accounts.models import Account
 from trousseau.directory.models import Guardianship, LastImport, Pupil
 from trousseau.provisioning import fk_checks
-from trousseau.provisioning.copy import fetch
 from trousseau.provisioning.services import import_records
+from trousseau.provisioning.sql import fetch
 
 pytestmark = [
     pytest.mark.django_db,

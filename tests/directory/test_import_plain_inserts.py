@@ -14,8 +14,9 @@ from tests import factories
 from tests.directory.helpers import ine, pupils_csv
 from trousseau.accounts.models import Account, AccountKind
 from trousseau.provisioning import accounts_sql
-from trousseau.provisioning.copy import execute, fetch, update_then_insert
+from trousseau.provisioning.copy import update_then_insert
 from trousseau.provisioning.services import import_records
+from trousseau.provisioning.sql import execute, fetch
 
 pytestmark = [
     pytest.mark.django_db,

@@ -11,6 +11,7 @@ from django.db.models.signals import post_save
 
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
+from trousseau.core.model_sql import insert
 from trousseau.core.secrets import keyed_digest
 
 # `initial.nom` + digits, folded (accounts.identifiers): what an identifier can look like.
@@ -23,7 +24,7 @@ def audit(tag: EventTag, *, account: Model | None = None, ip: str | None = None,
     return AuditEvent.objects.create(tag=tag, account_id=account_id, ip_address=ip or None, data=data)
 
 
-_COLUMNS = ("tag", "account", "ip_address", "data", "created_at")
+_COLUMNS = ("tag", "account_id", "ip_address", "data", "created_at")
 
 
 def audit_statement(
@@ -34,12 +35,8 @@ def audit_statement(
     event = AuditEvent(
         tag=tag, account_id=account.pk if account is not None else None, ip_address=ip or None, data=data
     )
-    fields = [AuditEvent._meta.get_field(name) for name in _COLUMNS]  # noqa: SLF001
-    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)  # type: ignore[union-attr]
-    params = [field.get_db_prep_save(getattr(event, str(field.attname)), connection) for field in fields]  # type: ignore[union-attr]
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)  # noqa: SLF001
-    marks = ", ".join(["%s"] * len(fields))
-    return event, (f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", params)  # noqa: S608 - our table, parameters bound
+    sql, params = insert(AuditEvent, {name: getattr(event, name) for name in _COLUMNS})
+    return event, (f"{sql} RETURNING id", params)
 
 
 def audited(event: AuditEvent, pk: int) -> AuditEvent:

@@ -20,7 +20,8 @@ from trousseau.accounts.models import Account, AccountKind, AccountState
 from trousseau.directory.models import SchoolLevel
 from trousseau.provisioning import fk_checks
 from trousseau.provisioning.accounts_bulk import MAX_DIGITS
-from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as
+from trousseau.provisioning.copy import copy_rows, temp_table, temp_table_as
+from trousseau.provisioning.sql import execute, fetch
 
 MAX_ROUNDS = 20
 # 48 random bits of a version 4 UUID, as a bigint.

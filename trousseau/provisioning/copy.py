@@ -11,19 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from trousseau.accounts.models import Account, AccountKind, AccountState
 from trousseau.provisioning import fk_checks
 from trousseau.provisioning.accounts_bulk import unusable_password
-
-
-def execute(sql: str, params: Sequence[Any] | None = None) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        count: int = cursor.rowcount
-        return count
-
-
-def fetch(sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
+from trousseau.provisioning.sql import execute
 
 
 def temp_table(name: str, columns: str) -> None:

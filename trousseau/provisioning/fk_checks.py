@@ -33,7 +33,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, transaction
+
+from trousseau.provisioning.sql import execute, fetch
 
 # Each table the import inserts into: its foreign keys (column -> referenced table, by `id`).
 KEYS: dict[str, dict[str, str]] = {
@@ -71,8 +73,8 @@ def set_based() -> Iterator[bool]:
     if may:
         for table, keys in KEYS.items():
             columns = ", ".join(f"{column} bigint" for column in ["id", *keys])
-            _execute(f"DROP TABLE IF EXISTS pg_temp.{fresh(table)}")
-            _execute(f"CREATE TEMP TABLE {fresh(table)} ({columns}) ON COMMIT DROP")
+            execute(f"DROP TABLE IF EXISTS pg_temp.{fresh(table)}")
+            execute(f"CREATE TEMP TABLE {fresh(table)} ({columns}) ON COMMIT DROP")
     token = _enabled.set(may)
     try:
         yield may
@@ -83,10 +85,10 @@ def set_based() -> Iterator[bool]:
 def insert(table: str, sql: str, params: Sequence[Any] | None = None) -> int:
     """Run `sql`, a plain INSERT INTO `table` (no RETURNING), its keys checked now if the import may; returns rows."""
     if not _enabled.get():
-        return _execute(sql, params)
+        return execute(sql, params)
     columns = returning(table)
     with skipped():
-        count = _execute(
+        count = execute(
             f"WITH written AS ({sql} RETURNING {columns}) INSERT INTO {fresh(table)} SELECT {columns} FROM written",  # noqa: S608
             params,
         )
@@ -119,9 +121,9 @@ def skipped() -> Iterator[None]:
     if not _enabled.get():
         yield
         return
-    _execute("SET LOCAL session_replication_role = replica")
+    execute("SET LOCAL session_replication_role = replica")
     yield
-    _execute("SET LOCAL session_replication_role = origin")
+    execute("SET LOCAL session_replication_role = origin")
 
 
 def check(table: str) -> None:
@@ -132,14 +134,14 @@ def check(table: str) -> None:
     for column, target in KEYS[table].items():
         # Rows this import inserted need no lock: nobody else sees them.
         mine = f"AND NOT EXISTS (SELECT 1 FROM {fresh(target)} n WHERE n.id = f.{column})" if target in KEYS else ""  # noqa: S608
-        _execute("DROP TABLE IF EXISTS pg_temp.fk_referenced")
-        wanted = _execute(
+        execute("DROP TABLE IF EXISTS pg_temp.fk_referenced")
+        wanted = execute(
             f"CREATE TEMP TABLE fk_referenced ON COMMIT DROP AS SELECT DISTINCT f.{column} AS id FROM {rows} f "  # noqa: S608 (our names)
             f"WHERE f.{column} IS NOT NULL {mine}"
         )
         if not wanted:
             continue
-        ((locked,),) = _fetch(
+        ((locked,),) = fetch(
             f"SELECT count(*) FROM (SELECT 1 FROM {target} t WHERE t.id IN (SELECT id FROM fk_referenced) "  # noqa: S608
             "FOR KEY SHARE OF t) locked"
         )
@@ -148,7 +150,7 @@ def check(table: str) -> None:
             raise IntegrityError(msg)
     forgotten = FORGOTTEN[table]
     if forgotten:
-        _execute(FORGET.format(schools=forgotten.format(fresh=rows)))
+        execute(FORGET.format(schools=forgotten.format(fresh=rows)))
 
 
 def _may_skip_triggers() -> bool:
@@ -157,12 +159,12 @@ def _may_skip_triggers() -> bool:
     A session already out of the default `origin` (set by its operator for some reason of theirs) keeps
     it: the import then checks row by row, and sets nothing back to a value that was not there.
     """
-    if _fetch("SHOW session_replication_role") != [("origin",)]:
+    if fetch("SHOW session_replication_role") != [("origin",)]:
         return False
     try:
         with transaction.atomic():
-            _execute("SET LOCAL session_replication_role = replica")
-            _execute("SET LOCAL session_replication_role = origin")
+            execute("SET LOCAL session_replication_role = replica")
+            execute("SET LOCAL session_replication_role = origin")
     except DatabaseError:
         return False
     return True
@@ -170,7 +172,7 @@ def _may_skip_triggers() -> bool:
 
 def _catalogue_as_known() -> bool:
     """The foreign keys and insert triggers of the tables are those this module checks and replays."""
-    keys = _fetch(
+    keys = fetch(
         """SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, f.attname
              FROM pg_constraint c
              JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
@@ -179,29 +181,16 @@ def _catalogue_as_known() -> bool:
               AND cardinality(c.conkey) = 1""",
         [list(KEYS)],
     )
-    (composite,) = _fetch(
+    (composite,) = fetch(
         "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) "
         "AND cardinality(conkey) <> 1",
         [list(KEYS)],
     )
     known = {(table, column, target, "id") for table, keys in KEYS.items() for column, target in keys.items()}
     # INSERT triggers: tgtype bit 2 (value 4) is INSERT.
-    triggers = _fetch(
+    triggers = fetch(
         "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' "
         "AND tgrelid::regclass::text = ANY(%s) AND tgtype & 4 <> 0",
         [list(KEYS)],
     )
     return set(keys) == known and not composite[0] and {name for (name,) in triggers} == INSERT_TRIGGERS
-
-
-def _execute(sql: str, params: Sequence[Any] | None = None) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        count: int = cursor.rowcount
-        return count
-
-
-def _fetch(sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())

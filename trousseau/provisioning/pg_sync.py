@@ -29,8 +29,9 @@ from trousseau.directory.importers.rows import (
 from trousseau.directory.importers.sources import Stream
 from trousseau.directory.models import Guardian
 from trousseau.provisioning import accounts_bulk, accounts_sql, fk_checks, staged_checks, transfers
-from trousseau.provisioning.copy import copy_rows, execute, fetch, temp_table, temp_table_as, update_then_insert
+from trousseau.provisioning.copy import copy_rows, temp_table, temp_table_as, update_then_insert
 from trousseau.provisioning.pipeline import Run, apply_states, checked_rows, report_progress, school_index
+from trousseau.provisioning.sql import execute, fetch
 
 WORK_MEM, TEMP_BUFFERS = "64MB", "256MB"
 PUPIL_STAGE = (

@@ -22,7 +22,7 @@ from trousseau.directory.importers.rows import (
     link_twice_message,
     unknown_pupil_message,
 )
-from trousseau.provisioning.copy import execute, fetch
+from trousseau.provisioning.sql import execute, fetch
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -7,6 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -149,34 +150,42 @@ def sid_at_login(sender: object, request: HttpRequest | None = None, **_: object
         browser_sid(session)
 
 
-def record_authorization(  # noqa: PLR0913 - what the code is tied to
-    *,
-    code: str,
-    application: AbstractApplication,
-    account: Account,
-    session_key: str,
-    sid: str,
-    authenticated_at: datetime | None,
-    ip: str | None,
-    redirect_uri: str = "",
-    scope: str = "",
-    nonce: str = "",
-    code_challenge: str = "",
-) -> Authorization:
+@dataclass(frozen=True)
+class Code:
+    """What an authorization code is tied to (models.Authorization), and who asked, from where."""
+
+    code: str
+    application: AbstractApplication
+    session_key: str
+    sid: str
+    authenticated_at: datetime | None
+    ip: str | None
+    redirect_uri: str
+    scope: str
+    nonce: str
+    code_challenge: str
+
+
+def authorization_values(code: Code, account: Account) -> dict[str, Any]:
+    """The code's row (models.Authorization) by field: the ORM's save and code_rows' statement write these."""
+    return {
+        "code_hash": code_digest(code.code),
+        "redirect_uri": code.redirect_uri,
+        "scope": code.scope,
+        "nonce": code.nonce,
+        "code_challenge": code.code_challenge,
+        "application_id": code.application.pk,
+        "account_id": account.pk,
+        "session_key": code.session_key,
+        "sid": code.sid,
+        "authenticated_at": code.authenticated_at,
+    }
+
+
+def record_authorization(code: Code, account: Account) -> Authorization:
     """The code's one row: who, in which session, and what the authorization request said."""
-    row = Authorization.objects.create(
-        code_hash=code_digest(code),
-        application=application,
-        account=account,
-        session_key=session_key,
-        sid=sid,
-        authenticated_at=authenticated_at,
-        redirect_uri=redirect_uri,
-        scope=scope,
-        nonce=nonce,
-        code_challenge=code_challenge,
-    )
-    audit(EventTag.OIDC_CODE_ISSUED, account=account, ip=ip, client=application.client_id)
+    row = Authorization.objects.create(**authorization_values(code, account))
+    audit(EventTag.OIDC_CODE_ISSUED, account=account, ip=code.ip, client=code.application.client_id)
     return row
 
 

@@ -5,7 +5,7 @@ never the tokens: COMPLIANT_BCP_RFC9700_TOKEN_STORAGE), so that refresh rotation
 RFC 7009 revocation, logout and cleanup keep working on them. Through the ORM they were three
 INSERTs, each compiled anew and each a round trip to the database, in a request that does little
 else; on PostgreSQL the three are one statement (data-modifying CTEs), elsewhere three plain INSERTs.
-Values are prepared by the models' own fields (`get_db_prep_save`), so the stored forms are the ORM's.
+Values are prepared by the models' own fields (core/model_sql.py), so the stored forms are the ORM's.
 """
 
 from __future__ import annotations
@@ -13,37 +13,16 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime
-from typing import Any
 
 from django.db import connection
-from django.db.models import Model
 from oauth2_provider.models import get_access_token_model, get_id_token_model, get_refresh_token_model
+
+from trousseau.core.model_sql import insert
 
 
 def checksum(token: str) -> str:
     """The digest the toolkit looks tokens up by (TokenChecksumField)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _prepared(model: type[Model], values: dict[str, Any]) -> tuple[list[str], list[Any]]:
-    fields = [model._meta.get_field(name) for name in values]  # noqa: SLF001 - Django's public model API
-    columns = [connection.ops.quote_name(str(field.column)) for field in fields]  # type: ignore[union-attr]
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]  # type: ignore[union-attr]
-    return columns, params
-
-
-def _insert(model: type[Model], values: dict[str, Any], linked: tuple[str, str] | None = None) -> tuple[str, list[Any]]:
-    """INSERT … VALUES (…) for `values`, plus `linked` = (field, SQL giving its id) when given."""
-    columns, params = _prepared(model, values)
-    placeholders = ["%s"] * len(params)
-    if linked is not None:
-        field, source = linked
-        column = model._meta.get_field(field).column  # type: ignore[union-attr]  # noqa: SLF001
-        columns.append(connection.ops.quote_name(str(column)))
-        placeholders.append(source)
-    table = connection.ops.quote_name(model._meta.db_table)  # noqa: SLF001
-    # Names from the models' metadata, quoted; every value a parameter: nothing from the request.
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(placeholders)})", params  # noqa: S608
 
 
 def store(  # noqa: PLR0913 - one exchange's facts
@@ -82,16 +61,16 @@ def store(  # noqa: PLR0913 - one exchange's facts
     id_model, access_model, refresh_model = get_id_token_model(), get_access_token_model(), get_refresh_token_model()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            id_sql, id_params = _insert(id_model, id_values)
-            access_sql, access_params = _insert(access_model, access_values, ("id_token", "(SELECT id FROM i)"))
-            refresh_sql, refresh_params = _insert(refresh_model, refresh_values, ("access_token", "(SELECT id FROM a)"))
+            id_sql, id_params = insert(id_model, id_values)
+            access_sql, access_params = insert(access_model, access_values, ("id_token", "(SELECT id FROM i)"))
+            refresh_sql, refresh_params = insert(refresh_model, refresh_values, ("access_token", "(SELECT id FROM a)"))
             cursor.execute(
                 f"WITH i AS ({id_sql} RETURNING id), a AS ({access_sql} RETURNING id) {refresh_sql}",
                 [*id_params, *access_params, *refresh_params],
             )
             return
-        cursor.execute(*_insert(id_model, id_values))
+        cursor.execute(*insert(id_model, id_values))
         id_token_id = cursor.lastrowid
-        cursor.execute(*_insert(access_model, {**access_values, "id_token": id_token_id}))
+        cursor.execute(*insert(access_model, {**access_values, "id_token": id_token_id}))
         access_token_id = cursor.lastrowid
-        cursor.execute(*_insert(refresh_model, {**refresh_values, "access_token": access_token_id}))
+        cursor.execute(*insert(refresh_model, {**refresh_values, "access_token": access_token_id}))

@@ -110,10 +110,9 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
             raise errors.InvalidRequestError(
                 description='Unsupported code_challenge_method; use "S256".', request=request
             )
-        services.record_authorization(
+        code_row = services.Code(
             code=code["code"],
             application=request.client,
-            account=request.user,
             session_key=getattr(request, SESSION_KEY),
             sid=getattr(request, SID),
             authenticated_at=getattr(request, AUTHENTICATED_AT, None),
@@ -123,6 +122,7 @@ class Validator(OAuth2Validator):  # type: ignore[misc]
             nonce=request.nonce or "",
             code_challenge=challenge,
         )
+        services.record_authorization(code_row, request.user)
 
     def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         return False  # codes are redeemed by tokens.exchange_code only (views.TokenView routes them there)
