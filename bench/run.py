@@ -62,6 +62,7 @@ from bench.report import (  # noqa: E402
 )
 
 GOAL = 0.9
+GOAL_21 = 0.8  # issue #21's step towards GOAL, for the password login alone
 QUIET = 0.9  # share of a core the pure-CPU reference must get for the run to count as undisturbed
 
 
@@ -195,7 +196,8 @@ def disturbance(result: Measurement) -> str | None:
 
 
 def _verdict(ratio: float) -> str:
-    return f"**{ratio:.2f}**, {'goal met' if ratio >= GOAL else 'goal not met'}"
+    reached = "goal met" if ratio >= GOAL else "issue #21's 0.80 met" if ratio >= GOAL_21 else "goal not met"
+    return f"**{ratio:.2f}**, {reached}"
 
 
 def result_block(env: Environment, result: Measurement, params: tuple[int, int, int], queries: str) -> str:
@@ -232,14 +234,14 @@ def result_block(env: Environment, result: Measurement, params: tuple[int, int, 
             ),
         ),
         (
-            f"Ratio of rates (goal ≥ {GOAL:.2f})",
+            f"Ratio of rates (goal ≥ {GOAL:.2f}; issue #21: ≥ {GOAL_21:.2f})",
             (
                 f"{_verdict(logins.per_second / ref.per_second)} (per round: {min(result.round_ratios):.2f} to "
                 f"{max(result.round_ratios):.2f}, {len(result.round_ratios)} alternating rounds)"
             ),
         ),
         (
-            f"Ratio of CPU time per operation (goal ≥ {GOAL:.2f})",
+            f"Ratio of CPU time per operation (goal ≥ {GOAL:.2f}; issue #21: ≥ {GOAL_21:.2f})",
             f"{_verdict(ref_cpu / login_cpu)} (waiting left out; PostgreSQL's own processes not counted)",
         ),
         ("Time on CPU (the rest: waiting for I/O or for a core)", busy_row),
@@ -263,7 +265,8 @@ SECTION_HEAD = """## Password login (the mire, `POST /login`)
 Written by `bench/run.py` (`make bench`), which rewrites only this section.
 
 **Goal**: per core, full password logins reach at least 0.9 × the raw argon2id verification rate,
-i.e. the service adds at most about 10 % to the hash that any password login must pay.
+i.e. the service adds at most about 10 % to the hash that any password login must pay. Issue #21 asks
+for 0.8 on the way there: the rows show both.
 
 **Reference**: argon2-cffi's `PasswordHasher` with the project's parameters
 (`trousseau/accounts/hashers.py`), `verify()` of a right password in a loop, one thread.

@@ -7,6 +7,7 @@ exists gets the same `WrongCredentials` outcome, and the same argon2 work is don
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -272,10 +273,15 @@ def authenticate(  # noqa: PLR0913 - what one attempt brings, all keyword-only
         return outcome
     own_kind = AccountKind(account.kind) if account is not None else None
     other_kind = kind is not None and own_kind != kind
-    with transaction.atomic():
-        tag = EventTag.LOGIN_WRONG_PROFILE if other_kind else success_tag
-        login = on_login if isinstance(outcome, LoggedIn) and not other_kind else None
-        _conclude(outcome, guards, account, Event(tag, ip, device=trusted), on_login=login)
+    tag = EventTag.LOGIN_WRONG_PROFILE if other_kind else success_tag
+    login = on_login if isinstance(outcome, LoggedIn) and not other_kind else None
+    # On PostgreSQL the conclusion is one statement, atomic by itself: a transaction around it would only
+    # add its BEGIN and COMMIT round trips (LoginWrites opens one when the login writes rows itself).
+    # Elsewhere it is several statements, committed together.
+    with ExitStack() as scope:
+        if not throttle_sql.supported():
+            scope.enter_context(transaction.atomic())
+        _conclude(outcome, guards, account, Event(tag, ip, device=trusted), on_login=login, scope=scope)
     if other_kind and own_kind is not None and isinstance(outcome, LoggedIn | ProvisionalLetter):
         return WrongProfile(own_kind)
     return outcome
@@ -290,8 +296,14 @@ class Event:
     device: bool
 
 
-def _conclude(
-    outcome: Outcome, guards: list[throttle.Guard], account: Account | None, event: Event, *, on_login: OnLogin | None
+def _conclude(  # noqa: PLR0913 - the attempt's facts, then where its writes go
+    outcome: Outcome,
+    guards: list[throttle.Guard],
+    account: Account | None,
+    event: Event,
+    *,
+    on_login: OnLogin | None,
+    scope: ExitStack,
 ) -> None:
     """An attempt that did not fail: its counters settled, its audit event and, for a login, the session.
 
@@ -313,7 +325,7 @@ def _conclude(
         if on_login is not None and account is not None:
             on_login(account, None)
         return
-    writes = LoginWrites()
+    writes = LoginWrites(scope)
     if on_login is not None and account is not None:
         on_login(account, writes)  # the session key rotated; its rows left to the statement below
     unsaved, insert = audit_statement(tag, account=account, ip=event.ip, **data)

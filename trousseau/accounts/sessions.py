@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import SESSION_KEY, login, logout, update_session_auth_hash
 from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.base_session import AbstractBaseSession
-from django.db import connection
+from django.db import connection, transaction
 from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
@@ -38,16 +39,26 @@ class LoginWrites:
 
     `statements` in the order `core/throttle_sql.settle` takes them (run last listed first: the session's
     `AccountSession`, its row, the replaced key's row, then `last_login`, the order of the former single
-    statement); the caller calls `sent` once they are.
+    statement); the caller calls `sent` once they are. That one statement needs no transaction around
+    it; a login that writes rows itself (`session_open`, when Django keeps or flushes a session that
+    already has a login) opens one in the caller's `scope` first, which the caller's statement then joins.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, scope: ExitStack) -> None:
         self.statements: list[Statement] = []
         self._after: list[Callable[[], None]] = []
+        self._scope = scope
+        self._atomic = False
 
     def add(self, statements: list[Statement], *, once_sent: Callable[[], None]) -> None:
         self.statements += statements
         self._after.append(once_sent)
+
+    def in_transaction(self) -> None:
+        """The writes that follow, and the caller's statement, in one transaction (committed by the caller)."""
+        if not self._atomic:
+            self._scope.enter_context(transaction.atomic())
+            self._atomic = True
 
     def sent(self) -> None:
         for done in self._after:
@@ -73,6 +84,10 @@ def session_open(
     before = request.session.session_key
     store = request.session
     folded = isinstance(store, SessionStore) and connection.vendor == "postgresql"
+    if writes is not None and not (folded and SESSION_KEY not in store):
+        # Django keeps the session of the account logging in again, or flushes another's: rows are then
+        # written here, before the caller's statement, and must commit with it.
+        writes.in_transaction()
     if isinstance(store, SessionStore) and folded:
         store.defer_stale_deletion()  # the old key's row goes with the new one's insert, below
     login(request, account, backend="trousseau.accounts.backends.AccountBackend")
@@ -100,6 +115,8 @@ def session_open(
             else:
                 writes.add(statements, once_sent=store.inserted)
             return
+        if writes is not None:
+            writes.in_transaction()  # the writes below, then the caller's statement: one commit
         store.delete_stale()  # no new row to insert with it (Django kept or flushed the key)
     Account.objects.filter(pk=account.pk).update(last_login=now)
     if key != before:  # a new key: its row is created, not looked up

@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.db import transaction
@@ -38,8 +39,9 @@ class Guard:
     # alone still allow about a hundred guesses a day, for ever (NIST SP 800-63B §3.2.2: at most 100).
     hard_limit: int | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
+        # Kept on the guard: an attempt reads it about fifteen times (lock order, counting, settling), an HMAC each.
         return keyed_digest(f"{self.scope}:{self.value}", purpose="throttle")
 
 
