@@ -81,6 +81,8 @@ MIDDLEWARE = [
     # Work held until the response is sent (core/after_response.py): every view runs inside it.
     "trousseau.core.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Server-to-server endpoints (token, userinfo…) answered here: none of the browser's middleware below.
+    "trousseau.core.back_channel.BackChannelMiddleware",
     "trousseau.core.csp_middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

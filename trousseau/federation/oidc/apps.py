@@ -11,6 +11,7 @@ class OidcConfig(AppConfig):
         # origins its clients' logins continue to.
         from django.contrib.auth.signals import user_logged_in  # noqa: PLC0415
 
+        from trousseau.core import back_channel  # noqa: PLC0415
         from trousseau.core import continuation as origins  # noqa: PLC0415
         from trousseau.federation.oidc import continuation, logout, services  # noqa: PLC0415 - models are loaded now
         from trousseau.signin import logout as signin_logout  # noqa: PLC0415
@@ -19,3 +20,5 @@ class OidcConfig(AppConfig):
         origins.register(continuation.redirect_origin)
         origins.register_catalogue(continuation.CATALOGUE)
         user_logged_in.connect(services.sid_at_login, dispatch_uid="oidc-sid-at-login")
+        # Called by clients' servers with their credentials or a token, never with a browser's session.
+        back_channel.register("oidc:token", "oidc:userinfo", "oidc:revoke", "oidc:jwks", "oidc:discovery")
