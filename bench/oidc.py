@@ -799,7 +799,8 @@ deployment of more than one process cannot use.
 
 **Measured**: Trousseau's provider (its own token code grant and UserInfo, `tokens.py` and
 `userinfo.py`, over django-oauth-toolkit's token rows) in one single-threaded WSGI server process
-(`bench/serve.py`, production settings, `TROUSSEAU_DEBUG=0`, every middleware) on a throwaway
+(`bench/serve.py`, production settings, `TROUSSEAU_DEBUG=0`, the production middleware: on these
+back-channel endpoints, only what `trousseau/core/back_channel.py` keeps) on a throwaway
 database, with the signing keys in `TROUSSEAU_OIDC_KEYS_DIR`.
 
 **Method**: both sides run the same client code. Untimed, each account's browser session (Trousseau:

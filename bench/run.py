@@ -309,7 +309,10 @@ DO UPDATE … RETURNING` for the three counters (rolled back when one is closed)
 settled by one statement that locks them in key order, the profile chosen at the mire ("Je suis") is
 checked by authentication on the account it loads (no lookup of its own), and `last_login`, the
 session's row (the replaced key's deleted) and its `AccountSession` are one statement: 5 statements
-and 2 commits per login (SQLite keeps the ORM's statements for the counters).
+and 2 commits per login (SQLite keeps the ORM's statements for the counters). Since 2026-12-07 the
+settling, the audit event and the session's writes are one statement sent on its own, atomic by itself,
+without a BEGIN and a COMMIT around it (a login that writes rows itself, when Django keeps or flushes
+a session that already has a login, opens that transaction): 3 statements and 1 commit per login.
 
 Caveats: all accounts share one password hash (same cost to verify as one hash each); no TLS and no
 reverse proxy in front; the SQLite file sits on the machine's disk, so each commit is a real fsync.
