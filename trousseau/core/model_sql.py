@@ -8,26 +8,34 @@ its own field (`get_db_prep_save`), so that the stored form is the one the ORM w
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)  # noqa: SLF001 - Django's public model API
 
 
+@cache
+def _shape(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[list[Field[Any, Any]], str, list[str]]:
+    """The fields of `names`, the quoted table and column names: the same for every row of a hot path,
+    worked out once per process (a model's fields do not change while it runs)."""
+    fields: list[Field[Any, Any]] = [model._meta.get_field(name) for name in names]  # type: ignore[misc]  # noqa: SLF001
+    return fields, table(model), [connection.ops.quote_name(str(field.column)) for field in fields]
+
+
 def insert(model: type[Model], values: dict[str, Any], linked: tuple[str, str] | None = None) -> tuple[str, list[Any]]:
     """`INSERT INTO … (…) VALUES (…)` of `values` (keyed by field name or attname), plus `linked` =
     (field, SQL giving its value, e.g. another CTE's id) when given."""
-    fields = [model._meta.get_field(name) for name in values]  # noqa: SLF001
-    columns = [connection.ops.quote_name(str(field.column)) for field in fields]  # type: ignore[union-attr]
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]  # type: ignore[union-attr]
-    marks = ["%s"] * len(params)
+    fields, quoted_table, columns = _shape(model, tuple(values), connection.vendor)
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
+    columns, marks = list(columns), ["%s"] * len(params)
     if linked is not None:
         name, source = linked
         columns.append(connection.ops.quote_name(str(model._meta.get_field(name).column)))  # type: ignore[union-attr]  # noqa: SLF001
         marks.append(source)
     # Every value a parameter; `linked`'s SQL is the caller's own, never a request's.
-    return f"INSERT INTO {table(model)} ({', '.join(columns)}) VALUES ({', '.join(marks)})", params  # noqa: S608
+    return f"INSERT INTO {quoted_table} ({', '.join(columns)}) VALUES ({', '.join(marks)})", params  # noqa: S608
