@@ -14,28 +14,24 @@ answered in this session, and which services exist (the "Mes services" page). Th
 kernel because sign-in, the journeys and the account pages below them all read it
 (docs/architecture.md).
 
-The origin resolvers are the older half of the same idea: a form posted on the mire is answered by
-redirects that end at the service, and CSP `form-action` must allow that service's origin.
+A catalogue also says where a form posted on the mire may lead (`origin`): it is answered by redirects
+that end at the service, and CSP `form-action` must allow that service's origin.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpResponse
 
-OriginResolver = Callable[[str], str | None]  # next URL -> origin of the service it ends at, or None
-
 SESSION_KEY = "continuation"
 # A pending login older than this is not resumed: a person who comes back the next day to the mire
 # means to manage their account, not to be sent to a service they gave up on.
 MAX_AGE = 3600
-
-_resolvers: list[OriginResolver] = []
 
 
 @dataclass(frozen=True)
@@ -62,26 +58,24 @@ class Catalogue(Protocol):
     def listed(self) -> list[Service]:
         """The enabled services that have a home page ("Mes services")."""
 
+    def origin(self, next_url: str) -> str | None:
+        """The origin of the service that following `next_url` redirects to, if this protocol vouches
+        for it (a form that continues there needs it in its CSP `form-action`)."""
+
 
 _catalogues: list[Catalogue] = []
 
 
-def register(resolver: OriginResolver) -> None:
-    """Called by a protocol's AppConfig.ready(); registering twice (tests reload apps) adds nothing."""
-    if resolver not in _resolvers:
-        _resolvers.append(resolver)
-
-
 def register_catalogue(catalogue: Catalogue) -> None:
-    """Called by a protocol's AppConfig.ready(), like `register`."""
+    """Called by a protocol's AppConfig.ready(); registering twice (tests reload apps) adds nothing."""
     if catalogue not in _catalogues:
         _catalogues.append(catalogue)
 
 
 def redirect_origin(next_url: str) -> str | None:
     """The origin of the service that `next_url` leads to, if a protocol vouches for it."""
-    for resolver in _resolvers:
-        origin = resolver(next_url)
+    for catalogue in _catalogues:
+        origin = catalogue.origin(next_url)
         if origin:
             return origin
     return None

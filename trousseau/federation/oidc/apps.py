@@ -17,7 +17,6 @@ class OidcConfig(AppConfig):
         from trousseau.signin import logout as signin_logout  # noqa: PLC0415
 
         signin_logout.register(logout.PARTICIPANT)
-        origins.register(continuation.redirect_origin)
         origins.register_catalogue(continuation.CATALOGUE)
         user_logged_in.connect(services.sid_at_login, dispatch_uid="oidc-sid-at-login")
         # Called by clients' servers with their credentials or a token, never with a browser's session.

@@ -73,5 +73,8 @@ class OidcCatalogue:
         profiles = ClientProfile.objects.select_related("application").exclude(home_url="")
         return [_described(profile) for profile in profiles]
 
+    def origin(self, next_url: str) -> str | None:
+        return redirect_origin(next_url)
+
 
 CATALOGUE = OidcCatalogue()

@@ -54,5 +54,10 @@ class SamlCatalogue:
     def listed(self) -> list[Service]:
         return [_described(sp) for sp in ServiceProvider.objects.filter(enabled=True).exclude(home_url="")]
 
+    def origin(self, next_url: str) -> str | None:
+        # A login for a SAML service continues at Trousseau's own SSO step; the answer then leaves by
+        # the auto-POST page, whose form-action the page lifts itself (pages.post_page).
+        return None
+
 
 CATALOGUE = SamlCatalogue()
