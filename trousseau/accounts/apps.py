@@ -12,3 +12,9 @@ class AccountsConfig(AppConfig):
         # `last_login` with the session's rows (one statement on PostgreSQL): Django's receiver would
         # add an UPDATE of its own.
         user_logged_in.disconnect(dispatch_uid="update_last_login")
+
+        from trousseau.accounts.backends import SessionAccount  # noqa: PLC0415
+        from trousseau.core import session_store  # noqa: PLC0415
+
+        # A logged-in request reads its session and its account by one statement (accounts/backends.py).
+        session_store.accompany(SessionAccount())

@@ -1,5 +1,9 @@
-"""The absolute lifetime of a login: however active, a session ends SESSION_ABSOLUTE_AGE after the login.
+"""The logged-in user of a request, and the absolute lifetime of a login.
 
+`AuthenticationMiddleware` is Django's, but lets the backend take the account read with the session
+(accounts/backends.py) instead of reading it again.
+
+`AbsoluteSessionAgeMiddleware`: however active, a session ends SESSION_ABSOLUTE_AGE after the login.
 Django's session age alone is renewed by every write, so a browser kept busy (or a service provider
 asking for silent SAML and OpenID Connect answers) would stay logged in for ever (ASVS 7.3.2).
 """
@@ -8,17 +12,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
+from trousseau.accounts.backends import loading_user_of
 from trousseau.accounts.models import Account
 from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY, authenticated_at, session_close
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit
 from trousseau.core.http import client_ip
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)  # request.auser, and the checks of Django's
+        request.user = SimpleLazyObject(lambda: _user(request))  # type: ignore[assignment]
+
+
+def _user(request: HttpRequest) -> Any:
+    """Django's `auth.get_user`, cached on the request as Django's middleware caches it, with the session
+    at hand for the backend."""
+    if not hasattr(request, "_cached_user"):
+        loading = loading_user_of.set(request.session)
+        try:
+            request._cached_user = auth.get_user(request)  # type: ignore[attr-defined]  # noqa: SLF001 - Django's cache
+        finally:
+            loading_user_of.reset(loading)
+    return request._cached_user  # type: ignore[attr-defined]  # noqa: SLF001
 
 
 class AbsoluteSessionAgeMiddleware:

@@ -26,27 +26,39 @@ class Prepared(Generic[M]):
         self._model = model
         self._build = build
         self._probe = probe
-        self._compiled: dict[str, tuple[str, list[str], list[Any], Any, Any]] = {}
+        self._compiled: dict[str, tuple[str, list[Any], list[str], list[str], Any, Any]] = {}
 
     def first(self, value: Any) -> M | None:
         alias = router.db_for_read(self._model)
-        if alias not in self._compiled:
-            self._compiled[alias] = self._compile(alias)
-        sql, attnames, params, compiler, converters = self._compiled[alias]
+        sql, params = self._compiled_for(alias)[:2]
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, [value if param == self._probe else param for param in params])
             rows = cursor.fetchall()
-        if not rows:
-            return None
-        row = next(iter(compiler.apply_converters(rows, converters))) if converters else rows[0]
+        return self.instance(alias, rows[0]) if rows else None
+
+    def columns(self, alias: str) -> list[str]:
+        """The SQL of the selected columns, for a statement that joins the model's table itself."""
+        return self._compiled_for(alias)[2]
+
+    def instance(self, alias: str, row: tuple[Any, ...]) -> M:
+        """The model instance of one row of `columns`' values, as the ORM's iterable makes it."""
+        attnames, compiler, converters = self._compiled_for(alias)[3:]
+        if converters:
+            row = next(iter(compiler.apply_converters([row], converters)))
         return self._model.from_db(alias, attnames, row)
 
-    def _compile(self, alias: str) -> tuple[str, list[str], list[Any], Any, Any]:
+    def _compiled_for(self, alias: str) -> tuple[str, list[Any], list[str], list[str], Any, Any]:
+        if alias not in self._compiled:
+            self._compiled[alias] = self._compile(alias)
+        return self._compiled[alias]
+
+    def _compile(self, alias: str) -> tuple[str, list[Any], list[str], list[str], Any, Any]:
         compiler = self._build(self._probe).order_by("pk")[:1].query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         if list(params).count(self._probe) != 1:
             msg = f"{self._model.__name__}'s prepared query was compiled without its probe as one parameter"
             raise RuntimeError(msg)
         columns = [column for column, _sql, _alias in compiler.select]
+        column_sql = [column_sql for _column, (column_sql, _params), _alias in compiler.select]
         attnames = [column.target.attname for column in columns]
-        return sql, attnames, list(params), compiler, compiler.get_converters(columns)
+        return sql, list(params), column_sql, attnames, compiler, compiler.get_converters(columns)

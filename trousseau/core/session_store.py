@@ -18,12 +18,17 @@ statements are written once as SQL (`_sql`) rather than built by the ORM at each
 more than the statements themselves (issue #21's profile of a morning journey). Same table, columns,
 encoding and semantics as Django's store: an UPDATE that finds no row raises UpdateError, as Django's
 forced update does.
+
+A logged-in request then loads its account, a second round trip for a row that hangs off the session.
+An app above the kernel may register a `Companion` (accounts: the session's account, by its
+`AccountSession` row): the session's row is then read with it, by one statement with LEFT JOINs, and
+the store keeps it in `companion` for the request (None when the join finds nothing).
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
@@ -46,6 +51,35 @@ def _sql(table: str, alias: str) -> dict[str, str]:
     }
 
 
+class Companion(Protocol):
+    """A row read with the session, by the same statement."""
+
+    def joined(self, alias: str, session_table: str) -> tuple[list[str], str, list[Any]]:
+        """The columns to select, the LEFT JOINs onto `session_table` (quoted) and the JOINs' parameters."""
+
+    def build(self, alias: str, values: tuple[Any, ...]) -> object | None:
+        """The object of those columns' values, or None when the joins found nothing."""
+
+
+_companions: list[Companion] = []
+
+
+def accompany(companion: Companion) -> None:
+    """Called from an AppConfig.ready(); one companion at most (a second call replaces the first)."""
+    _companions[:] = [companion]
+    _read_with.cache_clear()
+
+
+@functools.cache
+def _read_with(table: str, alias: str) -> tuple[str, list[Any]]:
+    """The session's read with the companion's columns: the SQL and the JOINs' parameters."""
+    quote = connections[alias].ops.quote_name
+    t, key, data, expiry = (quote(n) for n in (table, "session_key", "session_data", "expire_date"))
+    columns, joins, params = _companions[0].joined(alias, t)
+    sql = f"SELECT {t}.{data}, {', '.join(columns)} FROM {t} {joins} WHERE {t}.{key} = %s AND {t}.{expiry} > %s"  # noqa: S608 - quoted names, parameters bound
+    return sql, params
+
+
 class SessionStore(DatabaseSessionStore):
     def __init__(self, session_key: str | None = None, **kwargs: Any) -> None:
         super().__init__(session_key, **kwargs)
@@ -53,6 +87,7 @@ class SessionStore(DatabaseSessionStore):
         self._unsaved_key = False  # the key was drawn by cycle_key and has no row yet
         self._stale_key: str | None = None  # the key cycle_key replaced, when its deletion was deferred
         self._defer_stale = False  # set by `defer_stale_deletion` for the next cycle_key only
+        self.companion: object | None = None  # what the registered Companion read with the session
 
     def _database(self, *, write: bool) -> str:
         route = router.db_for_write if write else router.db_for_read
@@ -74,13 +109,26 @@ class SessionStore(DatabaseSessionStore):
         """Django's, by one prepared SELECT: the data of the key's unexpired row, or {} and no key."""
         if self.session_key is None:
             return {}
-        with self._run("read", [self.session_key, self._datetime(timezone.now(), write=False)], write=False) as cur:
-            row = cur.fetchone()
+        now = self._datetime(timezone.now(), write=False)
+        if _companions:
+            row = self._read_with_companion(_companions[0], now)
+        else:
+            with self._run("read", [self.session_key, now], write=False) as cur:
+                row = cur.fetchone()
         if row is None:
             self._session_key = None
             return {}
         decoded: dict[str, Any] = self.decode(row[0])
         return decoded
+
+    def _read_with_companion(self, companion: Companion, now: Any) -> tuple[Any, ...] | None:
+        using = self._database(write=False)
+        sql, params = _read_with(self.model._meta.db_table, using)  # noqa: SLF001
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, [*params, self.session_key, now])
+            row: tuple[Any, ...] | None = cursor.fetchone()
+        self.companion = companion.build(using, row[1:]) if row is not None else None
+        return row
 
     def _state(self) -> tuple[str, bytes] | None:
         if self.session_key is None:

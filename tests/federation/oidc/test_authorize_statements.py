@@ -1,5 +1,6 @@
-"""The usual authorization request in three statements: the session's, the account's (`request.user`,
-checked by Django against the session), then the code's row and its audit event in one (code_rows.record)."""
+"""The usual authorization request in two statements: the session's with its account (`request.user`,
+checked by Django against the session; accounts/backends.py), then the code's row and its audit event in
+one (code_rows.record)."""
 
 from __future__ import annotations
 
@@ -30,18 +31,18 @@ def _to_the_mire(response) -> bool:
 
 
 @postgresql_only
-def test_the_usual_request_is_the_sessions_the_accounts_and_one_for_the_code(rp: RP, account: Account):
+def test_the_usual_request_is_the_session_with_its_account_and_one_for_the_code(rp: RP, account: Account):
     authorize(logged_in(account), rp, challenge=pkce()[1])  # the process reads the client, then keeps it
     browser = logged_in(account)  # through the mire: a session as a login leaves it
     with CaptureQueriesContext(connection) as captured:
         response = authorize(browser, rp, challenge=pkce()[1])
     assert "code" in query_of(response["Location"])
     statements = [query["sql"] for query in captured.captured_queries]
-    assert len(statements) == 3, "\n".join(statements)
+    assert len(statements) == 2, "\n".join(statements)
     assert "django_session" in statements[0]
-    assert '"accounts_account"' in statements[1]
-    assert 'INSERT INTO "oidc_authorization"' in statements[2]
-    assert 'INSERT INTO "accounts_auditevent"' in statements[2]
+    assert '"accounts_account"' in statements[0]
+    assert 'INSERT INTO "oidc_authorization"' in statements[1]
+    assert 'INSERT INTO "accounts_auditevent"' in statements[1]
     # The session is not written again: its sid was drawn at the login (services.sid_at_login).
 
 
