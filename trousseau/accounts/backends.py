@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import connections
+from django.db.models import Model
 from django.http import HttpRequest
 
 from trousseau.accounts.models import Account, AccountSession, AccountState
@@ -33,11 +34,16 @@ class SessionAccount:
 
     def joined(self, alias: str, session_table: str) -> tuple[list[str], str, list[Any]]:
         quote = connections[alias].ops.quote_name
-        listed, accounts = quote(AccountSession._meta.db_table), quote(Account._meta.db_table)  # noqa: SLF001
+
+        def column(model: type[Model], name: str) -> str:
+            field = model._meta.get_field(name)  # noqa: SLF001
+            return f"{quote(model._meta.db_table)}.{quote(str(field.column))}"  # type: ignore[union-attr]  # noqa: SLF001
+
         joins = (
-            f"LEFT JOIN {listed} ON {listed}.{quote('session_key')} = {session_table}.{quote('session_key')} "
-            f"LEFT JOIN {accounts} ON {accounts}.{quote('id')} = {listed}.{quote('account_id')} "
-            f"AND {accounts}.{quote('state')} = %s"
+            f"LEFT JOIN {quote(AccountSession._meta.db_table)} "  # noqa: SLF001
+            f"ON {column(AccountSession, 'session_key')} = {session_table}.{quote('session_key')} "
+            f"LEFT JOIN {quote(Account._meta.db_table)} "  # noqa: SLF001
+            f"ON {column(Account, 'id')} = {column(AccountSession, 'account')} AND {column(Account, 'state')} = %s"
         )
         # The same columns, converters and instance as `_active_account`, whose SQL names the table itself.
         return _active_account.columns(alias), joins, [AccountState.ACTIVE.value]
