@@ -111,7 +111,7 @@ class SessionStore(DatabaseSessionStore):
             return {}
         now = self._datetime(timezone.now(), write=False)
         if _companions:
-            row = self._read_with_companion(_companions[0], now)
+            row = self._read_with_companion(now)
         else:
             with self._run("read", [self.session_key, now], write=False) as cur:
                 row = cur.fetchone()
@@ -121,13 +121,13 @@ class SessionStore(DatabaseSessionStore):
         decoded: dict[str, Any] = self.decode(row[0])
         return decoded
 
-    def _read_with_companion(self, companion: Companion, now: Any) -> tuple[Any, ...] | None:
+    def _read_with_companion(self, now: Any) -> tuple[Any, ...] | None:
         using = self._database(write=False)
         sql, params = _read_with(self.model._meta.db_table, using)  # noqa: SLF001
         with connections[using].cursor() as cursor:
             cursor.execute(sql, [*params, self.session_key, now])
             row: tuple[Any, ...] | None = cursor.fetchone()
-        self.companion = companion.build(using, row[1:]) if row is not None else None
+        self.companion = _companions[0].build(using, row[1:]) if row is not None else None
         return row
 
     def _state(self) -> tuple[str, bytes] | None:

@@ -71,3 +71,14 @@ def login_form(client, execution: str) -> str:
     sent = client.post(form["action"], form["fields"])
     assert sent.status_code == 302, sent.content
     return str(sent["Location"])
+
+
+def credentials(account: Account) -> dict[str, str]:
+    """What ÉduConnect's login form (e1s2) sends for `account`, without the page's token."""
+    return {"j_username": account.identifier, "j_password": factories.GOOD_PASSWORD, "_eventId_proceed": ""}
+
+
+def login_page(client, sso_url: str) -> tuple[str, str]:
+    """From an SP's SSO URL to the login form, as a browser gets there: its URL and its `csrf_token`."""
+    execution = login_form(client, client.get(sso_url)["Location"])
+    return execution, Forms(client.get(execution).content.decode()).value("csrf_token")

@@ -6,8 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests import factories
-from tests.federation.saml.helpers import Forms, guardian, login_form
+from tests.federation.saml.helpers import credentials, guardian, login_page
 
 pytestmark = pytest.mark.django_db
 SSO_REDIRECT = "/idp/profile/SAML2/Redirect/SSO"
@@ -17,11 +16,9 @@ BOOKKEEPING = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
 def test_the_login_post_writes_the_session_once_with_the_flows_next_step(client, pysp, registered):
     account = guardian()
     _, url = pysp.redirect_request(relay_state="ent-state")
-    execution = login_form(client, client.get(url)["Location"])
-    token = Forms(client.get(execution).content.decode()).value("csrf_token")
-    credentials = {"j_username": account.identifier, "j_password": factories.GOOD_PASSWORD, "_eventId_proceed": ""}
+    execution, token = login_page(client, url)
     with CaptureQueriesContext(connection) as captured:
-        logged = client.post(execution, {"csrf_token": token, **credentials})
+        logged = client.post(execution, {"csrf_token": token, **credentials(account)})
     assert logged["Location"] == f"{SSO_REDIRECT}?execution=e1s3"
     statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(BOOKKEEPING)]
     session_writes = [s for s in statements if "django_session" in s and not s.startswith("SELECT")]

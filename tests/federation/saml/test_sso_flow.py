@@ -10,7 +10,17 @@ import pytest
 from django.urls import reverse
 
 from tests import factories
-from tests.federation.saml.helpers import NS, Forms, first_form, guardian, log_in, login_form, saml_xml
+from tests.federation.saml.helpers import (
+    NS,
+    Forms,
+    credentials,
+    first_form,
+    guardian,
+    log_in,
+    login_form,
+    login_page,
+    saml_xml,
+)
 from tests.federation.saml.sp import query
 from trousseau.accounts import devices
 from trousseau.accounts.models import AccountState
@@ -87,10 +97,8 @@ def test_wrong_credentials_show_the_form_again_with_the_error(client, pysp, regi
 def test_right_credentials_go_through_the_local_storage_write_page_to_the_auto_post_page(client, pysp, registered):
     account = guardian()
     request_id, url = pysp.redirect_request(relay_state="ent-state")
-    execution = login_form(client, client.get(url)["Location"])
-    token = Forms(client.get(execution).content.decode()).value("csrf_token")
-    credentials = {"j_username": account.identifier, "j_password": factories.GOOD_PASSWORD, "_eventId_proceed": ""}
-    logged = client.post(execution, {"csrf_token": token, **credentials})
+    execution, token = login_page(client, url)
+    logged = client.post(execution, {"csrf_token": token, **credentials(account)})
     assert logged.status_code == 302
     assert logged["Location"] == f"{SSO_REDIRECT}?execution=e1s3"
     # As at the mire, the browser now has its own login budget for the account (issue #15 finding 7).
@@ -125,12 +133,11 @@ def test_older_clients_post_their_credentials_to_e1s1_and_again_to_e1s2_and_get_
     account = guardian()
     request_id, url = pysp.redirect_request(relay_state="ent-state")
     execution = client.get(url)["Location"]
-    credentials = {"j_username": account.identifier, "j_password": factories.GOOD_PASSWORD, "_eventId_proceed": ""}
-    moved = client.post(execution, credentials)
+    moved = client.post(execution, credentials(account))
     assert moved.status_code == 302
     assert moved["Location"] == f"{SSO_REDIRECT}?execution=e1s2"
     assert "_auth_user_id" not in client.session  # e1s1 is not a login page: nothing was checked there
-    page = client.post(moved["Location"], credentials)
+    page = client.post(moved["Location"], credentials(account))
     form = first_form(page.content.decode())
     assert form["fields"]["RelayState"] == "ent-state"
     assert pysp.read(form["fields"]["SAMLResponse"], request_id)
@@ -256,16 +263,15 @@ def test_strict_mode_answers_posts_without_the_page_token_with_400(client, pysp,
     account = guardian()
     _, url = pysp.redirect_request()
     first = client.get(url)["Location"]
-    credentials = {"j_username": account.identifier, "j_password": factories.GOOD_PASSWORD, "_eventId_proceed": ""}
-    old_style = client.post(first, credentials)
+    old_style = client.post(first, credentials(account))
     assert old_style.status_code == 400
     assert "La page de connexion a expiré" in old_style.text
     assert "_auth_user_id" not in client.session
     execution = login_form(client, first)  # the page's own form goes on
-    assert client.post(execution, credentials).status_code == 400
+    assert client.post(execution, credentials(account)).status_code == 400
     assert "_auth_user_id" not in client.session
     token = Forms(client.get(execution).content.decode()).value("csrf_token")
-    logged = client.post(execution, {"csrf_token": token, **credentials})  # no typeUser: none is needed
+    logged = client.post(execution, {"csrf_token": token, **credentials(account)})  # no typeUser: none is needed
     assert logged["Location"].endswith("execution=e1s3")
     assert client.post(logged["Location"], {"_eventId_proceed": ""}).status_code == 400
     form = first_form(client.get(logged["Location"]).content.decode())

@@ -244,9 +244,9 @@ def _plain(valid: CodeRequest) -> bool:
     return bool(valid.code_challenge) and valid.code_challenge_method != "S256"
 
 
-def _code(request: HttpRequest, valid: CodeRequest, sid: str) -> code_rows.Code:
+def _code(request: HttpRequest, valid: CodeRequest, sid: str) -> services.Code:
     session = request.session
-    return code_rows.Code(
+    return services.Code(
         code=secrets.token_urlsafe(32),  # 256 random bits; the row keeps its digest only
         application=valid.client.application,
         session_key=str(session.session_key),
@@ -260,7 +260,7 @@ def _code(request: HttpRequest, valid: CodeRequest, sid: str) -> code_rows.Code:
     )
 
 
-def _sent(request: HttpRequest, valid: CodeRequest, code: code_rows.Code) -> HttpResponse:
+def _sent(request: HttpRequest, valid: CodeRequest, code: services.Code) -> HttpResponse:
     """§4.1.2: the code sent back with `state` and `iss`."""
     continuation.forget(request.session)  # the client has its code: no detour leads back to it now
     answer = [("code", code.code), *([("state", valid.state)] if valid.state else [])]

@@ -22,10 +22,8 @@ from trousseau.core.model_sql import insert
 from trousseau.federation.oidc import services
 from trousseau.federation.oidc.models import Authorization
 
-Code = services.Code
 
-
-def record(code: Code, account: Account) -> None:
+def record(code: services.Code, account: Account) -> None:
     """The code's row and its event for `account` (`request.user`): one statement on PostgreSQL."""
     if connection.vendor != "postgresql":
         with transaction.atomic():
