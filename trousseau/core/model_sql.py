@@ -27,15 +27,24 @@ def _shape(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[lis
     return fields, table(model), [connection.ops.quote_name(str(field.column)) for field in fields]
 
 
-def insert(model: type[Model], values: dict[str, Any], linked: tuple[str, str] | None = None) -> tuple[str, list[Any]]:
+def insert(
+    model: type[Model],
+    values: dict[str, Any],
+    linked: tuple[str, str] | None = None,
+    *,
+    source: str | None = None,
+) -> tuple[str, list[Any]]:
     """`INSERT INTO … (…) VALUES (…)` of `values` (keyed by field name or attname), plus `linked` =
-    (field, SQL giving its value, e.g. another CTE's id) when given."""
+    (field, SQL giving its value, e.g. another CTE's id) when given. With `source` (a CTE's name), the
+    row is `SELECT`ed from it instead: one row per row of `source`, none when it is empty, which is how
+    a statement's later inserts depend on its earlier ones."""
     fields, quoted_table, columns = _shape(model, tuple(values), connection.vendor)
     params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
     columns, marks = list(columns), ["%s"] * len(params)
     if linked is not None:
-        name, source = linked
+        name, sql = linked
         columns.append(connection.ops.quote_name(str(model._meta.get_field(name).column)))  # type: ignore[union-attr]  # noqa: SLF001
-        marks.append(source)
-    # Every value a parameter; `linked`'s SQL is the caller's own, never a request's.
-    return f"INSERT INTO {quoted_table} ({', '.join(columns)}) VALUES ({', '.join(marks)})", params  # noqa: S608
+        marks.append(sql)
+    # Every value a parameter; `linked`'s SQL and `source` are the caller's own, never a request's.
+    rows = f"VALUES ({', '.join(marks)})" if source is None else f"SELECT {', '.join(marks)} FROM {source}"  # noqa: S608
+    return f"INSERT INTO {quoted_table} ({', '.join(columns)}) {rows}", params

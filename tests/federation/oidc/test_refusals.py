@@ -25,6 +25,7 @@ from tests.federation.oidc.conftest import (
 from trousseau.accounts.models import Account, AccountState
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
+from trousseau.federation.oidc import tokens as tokens_module
 from trousseau.federation.oidc.metadata import issuer
 from trousseau.federation.oidc.models import Authorization
 
@@ -120,6 +121,30 @@ def test_code_replay_is_refused_and_revokes_the_first_tokens(browser, rp: RP, ac
     assert refresh(rp, first["refresh_token"]).status_code == 400
     assert AuditEvent.objects.filter(tag=EventTag.OIDC_CODE_REPLAYED, account=account).exists()
     assert "invalid_grant" in refusals("token")
+
+
+def test_a_replay_during_the_exchange_leaves_no_tokens(browser, rp: RP, account: Account, monkeypatch):
+    # The claim commits before the token rows (tokens.py): an attacker holding a copy of the code
+    # replays it in between. The replay revokes what it finds, nothing yet; the rows must not follow.
+    verifier, challenge = pkce()
+    code = code_for(browser, rp, challenge)
+    replays = []
+    sign = tokens_module.sign
+
+    def sign_after_a_replay(claims, **kw):
+        if not replays:
+            replays.append(redeem(rp, code, verifier))
+        return sign(claims, **kw)
+
+    monkeypatch.setattr(tokens_module, "sign", sign_after_a_replay)
+    first = redeem(rp, code, verifier)
+    assert [r.status_code for r in replays] == [400]
+    assert first.status_code == 400
+    assert first.json()["error"] == "invalid_grant"
+    assert not AccessToken.objects.exists()
+    assert not RefreshToken.objects.exists()
+    assert AuditEvent.objects.filter(tag=EventTag.OIDC_CODE_REPLAYED, account=account).exists()
+    assert refusals("token") == ["invalid_grant", "invalid_grant"]
 
 
 def test_wrong_client_secret_is_refused_and_keeps_the_code_unused(browser, rp: RP):

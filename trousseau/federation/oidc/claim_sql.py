@@ -15,10 +15,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from oauth2_provider.models import get_access_token_model
 
 from trousseau.accounts.models import Account
+from trousseau.core.model_sql import table
 from trousseau.federation.oidc.models import Authorization
 
 # The authorization's columns, named apart from the account's (both have id and created_at).
@@ -37,17 +37,13 @@ _CLAIMED = (
 )
 
 
-def _table(model: Any) -> str:
-    return connection.ops.quote_name(model._meta.db_table)  # noqa: SLF001 - Django's model metadata
-
-
 def claim(*, code_hash: str, application_id: int, family: uuid.UUID, now: datetime) -> Authorization | None:
     """PostgreSQL only: the claimed authorization with its account, or None when nothing was claimed."""
     picked = ", ".join(f"c.{name} AS oidc_{name}" for name in _CLAIMED)
     sql = (
-        f"WITH c AS (UPDATE {_table(Authorization)} SET redeemed_at = %s, token_family = %s "  # noqa: S608 - names from metadata
+        f"WITH c AS (UPDATE {table(Authorization)} SET redeemed_at = %s, token_family = %s "  # noqa: S608 - names from metadata
         "WHERE code_hash = %s AND application_id = %s AND redeemed_at IS NULL RETURNING *) "
-        f"SELECT a.*, {picked} FROM c JOIN {_table(Account)} a ON a.id = c.account_id"
+        f"SELECT a.*, {picked} FROM c JOIN {table(Account)} a ON a.id = c.account_id"
     )
     found = list(Account._default_manager.raw(sql, [now, family, code_hash, application_id]))  # noqa: SLF001
     if not found:
@@ -68,7 +64,7 @@ def bearer_row(digest: str) -> Any:
     model = get_access_token_model()
     sql = (
         f"SELECT t.id, t.expires, t.scope, t.application_id, t.user_id, a.state AS account_state "  # noqa: S608
-        f"FROM {_table(model)} t JOIN {_table(Account)} a ON a.id = t.user_id WHERE t.token_checksum = %s"
+        f"FROM {table(model)} t JOIN {table(Account)} a ON a.id = t.user_id WHERE t.token_checksum = %s"
     )
     found = list(model._default_manager.raw(sql, [digest]))  # noqa: SLF001
     return found[0] if found else None
