@@ -8,6 +8,7 @@ its own field (`get_db_prep_save`), so that the stored form is the one the ORM w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -30,19 +31,18 @@ def _shape(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[lis
 def insert(
     model: type[Model],
     values: dict[str, Any],
-    linked: tuple[str, str] | None = None,
+    linked: Mapping[str, str] | None = None,
     *,
     source: str | None = None,
 ) -> tuple[str, list[Any]]:
-    """`INSERT INTO … (…) VALUES (…)` of `values` (keyed by field name or attname), plus `linked` =
-    (field, SQL giving its value, e.g. another CTE's id) when given. With `source` (a CTE's name), the
-    row is `SELECT`ed from it instead: one row per row of `source`, none when it is empty, which is how
-    a statement's later inserts depend on its earlier ones."""
+    """`INSERT INTO … (…) VALUES (…)` of `values` (keyed by field name or attname), plus `linked`:
+    field → SQL giving its value (another CTE's id, a column of `source`). With `source` (a FROM
+    list of CTEs), the row is `SELECT`ed from it instead: one row per row of `source`, none when it is
+    empty, which is how a statement's later writes depend on its earlier ones."""
     fields, quoted_table, columns = _shape(model, tuple(values), connection.vendor)
     params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
     columns, marks = list(columns), ["%s"] * len(params)
-    if linked is not None:
-        name, sql = linked
+    for name, sql in (linked or {}).items():
         columns.append(connection.ops.quote_name(str(model._meta.get_field(name).column)))  # type: ignore[union-attr]  # noqa: SLF001
         marks.append(sql)
     # Every value a parameter; `linked`'s SQL and `source` are the caller's own, never a request's.

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from oauth2_provider.models import AccessToken
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, RefreshToken
 
 from tests.federation.oidc.conftest import RP, code_for, pkce, redeem, userinfo, verify
+from trousseau.federation.oidc import claim_sql, tokens
 from trousseau.federation.oidc.models import Authorization
 
 
@@ -19,7 +21,7 @@ def test_redeeming_a_code_commits_no_transaction_of_its_own_on_postgresql(browse
         response = redeem(rp, code, verifier)
     assert response.status_code == 200
     commits = [q["sql"] for q in captured.captured_queries if q["sql"].upper().startswith("COMMIT")]
-    # PostgreSQL: the claim and the rows are each one statement, atomic by itself: no COMMIT round trip.
+    # PostgreSQL: the claim and the rows are one statement, atomic by itself: no COMMIT round trip.
     # SQLite: the three rows' INSERTs need their transaction.
     assert len(commits) == (0 if connection.vendor == "postgresql" else 1), commits
     assert AccessToken.objects.count() == 1
@@ -37,12 +39,12 @@ def test_redeeming_a_code_reads_its_authorization_once(browser, rp: RP):
     assert response.status_code == 200
     assert response.json()["id_token"]
     touching = [q["sql"] for q in captured.captured_queries if "oidc_authorization" in q["sql"]]
-    # The claim and the read: one statement on PostgreSQL (a CTE), an UPDATE and a SELECT elsewhere;
-    # then the token rows lock the row (no read of its columns) while they are written (token_rows.py).
-    claim, *rest = touching
-    assert claim.startswith(("WITH", "UPDATE")), touching
-    assert len(rest) == (0 if connection.vendor == "postgresql" else 1) + 1, touching
-    assert "replayed_at IS NULL" in rest[-1], touching
+    if connection.vendor == "postgresql":  # the claim, the read and the token rows: one statement
+        assert len(touching) == 1, touching
+        assert "oauth2_provider_refreshtoken" in touching[0]
+    else:  # an UPDATE and a SELECT, then the rows lock it (no read of its columns) while written
+        assert len(touching) == 3, touching
+        assert "replayed_at IS NULL" in touching[-1]
     assert not [q for q in captured.captured_queries if "oauth2_provider_grant" in q["sql"]]
 
 
@@ -73,10 +75,10 @@ def test_a_token_request_stays_within_its_statement_budget(browser, rp: RP):
     assert response.status_code == 200
     statements = [q["sql"] for q in captured.captured_queries]
     assert not [sql for sql in statements if "oauth2_provider_application" in sql or "oidc_clientprofile" in sql]
-    # PostgreSQL: three statements, each atomic by itself, no BEGIN and COMMIT around them (issue #21).
-    # SQLite: the claim's UPDATE and SELECT, the claims' read, then the rows' transaction (here the
-    # test's SAVEPOINT and RELEASE) with its lock and three INSERTs.
-    budget = 3 if connection.vendor == "postgresql" else 3 + 2 + 4
+    # PostgreSQL: the claim with the token rows, then the claims' read, each atomic by itself: no BEGIN
+    # and COMMIT around them (issue #21). SQLite: the claim's UPDATE and SELECT, the claims' read, then
+    # the rows' transaction (here the test's SAVEPOINT and RELEASE) with its lock and three INSERTs.
+    budget = 2 if connection.vendor == "postgresql" else 3 + 2 + 4
     assert len(statements) <= budget, "\n".join(statements)
 
 
@@ -91,3 +93,30 @@ def test_an_authorization_request_reads_its_client_once_per_process(browser, rp:
     assert not [sql for sql in statements if "oauth2_provider_application" in sql]
     assert not [sql for sql in statements if "oauth2_provider_grant" in sql]  # one row per code: ours
     assert len([sql for sql in statements if 'INSERT INTO "oidc_authorization"' in sql]) == 1
+
+
+@pytest.mark.django_db
+def test_the_statements_checks_only_spare_a_write_python_decides(browser, rp: RP, monkeypatch):
+    # claim_sql.Expected mirrors tokens._check so that PostgreSQL writes the tokens with the claim. When
+    # the two disagree, _check decides: a request the statement turned down is written separately...
+    monkeypatch.setattr(
+        tokens, "_expected", lambda *_: claim_sql.Expected(timezone.now(), "https://elsewhere.example/", None, False)
+    )
+    verifier, challenge = pkce()
+    issued = redeem(rp, code_for(browser, rp, challenge), verifier)
+    assert issued.status_code == 200
+    assert userinfo(issued.json()["access_token"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_tokens_written_for_a_request_python_refuses_are_revoked(browser, rp: RP, monkeypatch):
+    # ...and tokens the statement wrote for a request _check refuses do not stay live.
+    def refuse(authorization, *args):
+        raise tokens.TokenError("invalid_grant", reason="pkce", account=authorization.account)
+
+    monkeypatch.setattr(tokens, "_check", refuse)
+    verifier, challenge = pkce()
+    response = redeem(rp, code_for(browser, rp, challenge), verifier)
+    assert response.status_code == 400
+    assert not AccessToken.objects.exists()
+    assert not RefreshToken.objects.filter(revoked=None).exists()

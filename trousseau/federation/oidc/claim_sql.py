@@ -1,9 +1,10 @@
-"""Two reads of the token and UserInfo endpoints as plain SQL, where the ORM's compilation of a joined
+"""The token and UserInfo endpoints' statements as plain SQL, where the ORM's compilation of a joined
 query cost more than the database's work (profiles of 2026-12-06: ~2 ms of a ~10 ms token request).
 
-- `claim` (PostgreSQL): the code's claim and the read of its authorization with its account, one
-  statement (`UPDATE … RETURNING` in a CTE, joined to the account). Elsewhere (SQLite cannot put an
-  UPDATE in a CTE) the caller keeps the ORM's two statements.
+- `redeem` (PostgreSQL): the code's claim, the read of its authorization with its account and the
+  write of its tokens, one statement (`UPDATE … RETURNING` in a CTE, joined to the account, feeding
+  token_rows' INSERTs). Elsewhere (SQLite cannot put an UPDATE in a CTE) the caller keeps the ORM's
+  statements.
 - `bearer_row`: an access token's row with its account's state, by the token's digest.
 
 Table and column names come from the models' metadata; every value is a parameter.
@@ -11,14 +12,15 @@ Table and column names come from the models' metadata; every value is a paramete
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from oauth2_provider.models import get_access_token_model
 
-from trousseau.accounts.models import Account
+from trousseau.accounts.models import Account, AccountState
 from trousseau.core.model_sql import table
+from trousseau.federation.oidc import token_rows
 from trousseau.federation.oidc.models import Authorization
 
 # The authorization's columns, named apart from the account's (both have id and created_at).
@@ -37,17 +39,41 @@ _CLAIMED = (
 )
 
 
-def claim(*, code_hash: str, application_id: int, family: uuid.UUID, now: datetime) -> Authorization | None:
-    """PostgreSQL only: the claimed authorization with its account, or None when nothing was claimed."""
+@dataclass(frozen=True)
+class Expected:
+    """What the authorization must match for the tokens to be written with its claim: tokens._check's
+    rules, worked out from the request before the code is read (the checks are redone in Python on
+    the row read back, which decides; this only spares the separate write of the rows)."""
+
+    not_before: datetime  # created at or after: the code's lifetime
+    redirect_uri: str
+    challenge: str | None  # the S256 of a well-formed code_verifier
+    no_challenge_ok: bool  # no verifier sent, and a confidential client
+
+
+def redeem(
+    *, code_hash: str, application_id: int, issue: token_rows.Issue, expected: Expected
+) -> tuple[Authorization | None, bool]:
+    """PostgreSQL only: claim the code, read its authorization with its account, and write the
+    tokens when it matches `expected`, in one statement (one round trip, one commit). Returns the
+    claimed authorization (None when nothing was claimed) and whether the tokens were written."""
     picked = ", ".join(f"c.{name} AS oidc_{name}" for name in _CLAIMED)
+    rows_sql, rows_params = token_rows.ctes(issue, "g")
     sql = (
         f"WITH c AS (UPDATE {table(Authorization)} SET redeemed_at = %s, token_family = %s "  # noqa: S608 - names from metadata
-        "WHERE code_hash = %s AND application_id = %s AND redeemed_at IS NULL RETURNING *) "
-        f"SELECT a.*, {picked} FROM c JOIN {table(Account)} a ON a.id = c.account_id"
+        "WHERE code_hash = %s AND application_id = %s AND redeemed_at IS NULL RETURNING *), "
+        f"ca AS (SELECT a.*, {picked}, COALESCE(c.created_at >= %s AND c.redirect_uri = %s AND a.state = %s "
+        "AND CASE WHEN c.code_challenge <> '' THEN c.code_challenge = %s ELSE %s END, false) AS oidc_matches "
+        f"FROM c JOIN {table(Account)} a ON a.id = c.account_id), "
+        "g AS (SELECT id AS account_id, oidc_scope AS scope FROM ca WHERE oidc_matches), "
+        f"{rows_sql} SELECT ca.*, (SELECT count(*) FROM r) AS oidc_written FROM ca"
     )
-    found = list(Account._default_manager.raw(sql, [now, family, code_hash, application_id]))  # noqa: SLF001
+    params = [issue.now, issue.token_family, code_hash, application_id]
+    params += [expected.not_before, expected.redirect_uri, AccountState.ACTIVE.value]
+    params += [expected.challenge, expected.no_challenge_ok, *rows_params]
+    found = list(Account._default_manager.raw(sql, params))  # noqa: SLF001
     if not found:
-        return None
+        return None, False
     account = found[0]
     authorization = Authorization(
         account=account,
@@ -56,7 +82,7 @@ def claim(*, code_hash: str, application_id: int, family: uuid.UUID, now: dateti
         **{name: getattr(account, f"oidc_{name}") for name in _CLAIMED},
     )
     authorization._state.adding = False  # noqa: SLF001 - a row read from the database
-    return authorization
+    return authorization, getattr(account, "oidc_written", 0) == 1
 
 
 def bearer_row(digest: str) -> Any:

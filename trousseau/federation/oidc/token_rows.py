@@ -1,31 +1,34 @@
-"""The rows of one code exchange (ID token, access token, refresh token), written in one statement.
+"""The rows of one code exchange (ID token, access token, refresh token).
 
 They are django-oauth-toolkit's rows, exactly as its models would write them (digests of the tokens,
 never the tokens: COMPLIANT_BCP_RFC9700_TOKEN_STORAGE), so that refresh rotation, family revocation,
-RFC 7009 revocation, logout and cleanup keep working on them. Through the ORM they were three
-INSERTs, each compiled anew and each a round trip to the database, in a request that does little
-else; on PostgreSQL the three are one statement (data-modifying CTEs), elsewhere three plain INSERTs
-in a transaction. Values are prepared by the models' own fields (core/model_sql.py), so the stored
-forms are the ORM's.
+RFC 7009 revocation, logout and cleanup keep working on them. Values are prepared by the models' own
+fields (core/model_sql.py), so the stored forms are the ORM's. Two ways to write them:
 
-The rows are written only while the code's authorization is not marked replayed, and with its row
-locked: the claim commits before them (tokens.py), so a replay of the code can come in between. It
-marks the authorization (services.code_refused) and revokes the family; written after, the tokens
-would escape that revocation. Whichever takes the row first, the other waits for it: the replay
-then revokes rows that are committed, or the rows see the mark and are not written.
+- `ctes`: on PostgreSQL, as data-modifying CTEs of the statement that claims the code
+  (claim_sql.redeem): claim and tokens commit together, in one round trip and one commit.
+- `store`: three INSERTs in a transaction (SQLite; PostgreSQL when that statement did not write
+  them). The claim has committed before them, so a replay of the code can come in between: it marks
+  the authorization (services.code_refused) and revokes the family, which tokens written after would
+  escape. The rows are therefore written only while the authorization is not marked, its row locked
+  first: whichever takes the row first, the other waits for it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import uuid
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from oauth2_provider.models import get_access_token_model, get_id_token_model, get_refresh_token_model
 
 from trousseau.core.model_sql import insert, table
 from trousseau.federation.oidc.models import Authorization
+from trousseau.federation.oidc.provider_settings import ACCESS_TOKEN_SECONDS, ID_TOKEN_SECONDS
 
 
 def checksum(token: str) -> str:
@@ -33,65 +36,87 @@ def checksum(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def store(  # noqa: PLR0913 - one exchange's facts
-    *,
-    authorization_id: int,
-    account_id: int,
-    application_id: int,
-    scope: str,
-    jti: uuid.UUID,
-    id_expires: datetime,
-    access_token: str,
-    access_expires: datetime,
-    refresh_token: str,
-    token_family: uuid.UUID,
-    now: datetime,
-) -> bool:
+def new_token() -> str:
+    return secrets.token_urlsafe(32)  # 256 random bits
+
+
+@dataclass(frozen=True)
+class Issue:
+    """The tokens one exchange gives, drawn before the statement that claims the code and writes them."""
+
+    application_id: int
+    now: datetime
+    access_token: str = field(default_factory=new_token)
+    refresh_token: str = field(default_factory=new_token)
+    jti: uuid.UUID = field(default_factory=uuid.uuid4)
+    token_family: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def rows(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The three rows' values but their owner (`user`) and `scope`, which are the authorization's."""
+        stamps = {"created": self.now, "updated": self.now, "application": self.application_id}
+        id_values = {"jti": self.jti, "expires": self.now + timedelta(seconds=ID_TOKEN_SECONDS), **stamps}
+        access_values = {
+            "token": "",  # RFC 9700 storage: the digest only
+            "token_checksum": checksum(self.access_token),
+            "expires": self.now + timedelta(seconds=ACCESS_TOKEN_SECONDS),
+            "resource": [],
+            **stamps,
+        }
+        refresh_values = {
+            "token": "",
+            "token_checksum": checksum(self.refresh_token),
+            "token_family": self.token_family,
+            "resource": [],
+            **stamps,
+        }
+        return id_values, access_values, refresh_values
+
+
+def ctes(issue: Issue, source: str) -> tuple[str, list[Any]]:
+    """`i AS (…), a AS (…), r AS (… RETURNING id)`: the three rows for each row of `source`, a CTE with
+    the columns `account_id` and `scope` (none when it is empty)."""
+    id_values, access_values, refresh_values = issue.rows()
+    owner = {"user": f"{source}.account_id"}
+    id_sql, id_params = insert(get_id_token_model(), id_values, {**owner, "scope": f"{source}.scope"}, source=source)
+    access_sql, access_params = insert(
+        get_access_token_model(),
+        access_values,
+        {"user": "s.account_id", "scope": "s.scope", "id_token": "i.id"},
+        source=f"i, {source} s",
+    )
+    refresh_sql, refresh_params = insert(
+        get_refresh_token_model(),
+        refresh_values,
+        {"user": "s.account_id", "access_token": "a.id"},
+        source=f"a, {source} s",
+    )
+    return (
+        f"i AS ({id_sql} RETURNING id), a AS ({access_sql} RETURNING id), r AS ({refresh_sql} RETURNING id)",
+        [*id_params, *access_params, *refresh_params],
+    )
+
+
+def store(issue: Issue, *, authorization_id: int, account_id: int, scope: str) -> bool:
     """Write the three rows; False, writing nothing, when the authorization was marked replayed."""
-    stamps = {"created": now, "updated": now}
-    owner = {"user": account_id, "application": application_id}
-    id_values = {**owner, "jti": jti, "expires": id_expires, "scope": scope, **stamps}
-    access_values = {
-        **owner,
-        "token": "",  # RFC 9700 storage: the digest only
-        "token_checksum": checksum(access_token),
-        "expires": access_expires,
-        "scope": scope,
-        "resource": [],
-        **stamps,
-    }
-    refresh_values = {
-        **owner,
-        "token": "",
-        "token_checksum": checksum(refresh_token),
-        "token_family": token_family,
-        "resource": [],
-        **stamps,
-    }
-    id_model, access_model, refresh_model = get_id_token_model(), get_access_token_model(), get_refresh_token_model()
-    authorizations = table(Authorization)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            id_sql, id_params = insert(id_model, id_values, source="g")
-            access_sql, access_params = insert(access_model, access_values, ("id_token", "i.id"), source="i")
-            refresh_sql, refresh_params = insert(refresh_model, refresh_values, ("access_token", "a.id"), source="a")
-            cursor.execute(
-                f"WITH g AS (SELECT id FROM {authorizations} WHERE id = %s AND replayed_at IS NULL FOR UPDATE), "  # noqa: S608 - names from metadata
-                f"i AS ({id_sql} RETURNING id), a AS ({access_sql} RETURNING id) {refresh_sql}",
-                [authorization_id, *id_params, *access_params, *refresh_params],
-            )
-            return bool(cursor.rowcount == 1)
-        with transaction.atomic():
-            # The write lock first (SQLite has one per database), then the mark read under it.
-            cursor.execute(
-                f"UPDATE {authorizations} SET replayed_at = NULL WHERE id = %s AND replayed_at IS NULL",  # noqa: S608
-                [authorization_id],
-            )
-            if cursor.rowcount != 1:
-                return False
-            cursor.execute(*insert(id_model, id_values))
-            id_token_id = cursor.lastrowid
-            cursor.execute(*insert(access_model, {**access_values, "id_token": id_token_id}))
-            access_token_id = cursor.lastrowid
-            cursor.execute(*insert(refresh_model, {**refresh_values, "access_token": access_token_id}))
+    id_values, access_values, refresh_values = issue.rows()
+    owner = {"user": account_id}
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The row's lock first (SQLite: the database's write lock), then the mark read under it.
+        cursor.execute(
+            f"UPDATE {table(Authorization)} SET replayed_at = NULL WHERE id = %s AND replayed_at IS NULL",  # noqa: S608 - names from metadata
+            [authorization_id],
+        )
+        if cursor.rowcount != 1:
+            return False
+        id_token = _insert(cursor, get_id_token_model(), {**id_values, **owner, "scope": scope})
+        access = _insert(
+            cursor, get_access_token_model(), {**access_values, **owner, "scope": scope, "id_token": id_token}
+        )
+        _insert(cursor, get_refresh_token_model(), {**refresh_values, **owner, "access_token": access})
     return True
+
+
+def _insert(cursor: Any, model: Any, values: dict[str, Any]) -> int:
+    sql, params = insert(model, values)
+    cursor.execute(f"{sql} RETURNING id", params)  # SQLite ≥ 3.35 and PostgreSQL
+    return int(cursor.fetchone()[0])

@@ -28,11 +28,9 @@ import hashlib
 import hmac
 import json
 import re
-import secrets
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -117,10 +115,6 @@ def at_hash(access_token: str) -> str:
     return b64url(hashlib.sha256(access_token.encode()).digest()[:16])
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(32)  # 256 random bits
-
-
 # --- The request ----------------------------------------------------------------------------------
 
 
@@ -131,46 +125,70 @@ def _single(request: HttpRequest) -> None:
             raise TokenError("invalid_request", f"{name} is repeated")
 
 
-def _claim(code: str, client: clients.Client) -> Authorization:
-    """Mark the code redeemed, once, with the refresh-token family it gives; raise invalid_grant if it
-    is unknown (or another client's) or was already redeemed (which revokes what it gave)."""
-    digest, application_id, family, now = (
-        services.code_digest(code),
-        client.application.pk,
-        uuid.uuid4(),
-        timezone.now(),
+def _redirect_uri(request: HttpRequest, client: clients.Client) -> str:
+    # §4.1.3: redirect_uri MUST be identical to the authorization request's. Absent, the client's
+    # first registered URI stands for it, as oauthlib did (the authorization request got it too).
+    return request.POST.get("redirect_uri") or (client.redirect_uris or [""])[0]
+
+
+def _s256(verifier: str | None) -> str | None:
+    """RFC 7636 §4.6: the challenge a well-formed verifier answers; None for a missing or malformed one."""
+    if not verifier or not VERIFIER.fullmatch(verifier):
+        return None
+    return b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+
+
+def _expected(request: HttpRequest, client: clients.Client, now: datetime) -> claim_sql.Expected:
+    """_check's rules as values, for the statement that writes the tokens with the claim."""
+    verifier = request.POST.get("code_verifier")
+    return claim_sql.Expected(
+        not_before=now - timedelta(seconds=AUTHORIZATION_CODE_SECONDS),
+        redirect_uri=_redirect_uri(request, client),
+        challenge=_s256(verifier),
+        no_challenge_ok=verifier is None and not client.public,
     )
+
+
+def _claim(
+    code: str, client: clients.Client, request: HttpRequest, issue: token_rows.Issue
+) -> tuple[Authorization, bool]:
+    """Mark the code redeemed, once, with the refresh-token family it gives, and on PostgreSQL write the
+    tokens in the same statement when the request matches (whether it did is returned); raise
+    invalid_grant if it is unknown (or another client's) or was already redeemed (which revokes what
+    it gave)."""
+    digest, application_id = services.code_digest(code), client.application.pk
+    written = False
     if connection.vendor == "postgresql":
-        claimed = claim_sql.claim(code_hash=digest, application_id=application_id, family=family, now=now)
+        expected = _expected(request, client, issue.now)
+        claimed, written = claim_sql.redeem(
+            code_hash=digest, application_id=application_id, issue=issue, expected=expected
+        )
     else:
         rows = Authorization.objects.filter(code_hash=digest, application_id=application_id)
-        updated = rows.filter(redeemed_at=None).update(redeemed_at=now, token_family=family)
+        updated = rows.filter(redeemed_at=None).update(redeemed_at=issue.now, token_family=issue.token_family)
         claimed = rows.select_related("account").get() if updated == 1 else None
     if claimed is None:
         with transaction.atomic():  # the replay's mark, its revocation and its audit event together
             row = services.code_refused(code=code, application=client.application)
         reason = "replayed" if row is not None else "unknown"
         raise TokenError("invalid_grant", reason=reason, account=row.account if row else None)
-    return claimed
+    return claimed, written
 
 
-def _check(authorization: Authorization, request: HttpRequest, client: clients.Client) -> None:
+def _check(authorization: Authorization, request: HttpRequest, client: clients.Client, now: datetime) -> None:
     account = authorization.account
-    age = (timezone.now() - authorization.created_at).total_seconds()
+    age = (now - authorization.created_at).total_seconds()
     if age > AUTHORIZATION_CODE_SECONDS:
         raise TokenError("invalid_grant", "code expired", reason="expired", account=account)
-    # §4.1.3: redirect_uri MUST be identical to the authorization request's. Absent, the client's
-    # first registered URI stands for it, as oauthlib did (the authorization request got it too).
-    redirect_uri = request.POST.get("redirect_uri") or (client.redirect_uris or [""])[0]
-    if redirect_uri != authorization.redirect_uri:
+    if _redirect_uri(request, client) != authorization.redirect_uri:
         raise TokenError(
             "invalid_grant", "redirect_uri differs from the authorization request's", "redirect_uri", account
         )
     verifier = request.POST.get("code_verifier")
     if authorization.code_challenge:
-        if not verifier or not VERIFIER.fullmatch(verifier):
+        computed = _s256(verifier)
+        if computed is None:
             raise TokenError("invalid_grant", "code_verifier missing or malformed", "pkce", account)
-        computed = b64url(hashlib.sha256(verifier.encode("ascii")).digest())
         if not hmac.compare_digest(computed, authorization.code_challenge):
             raise TokenError("invalid_grant", "code_verifier does not match", "pkce", account)
     elif verifier is not None:
@@ -181,15 +199,28 @@ def _check(authorization: Authorization, request: HttpRequest, client: clients.C
         raise TokenError("invalid_grant", reason="account_inactive", account=account)
 
 
-def _issue(authorization: Authorization, client: clients.Client) -> dict[str, Any]:
-    """The ID token, access token and refresh token of a redeemed code, stored as the toolkit does."""
+def _redeem(code: str, client: clients.Client, request: HttpRequest) -> tuple[Authorization, dict[str, Any]]:
+    """Claim the code, check the request against it, write and answer its tokens."""
+    issue = token_rows.Issue(application_id=client.application.pk, now=timezone.now())
+    authorization, written = _claim(code, client, request, issue)
+    try:
+        _check(authorization, request, client, issue.now)  # the rules, whatever the statement decided
+    except TokenError:
+        if written:  # cannot happen while claim_sql.Expected mirrors _check; if it did, nothing stays live
+            services.revoke([authorization])
+        raise
+    if not written and not token_rows.store(
+        issue, authorization_id=authorization.pk, account_id=authorization.account_id, scope=authorization.scope
+    ):  # replayed while this exchange ran: the replay revoked the family, nothing written
+        raise TokenError("invalid_grant", reason="replayed_during_exchange", account=authorization.account)
+    return authorization, _answer(authorization, client, issue)
+
+
+def _answer(authorization: Authorization, client: clients.Client, issue: token_rows.Issue) -> dict[str, Any]:
+    """§5.1's answer: the tokens written, and the ID token signed over the claims released."""
     account, application = authorization.account, client.application
-    granted = authorization.scope.split()
-    now = timezone.now()
-    access, refresh = new_token(), new_token()
-    jti = uuid.uuid4()
-    logged_in_at = authorization.authenticated_at or account.last_login or now
-    released = scopes.claims_for(account, application, granted, client.profile)
+    logged_in_at = authorization.authenticated_at or account.last_login or issue.now
+    released = scopes.claims_for(account, application, authorization.scope.split(), client.profile)
     id_claims = dict(released)
     iat = int(time.time())
     id_claims.update(
@@ -198,39 +229,20 @@ def _issue(authorization: Authorization, client: clients.Client) -> dict[str, An
         iat=iat,
         exp=iat + ID_TOKEN_SECONDS,
         auth_time=int(logged_in_at.timestamp()),
-        jti=str(jti),
+        jti=str(issue.jti),
         sid=authorization.sid,
-        at_hash=at_hash(access),
+        at_hash=at_hash(issue.access_token),
     )
     if authorization.nonce:
         id_claims["nonce"] = authorization.nonce
-    id_token = sign(id_claims)
-    scope = " ".join(granted)
-    if authorization.token_family is None:  # the claim sets it, in the same statement as redeemed_at
-        raise RuntimeError("a redeemed authorization without its token family")
-    stored = token_rows.store(
-        authorization_id=authorization.pk,
-        account_id=account.pk,
-        application_id=application.pk,
-        scope=scope,
-        jti=jti,
-        id_expires=now + timedelta(seconds=ID_TOKEN_SECONDS),
-        access_token=access,
-        access_expires=now + timedelta(seconds=ACCESS_TOKEN_SECONDS),
-        refresh_token=refresh,
-        token_family=authorization.token_family,
-        now=now,
-    )
-    if not stored:  # replayed while this exchange ran: the replay revoked the family, nothing written
-        raise TokenError("invalid_grant", reason="replayed_during_exchange", account=account)
-    userinfo_claims.keep(access, released)
+    userinfo_claims.keep(issue.access_token, released)
     return {
-        "access_token": access,
+        "access_token": issue.access_token,
         "expires_in": ACCESS_TOKEN_SECONDS,
         "token_type": "Bearer",
-        "scope": scope,
-        "refresh_token": refresh,
-        "id_token": id_token,
+        "scope": authorization.scope,
+        "refresh_token": issue.refresh_token,
+        "id_token": sign(id_claims),
     }
 
 
@@ -254,9 +266,7 @@ def exchange_code(request: HttpRequest) -> HttpResponse:
     except TokenError as exc:
         return _refused(request, exc)
     try:
-        authorization = _claim(code, client)
-        _check(authorization, request, client)
-        body = _issue(authorization, client)
+        authorization, body = _redeem(code, client, request)
     except TokenError as exc:
         exc.client_id = client.client_id
         return _refused(request, exc)
