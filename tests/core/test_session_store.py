@@ -196,3 +196,63 @@ def test_saving_a_session_whose_row_is_gone_is_djangos_update_error():
     with pytest.raises(UpdateError):
         store.save()
     assert not Session.objects.filter(session_key=store.session_key).exists()
+
+
+def _carried_event(store: SessionStore, ids: list[int], **data: str) -> None:
+    from trousseau.audit.events import EventTag
+    from trousseau.audit.services import audit_statement
+
+    _, (sql, params) = audit_statement(EventTag.SAML_ASSERTION_ISSUED, **data)
+    store.write_with_save(sql, params, ids.append)
+
+
+def test_a_write_carried_by_the_save_goes_in_the_sessions_update():
+    from trousseau.audit.models import AuditEvent
+
+    store = SessionStore()
+    store["step"] = "one"
+    store.save()
+    ids: list[int] = []
+    _carried_event(store, ids, service="a")
+    _carried_event(store, ids, service="b")
+    assert store.modified  # so that Django's middleware saves it, data unchanged or not
+    with CaptureQueriesContext(connection) as captured:
+        store.save()
+    statements = [q["sql"] for q in captured.captured_queries]
+    if connection.vendor == "postgresql":  # one statement: the events' INSERTs are CTEs of the UPDATE
+        assert len(statements) == 1, statements
+        assert statements[0].startswith("WITH")
+    else:  # each event alone, then the session's UPDATE
+        assert [s.split()[0] for s in statements] == ["INSERT", "INSERT", "UPDATE"], statements
+    assert [AuditEvent.objects.get(pk=pk).data["service"] for pk in ids] == ["a", "b"]
+    with CaptureQueriesContext(connection) as captured:
+        store.save()  # carried once: the next save of the same data writes nothing
+    assert _writes(captured) == []
+
+
+def test_a_carried_write_goes_with_a_new_keys_insert_and_with_an_unchanged_session():
+    from trousseau.audit.models import AuditEvent
+
+    store = SessionStore()
+    store["step"] = "one"
+    ids: list[int] = []
+    _carried_event(store, ids, service="new")
+    store.save()  # the first row of a new key
+    store.save()
+    _carried_event(store, ids, service="unchanged")
+    store.save()  # the data is the same: the session's row is written anyway, with the event
+    assert [AuditEvent.objects.get(pk=pk).data["service"] for pk in ids] == ["new", "unchanged"]
+    assert SessionStore(session_key=store.session_key).load() == {"step": "one"}
+
+
+def test_a_carried_write_on_a_session_whose_row_is_gone_is_still_djangos_update_error():
+    from django.contrib.sessions.backends.base import UpdateError
+
+    store = SessionStore()
+    store["step"] = "one"
+    store.save()
+    Session.objects.filter(session_key=store.session_key).delete()
+    _carried_event(store, [], service="a")
+    with pytest.raises(UpdateError):
+        store.save()
+    assert not Session.objects.filter(session_key=store.session_key).exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import connection
 from django.db.models import Model
 from django.db.models.signals import post_save
@@ -13,6 +14,7 @@ from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.core.model_sql import insert
 from trousseau.core.secrets import keyed_digest
+from trousseau.core.session_store import SessionStore
 
 # `initial.nom` + digits, folded (accounts.identifiers): what an identifier can look like.
 IDENTIFIER_SHAPE = re.compile(r"[a-z0-9]\.[a-z0-9]{1,30}")
@@ -48,6 +50,20 @@ def audited(event: AuditEvent, pk: int) -> AuditEvent:
         sender=AuditEvent, instance=event, created=True, update_fields=None, raw=False, using=connection.alias
     )
     return event
+
+
+def audit_with_session(
+    session: SessionBase, tag: EventTag, *, account: Model | None = None, ip: str | None = None, **data: Any
+) -> None:
+    """`audit`, written by the session's save at the end of this response: with the session's row in one
+    statement on PostgreSQL (core/session_store.py). For the event of what a response does only when it
+    is delivered with its session (a SAML answer: an error response, which saves no session, delivers
+    no assertion either). Another session store writes the event at once."""
+    if not isinstance(session, SessionStore):
+        audit(tag, account=account, ip=ip, **data)
+        return
+    event, (sql, params) = audit_statement(tag, account=account, ip=ip, **data)
+    session.write_with_save(sql, params, lambda pk: audited(event, pk))
 
 
 def typed_identifier(typed: str) -> str:

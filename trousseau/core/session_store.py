@@ -19,6 +19,10 @@ more than the statements themselves (issue #21's profile of a morning journey). 
 encoding and semantics as Django's store: an UPDATE that finds no row raises UpdateError, as Django's
 forced update does.
 
+A request may also give the store a write of its own (`write_with_save`: an `INSERT … RETURNING id`,
+a SAML answer's audit event) to send with the session's save at the end of the response: on
+PostgreSQL as a CTE of the session's UPDATE, one round trip and one commit for both.
+
 A logged-in request then loads its account, a second round trip for a row that hangs off the session.
 An app above the kernel may register a `Companion` (accounts: the session's account, by its
 `AccountSession` row): the session's row is then read with it, by one statement with LEFT JOINs, and
@@ -28,6 +32,7 @@ the store keeps it in `companion` for the request (None when the join finds noth
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, UpdateError
@@ -88,6 +93,7 @@ class SessionStore(DatabaseSessionStore):
         self._stale_key: str | None = None  # the key cycle_key replaced, when its deletion was deferred
         self._defer_stale = False  # set by `defer_stale_deletion` for the next cycle_key only
         self.companion: object | None = None  # what the registered Companion read with the session
+        self._carried: list[tuple[str, list[Any], Callable[[Any], object]]] = []  # write_with_save's
 
     def _database(self, *, write: bool) -> str:
         route = router.db_for_write if write else router.db_for_read
@@ -166,28 +172,72 @@ class SessionStore(DatabaseSessionStore):
         self._insert()
         self.modified = True
 
+    def write_with_save(self, sql: str, params: list[Any], done: Callable[[Any], object]) -> None:
+        """Send `sql` (one `INSERT … RETURNING id`) with this session's save at the end of the response,
+        and give `done` the id it returned. The session is marked modified, so that Django's middleware
+        saves it; a response it does not save (a server error, a session emptied) writes none of them:
+        for the record of what only a delivered response does (a SAML answer)."""
+        self._carried.append((sql, params, done))
+        self.modified = True
+
     def save(self, must_create: bool = False) -> None:  # noqa: FBT001, FBT002 - Django's signature
+        carried, self._carried = self._carried, []
         if self._unsaved_key:
+            self._send_alone(carried)
             self._insert()
-        elif not must_create and self._written is not None and self._written == self._state():
+        elif not carried and not must_create and self._written is not None and self._written == self._state():
             return
         elif must_create or self.session_key is None:
+            self._send_alone(carried)
             super().save(must_create=must_create)
         else:
-            self._update()
+            self._update(carried)
         self._saved()
 
-    def _update(self) -> None:
-        """Django's forced update of the row, in one statement (no savepoint: an UPDATE is atomic alone)."""
+    def _send_alone(self, carried: list[tuple[str, list[Any], Callable[[Any], object]]]) -> None:
+        with connections[self._database(write=True)].cursor() as cursor:
+            for sql, params, done in carried:
+                cursor.execute(sql, params)
+                done(cursor.fetchone()[0])
+
+    def _update(self, carried: list[tuple[str, list[Any], Callable[[Any], object]]]) -> None:
+        """Django's forced update of the row, in one statement (no savepoint: an UPDATE is atomic alone),
+        with the carried writes as its CTEs on PostgreSQL (elsewhere: each before it, alone)."""
         data = self.encode(self._get_session())  # type: ignore[attr-defined]  # Django's own
         expiry = self._datetime(self.get_expiry_date(), write=True)
-        try:
-            with self._run("update", [data, expiry, self.session_key], write=True) as cur:
-                updated = cur.rowcount
-        except DatabaseError as exc:
-            raise UpdateError from exc
+        using = self._database(write=True)
+        if connections[using].vendor != "postgresql" or not carried:
+            self._send_alone(carried)
+            try:
+                with self._run("update", [data, expiry, self.session_key], write=True) as cur:
+                    updated = cur.rowcount
+            except DatabaseError as exc:
+                raise UpdateError from exc
+        else:
+            updated = self._update_carrying(using, carried, [data, expiry, self.session_key])
         if updated != 1:
             raise UpdateError  # the row is gone (logged out elsewhere, expired and cleared): Django's answer
+
+    def _update_carrying(
+        self, using: str, carried: list[tuple[str, list[Any], Callable[[Any], object]]], update: list[Any]
+    ) -> int:
+        """PostgreSQL: `WITH w0 AS (…), … , u AS (UPDATE … RETURNING 1) SELECT` the rows updated and each
+        write's id. The writes' CTEs run whether or not the session's row is still there."""
+        ctes = [f"w{n} AS ({sql})" for n, (sql, _, _) in enumerate(carried)]
+        ids = ", ".join(f"(SELECT * FROM w{n})" for n in range(len(carried)))  # noqa: S608 - our names
+        update_sql = _sql(self.model._meta.db_table, using)["update"]  # noqa: SLF001
+        # The callers' statements, every value of theirs a parameter; the names are ours.
+        sql = f"WITH {', '.join(ctes)}, u AS ({update_sql} RETURNING 1) SELECT (SELECT count(*) FROM u), {ids}"  # noqa: S608
+        params = [value for _, written, _ in carried for value in written]
+        try:
+            with connections[using].cursor() as cursor:
+                cursor.execute(sql, [*params, *update])
+                updated, *returned = cursor.fetchone()
+        except DatabaseError as exc:
+            raise UpdateError from exc
+        for (_, _, done), pk in zip(carried, returned, strict=True):
+            done(pk)
+        return int(updated)
 
     def _saved(self) -> None:
         self._written = None

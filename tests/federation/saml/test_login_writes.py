@@ -29,3 +29,28 @@ def test_the_login_post_writes_the_session_once_with_the_flows_next_step(client,
     assert not [s for s in session_writes if s.startswith("UPDATE")], session_writes
     # The step after the password is open: its page shows, it is not sent back to the form.
     assert client.get(logged["Location"]).status_code == 200
+
+
+def test_an_answer_from_the_session_writes_its_event_with_the_sessions_row(client, pysp, registered):
+    from trousseau.audit.events import EventTag
+    from trousseau.audit.models import AuditEvent
+
+    account = guardian()
+    _, url = pysp.redirect_request(relay_state="ent-state")
+    execution, token = login_page(client, url)
+    logged = client.post(execution, {"csrf_token": token, **credentials(account)})
+    assert client.post(logged["Location"], {"csrf_token": token, "_eventId_proceed": ""}).status_code == 200
+    _, again = pysp.redirect_request(relay_state="second-service")
+    with CaptureQueriesContext(connection) as captured:
+        answered = client.get(again)
+    assert answered.status_code == 200
+    assert b"SAMLResponse" in answered.content
+    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(BOOKKEEPING)]
+    if connection.vendor == "postgresql":
+        # The session read with its account, the request's ID against replay, the claims' read, then
+        # the session's UPDATE (this service recorded for the logout) carrying the audit event.
+        assert len(statements) == 4, statements
+        assert statements[-1].startswith("WITH")
+        assert "accounts_auditevent" in statements[-1]
+    issued = AuditEvent.objects.filter(tag=EventTag.SAML_ASSERTION_ISSUED, account=account).order_by("pk")
+    assert [event.data["service"] for event in issued] == [pysp.entity_id] * 2

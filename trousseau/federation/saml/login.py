@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
-from trousseau.audit.services import audit
+from trousseau.audit.services import audit, audit_with_session
 from trousseau.core import continuation
 from trousseau.core.http import client_ip
 from trousseau.federation.saml import outbound, pages, state
@@ -82,7 +82,14 @@ def answer(request: HttpRequest, pending: Pending, account: Account, execution: 
     continuation.forget(request.session)  # the service has its answer: no detour leads back to it now
     if execution:
         state.finish(request.session, execution)
-    audit(EventTag.SAML_ASSERTION_ISSUED, account=account, ip=client_ip(request), service=pending.entity_id)
+    # With the session's save (one statement on PostgreSQL), which records this service for the logout.
+    audit_with_session(
+        request.session,
+        EventTag.SAML_ASSERTION_ISSUED,
+        account=account,
+        ip=client_ip(request),
+        service=pending.entity_id,
+    )
     return answer_page(request, result)
 
 
