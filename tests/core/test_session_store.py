@@ -198,11 +198,11 @@ def test_saving_a_session_whose_row_is_gone_is_djangos_update_error():
     assert not Session.objects.filter(session_key=store.session_key).exists()
 
 
-def _carried_event(store: SessionStore, ids: list[int], **data: str) -> None:
+def _carried_event(store: SessionStore, ids: list[int], service: str) -> None:
     from trousseau.audit.events import EventTag
     from trousseau.audit.services import audit_statement
 
-    _, (sql, params) = audit_statement(EventTag.SAML_ASSERTION_ISSUED, **data)
+    _, (sql, params) = audit_statement(EventTag.SAML_ASSERTION_ISSUED, service=service)
     store.write_with_save(sql, params, ids.append)
 
 
