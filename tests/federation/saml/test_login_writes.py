@@ -54,3 +54,20 @@ def test_an_answer_from_the_session_writes_its_event_with_the_sessions_row(clien
         assert "accounts_auditevent" in statements[-1]
     issued = AuditEvent.objects.filter(tag=EventTag.SAML_ASSERTION_ISSUED, account=account).order_by("pk")
     assert [event.data["service"] for event in issued] == [pysp.entity_id] * 2
+
+
+def test_the_login_page_writes_no_session_the_step_before_wrote_what_it_keeps(client, pysp, registered):
+    from trousseau.core import continuation
+
+    _, url = pysp.redirect_request(relay_state="ent-state")
+    read_step = client.get(url)["Location"]
+    login_step = client.post(read_step, {"_eventId_proceed": ""})["Location"]
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(login_step)
+    assert page.status_code == 200
+    writes = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert writes == []
+    # The way back after a detour (lost password, …) is this login page, as the mire keeps it.
+    kept = continuation.current(client.session)
+    assert kept is not None
+    assert kept.next_url == login_step

@@ -127,7 +127,11 @@ def read_step(request: HttpRequest, current: state.Step, sent: Token | None) -> 
     if sent is Token.WRONG:
         return expired(request, "wrong csrf_token at the local-storage read step")
     # The credentials a pre-2025 client posts here are not read: it posts them again at e1s2.
-    return _to(request, state.advance(request.session, current, LOGIN))
+    login = state.advance(request.session, current, LOGIN)
+    # What the mire at e1s2 keeps for after a detour (continuation), kept now with this step's session
+    # write: the mire's page then writes no session of its own (a round trip and a commit per login).
+    continuation.remember(request.session, f"{request.path}?execution={login}")
+    return _to(request, login)
 
 
 def login_step(request: HttpRequest, current: state.Step, sent: Token | None) -> HttpResponse:
