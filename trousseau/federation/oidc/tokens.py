@@ -3,21 +3,26 @@
 RFC 6749 §4.1.3 (the request and what the server MUST check), §5.1 and §5.2 (the answers), RFC 7636
 §4.6 (the S256 verifier), OpenID Connect Core §3.1.3 (the ID token). Profiles showed that oauthlib and
 django-oauth-toolkit spent most of a token request in reads the exchange did not need (the grant six
-times, the client, the account, the ID token just written); here, three statements on PostgreSQL,
-each atomic by itself, with no BEGIN and COMMIT round trips around them (issue #21):
+times, the client, the account, the ID token just written); here, on PostgreSQL, two statements, each
+atomic by itself, with no BEGIN and COMMIT round trips around them (issue #21):
 
     UPDATE the code's authorization: redeemed, with the token family it gives (the claim: single use),
-           RETURNING it joined to its account (claim_sql.py)
+           RETURNING it joined to its account, and INSERT the ID token, the access token and the
+           refresh token when the request matches the authorization (claim_sql.redeem; the rows are
+           django-oauth-toolkit's: refresh rotation, revocation, logout and RFC 7009 keep working on
+           them unchanged)
     SELECT what the claims need (federation.claims)
-    INSERT the ID token, the access token, the refresh token (django-oauth-toolkit's rows: refresh
-           rotation, revocation, logout and RFC 7009 keep working on them unchanged), only while the
-           authorization is not marked replayed (token_rows.py)
 
-The claim commits first, so a code refused by the checks in between stays spent. The client comes
-from the process's cache (clients.py). A code redeemed twice is refused and revokes what the first
-redemption gave (§4.1.2, §10.5): the family is recorded by the claim itself, and the replay marks the
-authorization, so that tokens still being written are either revoked once committed or not written
-(token_rows.py). Refresh tokens still go through django-oauth-toolkit (views.TokenView).
+`_check` then decides on the row read back: the statement's own test of the request only spares the
+rows a statement of their own (token_rows.store, the only way elsewhere), which it takes when the two
+disagree; tokens written for a request `_check` refuses are revoked. A code refused stays spent.
+
+The client comes from the process's cache (clients.py). A code redeemed twice is refused and revokes
+what the first redemption gave (§4.1.2, §10.5): the family is recorded by the claim itself; a replay
+that comes while the first exchange runs waits for the claim's row lock and then revokes the tokens
+written with it, or, where the rows are written after the claim, marks the authorization so that
+they are not written (token_rows.py). Refresh tokens still go through django-oauth-toolkit
+(views.TokenView).
 """
 
 from __future__ import annotations
