@@ -5,6 +5,7 @@ from itertools import product
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests import factories
@@ -199,3 +200,35 @@ def test_the_claims_read_the_same_children_as_account_pupils():
     assert [p.pk for p in claims_records(account).pupils] == expected
     child, _, _ = factories.pupil_account()
     assert [p.pk for p in claims_records(child).pupils] == [child.pupil_id]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="a LATERAL join: PostgreSQL only")
+def test_the_rows_read_with_the_account_are_claims_records():
+    """The token endpoint reads the claims' rows in its one statement (claims_records_lateral); they must
+    be those `claims_records` reads alone: every kind of account, contested and left rows included."""
+    from trousseau.accounts.models import AccountKind, ContestedLink
+    from trousseau.accounts.selectors import RECORD_COLUMNS, claims_records, claims_records_lateral, records_of
+    from trousseau.directory.models import Guardianship
+
+    def read_with(account: Account):
+        columns = ", ".join(f"r{n}" for n in range(RECORD_COLUMNS))
+        sql = (
+            f"SELECT rec.* FROM accounts_account ca LEFT JOIN LATERAL ({claims_records_lateral('ca')}) "  # noqa: S608 - our SQL
+            f"AS rec({columns}) ON TRUE WHERE ca.id = %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [AccountKind.PUPIL.value, AccountKind.PUPIL.value, account.pk])
+            rows = [row for row in cursor.fetchall() if row[0] is not None]
+        return records_of(account, rows)
+
+    grouped, _ = grouped_guardian()
+    kept, contested = factories.pupil(), factories.pupil()
+    parent, _, _ = factories.guardian_account(children=[kept, contested], source_id="7000999")
+    link = Guardianship.objects.get(pupil=contested)
+    ContestedLink.objects.create(guardianship=link)
+    pupil, _, _ = factories.pupil_account(source_id="1814477")
+    lone, _, _ = factories.guardian_account()
+    for account in (grouped, parent, pupil, lone):
+        assert read_with(account) == claims_records(account), account.kind
+    assert read_with(parent).pupils
+    assert read_with(grouped).own_records

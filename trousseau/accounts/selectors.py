@@ -68,29 +68,49 @@ _PUPIL_COLUMNS = (
 )
 # The same rows as `Account.pupils()` (a guardian's legal-representative links, contested ones left
 # out), with EXISTS rather than IN and DISTINCT; for a guardian, its own Guardian rows after them.
+# `{account_id}`, `{legal}` and `{pupil_id}` are parameters, or another query's columns (`lateral`).
 _GUARDIAN_SQL = """
 SELECT 'p', {columns} FROM {pupil} p JOIN {school} s ON s.id = p.school_id LEFT JOIN {account} a ON a.pupil_id = p.id
 WHERE EXISTS (
   SELECT 1 FROM {guardianship} g JOIN {link} l ON l.guardian_id = g.guardian_id
-  WHERE g.pupil_id = p.id AND l.account_id = %s AND g.is_legal_representative = %s
+  WHERE g.pupil_id = p.id AND l.account_id = {account_id} AND g.is_legal_representative = {legal}
   AND NOT EXISTS (SELECT 1 FROM {contest} c WHERE c.guardianship_id = g.id AND c.resolved_at IS NULL))
 UNION ALL
 SELECT 'v', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COALESCE(s.academie, ''), gd.source_id
 FROM {guardian} gd JOIN {link} l ON l.guardian_id = gd.id LEFT JOIN {school} s ON s.id = gd.school_id
-WHERE l.account_id = %s AND gd.left_at IS NULL
+WHERE l.account_id = {account_id} AND gd.left_at IS NULL
 """
 _PUPIL_SQL = """
 SELECT 'p', {columns} FROM {pupil} p JOIN {school} s ON s.id = p.school_id LEFT JOIN {account} a ON a.pupil_id = p.id
-WHERE p.id = %s
+WHERE p.id = {pupil_id}
 """
+RECORD_COLUMNS = 12  # of each row of either statement
+
+
+def _quoted_tables() -> dict[str, str]:
+    return {name: connection.ops.quote_name(table) for name, table in _tables().items()}
 
 
 @cache
 def _statements() -> tuple[str, str]:
-    tables = {name: connection.ops.quote_name(table) for name, table in _tables().items()}
+    tables = _quoted_tables()
     return (
-        _GUARDIAN_SQL.format(columns=_PUPIL_COLUMNS, **tables),
-        _PUPIL_SQL.format(columns=_PUPIL_COLUMNS, **tables),
+        _GUARDIAN_SQL.format(columns=_PUPIL_COLUMNS, account_id="%s", legal="%s", **tables),
+        _PUPIL_SQL.format(columns=_PUPIL_COLUMNS, pupil_id="%s", **tables),
+    )
+
+
+@cache
+def claims_records_lateral(alias: str) -> str:
+    """`claims_records`' rows for the account whose columns an enclosing query names `alias`.id,
+    `.kind` and `.pupil_id`: for a `LEFT JOIN LATERAL` that reads them with the account, in the same
+    statement (the token endpoint, federation/oidc/claim_sql.py). Two parameters: AccountKind.PUPIL twice."""
+    tables = _quoted_tables()
+    guardian = _GUARDIAN_SQL.format(columns=_PUPIL_COLUMNS, account_id=f"{alias}.id", legal="TRUE", **tables)
+    pupil = _PUPIL_SQL.format(columns=_PUPIL_COLUMNS, pupil_id=f"{alias}.pupil_id", **tables)
+    return (
+        f"SELECT * FROM ({guardian}) q WHERE {alias}.kind <> %s "  # noqa: S608 - our names, parameters bound
+        f"UNION ALL SELECT * FROM ({pupil}) q WHERE {alias}.kind = %s"
     )
 
 
@@ -108,6 +128,11 @@ def claims_records(account: Account) -> ClaimsRecords:
         else:
             cursor.execute(guardian_sql, [account.pk, True, account.pk])
         rows = cursor.fetchall()
+    return records_of(account, rows)
+
+
+def records_of(account: Account, rows: list[tuple[Any, ...]]) -> ClaimsRecords:
+    """ClaimsRecords from the rows of `claims_records`' statement, or of `claims_records_lateral`'s."""
     pupils = [
         ClaimsPupil(row[1], row[2], row[3], row[4], _date(row[5]), row[6], row[7], row[8], row[9])
         for row in rows

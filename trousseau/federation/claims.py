@@ -25,7 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from trousseau.accounts.models import Account, AccountKind
-from trousseau.accounts.selectors import ClaimsPupil, claims_records
+from trousseau.accounts.selectors import ClaimsPupil, ClaimsRecords, claims_records
 from trousseau.directory.models import Guardian, Pupil, SchoolLevel
 
 ECT = "urn:oid:1.3.6.1.4.1.20326.10.999.1."
@@ -163,10 +163,15 @@ def _vectors(rows: Iterable[tuple[str | None, str]]) -> list[str]:
     return sorted(v for v in vectors if v)
 
 
-def attributes(account: Account, *, release: Release, now: datetime | None = None) -> dict[str, list[str]]:
-    """Friendly name -> values for this account under `release`; empty attributes are left out."""
+def attributes(
+    account: Account, *, release: Release, now: datetime | None = None, records: ClaimsRecords | None = None
+) -> dict[str, list[str]]:
+    """Friendly name -> values for this account under `release`; empty attributes are left out.
+
+    `records`: the directory's rows for the account, when the caller read them with it (the token
+    endpoint); otherwise one statement here: the pupils, their schools and accounts, own records."""
     now = timezone.localtime(now or timezone.now())
-    records = claims_records(account)  # one statement: the pupils, their schools and accounts, own records
+    records = records if records is not None else claims_records(account)
     pupils = records.pupils
     ect_id = account_id(account)
     values: dict[str, list[str]] = {
@@ -207,10 +212,12 @@ def children_ids(pupils: list[ClaimsPupil]) -> dict[int, str]:
     }
 
 
-def oidc_claims(account: Account, *, release: Release, now: datetime | None = None) -> dict[str, Any]:
+def oidc_claims(
+    account: Account, *, release: Release, now: datetime | None = None, records: ClaimsRecords | None = None
+) -> dict[str, Any]:
     """The same values under their OIDC claim names; single-valued attributes become strings."""
     claims: dict[str, Any] = {}
-    for name, vals in attributes(account, release=release, now=now).items():
+    for name, vals in attributes(account, release=release, now=now, records=records).items():
         spec = BY_NAME[name]
         if name == CHILDREN:
             claims[spec.oidc_claim] = [

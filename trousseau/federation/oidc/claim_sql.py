@@ -2,9 +2,10 @@
 query cost more than the database's work (profiles of 2026-12-06: ~2 ms of a ~10 ms token request).
 
 - `redeem` (PostgreSQL): the code's claim, the read of its authorization with its account and the
-  write of its tokens, one statement (`UPDATE … RETURNING` in a CTE, joined to the account, feeding
-  token_rows' INSERTs). Elsewhere (SQLite cannot put an UPDATE in a CTE) the caller keeps the ORM's
-  statements.
+  account's directory rows for the claims, and the write of its tokens, one statement (`UPDATE …
+  RETURNING` in a CTE, joined to the account, feeding token_rows' INSERTs; the claims' rows by a
+  LATERAL join, accounts.selectors). Elsewhere (SQLite cannot put an UPDATE in a CTE) the caller
+  keeps the ORM's statements.
 - `bearer_row`: an access token's row with its account's state, by the token's digest.
 
 Table and column names come from the models' metadata; every value is a parameter.
@@ -18,7 +19,8 @@ from typing import Any
 
 from oauth2_provider.models import get_access_token_model
 
-from trousseau.accounts.models import Account, AccountState
+from trousseau.accounts import selectors
+from trousseau.accounts.models import Account, AccountKind, AccountState
 from trousseau.core.model_sql import table
 from trousseau.federation.oidc import token_rows
 from trousseau.federation.oidc.models import Authorization
@@ -51,14 +53,20 @@ class Expected:
     no_challenge_ok: bool  # no verifier sent, and a confidential client
 
 
-def redeem(
-    *, code_hash: str, application_id: int, issue: token_rows.Issue, expected: Expected
-) -> tuple[Authorization | None, bool]:
-    """PostgreSQL only: claim the code, read its authorization with its account, and write the
-    tokens when it matches `expected`, in one statement (one round trip, one commit). Returns the
-    claimed authorization (None when nothing was claimed) and whether the tokens were written."""
+@dataclass(frozen=True)
+class Redeemed:
+    authorization: Authorization  # with its account
+    written: bool  # the tokens, by the same statement
+    records: selectors.ClaimsRecords | None  # what the claims read of the directory, when read with it
+
+
+def redeem(*, code_hash: str, application_id: int, issue: token_rows.Issue, expected: Expected) -> Redeemed | None:
+    """PostgreSQL only: claim the code, read its authorization with its account and the account's
+    directory rows for the claims, and write the tokens when it matches `expected`, in one statement
+    (one round trip, one commit). None when nothing was claimed."""
     picked = ", ".join(f"c.{name} AS oidc_{name}" for name in _CLAIMED)
     rows_sql, rows_params = token_rows.ctes(issue, "g")
+    record = ", ".join(f"oidc_r{n}" for n in range(selectors.RECORD_COLUMNS))
     sql = (
         f"WITH c AS (UPDATE {table(Authorization)} SET redeemed_at = %s, token_family = %s "  # noqa: S608 - names from metadata
         "WHERE code_hash = %s AND application_id = %s AND redeemed_at IS NULL RETURNING *), "
@@ -66,14 +74,17 @@ def redeem(
         "AND CASE WHEN c.code_challenge <> '' THEN c.code_challenge = %s ELSE %s END, false) AS oidc_matches "
         f"FROM c JOIN {table(Account)} a ON a.id = c.account_id), "
         "g AS (SELECT id AS account_id, oidc_scope AS scope FROM ca WHERE oidc_matches), "
-        f"{rows_sql} SELECT ca.*, (SELECT count(*) FROM r) AS oidc_written FROM ca"
+        f"{rows_sql} SELECT ca.*, (SELECT count(*) FROM r) AS oidc_written, rec.* FROM ca "
+        f"LEFT JOIN LATERAL ({selectors.claims_records_lateral('ca')}) AS rec({record}) ON TRUE"
     )
     params = [issue.now, issue.token_family, code_hash, application_id]
     params += [expected.not_before, expected.redirect_uri, AccountState.ACTIVE.value]
     params += [expected.challenge, expected.no_challenge_ok, *rows_params]
+    params += [AccountKind.PUPIL.value, AccountKind.PUPIL.value]
+    # One row per directory row of the account (at least one: the LEFT JOIN), each with the account.
     found = list(Account._default_manager.raw(sql, params))  # noqa: SLF001
     if not found:
-        return None, False
+        return None
     account = found[0]
     authorization = Authorization(
         account=account,
@@ -82,7 +93,12 @@ def redeem(
         **{name: getattr(account, f"oidc_{name}") for name in _CLAIMED},
     )
     authorization._state.adding = False  # noqa: SLF001 - a row read from the database
-    return authorization, getattr(account, "oidc_written", 0) == 1
+    rows = [tuple(getattr(row, f"oidc_r{n}") for n in range(selectors.RECORD_COLUMNS)) for row in found]
+    return Redeemed(
+        authorization,
+        written=getattr(account, "oidc_written", 0) == 1,
+        records=selectors.records_of(account, [row for row in rows if row[0] is not None]),
+    )
 
 
 def bearer_row(digest: str) -> Any:

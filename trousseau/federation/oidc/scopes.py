@@ -18,6 +18,7 @@ from oauth2_provider.models import AbstractApplication
 from oauth2_provider.scopes import SettingsScopes
 
 from trousseau.accounts.models import Account
+from trousseau.accounts.selectors import ClaimsRecords
 from trousseau.federation import claims
 from trousseau.federation.oidc import clients
 from trousseau.federation.oidc.models import ClientProfile
@@ -52,15 +53,20 @@ def subject(account: Account, application: AbstractApplication) -> str:
 
 
 def claims_for(
-    account: Account, application: AbstractApplication, scopes: list[str], profile: ClientProfile | None = None
+    account: Account,
+    application: AbstractApplication,
+    scopes: list[str],
+    profile: ClientProfile | None = None,
+    records: ClaimsRecords | None = None,
 ) -> dict[str, Any]:
     """The claims of the ID token and of userinfo: the same for the same account, client and scopes.
 
-    `profile`: the client's, when the caller has it already (clients.Client), saving its read."""
+    `profile`: the client's, when the caller has it already (clients.Client), saving its read;
+    `records`: the account's directory rows, when the caller read them with it (claim_sql.redeem)."""
     profile = profile or profile_of(application)
     release = dataclasses.replace(profile.release, children=profile.release_children and CHILDREN in scopes)
     # FrEduCtDateConnexion is the time of the login, as in a SAML assertion of the same session.
-    values = claims.oidc_claims(account, release=release, now=account.last_login)
+    values = claims.oidc_claims(account, release=release, now=account.last_login, records=records)
     released: dict[str, Any] = {"sub": claims.pairwise_id(account, profile.audience)}
     released.update({name: value for name, value in values.items() if scope_of(name) in scopes})
     return released

@@ -48,6 +48,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
 from oauth2_provider.utils import jwk_from_pem
 
+from trousseau.accounts.selectors import ClaimsRecords
 from trousseau.core.http import client_ip
 from trousseau.federation.oidc import claim_sql, clients, scopes, services, token_rows, userinfo_claims
 from trousseau.federation.oidc.models import Authorization
@@ -154,30 +155,27 @@ def _expected(request: HttpRequest, client: clients.Client, now: datetime) -> cl
     )
 
 
-def _claim(
-    code: str, client: clients.Client, request: HttpRequest, issue: token_rows.Issue
-) -> tuple[Authorization, bool]:
-    """Mark the code redeemed, once, with the refresh-token family it gives, and on PostgreSQL write the
-    tokens in the same statement when the request matches (whether it did is returned); raise
+def _claim(code: str, client: clients.Client, request: HttpRequest, issue: token_rows.Issue) -> claim_sql.Redeemed:
+    """Mark the code redeemed, once, with the refresh-token family it gives, and on PostgreSQL read the
+    claims' directory rows and write the tokens in the same statement when the request matches; raise
     invalid_grant if it is unknown (or another client's) or was already redeemed (which revokes what
     it gave)."""
     digest, application_id = services.code_digest(code), client.application.pk
-    written = False
+    redeemed: claim_sql.Redeemed | None
     if connection.vendor == "postgresql":
         expected = _expected(request, client, issue.now)
-        claimed, written = claim_sql.redeem(
-            code_hash=digest, application_id=application_id, issue=issue, expected=expected
-        )
+        redeemed = claim_sql.redeem(code_hash=digest, application_id=application_id, issue=issue, expected=expected)
     else:
         rows = Authorization.objects.filter(code_hash=digest, application_id=application_id)
         updated = rows.filter(redeemed_at=None).update(redeemed_at=issue.now, token_family=issue.token_family)
         claimed = rows.select_related("account").get() if updated == 1 else None
-    if claimed is None:
+        redeemed = None if claimed is None else claim_sql.Redeemed(claimed, written=False, records=None)
+    if redeemed is None:
         with transaction.atomic():  # the replay's mark, its revocation and its audit event together
             row = services.code_refused(code=code, application=client.application)
         reason = "replayed" if row is not None else "unknown"
         raise TokenError("invalid_grant", reason=reason, account=row.account if row else None)
-    return claimed, written
+    return redeemed
 
 
 def _check(authorization: Authorization, request: HttpRequest, client: clients.Client, now: datetime) -> None:
@@ -207,25 +205,28 @@ def _check(authorization: Authorization, request: HttpRequest, client: clients.C
 def _redeem(code: str, client: clients.Client, request: HttpRequest) -> tuple[Authorization, dict[str, Any]]:
     """Claim the code, check the request against it, write and answer its tokens."""
     issue = token_rows.Issue(application_id=client.application.pk, now=timezone.now())
-    authorization, written = _claim(code, client, request, issue)
+    redeemed = _claim(code, client, request, issue)
+    authorization = redeemed.authorization
     try:
         _check(authorization, request, client, issue.now)  # the rules, whatever the statement decided
     except TokenError:
-        if written:  # cannot happen while claim_sql.Expected mirrors _check; if it did, nothing stays live
+        if redeemed.written:  # cannot happen while claim_sql.Expected mirrors _check; if it did, nothing stays live
             services.revoke([authorization])
         raise
-    if not written and not token_rows.store(
+    if not redeemed.written and not token_rows.store(
         issue, authorization_id=authorization.pk, account_id=authorization.account_id, scope=authorization.scope
     ):  # replayed while this exchange ran: the replay revoked the family, nothing written
         raise TokenError("invalid_grant", reason="replayed_during_exchange", account=authorization.account)
-    return authorization, _answer(authorization, client, issue)
+    return authorization, _answer(authorization, client, issue, redeemed.records)
 
 
-def _answer(authorization: Authorization, client: clients.Client, issue: token_rows.Issue) -> dict[str, Any]:
+def _answer(
+    authorization: Authorization, client: clients.Client, issue: token_rows.Issue, records: ClaimsRecords | None
+) -> dict[str, Any]:
     """§5.1's answer: the tokens written, and the ID token signed over the claims released."""
     account, application = authorization.account, client.application
     logged_in_at = authorization.authenticated_at or account.last_login or issue.now
-    released = scopes.claims_for(account, application, authorization.scope.split(), client.profile)
+    released = scopes.claims_for(account, application, authorization.scope.split(), client.profile, records)
     id_claims = dict(released)
     iat = int(time.time())
     id_claims.update(
