@@ -856,6 +856,23 @@ panva in memory 5.3 ms; ratio of CPU per cycle 0.31 → 0.70 against panva+Redis
 0.50 (the rates move with the load: per round 0.37 to 0.64). The figures of the table are the last
 run's.
 
+Since 2026-12-07 (issue #21), on PostgreSQL, a token request is one statement and no BEGIN or
+COMMIT round trip: the claim of the code, the read of its authorization with its account, the
+account's directory rows for the claims (a `LATERAL` join of `accounts.selectors`' statement) and
+the write of the three token rows (`claim_sql.redeem`: the rows' INSERTs are CTEs fed by the claim,
+written when the request matches `tokens._check`'s rules given as values; `_check` still runs on the
+row read back and decides). A first try, the claim and the rows as two autocommit statements, was
+slower than the transaction it replaced: one round trip fewer but one commit more (0.84 and 0.83
+before, 0.79 and 0.73 after, alternating). With the rows in the claim's statement, back to back on the
+same machine: Trousseau's server CPU per cycle 3.69 → 3.02 ms, ratio of rates 0.83 → 0.93 (CPU ratio
+1.18 → 1.34). With the claims' rows in it too, alternating with the commit before: server CPU per
+cycle 3.91 → 3.39 and 3.33 → 2.94 ms, rate 172 → 182 and 199 → 212 cycles/s. What is left is waiting:
+the server process is on CPU about 60 % of its windows, against 96 % for node, which overlaps its
+waits for Redis where a sync worker waits for each of its 4 statements per cycle (and for
+PostgreSQL's work on them, on the core the clients use). Tried without gain, in alternation:
+psycopg's server-side binding (statements prepared after five runs), and two worker processes on the
+one core (80 % on CPU, but as much CPU per cycle lost to switching).
+
 Caveats: no TLS and no reverse proxy in front; Trousseau's SQLite file sits on the machine's disk,
 so each commit is a real fsync, while panva writes to memory; oidc-provider 9 warns that node 20 is
 not a supported runtime (it asks for node 22), which is what this machine has.
