@@ -3,15 +3,17 @@
 RFC 6749 §4.1.3 (the request and what the server MUST check), §5.1 and §5.2 (the answers), RFC 7636
 §4.6 (the S256 verifier), OpenID Connect Core §3.1.3 (the ID token). Profiles showed that oauthlib and
 django-oauth-toolkit spent most of a token request in reads the exchange did not need (the grant six
-times, the client, the account, the ID token just written); here, on PostgreSQL, two statements, each
-atomic by itself, with no BEGIN and COMMIT round trips around them (issue #21):
+times, the client, the account, the ID token just written); here, on PostgreSQL, one statement, atomic
+by itself, with no BEGIN and COMMIT round trips around it (issue #21, claim_sql.redeem):
 
     UPDATE the code's authorization: redeemed, with the token family it gives (the claim: single use),
-           RETURNING it joined to its account, and INSERT the ID token, the access token and the
-           refresh token when the request matches the authorization (claim_sql.redeem; the rows are
+           RETURNING it joined to its account, with the account's directory rows for the claims
+           (federation.claims, read by a LATERAL join), and INSERT the ID token, the access token and
+           the refresh token when the request matches the authorization (the rows are
            django-oauth-toolkit's: refresh rotation, revocation, logout and RFC 7009 keep working on
            them unchanged)
-    SELECT what the claims need (federation.claims)
+
+Elsewhere (SQLite) the claim, the claims' read and the rows are statements of their own.
 
 `_check` then decides on the row read back: the statement's own test of the request only spares the
 rows a statement of their own (token_rows.store, the only way elsewhere), which it takes when the two
