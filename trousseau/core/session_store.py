@@ -68,6 +68,9 @@ class Companion(Protocol):
 
 _companions: list[Companion] = []
 
+# Writes sent with a session's save (`write_with_save`): SQL, its parameters, what gets the id it returns.
+Carried = list[tuple[str, list[Any], Callable[[Any], object]]]
+
 
 def accompany(companion: Companion) -> None:
     """Called from an AppConfig.ready(); one companion at most (a second call replaces the first)."""
@@ -93,7 +96,7 @@ class SessionStore(DatabaseSessionStore):
         self._stale_key: str | None = None  # the key cycle_key replaced, when its deletion was deferred
         self._defer_stale = False  # set by `defer_stale_deletion` for the next cycle_key only
         self.companion: object | None = None  # what the registered Companion read with the session
-        self._carried: list[tuple[str, list[Any], Callable[[Any], object]]] = []  # write_with_save's
+        self._carried: Carried = []  # write_with_save's
 
     def _database(self, *, write: bool) -> str:
         route = router.db_for_write if write else router.db_for_read
@@ -194,33 +197,33 @@ class SessionStore(DatabaseSessionStore):
             self._update(carried)
         self._saved()
 
-    def _send_alone(self, carried: list[tuple[str, list[Any], Callable[[Any], object]]]) -> None:
+    def _send_alone(self, carried: Carried) -> None:
+        if not carried:  # nearly every save: no cursor for nothing
+            return
         with connections[self._database(write=True)].cursor() as cursor:
             for sql, params, done in carried:
                 cursor.execute(sql, params)
                 done(cursor.fetchone()[0])
 
-    def _update(self, carried: list[tuple[str, list[Any], Callable[[Any], object]]]) -> None:
+    def _update(self, carried: Carried) -> None:
         """Django's forced update of the row, in one statement (no savepoint: an UPDATE is atomic alone),
         with the carried writes as its CTEs on PostgreSQL (elsewhere: each before it, alone)."""
         data = self.encode(self._get_session())  # type: ignore[attr-defined]  # Django's own
         expiry = self._datetime(self.get_expiry_date(), write=True)
         using = self._database(write=True)
-        if connections[using].vendor != "postgresql" or not carried:
+        if carried and connections[using].vendor == "postgresql":
+            updated = self._update_carrying(using, carried, [data, expiry, self.session_key])
+        else:
             self._send_alone(carried)
             try:
                 with self._run("update", [data, expiry, self.session_key], write=True) as cur:
                     updated = cur.rowcount
             except DatabaseError as exc:
                 raise UpdateError from exc
-        else:
-            updated = self._update_carrying(using, carried, [data, expiry, self.session_key])
         if updated != 1:
             raise UpdateError  # the row is gone (logged out elsewhere, expired and cleared): Django's answer
 
-    def _update_carrying(
-        self, using: str, carried: list[tuple[str, list[Any], Callable[[Any], object]]], update: list[Any]
-    ) -> int:
+    def _update_carrying(self, using: str, carried: Carried, update: list[Any]) -> int:
         """PostgreSQL: `WITH w0 AS (…), … , u AS (UPDATE … RETURNING 1) SELECT` the rows updated and each
         write's id. The writes' CTEs run whether or not the session's row is still there."""
         ctes = [f"w{n} AS ({sql})" for n, (sql, _, _) in enumerate(carried)]
