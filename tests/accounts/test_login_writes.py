@@ -112,12 +112,12 @@ def test_a_login_commits_its_count_then_everything_else_once():
     assert response.status_code == 302
     statements = _statements(captured)
     if connection.vendor == "postgresql":
-        # The count's transaction; then the account's lookup and the one statement writing the rest,
-        # which commits by itself: no BEGIN and COMMIT round trips around it.
-        assert _begin_commit(statements) == ["BEGIN", "COMMIT"], statements
-        after = statements[[s.upper() for s in statements].index("COMMIT") + 1 :]
-        assert len(after) == 2, after
-        assert after[1].startswith("WITH l AS MATERIALIZED"), after
+        # The count, the account's lookup and the one statement writing the rest: each commits by itself,
+        # no BEGIN and COMMIT round trips around any of them.
+        assert _begin_commit(statements) == [], statements
+        assert len(statements) == 3, statements
+        assert statements[0].startswith("WITH closed AS MATERIALIZED"), statements
+        assert statements[2].startswith("WITH l AS MATERIALIZED"), statements
     else:
         assert len([s for s in statements if s.upper().startswith("COMMIT")]) == 2
     # Nothing inside them needs a savepoint: the session's row is inserted once, with its data.
@@ -139,9 +139,11 @@ def test_logging_in_again_in_the_same_session_commits_its_own_writes_with_the_lo
     assert response.status_code == 302
     assert client.session.session_key == key  # Django kept it
     statements = [s.upper() for s in _statements(captured)]
-    # The count's own transaction, then one for everything the login writes.
-    assert _begin_commit(statements) == ["BEGIN", "COMMIT", "BEGIN", "COMMIT"], statements
-    second = statements[statements.index("BEGIN", statements.index("COMMIT")) :]
+    # The count (its own transaction on SQLite, one statement on PostgreSQL), then one transaction for
+    # everything the login writes.
+    counts = [] if connection.vendor == "postgresql" else ["BEGIN", "COMMIT"]
+    assert _begin_commit(statements) == [*counts, "BEGIN", "COMMIT"], statements
+    second = statements[statements.index("BEGIN", statements.index("COMMIT") if counts else 0) :]
     writes = [s for s in second if s.startswith((*WRITES, "WITH"))]
     assert any("ACCOUNTS_ACCOUNTSESSION" in s for s in writes), writes
     assert any("AUDITEVENT" in s for s in writes), writes
@@ -253,22 +255,31 @@ def test_an_attempts_own_count_commits_without_waiting_for_the_disk_and_is_seen_
     counter = throttle_sql.Counter(guard.key, guard.free_failures, guard.hard_limit)
     now = timezone.now()
 
-    def count_in(block_count: int) -> str:
+    def synchronous_commit_after_count(*, in_atomic_block: bool) -> str:
+        """The setting of the count's transaction, read before it ends (BEGIN sent by hand when Django
+        sees none: the statement is then what throttle.admit sends, autocommitted)."""
         with contextlib.ExitStack() as blocks:
-            for _ in range(block_count):
+            if in_atomic_block:
                 blocks.enter_context(transaction.atomic())
-            throttle_sql.count([counter], now=now, first=[None], locked=now, open_only=True)
             with connection.cursor() as cursor:
+                if not in_atomic_block:
+                    cursor.execute("BEGIN")
+                throttle_sql.count_if_open([counter], now=now, first=[None], locked=now)
                 cursor.execute("SHOW synchronous_commit")
-                return str(cursor.fetchone()[0])
+                setting = str(cursor.fetchone()[0])
+                if not in_atomic_block:
+                    cursor.execute("COMMIT")
+                return setting
 
-    assert count_in(1) == "off"  # throttle.admit's own transaction
-    assert count_in(2) == "on"  # inside a caller's transaction: its commit is left as it is
-    # Committed: another connection sees both counts.
+    assert synchronous_commit_after_count(in_atomic_block=False) == "off"  # throttle.admit's own statement
+    assert synchronous_commit_after_count(in_atomic_block=True) == "on"  # a caller's transaction: left as it is
+    assert throttle.admit([guard], now=now) is None  # autocommitted: no transaction left open
+    assert not connection.in_atomic_block
+    # Committed: another connection sees the three counts.
     other = connections.create_connection("default")
     try:
         with other.cursor() as cursor:
             cursor.execute(f"SELECT failures FROM {ThrottleCounter._meta.db_table} WHERE key = %s", [guard.key])  # noqa: S608
-            assert cursor.fetchone()[0] == 2
+            assert cursor.fetchone()[0] == 3
     finally:
         other.close()

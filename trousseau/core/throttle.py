@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -119,33 +120,22 @@ def _blocked_at(failures: int, guard: Guard, now: datetime) -> datetime | None:
     return now + delay if delay else None
 
 
-def _counted(ordered: list[Guard], now: datetime, *, open_only: bool) -> dict[str, int]:
-    """One statement counting a failure on every guard (sorted by key): see throttle_sql.count."""
+def _counters(ordered: list[Guard], now: datetime) -> dict[str, Any]:
+    """What throttle_sql's counting statements take for the guards (sorted by key)."""
     unique = list({guard.key: guard for guard in ordered}.values())  # a key counted twice would fail the upsert
-    return throttle_sql.count(
-        [throttle_sql.Counter(guard.key, guard.free_failures, guard.hard_limit) for guard in unique],
-        now=now,
-        first=[_blocked_at(1, guard, now) for guard in unique],
-        locked=now + LOCKED,
-        open_only=open_only,
-    )
-
-
-class _Closed(Exception):
-    pass
-
-
-def _count_all_or_close(ordered: list[Guard], now: datetime) -> None:
-    """Every guard counted, or _Closed raised (the caller's transaction then rolls the counts back)."""
-    if set(_counted(ordered, now, open_only=True)) != {guard.key for guard in ordered}:
-        raise _Closed
+    return {
+        "counters": [throttle_sql.Counter(guard.key, guard.free_failures, guard.hard_limit) for guard in unique],
+        "now": now,
+        "first": [_blocked_at(1, guard, now) for guard in unique],
+        "locked": now + LOCKED,
+    }
 
 
 def record_failure(guard: Guard, *, now: datetime | None = None) -> int:
     """Count one failure atomically (row lock); returns the key's failure count."""
     now = now or timezone.now()
     if throttle_sql.supported():
-        return _counted([guard], now, open_only=False)[guard.key]  # one statement: atomic as it is
+        return throttle_sql.count(**_counters([guard], now))[guard.key]  # one statement: atomic as it is
     with transaction.atomic():
         row = _locked(guard)
         _count(row, guard, now)
@@ -176,22 +166,22 @@ def admit(guards: list[Guard], *, now: datetime | None = None) -> timedelta | No
 
 
 def _admit_in_one_statement(ordered: list[Guard], now: datetime) -> timedelta | None:
-    """`admit` on PostgreSQL: every guard counted by one statement, all rolled back if one was closed.
+    """`admit` on PostgreSQL: every guard counted by one statement, none when one is closed.
 
-    A closed guard's row is locked but not counted by the statement; the attempt's other counts are
-    then rolled back and the wait read again. Were the closed row reset in between (a recovery),
-    the attempt is counted again from the start.
+    A guard closed by a concurrent attempt after the statement read the counters is left uncounted:
+    the others are then given their count back (the attempt was not evaluated) and the wait read again.
+    Were the closed row reset in between (a recovery), the attempt is counted again from the start.
     """
     for _ in range(_LOCK_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                _count_all_or_close(ordered, now)
-        except _Closed:
-            wait = wait_time(ordered, now=now)
-            if wait is not None:
-                return wait
-        else:
+        admission = throttle_sql.count_if_open(**_counters(ordered, now))
+        if admission.closed_until is not None:
+            return admission.closed_until - now
+        if len(admission.counted) == len({guard.key for guard in ordered}):
             return None
+        settle(refund=[guard for guard in ordered if guard.key in admission.counted])
+        wait = wait_time(ordered, now=now)
+        if wait is not None:
+            return wait
     msg = "throttle counters reset faster than an attempt could be counted"
     raise RuntimeError(msg)
 

@@ -2,9 +2,9 @@
 
 `count` is one `INSERT … ON CONFLICT … DO UPDATE … RETURNING` for every guard of an attempt: the
 missing counters are inserted already counted, the others counted in place, each under the row lock
-the conflict takes, in key order (the one lock order of every process: no deadlock). With `open_only`
-a counter whose delay still runs is locked but neither counted nor returned: the caller then rolls
-the whole attempt back (nothing counted when a guard is closed).
+the conflict takes, in key order (the one lock order of every process: no deadlock). `count_if_open`
+is the same statement behind a read of the counters: nothing is counted when a guard is closed, and a
+guard closed concurrently, after that read, is left uncounted for the caller to see.
 
 `settle` is one statement: the rows locked in key order (a `FOR UPDATE` subquery, the order `count`
 takes them in), the reset ones deleted and the refunded ones given back their count. The delays are
@@ -62,19 +62,19 @@ def _delay_params() -> list[float]:
     return [base.total_seconds(), cap.total_seconds()]
 
 
-def count(
-    counters: Sequence[Counter], *, now: datetime, first: Sequence[datetime | None], locked: datetime, open_only: bool
-) -> dict[str, int]:
-    """One more failure on each counter (sorted by key); returns the failures of the counters counted.
+def _counting(
+    counters: Sequence[Counter], *, now: datetime, first: Sequence[datetime | None], locked: datetime
+) -> tuple[str, str, list[Any], list[Any]]:
+    """The rows a count proposes (`VALUES …`, typed) and its `DO UPDATE SET …`, with their parameters.
 
     `first` is each counter's `blocked_until` after a first failure (a new row); `locked` the
     `blocked_until` of a counter at its hard limit.
     """
     forget: timedelta = settings.THROTTLE_FORGET_AFTER
-    values = ", ".join("(%s, 1, %s, %s)" for _ in counters)
-    params: list[Any] = []
+    values = ", ".join("(%s, 1, CAST(%s AS timestamptz), CAST(%s AS timestamptz))" for _ in counters)
+    values_params: list[Any] = []
     for counter, blocked in zip(counters, first, strict=True):
-        params += [counter.key, now, blocked]
+        values_params += [counter.key, now, blocked]
     # The new count, from the row as it was (every SET expression reads the old row).
     failures = "(CASE WHEN t.last_failure_at < %s THEN 1 ELSE t.failures + 1 END)"
     free_sql, free_params = _by_key(counters, "t.key", [c.free_failures for c in counters])
@@ -84,29 +84,77 @@ def count(
         f"CASE WHEN {failures} >= {hard_sql} THEN %s WHEN {over} <= 0 THEN NULL ELSE {_delay_from('%s', over)} END"
     )
     forget_before = now - forget
-    params += [forget_before]  # failures
-    params += [forget_before, *hard_params, locked]  # hard limit
-    params += [forget_before, *free_params]  # over <= 0
-    params += [now, forget_before, *free_params, *_delay_params()]  # the delay
-    sql = (
-        f"INSERT INTO {TABLE} AS t (key, failures, last_failure_at, blocked_until) VALUES {values} "  # noqa: S608 - our table, parameters bound
-        f"ON CONFLICT (key) DO UPDATE SET failures = {failures}, last_failure_at = EXCLUDED.last_failure_at, "
+    set_params: list[Any] = [forget_before]  # failures
+    set_params += [forget_before, *hard_params, locked]  # hard limit
+    set_params += [forget_before, *free_params]  # over <= 0
+    set_params += [now, forget_before, *free_params, *_delay_params()]  # the delay
+    update = (
+        f"DO UPDATE SET failures = {failures}, last_failure_at = EXCLUDED.last_failure_at, "
         f"blocked_until = {blocked_until}"
     )
-    if open_only:
-        sql += " WHERE t.blocked_until IS NULL OR t.blocked_until <= EXCLUDED.last_failure_at"
-    sql += " RETURNING key, failures"
-    if open_only and len(connection.atomic_blocks) == 1:
-        # An attempt's count in its own transaction (throttle.admit): its commit does not wait for the disk
-        # (a synchronous commit was about 5 ms of waiting per login). Other processes see it at once all the
-        # same: visibility does not wait for the flush, so the throttle stays atomic across processes. A
-        # login's own later write (its audit event, its settling) commits durably, which flushes the log up
-        # to this count too; otherwise the WAL writer does within a fraction of a second. Only a crash of
-        # the database in that window loses the count, and an attempt under check then gets no answer.
-        sql += ", set_config('synchronous_commit', 'off', true)"
+    return f"VALUES {values}", update, values_params, set_params
+
+
+def count(
+    counters: Sequence[Counter], *, now: datetime, first: Sequence[datetime | None], locked: datetime
+) -> dict[str, int]:
+    """One more failure on each counter (sorted by key), closed or not; returns every counter's failures."""
+    values, update, values_params, set_params = _counting(counters, now=now, first=first, locked=locked)
+    sql = (
+        f"INSERT INTO {TABLE} AS t (key, failures, last_failure_at, blocked_until) {values} "
+        f"ON CONFLICT (key) {update} RETURNING key, failures"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {key: failures for key, failures, *_setting in cursor.fetchall()}
+        cursor.execute(sql, [*values_params, *set_params])
+        return dict(cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What `count_if_open` did: the failures of the counters it counted, or the end of a closed one's delay."""
+
+    counted: dict[str, int]
+    closed_until: datetime | None
+
+
+def count_if_open(
+    counters: Sequence[Counter], *, now: datetime, first: Sequence[datetime | None], locked: datetime
+) -> Admission:
+    """One more failure on each counter (sorted by key) if none is closed, in one statement.
+
+    The statement reads first whether a counter's delay still runs (`closed_until`): then it writes
+    nothing. Otherwise it counts them all, each under the row lock its conflict takes, in key order;
+    a counter closed by a concurrent attempt between that read and its lock is locked but neither
+    counted nor returned, and the caller gives the others their count back (throttle.admit). One
+    statement, atomic by itself, instead of a transaction: no BEGIN and COMMIT round trips.
+    """
+    values, update, values_params, set_params = _counting(counters, now=now, first=first, locked=locked)
+    keys = [counter.key for counter in counters]
+    returned = "key, failures"
+    if not connection.in_atomic_block:
+        # The attempt's count alone (throttle.admit): its commit does not wait for the disk (a synchronous
+        # commit was about 5 ms of waiting per login). Other processes see it at once all the same:
+        # visibility does not wait for the flush, so the throttle stays atomic across processes. A login's
+        # own later write (its audit event, its settling) commits durably, which flushes the log up to this
+        # count too; otherwise the WAL writer does within a fraction of a second. Only a crash of the
+        # database in that window loses the count, and an attempt under check then gets no answer.
+        # Inside a caller's transaction, that transaction's commit is left as it is.
+        returned += ", set_config('synchronous_commit', 'off', true)"
+    sql = (
+        f"WITH closed AS MATERIALIZED (SELECT max(blocked_until) AS until FROM {TABLE} "  # noqa: S608 - our table, parameters bound
+        f"WHERE key IN ({_marks(keys)}) AND blocked_until > %s), "
+        f"counted AS (INSERT INTO {TABLE} AS t (key, failures, last_failure_at, blocked_until) "
+        f"SELECT * FROM ({values}) AS v WHERE (SELECT until FROM closed) IS NULL "
+        f"ON CONFLICT (key) {update} WHERE t.blocked_until IS NULL OR t.blocked_until <= EXCLUDED.last_failure_at "
+        f"RETURNING {returned}) "
+        "SELECT key, failures, NULL FROM counted UNION ALL SELECT NULL, NULL, until FROM closed WHERE until IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*keys, now, *values_params, *set_params])
+        rows = cursor.fetchall()
+    counted = {key: failures for key, failures, until in rows if key is not None}
+    closed_until = next((until for key, _failures, until in rows if key is None), None)
+    return Admission(counted, closed_until)
 
 
 # One write of a statement: its SQL (a single INSERT, UPDATE or DELETE, placeholders `%s`) and its parameters.
