@@ -35,3 +35,38 @@ def test_sms_codes_are_uniform_in_every_position():
     for position, observed in enumerate(counts):
         chi2 = sum((seen - expected) ** 2 / expected for seen in observed)
         assert chi2 < CHI2_9_DOF_P_1E6, f"position {position}: chi2={chi2:.1f}, counts={observed}"
+
+
+# Chi-square critical value for 35 degrees of freedom at p ≈ 1e-6 (Wilson-Hilferty).
+CHI2_35_DOF_P_1E6 = 90.5
+
+
+def test_random_strings_are_uniform_over_their_alphabet():
+    """Session keys: 36 characters, and 256 is no multiple of 36. Taking `byte % 36` of every byte would
+    favour the first four characters by 8 to 7 (a chi-square in the hundreds here); rejected bytes keep
+    every character equally likely."""
+    from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+
+    from trousseau.core.secrets import random_string
+
+    counts = dict.fromkeys(VALID_KEY_CHARS, 0)
+    keys = 6_250
+    for _ in range(keys):
+        key = random_string(32, VALID_KEY_CHARS)
+        assert len(key) == 32
+        for char in key:
+            counts[char] += 1
+    expected = keys * 32 / len(VALID_KEY_CHARS)
+    chi2 = sum((count - expected) ** 2 / expected for count in counts.values())
+    assert chi2 < CHI2_35_DOF_P_1E6, counts
+
+
+def test_a_random_string_needs_an_alphabet_of_one_to_256_characters():
+    import pytest
+
+    from trousseau.core.secrets import random_string
+
+    assert random_string(5, "a") == "aaaaa"
+    for alphabet in ("", "x" * 257):
+        with pytest.raises(ValueError, match="alphabet"):
+            random_string(8, alphabet)

@@ -40,7 +40,8 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
-from django.utils.crypto import get_random_string
+
+from trousseau.core.secrets import random_string
 
 
 @functools.cache
@@ -156,7 +157,7 @@ class SessionStore(DatabaseSessionStore):
         old = None if self._unsaved_key else self.session_key  # a key still without a row has none to delete
         # Not looked up: 32 characters drawn by `secrets` from 36 (about 2**165 keys) do not collide
         # with a live session; were one to, the INSERT in `save` fails the request and shares nothing.
-        self._session_key = get_random_string(32, VALID_KEY_CHARS)
+        self._session_key = random_string(32, VALID_KEY_CHARS)
         self._session_cache = data
         self._unsaved_key = True
         self.modified = True
@@ -170,7 +171,7 @@ class SessionStore(DatabaseSessionStore):
         """A first session (Django's `save` of a session without a key): its key not looked up and its row
         inserted with its data, by one INSERT without a savepoint, as after `cycle_key` (Django's store
         looks the key up, then inserts inside a transaction)."""
-        self._session_key = get_random_string(32, VALID_KEY_CHARS)
+        self._session_key = random_string(32, VALID_KEY_CHARS)
         self._unsaved_key = True
         self._insert()
         self.modified = True
