@@ -37,8 +37,7 @@ def audit_statement(
     event = AuditEvent(
         tag=tag, account_id=account.pk if account is not None else None, ip_address=ip or None, data=data
     )
-    sql, params = insert(AuditEvent, {name: getattr(event, name) for name in _COLUMNS})
-    return event, (f"{sql} RETURNING id", params)
+    return event, insert(AuditEvent, {name: getattr(event, name) for name in _COLUMNS}, returning="id")
 
 
 def audited(event: AuditEvent, pk: int) -> AuditEvent:

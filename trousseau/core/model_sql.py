@@ -34,11 +34,13 @@ def insert(
     linked: Mapping[str, str] | None = None,
     *,
     source: str | None = None,
+    returning: str | None = None,
 ) -> tuple[str, list[Any]]:
     """`INSERT INTO … (…) VALUES (…)` of `values` (keyed by field name or attname), plus `linked`:
     field → SQL giving its value (another CTE's id, a column of `source`). With `source` (a FROM
     list of CTEs), the row is `SELECT`ed from it instead: one row per row of `source`, none when it is
-    empty, which is how a statement's later writes depend on its earlier ones."""
+    empty, which is how a statement's later writes depend on its earlier ones. `returning`: the
+    columns given back (`RETURNING id`; SQLite ≥ 3.35 and PostgreSQL)."""
     fields, quoted_table, columns = _shape(model, tuple(values), connection.vendor)
     params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
     columns, marks = list(columns), ["%s"] * len(params)
@@ -47,4 +49,5 @@ def insert(
         marks.append(sql)
     # Every value a parameter; `linked`'s SQL and `source` are the caller's own, never a request's.
     rows = f"VALUES ({', '.join(marks)})" if source is None else f"SELECT {', '.join(marks)} FROM {source}"  # noqa: S608
-    return f"INSERT INTO {quoted_table} ({', '.join(columns)}) {rows}", params
+    tail = f" RETURNING {returning}" if returning else ""
+    return f"INSERT INTO {quoted_table} ({', '.join(columns)}) {rows}{tail}", params

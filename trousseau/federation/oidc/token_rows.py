@@ -77,21 +77,25 @@ def ctes(issue: Issue, source: str) -> tuple[str, list[Any]]:
     the columns `account_id` and `scope` (none when it is empty)."""
     id_values, access_values, refresh_values = issue.rows()
     owner = {"user": f"{source}.account_id"}
-    id_sql, id_params = insert(get_id_token_model(), id_values, {**owner, "scope": f"{source}.scope"}, source=source)
+    id_sql, id_params = insert(
+        get_id_token_model(), id_values, {**owner, "scope": f"{source}.scope"}, source=source, returning="id"
+    )
     access_sql, access_params = insert(
         get_access_token_model(),
         access_values,
         {"user": "s.account_id", "scope": "s.scope", "id_token": "i.id"},
         source=f"i, {source} s",
+        returning="id",
     )
     refresh_sql, refresh_params = insert(
         get_refresh_token_model(),
         refresh_values,
         {"user": "s.account_id", "access_token": "a.id"},
         source=f"a, {source} s",
+        returning="id",
     )
     return (
-        f"i AS ({id_sql} RETURNING id), a AS ({access_sql} RETURNING id), r AS ({refresh_sql} RETURNING id)",
+        f"i AS ({id_sql}), a AS ({access_sql}), r AS ({refresh_sql})",
         [*id_params, *access_params, *refresh_params],
     )
 
@@ -117,6 +121,6 @@ def store(issue: Issue, *, authorization_id: int, account_id: int, scope: str) -
 
 
 def _insert(cursor: Any, model: Any, values: dict[str, Any]) -> int:
-    sql, params = insert(model, values)
-    cursor.execute(f"{sql} RETURNING id", params)  # SQLite ≥ 3.35 and PostgreSQL
+    sql, params = insert(model, values, returning="id")
+    cursor.execute(sql, params)
     return int(cursor.fetchone()[0])
