@@ -871,7 +871,11 @@ the server process is on CPU about 60 % of its windows, against 96 % for node, w
 waits for Redis where a sync worker waits for each of its 4 statements per cycle (and for
 PostgreSQL's work on them, on the core the clients use). Tried without gain, in alternation:
 psycopg's server-side binding (statements prepared after five runs), and two worker processes on the
-one core (80 % on CPU, but as much CPU per cycle lost to switching).
+one core (80 % on CPU, but as much CPU per cycle lost to switching), and threads in the one process
+(the standard library's `ThreadingMixIn`, a thread per connection; 2026-12-07, a slower machine,
+twice each way): 73 and 77 cycles/s in one thread, 44 and 41 with threads, at about the same CPU per
+cycle. A thread woken by its database answer waits for the interpreter lock held by one that is
+computing, so threads add waits instead of hiding them.
 
 Caveats: no TLS and no reverse proxy in front; Trousseau's SQLite file sits on the machine's disk,
 so each commit is a real fsync, while panva writes to memory; oidc-provider 9 warns that node 20 is
