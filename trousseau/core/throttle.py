@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import transaction
@@ -120,7 +120,16 @@ def _blocked_at(failures: int, guard: Guard, now: datetime) -> datetime | None:
     return now + delay if delay else None
 
 
-def _counters(ordered: list[Guard], now: datetime) -> dict[str, Any]:
+class _Counting(TypedDict):
+    """The arguments of throttle_sql's counting statements."""
+
+    counters: list[throttle_sql.Counter]
+    now: datetime
+    first: list[datetime | None]
+    locked: datetime
+
+
+def _counters(ordered: list[Guard], now: datetime) -> _Counting:
     """What throttle_sql's counting statements take for the guards (sorted by key)."""
     unique = list({guard.key: guard for guard in ordered}.values())  # a key counted twice would fail the upsert
     return {
