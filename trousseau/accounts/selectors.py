@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 
 from trousseau.accounts.models import Account, AccountGuardian, AccountKind, ContestedLink
+from trousseau.core.planned import planned
 from trousseau.directory.models import Guardian, Guardianship, Pupil, School
 
 
@@ -122,7 +123,7 @@ def claims_records(account: Account) -> ClaimsRecords:
     """What the claims read of the directory, in one statement written once (the ORM would compile
     three on every single sign-on): the account's pupils and its own records' join data."""
     guardian_sql, pupil_sql = _statements()
-    with connection.cursor() as cursor:
+    with planned(connection.alias), connection.cursor() as cursor:
         if account.kind == AccountKind.PUPIL:
             cursor.execute(pupil_sql, [account.pupil_id or 0])
         else:

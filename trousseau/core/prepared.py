@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 
+from trousseau.core.planned import planned
+
 M = TypeVar("M", bound=Model)
 
 
@@ -31,7 +33,7 @@ class Prepared(Generic[M]):
     def first(self, value: Any) -> M | None:
         alias = router.db_for_read(self._model)
         sql, params = self._compiled_for(alias)[:2]
-        with connections[alias].cursor() as cursor:
+        with planned(alias), connections[alias].cursor() as cursor:
             cursor.execute(sql, [value if param == self._probe else param for param in params])
             rows = cursor.fetchall()
         return self.instance(alias, rows[0]) if rows else None

@@ -128,6 +128,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The same backend, whose health check asks the socket before it asks the server (core/postgresql).
     DATABASES["default"]["ENGINE"] = "trousseau.core.postgresql"
+# The hot paths' large statements prepared, planned once per connection (core/planned.py). Off behind a
+# pool in transaction mode that does not carry prepared statements (PgBouncer < 1.21).
+DATABASE_PLANNED_STATEMENTS = env_bool("TROUSSEAU_DB_PLANNED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL")

@@ -127,3 +127,19 @@ def test_tokens_written_for_a_request_python_refuses_are_revoked(browser, rp: RP
     assert response.status_code == 400
     assert not AccessToken.objects.exists()
     assert not RefreshToken.objects.filter(revoked=None).exists()
+
+
+@pytest.mark.django_db
+def test_the_token_statement_is_planned_once_per_connection(browser, rp: RP):
+    # Planning it cost PostgreSQL three times running it (issue #21): prepared, it is planned once.
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements")
+    for nonce in ("n-a", "n-b", "n-c"):
+        verifier, challenge = pkce()
+        assert redeem(rp, code_for(browser, rp, challenge, nonce=nonce), verifier).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), sum(generic_plans + custom_plans) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['WITH c AS (UPDATE "oidc_authorization"%'],
+        )
+        assert cursor.fetchone() == (1, 3)  # one statement, run three times

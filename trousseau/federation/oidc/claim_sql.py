@@ -22,6 +22,7 @@ from oauth2_provider.models import get_access_token_model
 from trousseau.accounts import selectors
 from trousseau.accounts.models import Account, AccountKind, AccountState
 from trousseau.core.model_sql import table
+from trousseau.core.planned import planned
 from trousseau.federation.oidc import token_rows
 from trousseau.federation.oidc.models import Authorization
 
@@ -82,7 +83,10 @@ def redeem(*, code_hash: str, application_id: int, issue: token_rows.Issue, expe
     params += [expected.challenge, expected.no_challenge_ok, *rows_params]
     params += [AccountKind.PUPIL.value, AccountKind.PUPIL.value]
     # One row per directory row of the account (at least one: the LEFT JOIN), each with the account.
-    found = list(Account._default_manager.raw(sql, params))  # noqa: SLF001
+    # Planned once per connection: planning this statement cost PostgreSQL three times running it.
+    manager = Account._default_manager  # noqa: SLF001
+    with planned(manager.db):
+        found = list(manager.raw(sql, params))
     if not found:
         return None
     account = found[0]
@@ -108,5 +112,7 @@ def bearer_row(digest: str) -> Any:
         f"SELECT t.id, t.expires, t.scope, t.application_id, t.user_id, a.state AS account_state "  # noqa: S608
         f"FROM {table(model)} t JOIN {table(Account)} a ON a.id = t.user_id WHERE t.token_checksum = %s"
     )
-    found = list(model._default_manager.raw(sql, [digest]))  # noqa: SLF001
+    manager = model._default_manager  # noqa: SLF001
+    with planned(manager.db):
+        found = list(manager.raw(sql, [digest]))
     return found[0] if found else None

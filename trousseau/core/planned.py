@@ -1,0 +1,33 @@
+"""Statements PostgreSQL plans once per connection, for the hot paths' large statements.
+
+    with planned(alias):
+        cursor.execute(sql, params)  # or a raw queryset
+
+Inside the block, on PostgreSQL, the cursors Django creates bind parameters on the server and prepare
+each statement (core/postgresql/base.py): the first run on a connection parses and plans it, the next
+ones only execute it. Elsewhere, or with `DATABASE_PLANNED_STATEMENTS` off (a pool in transaction mode
+that does not carry prepared statements: PgBouncer before 1.21, or without `max_prepared_statements`),
+the block changes nothing.
+
+For statements whose text is the same on every call (the values all parameters): each distinct text
+is kept by the connection for its life.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db import connections
+
+
+@contextlib.contextmanager
+def planned(alias: str) -> Iterator[None]:
+    connection = connections[alias]
+    planned_block = getattr(connection, "planned", None)
+    if planned_block is None or not settings.DATABASE_PLANNED_STATEMENTS:
+        yield
+        return
+    with planned_block():
+        yield
