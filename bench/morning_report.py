@@ -112,6 +112,24 @@ The ENT's part is seven requests, not the three of issue #21's table: a browser 
 ÉduConnect's local-storage pages before and after the mire (e1s1, e1s3), as the demo ENT's users do;
 a pre-2025 client that skips them (`trousseau/federation/saml/login.py`) is not measured here.
 
+**The way to 0.75** (issue #21 asks for it; figures of a run on 2026-12-07, Intel Xeon, 2 cores: the
+journey 56.0 ms of CPU for a floor of 28.3 ms, ratio 0.51). At 0.75 the journey may cost 37.7 ms: 9.4
+ms beyond its cryptography, against 27.7 ms now. Those 27.7 ms, by request: the ENT's SSO 2.0, its
+two local-storage pages and their POST 1.2 + 1.6 + 1.5, the mire 1.5, the password POST 5.4 beyond
+argon2id, the ENT's answer 2.9 beyond its signatures, authorize 1.9, token 2.6, userinfo 1.0, the
+téléservices' answer 3.6, gunicorn around the requests 2.5. The cheapest requests, a page and one
+statement (a local-storage page, the mire, userinfo), cost 1.0 to 1.5 ms: that is what any request
+pays for Django's request handling, its fifteen middleware and the session's read. Eleven requests
+at that price and gunicorn's 2.5 ms already exceed 9.4 ms. So no further trimming inside each view
+reaches 0.75: the way there is to answer the protocol's steps (the local-storage pages and their
+POSTs, the mire's POST, the SAML answers, token and UserInfo) by handlers that do only their own work
+(read the session's row, check, write, answer) on a lean WSGI entry, and keep Django for the pages
+people read. Each such handler must then carry itself what the middleware guarantees today: the host
+check, the security headers and the CSP nonce, the session cookie's flags, rotation and absolute age,
+the language, the flow's token on each POST, the audit, the request id and the metrics. That makes it
+a security rewrite, to be done path by path, each under the penetration test's attacks walked over
+HTTP; the back channel (token, UserInfo: `trousseau/core/back_channel.py`) has started that way.
+
 **How to reproduce**: `make bench-morning` or `.venv/bin/python bench/morning.py` (PostgreSQL, creates
 and drops `trousseau_morning_bench`); `--journeys N --rounds R`, `--database sqlite`. `--profile FILE`
 runs the worker under cProfile with a CPU clock and writes no figures: the profiler makes the worker
