@@ -112,8 +112,8 @@ The ENT's part is seven requests, not the three of issue #21's table: a browser 
 ÉduConnect's local-storage pages before and after the mire (e1s1, e1s3), as the demo ENT's users do;
 a pre-2025 client that skips them (`trousseau/federation/saml/login.py`) is not measured here.
 
-**The way to 0.75** (issue #21 asks for it; figures of a run on 2026-12-07, Intel Xeon, 2 cores: the
-journey 56.0 ms of CPU for a floor of 28.3 ms, ratio 0.51). At 0.75 the journey may cost 37.7 ms: 9.4
+**The way to 0.75** (issue #21 asks for it; figures of a quieter run than the table's, on 2026-12-07, Intel
+Xeon, 2 cores: the journey 56.0 ms of CPU for a floor of 28.3 ms, ratio 0.51). At 0.75 the journey may cost 37.7 ms: 9.4
 ms beyond its cryptography, against 27.7 ms now. Those 27.7 ms, by request: the ENT's SSO 2.0, its
 two local-storage pages and their POST 1.2 + 1.6 + 1.5, the mire 1.5, the password POST 5.4 beyond
 argon2id, the ENT's answer 2.9 beyond its signatures, authorize 1.9, token 2.6, userinfo 1.0, the
