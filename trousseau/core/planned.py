@@ -9,8 +9,9 @@ ones only execute it. Elsewhere, or with `DATABASE_PLANNED_STATEMENTS` off (a po
 that does not carry prepared statements: PgBouncer before 1.21, or without `max_prepared_statements`),
 the block changes nothing.
 
-For statements whose text is the same on every call (the values all parameters): each distinct text
-is kept by the connection for its life.
+For statements whose text is the same on every call (every value a parameter): a text with a value
+in it would be parsed, planned and kept once per call. psycopg keeps a connection's last 100 texts
+(and a text once per set of parameter types), deallocating the oldest.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ class PlannedCursor(base.ServerBindingCursor):  # type: ignore[misc,name-defined
             # this connection returns: PostgreSQL refuses it from then on ("cached plan must not change
             # result type"). Outside a transaction, forget this connection's prepared statements (psycopg
             # forgets its own with them) and run it again; inside one, the transaction is lost, and its
-            # rollback makes psycopg deallocate them all: the next request prepares afresh.
+            # rollback makes psycopg deallocate them all: the next request prepares afresh. PostgreSQL
+            # refuses the statement before running it: running it again writes nothing twice.
             stale = "cached plan must not change result type" in str(exc)
             if not stale or self.connection.info.transaction_status != TransactionStatus.IDLE:
                 raise
