@@ -57,6 +57,14 @@ def test_the_setting_turns_it_off(settings):
         assert prepared_here(cursor, "planned_probe") == []
 
 
+def test_a_connection_closed_after_each_request_prepares_nothing(monkeypatch):
+    # Preparing costs a statement's first run on a connection a round trip: it pays only when kept.
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    with planned("default"), connection.cursor() as cursor:
+        cursor.execute(PROBE, [1])
+        assert prepared_here(cursor, "planned_probe") == []
+
+
 def test_the_query_log_shows_a_prepared_statement_with_its_values():
     with CaptureQueriesContext(connection) as captured, planned("default"), connection.cursor() as cursor:
         cursor.execute(PROBE, [41])

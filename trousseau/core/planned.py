@@ -5,9 +5,11 @@
 
 Inside the block, on PostgreSQL, the cursors Django creates bind parameters on the server and prepare
 each statement (core/postgresql/base.py): the first run on a connection parses and plans it, the next
-ones only execute it. Elsewhere, or with `DATABASE_PLANNED_STATEMENTS` off (a pool in transaction mode
-that does not carry prepared statements: PgBouncer before 1.21, or without `max_prepared_statements`),
-the block changes nothing.
+ones only execute it. Preparing costs the first run a round trip of its own, which pays only on a
+connection kept between requests (`TROUSSEAU_DB_CONN_MAX_AGE`, 60 s by default): with connections
+closed after each request (0), or elsewhere, or with `DATABASE_PLANNED_STATEMENTS` off (a pool in
+transaction mode that does not carry prepared statements: PgBouncer before 1.21, or without
+`max_prepared_statements`), the block changes nothing.
 
 For statements whose text is the same on every call (every value a parameter): a text with a value
 in it would be parsed, planned and kept once per call. psycopg keeps a connection's last 100 texts
@@ -27,7 +29,8 @@ from django.db import connections
 def planned(alias: str) -> Iterator[None]:
     connection = connections[alias]
     planned_block = getattr(connection, "planned", None)
-    if planned_block is None or not settings.DATABASE_PLANNED_STATEMENTS:
+    one_request = connection.settings_dict.get("CONN_MAX_AGE") == 0  # None: kept for ever
+    if planned_block is None or one_request or not settings.DATABASE_PLANNED_STATEMENTS:
         yield
         return
     with planned_block():
