@@ -28,8 +28,14 @@ _addresses = (f"198.51.{n // 250}.{n % 250 + 1}" for n in itertools.count())
 
 
 def visitor(base_url: str) -> Visitor:
-    """A fresh browser with an address of its own (SMS budgets and throttles count per address)."""
-    return Visitor(requests.Session(), base_url, address=next(_addresses))
+    """A fresh browser with an address of its own (SMS budgets and throttles count per address).
+
+    Each request on a connection of its own: a drain reloads nginx, whose old workers then close their
+    idle keep-alive connections, and a request sent on one at that instant is reset before any answer.
+    A browser sends it again on a new connection; this client would count it as lost."""
+    session = requests.Session()
+    session.headers["Connection"] = "close"
+    return Visitor(session, base_url, address=next(_addresses))
 
 
 def _completed_resets(cluster: Cluster, identifier: str) -> int:
