@@ -139,7 +139,7 @@ def floor_of(workdir: Path, side: Side, saml_response: str) -> Floor:
     from bench.morning import keyring
 
     idp = x509.load_pem_x509_certificate((workdir / "saml-signing" / "cert.pem").read_bytes()).public_key()
-    sp_key = serialization.load_pem_private_key((workdir / "encrypted" / "key.pem").read_bytes(), password=None)
+    sp_key = serialization.load_pem_private_key((side.sp.directory / "key.pem").read_bytes(), password=None)
     if not isinstance(idp, rsa.RSAPublicKey) or not isinstance(sp_key, rsa.RSAPrivateKey):
         raise BenchError("the IdP's signing key and the SP's key must be RSA")
     operations = saml_response_operations(saml_response, side.label, idp_signer=idp, sp_key=sp_key)

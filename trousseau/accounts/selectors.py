@@ -10,7 +10,7 @@ from typing import Any
 from django.db import connection
 
 from trousseau.accounts.models import Account, AccountGuardian, AccountKind, ContestedLink
-from trousseau.core.planned import planned
+from trousseau.core.planned import planned_cursor
 from trousseau.directory.models import Guardian, Guardianship, Pupil, School
 
 
@@ -123,7 +123,7 @@ def claims_records(account: Account) -> ClaimsRecords:
     """What the claims read of the directory, in one statement written once (the ORM would compile
     three on every single sign-on): the account's pupils and its own records' join data."""
     guardian_sql, pupil_sql = _statements()
-    with planned(connection.alias), connection.cursor() as cursor:
+    with planned_cursor(connection.alias) as cursor:
         if account.kind == AccountKind.PUPIL:
             cursor.execute(pupil_sql, [account.pupil_id or 0])
         else:

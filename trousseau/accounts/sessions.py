@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 
 from trousseau.accounts.models import Account, AccountSession
 from trousseau.core.http import client_ip
-from trousseau.core.planned import planned
+from trousseau.core.planned import planned_cursor
 from trousseau.core.session_store import SessionStore
 from trousseau.core.throttle_sql import Statement
 
@@ -110,7 +110,7 @@ def session_open(
         if new_row is not None:
             statements = _login_statements(new_row, store.stale_key(), row, now)
             if writes is None:
-                with planned(connection.alias), connection.cursor() as cursor:
+                with planned_cursor(connection.alias) as cursor:
                     cursor.execute(*_one_statement(statements))
                 store.inserted()
             else:

@@ -1,7 +1,10 @@
 """Statements PostgreSQL plans once per connection, for the hot paths' large statements.
 
+    with planned_cursor(alias) as cursor:
+        cursor.execute(sql, params)
+
     with planned(alias):
-        cursor.execute(sql, params)  # or a raw queryset
+        rows = list(Model.objects.raw(sql, params))  # any cursor Django creates inside
 
 Inside the block, on PostgreSQL, the cursors Django creates bind parameters on the server and prepare
 each statement (core/postgresql/base.py): the first run on a connection parses and plans it, the next
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 from django.conf import settings
 from django.db import connections
@@ -35,3 +39,10 @@ def planned(alias: str) -> Iterator[None]:
         return
     with planned_block():
         yield
+
+
+@contextlib.contextmanager
+def planned_cursor(alias: str) -> Iterator[Any]:
+    """A cursor of `alias` whose statements are planned once per connection (Django's cursor wrapper)."""
+    with planned(alias), connections[alias].cursor() as cursor:
+        yield cursor

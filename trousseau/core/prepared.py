@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from django.db import connections, router
+from django.db import router
 from django.db.models import Model, QuerySet
 
-from trousseau.core.planned import planned
+from trousseau.core.planned import planned_cursor
 
 M = TypeVar("M", bound=Model)
 
@@ -33,7 +33,7 @@ class Prepared(Generic[M]):
     def first(self, value: Any) -> M | None:
         alias = router.db_for_read(self._model)
         sql, params = self._compiled_for(alias)[:2]
-        with planned(alias), connections[alias].cursor() as cursor:
+        with planned_cursor(alias) as cursor:
             cursor.execute(sql, [value if param == self._probe else param for param in params])
             rows = cursor.fetchall()
         return self.instance(alias, rows[0]) if rows else None

@@ -41,7 +41,7 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
 
-from trousseau.core.planned import planned
+from trousseau.core.planned import planned, planned_cursor
 from trousseau.core.secrets import random_string
 
 
@@ -136,7 +136,7 @@ class SessionStore(DatabaseSessionStore):
     def _read_with_companion(self, now: Any) -> tuple[Any, ...] | None:
         using = self._database(write=False)
         sql, params = _read_with(self.model._meta.db_table, using)  # noqa: SLF001
-        with planned(using), connections[using].cursor() as cursor:
+        with planned_cursor(using) as cursor:
             cursor.execute(sql, [*params, self.session_key, now])
             row: tuple[Any, ...] | None = cursor.fetchone()
         self.companion = _companions[0].build(using, row[1:]) if row is not None else None
@@ -236,7 +236,7 @@ class SessionStore(DatabaseSessionStore):
         sql = f"WITH {', '.join(ctes)}, u AS ({update_sql} RETURNING 1) SELECT (SELECT count(*) FROM u), {ids}"  # noqa: S608
         params = [value for _, written, _ in carried for value in written]
         try:
-            with planned(using), connections[using].cursor() as cursor:
+            with planned_cursor(using) as cursor:
                 cursor.execute(sql, [*params, *update])
                 updated, *returned = cursor.fetchone()
         except DatabaseError as exc:

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import connection
 
 from trousseau.core.models import ThrottleCounter
-from trousseau.core.planned import planned
+from trousseau.core.planned import planned_cursor
 
 TABLE = ThrottleCounter._meta.db_table  # noqa: SLF001
 
@@ -105,7 +105,7 @@ def count(
         f"INSERT INTO {TABLE} AS t (key, failures, last_failure_at, blocked_until) {values} "
         f"ON CONFLICT (key) {update} RETURNING key, failures"
     )
-    with planned(connection.alias), connection.cursor() as cursor:
+    with planned_cursor(connection.alias) as cursor:
         cursor.execute(sql, [*values_params, *set_params])
         return dict(cursor.fetchall())
 
@@ -150,7 +150,7 @@ def count_if_open(
         f"RETURNING {returned}) "
         "SELECT key, failures, NULL FROM counted UNION ALL SELECT NULL, NULL, until FROM closed WHERE until IS NOT NULL"
     )
-    with planned(connection.alias), connection.cursor() as cursor:
+    with planned_cursor(connection.alias) as cursor:
         cursor.execute(sql, [*keys, now, *values_params, *set_params])
         rows = cursor.fetchall()
     counted = {key: failures for key, failures, until in rows if key is not None}
@@ -199,7 +199,7 @@ def settle(
             ctes.append(f"w{index} AS ({sql})")
             params += statement_params
         write = f"SELECT * FROM w{len(then) - 1} WHERE (SELECT count(*) FROM settled) >= 0"  # noqa: S608 - our CTEs
-    with planned(connection.alias), connection.cursor() as cursor:
+    with planned_cursor(connection.alias) as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} {write}", params)
         return cursor.fetchall() if cursor.description else []
 

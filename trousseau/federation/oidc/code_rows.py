@@ -19,7 +19,7 @@ from trousseau.accounts.models import Account
 from trousseau.audit.events import EventTag
 from trousseau.audit.services import audit_statement, audited
 from trousseau.core.model_sql import insert
-from trousseau.core.planned import planned
+from trousseau.core.planned import planned_cursor
 from trousseau.federation.oidc import services
 from trousseau.federation.oidc.models import Authorization
 
@@ -38,7 +38,7 @@ def record(code: services.Code, account: Account) -> None:
     )
     # The code's INSERT in a CTE, which PostgreSQL runs to completion whether or not the main
     # statement reads it; both statements are model_sql's and audit's own, every value a parameter.
-    with planned(connection.alias), connection.cursor() as cursor:
+    with planned_cursor(connection.alias) as cursor:
         cursor.execute(f"WITH c AS ({code_sql}) {event_sql}", [*code_params, *event_params])
         (event_id,) = cursor.fetchone()
     audited(event, event_id)  # the ORM's post_save, which ops.counting counts codes by

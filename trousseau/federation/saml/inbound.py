@@ -35,7 +35,7 @@ from saml2.s_utils import OtherError, VersionMismatch
 from saml2.sigver import SignatureError
 from saml2.validate import NotValid
 
-from trousseau.core.planned import planned
+from trousseau.core.planned import planned_cursor
 from trousseau.federation.saml import idp, keys, registry
 from trousseau.federation.saml.metadata import DS, PERSISTENT, POST, TRANSIENT
 from trousseau.federation.saml.models import SeenRequest, ServiceProvider
@@ -251,7 +251,7 @@ def remember_id(sp: ServiceProvider, request_id: str) -> None:
     keep = settings.SAML_REQUEST_MAX_AGE + 2 * settings.SAML_CLOCK_SKEW + timedelta(minutes=1)
     _purge(sp)
     expires_at = connection.ops.adapt_datetimefield_value(timezone.now() + keep)
-    with planned(connection.alias), connection.cursor() as cursor:
+    with planned_cursor(connection.alias) as cursor:
         cursor.execute(_seen_insert(), [sp.pk, request_id[:256], expires_at])
         inserted = cursor.fetchone() is not None
     if not inserted:
