@@ -240,8 +240,9 @@ per response, as pysaml2 does. This benchmark on the code before that change, sa
 45.2 ms per encrypted SSO against 13.7 ms in the clear, ratio 3.31 (the server's CPU, 15.3 ms, left out
 the xmlsec1 processes). **Since 2026-12-06** (issue #21) the answer is no longer built by pysaml2 nor
 encrypted by libxmlsec1: it is written from templates in its exclusive-canonical form and signed and
-encrypted with `cryptography` (`federation/saml/outbound.py`, `canonical.py`, `sealing.py`); built
-in-process, one encrypted answer costs 1.28 × its two signatures, RSA-OAEP and AES-GCM done bare.
+encrypted with `cryptography` (`federation/saml/outbound.py`, `canonical.py`, `sealing.py`); what one
+answer costs built in-process, against its two signatures, RSA-OAEP and AES-GCM done bare, is the
+row "The answer built in-process".
 
 **What the budget of goal 4 meets** (the last three rows): after the rounds, the same server answers
 `GET /healthz` (the HTTP server, Django's handler and its signals, two middleware, no session, no
@@ -321,6 +322,8 @@ def result_block(  # noqa: PLR0913 - the run's figures, each its own
             f"**{bound.idle_ms:.2f} ms** CPU each; {bound.bare_ms:.2f} ms from the same HTTP server without Django",
         )
     )
+    # The built answer as a multiple of its floor, applied to the rounds' floor: the machine's speed drifts
+    # between the rounds and the in-process blocks, and each figure is compared with the floor beside it.
     left = budget - bound.built_ms * floor_ms / bound.floor_ms
     rows.append(
         (
