@@ -57,7 +57,7 @@ from bench.common import (  # noqa: E402 - after the path is set
     request,
     run_main,
 )
-from bench.morning_floor import AES, RSA_OAEP, RSA_SIGN, Floor, saml_response_operations  # noqa: E402
+from bench.morning_floor import AES, RSA_OAEP, RSA_SIGN, Floor, FloorTiming, saml_response_operations  # noqa: E402
 from bench.oidc import User  # noqa: E402
 from bench.report import describe_machine, write_section  # noqa: E402
 
@@ -187,12 +187,17 @@ def built_answer_ms(identifier: str, side: Side, floor: Floor, rounds: int) -> t
     instant = datetime.now(UTC)
     outbound.authn_response(pending, account, authn_instant=instant)  # the keys and the SP read once
     built = floored = 0.0
-    for _ in range(rounds):
-        start = time.thread_time()
-        for _ in range(100):
-            outbound.authn_response(pending, account, authn_instant=instant)
-        built += time.thread_time() - start
-        floored += floor.run(100)
+    rounds_timing = floor.timing  # the rounds' floor, which the table's floor row reports, stays theirs
+    floor.timing = FloorTiming([0.0] * len(rounds_timing.spent))
+    try:
+        for _ in range(rounds):
+            start = time.thread_time()
+            for _ in range(100):
+                outbound.authn_response(pending, account, authn_instant=instant)
+            built += time.thread_time() - start
+            floored += floor.run(100)
+    finally:
+        floor.timing = rounds_timing
     return 1000 * built / (100 * rounds), 1000 * floored / (100 * rounds)
 
 
