@@ -1,7 +1,7 @@
 """A guardian's morning journey: the identity provider's CPU per journey next to its cryptographic floor.
 
     .venv/bin/python bench/morning.py [--journeys 240] [--rounds 6] [--database postgres|sqlite]
-                                      [--profile FILE] [--no-write]
+                                      [--profile FILE | --layers] [--no-write]
 
 Goal (issue #21): the journey costs at most twice its cryptography, floor / journey ≥ 0.5.
 
@@ -24,7 +24,9 @@ failure stops the run and writes nothing.
 Also reported: per request of the journey, the worker's CPU in the application, its share of
 cryptography (the floor's operations of that request) and its SQL statements. `--profile FILE` runs
 the worker under cProfile (about four times slower: read its shares, not its milliseconds), writes
-the profile to FILE, prints a summary and writes no figures.
+the profile to FILE, prints a summary and writes no figures. `--layers` splits each request's CPU
+into Django's handler, the middleware, the session's read and write and the view
+(bench/morning_layers.py) and writes that table only: its timers cost the journey a little.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ from bench.common import (  # noqa: E402
     run_main,
 )
 from bench.morning_floor import Floor, Operation  # noqa: E402
-from bench.morning_journey import Journey, morning  # noqa: E402
+from bench.morning_journey import STEPS, Journey, morning  # noqa: E402
+from bench.morning_layers import layer_table  # noqa: E402
 from bench.morning_report import SECTION_HEAD, derive_floor, result_block, same_cryptography  # noqa: E402
 from bench.report import describe_machine, print_by_package, write_section  # noqa: E402
 
@@ -119,6 +122,8 @@ class Run:
         self.ent, self.teleservices = services
         self.issuer = issuer
         self.log = Path(server.log.parent / "requests.log")
+        self.layers_log = Path(server.log.parent / "layers.log") if args.layers else None
+        self.layer_lines: list[list[str]] = []  # --layers: each measured request's line, as `lines`
         self.journey_cpu = self.journey_wall = 0.0
         self.journeys = 0
         self.lines: list[list[str]] = []  # the worker's per-request lines of the measured journeys
@@ -160,6 +165,11 @@ class Run:
         if first is None:
             raise BenchError("a round without journeys")
         self.lines += lines
+        if self.layers_log is not None:
+            layers = [line.split() for line in self.layers_log.read_text().splitlines()[start_line:]]
+            if len(layers) != len(lines):
+                raise BenchError("the worker's layer log does not match its request log")
+            self.layer_lines += layers
         return first
 
 
@@ -194,10 +204,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--pg-url", default=MORNING_PG_URL, help=f"throwaway database (default {MORNING_PG_URL})")
     parser.add_argument("--profile", metavar="FILE", help="cProfile of the worker into FILE; writes no figures")
+    parser.add_argument("--layers", action="store_true", help="each request's CPU by layer; writes that table only")
     parser.add_argument("--no-write", action="store_true", help="print the result without writing the doc")
     args = parser.parse_args(argv)
     if args.journeys < args.rounds or args.rounds < 1:
         parser.error("at least one journey per round")
+    if args.profile and args.layers:
+        parser.error("--profile and --layers each change what the worker spends: one at a time")
     return args
 
 
@@ -211,6 +224,8 @@ def start_server(env: dict[str, str], workdir: Path, port: int, args: argparse.N
     }
     if args.profile:
         extra["MORNING_PROFILE"] = str(Path(args.profile).resolve())
+    if args.layers:
+        extra["MORNING_LAYERS"] = str(workdir / "layers.log")
     server = Server({**env, **extra}, workdir, name="gunicorn", argv=[GUNICORN, "-c", str(CONF)], port=port, cpus=cpus)
     server.wait_ready()
     deadline = time.monotonic() + 120
@@ -272,12 +287,43 @@ def run(args: argparse.Namespace) -> None:
         if args.profile:
             show_profile(Path(args.profile), bench.journeys)
             return
+        report(args, machine, bench, floor, ratios)
+
+
+def report(args: argparse.Namespace, machine: dict[str, str], bench: Run, floor: Floor, ratios: list[float]) -> None:
+    key = f"morning-{args.database}"
+    if args.layers:
+        key, body = f"{key}-layers", layers_block(args, machine, bench, floor)
+    else:
         body = result_block(args, machine, bench, floor, ratios)
-        print(f"\n{body}")
-        if not args.no_write:
-            results = [("morning-postgres", "PostgreSQL"), ("morning-sqlite", "SQLite")]
-            write_section("morning.py", SECTION_HEAD, results, f"morning-{args.database}", body)
-            print("\nWritten to docs/benchmarks.md")
+    print(f"\n{body}")
+    if not args.no_write:
+        write_section("morning.py", SECTION_HEAD, RESULTS, key, body)
+        print("\nWritten to docs/benchmarks.md")
+
+
+RESULTS = [
+    ("morning-postgres", "PostgreSQL"),
+    ("morning-postgres-layers", "PostgreSQL, each request by layer (`--layers`)"),
+    ("morning-sqlite", "SQLite"),
+]
+
+
+def layers_block(args: argparse.Namespace, machine: dict[str, str], bench: Run, floor: Floor) -> str:
+    crypto = dict.fromkeys(STEPS, 0.0)
+    for index, operation in enumerate(floor.operations):
+        crypto[operation.step] += 1000 * floor.timing.spent[index] / floor.timing.times
+    journey_ms = 1000 * bench.journey_cpu / bench.journeys
+    requests_ms = 1000 * sum(float(line[3]) for line in bench.lines) / bench.journeys
+    table = layer_table(STEPS, bench.lines, bench.layer_lines, crypto)
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine['cpu']}, code {machine['code']}, "
+        f"{machine['database']}: {bench.journeys} journeys, **{journey_ms:.1f} ms** of the worker's CPU per "
+        f"journey with the timers: the requests below, and gunicorn's {journey_ms - requests_ms:.1f} ms around "
+        f"them. Milliseconds of CPU per request, means over the measured journeys:\n\n{table}\n\n"
+        f"Command: `.venv/bin/python bench/morning.py --layers --journeys {args.journeys} --rounds {args.rounds} "
+        f"--database {args.database}`"
+    )
 
 
 def keyring(workdir: Path) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """gunicorn for bench/morning.py: deploy/gunicorn.conf.py as it is, plus hooks that measure each request.
 
-    gunicorn -c bench/morning_gunicorn.py      (MORNING_REQUEST_LOG=FILE, optional MORNING_PROFILE=FILE)
+    gunicorn -c bench/morning_gunicorn.py      (MORNING_REQUEST_LOG=FILE, optional MORNING_PROFILE=FILE
+                                                or MORNING_LAYERS=FILE)
 
 Every setting is the production file's. The hooks add, per request, one line to MORNING_REQUEST_LOG:
 method, path, the worker's CPU spent between gunicorn's pre_request and post_request hooks (the
@@ -8,7 +9,8 @@ application: Django, its middleware, the view; not gunicorn's parsing or access 
 statements sent through Django's cursors (BEGIN, COMMIT and the connection health check are not
 cursor statements). A line costs a few microseconds of the worker's CPU, counted in the journey.
 With MORNING_PROFILE the worker runs under cProfile (CPU clock) from its start to its exit and writes
-the profile there.
+the profile there. With MORNING_LAYERS, each request's CPU by layer (bench/morning_layers.py) goes
+there, one line per request, in the request log's order.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def post_worker_init(worker: Any) -> None:
 
         _state["profile"] = cProfile.Profile(time.process_time)
         _state["profile"].enable()
+    if os.environ.get("MORNING_LAYERS"):
+        from bench.morning_layers import install
+
+        _state["layers"] = install(worker, os.environ["MORNING_LAYERS"])
 
 
 def pre_request(worker: Any, req: Any) -> None:
@@ -51,6 +57,8 @@ def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
     spent = time.process_time() - _state["cpu"]
     status = str(getattr(resp, "status", "")).split(" ", 1)[0]
     _state["log"].write(f"{req.method} {req.path} {status} {spent:.6f} {_state['statements']}\n")
+    if "layers" in _state:
+        _state["layers"].request_done()
 
 
 def worker_exit(server: Any, worker: Any) -> None:
