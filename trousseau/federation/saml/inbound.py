@@ -36,7 +36,7 @@ from saml2.sigver import SignatureError
 from saml2.validate import NotValid
 
 from trousseau.core.planned import planned_cursor
-from trousseau.federation.saml import idp, keys, registry
+from trousseau.federation.saml import idp, keys, query_signed, registry
 from trousseau.federation.saml.metadata import DS, PERSISTENT, POST, TRANSIENT
 from trousseau.federation.saml.models import SeenRequest, ServiceProvider
 
@@ -258,11 +258,21 @@ def remember_id(sp: ServiceProvider, request_id: str) -> None:
         raise Refused("replayed", request_id[:80])
 
 
-def parse_signed(sp: ServiceProvider, decoded: Decoded, params: Params, kind: str, parse: str) -> Any:
-    """Signature rules shared by every request type, then pysaml2's parse (schema, version, Destination)."""
+def signature_rules(sp: ServiceProvider, decoded: Decoded, params: Params, kind: str) -> bool:
+    """Signature rules shared by every request type; True when a Redirect query signature was verified."""
     redirect_signed = decoded.binding == BINDING_HTTP_REDIRECT and verify_redirect_signature(params, sp, kind)
     if sp.parsed.authn_requests_signed and not (redirect_signed or decoded.has_xml_signature):
         raise Refused("unsigned", "the SP metadata says AuthnRequestsSigned")
+    return redirect_signed
+
+
+def parse_signed(sp: ServiceProvider, decoded: Decoded, params: Params, kind: str, parse: str) -> Any:
+    """`signature_rules`, then pysaml2's parse (schema, version, Destination)."""
+    signature_rules(sp, decoded, params, kind)
+    return _parsed(sp, decoded, parse)
+
+
+def _parsed(sp: ServiceProvider, decoded: Decoded, parse: str) -> Any:
     server = idp.server_for(sp)
     try:
         parsed = getattr(server, parse)(decoded.encoded, decoded.binding)
@@ -305,14 +315,25 @@ def relay_state(value: str | None) -> str:
     return value or ""
 
 
+def _authn_message(sp: ServiceProvider, decoded: Decoded, params: Params) -> Any:
+    """The AuthnRequest's fields: read directly when its Redirect query signature was verified and it has
+    no XML signature (query_signed.py: pysaml2's checks without its second parse), else by pysaml2."""
+    if signature_rules(sp, decoded, params, "SAMLRequest") and not decoded.has_xml_signature:
+        destinations = idp.server_for(sp).config.endpoint("single_sign_on_service", decoded.binding, "idp")
+        try:
+            return query_signed.read(decoded.root, destinations)
+        except (NotValid, OtherError, VersionMismatch) as exc:
+            raise Refused("not_valid", f"{type(exc).__name__}: {exc}"[:300]) from exc
+    return _parsed(sp, decoded, "parse_authn_request").message
+
+
 def authn_request(request: HttpRequest, binding: str) -> Pending:
     """A checked AuthnRequest from the Redirect (GET) or POST binding."""
     params = params_of(request, binding)
     decoded = decode(params.get("SAMLRequest") or "", binding, "AuthnRequest")
     sp = service_provider(decoded.issuer)
     state = relay_state(params.get("RelayState"))
-    parsed = parse_signed(sp, decoded, params, "SAMLRequest", "parse_authn_request")
-    message = parsed.message
+    message = _authn_message(sp, decoded, params)
     check_instant(message.issue_instant)
     acs_url = _acs(sp, message)
     policy = message.name_id_policy
@@ -328,8 +349,9 @@ def authn_request(request: HttpRequest, binding: str) -> Pending:
         acs_url=acs_url,
         relay_state=state,
         name_id_format=name_id_format,
-        force_authn=message.force_authn == "true",
-        is_passive=message.is_passive == "true",
+        # xs:boolean: "1" asks as "true" does (pysaml2 and query_signed accept both, in any case).
+        force_authn=query_signed.true(message.force_authn),
+        is_passive=query_signed.true(message.is_passive),
         sp=sp,
     )
 
