@@ -116,16 +116,27 @@ The ENT's part is seven requests, not the three of issue #21's table: a browser 
 ÉduConnect's local-storage pages before and after the mire (e1s1, e1s3), as the demo ENT's users do;
 a pre-2025 client that skips them (`trousseau/federation/saml/login.py`) is not measured here.
 
-**The way to 0.75** (issue #21 asks for it; figures of a quieter run than the table's, on 2026-12-07, Intel
-Xeon, 2 cores: the journey 56.0 ms of CPU for a floor of 28.3 ms, ratio 0.51). At 0.75 the journey may cost 37.7 ms: 9.4
-ms beyond its cryptography, against 27.7 ms now. Those 27.7 ms, by request: the ENT's SSO 2.0, its
-two local-storage pages and their POST 1.2 + 1.6 + 1.5, the mire 1.5, the password POST 5.4 beyond
-argon2id, the ENT's answer 2.9 beyond its signatures, authorize 1.9, token 2.6, userinfo 1.0, the
-téléservices' answer 3.6, gunicorn around the requests 2.5. The cheapest requests, a page and one
-statement (a local-storage page, the mire, userinfo), cost 1.0 to 1.5 ms: that is what any request
-pays for Django's request handling, its fifteen middleware and the session's read. Eleven requests
-at that price and gunicorn's 2.5 ms already exceed 9.4 ms. So no further trimming inside each view
-reaches 0.75: the way there is to answer the protocol's steps (the local-storage pages and their
+**The way to 0.5 and 0.75** (issue #21 asks for it), read from the `--layers` table below (its run of
+2026-12-07 17:22, AMD EPYC, a noisy machine: the journey 68.2 ms of CPU with the timers, its floor
+26.0 ms). The 42 ms beyond the cryptography: gunicorn 7.0 ms (4.1 around the requests, 2.9 inside
+them: the environ, writing the answer, the access line), Django's handler 2.5, the middleware 4.3,
+the session's reads 4.0 and writes 2.4, the views' own work 22.0. The password POST's view holds 9.2 of
+those beyond its argon2id in that run, 3.3 in a quieter run five minutes before it: most of that spread
+is argon2id itself, whose 19 MiB pass is the part of the journey most sensitive to the other tenants
+of the machine and to the caches (after a request's other work has pushed its memory out of them it
+runs 4 to 9 % slower than in the floor's loop, measured apart). Then the two SAML answers 2.0 and 2.8
+beyond their signatures, token 2.6, the ENT's SSO 1.3 (the replay check's insert is one statement of
+it), authorize 1.2, each page 0.5 to 0.8. At 0.5 the journey may cost twice its floor. No view but the
+password's spends more than 3 ms beyond its cryptography, and what is not a view (20 ms) is paid by each of the eleven requests
+whatever it does, about 2 ms a request: the cheapest, userinfo through the back channel with one
+statement, costs 1.4 ms. Done on 2026-12-07: the access line written without logging's record (21 →
+10 µs hot), the query-signed AuthnRequest read without pysaml2's second parse (about 0.35 ms hot per
+SP-initiated sign-on, two a journey), the token's statement read by position instead of through a raw
+queryset (about 0.3 ms). Looked at and small: the session's decoding and encoding (20 and 25 to 40 µs
+hot, four fifths of it Django's signing and compression), the locale middleware's language-prefix
+checks (about 10 µs hot), granian instead of gunicorn (0.03 to 0.19 ms less a request in a quick test,
+within this machine's noise, for a deployment change). So the way to 0.5 on this machine, and to 0.75
+anywhere, is the one already named: answer the protocol's steps (the local-storage pages and their
 POSTs, the mire's POST, the SAML answers, token and UserInfo) by handlers that do only their own work
 (read the session's row, check, write, answer) on a lean WSGI entry, and keep Django for the pages
 people read. Each such handler must then carry itself what the middleware guarantees today: the host
