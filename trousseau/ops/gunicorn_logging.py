@@ -74,16 +74,18 @@ class JsonLogger(glogging.Logger):  # type: ignore[misc]
             return
         record = None
         for handler in logger.handlers:
-            stream = getattr(handler, "stream", None)  # None: a file closed and not reopened yet
-            if type(handler) not in _PLAIN_STREAMS or handler.filters or handler.level > logging.INFO or stream is None:
+            # A stream of None: a file not opened yet (or closed, to be reopened), which logging's emit opens.
+            plain = type(handler) in _PLAIN_STREAMS and getattr(handler, "stream", None) is not None
+            if not plain or handler.filters or handler.level > logging.INFO:
                 record = record or self._record(message)
                 if record.levelno >= handler.level:
                     handler.handle(record)
                 continue
             handler.acquire()
             try:
-                stream.write(message + handler.terminator)
-                stream.flush()
+                # Read under the lock, as emit reads it: gunicorn's reopen_files swaps it under the same lock.
+                handler.stream.write(message + handler.terminator)
+                handler.stream.flush()
             except Exception:  # noqa: BLE001 - as logging's emit: a failing log line never fails the request
                 handler.handleError(self._record(message))
             finally:

@@ -5,11 +5,12 @@ checks every element against the schema's types, then the Version and the Destin
 of the worker per SP-initiated sign-on, twice in a family's morning (issue #21). For a request whose
 query signature a key of the SP's metadata verified (`inbound.verify_redirect_signature`) and that
 carries no XML signature of its own, this module reads what `inbound.authn_request` uses from the
-tree `inbound.decode` already parsed (size-capped, without DTD), with the same checks pysaml2 makes of
-it: Version 2.0, an ID (any text, as pysaml2 takes it), the Destination one of the IdP's SSO locations when given, xs:boolean and
-xs:unsignedShort values where the schema has them, and at most one of each child the schema allows
-once. Every other request (unsigned, the POST binding, an XML signature to verify) still goes through
-pysaml2. The refusals are pysaml2's exception types, which `inbound` turns into its own.
+tree `inbound.decode` already parsed (size-capped, without DTD), with the checks pysaml2 makes of it:
+Version 2.0; an ID (any text, as pysaml2 takes it); the Destination, when given, one of the IdP's SSO
+locations for the binding; xs:boolean and xs:unsignedShort values where the schema has them; at most
+one of each child the schema allows once. Every other request (unsigned, the POST binding, an XML
+signature to verify) still goes through pysaml2. The refusals are pysaml2's exception types, which
+`inbound` turns into its own.
 
 What neither path reads (a Subject, Conditions, RequestedAuthnContext, Scoping) is not acted on.
 """
