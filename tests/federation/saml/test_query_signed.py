@@ -1,6 +1,7 @@
 """AuthnRequests verified by their Redirect query signature are read without pysaml2 (query_signed.py):
 the same requests pass and the same ones are refused as through pysaml2, walked over HTTP; and
-ForceAuthn="1" / IsPassive="1" (xs:boolean's other spelling) are obeyed on both paths."""
+xs:boolean's other spelling, "1", is obeyed: ForceAuthn and IsPassive on both paths, AuthnRequestsSigned
+and isDefault in a service provider's metadata."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.federation.saml import idp, inbound, query_signed
 from trousseau.federation.saml.idp import TrousseauServer
-from trousseau.federation.saml.metadata import PERSISTENT, TRANSIENT
+from trousseau.federation.saml.metadata import PERSISTENT, TRANSIENT, parse_sp
 from trousseau.federation.saml.services import sp_register
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +193,29 @@ def test_read_refuses_a_root_without_version_as_pysaml2_does():
     )
     with pytest.raises(VersionMismatch):
         query_signed.read(root, [])
+
+
+# --- The same xs:boolean in a service provider's metadata ------------------------------------------------
+
+
+@pytest.mark.parametrize("spelling", ["1", "true"])
+def test_metadata_saying_authn_requests_signed_as_1_gets_unsigned_requests_refused(client, sp_keys, spelling):
+    """An attacker's unsigned AuthnRequest in the name of an SP whose metadata says AuthnRequestsSigned="1"."""
+    signer = PySamlSP(sp_keys, sign_requests=True)
+    metadata = signer.metadata()
+    assert 'AuthnRequestsSigned="true"' in metadata
+    sp_register(metadata.replace('AuthnRequestsSigned="true"', f'AuthnRequestsSigned="{spelling}"'), encrypt=False)
+    log_in(client, guardian())
+    forged = PySamlSP(sp_keys, sign_requests=False)  # same entityID, no signature
+    assert refused(client.get(url_of(forged, sign=False)))
+    assert "unsigned" in AuditEvent.objects.get(tag=EventTag.SAML_REFUSED).data["reason"]
+    assert answered(client.get(url_of(signer, sign=True)))
+
+
+@pytest.mark.parametrize(("spelling", "default"), [("1", True), ("true", True), ("0", False), ("false", False)])
+def test_metadata_reads_is_default_in_both_spellings(sp_keys, spelling, default):
+    metadata = PySamlSP(sp_keys).metadata()
+    acs = re.search(r"<[\w:]*AssertionConsumerService\s", metadata)
+    assert acs is not None
+    marked = metadata.replace(acs[0], f'{acs[0]}isDefault="{spelling}" ', 1)
+    assert parse_sp(marked).acs[0].is_default is default

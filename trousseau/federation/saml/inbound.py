@@ -37,7 +37,7 @@ from saml2.validate import NotValid
 
 from trousseau.core.planned import planned_cursor
 from trousseau.federation.saml import idp, keys, query_signed, registry
-from trousseau.federation.saml.metadata import DS, PERSISTENT, POST, TRANSIENT
+from trousseau.federation.saml.metadata import DS, PERSISTENT, POST, TRANSIENT, xs_true
 from trousseau.federation.saml.models import SeenRequest, ServiceProvider
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -350,8 +350,8 @@ def authn_request(request: HttpRequest, binding: str) -> Pending:
         relay_state=state,
         name_id_format=name_id_format,
         # xs:boolean: "1" asks as "true" does (pysaml2 and query_signed accept both, in any case).
-        force_authn=query_signed.true(message.force_authn),
-        is_passive=query_signed.true(message.is_passive),
+        force_authn=xs_true(message.force_authn),
+        is_passive=xs_true(message.is_passive),
         sp=sp,
     )
 

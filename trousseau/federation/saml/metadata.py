@@ -63,6 +63,13 @@ class SpMetadata:
         return next((e for e in posts if e.is_default), min(posts, key=lambda e: e.index))
 
 
+def xs_true(value: str | None) -> bool:
+    """An xs:boolean attribute that says true: "true" or "1" (XML Schema's two spellings), read as pysaml2
+    reads them (any case). "1" read as false would drop what a service asked for (AuthnRequestsSigned,
+    ForceAuthn)."""
+    return value is not None and value.strip().lower() in {"true", "1"}
+
+
 def _certs(descriptor: Element, use: str) -> list[str]:
     found = []
     for kd in descriptor.findall("md:KeyDescriptor", NS):
@@ -98,7 +105,7 @@ def parse_sp(xml: str | bytes) -> SpMetadata:
             binding=e.get("Binding", ""),
             location=e.get("Location", ""),
             index=int(e.get("index", "0") or 0),
-            is_default=e.get("isDefault") == "true",
+            is_default=xs_true(e.get("isDefault")),
         )
         for e in sp.findall("md:AssertionConsumerService", NS)
     ]
@@ -126,8 +133,8 @@ def parse_sp(xml: str | bytes) -> SpMetadata:
         signing_certs=_certs(sp, "signing"),
         encryption_certs=_certs(sp, "encryption"),
         encryption_methods=[m for m in methods if m],
-        authn_requests_signed=sp.get("AuthnRequestsSigned") == "true",
-        want_assertions_signed=sp.get("WantAssertionsSigned") == "true",
+        authn_requests_signed=xs_true(sp.get("AuthnRequestsSigned")),
+        want_assertions_signed=xs_true(sp.get("WantAssertionsSigned")),
     )
 
 

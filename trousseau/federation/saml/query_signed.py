@@ -97,11 +97,6 @@ def read(root: Element, destinations: Collection[str]) -> AuthnRequest:
     )
 
 
-def true(value: str | None) -> bool:
-    """An xs:boolean attribute's value (already checked, by pysaml2 or by `read`): "true" or "1", any case."""
-    return value is not None and value.lower() in {"true", "1"}
-
-
 def _boolean(value: str | None, name: str) -> None:
     if value is not None and value.lower() not in BOOLEANS:
         raise NotValid(f"{name} is not an xs:boolean")
