@@ -25,8 +25,8 @@ Also reported: per request of the journey, the worker's CPU in the application, 
 cryptography (the floor's operations of that request) and its SQL statements. `--profile FILE` runs
 the worker under cProfile (about four times slower: read its shares, not its milliseconds), writes
 the profile to FILE, prints a summary and writes no figures. `--layers` splits each request's CPU
-into Django's handler, the middleware, the session's read and write and the view
-(bench/morning_layers.py) and writes that table only: its timers cost the journey a little.
+into gunicorn's part, Django's handler, the middleware, the session's read and write and the view
+(bench/morning_layers.py) and writes that table only (PostgreSQL): its timers cost the journey a little.
 """
 
 from __future__ import annotations
@@ -211,6 +211,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("at least one journey per round")
     if args.profile and args.layers:
         parser.error("--profile and --layers each change what the worker spends: one at a time")
+    if args.layers and args.database != "postgres" and not args.no_write:
+        parser.error("--layers writes its table for PostgreSQL only: add --no-write to print it for SQLite")
     return args
 
 

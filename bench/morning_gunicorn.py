@@ -4,10 +4,10 @@
                                                 or MORNING_LAYERS=FILE)
 
 Every setting is the production file's. The hooks add, per request, one line to MORNING_REQUEST_LOG:
-method, path, the worker's CPU spent between gunicorn's pre_request and post_request hooks (the
-application: Django, its middleware, the view; not gunicorn's parsing or access log) and the SQL
-statements sent through Django's cursors (BEGIN, COMMIT and the connection health check are not
-cursor statements). A line costs a few microseconds of the worker's CPU, counted in the journey.
+method, path, the worker's CPU spent between gunicorn's pre_request and post_request hooks (the WSGI
+environ, Django, its middleware and the view, writing the answer, the access line; not accepting the
+connection nor parsing the request) and the SQL statements sent through Django's cursors (BEGIN,
+COMMIT and the connection health check are not cursor statements). A line costs a few microseconds of the worker's CPU, counted in the journey.
 With MORNING_PROFILE the worker runs under cProfile (CPU clock) from its start to its exit and writes
 the profile there. With MORNING_LAYERS, each request's CPU by layer (bench/morning_layers.py) goes
 there, one line per request, in the request log's order.
