@@ -11,8 +11,9 @@ with the CPU clock, what runs inside five layers of each request and writes one 
 
 Each layer is counted exclusive of the layers it calls. What the request's CPU (gunicorn's pre_request
 to post_request hooks) leaves over is gunicorn's own work inside that window: the WSGI environ, writing
-the response, the access log, closing the connection. The timers cost a few microseconds per request,
-so a --layers run writes the table only, never the journey's figure.
+the response, the access log (closing the connection comes after the window, with accepting it and
+parsing the request: the morning table's "gunicorn around the requests"). The timers cost a few
+microseconds per request, so a --layers run writes the table only, never the journey's figure.
 """
 
 from __future__ import annotations

@@ -104,10 +104,10 @@ responses as the SPs would (xmlsec1 verifies and decrypts), the ID token is veri
 and the floor is derived again from that journey and must not have changed; or the run fails.
 
 **Per request**: the worker's CPU between gunicorn's pre_request and post_request hooks (the WSGI
-environ, Django and the view, writing the answer, the access log, closing the connection), the
-floor's operations of that request, and the SQL statements through Django's cursors (BEGIN/COMMIT and
-connection health checks not counted); "gunicorn around the requests" is the rest of the worker's CPU
-(accepting the connection, parsing the request, the hooks). `--layers` splits each request's CPU
+environ, Django and the view, writing the answer, the access log), the floor's operations of that
+request, and the SQL statements through Django's cursors (BEGIN/COMMIT and connection health checks
+not counted); "gunicorn around the requests" is the rest of the worker's CPU (accepting the
+connection, parsing the request, closing the connection, the hooks). `--layers` splits each request's CPU
 further (`bench/morning_layers.py`): gunicorn's part inside the request, Django's handler (the
 request, the signals, the response), what the middleware do themselves, the session's read and
 write, and the view; its timers cost a little, so that run writes its table only.
@@ -231,6 +231,8 @@ def request_table(bench: Any, floor: Floor, journey_ms: float) -> str:
         share = f"{crypto[step]:.1f}" if crypto[step] else "0"
         rows.append(f"| {step} | {cpu:.1f} | {share} | {sql:.1f} |")
     total_sql = sum(int(line[4]) for line in bench.lines) / bench.journeys
-    rows.append(f"| gunicorn around the requests (accepting, parsing, the hooks) | {journey_ms - app_total:.1f} | | |")
+    rows.append(
+        f"| gunicorn around the requests (accepting, parsing, closing, the hooks) | {journey_ms - app_total:.1f} | | |"
+    )
     rows.append(f"| **the journey** | **{journey_ms:.1f}** | **{sum(crypto.values()):.1f}** | **{total_sql:.0f}** |")
     return "\n".join(rows)
