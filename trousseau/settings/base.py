@@ -85,13 +85,15 @@ MIDDLEWARE = [
     "trousseau.core.back_channel.BackChannelMiddleware",
     "trousseau.core.csp_middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's, without the language-prefix reads our URLs cannot use (core/locale_middleware.py).
+    "trousseau.core.locale_middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, taking the account read with the session (accounts/backends.py).
     "trousseau.accounts.middleware.AuthenticationMiddleware",
     "trousseau.accounts.middleware.AbsoluteSessionAgeMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, its storage made at first use (core/messages_middleware.py).
+    "trousseau.core.messages_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
