@@ -117,26 +117,29 @@ The ENT's part is seven requests, not the three of issue #21's table: a browser 
 a pre-2025 client that skips them (`trousseau/federation/saml/login.py`) is not measured here.
 
 **The way to 0.5 and 0.75** (issue #21 asks for it), read from the `--layers` table below (its run of
-2026-12-07 17:22, AMD EPYC, a noisy machine: the journey 68.2 ms of CPU with the timers, its floor
-26.0 ms). The 42 ms beyond the cryptography: gunicorn 7.0 ms (4.1 around the requests, 2.9 inside
-them: the environ, writing the answer, the access line), Django's handler 2.5, the middleware 4.3,
-the session's reads 4.0 and writes 2.4, the views' own work 22.0. The password POST's view holds 9.2 of
-those beyond its argon2id in that run, 3.3 in a quieter run five minutes before it: most of that spread
-is argon2id itself, whose 19 MiB pass is the part of the journey most sensitive to the other tenants
-of the machine and to the caches (after a request's other work has pushed its memory out of them it
-runs 4 to 9 % slower than in the floor's loop, measured apart). Then the two SAML answers 2.0 and 2.8
-beyond their signatures, token 2.6, the ENT's SSO 1.3 (the replay check's insert is one statement of
-it), authorize 1.2, each page 0.5 to 0.8. At 0.5 the journey may cost twice its floor. No view but the
-password's spends more than 3 ms beyond its cryptography, and what is not a view (20 ms) is paid by each of the eleven requests
-whatever it does, about 2 ms a request: the cheapest, userinfo through the back channel with one
-statement, costs 1.4 ms. Done on 2026-12-07: the access line written without logging's record (21 →
-10 µs hot), the query-signed AuthnRequest read without pysaml2's second parse (about 0.35 ms hot per
-SP-initiated sign-on, two a journey), the token's statement read by position instead of through a raw
-queryset (about 0.3 ms). Looked at and small: the session's decoding and encoding (20 and 25 to 40 µs
-hot, four fifths of it Django's signing and compression), the locale middleware's language-prefix
-checks (about 10 µs hot), granian instead of gunicorn (0.03 to 0.19 ms less a request in a quick test,
-within this machine's noise, for a deployment change). So the way to 0.5 on this machine, and to 0.75
-anywhere, is the one already named: answer the protocol's steps (the local-storage pages and their
+2026-12-07 17:50, AMD EPYC, in a quiet spell of a noisy machine: the journey 52.0 ms of CPU with the
+timers, its floor 24.1 ms). The 28 ms beyond the cryptography: gunicorn 5.4 ms (3.2 around the
+requests, 2.2 inside them: the environ, writing the answer, the access line), Django's handler 2.0, the
+middleware 2.8, the session's reads 3.1 and writes 1.8, the views' own work 12.9. The password POST's
+view holds 3.6 of those beyond its argon2id in that run, 9.2 in a noisier run half an hour before it
+(the journey 68.2 ms): most of that spread is argon2id itself, whose 19 MiB pass is the part of the
+journey most sensitive to the other tenants of the machine and to the caches (after a request's other
+work has pushed its memory out of them it runs 4 to 9 % slower than in the floor's loop, measured
+apart). Then the two SAML answers 1.3 and 2.0 beyond their signatures, token 1.6, the ENT's SSO 1.0
+(the replay check's insert is one statement of it), authorize 0.9, each page 0.4 to 0.7. At 0.5 the
+journey may cost twice its floor: 3.8 ms less than that run, timers included. No view but the
+password's spends more than 2 ms beyond its cryptography, and what is not a view (15 ms) is paid by
+each of the eleven requests whatever it does, about 1.4 ms a request: the cheapest, userinfo through
+the back channel with one statement, costs 1.1 ms. Done on 2026-12-07: the access line written
+without logging's record (21 → 10 µs hot), the query-signed AuthnRequest read without pysaml2's second
+parse (about 0.35 ms hot per SP-initiated sign-on, two a journey), the token's statement read by
+position instead of through a raw queryset (about 0.3 ms), the locale and message middleware without
+the work a request does not use (a redirect 174 → 146 µs hot). Looked at and small: the session's
+decoding and encoding (20 and 25 to 40 µs hot, four fifths of it Django's signing and compression),
+granian instead of gunicorn (0.03 to 0.19 ms less a request in a quick test, within this machine's
+noise, for a deployment change). So 0.5 is a few small cuts away in a quiet spell of this machine,
+not through its noise; and 0.75, 9 ms more, is out of reach of any cut inside the views. The way there
+is the one already named: answer the protocol's steps (the local-storage pages and their
 POSTs, the mire's POST, the SAML answers, token and UserInfo) by handlers that do only their own work
 (read the session's row, check, write, answer) on a lean WSGI entry, and keep Django for the pages
 people read. Each such handler must then carry itself what the middleware guarantees today: the host
