@@ -7,6 +7,7 @@ not) and reads our responses, verifying signatures against the IdP metadata we p
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -81,16 +82,22 @@ class PySamlSP:
         return str(next(iter(self.client.metadata.identity_providers())))
 
     def redirect_request(
-        self, *, relay_state: str = "", name_id_format: str | None = PERSISTENT, **kw: Any
+        self,
+        *,
+        relay_state: str = "",
+        name_id_format: str | None = PERSISTENT,
+        edit: Callable[[str], str] | None = None,
+        **kw: Any,
     ) -> tuple[str, str]:
-        """(request ID, the URL to GET) for the HTTP-Redirect binding."""
+        """(request ID, the URL to GET) for the HTTP-Redirect binding; `edit` changes the XML before the
+        query is signed (a request no honest client would send, signed all the same)."""
         destination = self._idp_sso(BINDING_HTTP_REDIRECT)
         req_id, req = self.client.create_authn_request(
             destination, binding=BINDING_HTTP_POST, nameid_format=name_id_format, sign=False, **kw
         )
         info = self.client.apply_binding(
             BINDING_HTTP_REDIRECT,
-            str(req),
+            edit(str(req)) if edit else str(req),
             destination,
             relay_state=relay_state,
             sign=self.sign_requests,

@@ -10,12 +10,12 @@ import html
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from defusedxml import ElementTree as SafeET
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.s_utils import VersionMismatch
-from saml2.xmldsig import SIG_RSA_SHA256
 
 from tests.federation.saml.helpers import guardian, log_in
 from tests.federation.saml.sp import PySamlSP, query
@@ -23,7 +23,7 @@ from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.federation.saml import idp, inbound, query_signed
 from trousseau.federation.saml.idp import TrousseauServer
-from trousseau.federation.saml.metadata import PERSISTENT, TRANSIENT, parse_sp
+from trousseau.federation.saml.metadata import TRANSIENT, parse_sp
 from trousseau.federation.saml.services import sp_register
 
 pytestmark = pytest.mark.django_db
@@ -45,16 +45,9 @@ def root_attribute(name: str, value: str) -> Edit:
     return edit
 
 
-def url_of(sp: PySamlSP, edit: Edit = _same, *, sign: bool, **kw: object) -> str:
-    """The Redirect-binding URL of the SP's AuthnRequest, its XML edited before the query is signed."""
-    destination = sp._idp_sso(BINDING_HTTP_REDIRECT)
-    _, request = sp.client.create_authn_request(
-        destination, binding=BINDING_HTTP_POST, nameid_format=kw.pop("name_id_format", PERSISTENT), sign=False, **kw
-    )
-    info = sp.client.apply_binding(
-        BINDING_HTTP_REDIRECT, edit(str(request)), destination, relay_state="", sign=sign, sigalg=SIG_RSA_SHA256
-    )
-    return str(dict(info["headers"])["Location"])
+def url_of(sp: PySamlSP, edit: Edit = _same, **kw: Any) -> str:
+    """The Redirect-binding URL of the SP's AuthnRequest (query-signed if the SP signs), its XML edited first."""
+    return sp.redirect_request(edit=edit, **kw)[1]
 
 
 @pytest.fixture(params=["query-signed", "unsigned"])
@@ -64,8 +57,8 @@ def sender(request, db, sp_keys) -> Callable[..., str]:
     sp = PySamlSP(sp_keys, sign_requests=signed)
     sp_register(sp.metadata(), encrypt=False, allow_idp_initiated=True)
 
-    def make(edit: Edit = _same, **kw: object) -> str:
-        return url_of(sp, edit, sign=signed, **kw)
+    def make(edit: Edit = _same, **kw: Any) -> str:
+        return url_of(sp, edit, **kw)
 
     return make
 
@@ -137,7 +130,7 @@ def test_a_query_signed_request_with_two_name_id_policies_is_refused(client, sig
         assert policy is not None
         return xml.replace(policy[0], policy[0] * 2, 1)
 
-    assert refused(client.get(url_of(signing_sp, twice, sign=True)))
+    assert refused(client.get(url_of(signing_sp, twice)))
     assert "not_valid" in AuditEvent.objects.get(tag=EventTag.SAML_REFUSED).data["reason"]
 
 
@@ -151,7 +144,7 @@ def test_pysaml2_reads_no_query_signed_redirect_request_but_reads_the_others(cli
         return parse(self, *args, **kwargs)
 
     monkeypatch.setattr(TrousseauServer, "parse_authn_request", counted)
-    assert answered(client.get(url_of(signing_sp, sign=True)))
+    assert answered(client.get(url_of(signing_sp)))
     assert calls == []
     _, action, fields = signing_sp.post_request()
     assert answered(client.post(action, fields))
@@ -169,7 +162,7 @@ def test_pysaml2_reads_no_query_signed_redirect_request_but_reads_the_others(cli
 )
 def test_query_signed_reads_the_fields_pysaml2_reads(signing_sp, options):
     """The same message through both readers: every field inbound uses is the same."""
-    encoded = query(url_of(signing_sp, sign=True, **options))["SAMLRequest"]
+    encoded = query(url_of(signing_sp, **options))["SAMLRequest"]
     decoded = inbound.decode(encoded, BINDING_HTTP_REDIRECT, "AuthnRequest")
     server = idp.server_for(inbound.service_provider(decoded.issuer))
     theirs = server.parse_authn_request(encoded, BINDING_HTTP_REDIRECT).message
@@ -211,9 +204,9 @@ def test_metadata_saying_authn_requests_signed_as_1_gets_unsigned_requests_refus
     sp_register(metadata.replace('AuthnRequestsSigned="true"', f'AuthnRequestsSigned="{spelling}"'), encrypt=False)
     log_in(client, guardian())
     forged = PySamlSP(sp_keys, sign_requests=False)  # same entityID, no signature
-    assert refused(client.get(url_of(forged, sign=False)))
+    assert refused(client.get(url_of(forged)))
     assert "unsigned" in AuditEvent.objects.get(tag=EventTag.SAML_REFUSED).data["reason"]
-    assert answered(client.get(url_of(signer, sign=True)))
+    assert answered(client.get(url_of(signer)))
 
 
 @pytest.mark.parametrize(("spelling", "default"), [("1", True), ("true", True), ("0", False), ("false", False)])
