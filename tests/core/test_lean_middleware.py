@@ -77,14 +77,20 @@ def test_a_request_that_uses_no_message_builds_no_storage_and_sets_no_cookie(wit
     assert "messages" not in response.cookies
 
 
-def test_a_message_added_is_stored_and_shown_on_the_next_page(with_session):
+def _stored(with_session: Callable[[str], HttpRequest], text: str) -> str:
+    """The messages cookie of a response whose view added `text` (the cookie storage, as Django's stores it)."""
+
     def add(request: HttpRequest) -> HttpResponse:
-        messages.error(request, "Cette demande n'est plus en cours. Recommencez.")
+        messages.error(request, text)
         return HttpResponse()
 
-    first = MessageMiddleware(add)(with_session())
-    stored = first.cookies["messages"].value
-    assert stored  # the cookie storage, as Django's middleware stores it
+    stored: str = MessageMiddleware(add)(with_session("")).cookies["messages"].value
+    assert stored
+    return stored
+
+
+def test_a_message_added_is_stored_and_shown_on_the_next_page(with_session):
+    stored = _stored(with_session, "Cette demande n'est plus en cours. Recommencez.")
 
     shown: list[str] = []
 
@@ -98,12 +104,7 @@ def test_a_message_added_is_stored_and_shown_on_the_next_page(with_session):
 
 
 def test_messages_from_before_stay_through_a_request_that_does_not_show_them(with_session):
-    def add(request: HttpRequest) -> HttpResponse:
-        messages.success(request, "Votre compte est activé.")
-        return HttpResponse()
-
-    first = MessageMiddleware(add)(with_session())
-    stored = first.cookies["messages"].value
+    stored = _stored(with_session, "Votre compte est activé.")
     passing = MessageMiddleware(_answer)(with_session(f"messages={stored}"))  # a redirect, a SAML page…
     assert "messages" not in passing.cookies  # left as it is in the browser
     django_passing = DjangoMessageMiddleware(_answer)(with_session(f"messages={stored}"))
