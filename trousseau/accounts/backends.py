@@ -29,6 +29,17 @@ _active_account = Prepared(Account, lambda pk: Account.objects.filter(pk=pk, sta
 loading_user_of: ContextVar[SessionBase | None] = ContextVar("loading_user_of", default=None)
 
 
+def account_columns(alias: str) -> list[str]:
+    """The account's columns as the ORM selects them, named by its table: for a statement of another app
+    that reads an account with its own rows (federation/oidc/claim_sql.py), as the session's read does."""
+    return _active_account.columns(alias)
+
+
+def account_of(alias: str, values: tuple[Any, ...]) -> Account:
+    """The account of `account_columns`' values, built as the ORM builds it."""
+    return _active_account.instance(alias, values)
+
+
 class SessionAccount:
     """The active account of a session, joined through its `AccountSession` row (core/session_store.py)."""
 
@@ -46,10 +57,10 @@ class SessionAccount:
             f"ON {column(Account, 'id')} = {column(AccountSession, 'account')} AND {column(Account, 'state')} = %s"
         )
         # The same columns, converters and instance as `_active_account`, whose SQL names the table itself.
-        return _active_account.columns(alias), joins, [AccountState.ACTIVE.value]
+        return account_columns(alias), joins, [AccountState.ACTIVE.value]
 
     def build(self, alias: str, values: tuple[Any, ...]) -> Account | None:
-        return _active_account.instance(alias, values) if values[0] is not None else None
+        return account_of(alias, values) if values[0] is not None else None
 
 
 class AccountBackend(BaseBackend):

@@ -20,16 +20,12 @@ from typing import Any
 from oauth2_provider.models import get_access_token_model
 
 from trousseau.accounts import selectors
+from trousseau.accounts.backends import account_columns, account_of
 from trousseau.accounts.models import Account, AccountKind, AccountState
 from trousseau.core.model_sql import table
 from trousseau.core.planned import planned, planned_cursor
-from trousseau.core.prepared import Prepared
 from trousseau.federation.oidc import token_rows
 from trousseau.federation.oidc.models import Authorization
-
-# The account's columns and its instance from their values, as the ORM makes them (core/prepared.py).
-# The probe is no account's key (they count up from 1).
-_ACCOUNT = Prepared(Account, lambda pk: Account.objects.filter(pk=pk), -(2**62))
 
 # The authorization's columns, named apart from the account's (both have id and created_at).
 _CLAIMED = (
@@ -73,14 +69,14 @@ def redeem(*, code_hash: str, application_id: int, issue: token_rows.Issue, expe
     using = Account._default_manager.db  # noqa: SLF001
     accounts = table(Account)
     # The account's columns as the ORM selects them (named by its table), then the authorization's.
-    account_columns = _ACCOUNT.columns(using)
+    columns = account_columns(using)
     picked = ", ".join(f"c.{name} AS oidc_{name}" for name in _CLAIMED)
     rows_sql, rows_params = token_rows.ctes(issue, "g")
     record = ", ".join(f"oidc_r{n}" for n in range(selectors.RECORD_COLUMNS))
     sql = (
         f"WITH c AS (UPDATE {table(Authorization)} SET redeemed_at = %s, token_family = %s "  # noqa: S608 - names from metadata
         "WHERE code_hash = %s AND application_id = %s AND redeemed_at IS NULL RETURNING *), "
-        f"ca AS (SELECT {', '.join(account_columns)}, {picked}, COALESCE(c.created_at >= %s "
+        f"ca AS (SELECT {', '.join(columns)}, {picked}, COALESCE(c.created_at >= %s "
         f"AND c.redirect_uri = %s AND {accounts}.state = %s "
         "AND CASE WHEN c.code_challenge <> '' THEN c.code_challenge = %s ELSE %s END, false) AS oidc_matches "
         f"FROM c JOIN {accounts} ON {accounts}.id = c.account_id), "
@@ -101,8 +97,8 @@ def redeem(*, code_hash: str, application_id: int, issue: token_rows.Issue, expe
         found: list[tuple[Any, ...]] = cursor.fetchall()
     if not found:
         return None
-    first, count, claimed = found[0], len(account_columns), len(_CLAIMED)
-    account = _ACCOUNT.instance(using, first[:count])
+    first, count, claimed = found[0], len(columns), len(_CLAIMED)
+    account = account_of(using, first[:count])
     authorization = Authorization(
         account=account,
         application_id=application_id,
