@@ -48,7 +48,8 @@ from bench.common import (  # noqa: E402 - after the path is set
     request,
     run_main,
 )
-from bench.oidc import TrousseauSide, User, register_client  # noqa: E402
+from bench.oidc_clients import TrousseauSide, User  # noqa: E402
+from bench.oidc_processes import register_client  # noqa: E402
 from bench.report import (  # noqa: E402
     describe_machine,
     write_section,

@@ -58,7 +58,7 @@ from bench.common import (  # noqa: E402 - after the path is set
     run_main,
 )
 from bench.morning_floor import AES, RSA_OAEP, RSA_SIGN, Floor, saml_response_operations  # noqa: E402
-from bench.oidc import User  # noqa: E402
+from bench.oidc_clients import User  # noqa: E402
 from bench.report import describe_machine, write_section  # noqa: E402
 
 SAML_PG_URL = PG_URL.rsplit("/", 1)[0] + "/trousseau_saml_bench"
