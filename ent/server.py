@@ -12,7 +12,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from ent.config import Config
 from ent.pronote import Pronote
-from ent.web import Ent, Site
+from ent.saml_site import Ent
+from ent.web import Site
 
 log = logging.getLogger("ent.http")
 App = TypeVar("App", bound=Site)

@@ -25,8 +25,8 @@ from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from ent.config import Config
+from ent.saml_site import Ent
 from ent.server import start_in_thread
-from ent.web import Ent
 from tests.browser.conftest import Demo, Letter
 from tests.browser.steps import (
     MIRE_TITLE,

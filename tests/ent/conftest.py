@@ -8,7 +8,7 @@ import pytest
 from ent.config import Config
 from ent.idp import IdpMetadata, MetadataSource
 from ent.saml import ServiceProvider
-from ent.web import Ent
+from ent.saml_site import Ent
 from tests.ent.client import Client
 from tests.ent.fake_idp import FakeIdp
 

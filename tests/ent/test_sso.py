@@ -14,7 +14,7 @@ from lxml import etree
 
 from ent.config import Config
 from ent.saml import ServiceProvider
-from ent.web import Ent
+from ent.saml_site import Ent
 from tests.ent.client import Answer, Client
 from tests.ent.conftest import ENT_URL, FixedMetadata
 from tests.ent.fake_idp import GUARDIAN, SAML, SAMLP, FakeIdp, decode_redirect

@@ -13,7 +13,7 @@ from lxml import etree
 
 from ent.config import BRANDS, ROOT, Config
 from ent.saml import ServiceProvider
-from ent.web import Ent
+from ent.saml_site import Ent
 from tests.ent.client import Client
 from tests.ent.conftest import TS_URL, FixedMetadata
 from tests.ent.fake_idp import GUARDIAN, FakeIdp, decode_redirect
