@@ -87,6 +87,9 @@ from bench.report import (  # noqa: E402
 
 # Not run.py's database: each benchmark drops its own, and they may run at the same time.
 OIDC_PG_URL = PG_URL.rsplit("/", 1)[0] + "/trousseau_oidc_bench"
+# Cycles of each side before the rounds. panva's CPU per cycle fell from 4.3 to 3.3 ms over its first
+# 2000 or so (V8 compiles hot code as it runs): fewer, and the rounds would measure it still warming.
+WARM_UP = 2000
 
 
 # --- orchestration --------------------------------------------------------------------------------
@@ -95,7 +98,12 @@ OIDC_PG_URL = PG_URL.rsplit("/", 1)[0] + "/trousseau_oidc_bench"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     add_common_arguments(parser, pg_url=OIDC_PG_URL)
-    parser.add_argument("--warm-up", type=int, default=40, help="untimed cycles of each side first (default 40)")
+    parser.add_argument(
+        "--warm-up",
+        type=int,
+        default=WARM_UP,
+        help=f"untimed cycles of each side first (default {WARM_UP}: panva's node compiles its hot code as it runs)",
+    )
     parser.add_argument("--no-pin", action="store_true", help="do not pin the servers and the clients to cores")
     parser.add_argument(
         "--redis-url",

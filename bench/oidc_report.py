@@ -197,7 +197,11 @@ authorization per code, and one redeemed authorization, one access, one refresh 
 cycle, and each panva's adapter must have stored as many codes and tokens and consumed as many codes,
 and its store (Redis, or the Map) must still hold one access and one refresh token per cycle, or the
 run fails. The three sides take turns in 5 rounds (2 s of each by default, the first side turning);
-rates are totals over all rounds. Each server
+rates are totals over all rounds. Before the rounds, each side runs 2000 untimed cycles (`--warm-up`):
+node compiles panva's hot code as it runs, and its CPU per cycle fell from 4.3 to 3.3 ms over its
+first 2000 or so (2026-12-07, Intel Xeon: with the 40 cycles of warm-up used until then, panva's
+rate rose from round to round and the ratio of rates fell from 1.23 to 0.88 within one run, 0.99 in
+all; warmed, panva's rounds held at 3.2 to 3.5 ms a cycle). Each server
 is pinned to one core (node's own threads included) and the clients to the others. The ratio of CPU
 time compares the server processes' CPU milliseconds per cycle (waiting left out).
 
