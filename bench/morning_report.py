@@ -117,36 +117,50 @@ The ENT's part is seven requests, not the three of issue #21's table: a browser 
 a pre-2025 client that skips them (`trousseau/federation/saml/login.py`) is not measured here.
 
 **The way to 0.5 and 0.75** (issue #21 asks for it), read from the `--layers` table below (its run of
-2026-12-07 17:50, AMD EPYC, in a quiet spell of a noisy machine: the journey 52.0 ms of CPU with the
-timers, its floor 24.1 ms). The 28 ms beyond the cryptography: gunicorn 5.4 ms (3.2 around the
-requests, 2.2 inside them: the environ, writing the answer, the access line), Django's handler 2.0, the
-middleware 2.8, the session's reads 3.1 and writes 1.8, the views' own work 12.9. The password POST's
-view holds 3.6 of those beyond its argon2id in that run, 9.2 in a noisier run half an hour before it
-(the journey 68.2 ms): most of that spread is argon2id itself, whose 19 MiB pass is the part of the
-journey most sensitive to the other tenants of the machine and to the caches (after a request's other
-work has pushed its memory out of them it runs 4 to 9 % slower than in the floor's loop, measured
-apart). Then the two SAML answers 1.3 and 2.0 beyond their signatures, token 1.6, the ENT's SSO 1.0
-(the replay check's insert is one statement of it), authorize 0.9, each page 0.4 to 0.7. At 0.5 the
-journey may cost twice its floor: 3.8 ms less than that run, timers included. No view but the
-password's spends more than 2 ms beyond its cryptography, and what is not a view (15 ms) is paid by
-each of the eleven requests whatever it does, about 1.4 ms a request: the cheapest, userinfo through
-the back channel with one statement, costs 1.1 ms. Done on 2026-12-07: the access line written
-without logging's record (21 → 10 µs hot), the query-signed AuthnRequest read without pysaml2's second
-parse (about 0.35 ms hot per SP-initiated sign-on, two a journey), the token's statement read by
-position instead of through a raw queryset (about 0.3 ms), the locale and message middleware without
-the work a request does not use (a redirect 174 → 146 µs hot). Looked at and small: the session's
-decoding and encoding (20 and 25 to 40 µs hot, four fifths of it Django's signing and compression),
-granian instead of gunicorn (0.03 to 0.19 ms less a request in a quick test, within this machine's
-noise, for a deployment change). So 0.5 is a few small cuts away in a quiet spell of this machine,
-not through its noise; and 0.75, 9 ms more, is out of reach of any cut inside the views. The way there
-is the one already named: answer the protocol's steps (the local-storage pages and their
-POSTs, the mire's POST, the SAML answers, token and UserInfo) by handlers that do only their own work
-(read the session's row, check, write, answer) on a lean WSGI entry, and keep Django for the pages
-people read. Each such handler must then carry itself what the middleware guarantees today: the host
-check, the security headers and the CSP nonce, the session cookie's flags, rotation and absolute age,
-the language, the flow's token on each POST, the audit, the request id and the metrics. That makes it
-a security rewrite, to be done path by path, each under the penetration test's attacks walked over
-HTTP; the back channel (token, UserInfo: `trousseau/core/back_channel.py`) has started that way.
+2026-12-07 19:22, Intel Xeon: the journey 44.0 ms of CPU with the timers, 41.8 in its requests and 2.1
+around them, their floor 23.6 ms). Beyond the cryptography: gunicorn 3.8 ms (2.1 around the requests,
+1.7 inside them: the environ, writing the answer, the access line), Django's handler 1.3, the
+middleware 2.0, the session's reads 2.4 and writes 1.5, the views' own work 9.3. On this machine the
+journey sits on the goal (0.50, rounds 0.49 to 0.52); on the AMD EPYC machine of the same day, same
+code, it was 0.44 (rounds 0.40 to 0.49), every layer slower and noisier.
+
+Of the views' 9.3 ms, 2.6 are the password POST's beyond its argon2id, and most of those are argon2id
+itself. Timed inside the worker (a wrapper around argon2-cffi's verify, for one run), a verify took
+19.2 ms against the floor's 17.5 in the same run, with no page faults (0.4 a verify). A loop that
+streams 700 MiB through the caches between verifies shows the same 2 ms (17.2 → 19.2 ms), and huge
+pages under argon2's memory did not change it: the floor's verifies, back to back, find their 19 MiB
+still in the caches, the journey's, between other requests and other tenants, do not. No code change
+removes that, and the floor is left as the issue defines it. Then the two SAML answers 0.9 and 1.4 ms
+beyond their signatures, token 1.2, the ENT's SSO 0.7 (the replay check's insert is one statement of
+it), authorize 0.8, each page 0.3 to 0.5.
+
+What is not a view, about 1.0 ms a request here (1.4 on AMD), is paid by each of the eleven requests
+whatever it does: the cheapest, userinfo through the back channel with one statement, costs 0.9 ms.
+Part of it is the HTTP server. `bench/http_servers.py` measures a server's own CPU per request (a WSGI
+application that answers "hello", one process on one core, alternating rounds): gunicorn's sync worker
+140 µs (222 with gunicorn's own access log), granian 54, uWSGI 34. Changing servers would take about
+1 ms off a journey, for a deployment change (the metrics' multiprocess hooks, the access line, worker
+recycling, the forwarded headers) that deserves its own issue.
+
+Done on 2026-12-07: the access line written without logging's record (21 → 10 µs hot), the
+query-signed AuthnRequest read without pysaml2's second parse (about 0.35 ms hot per SP-initiated
+sign-on, two a journey), the token's statement read by position instead of through a raw queryset
+(about 0.3 ms), the locale and message middleware without the work a request does not use (a redirect
+174 → 146 µs hot). Looked at and small: the session's decoding and encoding (20 and 25 to 40 µs hot,
+four fifths of it Django's signing and compression); the session's read (180 µs hot, of which the
+statement 100 through Django's cursor, 80 through psycopg's own, decoding 15, the account 5); URL
+resolution (8 to 21 µs); Django's CSRF masks (20 µs each, three a journey).
+
+So 0.5 is held on one machine and a few milliseconds away on the other, and 0.75 (a journey of 29 ms
+here, 15 ms less) is out of reach of any cut inside the views. The way there is the one already named:
+answer the protocol's steps (the local-storage pages and their POSTs, the mire's POST, the SAML
+answers, token and UserInfo) by handlers that do only their own work (read the session's row, check,
+write, answer) on a lean WSGI entry, and keep Django for the pages people read. Each such handler must
+then carry itself what the middleware guarantees today: the host check, the security headers and the
+CSP nonce, the session cookie's flags, rotation and absolute age, the language, the flow's token on
+each POST, the audit, the request id and the metrics. That makes it a security rewrite, to be done
+path by path, each under the penetration test's attacks walked over HTTP; the back channel (token,
+UserInfo: `trousseau/core/back_channel.py`) has started that way.
 
 **How to reproduce**: `make bench-morning` or `.venv/bin/python bench/morning.py` (PostgreSQL, creates
 and drops `trousseau_morning_bench`); `--journeys N --rounds R`, `--database sqlite`. `--profile FILE`
