@@ -22,6 +22,7 @@ from bench.morning_floor import (
     saml_response_operations,
 )
 from bench.morning_journey import ANSWER_ENT, PASSWORD_STEP, SSO_ENT, SSO_TS, STEPS, TOKEN_STEP, Journey
+from bench.report import shown
 
 GOAL = 0.5
 SIZE_SLACK = 0.1  # sizes of signed elements differ a little between guardians (names, identifiers)
@@ -205,7 +206,7 @@ def result_block(
         (
             f"Floor / journey (goal ≥ {GOAL})",
             (
-                f"**{ratio:.2f}**, {verdict} (per round {min(ratios):.2f} to {max(ratios):.2f}, "
+                f"**{shown(ratio, GOAL)}**, {verdict} (per round {min(ratios):.2f} to {max(ratios):.2f}, "
                 f"median {statistics.median(ratios):.2f}, {len(ratios)} rounds)"
             ),
         ),

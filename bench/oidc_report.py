@@ -10,9 +10,7 @@ from bench.common import (
     SPREAD,
     Rate,
 )
-from bench.report import (
-    write_section,
-)
+from bench.report import shown, write_section
 
 GOAL = 1.0
 
@@ -54,7 +52,7 @@ def client_bound(result: Measurement) -> str | None:
 
 
 def _verdict(ratio: float) -> str:
-    return f"**{ratio:.2f}**, {'goal met' if ratio >= GOAL else 'goal not met'}"
+    return f"**{shown(ratio, GOAL)}**, {'goal met' if ratio >= GOAL else 'goal not met'}"
 
 
 def result_block(args: argparse.Namespace, machine: dict[str, str], result: Measurement, sql: tuple[str, str]) -> str:

@@ -70,6 +70,16 @@ def _dist_version(name: str) -> str:
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
+def shown(ratio: float, goal: float) -> str:
+    """`ratio` with two decimals, or with as many more as it takes not to print the goal
+    it misses (up to six): 0.4996 for a goal of 0.5 is "0.4996", not "0.50, goal not met"."""
+    for digits in range(2, 7):
+        text = f"{ratio:.{digits}f}"
+        if float(text) != goal or ratio == goal:
+            return text
+    return text
+
+
 def sql_summary(queries: list[str]) -> str:
     """'N (+ C commits, S savepoints)': statements doing work, then the transactions around them.
 

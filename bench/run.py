@@ -57,6 +57,7 @@ from bench.common import (  # noqa: E402 - after the path is set
 from bench.report import (  # noqa: E402
     describe_machine,
     print_by_package,
+    shown,
     sql_summary,
     write_section,
 )
@@ -197,7 +198,7 @@ def disturbance(result: Measurement) -> str | None:
 
 def _verdict(ratio: float) -> str:
     reached = "goal met" if ratio >= GOAL else "issue #21's 0.80 met" if ratio >= GOAL_21 else "goal not met"
-    return f"**{ratio:.2f}**, {reached}"
+    return f"**{shown(ratio, GOAL if ratio >= GOAL_21 else GOAL_21)}**, {reached}"
 
 
 def result_block(env: Environment, result: Measurement, params: tuple[int, int, int], queries: str) -> str:
