@@ -123,7 +123,7 @@ around them, their floor 23.6 ms). Beyond the cryptography: gunicorn 3.8 ms (2.1
 1.7 inside them: the environ, writing the answer, the access line), Django's handler 1.3, the
 middleware 2.0, the session's reads 2.4 and writes 1.5, the views' own work 9.3. On this machine the
 journey sits on the goal: 0.51, 0.50 and 0.52 in three runs of the same day (rounds 0.48 to 0.53); on
-the AMD EPYC machine of the day before, same code, it was 0.44 (rounds 0.40 to 0.49), every layer
+the AMD EPYC machine earlier that day, same code, it was 0.44 (rounds 0.40 to 0.49), every layer
 slower and noisier.
 
 Of the views' 9.3 ms, 2.6 are the password POST's beyond its argon2id, and most of those are argon2id
