@@ -134,11 +134,7 @@ class Pronote(Site):
             all_claims=join([render_fact(name, _claim_text(value)) for name, value in sorted(login.claims.items())]),
             csrf=request.csrf,
         )
-        response = self.page(
-            f"Bonjour {person.first_name} {person.last_name}", content, tools=self._logout_tool(request)
-        )
-        response.limit_form_action = False  # "Se déconnecter" leaves through Trousseau and the other services
-        return response
+        return self.home_page(request, person, content)
 
     # --- Logout -------------------------------------------------------------------------------
 

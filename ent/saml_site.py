@@ -257,11 +257,7 @@ class Ent(Site):
                 csrf=request.csrf,
                 **connection,
             )
-        response = self.page(
-            f"Bonjour {person.first_name} {person.last_name}", content, tools=self._logout_tool(request)
-        )
-        response.limit_form_action = False  # "Se déconnecter" leaves through the IdP to other SPs
-        return response
+        return self.home_page(request, person, content)
 
     # --- Single logout ------------------------------------------------------------------------
 

@@ -160,6 +160,15 @@ class Site:
         )
         return Response(body.encode("utf-8"), status)
 
+    def home_page(self, request: Request, person: attributes.Identity, content: Markup) -> Response:
+        """The logged-in home: "Bonjour …" and a "Se déconnecter" button."""
+        response = self.page(
+            f"Bonjour {person.first_name} {person.last_name}", content, tools=self._logout_tool(request)
+        )
+        # "Se déconnecter" leaves through the identity provider, and from there to the other services.
+        response.limit_form_action = False
+        return response
+
     def error_page(self, heading: str, message: str, status: str) -> Response:
         return self.page(heading, render("error", heading=heading, message=message), status=status)
 
