@@ -25,6 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port, process_cpu_seconds  # noqa: E402 - after the path is set
+
 APP = """def application(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
     return [b"hello"]
@@ -33,12 +39,6 @@ REQUEST = (
     b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: Mozilla/5.0 (bench)\r\nAccept: text/html\r\n"
     b"Accept-Language: fr-FR,fr;q=0.9\r\nCookie: sessionid=0123456789abcdefghijklmnopqrstuv\r\nConnection: close\r\n\r\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def servers(port: int) -> dict[str, list[str]]:
@@ -71,18 +71,15 @@ def _importable(name: str) -> bool:
 
 def cpu_seconds(pid: int) -> float:
     """CPU of the process and of its children (a server's master and workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            total += process_cpu_seconds(current)
+            pending += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-        pending += [int(c) for c in children]
     return total
 
 
