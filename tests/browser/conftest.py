@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
+from tests.outbox import sms_bodies
 from tests.smtp import Mailbox, running_smtp, send_through
 from trousseau.notifications.models import Channel, OutboxMessage
 
@@ -168,9 +169,8 @@ class Phone:
 
     @staticmethod
     def messages(to: str) -> list[str]:
-        """Every SMS sent to `to` (E.164), oldest first."""
-        rows = OutboxMessage.objects.filter(channel=Channel.SMS, to=to).order_by("created_at", "id")
-        return [row.body for row in rows]
+        """Every SMS sent to `to` (E.164), oldest first (some leave after the response: see sms_bodies)."""
+        return sms_bodies(to)
 
     @staticmethod
     def total() -> int:
