@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 
 
@@ -21,11 +21,33 @@ def table(model: type[Model]) -> str:
 
 
 @cache
-def _shape(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[list[Field[Any, Any]], str, list[str]]:
-    """The fields of `names`, the quoted table and column names: the same for every row of a hot path,
-    worked out once per process (a model's fields do not change while it runs)."""
-    fields: list[Field[Any, Any]] = [model._meta.get_field(name) for name in names]  # type: ignore[misc]  # noqa: SLF001
-    return fields, table(model), [connection.ops.quote_name(str(field.column)) for field in fields]
+def _shape(model: type[Model], names: tuple[str, ...], vendor: str) -> list[Field[Any, Any]]:
+    """The fields of `names`: the same for every row of a hot path, worked out once per process (a
+    model's fields do not change while it runs)."""
+    return [model._meta.get_field(name) for name in names]  # type: ignore[misc]  # noqa: SLF001
+
+
+@cache
+def _statement(  # noqa: PLR0913, PLR0917 - the shape of one row, as its cache key
+    model: type[Model],
+    names: tuple[str, ...],
+    linked: tuple[tuple[str, str], ...],
+    source: str | None,
+    returning: str | None,
+    vendor: str,
+) -> str:
+    """The INSERT's text for one shape of row, written once per process: a hot path sends the same
+    shape each time, and writing it out cost more than preparing its values (issue #21)."""
+    quote = connection.ops.quote_name
+    columns = [quote(str(field.column)) for field in _shape(model, names, vendor)]
+    marks = ["%s"] * len(columns)
+    for name, sql in linked:
+        columns.append(quote(str(model._meta.get_field(name).column)))  # type: ignore[union-attr]  # noqa: SLF001
+        marks.append(sql)
+    # Every value a parameter; `linked`'s SQL and `source` are the caller's own, never a request's.
+    rows = f"VALUES ({', '.join(marks)})" if source is None else f"SELECT {', '.join(marks)} FROM {source}"  # noqa: S608
+    tail = f" RETURNING {returning}" if returning else ""
+    return f"INSERT INTO {table(model)} ({', '.join(columns)}) {rows}{tail}"
 
 
 def insert(
@@ -41,13 +63,11 @@ def insert(
     list of CTEs), the row is `SELECT`ed from it instead: one row per row of `source`, none when it is
     empty, which is how a statement's later writes depend on its earlier ones. `returning`: the
     columns given back (`RETURNING id`; SQLite ≥ 3.35 and PostgreSQL)."""
-    fields, quoted_table, columns = _shape(model, tuple(values), connection.vendor)
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
-    columns, marks = list(columns), ["%s"] * len(params)
-    for name, sql in (linked or {}).items():
-        columns.append(connection.ops.quote_name(str(model._meta.get_field(name).column)))  # type: ignore[union-attr]  # noqa: SLF001
-        marks.append(sql)
-    # Every value a parameter; `linked`'s SQL and `source` are the caller's own, never a request's.
-    rows = f"VALUES ({', '.join(marks)})" if source is None else f"SELECT {', '.join(marks)} FROM {source}"  # noqa: S608
-    tail = f" RETURNING {returning}" if returning else ""
-    return f"INSERT INTO {quoted_table} ({', '.join(columns)}) {rows}{tail}", params
+    # The connection itself, not Django's proxy: each field's preparation reads it several times, and
+    # each read through the proxy looks the connection up again (about 30 lookups a token request).
+    db = connections[DEFAULT_DB_ALIAS]
+    names = tuple(values)
+    sql = _statement(model, names, tuple((linked or {}).items()), source, returning, db.vendor)
+    fields = _shape(model, names, db.vendor)
+    params = [field.get_db_prep_save(value, db) for field, value in zip(fields, values.values(), strict=True)]
+    return sql, params

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import pytest
 from django.test import Client
 from django.utils import timezone
+from oauth2_provider.models import get_refresh_token_model
 
 from tests.federation.oidc.conftest import AUTHORIZE, REDIRECT, RP, register
 from trousseau.accounts.models import Account, AccountState
@@ -151,7 +152,11 @@ def test_a_code_is_sent_back_and_its_row_holds_what_the_token_request_reads(  # 
     assert stored.sid == session[SID_KEY]
     assert stored.authenticated_at == authenticated_at(session)
     assert stored.created_at >= before
-    assert (stored.redeemed_at, stored.replayed_at, stored.token_family) == (None, None, None)
+    assert (stored.redeemed_at, stored.replayed_at) == (None, None)
+    # The family its tokens will belong to is drawn with the code (the claim then writes no index entry);
+    # nothing belongs to it yet.
+    assert stored.token_family is not None
+    assert not get_refresh_token_model().objects.filter(token_family=stored.token_family).exists()
     issued = AuditEvent.objects.get(tag=EventTag.OIDC_CODE_ISSUED)
     assert (issued.account_id, issued.ip_address, issued.data) == (account.pk, "127.0.0.1", {"client": rp.client_id})
     assert not refusals()

@@ -11,6 +11,7 @@ from oauth2_provider.models import AccessToken, RefreshToken
 from tests.federation.oidc.conftest import RP, code_for, pkce, redeem, userinfo, verify
 from trousseau.federation.oidc import claim_sql, tokens
 from trousseau.federation.oidc.models import Authorization
+from trousseau.federation.oidc.token_rows import checksum
 
 
 @pytest.mark.django_db(transaction=True)  # real commits, not the test's savepoints
@@ -143,3 +144,55 @@ def test_the_token_statement_is_planned_once_per_connection(browser, rp: RP):
             ['WITH c AS (UPDATE "oidc_authorization"%'],
         )
         assert cursor.fetchone() == (1, 3)  # one statement, run three times
+
+
+@pytest.mark.django_db
+def test_the_refresh_token_belongs_to_the_family_drawn_with_the_code(browser, rp: RP):
+    # The family is drawn at the authorization endpoint, so that the claim leaves it as it is.
+    verifier, challenge = pkce()
+    code = code_for(browser, rp, challenge)
+    drawn = Authorization.objects.get().token_family
+    assert drawn is not None
+    issued = redeem(rp, code, verifier).json()
+    assert Authorization.objects.get().token_family == drawn
+    assert RefreshToken.objects.get(token_checksum=checksum(issued["refresh_token"])).token_family == drawn
+
+
+@pytest.mark.django_db
+def test_a_code_drawn_without_a_family_gets_one_with_its_tokens(browser, rp: RP):
+    # A code issued by a process of the version before (no family in its row) during an upgrade.
+    verifier, challenge = pkce()
+    code = code_for(browser, rp, challenge)
+    Authorization.objects.update(token_family=None)
+    issued = redeem(rp, code, verifier).json()
+    family = Authorization.objects.get().token_family
+    assert family is not None
+    assert RefreshToken.objects.get(token_checksum=checksum(issued["refresh_token"])).token_family == family
+
+
+def _updates_of_authorizations() -> tuple[int, int]:
+    """PostgreSQL's counts of the authorizations' updated rows, and of those that were heap-only."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # this connection's counts, reported now
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = %s",
+            [Authorization._meta.db_table],
+        )
+        updated, heap_only = cursor.fetchone()
+    return updated, heap_only
+
+
+@pytest.mark.django_db(transaction=True)  # the statistics count committed updates
+def test_the_claim_of_a_code_writes_no_index_entry_on_postgresql(browser, rp: RP):
+    if connection.vendor != "postgresql":
+        pytest.skip("heap-only updates are PostgreSQL's")
+    verifier, challenge = pkce()
+    codes = [code_for(browser, rp, challenge) for _ in range(3)]
+    updated_before, heap_only_before = _updates_of_authorizations()
+    for code in codes:
+        assert redeem(rp, code, verifier).status_code == 200
+    updated, heap_only = _updates_of_authorizations()
+    assert updated - updated_before == len(codes)
+    # No indexed column changed, and the page had room (the table's fillfactor): no index entry written.
+    assert heap_only - heap_only_before == len(codes)

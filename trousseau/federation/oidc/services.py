@@ -179,6 +179,9 @@ def authorization_values(code: Code, account: Account) -> dict[str, Any]:
         "session_key": code.session_key,
         "sid": code.sid,
         "authenticated_at": code.authenticated_at,
+        # The refresh-token family the code will give, drawn now rather than by the token request's
+        # claim: the claim then changes no indexed column (claim_sql.redeem).
+        "token_family": uuid.uuid4(),
     }
 
 
@@ -203,7 +206,7 @@ def code_refused(*, code: str, application: AbstractApplication) -> Authorizatio
 
 def revoke(rows: list[Authorization]) -> None:
     """Revoke every access and refresh token the authorizations gave, rotated ones included."""
-    for family in {row.token_family for row in rows if row.token_family}:
+    for family in {row.token_family for row in rows if row.redeemed_at and row.token_family}:
         get_refresh_token_model().revoke_family(family)
 
 

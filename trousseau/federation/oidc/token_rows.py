@@ -49,10 +49,13 @@ class Issue:
     access_token: str = field(default_factory=new_token)
     refresh_token: str = field(default_factory=new_token)
     jti: uuid.UUID = field(default_factory=uuid.uuid4)
+    # The family for a code whose row has none (drawn before families were drawn with the codes, during
+    # an upgrade); otherwise the claim keeps the row's own (services.authorization_values).
     token_family: uuid.UUID = field(default_factory=uuid.uuid4)
 
     def rows(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-        """The three rows' values but their owner (`user`) and `scope`, which are the authorization's."""
+        """The three rows' values but their owner (`user`), `scope` and the refresh token's
+        `token_family`, which are the authorization's."""
         stamps = {"created": self.now, "updated": self.now, "application": self.application_id}
         id_values = {"jti": self.jti, "expires": self.now + timedelta(seconds=ID_TOKEN_SECONDS), **stamps}
         access_values = {
@@ -65,7 +68,6 @@ class Issue:
         refresh_values = {
             "token": "",
             "token_checksum": checksum(self.refresh_token),
-            "token_family": self.token_family,
             "resource": [],
             **stamps,
         }
@@ -74,7 +76,7 @@ class Issue:
 
 def ctes(issue: Issue, source: str) -> tuple[str, list[Any]]:
     """`i AS (…), a AS (…), r AS (… RETURNING id)`: the three rows for each row of `source`, a CTE with
-    the columns `account_id` and `scope` (none when it is empty)."""
+    the columns `account_id`, `scope` and `token_family` (none when it is empty)."""
     id_values, access_values, refresh_values = issue.rows()
     owner = {"user": f"{source}.account_id"}
     id_sql, id_params = insert(
@@ -90,7 +92,7 @@ def ctes(issue: Issue, source: str) -> tuple[str, list[Any]]:
     refresh_sql, refresh_params = insert(
         get_refresh_token_model(),
         refresh_values,
-        {"user": "s.account_id", "access_token": "a.id"},
+        {"user": "s.account_id", "access_token": "a.id", "token_family": "s.token_family"},
         source=f"a, {source} s",
         returning="id",
     )
@@ -100,8 +102,9 @@ def ctes(issue: Issue, source: str) -> tuple[str, list[Any]]:
     )
 
 
-def store(issue: Issue, *, authorization_id: int, account_id: int, scope: str) -> bool:
+def store(issue: Issue, *, authorization: Authorization) -> bool:
     """Write the three rows; False, writing nothing, when the authorization was marked replayed."""
+    authorization_id, account_id, scope = authorization.pk, authorization.account_id, authorization.scope
     id_values, access_values, refresh_values = issue.rows()
     owner = {"user": account_id}
     with transaction.atomic(), connection.cursor() as cursor:
@@ -116,7 +119,8 @@ def store(issue: Issue, *, authorization_id: int, account_id: int, scope: str) -
         access = _insert(
             cursor, get_access_token_model(), {**access_values, **owner, "scope": scope, "id_token": id_token}
         )
-        _insert(cursor, get_refresh_token_model(), {**refresh_values, **owner, "access_token": access})
+        refresh_values.update(owner, access_token=access, token_family=authorization.token_family)
+        _insert(cursor, get_refresh_token_model(), refresh_values)
     return True
 
 

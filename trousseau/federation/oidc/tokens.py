@@ -6,7 +6,8 @@ django-oauth-toolkit spent most of a token request in reads the exchange did not
 times, the client, the account, the ID token just written); here, on PostgreSQL, one statement, atomic
 by itself, with no BEGIN and COMMIT round trips around it (issue #21, claim_sql.redeem):
 
-    UPDATE the code's authorization: redeemed, with the token family it gives (the claim: single use),
+    UPDATE the code's authorization: redeemed (the claim: single use; the token family it gives was
+           drawn with the code, so that the claim writes no index entry),
            RETURNING it joined to its account, with the account's directory rows for the claims
            (federation.claims, read by a LATERAL join), and INSERT the ID token, the access token and
            the refresh token when the request matches the authorization (the rows are
@@ -20,7 +21,7 @@ rows a statement of their own (token_rows.store, the only way elsewhere), which 
 disagree; tokens written for a request `_check` refuses are revoked. A code refused stays spent.
 
 The client comes from the process's cache (clients.py). A code redeemed twice is refused and revokes
-what the first redemption gave (§4.1.2, §10.5): the family is recorded by the claim itself; a replay
+what the first redemption gave (§4.1.2, §10.5): the family is the authorization's own; a replay
 that comes while the first exchange runs waits for the claim's row lock and then revokes the tokens
 written with it, or, where the rows are written after the claim, marks the authorization so that
 they are not written (token_rows.py). Refresh tokens still go through django-oauth-toolkit
@@ -43,6 +44,8 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.db import connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
@@ -169,7 +172,8 @@ def _claim(code: str, client: clients.Client, request: HttpRequest, issue: token
         redeemed = claim_sql.redeem(code_hash=digest, application_id=application_id, issue=issue, expected=expected)
     else:
         rows = Authorization.objects.filter(code_hash=digest, application_id=application_id)
-        updated = rows.filter(redeemed_at=None).update(redeemed_at=issue.now, token_family=issue.token_family)
+        family = Coalesce("token_family", Value(issue.token_family))
+        updated = rows.filter(redeemed_at=None).update(redeemed_at=issue.now, token_family=family)
         claimed = rows.select_related("account").get() if updated == 1 else None
         redeemed = None if claimed is None else claim_sql.Redeemed(claimed, written=False, records=None)
     if redeemed is None:
@@ -216,7 +220,7 @@ def _redeem(code: str, client: clients.Client, request: HttpRequest) -> tuple[Au
             services.revoke([authorization])
         raise
     if not redeemed.written and not token_rows.store(
-        issue, authorization_id=authorization.pk, account_id=authorization.account_id, scope=authorization.scope
+        issue, authorization=authorization
     ):  # replayed while this exchange ran: the replay revoked the family, nothing written
         raise TokenError("invalid_grant", reason="replayed_during_exchange", account=authorization.account)
     return authorization, _answer(authorization, client, issue, redeemed.records)
