@@ -13,6 +13,7 @@ Table and column names come from the models' metadata; every value is a paramete
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -120,6 +121,15 @@ def redeem(*, code_hash: str, application_id: int, issue: token_rows.Issue, expe
     )
 
 
+@functools.cache
+def _bearer_sql() -> str:
+    return (
+        f"SELECT t.expires, t.scope, t.application_id, t.user_id, a.state "  # noqa: S608 - names from metadata
+        f"FROM {table(get_access_token_model())} t JOIN {table(Account)} a ON a.id = t.user_id "
+        "WHERE t.token_checksum = %s"
+    )
+
+
 class Bearer(NamedTuple):
     """What UserInfo needs of an access token's row, and its account's state."""
 
@@ -133,14 +143,9 @@ class Bearer(NamedTuple):
 def bearer_row(digest: str) -> Bearer | None:
     """The access token's row (expires, scope, application, account) and `account_state`, or None.
     Read by a plain cursor: a raw queryset's model instance cost more than the statement (issue #21)."""
-    model = get_access_token_model()
-    sql = (
-        f"SELECT t.expires, t.scope, t.application_id, t.user_id, a.state "  # noqa: S608 - names from metadata
-        f"FROM {table(model)} t JOIN {table(Account)} a ON a.id = t.user_id WHERE t.token_checksum = %s"
-    )
-    using = model._default_manager.db  # noqa: SLF001
+    using = get_access_token_model()._default_manager.db  # noqa: SLF001
     with planned_cursor(using) as cursor:
-        cursor.execute(sql, [digest])
+        cursor.execute(_bearer_sql(), [digest])
         found = cursor.fetchone()
     if found is None:
         return None

@@ -48,7 +48,8 @@ def _challenge(error: BearerError) -> HttpResponse:
 
 def bearer_token(request: HttpRequest) -> str:
     """The request's access token, by exactly one of the two methods allowed; BearerError otherwise."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    # META rather than request.headers, which builds a dictionary of every header for this one.
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     in_header = value.strip() if scheme.lower() == "bearer" else None
     form = (
         request.POST if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded" else {}
