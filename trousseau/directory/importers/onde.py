@@ -23,7 +23,7 @@ from datetime import date
 from django.utils.translation import gettext
 
 from trousseau.core.text import fold
-from trousseau.directory.importers.reading import MAX_FIELD, Column, Source, read_records
+from trousseau.directory.importers.reading import Column, Source, csv_rows, read_records
 from trousseau.directory.importers.report import ImportFileError, RowError
 from trousseau.directory.importers.rows import GUARDIANS, parse_date
 
@@ -136,7 +136,7 @@ def read_onde_guardians(source: Source) -> Iterator[OndeGuardian]:
     except csv.Error as exc:
         raise ImportFileError(gettext("Ligne d'en-tête CSV illisible."), line=1) from exc
     fixed, groups = _guardian_columns(header)
-    for start, cells in _csv_rows(lines):
+    for start, cells in csv_rows(lines, ";"):
         guardian = _guardian(start, cells, fixed, groups)
         if guardian is not None:
             yield guardian
@@ -164,26 +164,6 @@ def _guardian_columns(header: list[str]) -> tuple[dict[str, int], list[dict[str,
         msg = gettext("Colonne obligatoire absente : %(columns)s.") % {"columns": ", ".join(missing)}
         raise ImportFileError(msg, line=1)
     return fixed, [groups[k] for k in sorted(groups)]
-
-
-def _csv_rows(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
-    """(line where the row starts, cells) after the header, blank rows skipped (as reading.py does)."""
-    reader = csv.reader(lines, delimiter=";", strict=True)
-    consumed = 0
-    while True:
-        start = consumed + 2
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise ImportFileError(gettext("Ligne CSV illisible (guillemet non fermé ?)."), line=start) from exc
-        consumed = reader.line_num
-        if not "".join(cells).strip():
-            continue
-        if max(map(len, cells)) > MAX_FIELD:
-            raise ImportFileError(gettext("Ligne CSV illisible (guillemet non fermé ?)."), line=start)
-        yield start, cells
 
 
 def _guardian(start: int, cells: list[str], fixed: dict[str, int], groups: list[dict[str, int]]) -> OndeGuardian | None:

@@ -120,6 +120,30 @@ def _missing(columns: list[Column], found: set[str]) -> None:
         raise ImportFileError(msg, line=1)
 
 
+def csv_rows(lines: Iterator[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(line where the row starts, cells) of the rows after the header (line 1), blank rows skipped.
+
+    A quote left open swallows the rest of the file into one cell: a cell longer than MAX_FIELD is
+    refused as the unreadable line it is, at the line where its row starts, as csv's own errors are.
+    """
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    consumed = 0  # lines the reader took after the header
+    while True:
+        start = consumed + 2
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportFileError(gettext("Ligne CSV illisible (guillemet non fermé ?)."), line=start) from exc
+        consumed = reader.line_num
+        if not "".join(cells).strip():
+            continue
+        if max(map(len, cells)) > MAX_FIELD:
+            raise ImportFileError(gettext("Ligne CSV illisible (guillemet non fermé ?)."), line=start)
+        yield start, cells
+
+
 def _csv_records(lines: Iterator[str], columns: list[Column]) -> Iterator[Record]:
     header_line = next(lines)
     delimiter = max(";,\t", key=header_line.count)
@@ -136,21 +160,7 @@ def _csv_records(lines: Iterator[str], columns: list[Column]) -> Iterator[Record
     _missing(columns, set(positions))
     present = list(positions.items())
     absent = [c.name for c in columns if c.name not in positions]
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
-    consumed = 0  # lines the reader took after the header (line 1)
-    while True:
-        start = consumed + 2
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise ImportFileError(gettext("Ligne CSV illisible (guillemet non fermé ?)."), line=start) from exc
-        consumed = reader.line_num
-        if not "".join(cells).strip():
-            continue
-        if max(map(len, cells)) > MAX_FIELD:
-            raise ImportFileError(gettext("Ligne CSV illisible (guillemet non fermé ?)."), line=start)
+    for start, cells in csv_rows(lines, delimiter):
         width = len(cells)
         values = dict.fromkeys(absent, "")
         for name, i in present:
