@@ -62,7 +62,8 @@ def insert(
     field → SQL giving its value (another CTE's id, a column of `source`). With `source` (a FROM
     list of CTEs), the row is `SELECT`ed from it instead: one row per row of `source`, none when it is
     empty, which is how a statement's later writes depend on its earlier ones. `returning`: the
-    columns given back (`RETURNING id`; SQLite ≥ 3.35 and PostgreSQL)."""
+    columns given back (`RETURNING id`; SQLite ≥ 3.35 and PostgreSQL). The field names, `linked`,
+    `source` and `returning` are the caller's constants: with the model they key the text's cache."""
     # The connection itself, not Django's proxy: each field's preparation reads it several times, and
     # each read through the proxy looks the connection up again (about 30 lookups a token request).
     db = connections[DEFAULT_DB_ALIAS]
