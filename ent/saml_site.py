@@ -107,12 +107,7 @@ class Ent(Site):
             csrf=request.csrf,
             profiles=radios,
             error=self._error_summary(error),
-            fieldset_error=" fr-fieldset--error" if error else "",
-            described=" profil-error" if error else "",
-            group=Markup(' role="group"') if error else "",
-            field_error=Markup(f'<p class="fr-error-text fr-fieldset__element" id="profil-error">{error}</p>')
-            if error
-            else "",
+            **fieldset_error("profil", error),
         )
         return self.page("Choix du profil", content, status=status)
 
@@ -145,12 +140,7 @@ class Ent(Site):
             levels=levels,
             memorise=memo,
             error=self._error_summary(error),
-            level_error_class=" fr-fieldset--error" if error else "",
-            level_described=" niveau-error" if error else "",
-            level_group=Markup(' role="group"') if error else "",
-            level_error=Markup(f'<p class="fr-error-text fr-fieldset__element" id="niveau-error">{error}</p>')
-            if error
-            else "",
+            **fieldset_error("niveau", error),
         )
         return self.page("Choix du niveau", content, status="400 Bad Request" if error else "200 OK")
 
@@ -359,3 +349,15 @@ def _local_path(target: str) -> str | None:
     ):
         return target
     return None
+
+
+def fieldset_error(ident: str, error: str) -> dict[str, str]:
+    """The radio fieldset `ident`'s placeholders for `error` (DSFR's error state), all empty without one."""
+    if not error:
+        return {"fieldset_error": "", "described": "", "group": "", "field_error": ""}
+    return {
+        "fieldset_error": " fr-fieldset--error",
+        "described": f" {ident}-error",
+        "group": Markup(' role="group"'),
+        "field_error": Markup(f'<p class="fr-error-text fr-fieldset__element" id="{ident}-error">{error}</p>'),
+    }
