@@ -22,7 +22,7 @@ from bench.morning_floor import (
     saml_response_operations,
 )
 from bench.morning_journey import ANSWER_ENT, PASSWORD_STEP, SSO_ENT, SSO_TS, STEPS, TOKEN_STEP, Journey
-from bench.report import shown
+from bench.report import shown, system_row
 
 GOAL = 0.5
 SIZE_SLACK = 0.1  # sizes of signed elements differ a little between guardians (names, identifiers)
@@ -194,7 +194,7 @@ def result_block(
         ("Date", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())),
         ("Code", machine["code"]),
         ("CPU", machine["cpu"]),
-        ("System", f"{machine['os']}, load average {machine['load']} before measuring.{_load_note(machine)}"),
+        ("System", f"{system_row(machine)}.{_load_note(machine)}"),
         ("Database", machine["database"]),
         (
             "Measured: the journey",

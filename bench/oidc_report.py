@@ -10,7 +10,7 @@ from bench.common import (
     SPREAD,
     Rate,
 )
-from bench.report import shown, write_section
+from bench.report import shown, system_row, write_section
 
 GOAL = 1.0
 
@@ -76,11 +76,7 @@ def result_block(args: argparse.Namespace, machine: dict[str, str], result: Meas
         ("Date", date),
         ("Code", machine["code"]),
         ("CPU", machine["cpu"]),
-        (
-            "System",
-            f"{machine['os']}, load average {machine['load']} before measuring"
-            + (f", run at niceness {machine['nice']}" if machine["nice"] != "0" else ""),
-        ),
+        ("System", system_row(machine)),
         (
             "Python / Django / django-oauth-toolkit / jwcrypto",
             f"{machine['python']} / {machine['django']} / {machine['dot']} / {machine['jwcrypto']}",

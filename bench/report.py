@@ -12,6 +12,8 @@ from pathlib import Path
 
 from bench.common import DOC, ROOT
 
+STEAL_NOTICED = 0.03  # the share of the CPUs' time taken by other guests above which a report flags its run
+
 # --- machine description and the report -----------------------------------------------------------
 
 
@@ -46,7 +48,40 @@ def describe_machine(database: str) -> dict[str, str]:
         "argon2": _dist_version("argon2-cffi"),
         "database": db,
         "code": code_version(),
+        "ticks": " ".join(str(n) for n in cpu_ticks()),
     }
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(steal, all) ticks of every CPU since boot (/proc/stat); (0, 0) where the system has none.
+
+    Steal is the time the hypervisor ran other guests while this machine's virtual CPUs had work: it
+    does not count in a process's CPU time, but those guests leave the caches cold, and the rounds of
+    a run on a shared host differ by more than any change measured here."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return 0, 0
+    if fields[:1] != ["cpu"] or len(fields) < 9:  # noqa: PLR2004 - "cpu" and its first eight counters
+        return 0, 0
+    counters = [int(value) for value in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return counters[7], sum(counters)
+
+
+def system_row(machine: dict[str, str]) -> str:
+    """The "System" row: the kernel, the load before measuring, and what other guests took during the run
+    (from `describe_machine`'s call until now)."""
+    text = f"{machine['os']}, load average {machine['load']} before measuring"
+    if machine.get("nice", "0") != "0":
+        text += f", run at niceness {machine['nice']}"
+    steal_then, all_then = (int(n) for n in machine.get("ticks", "0 0").split())
+    steal_now, all_now = cpu_ticks()
+    if all_now > all_then:
+        share = (steal_now - steal_then) / (all_now - all_then)
+        text += f"; other guests of the host took {100 * share:.1f} % of this machine's CPU time during the run"
+        if share >= STEAL_NOTICED:
+            text += " ⚠ (steal: the rounds differ more than usual)"
+    return text
 
 
 def code_version() -> str:

@@ -59,6 +59,7 @@ from bench.report import (  # noqa: E402
     print_by_package,
     shown,
     sql_summary,
+    system_row,
     write_section,
 )
 
@@ -216,11 +217,7 @@ def result_block(env: Environment, result: Measurement, params: tuple[int, int, 
         ("Date", date),
         ("Code", m["code"]),
         ("CPU", m["cpu"]),
-        (
-            "System",
-            f"{m['os']}, load average {m['load']} before measuring"
-            + (f", run at niceness {m['nice']}" if m["nice"] != "0" else ""),
-        ),
+        ("System", system_row(m)),
         ("Python / Django / argon2-cffi", f"{m['python']} / {m['django']} / {m['argon2']}"),
         ("Database", m["database"]),
         (

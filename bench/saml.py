@@ -59,7 +59,7 @@ from bench.common import (  # noqa: E402 - after the path is set
 )
 from bench.morning_floor import AES, RSA_OAEP, RSA_SIGN, Floor, saml_response_operations  # noqa: E402
 from bench.oidc_clients import User  # noqa: E402
-from bench.report import describe_machine, shown, write_section  # noqa: E402
+from bench.report import describe_machine, shown, system_row, write_section  # noqa: E402
 
 SAML_PG_URL = PG_URL.rsplit("/", 1)[0] + "/trousseau_saml_bench"
 GOAL = 1.25
@@ -279,7 +279,7 @@ def result_block(  # noqa: PLR0913 - the run's figures, each its own
         ("Date", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())),
         ("Code", machine["code"]),
         ("CPU", machine["cpu"]),
-        ("System", f"{machine['os']}, load average {machine['load']} before measuring"),
+        ("System", system_row(machine)),
         ("Database", machine["database"]),
     ]
     for side in sides:
