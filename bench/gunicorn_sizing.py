@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,9 +28,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from run import PASSWORD, configure_environment, create_accounts, free_port, pg_create, pg_drop  # noqa: E402
+from bench.common import PASSWORD, configure_environment, create_accounts, free_port, pg_create, pg_drop  # noqa: E402
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/trousseau_sizing_bench"
 
@@ -156,8 +156,8 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="trousseau-sizing-"))
     pg_create(PG_URL)
-    env = configure_environment(PG_URL)
-    env.update({"TROUSSEAU_OIDC_DEV_KEYS": "1", "TROUSSEAU_OIDC_KEYS_DIR": str(workdir / "oidc"), "HOME": str(workdir)})
+    env = configure_environment(PG_URL, workdir)  # production settings, their keys made in workdir
+    env["HOME"] = str(workdir)
     os.environ.update(env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, capture_output=True)
     import django
@@ -175,6 +175,7 @@ def main() -> None:
             print(f"{name:38} argon2 {reference:5.1f}/s | {figures}", flush=True)
     finally:
         pg_drop(PG_URL)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
