@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
 import os
 import secrets
 import shutil
@@ -34,8 +33,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -46,7 +43,6 @@ if str(ROOT) not in sys.path:
 from bench.common import (  # noqa: E402 - after the path is set
     PASSWORD,
     PG_URL,
-    SPREAD,
     BenchError,
     Browser,
     Server,
@@ -61,11 +57,10 @@ from bench.report import (  # noqa: E402
     TRANSACTION_CONTROL,
     describe_machine,
     sql_summary,
-    write_section,
 )
+from bench.scale_report import Latencies, Size, result_block, write_doc  # noqa: E402
 
 SCALE_PG_URL = PG_URL.rsplit("/", 1)[0] + "/trousseau_scale_bench"
-GOAL = 1.25  # p99 at a size over p99 at 10 k, measured in the same rounds: "flat", within the noise
 LARGE_TABLES = ("accounts_account", "accounts_accountguardian", "directory_pupil", "directory_guardian")
 SAMPLE = 5000  # accounts drawn at random for the logins of one size
 LAST_NAMES = [
@@ -82,14 +77,21 @@ PARENT_NAMES = ["nathalie", "isabelle", "sylvie", "philippe", "christophe", "ste
 # Every column of these tables, so that a migration adding a NOT NULL column stops the benchmark
 # (check_schema) instead of making it measure a schema that no longer exists.
 COLUMNS = {
-    "directory_school": ["id", "uai", "name", "level", "academie"],
-    "directory_pupil": ["id", "ine", "last_name", "first_name", "birth_date", "class_name", "school_id", "left_at"],
-    "directory_guardian": ["id", "last_name", "first_name", "mobile", "email", "left_at", "school_id", "source_key"],
+    "directory_school": [
+        "id", "uai", "name", "level", "academie", "contact_email", "contact_hours", "contact_phone",
+    ],
+    "directory_pupil": [
+        "id", "ine", "last_name", "first_name", "birth_date", "class_name", "school_id", "left_at", "source_id",
+    ],
+    "directory_guardian": [
+        "id", "last_name", "first_name", "mobile", "email", "left_at", "school_id", "source_key",
+        "mobile_fixed_at", "source_id",
+    ],
     "directory_guardianship": ["id", "is_legal_representative", "guardian_id", "pupil_id"],
     "accounts_account": [
         "id", "password", "last_login", "identifier", "kind", "state", "first_name", "last_name", "email",
         "email_verified_at", "activated_at", "created_at", "pupil_id", "merged_into_id", "phone",
-        "phone_verified_at", "franceconnect_sub", "reset_link_issued_at",
+        "phone_verified_at", "franceconnect_sub", "reset_link_issued_at", "pending_email",
     ],
     "accounts_accountguardian": ["id", "account_id", "guardian_id"],
 }  # fmt: skip
@@ -97,21 +99,23 @@ COLUMNS = {
 # Pupil n (and guardian n, guardianship n) for n in (start, end]; pupil n's account is 2n - 1, its
 # guardian's 2n. Names cycle through short lists; identifiers end with the account's id, so unique.
 FILL = [
-    """INSERT INTO directory_pupil (id, ine, last_name, first_name, birth_date, class_name, school_id, left_at)
+    """INSERT INTO directory_pupil (id, ine, last_name, first_name, birth_date, class_name, school_id, left_at,
+                                    source_id)
        SELECT n, lpad(n::text, 9, '0') || 'SC', initcap((%(last)s::text[])[1 + n %% %(nl)s]),
-              initcap((%(first)s::text[])[1 + n %% %(nf)s]), date '2010-01-01' + (n %% 1500), '5e B', 1, NULL
+              initcap((%(first)s::text[])[1 + n %% %(nf)s]), date '2010-01-01' + (n %% 1500), '5e B', 1, NULL, ''
        FROM generate_series(%(start)s + 1, %(end)s) AS n""",
-    """INSERT INTO directory_guardian (id, last_name, first_name, mobile, email, left_at, school_id, source_key)
+    """INSERT INTO directory_guardian (id, last_name, first_name, mobile, email, left_at, school_id, source_key,
+                                       mobile_fixed_at, source_id)
        SELECT n, initcap((%(last)s::text[])[1 + n %% %(nl)s]), initcap((%(parent)s::text[])[1 + n %% %(np)s]),
-              '+336' || lpad(n::text, 8, '0'), '', NULL, NULL, ''
+              '+336' || lpad(n::text, 8, '0'), '', NULL, NULL, '', NULL, ''
        FROM generate_series(%(start)s + 1, %(end)s) AS n""",
     """INSERT INTO directory_guardianship (id, is_legal_representative, guardian_id, pupil_id)
        SELECT n, true, n, n FROM generate_series(%(start)s + 1, %(end)s) AS n""",
     """INSERT INTO accounts_account (id, password, last_login, identifier, kind, state, first_name, last_name,
               email, email_verified_at, activated_at, created_at, pupil_id, merged_into_id, phone,
-              phone_verified_at, franceconnect_sub, reset_link_issued_at)
+              phone_verified_at, franceconnect_sub, reset_link_issued_at, pending_email)
        SELECT a.id, %(hash)s, NULL, lower(left(a.first_name, 1)) || '.' || lower(a.last_name) || a.id, a.kind,
-              'active', a.first_name, a.last_name, '', NULL, now(), now(), a.pupil_id, NULL, '', NULL, NULL, NULL
+              'active', a.first_name, a.last_name, '', NULL, now(), now(), a.pupil_id, NULL, '', NULL, NULL, NULL, ''
        FROM (SELECT 2 * p.id - 1 AS id, 'pupil' AS kind, p.first_name, p.last_name, p.id AS pupil_id
                FROM directory_pupil p WHERE p.id > %(start)s AND p.id <= %(end)s
              UNION ALL
@@ -155,8 +159,9 @@ def fill(pairs_before: int, pairs_after: int, encoded: str) -> float:
         check_schema(cursor)
         if pairs_before == 0:
             cursor.execute(
-                "INSERT INTO directory_school (id, uai, name, level, academie) "
-                "VALUES (1, '0999998C', 'Collège de la Grande-Échelle', 'college', 'Normandie')"
+                "INSERT INTO directory_school (id, uai, name, level, academie, contact_email, contact_hours, "
+                "contact_phone) VALUES (1, '0999998C', 'Collège de la Grande-Échelle', 'college', 'Normandie', "
+                "'', '', '')"
             )
         cursor.execute("SET synchronous_commit = off")  # the fill only: nothing measured depends on it
         for sql in FILL:
@@ -194,16 +199,6 @@ def sample_identifiers(count: int) -> list[str]:
 # --- measuring ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Latencies:
-    seconds: list[float] = field(default_factory=list)
-
-    def quantile(self, q: int) -> float:
-        """The q-th percentile, in milliseconds."""
-        cuts = statistics.quantiles(self.seconds, n=100, method="inclusive")
-        return 1000 * (statistics.median(self.seconds) if q == 50 else cuts[q - 1])  # noqa: PLR2004
-
-
 def timed_logins(browser: Browser, identifiers: list[str], seconds: float, into: Latencies) -> int:
     """One login at a time for `seconds`, each timed by the client; returns how many were made."""
     made = 0
@@ -215,20 +210,6 @@ def timed_logins(browser: Browser, identifiers: list[str], seconds: float, into:
         into.seconds.append(time.perf_counter() - start)
         made += 1
     return made
-
-
-@dataclass
-class Size:
-    accounts: int
-    fill_seconds: float
-    database_bytes: int
-    load: str
-    measured: Latencies
-    reference: Latencies
-    round_ratios: list[float]  # p50 ratio of each round
-
-    def ratio(self, q: int) -> float:
-        return self.measured.quantile(q) / self.reference.quantile(q)
 
 
 def measure_size(
@@ -296,106 +277,6 @@ def _scans(connection, sql: str) -> list[str]:
         cursor.execute(f"EXPLAIN {sql}")
         lines = [str(row[0]).strip().removeprefix("->").strip() for row in cursor.fetchall()]
     return [line.split("  (")[0] for line in lines if "Scan" in line] or [lines[0].split("  (")[0]]
-
-
-def short_sql(sql: str) -> str:
-    """The statement's verb and table, for the report."""
-    words = sql.replace('"', "").split()
-    verb = words[0].upper()
-    table = next((w for prev, w in itertools.pairwise(words) if prev.upper() in {"FROM", "UPDATE", "INTO"}), "?")
-    return f"{verb} {table.split('.')[0]}"
-
-
-# --- the report -----------------------------------------------------------------------------------
-
-
-def _size_row(s: Size) -> str:
-    return (
-        f"| {s.accounts:,} | {s.database_bytes / 2**30:.2f} GiB | {s.fill_seconds:.0f} s | "
-        f"{len(s.reference.seconds)} / {len(s.measured.seconds)} | "
-        f"{s.reference.quantile(50):.1f} → {s.measured.quantile(50):.1f} ms | "
-        f"{s.reference.quantile(99):.1f} → {s.measured.quantile(99):.1f} ms | **{s.ratio(99):.2f}** | {s.load} |"
-    )
-
-
-def result_block(args: argparse.Namespace, machine: dict[str, str], sizes: list[Size], plans, sql: str) -> str:
-    last = sizes[-1]
-    flat = last.ratio(99)
-    base = f"{sizes[0].accounts:,}"
-    rows = [
-        (
-            f"| Accounts | Database | Filled in | Logins ({base} / this size) | p50 {base} → this size "
-            f"| p99 {base} → this size | p99 ratio (goal ≤ {GOAL:.2f}) | Load before |"
-        ),
-        "|---:|---:|---:|---:|---:|---:|---:|---|",
-        *(_size_row(s) for s in sizes),
-    ]
-    notes = [s for s in sizes if max(s.round_ratios) - min(s.round_ratios) > SPREAD * statistics.median(s.round_ratios)]
-    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [
-        (
-            f"{date}, code {machine['code']}; {machine['cpu']}; {machine['os']}; {machine['database']}; "
-            f"Python {machine['python']}, Django {machine['django']}."
-        ),
-        "",
-        *rows,
-        "",
-        (
-            f"**Flatness, p99 at {last.accounts:,} / p99 at {base}: {flat:.2f}**, "
-            f"{'goal met' if flat <= GOAL else 'goal not met'} (p50: {last.ratio(50):.2f}). "
-            f"SQL statements per login: {sql}."
-        ),
-    ]
-    if notes:
-        spreads = ", ".join(f"{s.accounts:,}: {min(s.round_ratios):.2f} to {max(s.round_ratios):.2f}" for s in notes)
-        lines.append(f"⚠ the p50 ratio moved between rounds ({spreads}): other load disturbed the run.")
-    lines += [
-        "",
-        f"Plans at {last.accounts:,} accounts (EXPLAIN of each statement of one login that reads a table):",
-        "",
-        "| Statement | Plan |",
-        "|---|---|",
-        *(f"| `{short_sql(sql)}` | {plan} |" for sql, plan in plans),
-        "",
-        (
-            f"Command: `.venv/bin/python bench/scale.py --sizes {','.join(str(s.accounts) for s in sizes)} "
-            f"--seconds {args.seconds:g} --rounds {args.rounds}`"
-        ),
-    ]
-    return "\n".join(lines)
-
-
-SECTION_HEAD = """## Login latency and the size of the directory (PostgreSQL)
-
-Written by `bench/scale.py` (`make bench-scale`), which rewrites only this section.
-
-**Goal**: flat. p99 of a password login with 5 M accounts at most 1.25 × p99 with 10 k accounts.
-
-**Reference**: the same logins against a copy of the 10 k database, served by a second server
-process, measured in the same rounds (the two sides alternate, so both see the same machine).
-
-**Measured**: one single-threaded WSGI server process (`bench/serve.py`, production settings, every
-middleware) on a PostgreSQL database grown in place from 10 k to 1 M to 5 M active accounts with
-set-based SQL (`INSERT … SELECT generate_series`, one precomputed argon2id hash): for every two
-accounts, a pupil and a guardian in the directory, their guardianship, a pupil account and a guardian
-account linked to them. `VACUUM (ANALYZE)` after each fill. Latency is timed by the client, one login
-at a time (`POST /login` → 302 with a new session), each of an account drawn at random among all of
-them; at the largest size EXPLAIN of every statement of one login must show index scans on the large
-tables, or the run fails.
-
-Caveats: the server and PostgreSQL share the machine's 2 cores; PostgreSQL runs with its default
-`shared_buffers` (128 MB), so at 5 M accounts the indexes live in the operating system's page cache;
-the sessions, audit and throttling tables hold only the benchmark's own rows; activation letters are
-not created (a login of an active account does not read them).
-
-**How to reproduce**: `make bench-scale` (creates and drops `trousseau_scale_bench` and
-`trousseau_scale_bench_ref` on `127.0.0.1:5432`; about 3 GB of disk at 5 M accounts);
-`--sizes 10000,1000000` for a shorter run, `--seconds N` sets each side's time at each size.
-"""
-
-
-def write_doc(body: str) -> None:
-    write_section("scale.py", SECTION_HEAD, [("scale-postgres", "Result")], "scale-postgres", body)
 
 
 # --- orchestration --------------------------------------------------------------------------------
