@@ -26,23 +26,19 @@ import locust  # noqa: F401, I001
 
 import argparse
 import base64
-import contextlib
 import hashlib
 import itertools
-import os
-import platform
 import secrets
 import subprocess
 import sys
 import time
 import zlib
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import gevent
-import psycopg
 from locust import HttpUser, between, task
 from locust.env import Environment
 
@@ -50,10 +46,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.cluster import PASSWORD, Cluster, ClusterError, _children  # noqa: E402
-from bench.common import process_rss_kib  # noqa: E402
+from bench.cluster import PASSWORD, Cluster, ClusterError  # noqa: E402
 from bench.journeys import FOUND, JourneyError, Visitor, login, lost_password_by_sms  # noqa: E402
-from bench.report import code_version  # noqa: E402
+from bench.load_report import errors, loadavg, machine, memory_line, report, worker_rss_kib, write_doc  # noqa: E402
+from bench.morning_journey import Forms, path_of  # noqa: E402
 
 NEW_PASSWORD = "Trousse#Bleue2026"  # noqa: S105 - what the lost-password journeys choose
 SP_ENTITY = "https://ent-charge.example.fr/saml"
@@ -135,18 +131,38 @@ def _fail(why: str) -> None:
 
 
 def _saml(person: Visitor, identifier: str) -> None:
+    """ÉduConnect's three login steps (trousseau/federation/saml/login.py) as a browser with script walks
+    them: the local-storage page (e1s1), the mire (e1s2), the local-storage page (e1s3), then the answer."""
     query = urlencode({"SAMLRequest": authn_request(person.base_url + SSO_REDIRECT), "RelayState": "charge"})
-    start = person.send("GET", f"{SSO_REDIRECT}?{query}", "SAML GET SSO")
-    if start.status_code != FOUND:
-        raise JourneyError(f"SAML SSO: {start.status_code}")
-    execution = urlsplit(start.headers["Location"])
-    path = f"{execution.path}?{execution.query}"
-    if person.send("GET", path, "SAML GET mire").status_code != 200:  # noqa: PLR2004
-        raise JourneyError("SAML mire")
-    data = {"j_username": identifier, "j_password": PASSWORD, "_eventId_proceed": ""}
-    answer = person.send("POST", path, "SAML POST mire", data)
+    step = _next_step(person.send("GET", f"{SSO_REDIRECT}?{query}", "SAML GET SSO"), "e1s1")
+    action, fields = _step_form(person, step, "SAML GET e1s1", "csrf_token")
+    step = _next_step(person.send("POST", action, "SAML POST e1s1", fields), "e1s2")
+    action, fields = _step_form(person, step, "SAML GET mire", "j_username")
+    fields |= {"j_username": identifier, "j_password": PASSWORD}
+    step = _next_step(person.send("POST", action, "SAML POST mire", fields), "e1s3")
+    action, fields = _step_form(person, step, "SAML GET e1s3", "csrf_token")
+    answer = person.send("POST", action, "SAML POST e1s3", fields)
     if answer.status_code != 200 or 'name="SAMLResponse"' not in answer.text:  # noqa: PLR2004
         raise JourneyError(f"SAML: no SAMLResponse ({answer.status_code})")
+
+
+def _next_step(response: Any, execution: str) -> str:
+    """The path and query of the step a 302 leads to, which must be `execution`."""
+    location = response.headers.get("Location", "") if response.status_code == FOUND else ""
+    if f"execution={execution}" not in location:
+        raise JourneyError(f"SAML: {response.status_code} to {location or 'nowhere'}, not {execution}")
+    return path_of(location)
+
+
+def _step_form(person: Visitor, step: str, kind: str, field: str) -> tuple[str, dict[str, str]]:
+    """The step page's form that has `field`: where it posts (the step itself when it does not say) and
+    its inputs as the page fills them in."""
+    page = person.send("GET", step, kind)
+    forms = Forms(page.text).forms if page.status_code == 200 else []  # noqa: PLR2004
+    action, fields = next(((a, f) for a, f in forms if field in f), ("", {}))
+    if not fields:
+        raise JourneyError(f"SAML: {kind} answered {page.status_code} without a form")
+    return path_of(action) if action else step, fields
 
 
 def _oidc(person: Visitor, identifier: str) -> None:
@@ -256,103 +272,6 @@ def register_services(cluster: Cluster) -> None:
         subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
-def machine(cluster: Cluster, load_before: str) -> dict[str, str]:
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        model = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            model,
-        )
-    with psycopg.connect(cluster.database_url) as conn:
-        pg = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]
-    nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True, check=False).stderr.strip().split("/")[-1]
-    return {
-        "cpu": f"{model}, {os.cpu_count()} cores",
-        "os": f"{platform.system()} {platform.release()}",
-        "load": load_before,
-        "versions": f"Python {platform.python_version()}, gunicorn {version('gunicorn')}, nginx {nginx}, "
-        f"PostgreSQL {pg}, locust {version('locust')}",
-        "code": code_version(),
-    }
-
-
-def loadavg() -> str:
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def report(args: argparse.Namespace, env: Environment, seconds: float, info: dict[str, str], load_after: str) -> str:
-    stats = env.stats
-    rows = sorted(stats.entries.values(), key=lambda e: (e.method != "JOURNEY", e.name))
-    lines = [
-        "| | |",
-        "|---|---|",
-        f"| Date | {datetime.now(UTC):%Y-%m-%d %H:%M} UTC |",
-        f"| Code | {info['code']} |",
-        f"| Machine | {info['cpu']}; {info['os']}; load average {info['load']} before, {load_after} after |",
-        f"| Software | {info['versions']} |",
-        (
-            f"| Set-up | 2 web processes (gunicorn, `deploy/gunicorn.conf.py`, 1 sync worker each) behind nginx, PostgreSQL, Redis; "
-            f"{args.accounts} active accounts; locust, {args.users} simulated people on this same machine, "
-            "0.2–1 s between journeys, each journey a new person with their own address |"
-        ),
-        f"| Duration | {seconds:.0f} s |",
-        f"| Memory | {info.get('memory', 'not measured')} |",
-        f"| Errors | **{errors(env)}** |",
-        (
-            f"| Throughput | **{stats.total.total_rps - _journey_rps(stats):.1f} requests/s**, "
-            f"{_journey_rps(stats):.1f} journeys/s |"
-        ),
-        "",
-        "| Kind | Count | Errors | p50 (ms) | p99 (ms) | per second |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for e in rows:
-        label = f"**journey: {e.name}**" if e.method == "JOURNEY" else e.name
-        lines.append(
-            f"| {label} | {e.num_requests} | {e.num_failures} | {e.get_response_time_percentile(0.5):.0f} | "
-            f"{e.get_response_time_percentile(0.99):.0f} | {e.total_rps:.2f} |"
-        )
-    lines += [
-        "",
-        f"Command: `make bench-load MINUTES={args.minutes:g}` (`bench/load.py --minutes {args.minutes:g} --users {args.users}`)",
-    ]
-    if info["load"].split(" / ")[0] and float(info["load"].split(" / ")[0]) >= 1.5:  # noqa: PLR2004
-        lines.append(
-            "\n⚠ The machine was busy with other work when the run started (load average ≥ 1.5 on 2 cores): "
-            "the figures are lower and the tails longer than on a quiet machine."
-        )
-    return "\n".join(lines)
-
-
-def worker_rss_kib(cluster: Cluster) -> list[int]:
-    """Resident memory of each process's gunicorn worker (the master's child), in KiB."""
-    return [
-        process_rss_kib(pid) for process in cluster.processes if process.proc for pid in _children(process.proc.pid)
-    ]
-
-
-def memory_line(early: list[int], late: list[int], at: float) -> str:
-    if not early or len(early) != len(late):
-        return "not measured"
-    growth = max((b - a) / a for a, b in zip(early, late, strict=True)) * 100
-    mib = lambda values: " / ".join(f"{v / 1024:.0f}" for v in values)  # noqa: E731 - a local format
-    return f"workers' RSS {mib(early)} MiB at {at:.0f} s, {mib(late)} MiB at the end (largest growth {growth:+.1f} %)"
-
-
-def errors(env: Environment) -> int:
-    """Failed requests and journeys, and exceptions raised in the simulated people's code."""
-    crashes = sum(e["count"] for e in env.runner.exceptions.values()) if env.runner else 0
-    return env.stats.total.num_failures + crashes
-
-
-def _journey_rps(stats) -> float:
-    return sum(e.total_rps for e in stats.entries.values() if e.method == "JOURNEY")
-
-
 def run(args: argparse.Namespace) -> int:
     global POOLS  # noqa: PLW0603 - locust's users are created by the runner, they read the pools here
     load_before = loadavg()
@@ -389,18 +308,6 @@ def run(args: argparse.Namespace) -> int:
         write_doc(body)
         print("\nWritten to docs/benchmarks.md")
     return 0
-
-
-def write_doc(body: str) -> None:
-    """Replace the `result:load` block of docs/benchmarks.md (its section is not a script's own:
-    bench/run.py's writer keeps only its login blocks, and silently dropped this one)."""
-    doc = ROOT / "docs" / "benchmarks.md"
-    start, end = "<!-- result:load -->\n", "\n<!-- /result:load -->"
-    text = doc.read_text()
-    if start not in text or end not in text:
-        raise SystemExit("docs/benchmarks.md has no result:load block to replace")
-    head, rest = text.split(start, 1)
-    doc.write_text(head + start + body + end + rest.split(end, 1)[1])
 
 
 def main(argv: list[str] | None = None) -> int:
