@@ -144,8 +144,11 @@ def test_pysaml2_reads_no_query_signed_redirect_request_but_reads_the_others(cli
         return parse(self, *args, **kwargs)
 
     monkeypatch.setattr(TrousseauServer, "parse_authn_request", counted)
+    monkeypatch.setattr(idp, "_servers", {})  # as in a worker that has not yet met this service provider
     assert answered(client.get(url_of(signing_sp)))
     assert calls == []
+    # Nor is its Server built (its metadata parsed, the keys loaded): a new worker's first sign-on per SP.
+    assert idp._servers == {}  # noqa: SLF001 - the cache is what is checked
     _, action, fields = signing_sp.post_request()
     assert answered(client.post(action, fields))
     assert calls == [BINDING_HTTP_POST]
@@ -166,7 +169,8 @@ def test_query_signed_reads_the_fields_pysaml2_reads(signing_sp, options):
     decoded = inbound.decode(encoded, BINDING_HTTP_REDIRECT, "AuthnRequest")
     server = idp.server_for(inbound.service_provider(decoded.issuer))
     theirs = server.parse_authn_request(encoded, BINDING_HTTP_REDIRECT).message
-    destinations = server.config.endpoint("single_sign_on_service", BINDING_HTTP_REDIRECT, "idp")
+    destinations = idp.sso_locations(BINDING_HTTP_REDIRECT)
+    assert destinations == server.config.endpoint("single_sign_on_service", BINDING_HTTP_REDIRECT, "idp")
     ours = query_signed.read(decoded.root, destinations)
     for name in (
         "id",
@@ -181,6 +185,13 @@ def test_query_signed_reads_the_fields_pysaml2_reads(signing_sp, options):
     their_format = theirs.name_id_policy.format if theirs.name_id_policy is not None else None
     our_format = ours.name_id_policy.format if ours.name_id_policy is not None else None
     assert our_format == their_format
+
+
+@pytest.mark.parametrize("binding", [BINDING_HTTP_REDIRECT, BINDING_HTTP_POST])
+def test_the_sso_locations_are_those_pysaml2_is_configured_with(signing_sp, binding):
+    server = idp.server_for(inbound.service_provider(signing_sp.entity_id))
+    assert idp.sso_locations(binding) == server.config.endpoint("single_sign_on_service", binding, "idp")
+    assert idp.sso_locations(binding)  # each binding has its endpoint
 
 
 def test_read_refuses_a_root_without_version_as_pysaml2_does():

@@ -49,6 +49,24 @@ class TrousseauServer(Server):  # type: ignore[misc]
         return False
 
 
+def sso_endpoints() -> list[tuple[str, str]]:
+    """This IdP's single sign-on endpoints, (URL, binding), as pysaml2's config lists them."""
+    return [
+        (public_url("saml:sso_redirect"), BINDING_HTTP_REDIRECT),
+        (public_url("saml:sso_post"), BINDING_HTTP_POST),
+        (public_url("saml:sso_unsolicited"), BINDING_HTTP_REDIRECT),
+    ]
+
+
+def sso_locations(binding: str) -> list[str]:
+    """The URLs that take `binding`'s AuthnRequests: the Destination such a request may name.
+
+    pysaml2's `config.endpoint("single_sign_on_service", binding, "idp")`, without building the SP's
+    `Server` (its metadata parsed, both keys loaded and checked: about 0.2 s a service provider in each
+    new worker) for a request that pysaml2 does not otherwise read (inbound, a query-signed Redirect)."""
+    return [url for url, bound in sso_endpoints() if bound == binding]
+
+
 def _config(sp: ServiceProvider) -> IdPConfig:
     binary = settings.SAML_XMLSEC_BINARY
     if not Path(binary).is_file():
@@ -68,11 +86,7 @@ def _config(sp: ServiceProvider) -> IdPConfig:
             "service": {
                 "idp": {
                     "endpoints": {
-                        "single_sign_on_service": [
-                            (public_url("saml:sso_redirect"), BINDING_HTTP_REDIRECT),
-                            (public_url("saml:sso_post"), BINDING_HTTP_POST),
-                            (public_url("saml:sso_unsolicited"), BINDING_HTTP_REDIRECT),
-                        ],
+                        "single_sign_on_service": sso_endpoints(),
                         "single_logout_service": [
                             (public_url("saml:slo_redirect"), BINDING_HTTP_REDIRECT),
                             (public_url("saml:slo_post"), BINDING_HTTP_POST),

@@ -319,9 +319,8 @@ def _authn_message(sp: ServiceProvider, decoded: Decoded, params: Params) -> Any
     """The AuthnRequest's fields: read directly when its Redirect query signature was verified and it has
     no XML signature (query_signed.py: pysaml2's checks without its second parse), else by pysaml2."""
     if signature_rules(sp, decoded, params, "SAMLRequest") and not decoded.has_xml_signature:
-        destinations = idp.server_for(sp).config.endpoint("single_sign_on_service", decoded.binding, "idp")
         try:
-            return query_signed.read(decoded.root, destinations)
+            return query_signed.read(decoded.root, idp.sso_locations(decoded.binding))
         except (NotValid, OtherError, VersionMismatch) as exc:
             raise Refused("not_valid", f"{type(exc).__name__}: {exc}"[:300]) from exc
     return _parsed(sp, decoded, "parse_authn_request").message
