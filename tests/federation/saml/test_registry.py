@@ -82,3 +82,36 @@ def test_a_whole_login_reads_its_sp_row_once(client, pysp, registered):
         storage = first_form(client.get(sent["Location"]).content.decode())
         assert _answered(client.post(storage["action"], storage["fields"]))
     assert _sp_reads(captured) == 1
+
+
+def test_each_service_providers_pysaml2_server_reuses_the_idp_key_parsed_once(sp_keys, tmp_path, monkeypatch):
+    """pysaml2 loads the IdP's key twice per Server; parsing a 3072-bit RSA key checks its primes (0.1 s)."""
+    import saml2.cryptography.asymmetric
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.federation.saml.sp import PySamlSP
+    from trousseau.federation.saml import idp, keys
+    from trousseau.federation.saml.services import sp_register
+
+    monkeypatch.setattr(idp, "_servers", {})
+    keys._private_key.cache_clear()
+    parsed: list[bytes] = []
+    load = serialization.load_pem_private_key
+
+    def counted(data: bytes, password: bytes | None = None) -> object:
+        parsed.append(data)
+        return load(data, password=password)
+
+    monkeypatch.setattr(keys, "load_pem_private_key", counted)
+    # pysaml2's own loader, which it calls for each Server without Trousseau's cache
+    monkeypatch.setattr(saml2.cryptography.asymmetric, "load_pem_private_key", counted)
+    providers = []
+    for name in ("ent", "teleservices"):
+        sp = PySamlSP(sp_keys, entity_id=f"https://{name}.example.fr/saml/metadata.xml")
+        providers.append(sp_register(sp.metadata(), name=name))
+    servers = [idp.server_for(provider) for provider in providers]
+    assert servers[0] is not servers[1]  # each knows only its own SP's metadata (CVE-2021-21239)
+    signing_key = keys.signing().key_path
+    assert signing_key is not None
+    assert parsed.count(signing_key.read_bytes()) == 1  # once for both (the test SPs' own key apart)
+    assert servers[1].sec.sec_backend.key is keys.private_key(signing_key)
