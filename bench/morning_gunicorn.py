@@ -33,6 +33,7 @@ def _count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any
 
 
 def post_worker_init(worker: Any) -> None:
+    _production["post_worker_init"](worker)  # the worker warms up as in production, before it is measured
     from django.db import connections
 
     connections["default"].execute_wrappers.append(_count)

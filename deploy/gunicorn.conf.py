@@ -90,6 +90,14 @@ def on_starting(server: Any) -> None:
         stale.unlink()
 
 
+def post_worker_init(worker: Any) -> None:
+    """The worker's one-time work (its views, templates, catalogues and keys: trousseau/core/warm.py) before it
+    accepts a connection, so that the first families after each restart do not wait for it."""
+    from trousseau.core.warm import warm_up  # noqa: PLC0415 - the application is loaded now
+
+    warm_up()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """A worker ended (max_requests, timeout, crash): its live gauges go, its counters stay summed."""
     from prometheus_client import multiprocess  # noqa: PLC0415 - only once the directory is set

@@ -59,3 +59,16 @@ def test_text_logs_when_asked_are_text_lines_masked_the_same_way(site: Path):
     assert "123456" not in text
     assert "Zm9vYmFy0123456789abcdefghijkl" not in text
     assert any(" INFO gunicorn.error [-] Shutting down: Master" in line for line in text.splitlines()), text
+
+
+def test_a_worker_warms_up_before_its_first_connection(site: Path):
+    with gunicorn(production_env(site, TROUSSEAU_SECURE_COOKIES="0", TROUSSEAU_LOG_LEVEL="INFO")) as server:
+        server.get("/login")
+    lines = _json_lines(server.log)
+    warmed = [n for n, line in enumerate(lines) if line["message"] == "warm-up done"]
+    first_request = next(n for n, line in enumerate(lines) if line["logger"] == "gunicorn.access")
+    assert len(warmed) == 1, server.log.read_text()
+    assert warmed[0] < first_request
+    steps = lines[warmed[0]]["steps_ms"]
+    assert isinstance(steps, dict)
+    assert set(steps) == {"urls", "catalogues", "accounts", "signin", "saml", "oidc"}

@@ -13,8 +13,10 @@ class AccountsConfig(AppConfig):
         # add an UPDATE of its own.
         user_logged_in.disconnect(dispatch_uid="update_last_login")
 
+        from trousseau.accounts import authentication  # noqa: PLC0415
         from trousseau.accounts.backends import SessionAccount  # noqa: PLC0415
-        from trousseau.core import session_store  # noqa: PLC0415
+        from trousseau.core import session_store, warm  # noqa: PLC0415
 
         # A logged-in request reads its session and its account by one statement (accounts/backends.py).
         session_store.accompany(SessionAccount())
+        warm.at_start("accounts", authentication.warm)

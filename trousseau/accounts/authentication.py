@@ -130,6 +130,13 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH[0]
 
 
+def warm() -> None:
+    """Hash the dummy and verify against it once (core/warm.py): otherwise the worker's first refusal pays a
+    hash more than the others (its time would stand out), and its first verification finds argon2's
+    memory not yet allocated."""
+    check_password("not the password", _dummy_hash())
+
+
 # Every login looks its identifier up: the query compiled once (core/prepared.py). The probe is no identifier.
 _account_named = Prepared(
     Account, lambda identifier: Account.objects.filter(identifier=identifier), "\x00identifier\x00"

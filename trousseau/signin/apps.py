@@ -7,6 +7,8 @@ class SigninConfig(AppConfig):
     verbose_name = "Connexion"
 
     def ready(self) -> None:
-        from trousseau.signin import logout  # noqa: PLC0415 - the registry hears accounts' sessions_ending
+        from trousseau.core import warm  # noqa: PLC0415
+        from trousseau.signin import logout, mire_page  # noqa: PLC0415 - the registry hears accounts' sessions_ending
 
         logout.listen()
+        warm.at_start("signin", warm.templates(mire_page.TEMPLATE))

@@ -110,6 +110,13 @@ def _signer(pem: str) -> tuple[rsa.RSAPrivateKey, str]:
     return key, str(jwk_from_pem(pem).thumbprint())
 
 
+def warm() -> None:
+    """Parse the signing key and the key set's keys now, as the first token and key set would (core/warm.py)."""
+    _signer(oauth2_settings.OIDC_RSA_PRIVATE_KEY)
+    for pem in oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE:
+        jwk_from_pem(pem)  # django-oauth-toolkit's cache, which its key set view reads
+
+
 def sign(claims: dict[str, Any], *, typ: str = "JWT") -> str:
     """An RS256 JWS compact serialization (RFC 7515) with the current key."""
     key, kid = _signer(oauth2_settings.OIDC_RSA_PRIVATE_KEY)

@@ -163,6 +163,13 @@ def encryption() -> KeyPair:
     return pair
 
 
+def warm() -> None:
+    """Parse the signing key now, as the first answer would (core/warm.py)."""
+    key_path = signing().key_path
+    if key_path is not None:
+        private_key(key_path)
+
+
 def fingerprint() -> str:
     """Changes whenever a key setting changes: cached pysaml2 servers are rebuilt then."""
     parts = [str(signing().cert_path), str(encryption().cert_path), settings.SAML_NEXT_SIGNING_CERT]
