@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from trousseau.demo.samples.exports import siecle_prolog
+from trousseau.demo.samples.families import YEAR
+
 SCHOOLS = 1000  # SIECLE is the collèges' and lycées' software: every school of this bench is one
 NAMES = ["Martin", "Bernard", "Dupont", "N'Diaye", "Lefèvre", "Nguyen", "Da Silva", "Garcia", "Roux", "Benali"]
 FIRST = ["Léa", "Hugo", "Chloé", "Inès", "Nathan", "Zoé", "Adam", "Manon", "Yanis", "Élodie", "Théo"]
@@ -21,7 +24,6 @@ MOTHERS = ["Hélène", "Sophie", "Cécile", "Agnès", "Maïté", "Françoise", "
 FATHERS = ["François", "Stéphane", "Benoît", "Grégoire", "Hervé", "Frédéric", "Rémi", "Jean-Noël"]
 CLASSES = ["6A", "6B", "5A", "5B", "4A", "4B", "3A", "3B"]
 ENCODING = "iso-8859-15"
-YEAR = 2025
 
 
 def uai(n: int) -> str:
@@ -30,16 +32,6 @@ def uai(n: int) -> str:
 
 def _el(name: str, value: str) -> str:
     return f"<{name}>{escape(value)}</{name}>" if value else f"<{name}/>"
-
-
-def _prolog(root: str, version: str, uaj: str) -> str:
-    """As trousseau/demo/samples/exports.py writes it."""
-    return (
-        f'<?xml version="1.0" encoding="ISO-8859-15"?>\n<{root} VERSION="{version}">\n  <PARAMETRES>\n'
-        f"    {_el('UAJ', uaj)}\n    {_el('ANNEE_SCOLAIRE', str(YEAR))}\n"
-        f"    {_el('DATE_EXPORT', f'01/12/{YEAR}')}\n    {_el('HORODATAGE', f'01/12/{YEAR} 07:45:12')}\n"
-        "  </PARAMETRES>\n  <DONNEES>\n"
-    )
 
 
 @dataclass
@@ -92,7 +84,7 @@ def write_files(pupils: int, folder: Path) -> Files:
         for s in range(SCHOOLS):
             code = uai(s)
             rows = [_pupil(n) for n in range(s * per, (s + 1) * per)]
-            eleves = [_prolog("BEE_ELEVES", "3.1", code), "    <ELEVES>\n"]
+            eleves = [siecle_prolog("BEE_ELEVES", "3.1", code), "    <ELEVES>\n"]
             for eid, ine, last, first, born, _ in rows:
                 eleves.append(
                     f'      <ELEVE ELEVE_ID="{eid}" ELENOET="{eid[-5:]}">\n        {_el("ID_NATIONAL", ine)}\n'
@@ -109,7 +101,7 @@ def write_files(pupils: int, folder: Path) -> Files:
                     "</CODE_STRUCTURE><TYPE_STRUCTURE>D</TYPE_STRUCTURE></STRUCTURE>\n      </STRUCTURES_ELEVE>\n"
                 )
             eleves.append("    </STRUCTURES>\n  </DONNEES>\n</BEE_ELEVES>\n")
-            people = [_prolog("BEE_RESPONSABLES", "1.6", code), "    <PERSONNES>\n"]
+            people = [siecle_prolog("BEE_RESPONSABLES", "1.6", code), "    <PERSONNES>\n"]
             links = ["    </PERSONNES>\n    <RESPONSABLES>\n"]
             for offset, (eid, ine, last, first, born, klass) in enumerate(rows):
                 n = s * per + offset

@@ -55,6 +55,7 @@ __all__ = [
     "build",
     "onde_files",
     "siecle_guardians_lines",
+    "siecle_prolog",
     "siecle_pupils_lines",
     "write_onde",
     "write_samples",
@@ -67,7 +68,8 @@ def _el(name: str, value: str) -> str:
     return f"<{name}>{escape(value)}</{name}>" if value else f"<{name}/>"
 
 
-def _prolog(root: str, version: str, uaj: str) -> str:
+def siecle_prolog(root: str, version: str, uaj: str) -> str:
+    """The head of a SIECLE export (its PARAMETRES) up to its DONNEES, as SIECLE writes it."""
     return (
         f'<?xml version="1.0" encoding="ISO-8859-15"?>\n<{root} VERSION="{version}">\n  <PARAMETRES>\n'
         f"    {_el('UAJ', uaj)}\n    {_el('ANNEE_SCOLAIRE', str(YEAR))}\n"
@@ -85,7 +87,7 @@ def siecle_pupils_lines(uaj: str, pupils: Callable[[], Iterable[Pupil]], *, capi
 
     `pupils()` is called once per part of the file (a large file is drawn again rather than kept).
     """
-    yield _prolog("BEE_ELEVES", "3.1", uaj)
+    yield siecle_prolog("BEE_ELEVES", "3.1", uaj)
     yield "    <ELEVES>\n"
     for p in pupils():
         sex = "2" if p.girl else "1"
@@ -126,7 +128,7 @@ def siecle_pupils_lines(uaj: str, pupils: Callable[[], Iterable[Pupil]], *, capi
 
 def siecle_guardians_lines(school: School) -> Iterator[str]:
     """ResponsablesAvecAdresses.xml, line by line: people, links, then addresses (which Trousseau ignores)."""
-    yield _prolog("BEE_RESPONSABLES", "1.6", school.uaj)
+    yield siecle_prolog("BEE_RESPONSABLES", "1.6", school.uaj)
     people: dict[str, Person] = {}
     for pupil in school.pupils:
         for person, _, _ in pupil.guardians:
