@@ -28,6 +28,7 @@ import argparse
 import base64
 import hashlib
 import itertools
+import re
 import secrets
 import subprocess
 import sys
@@ -95,6 +96,8 @@ class Pools:
         taken = {a.identifier for a in sms}
         others = [a.identifier for a in cluster.accounts if a.identifier not in taken]
         self.logins = itertools.cycle(others)
+        # "Je suis" at ÉduConnect's mire, as each person answers it (a pupil choosing « Parent » is refused).
+        self.profiles = {a.identifier: "eleve" if a.kind == "pupil" else "responsable" for a in cluster.accounts}
         self.addresses = (f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}" for n in itertools.count(1))
         self.cluster = cluster
 
@@ -138,7 +141,8 @@ def _saml(person: Visitor, identifier: str) -> None:
     action, fields = _step_form(person, step, "SAML GET e1s1", "csrf_token")
     step = _next_step(person.send("POST", action, "SAML POST e1s1", fields), "e1s2")
     action, fields = _step_form(person, step, "SAML GET mire", "j_username")
-    fields |= {"j_username": identifier, "j_password": PASSWORD}
+    assert POOLS is not None  # noqa: S101
+    fields |= {"j_username": identifier, "j_password": PASSWORD, "typeUser": POOLS.profiles[identifier]}
     step = _next_step(person.send("POST", action, "SAML POST mire", fields), "e1s3")
     action, fields = _step_form(person, step, "SAML GET e1s3", "csrf_token")
     answer = person.send("POST", action, "SAML POST e1s3", fields)
@@ -150,7 +154,9 @@ def _next_step(response: Any, execution: str) -> str:
     """The path and query of the step a 302 leads to, which must be `execution`."""
     location = response.headers.get("Location", "") if response.status_code == FOUND else ""
     if f"execution={execution}" not in location:
-        raise JourneyError(f"SAML: {response.status_code} to {location or 'nowhere'}, not {execution}")
+        alert = re.search(r'class="fr-alert[^"]*"[^>]*>(.*?)</div>', response.text, re.DOTALL)
+        said = f": {' '.join(re.sub(r'<[^>]+>', ' ', alert[1]).split())[:160]}" if alert else ""
+        raise JourneyError(f"SAML: {response.status_code} to {location or 'nowhere'}, not {execution}{said}")
     return path_of(location)
 
 
