@@ -122,9 +122,22 @@ a pre-2025 client that skips them (`trousseau/federation/saml/login.py`) is not 
 around them, their floor 23.6 ms). Beyond the cryptography: gunicorn 3.8 ms (2.1 around the requests,
 1.7 inside them: the environ, writing the answer, the access line), Django's handler 1.3, the
 middleware 2.0, the session's reads 2.4 and writes 1.5, the views' own work 9.3. On this machine the
-journey sits on the goal: 0.51, 0.50 and 0.52 in three runs of the same day (rounds 0.48 to 0.53); on
+journey sat on the goal: 0.51, 0.50 and 0.52 in three runs of the same day (rounds 0.48 to 0.53); on
 the AMD EPYC machine earlier that day, same code, it was 0.44 (rounds 0.40 to 0.49), every layer
-slower and noisier.
+slower and noisier. Later that evening, on another machine sold as the same Intel Xeon (the table
+below): 0.48, 0.47 and 0.47 (rounds 0.45 to 0.50), and the code from before that evening's changes
+(the OpenID Connect section's 2026-12-07 evening entry) gave 0.47 and 0.47 run alternately with it,
+so the changes did not move it. Everything was slower there, the floor too (22.0 → 24.8 ms; argon2id
+bare 17.6 → 20.1 ms), and the journey more than its floor (42.7 → 52.5 ms).
+On 2026-12-07's night, on the AMD EPYC machine issue #21 measured on, the same code gave 0.42 to
+0.51 in nine runs within an hour (the journey 46.5 to 69.2 ms of CPU, its floor 23 to 29 ms); run
+alternately, the code before and after that night's changes gave 0.44 and 0.43, then 0.50 and 0.51:
+the machine moves the figure more than the changes did. Each report now says how much of the CPUs' time
+other guests of the host took during the run (`/proc/stat`'s steal): 0.3 to 1 % in these runs, so the
+spread is the host's caches and memory, not stolen time. A new worker's warm-up before its first
+connection (docs/deployment.md) is not in the figure, whose warm-up journeys come first: it takes the
+one-time costs (0.38 s on the first page, 0.25 s on the first key set, 0.13 s on the first answer and
+token) out of the requests of the families who come after each restart.
 
 Of the views' 9.3 ms, 2.6 are the password POST's beyond its argon2id, and most of those are argon2id
 itself. Timed inside the worker (a wrapper around argon2-cffi's verify, for one run), a verify took
@@ -153,7 +166,7 @@ four fifths of it Django's signing and compression); the session's read (180 µs
 statement 100 through Django's cursor, 80 through psycopg's own, decoding 15, the account 5); URL
 resolution (8 to 21 µs); Django's CSRF masks (20 µs each, three a journey).
 
-So 0.5 is held on one machine and a few milliseconds away on the other, and 0.75 (a journey of 29 ms
+So 0.5 is held on one machine and a few milliseconds away on the others, and 0.75 (a journey of 29 ms
 here, 15 ms less) is out of reach of any cut inside the views. The way there is the one already named:
 answer the protocol's steps (the local-storage pages and their POSTs, the mire's POST, the SAML
 answers, token and UserInfo) by handlers that do only their own work (read the session's row, check,
@@ -169,6 +182,7 @@ and drops `trousseau_morning_bench`); `--journeys N --rounds R`, `--database sql
 runs the worker under cProfile with a CPU clock and writes no figures: the profiler makes the worker
 about four times slower, more so in code of many small calls (the ORM), so read its shares, not its
 milliseconds.
+
 """
 
 

@@ -166,6 +166,25 @@ Since 2026-12-07 (later still) the login's statements are prepared, planned once
 each run before, gone once its generic plan is chosen). No gain shows at the login's scale: alternating
 with the commit before, three runs each on a noisy machine, ratio of rates 0.74, 0.74, 0.78 before and
 0.71, 0.75, 0.75 after, of CPU 0.81, 0.81, 0.86 and 0.76, 0.79, 0.81, within the runs' spread.
+Issue #21's 0.80 was met on the machine of 2026-12-07's afternoon (0.83, rounds 0.80 to 0.85) and not
+on that evening's, sold as the same Intel Xeon: 0.72 in the table below, then 0.74 with the code from
+before that evening's changes (none of which is on the login's path) and 0.78 with the code after,
+run one after the other. There, argon2id alone was slower (17.1 → 19.7 ms a verify in the loop) and
+the login's CPU beyond it much more so (2.3 → 5.8 ms): the same cold-cache effect on argon2id's
+19 MiB that the morning journey's section measures, larger on a machine whose caches are busier.
+On that machine, argon2id alone in a loop pinned to one core took 19.9 to 21.1 ms a verify back to
+back, 21.7 to 22.2 ms with a sleep of 5 ms between verifies (the core idles, as a server's does between
+requests, and others use its caches) and 22.6 to 22.7 ms with 8 MiB of other memory touched between
+them, with no page fault in any: idling alone costs the verify about 2 ms there.
+On 2026-12-07's night, on an AMD EPYC machine (the kind issue #21 measured on): 0.75, 0.75 and 0.77
+in three runs, then 0.83 in the table below, where the reference was slower than in the others (25.9 ms
+a verify against 21 to 23.7) and the login's CPU the same (29.2 ms). In-process (the real WSGI handler,
+no HTTP server), the login's own Python takes 2.5 ms of CPU with a cheap hasher in argon2id's place and
+4.4 to 5.4 ms after argon2id: the hash's 19 MiB leave the interpreter's code and data out of the caches,
+and what follows it runs at about half speed. That, not a statement or a layer, is most of the login's
+CPU beyond the hash on this machine. Transparent huge pages under malloc for the server only
+(`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`) gave 0.78, 0.76 and 0.77 against 0.75, 0.77 and 0.75 run
+alternately: within the spread, not adopted.
 
 Caveats: all accounts share one password hash (same cost to verify as one hash each); no TLS and no
 reverse proxy in front; the SQLite file sits on the machine's disk, so each commit is a real fsync.
@@ -173,6 +192,7 @@ reverse proxy in front; the SQLite file sits on the machine's disk, so each comm
 **How to reproduce**: `make bench` (SQLite, about a minute), or
 `.venv/bin/python bench/run.py --database postgres` (creates and drops `trousseau_bench` on
 `127.0.0.1:5432`); `--seconds N` sets each side's duration, `--profile` prints where a login's time goes.
+
 """
 
 SECTIONS = [("login-sqlite", "SQLite"), ("login-postgres", "PostgreSQL")]

@@ -94,6 +94,10 @@ request handling reaches the goal, and where it is less than the same HTTP serve
 does. The goal then needs the answer's path served outside CPython, or a goal on the answer's
 construction (the built answer's row).
 
+On 2026-12-07's night, on an AMD EPYC machine (the kind issue #21 measured on): 3.25, then 3.83 in a
+busy run, then 2.66 (the table); the built answer 1.32, 1.66 and 1.33 × its floor. There, a request
+that does nothing costs 0.27 ms and 1.5 × the floor leaves 0.26 ms around the built answer.
+
 **How to reproduce**: `make bench-saml` or `.venv/bin/python bench/saml.py` (PostgreSQL, creates and drops
 `trousseau_saml_bench`), or `--database sqlite`; `--seconds N` sets each side's time per round.
 """
