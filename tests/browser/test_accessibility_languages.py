@@ -23,7 +23,8 @@ from django.conf import settings
 from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.browser import test_franceconnect as with_franceconnect
-from tests.browser.conftest import Demo, Letter, Phone
+from tests.browser.conftest import Demo, Phone
+from tests.browser.guardians import activate, single_record_guardian
 from tests.browser.steps import (
     MIRE_TITLE,
     answer_for_child,
@@ -43,7 +44,6 @@ from tests.browser.test_franceconnect import choose_identity_at_franceconnect, d
 from tests.signin.standin import StandIn
 from trousseau.accounts.change_notices import EMAIL, report_link
 from trousseau.accounts.models import Account, AccountState
-from trousseau.accounts.services import account_activate, current_letter
 from trousseau.directory.models import Guardian, Pupil
 from trousseau.flows.email_verification.transitions import make_link
 
@@ -137,19 +137,6 @@ def _heading(page: Page, name: str) -> None:
     expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
 
 
-def _single_record_guardian(demo: Demo) -> Letter:
-    """A guardian recorded once (one letter for that mobile), so one account speaks for the mobile."""
-    mobiles = [letter.phone for letter in demo.guardians]
-    return next(letter for letter in demo.guardians if letter.phone and mobiles.count(letter.phone) == 1)
-
-
-def _activate(letter: Letter) -> Account:
-    account = Account.objects.get(identifier=letter.identifier)
-    issued = current_letter(account)
-    assert issued is not None
-    return account_activate(account=account, letter_id=issued.pk, password=PASSWORD, email="")
-
-
 # --- The entry pages, the activation page, the account pages ----------------------------------------------
 
 
@@ -178,8 +165,8 @@ def test_the_entry_pages_and_the_activation_in_every_language(page: Page, demo: 
 
 
 def test_the_account_pages_in_every_language(page: Page, demo: Demo) -> None:
-    guardian = _single_record_guardian(demo)
-    _activate(guardian)
+    guardian = single_record_guardian(demo)
+    activate(guardian, password=PASSWORD)
     log_in(page, guardian.identifier, PASSWORD)
     expect_account_home(page, guardian.identifier)
     open_in_every_language(
@@ -210,7 +197,7 @@ def test_the_account_pages_in_every_language(page: Page, demo: Demo) -> None:
 
 
 def test_self_registration_in_every_language(page: Page, demo: Demo, phone: Phone) -> None:
-    letter = _single_record_guardian(demo)
+    letter = single_record_guardian(demo)
     records = Guardian.objects.filter(mobile=letter.phone)
     children = list(Pupil.objects.filter(guardianships__guardian__in=records).distinct())
     assert children
@@ -248,7 +235,7 @@ def test_self_registration_in_every_language(page: Page, demo: Demo, phone: Phon
 
 def test_the_links_in_emails_in_every_language(page: Page, demo: Demo) -> None:
     """ "Confirmer mon adresse" and "Ce n'était pas moi": each link serves once, so one link per language."""
-    account = _activate(_single_record_guardian(demo))
+    account = activate(single_record_guardian(demo), password=PASSWORD)
     page.goto("/")
     for lang in LANGUAGES:
         # A new address awaiting its link in each language: the link serves once.
@@ -285,8 +272,8 @@ def test_the_links_in_emails_in_every_language(page: Page, demo: Demo) -> None:
 
 
 def test_recovery_answers_and_steps_in_every_language(page: Page, demo: Demo, phone: Phone) -> None:
-    letter = _single_record_guardian(demo)
-    _activate(letter)
+    letter = single_record_guardian(demo)
+    activate(letter, password=PASSWORD)
     page.goto("/")
 
     def identifier_answer() -> None:
