@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 import phonenumbers
@@ -94,6 +95,26 @@ def fill_identity(page: Page, *, last_name: str, first_name: str, mobile: str, c
     page.get_by_label("Indicatif", exact=True).select_option(label=country)
     page.get_by_role("textbox", name="N° de téléphone portable").fill(mobile)
     page.get_by_role("button", name="Valider").click()
+
+
+def wrong_code(code: str) -> str:
+    """Another 6-digit code than the one received."""
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def unaccented(text: str) -> str:
+    """The text with its accents dropped, its case kept (a name as a person types it into a password)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def security_history(page: Page) -> list[tuple[str, str]]:
+    """ "Voir l'historique de sécurité de mon compte": (tag, label) of each line, newest first."""
+    page.goto("/compte/")
+    page.get_by_role("link", name="Voir l'historique de sécurité de mon compte").click()
+    expect(page.get_by_role("heading", name="Historique de sécurité", level=1)).to_be_visible()
+    rows = page.locator("#my-history tbody tr")
+    expect(rows.first).to_be_visible()
+    return [(str(row.get_attribute("data-tag")), row.locator("td").nth(1).inner_text()) for row in rows.all()]
 
 
 def type_code(page: Page, code: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Demo, Letter, Phone
-from tests.browser.guardians import single_record_guardian
+from tests.browser.guardians import account_of, activate, single_record_guardian
 from tests.browser.steps import (
     COUNTRY_FRANCE,
     expect_accessible,
@@ -22,9 +22,9 @@ from tests.browser.steps import (
     log_in,
     log_out,
     national,
+    security_history,
+    wrong_code,
 )
-from trousseau.accounts.models import Account
-from trousseau.accounts.services import account_activate, current_letter
 from trousseau.audit.events import EventTag
 from trousseau.core.phones import format_mobile
 
@@ -46,34 +46,6 @@ IDENTIFIER_ANSWER = (
     "Si ces informations correspondent à un compte, votre identifiant vient de vous être envoyé. "
     "Pensez à vérifier vos courriers indésirables."
 )
-HISTORY = "Historique de sécurité"
-
-
-def _account(identifier: str) -> Account:
-    return Account.objects.get(identifier=identifier)
-
-
-def _wrong(code: str) -> str:
-    """Another 6-digit code than the one received."""
-    return f"{(int(code) + 1) % 1_000_000:06d}"
-
-
-def _activate(letter: Letter, *, password: str) -> Account:
-    """The account activated with its letter beforehand, as the family did at the start of the year."""
-    account = _account(letter.identifier)
-    issued = current_letter(account)
-    assert issued is not None
-    return account_activate(account=account, letter_id=issued.pk, password=password, email="")
-
-
-def _history(page: Page) -> list[tuple[str, str]]:
-    """ "Voir l'historique de sécurité de mon compte": (tag, label) of each line, newest first."""
-    page.goto("/compte/")
-    page.get_by_role("link", name="Voir l'historique de sécurité de mon compte").click()
-    expect(page.get_by_role("heading", name=HISTORY, level=1)).to_be_visible()
-    rows = page.locator("#my-history tbody tr")
-    expect(rows.first).to_be_visible()
-    return [(str(row.get_attribute("data-tag")), row.locator("td").nth(1).inner_text()) for row in rows.all()]
 
 
 # --- 2. Adding, then changing, the mobile number ---------------------------------------------------------
@@ -150,15 +122,15 @@ def _add_mobile(page: Page, phone: Phone, guardian: Letter) -> None:
     code = Phone.code(sms)
 
     with page.expect_response(lambda r: r.request.method == "POST" and not r.url.endswith(CHECK)) as answer:
-        _type_mobile_code(page, _wrong(code))
+        _type_mobile_code(page, wrong_code(code))
     assert answer.value.status == 400
     expect(page.get_by_role("alert")).to_have_text("Ce code n'est pas le bon. Il vous reste 4 essais.")
     expect_accessible(page, "the mobile code page after a wrong code")
-    assert not _account(guardian.identifier).phone_verified
+    assert not account_of(guardian.identifier).phone_verified
 
     _type_mobile_code(page, code)
     _expect_verified_mobile(page, guardian.identifier, REUNION_MOBILE)
-    account = _account(guardian.identifier)
+    account = account_of(guardian.identifier)
     assert (account.phone, account.phone_verified) == (REUNION_MOBILE, True)
     # The number the school recorded is told, with a "Ce n'était pas moi" link.
     notice = phone.wait_for(guardian.phone)
@@ -191,14 +163,14 @@ def _change_mobile(page: Page, phone: Phone, guardian: Letter) -> None:
 
 def test_adding_then_changing_the_mobile_number(page: Page, demo: Demo, phone: Phone) -> None:
     guardian = single_record_guardian(demo)
-    _activate(guardian, password=PASSWORD)
+    activate(guardian, password=PASSWORD)
     log_in(page, guardian.identifier, PASSWORD)
     expect_account_home(page, guardian.identifier)
 
     _add_mobile(page, phone, guardian)
     _change_mobile(page, phone, guardian)
 
-    history = _history(page)
+    history = security_history(page)
     assert history[:5] == [
         (EventTag.CHANGE_NOTICE_SENT, "Ancienne adresse ou ancien numéro prévenu d'un changement"),
         (EventTag.CHANGE_MOBILE_SUCCESS, "Téléphone portable modifié"),

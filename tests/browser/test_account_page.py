@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.conftest import TIMEOUT_MS, Demo, Letter
-from tests.browser.guardians import single_record_guardian
+from tests.browser.guardians import account_of, activate, single_record_guardian
 from tests.browser.steps import (
     MIRE_TITLE,
     expect_accessible,
@@ -25,10 +25,10 @@ from tests.browser.steps import (
     fill_activation,
     log_in,
     log_out,
+    security_history,
     submit_activation,
 )
-from trousseau.accounts.models import Account, AccountGuardian, AccountState, ActivationLetter
-from trousseau.accounts.services import account_activate, current_letter
+from trousseau.accounts.models import AccountGuardian, AccountState, ActivationLetter
 from trousseau.audit.events import EventTag
 from trousseau.core.text import fold
 from trousseau.directory.models import Pupil
@@ -56,19 +56,6 @@ BIRTH_DATE_NEEDED = (
 PASSWORD_PAGE = "Modifier mon mot de passe"
 PASSWORD_CHANGED = "Votre mot de passe a été modifié. Vos autres sessions ont été fermées."
 LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
-HISTORY = "Historique de sécurité"
-
-
-def _account(identifier: str) -> Account:
-    return Account.objects.get(identifier=identifier)
-
-
-def _activate(letter: Letter, *, password: str) -> Account:
-    """The account activated with its letter beforehand, as the family did at the start of the year."""
-    account = _account(letter.identifier)
-    issued = current_letter(account)
-    assert issued is not None
-    return account_activate(account=account, letter_id=issued.pk, password=password, email="")
 
 
 def _second_browser(browser: Browser, live_server: LiveServer) -> BrowserContext:
@@ -76,16 +63,6 @@ def _second_browser(browser: Browser, live_server: LiveServer) -> BrowserContext
     context = browser.new_context(base_url=live_server.url, locale="fr-FR", timezone_id="Europe/Paris")
     context.set_default_timeout(TIMEOUT_MS)
     return context
-
-
-def _history(page: Page) -> list[tuple[str, str]]:
-    """ "Voir l'historique de sécurité de mon compte": (tag, label) of each line, newest first."""
-    page.goto("/compte/")
-    page.get_by_role("link", name="Voir l'historique de sécurité de mon compte").click()
-    expect(page.get_by_role("heading", name=HISTORY, level=1)).to_be_visible()
-    rows = page.locator("#my-history tbody tr")
-    expect(rows.first).to_be_visible()
-    return [(str(row.get_attribute("data-tag")), row.locator("td").nth(1).inner_text()) for row in rows.all()]
 
 
 # --- 1. Grouping two letters into one account ---------------------------------------------------------
@@ -100,7 +77,7 @@ def _parent_with_two_letters(demo: Demo) -> tuple[Letter, Letter]:
         if len(letters) != 2:
             continue
         first, second = letters
-        mine, theirs = (list(_account(letter.identifier).pupils()) for letter in (first, second))
+        mine, theirs = (list(account_of(letter.identifier).pupils()) for letter in (first, second))
         one_each = len(mine) == len(theirs) == 1
         if one_each and mine[0].school_id != theirs[0].school_id and mine[0].first_name != theirs[0].first_name:
             return first, second
@@ -116,7 +93,7 @@ def _another_family(demo: Demo, parent: Letter) -> Letter:
 
 
 def _children(letter: Letter) -> list[Pupil]:
-    return list(_account(letter.identifier).pupils().select_related("school").order_by("pk"))
+    return list(account_of(letter.identifier).pupils().select_related("school").order_by("pk"))
 
 
 def _links() -> list[tuple[int, int]]:
@@ -208,7 +185,7 @@ def _bad_inputs_change_nothing(page: Page, demo: Demo, kept: Letter, other: Lett
     assert _links() == links
     assert _letters_state() == letters
     for letter in (other, stranger, pupil):
-        assert _account(letter.identifier).state == AccountState.PROVISIONAL
+        assert account_of(letter.identifier).state == AccountState.PROVISIONAL
     assert _children(kept) == mine
     page.get_by_role("link", name="Retour à mon compte").click()
     expect_account_home(page, kept.identifier)
@@ -224,13 +201,13 @@ def _group_the_other_letter(page: Page, kept: Letter, other: Letter, children: l
         f"Le compte {other.identifier} est regroupé avec le vôtre : ses élèves sont maintenant dans « Mes enfants »."
     )
     _expect_children(page, children)
-    absorbed = _account(other.identifier)
+    absorbed = account_of(other.identifier)
     assert absorbed.state == AccountState.DISABLED
-    assert absorbed.merged_into == _account(kept.identifier)
+    assert absorbed.merged_into == account_of(kept.identifier)
     assert _children(kept) == sorted(children, key=lambda child: child.pk)
 
 
-def test_grouping_two_letters_into_one_account(page: Page, demo: Demo) -> None:
+def test_grouping_two_letters_into_oneaccount_of(page: Page, demo: Demo) -> None:
     kept, other = _parent_with_two_letters(demo)
     mine, theirs = _children(kept), _children(other)
     _activate_first_letter(page, kept, mine)
@@ -250,7 +227,7 @@ def test_grouping_two_letters_into_one_account(page: Page, demo: Demo) -> None:
         f"Ce compte est déjà regroupé avec le compte {kept.identifier}.",
     )
 
-    history = _history(page)
+    history = security_history(page)
     assert (EventTag.ACCOUNT_MERGED, "Élèves ajoutés depuis un autre compte (regroupement)") in history
     refusals = [line for line in history if line == (EventTag.GROUPING_REFUSED, "Regroupement de comptes refusé")]
     assert len(refusals) == 7
@@ -319,7 +296,7 @@ def _password_change_refuses_a_missing_or_wrong_current(page: Page, elsewhere: P
     expect(page.get_by_label("Mot de passe actuel")).to_have_value("")
     expect_accessible(page, "the password page with a wrong current password")
     # Nothing changed: the password, and the laptop's session.
-    assert check_password(PASSWORD, _account(identifier).password)
+    assert check_password(PASSWORD, account_of(identifier).password)
     _expect_still_logged_in(elsewhere, identifier)
 
 
@@ -329,7 +306,7 @@ def _change_password(page: Page, elsewhere: Page, identifier: str) -> None:
     expect_account_home(page, identifier)
     expect(page.get_by_role("status")).to_have_text(PASSWORD_CHANGED)
     expect(page.locator("#my-sessions tbody tr")).to_have_count(1)
-    assert check_password(NEW_PASSWORD, _account(identifier).password)
+    assert check_password(NEW_PASSWORD, account_of(identifier).password)
     _expect_logged_out(elsewhere)
     _expect_still_logged_in(page, identifier)
     log_in(elsewhere, identifier, PASSWORD)
@@ -338,12 +315,12 @@ def _change_password(page: Page, elsewhere: Page, identifier: str) -> None:
     expect_account_home(elsewhere, identifier)
 
 
-def test_password_change_sessions_and_history(
+def test_password_change_sessions_andsecurity_history(
     page: Page, browser: Browser, demo: Demo, live_server: LiveServer
 ) -> None:
     guardian = single_record_guardian(demo)
     identifier = guardian.identifier
-    _activate(guardian, password=PASSWORD)
+    activate(guardian, password=PASSWORD)
 
     laptop = _second_browser(browser, live_server)
     try:
@@ -366,7 +343,7 @@ def test_password_change_sessions_and_history(
         laptop.close()
 
     # The history tells all of it, newest first, with the address each step came from.
-    history = _history(page)
+    history = security_history(page)
     assert history[:9] == [
         (EventTag.LOGIN_SUCCESS, "Connexion réussie"),
         (EventTag.LOGIN_FAILURE, "Échec de connexion (mot de passe incorrect)"),

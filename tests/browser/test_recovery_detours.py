@@ -16,7 +16,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.fixtures import Settings
 
-from tests.browser.conftest import TIMEOUT_MS, Demo, Letter, Phone
+from tests.browser.conftest import TIMEOUT_MS, Demo, Phone
+from tests.browser.guardians import activate, single_record_guardian
 from tests.browser.services import Service, expect_mire, expect_service_home, open_service_login, sign_in
 from tests.browser.steps import (
     choose,
@@ -27,8 +28,6 @@ from tests.browser.steps import (
     type_code,
 )
 from tests.smtp import Mailbox
-from trousseau.accounts.models import Account
-from trousseau.accounts.services import account_activate, account_verify_email, current_letter
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,26 +40,6 @@ GONE = "Votre demande de connexion n'est plus en cours"
 
 
 # --- The guardians ------------------------------------------------------------------------------------
-
-
-def _activated(letter: Letter, *, email: str = "") -> Account:
-    """The guardian activated the school's letter at the start of the year (and verified the email)."""
-    account = Account.objects.get(identifier=letter.identifier)
-    issued = current_letter(account)
-    assert issued is not None
-    account = account_activate(account=account, letter_id=issued.pk, password=OLD_PASSWORD, email=email)
-    if email:
-        assert account_verify_email(account=account, email=email)
-    return account
-
-
-def _guardian_alone_on_a_mobile(demo: Demo) -> Letter:
-    """A guardian recorded once, so one account speaks for that mobile."""
-    mobiles = [letter.phone for letter in demo.guardians]
-    for letter in demo.guardians:
-        if letter.phone and mobiles.count(letter.phone) == 1:
-            return letter
-    pytest.fail("the demo académie has no guardian recorded by a single school")
 
 
 def _mail(mailbox: Mailbox, to: str, subject: str, timeout: float = 10) -> str:
@@ -115,8 +94,8 @@ def test_lost_identifier_by_sms_from_the_ent_portal(
     page: Page, services: dict[str, Service], demo: Demo, phone: Phone, settings: Settings
 ) -> None:
     settings.DEBUG = True  # the dev outbox page, where the demo's SMS arrive
-    ent, guardian = services["ent"], _guardian_alone_on_a_mobile(demo)
-    _activated(guardian)
+    ent, guardian = services["ent"], single_record_guardian(demo)
+    activate(guardian, password=OLD_PASSWORD)
 
     open_service_login(page, ent)
     _ask_identifier(page, national(guardian.phone), check_errors=True)
@@ -135,7 +114,7 @@ def test_lost_identifier_by_email_from_the_teleservices(
 ) -> None:
     teleservices, guardian = services["teleservices"], demo.guardians[0]
     address = f"{guardian.identifier}@famille.example.fr"
-    _activated(guardian, email=address)
+    activate(guardian, password=OLD_PASSWORD, email=address, verified=True)
 
     open_service_login(page, teleservices)
     _ask_identifier(page, address)
@@ -155,8 +134,8 @@ def test_lost_password_by_sms_from_the_teleservices(
     page: Page, services: dict[str, Service], demo: Demo, phone: Phone, settings: Settings
 ) -> None:
     settings.DEBUG = True
-    teleservices, guardian = services["teleservices"], _guardian_alone_on_a_mobile(demo)
-    _activated(guardian)
+    teleservices, guardian = services["teleservices"], single_record_guardian(demo)
+    activate(guardian, password=OLD_PASSWORD)
 
     open_service_login(page, teleservices)
     _ask_new_password(
@@ -182,7 +161,7 @@ def test_lost_password_by_email_opened_in_another_browser_from_the_ent_portal(
 ) -> None:
     ent, guardian = services["ent"], demo.guardians[0]
     address = f"{guardian.identifier}@famille.example.fr"
-    _activated(guardian, email=address)
+    activate(guardian, password=OLD_PASSWORD, email=address, verified=True)
 
     open_service_login(page, ent)
     _ask_new_password(page, guardian.identifier, "Par email (adresse vérifiée)")

@@ -8,7 +8,6 @@ real SMTP server. axe-core checks every page type passed through.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import pytest
 from django.contrib.auth.hashers import check_password
@@ -31,6 +30,8 @@ from tests.browser.steps import (
     new_password_field,
     submit_activation,
     type_code,
+    unaccented,
+    wrong_code,
 )
 from tests.smtp import Mailbox
 from trousseau.accounts.models import AccountState
@@ -64,15 +65,6 @@ LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
 UNKNOWN_MOBILE = "+33699999999"
 REUNION_MOBILE = "+262692123456"
 COUNTRY_REUNION = "+262 La Réunion, Mayotte"
-
-
-def _unaccented(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-
-
-def _wrong(code: str) -> str:
-    """Another 6-digit code than the one received."""
-    return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
 # --- 2. "Identifiant perdu" by SMS ------------------------------------------------------------------------
@@ -198,7 +190,7 @@ def _reset_link(mailbox: Mailbox, address: str, live_server: LiveServer) -> str:
 
 
 def _refuse_a_password_with_the_name(page: Page, guardian: Letter) -> None:
-    refused = f"{_unaccented(guardian.last_name).replace(' ', '')}#Cartable42"
+    refused = f"{unaccented(guardian.last_name).replace(' ', '')}#Cartable42"
     new_password_field(page).fill(refused)
     page.get_by_label("Confirmation du nouveau mot de passe").fill(refused)
     page.get_by_role("button", name="Changer mon mot de passe").click()
@@ -278,7 +270,7 @@ def test_lost_password_by_sms(page: Page, demo: Demo, phone: Phone) -> None:
     assert phone.total() == 1
     type_code(page, "12 34")
     expect(page.get_by_text("Le code de sécurité contient 6 chiffres.")).to_be_visible()
-    type_code(page, _wrong(code))
+    type_code(page, wrong_code(code))
     expect(page.get_by_role("alert")).to_have_text("Ce code n'est pas le bon. Il vous reste 4 essais.")
     expect_accessible(page, "the lost password code page after a wrong code")
     type_code(page, code)

@@ -7,7 +7,6 @@ page type passed through. The recovery journeys by SMS and email are in test_rec
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +31,8 @@ from tests.browser.steps import (
     open_registration,
     read_sms_in_dev_outbox,
     type_code,
+    unaccented,
+    wrong_code,
 )
 from trousseau.accounts.models import Account, AccountState, ContestedLink
 from trousseau.directory.models import Guardian, Guardianship, Pupil
@@ -48,15 +49,6 @@ INVALID_MOBILE = "Ce numéro n'est pas un numéro de téléphone portable valide
 PERSONAL = "Ne doit contenir ni votre identifiant ni votre nom ou prénom"
 # Numbers no demo record carries: one in metropolitan France, one in La Réunion.
 UNKNOWN_MOBILE = "+33699999999"
-
-
-def _unaccented(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-
-
-def _wrong(code: str) -> str:
-    """Another 6-digit code than the one received."""
-    return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
 # --- The family that registers ----------------------------------------------------------------------
@@ -111,7 +103,7 @@ def _other_parent_mobile(demo: Demo, family: Family) -> str:
 def _confirm_identity(page: Page, phone: Phone, family: Family) -> str:
     """ "Je confirme mon identité" with the names typed otherwise than the schools recorded them; the SMS code."""
     last_name = family.last_name.upper().replace(" ", "-")
-    first_name = _unaccented(family.first_name).lower()
+    first_name = unaccented(family.first_name).lower()
     assert (last_name, first_name) != (family.last_name, family.first_name)
     open_registration(page)
     expect_accessible(page, "the identity page")
@@ -133,7 +125,7 @@ def _confirm_identity(page: Page, phone: Phone, family: Family) -> str:
 def _type_wrong_then_right_code(page: Page, code: str) -> None:
     """A mistyped code costs one of the 5 tries and is told in French; the right one opens the next step."""
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        type_code(page, _wrong(code))
+        type_code(page, wrong_code(code))
     assert answer.value.status == 400
     expect(page.get_by_role("alert")).to_have_text("Ce code n'est pas le bon. Il vous reste 4 essais.")
     expect_accessible(page, "the code page after a wrong code")
@@ -265,7 +257,7 @@ def test_names_match_whatever_the_case_accents_and_hyphens(page: Page, demo: Dem
     family = _parent_recorded_by_two_schools(demo)
     spellings = [
         (family.last_name.lower(), family.first_name.upper()),
-        (_unaccented(family.last_name).replace(" ", "").replace("'", ""), _unaccented(family.first_name)),
+        (unaccented(family.last_name).replace(" ", "").replace("'", ""), unaccented(family.first_name)),
         (f"  {family.last_name.upper().replace(' ', '-')} ", f" {family.first_name.lower()}"),
     ]
     for sent, (last_name, first_name) in enumerate(spellings, start=1):
