@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from bench.errors import BenchError
+from bench.procfs import process_cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -32,10 +35,6 @@ PG_URL = "postgres://postgres@127.0.0.1:5432/trousseau_bench"
 SPREAD = 0.25  # largest spread of the per-round ratios, relative to their median, of an undisturbed run
 BENCH_SECRET_KEY = "bench-only-secret-key-not-for-any-deployment-0123456789abcdef"  # noqa: S105 - used only when none is set
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-class BenchError(Exception):
-    """The run cannot give a trustworthy figure: stop, say why, exit non-zero."""
 
 
 def run_main(
@@ -229,11 +228,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class Server:
     """A server in a subprocess (`bench/serve.py` unless `argv` says otherwise), optionally pinned to
     some CPUs; its output goes to a file shown when something fails."""
@@ -396,11 +390,3 @@ def queries_of_one_login(identifier: str) -> list[str]:
     if resp.status_code != 302 or resp["Location"] != "/compte/":  # noqa: PLR2004
         raise BenchError(f"in-process login of {identifier} failed: status {resp.status_code}")
     return [q["sql"] for q in captured.captured_queries]
-
-
-def process_rss_kib(pid: int) -> int:
-    """Resident memory of a process (VmRSS in /proc/PID/status), in KiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise BenchError(f"no VmRSS for process {pid}")

@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, process_cpu_seconds  # noqa: E402 - after the path is set
+from bench.common import free_port  # noqa: E402 - after the path is set
+from bench.procfs import process_cpu_seconds  # noqa: E402
 
 APP = """def application(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])

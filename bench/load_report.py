@@ -16,7 +16,8 @@ import psycopg
 from locust.env import Environment
 
 from bench.cluster import Cluster, _children
-from bench.common import ROOT, process_rss_kib
+from bench.common import ROOT
+from bench.procfs import process_rss_kib
 from bench.report import code_version
 
 

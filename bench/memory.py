@@ -44,12 +44,12 @@ from bench.common import (  # noqa: E402 - after the path is set
     free_port,
     pg_create,
     pg_drop,
-    process_rss_kib,
     request,
     run_main,
 )
 from bench.oidc_clients import TrousseauSide, User  # noqa: E402
 from bench.oidc_processes import register_client  # noqa: E402
+from bench.procfs import process_rss_kib  # noqa: E402
 from bench.report import (  # noqa: E402
     describe_machine,
     write_section,
