@@ -18,7 +18,7 @@ from ent import attributes
 from ent.config import Config
 from ent.oidc import OidcLogin, Refused, RelyingParty, Unavailable
 from ent.pages import join, render
-from ent.web import Request, Response, Site, children_block, profile_facts, render_fact
+from ent.web import Request, Response, Site, children_block, home_parts, render_fact
 
 log = logging.getLogger("ent.pronote")
 
@@ -122,8 +122,6 @@ class Pronote(Site):
             first_name=person.first_name,
             last_name=person.last_name,
             space=space,
-            profile=person.profile,
-            school=join(profile_facts(person)),
             children=children_block(person, released=True),
             issuer=login.issuer,
             algorithm=login.algorithm,
@@ -132,7 +130,7 @@ class Pronote(Site):
             scope=login.scope,
             join_keys=", ".join(person.join_keys) or "aucune",
             all_claims=join([render_fact(name, _claim_text(value)) for name, value in sorted(login.claims.items())]),
-            csrf=request.csrf,
+            **home_parts(person, request.csrf),
         )
         return self.home_page(request, person, content)
 

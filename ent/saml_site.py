@@ -20,7 +20,7 @@ from ent.web import (
     Site,
     children_block,
     escape_attr,
-    profile_facts,
+    home_parts,
     render_fact,
     schools_list,
 )
@@ -212,40 +212,34 @@ class Ent(Site):
         login: Login = session.data["login"]
         person = attributes.identity(login.attributes)
         memo = self._memo(request)
-        connection = {
-            "idp": self.sp.metadata.url.rsplit("/idp/", 1)[0] or "",
-            "encrypted": "oui" if login.encrypted else "non",
-            "name_id_format": login.name_id_format.rsplit(":", 1)[-1] or "non précisé",
-            "join_keys": ", ".join(person.join_keys) or "aucune",
-            "all_attributes": join(
+        connection = render(
+            "saml_connection",
+            idp=self.sp.metadata.url.rsplit("/idp/", 1)[0] or "",
+            encrypted="oui" if login.encrypted else "non",
+            name_id_format=login.name_id_format.rsplit(":", 1)[-1] or "non précisé",
+            join_keys=", ".join(person.join_keys) or "aucune",
+            all_attributes=join(
                 [render_fact(name, ", ".join(values)) for name, values in sorted(login.attributes.items())]
             ),
-        }
+        )
+        shared = {"first_name": person.first_name, "last_name": person.last_name, "connection": connection}
         if self.config.mode == "teleservices":
             content = render(
                 "teleservices_home",
-                first_name=person.first_name,
-                last_name=person.last_name,
-                profile=person.profile,
-                school=join(profile_facts(person)),
                 schools=schools_list(person),
                 children=children_block(person, released=bool(person.children)),
-                csrf=request.csrf,
-                **connection,
+                **shared,
+                **home_parts(person, request.csrf),
             )
         else:
             content = render(
                 "home",
                 ent_name=self.config.name,
-                first_name=person.first_name,
-                last_name=person.last_name,
                 space=LEVELS.get(session.data.get("level") or memo or "", "").lower() or "commun",
-                profile=person.profile,
-                school=join(profile_facts(person)),
                 memo=render("memo", csrf=request.csrf, memo_level=LEVELS[memo]) if memo else Markup(""),
                 children=children_block(person, released=True),
-                csrf=request.csrf,
-                **connection,
+                **shared,
+                **home_parts(person, request.csrf),
             )
         return self.home_page(request, person, content)
 

@@ -255,6 +255,14 @@ def profile_facts(person: attributes.Identity) -> list[Markup]:
     return facts
 
 
+def home_parts(person: attributes.Identity, csrf: str) -> dict[str, Markup]:
+    """What every service's home page shows alike: the person's profile card and the logout button."""
+    return {
+        "profile": render("profile", profile=person.profile, school=join(profile_facts(person))),
+        "logout": render("logout", csrf=csrf),
+    }
+
+
 def children_block(person: attributes.Identity, *, released: bool) -> Markup:
     """A guardian's children table; `released`: whether this service may receive the list at all."""
     if not person.is_guardian:
