@@ -29,7 +29,7 @@ from trousseau.flows.models import Flow, FlowKind, FlowState
 from trousseau.flows.steps.children import wrong_date_message
 from trousseau.flows.steps.ending import CONTEXT_KEY, continue_url, pending_service
 from trousseau.flows.steps.forms import ChildrenForm, MobileForm
-from trousseau.flows.steps.sms_code import code_error, code_step, refusal_page
+from trousseau.flows.steps.sms_code import code_error, code_then_next_step, refusal_page
 from trousseau.flows.views.common import load_flow, run_step
 from trousseau.franceconnect import client
 from trousseau.franceconnect import session as fc_session
@@ -87,19 +87,11 @@ def _phone_step(request: HttpRequest, flow: Flow) -> HttpResponse:
 
 
 def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
-    def again() -> HttpResponse:
-        return redirect("flows:franceconnect_first_login_step", flow_id=flow.pk)
-
-    def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
-        journey.submit_code(flow, code=code, ip=ip)
-        return again()
-
-    return code_step(
+    return code_then_next_step(
         request,
         flow,
-        resend=lambda flow, ip: journey.resend_code(flow, ip=ip),
-        submit=submit,
-        again=again,
+        transitions=journey,
+        step_url="flows:franceconnect_first_login_step",
         template="flows/steps/code.html",
         context={"phone_end": flow.context["phone"][-2:]},
         resent=_("Un nouveau code vous a été envoyé."),

@@ -16,10 +16,10 @@ from trousseau.core.http import client_ip
 from trousseau.flows.exceptions import FlowError, LinkInvalid
 from trousseau.flows.lost_password import transitions as lost_password
 from trousseau.flows.lost_password.forms import LostPasswordForm
-from trousseau.flows.models import Flow, FlowKind, FlowState
+from trousseau.flows.models import FlowKind, FlowState
 from trousseau.flows.steps.ending import continue_url, finish, kept_for_flow
 from trousseau.flows.steps.forms import NewPasswordForm
-from trousseau.flows.steps.sms_code import code_step
+from trousseau.flows.steps.sms_code import code_then_next_step
 from trousseau.flows.views.common import browser_secret, load_flow
 
 
@@ -78,19 +78,11 @@ def password_step(request: HttpRequest, flow_id: uuid.UUID) -> HttpResponse:
             return finish(request, flow.context, done=_password_changed(), fallback="flows:login")
         return render(request, "flows/lost_password/new_password.html", {"form": form, "rules": COMPOSITION_RULES})
 
-    def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
-        lost_password.submit_code(flow, code=code, ip=ip)
-        return again()
-
-    def again() -> HttpResponse:
-        return redirect("flows:lost_password_step", flow_id=flow.pk)
-
-    return code_step(
+    return code_then_next_step(
         request,
         flow,
-        resend=lambda flow, ip: lost_password.resend_code(flow, ip=ip),
-        submit=submit,
-        again=again,
+        transitions=lost_password,
+        step_url="flows:lost_password_step",
         template="flows/lost_password/code.html",
         context={},
         resent=_("Si un numéro est enregistré pour ce compte, un nouveau code vient d'être envoyé."),

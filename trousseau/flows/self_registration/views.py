@@ -7,7 +7,6 @@ identifier, and on to the service the person came from (flows/steps/ending.py).
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Callable
 
@@ -40,7 +39,7 @@ from trousseau.flows.steps.children import children as listed_children
 from trousseau.flows.steps.children import wrong_date_message
 from trousseau.flows.steps.ending import CONTEXT_KEY, continue_url, kept_for_flow, pending_service
 from trousseau.flows.steps.forms import ChildrenForm, NewPasswordForm
-from trousseau.flows.steps.sms_code import code_error, code_step, refusal_page
+from trousseau.flows.steps.sms_code import code_error, code_then_next_step, refusal_page
 from trousseau.flows.views.common import browser_secret, load_flow, run_step
 
 NO_MATCH = gettext_lazy(
@@ -90,24 +89,16 @@ def identity(request: HttpRequest) -> HttpResponse:
 
 
 def _code_step(request: HttpRequest, flow: Flow) -> HttpResponse:
-    def again() -> HttpResponse:
-        return redirect("flows:self_registration_step", flow_id=flow.pk)
-
-    def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
-        # AlreadyActive: the code was right but the guardian already has an account; the next state says so.
-        with contextlib.suppress(AlreadyActive):
-            self_registration.submit_code(flow, code=code, ip=ip)
-        return again()
-
-    return code_step(
+    return code_then_next_step(
         request,
         flow,
-        resend=lambda flow, ip: self_registration.resend_code(flow, ip=ip),
-        submit=submit,
-        again=again,
+        transitions=self_registration,
+        step_url="flows:self_registration_step",
         template="flows/steps/code.html",
         context={"phone_end": flow.context["phone"][-2:]},
         resent=_("Un nouveau code vous a été envoyé."),
+        # The code was right but the guardian already has an account: the next state says so.
+        settled_by=(AlreadyActive,),
     )
 
 

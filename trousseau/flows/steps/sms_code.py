@@ -8,12 +8,13 @@ scripts back off as browsers are told to.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -128,4 +129,50 @@ def code_step(  # noqa: PLR0913 - what each journey plugs in, all named
         return refusal_page(request, template, {**context, "form": form, "error": code_error(exc)}, refused=exc)
     return refusal_page(
         request, template, {**context, "form": form, "error": ""}, refused=None, invalid=bool(form.errors)
+    )
+
+
+class CodeTransitions(Protocol):
+    """A journey's transitions module, as far as its code step calls it."""
+
+    def submit_code(self, flow: Flow, *, code: str, ip: str) -> object: ...
+
+    def resend_code(self, flow: Flow, *, ip: str) -> None: ...
+
+
+def code_then_next_step(  # noqa: PLR0913 - what each journey plugs in, all named
+    request: HttpRequest,
+    flow: Flow,
+    *,
+    transitions: CodeTransitions,
+    step_url: str,
+    template: str,
+    context: Mapping[str, Any],
+    resent: str,
+    settled_by: tuple[type[Exception], ...] = (),
+) -> HttpResponse:
+    """The code step of a journey whose right code only moves the flow on: back to its step URL
+    (`step_url`, reversed with `flow_id`), where the next state's page shows.
+
+    `settled_by`: exceptions a right code may raise that the flow's next state already tells the person
+    about (self-registration's AlreadyActive), so the page is not a refusal.
+    """
+
+    def again() -> HttpResponse:
+        return redirect(step_url, flow_id=flow.pk)
+
+    def submit(flow: Flow, code: str, ip: str) -> HttpResponse:
+        with contextlib.suppress(*settled_by):
+            transitions.submit_code(flow, code=code, ip=ip)
+        return again()
+
+    return code_step(
+        request,
+        flow,
+        resend=lambda flow, ip: transitions.resend_code(flow, ip=ip),
+        submit=submit,
+        again=again,
+        template=template,
+        context=context,
+        resent=resent,
     )
