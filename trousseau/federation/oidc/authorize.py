@@ -11,7 +11,7 @@ a valid request) is three statements: the session's, the account's (`request.use
 checks against the session) and the code's row with its audit event (code_rows.record).
 
 The answers are today's, down to their order of checks and their wording (oauthlib's error classes
-still name and describe each refusal): tests/federation/oidc/test_authorize_characterisation.py holds
+still name and describe each refusal): tests/federation/oidc/authorize_characterisation/ holds
 them. What this module does not write out goes to the toolkit's view unchanged (views.AuthorizeView):
 `prompt=create`, the `claims` and `resource` parameters, and a client registered without
 `skip_authorization` (a consent page): none of them is offered to Trousseau's clients (docs/oidc.md).

@@ -1,24 +1,27 @@
-"""The authorization endpoint's answers, as django-oauth-toolkit's view gave them before authorize.py.
-
-Written against the toolkit's view first (these tests passed on it unchanged), then kept for the
-code flow written out: every answer, its order of checks, what is audited and what the code's row
-holds (what tokens.py reads). RFC 6749 §4.1.1-4.1.2.1, §3.1.2; RFC 7636 §4.3-4.4; RFC 9207;
-OpenID Connect Core §3.1.2.1-3.1.2.6.
-"""
+"""A logged-in browser's requests: the code and its row, and the refusals sent back or shown on the error page."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import get_refresh_token_model
 
+from tests.federation.oidc.authorize_characterisation.conftest import (
+    CHALLENGE,
+    CODE,
+    ISS,
+    _error,
+    ask,
+    params,
+    refusals,
+    sent_back,
+)
 from tests.federation.oidc.conftest import AUTHORIZE, REDIRECT, RP, register
-from trousseau.accounts.models import Account, AccountState
-from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY, authenticated_at
+from trousseau.accounts.models import Account
+from trousseau.accounts.sessions import authenticated_at
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
 from trousseau.federation.oidc.metadata import issuer
@@ -26,65 +29,6 @@ from trousseau.federation.oidc.models import Authorization
 from trousseau.federation.oidc.services import SID_KEY
 
 pytestmark = pytest.mark.django_db
-
-CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-BASE = [
-    ("response_type", "code"),
-    ("client_id", "@"),  # the client's id, filled in
-    ("redirect_uri", REDIRECT),
-    ("scope", "openid profile"),
-    ("state", "st"),
-    ("nonce", "n"),
-    ("code_challenge", CHALLENGE),
-    ("code_challenge_method", "S256"),
-]
-CODE = "<code>"
-
-
-def params(*, drop: tuple[str, ...] = (), extra: tuple[tuple[str, str], ...] = (), **replaced: str):
-    kept = [(name, value) for name, value in BASE if name not in drop and name not in replaced]
-    return [*kept, *replaced.items(), *extra]
-
-
-def ask(browser: Client, rp: RP, pairs: list[tuple[str, str]]):
-    filled = [(name, rp.client_id if value == "@" else value) for name, value in pairs]
-    return browser.get(AUTHORIZE + "?" + urlencode(filled))
-
-
-def sent_back(response, to: str = REDIRECT) -> list[tuple[str, str]]:
-    """The parameters of a redirect to the client (the code replaced by CODE), after checking where it goes."""
-    assert response.status_code == 302, response.content
-    location = urlsplit(response["Location"])
-    assert f"{location.scheme}://{location.netloc}{location.path}" == to
-    assert not location.fragment
-    pairs = parse_qsl(location.query, keep_blank_values=True)
-    return [(name, CODE if name == "code" else value) for name, value in pairs]
-
-
-def refusals() -> list[str]:
-    return [event.data["error"] for event in AuditEvent.objects.filter(tag=EventTag.OIDC_REFUSED)]
-
-
-def mire(response, *, prompt_login: bool) -> str:
-    """The mire's URL asked for, and the authorization request it leads back to (`next`)."""
-    assert response.status_code == 302
-    location = urlsplit(response["Location"])
-    assert location.path == "/login"
-    query = parse_qsl(location.query)
-    assert [name for name, _ in query] == (["next", "prompt"] if prompt_login else ["next"])
-    if prompt_login:
-        assert query[1] == ("prompt", "login")
-    return str(query[0][1])
-
-
-@pytest.fixture
-def browser(account: Account) -> Client:
-    client = Client()
-    client.force_login(account, backend="trousseau.accounts.backends.AccountBackend")
-    return client
-
-
-ISS = ("iss", "http://127.0.0.1:8000")
 
 
 def test_the_issuer_is_the_one_these_answers_name():
@@ -192,15 +136,6 @@ def test_a_session_gets_its_sid_once_and_forgets_the_answered_login(browser: Cli
 
 
 # --- Refusals sent back to the client -------------------------------------------------------------
-
-
-def _error(error: str, description: str | None = None, state: str | None = "st") -> list[tuple[str, str]]:
-    answer = [("error", error)]
-    if description:
-        answer.append(("error_description", description))
-    if state:
-        answer.append(("state", state))
-    return [*answer, ISS]
 
 
 S256_ONLY = 'Unsupported code_challenge_method; use "S256".'
@@ -333,115 +268,3 @@ def test_without_a_single_registered_uri_redirect_uri_is_required(browser: Clien
     two = register(redirect_uris=[REDIRECT, "https://rp.example/other"])
     assert ask(browser, two, params(drop=("redirect_uri",))).status_code == 400
     assert sent_back(ask(browser, two, params(redirect_uri="https://rp.example/other")), to="https://rp.example/other")
-
-
-# --- Login: the mire, prompt, max_age ----------------------------------------------------------
-
-
-def _full_path(rp: RP, pairs: list[tuple[str, str]]) -> str:
-    return AUTHORIZE + "?" + urlencode([(name, rp.client_id if value == "@" else value) for name, value in pairs])
-
-
-@pytest.mark.parametrize(
-    "pairs",
-    [
-        params(),
-        params(client_id="nobody"),  # nothing is checked before the login
-        params(redirect_uri="https://evil.example/cb"),
-        params(response_type="token"),
-        params(scope="openid foo"),
-    ],
-)
-def test_not_logged_in_goes_to_the_mire_with_the_request_as_sent(rp: RP, pairs):
-    response = ask(Client(), rp, pairs)
-    assert mire(response, prompt_login=False) == _full_path(rp, pairs)
-    assert response["Location"] == "/login?next=" + quote(_full_path(rp, pairs), safe="/")
-    assert not refusals()
-    assert not Authorization.objects.exists()
-
-
-def test_prompt_login_goes_to_the_mires_form_without_prompt_and_max_age(browser: Client, rp: RP):
-    for client in (browser, Client()):
-        response = ask(client, rp, params(prompt="login", max_age="60"))
-        assert mire(response, prompt_login=True) == _full_path(rp, params())
-    # With none too, in a request that is not OpenID's (so none is not refused for it): none wins
-    # without a login, login with one.
-    response = ask(Client(), rp, params(prompt="none login", scope="profile"))
-    assert sent_back(response) == [("error", "login_required"), ("state", "st"), ISS]
-    response = ask(browser, rp, params(prompt="none login", scope="profile"))
-    assert mire(response, prompt_login=True) == _full_path(rp, params(scope="profile"))
-    assert not Authorization.objects.exists()
-
-
-def test_a_logged_in_browser_with_prompt_login_is_checked_first(browser: Client, rp: RP):
-    response = ask(browser, rp, params(prompt="login", client_id="nobody"))
-    assert response.status_code == 400
-    assert sent_back(ask(browser, rp, params(prompt="login", scope="openid foo"))) == _error("invalid_scope")
-
-
-@pytest.mark.parametrize("max_age", ["0", "-5", "600"])
-def test_a_login_older_than_max_age_goes_to_the_mires_form_unchecked(browser: Client, rp: RP, max_age: str):
-    session = browser.session
-    session[AUTHENTICATED_AT_KEY] = (timezone.now() - timedelta(seconds=601)).isoformat()
-    session.save()
-    pairs = params(max_age=max_age, client_id="nobody")
-    assert mire(ask(browser, rp, pairs), prompt_login=True) == _full_path(rp, params(client_id="nobody"))
-    assert not refusals()
-
-
-def test_prompt_none_without_a_login_is_login_required_for_a_valid_request_only(rp: RP):
-    answer = sent_back(ask(Client(), rp, params(prompt="none")))
-    assert answer == [("error", "login_required"), ("state", "st"), ISS]
-    assert sent_back(ask(Client(), rp, params(prompt="none", drop=("state",)))) == [("error", "login_required"), ISS]
-    assert sent_back(ask(Client(), rp, params(prompt="none", scope="profile"))) == answer
-    assert not refusals()  # not a refusal of the client
-    refused = ask(Client(), rp, params(prompt="none", redirect_uri="https://evil.example/cb"))
-    assert refused.status_code == 400  # never an open redirector
-    assert sent_back(ask(Client(), rp, params(prompt="none", scope="openid foo"))) == _error("invalid_scope")
-    assert sent_back(ask(Client(), rp, params(prompt="none login"))) == _error(
-        "invalid_request", "Prompt none is mutually exclusive with other values."
-    )
-    events = AuditEvent.objects.filter(tag=EventTag.OIDC_REFUSED).order_by("pk")
-    assert [(event.data["error"], event.account_id) for event in events] == [
-        ("invalid_request", None),
-        ("invalid_scope", None),
-        ("invalid_request", None),
-    ]
-
-
-def test_a_stale_login_with_prompt_none_is_login_required(browser: Client, rp: RP):
-    answer = sent_back(ask(browser, rp, params(prompt="none", max_age="0")))
-    assert answer == [("error", "login_required"), ("state", "st"), ISS]
-    assert not refusals()
-    assert not Authorization.objects.exists()
-
-
-def test_a_disabled_account_is_logged_out(browser: Client, rp: RP, account: Account):
-    Account.objects.filter(pk=account.pk).update(state=AccountState.DISABLED)
-    assert mire(ask(browser, rp, params()), prompt_login=False) == _full_path(rp, params())
-    assert not Authorization.objects.exists()
-
-
-# --- What the toolkit's view still answers ----------------------------------------------------------
-
-
-def test_prompt_create_is_not_supported(browser: Client, rp: RP):
-    for client in (browser, Client()):
-        response = ask(client, rp, params(prompt="create"))
-        assert response.status_code == 400
-        assert response.json() == {"error": "invalid_request", "error_description": "prompt=create is not supported"}
-    assert not refusals()
-
-
-def test_the_claims_parameter_is_accepted_when_well_formed(browser: Client, rp: RP):
-    assert sent_back(ask(browser, rp, params(claims='{"id_token": {"sub": null}}')))[0] == ("code", CODE)
-    malformed = ask(browser, rp, params(claims="{bad"))
-    assert malformed.status_code == 400
-    assert refusals() == ["invalid_request"]
-
-
-def test_only_get(browser: Client, rp: RP):
-    for method in (browser.post, browser.put, browser.head, browser.options):
-        response = method(AUTHORIZE)
-        assert response.status_code == 405
-        assert response["Allow"] == "GET"
