@@ -10,6 +10,8 @@ import phonenumbers
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 
+from tests.codes import other_code
+
 MIRE_TITLE = "J'accède aux services numériques des établissements scolaires"
 
 
@@ -98,8 +100,8 @@ def fill_identity(page: Page, *, last_name: str, first_name: str, mobile: str, c
 
 
 def wrong_code(code: str) -> str:
-    """Another 6-digit code than the one received."""
-    return f"{(int(code) + 1) % 1_000_000:06d}"
+    """Another 6-digit code than the one received (one further on: tests/codes.py)."""
+    return other_code(code)
 
 
 def unaccented(text: str) -> str:

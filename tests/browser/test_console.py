@@ -8,22 +8,21 @@ school's records are exported from the demo académie as SIECLE would, with a ne
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 import zxingcpp
-from django.utils import timezone
-from playwright.sync_api import Browser, FilePayload, Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from pypdf import PdfReader
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.conftest import TIMEOUT_MS, Demo
+from tests.browser.staff import COLLEGE, secretary, staff_log_in
 from tests.browser.steps import (
     choose,
     expect_accessible,
@@ -33,18 +32,15 @@ from tests.browser.steps import (
     log_in,
     submit_activation,
 )
-from trousseau.accounts.models import Account, AccountState, ContestedLink
+from trousseau.accounts.models import Account, AccountState
 from trousseau.audit.events import EventTag
 from trousseau.audit.models import AuditEvent
-from trousseau.console import totp
-from trousseau.console.models import ImportJob, StaffRole
-from trousseau.console.services.staff import staff_create
+from trousseau.console.models import ImportJob
 from trousseau.console.tasks import run_import_job
 from trousseau.directory.models import Guardianship, Pupil, School
 
 pytestmark = pytest.mark.browser
 
-COLLEGE = "0145678B"
 NEW_CLASS = "4e Z"
 NEW_PUPILS = [
     ("100000901AB", "Roux", "Zoé", date(2011, 4, 2), "Luc", "06 71 00 00 01"),
@@ -52,23 +48,6 @@ NEW_PUPILS = [
     ("100000903AB", "Le Gall", "Maëlys", date(2011, 11, 30), "Erwan", "06 71 00 00 03"),
 ]
 GUARDIAN_PASSWORD = "Cartable#Violet42"
-
-
-@dataclass(frozen=True)
-class Staff:
-    email: str
-    password: str
-    totp_secret: str
-    school_uai: str
-
-
-def _secretary(tmp_path: Path) -> Staff:
-    """The collège's secretary from staff.csv, as a school would receive it."""
-    with (tmp_path / "staff.csv").open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["role"] == "secretariat" and row["school_uai"] == COLLEGE:
-                return Staff(row["email"], row["password"], row["totp_secret"], row["school_uai"])
-    pytest.fail("staff.csv has no secretary for the collège")
 
 
 def _exports(school: School, *, broken: bool) -> tuple[bytes, bytes]:
@@ -88,29 +67,6 @@ def _exports(school: School, *, broken: bool) -> tuple[bytes, bytes]:
     if broken:
         pupils.append(f"12345;Faure;Noé;31/02/2011;{NEW_CLASS};")
     return ("\r\n".join(pupils) + "\r\n").encode(), ("\r\n".join(guardians) + "\r\n").encode()
-
-
-def _staff_log_in(page: Page, staff: Staff) -> None:
-    page.goto("/console/")
-    expect(page.get_by_role("heading", name="Connexion à la console des établissements")).to_be_visible()
-    expect_accessible(page, "the console login")
-    page.get_by_label("Adresse email professionnelle").fill(staff.email)
-    page.get_by_label("Mot de passe").fill(staff.password)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Code de vérification")).to_be_visible()
-    expect_accessible(page, "the console's code page")
-    # A wrong code first: refused, the form stays.
-    right = totp.code_at(staff.totp_secret, _now())
-    page.get_by_label("Code de vérification").fill(f"{(int(right) + 500_000) % 1_000_000:06d}")
-    page.get_by_role("button", name="Valider").click()
-    expect(page.get_by_role("alert")).to_contain_text("Code incorrect.")
-    expect_accessible(page, "the console's code page with an error")
-    page.get_by_label("Code de vérification").fill(totp.code_at(staff.totp_secret, _now()))
-    page.get_by_role("button", name="Valider").click()
-
-
-def _now() -> datetime:
-    return timezone.now()
 
 
 def _upload(page: Page, pupils: bytes, guardians: bytes) -> None:
@@ -246,10 +202,10 @@ def public_url(settings: Settings, live_server: LiveServer) -> str:
 
 
 def test_a_secretary_imports_prints_and_follows_up(page: Page, demo: Demo, tmp_path: Path, public_url: str) -> None:
-    staff = _secretary(tmp_path)
+    staff = secretary(tmp_path)
     school = School.objects.get(uai=COLLEGE)
 
-    _staff_log_in(page, staff)
+    staff_log_in(page, staff)
     expect(page.get_by_role("heading", name=school.name, level=1)).to_be_visible()
     expect_accessible(page, "the school's console home")
     _set_contact(page)
@@ -309,79 +265,6 @@ def test_a_secretary_imports_prints_and_follows_up(page: Page, demo: Demo, tmp_p
     expect_accessible(page, "the console journal")
 
 
-def test_a_secretary_is_refused_another_school(page: Page, demo: Demo, tmp_path: Path) -> None:
-    staff = _secretary(tmp_path)
-    _staff_log_in(page, staff)
-    other = School.objects.exclude(uai=COLLEGE).first()
-    assert other is not None
-    response = page.goto(f"/console/etablissements/{other.uai}/comptes/")
-    assert response is not None
-    assert response.status == 403
-    expect(page.get_by_role("heading", name="Accès refusé")).to_be_visible()
-    expect_accessible(page, "the console's 403 page")
-
-
-def _operator(tmp_path: Path) -> Staff:
-    with (tmp_path / "staff.csv").open(newline="", encoding="utf-8") as handle:
-        row = next(r for r in csv.DictReader(handle) if r["role"] == "academie")
-    return Staff(row["email"], row["password"], row["totp_secret"], "")
-
-
-def test_the_other_console_pages_are_accessible(page: Page, browser: Browser, demo: Demo, tmp_path: Path) -> None:
-    school = School.objects.get(uai=COLLEGE)
-    link = Guardianship.objects.filter(pupil__school=school, guardian__account_link__isnull=False).first()
-    assert link is not None
-    ContestedLink.objects.create(guardianship=link, reported_by=link.guardian.account_link.account)
-
-    _staff_log_in(page, _operator(tmp_path))
-    expect(page.get_by_role("heading", name="Établissements", level=1)).to_be_visible()
-    expect(page.locator("#schools tbody tr")).to_have_count(School.objects.count())
-    expect_accessible(page, "the school picker")
-    page.get_by_role("link", name=school.name).click()
-    page.get_by_role("main").get_by_role("link", name="Liens signalés").click()
-    expect(page.get_by_role("heading", name="Liens signalés par les familles")).to_be_visible()
-    expect_accessible(page, "the reported links")
-    page.get_by_role("link", name=link.guardian.account_link.account.identifier).click()
-    expect(page.locator("#account-identifier")).to_have_text(link.guardian.account_link.account.identifier)
-    expect_accessible(page, "a guardian's account page with a reported link")
-    page.get_by_role("link", name=re.compile("^Modifier les coordonnées")).first.click()
-    page.get_by_label("Téléphone portable").fill("12")
-    page.get_by_role("button", name="Enregistrer").click()
-    expect(page.get_by_text("Ce numéro de téléphone n'est pas valide.").first).to_be_visible()
-    expect_accessible(page, "the contact form with an error")
-    page.get_by_label("Téléphone portable").fill("06 98 76 54 32")
-    page.get_by_role("button", name="Enregistrer").click()
-    expect(page.get_by_text("Les coordonnées du responsable ont été enregistrées.")).to_be_visible()
-    choose(page, "Le lien est juste : le garder")
-    page.get_by_role("button", name="Enregistrer la décision").click()
-    expect(page.get_by_text("Le lien a été confirmé")).to_be_visible()
-    link.guardian.refresh_from_db()
-    assert link.guardian.mobile == "+33698765432"
-
-    # A new staff member's first visit: password, QR code and secret, first code.
-    invitation = staff_create(
-        email="nouvelle.secretaire@ac-normandie.fr",
-        first_name="Inès",
-        last_name="Garcia",
-        role=StaffRole.SECRETARIAT,
-        school=school,
-    )
-    newcomer = browser.new_context(base_url=page.url.split("/console/")[0], locale="fr-FR")
-    newcomer.set_default_timeout(TIMEOUT_MS)
-    tab = newcomer.new_page()
-    tab.goto(f"/console/inscription/{invitation.token}/")
-    expect(tab.get_by_role("heading", name="Première connexion à la console")).to_be_visible()
-    expect(tab.get_by_role("img", name=re.compile("^Code QR"))).to_be_visible()
-    expect_accessible(tab, "the enrolment page")
-    secret = tab.locator("#totp-secret").inner_text().replace(" ", "")
-    tab.get_by_label("Nouveau mot de passe").fill("Bulletin#Trimestre-2025")
-    tab.get_by_label("Confirmez votre mot de passe").fill("Bulletin#Trimestre-2025")
-    tab.get_by_label("Code de vérification").fill(totp.code_at(secret, _now()))
-    tab.get_by_role("button", name="Terminer et entrer dans la console").click()
-    expect(tab.get_by_role("heading", name=school.name, level=1)).to_be_visible()
-    newcomer.close()
-
-
 def test_a_large_import_is_followed_while_the_worker_runs_it(
     page: Page, demo: Demo, tmp_path: Path, settings: Settings
 ) -> None:
@@ -389,7 +272,7 @@ def test_a_large_import_is_followed_while_the_worker_runs_it(
     worker has run it, the page notices by itself and shows the preview."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # no worker yet
     school = School.objects.get(uai=COLLEGE)
-    _staff_log_in(page, _secretary(tmp_path))
+    staff_log_in(page, secretary(tmp_path))
     pupils, guardians = _exports(school, broken=False)
     _upload(page, pupils, guardians)
     expect(page.get_by_role("heading", name="Vérification des fichiers en cours")).to_be_visible()

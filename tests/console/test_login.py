@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
+from tests.codes import other_code
 from tests.console import helpers
 from trousseau.accounts.models import AccountSession
 from trousseau.audit.events import EventTag
@@ -64,7 +65,7 @@ def test_the_right_password_alone_opens_nothing(client, member):
 def test_a_wrong_code_is_refused_and_audited(client, member):
     client.post(LOGIN, {"email": member.email, "password": helpers.STAFF_PASSWORD})
     good = helpers.code_for(member)
-    wrong = f"{(int(good) + 500_000) % 1_000_000:06d}"
+    wrong = other_code(good, by=500_000)
     response = client.post(CODE, {"code": wrong})
     assert response.status_code == 400
     assert "Code incorrect." in response.text

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests import factories
 from tests.accounts.helpers import IP, active_guardian, active_pupil, logged_in
+from tests.codes import other_code
 from trousseau.accounts.exceptions import FreshLoginRequired, WrongCurrentPassword
 from trousseau.accounts.recovery import recorded_mobile
 from trousseau.accounts.sessions import AUTHENTICATED_AT_KEY
@@ -33,10 +34,6 @@ def sms_code(phone: str = NEW_PHONE) -> str:
     found = re.search(r"\b(\d{6})\b", OutboxMessage.objects.filter(to=phone).first().body)
     assert found is not None
     return found.group(1)
-
-
-def wrong(code: str) -> str:
-    return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
 # Journey
@@ -63,7 +60,7 @@ def test_a_wrong_code_changes_nothing_and_the_flow_ends_after_success():
     flow = change_mobile.start(account=account, phone=NEW_PHONE, ip=IP, browser_secret="s", **PROOF)
     code = sms_code()
     with pytest.raises(CodeInvalid):
-        change_mobile.submit_code(flow, code=wrong(code), ip=IP)
+        change_mobile.submit_code(flow, code=other_code(code), ip=IP)
     account.refresh_from_db()
     assert account.phone == ""
     change_mobile.submit_code(flow, code=code, ip=IP)
@@ -143,7 +140,7 @@ def test_a_wrong_code_is_told_with_the_tries_left():
     account = active_guardian()
     client = logged_in(account)
     step = start(client)["Location"]
-    response = client.post(step, {"code": wrong(sms_code())})
+    response = client.post(step, {"code": other_code(sms_code())})
     assert response.status_code == 400
     assert "Ce code n'est pas le bon. Il vous reste 4 essais." in response.text
     assert "Le code de sécurité contient 6 chiffres." in client.post(step, {"code": "12"}).text
