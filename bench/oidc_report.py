@@ -285,7 +285,7 @@ which no query makes. The INSERT texts are written once per shape of row, and th
 on the connection itself rather than through Django's proxy: the three rows' values 94 → 52 µs.
 UserInfo reads the token's row with a plain cursor instead of a raw queryset: 213 → 131 µs of CPU.
 On the machine of that evening: 0.91 before, then 0.94, 0.95, 0.96 and 0.97 as the steps went in,
-one run each (rounds 0.88 to 1.03), the last in the table. Measured and left: the statement's own
+one run each (rounds 0.88 to 1.03), the last in that evening's table. Measured and left: the statement's own
 execution is now 0.14 ms and ten foreign-key checks of a few µs each; the commit's flush of the WAL
 about 0.15 ms (the difference in-process with `synchronous_commit = off` for that one session); a profile of the server
 during the rounds shows the rest spread thin (the ID token's RSA signature, about a fifth of the
@@ -296,7 +296,8 @@ WSGI entry the morning section describes. PostgreSQL pinned to the clients' core
 the benchmark's setting) gave 0.99.
 On 2026-12-07's night, on an AMD EPYC machine (the kind issue #21 measured on), the same code: 1.10,
 then 0.81 in a run where the machine was busy (Trousseau's rounds from 82.7 to 206 cycles a second),
-then 1.03 (the table).
+then 1.03. On 2026-12-08, on another AMD EPYC machine: 1.27 (rounds 1.14 to 1.34) in a first run, then
+1.07 (the table).
 
 Caveats: no TLS and no reverse proxy in front; Trousseau's SQLite file sits on the machine's disk,
 so each commit is a real fsync, while panva writes to memory; oidc-provider 9 warns that node 20 is

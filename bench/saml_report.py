@@ -95,8 +95,11 @@ does. The goal then needs the answer's path served outside CPython, or a goal on
 construction (the built answer's row).
 
 On 2026-12-07's night, on an AMD EPYC machine (the kind issue #21 measured on): 3.25, then 3.83 in a
-busy run, then 2.66 (the table); the built answer 1.32, 1.66 and 1.33 × its floor. There, a request
+busy run, then 2.66 (that night's table); the built answer 1.32, 1.66 and 1.33 × its floor. There, a request
 that does nothing costs 0.27 ms and 1.5 × the floor leaves 0.26 ms around the built answer.
+On 2026-12-08, on another AMD EPYC machine: 2.64 (the table), the built answer 1.31 × its floor; its
+signatures took about 1.0 ms each there, and 1.5 × the floor left 0.40 ms around the built answer, of
+which a request that does nothing takes 0.37.
 
 **How to reproduce**: `make bench-saml` or `.venv/bin/python bench/saml.py` (PostgreSQL, creates and drops
 `trousseau_saml_bench`), or `--database sqlite`; `--seconds N` sets each side's time per round.
