@@ -60,7 +60,7 @@ def browser(account: Account) -> Client:
 ISS = ("iss", "http://127.0.0.1:8000")
 
 
-def _error(error: str, description: str | None = None, state: str | None = "st") -> list[tuple[str, str]]:
+def error_params(error: str, description: str | None = None, state: str | None = "st") -> list[tuple[str, str]]:
     answer = [("error", error)]
     if description:
         answer.append(("error_description", description))

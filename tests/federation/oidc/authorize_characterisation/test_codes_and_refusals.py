@@ -13,8 +13,8 @@ from tests.federation.oidc.authorize_characterisation.conftest import (
     CHALLENGE,
     CODE,
     ISS,
-    _error,
     ask,
+    error_params,
     params,
     refusals,
     sent_back,
@@ -144,43 +144,43 @@ S256_ONLY = 'Unsupported code_challenge_method; use "S256".'
 @pytest.mark.parametrize(
     ("pairs", "answer"),
     [
-        (params(scope="openid foo"), _error("invalid_scope")),
-        (params(scope="openid children"), _error("invalid_scope")),  # not registered for children
-        (params(scope="openid  profile"), _error("invalid_scope")),  # an empty scope between two spaces
-        (params(scope=""), _error("invalid_scope")),
-        (params(drop=("response_type",)), _error("invalid_request", "Missing response_type parameter.")),
-        (params(response_type=""), _error("unsupported_response_type")),
-        (params(response_type="foo"), _error("unsupported_response_type")),
-        (params(response_type="token"), _error("unauthorized_client")),
-        (params(response_type="id_token"), _error("unauthorized_client")),
-        (params(response_type="id_token token"), _error("unauthorized_client")),
-        (params(response_type="code id_token"), _error("unauthorized_client")),
-        (params(response_type="code token"), _error("unauthorized_client")),
-        (params(response_type="none"), _error("unauthorized_client")),
-        (params(code_challenge_method="plain"), _error("invalid_request", S256_ONLY)),
-        (params(drop=("code_challenge_method",)), _error("invalid_request", S256_ONLY)),
-        (params(code_challenge_method="foo"), _error("invalid_request", "Transform algorithm not supported.")),
-        (params(code_challenge_method=""), _error("invalid_request", "Transform algorithm not supported.")),
+        (params(scope="openid foo"), error_params("invalid_scope")),
+        (params(scope="openid children"), error_params("invalid_scope")),  # not registered for children
+        (params(scope="openid  profile"), error_params("invalid_scope")),  # an empty scope between two spaces
+        (params(scope=""), error_params("invalid_scope")),
+        (params(drop=("response_type",)), error_params("invalid_request", "Missing response_type parameter.")),
+        (params(response_type=""), error_params("unsupported_response_type")),
+        (params(response_type="foo"), error_params("unsupported_response_type")),
+        (params(response_type="token"), error_params("unauthorized_client")),
+        (params(response_type="id_token"), error_params("unauthorized_client")),
+        (params(response_type="id_token token"), error_params("unauthorized_client")),
+        (params(response_type="code id_token"), error_params("unauthorized_client")),
+        (params(response_type="code token"), error_params("unauthorized_client")),
+        (params(response_type="none"), error_params("unauthorized_client")),
+        (params(code_challenge_method="plain"), error_params("invalid_request", S256_ONLY)),
+        (params(drop=("code_challenge_method",)), error_params("invalid_request", S256_ONLY)),
+        (params(code_challenge_method="foo"), error_params("invalid_request", "Transform algorithm not supported.")),
+        (params(code_challenge_method=""), error_params("invalid_request", "Transform algorithm not supported.")),
         (
             params(prompt="none login"),
-            _error("invalid_request", "Prompt none is mutually exclusive with other values."),
+            error_params("invalid_request", "Prompt none is mutually exclusive with other values."),
         ),
         (
             params(resource="nope"),
-            _error(
+            error_params(
                 "invalid_target",
                 "The resource 'nope' is not a valid resource indicator: it must be an absolute URI with a scheme and host.",
             ),
         ),
-        (params(drop=("state",), scope="openid foo"), _error("invalid_scope", state=None)),
+        (params(drop=("state",), scope="openid foo"), error_params("invalid_scope", state=None)),
         # The order of the checks: response type, then PKCE, then scope, then prompt.
-        (params(response_type="token", scope="foo", code_challenge_method="foo"), _error("unauthorized_client")),
+        (params(response_type="token", scope="foo", code_challenge_method="foo"), error_params("unauthorized_client")),
         (
             params(scope="foo", code_challenge_method="foo"),
-            _error("invalid_request", "Transform algorithm not supported."),
+            error_params("invalid_request", "Transform algorithm not supported."),
         ),
-        (params(scope="openid foo", prompt="none login"), _error("invalid_scope")),
-        (params(scope="openid foo", code_challenge_method="plain"), _error("invalid_scope")),
+        (params(scope="openid foo", prompt="none login"), error_params("invalid_scope")),
+        (params(scope="openid foo", code_challenge_method="plain"), error_params("invalid_scope")),
     ],
 )
 def test_refusals_are_sent_back_with_state_and_iss_and_audited(browser: Client, rp: RP, pairs, answer):
@@ -193,10 +193,10 @@ def test_refusals_are_sent_back_with_state_and_iss_and_audited(browser: Client, 
 
 def test_a_public_client_must_send_a_challenge(browser: Client):
     public = register(public=True)
-    required = _error("invalid_request", "Code challenge required.")
+    required = error_params("invalid_request", "Code challenge required.")
     assert sent_back(ask(browser, public, params(drop=("code_challenge", "code_challenge_method")))) == required
     assert sent_back(ask(browser, public, params(drop=("code_challenge",)))) == required
-    assert sent_back(ask(browser, public, params(code_challenge_method="plain"))) == _error(
+    assert sent_back(ask(browser, public, params(code_challenge_method="plain"))) == error_params(
         "invalid_request", S256_ONLY
     )
     assert refusals() == ["invalid_request"] * 3

@@ -12,8 +12,8 @@ from django.utils import timezone
 from tests.federation.oidc.authorize_characterisation.conftest import (
     CODE,
     ISS,
-    _error,
     ask,
+    error_params,
     params,
     refusals,
     sent_back,
@@ -81,7 +81,7 @@ def test_prompt_login_goes_to_the_mires_form_without_prompt_and_max_age(browser:
 def test_a_logged_in_browser_with_prompt_login_is_checked_first(browser: Client, rp: RP):
     response = ask(browser, rp, params(prompt="login", client_id="nobody"))
     assert response.status_code == 400
-    assert sent_back(ask(browser, rp, params(prompt="login", scope="openid foo"))) == _error("invalid_scope")
+    assert sent_back(ask(browser, rp, params(prompt="login", scope="openid foo"))) == error_params("invalid_scope")
 
 
 @pytest.mark.parametrize("max_age", ["0", "-5", "600"])
@@ -102,8 +102,8 @@ def test_prompt_none_without_a_login_is_login_required_for_a_valid_request_only(
     assert not refusals()  # not a refusal of the client
     refused = ask(Client(), rp, params(prompt="none", redirect_uri="https://evil.example/cb"))
     assert refused.status_code == 400  # never an open redirector
-    assert sent_back(ask(Client(), rp, params(prompt="none", scope="openid foo"))) == _error("invalid_scope")
-    assert sent_back(ask(Client(), rp, params(prompt="none login"))) == _error(
+    assert sent_back(ask(Client(), rp, params(prompt="none", scope="openid foo"))) == error_params("invalid_scope")
+    assert sent_back(ask(Client(), rp, params(prompt="none login"))) == error_params(
         "invalid_request", "Prompt none is mutually exclusive with other values."
     )
     events = AuditEvent.objects.filter(tag=EventTag.OIDC_REFUSED).order_by("pk")
