@@ -188,11 +188,12 @@ alternately: within the spread, not adopted.
 On 2026-12-08, on another AMD EPYC machine: 0.80 (rounds 0.78 to 0.84) and a CPU ratio of 0.86 in a
 first run (argon2id 18.6 ms a verify in the loop), then 0.78 and 0.83 in the table's, where the
 reference itself moved from 41.7 to 51.4 verifies a second between rounds. There, a login's rate also
-loses about 1 ms to
-PostgreSQL's commit. The one-threaded server waits while the WAL reaches the disk (`synchronous_commit
-= on`): 0.8 to 1.1 ms a commit against 0.1 with it off, about 4 % of a login's time. Turning it off for
-the login's statement would lose the sessions, counters and audit events of the logins in the last
-fraction of a second before a crash of the database. Audit events may not be lost, so it stays on.
+loses about 1 ms to PostgreSQL's commit. The attempt's count already commits without waiting for the
+disk (core/throttle_sql.py). The login's own statement carries its audit event, so its commit waits
+for the WAL to reach the disk, and the one-threaded server waits with it: 0.8 to 1.1 ms a commit here,
+against 0.1 with `synchronous_commit = off`, about 4 % of a login's time. Turning it off for that
+statement would lose the sessions and audit events of the logins in the last fraction of a second
+before a crash of the database. Audit events may not be lost, so it stays on.
 
 Caveats: all accounts share one password hash (same cost to verify as one hash each); no TLS and no
 reverse proxy in front; the SQLite file sits on the machine's disk, so each commit is a real fsync.
