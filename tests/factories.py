@@ -59,3 +59,15 @@ def pupil_account(**kw: Any) -> tuple[Account, ActivationLetter, str]:
 
 
 GOOD_PASSWORD = "Cartable#Violet42"
+
+
+def activation_form(account: Account, **overrides: str) -> dict[str, str]:
+    """What a family posts on the activation page: a good password twice, the first child's birth date, no
+    email; `overrides` change one field."""
+    data = {
+        "password": GOOD_PASSWORD,
+        "password_confirm": GOOD_PASSWORD,
+        "birth_date": account.known_birth_dates()[0].isoformat(),
+        "email": "",
+    }
+    return {**data, **overrides}

@@ -49,16 +49,6 @@ def login(client: Client, identifier: str, password: str, headers: dict[str, str
     return client.post(reverse("flows:login"), data, headers=headers)
 
 
-def activation_data(account, **overrides):
-    data = {
-        "password": factories.GOOD_PASSWORD,
-        "password_confirm": factories.GOOD_PASSWORD,
-        "birth_date": account.known_birth_dates()[0].isoformat(),
-        "email": "",
-    }
-    return {**data, **overrides}
-
-
 def test_french_is_the_default_without_a_language_header(client):
     html = client.get("/").text
     assert '<html lang="fr"' in html
@@ -139,7 +129,7 @@ def test_the_activation_page_and_its_password_policy_speak_english(client):
     assert label(page, "id_birth_date") == "Your date of birth"
     assert label(page, "id_email") == "Email (optional)"
     html = client.post(
-        url, activation_data(account, password="Password1!", password_confirm="Password1!"), headers=ENGLISH
+        url, factories.activation_form(account, password="Password1!", password_confirm="Password1!"), headers=ENGLISH
     ).text
     errors = re.search(r'<div id="password-errors">(.*?)</div>', html, re.DOTALL)
     assert errors is not None
@@ -151,7 +141,9 @@ def test_the_activation_page_and_its_password_policy_speak_english(client):
 def test_the_same_policy_error_stays_french_by_default(client):
     account, _, password = factories.guardian_account()
     url = login(client, account.identifier, password)["Location"]
-    html = client.post(url, activation_data(account, password="Password1!", password_confirm="Password1!")).text
+    html = client.post(
+        url, factories.activation_form(account, password="Password1!", password_confirm="Password1!")
+    ).text
     assert "Ce mot de passe est trop courant" in html
     assert "This password is too common" not in html
 
@@ -159,14 +151,16 @@ def test_the_same_policy_error_stays_french_by_default(client):
 def test_wrong_birth_dates_count_down_in_english(client):
     account, _, password = factories.guardian_account()
     url = login(client, account.identifier, password, headers=ENGLISH)["Location"]
-    html = client.post(url, activation_data(account, birth_date="1999-01-01"), headers=ENGLISH).text
+    html = client.post(url, factories.activation_form(account, birth_date="1999-01-01"), headers=ENGLISH).text
     assert "The date of birth does not match. You have 4 attempts left." in html
 
 
 def test_an_english_activation_gets_english_messages_and_email(client):
     account, _, password = factories.guardian_account()
     url = login(client, account.identifier, password, headers=ENGLISH)["Location"]
-    response = client.post(url, activation_data(account, email="sophie@example.fr"), follow=True, headers=ENGLISH)
+    response = client.post(
+        url, factories.activation_form(account, email="sophie@example.fr"), follow=True, headers=ENGLISH
+    )
     # "Votre compte est activé", with the email to confirm, then "Continuer" (to the account page here).
     assert f"Your username: <strong>{account.identifier}</strong>" in response.text
     assert "sophie@example.fr" in response.text
@@ -274,7 +268,7 @@ def test_nom_is_the_surname_on_the_identity_form_and_the_full_name_on_the_accoun
     assert label(html, "id_first_name") == "First name"
     account, _, password = factories.guardian_account()
     url = login(client, account.identifier, password, headers=ENGLISH)["Location"]
-    home = client.post(url, activation_data(account), follow=True, headers=ENGLISH).text
+    home = client.post(url, factories.activation_form(account), follow=True, headers=ENGLISH).text
     assert re.search(rf"<dt>Name</dt><dd>{account.first_name} {account.last_name.upper()}</dd>", home)
 
 
@@ -289,7 +283,7 @@ def test_nom_is_the_surname_on_the_identity_form_and_the_full_name_on_the_accoun
 def test_the_account_page_shows_dates_and_times_in_the_locale(client, headers, moment):
     account, _, password = factories.guardian_account()
     url = login(client, account.identifier, password, headers=headers)["Location"]
-    home = client.post(url, activation_data(account), follow=True, headers=headers).text
+    home = client.post(url, factories.activation_form(account), follow=True, headers=headers).text
     sessions = re.search(r'aria-labelledby="sessions-title".*?</table>', home, re.DOTALL)
     assert sessions is not None
     assert re.search(moment, sessions.group(0)), sessions.group(0)

@@ -27,16 +27,6 @@ def login(client: Client, account: Account, password: str, **extra: str):
     return client.post(reverse("flows:login"), data)
 
 
-def form(account: Account, **overrides: str) -> dict[str, str]:
-    data = {
-        "password": factories.GOOD_PASSWORD,
-        "password_confirm": factories.GOOD_PASSWORD,
-        "birth_date": account.known_birth_dates()[0].isoformat(),
-        "email": "",
-    }
-    return {**data, **overrides}
-
-
 def letter_failures(account: Account) -> int:
     return ActivationLetter.objects.get(account=account).birth_date_failures
 
@@ -46,7 +36,7 @@ def test_one_submit_reports_every_problem_and_counts_the_wrong_birth_date_once(c
     url = login(client, account, password)["Location"]
     response = client.post(
         url,
-        form(
+        factories.activation_form(
             account,
             password="Bernardin#2024",  # the last name: a policy violation
             password_confirm="Bernardin#2025",  # and not the same
@@ -68,7 +58,7 @@ def test_one_submit_reports_every_problem_and_counts_the_wrong_birth_date_once(c
 def test_a_right_birth_date_with_a_bad_password_counts_nothing(client):
     account, _, password = factories.guardian_account()
     url = login(client, account, password)["Location"]
-    html = client.post(url, form(account, password="faible", password_confirm="faible")).text
+    html = client.post(url, factories.activation_form(account, password="faible", password_confirm="faible")).text
     assert "Doit contenir 1 majuscule" in html
     assert "La date de naissance ne correspond pas" not in html
     assert letter_failures(account) == 0
@@ -77,7 +67,9 @@ def test_a_right_birth_date_with_a_bad_password_counts_nothing(client):
 def test_an_unreadable_birth_date_is_a_form_error_and_counts_nothing(client):
     account, _, password = factories.guardian_account()
     url = login(client, account, password)["Location"]
-    html = client.post(url, form(account, birth_date="31/02/2012", password_confirm="Autre#Chose42")).text
+    html = client.post(
+        url, factories.activation_form(account, birth_date="31/02/2012", password_confirm="Autre#Chose42")
+    ).text
     assert "Saisissez une date valide" in html
     assert "Les deux mots de passe ne sont pas identiques." in html
     assert letter_failures(account) == 0
@@ -90,11 +82,15 @@ def test_the_password_rule_does_not_give_the_childs_birth_date_away(client):
     account, _, password = factories.guardian_account(children=[child])
     url = login(client, account, password)["Location"]
     guess = "Cartable#14032012"
-    html = client.post(url, form(account, password=guess, password_confirm=guess, birth_date="2011-05-06")).text
+    html = client.post(
+        url, factories.activation_form(account, password=guess, password_confirm=guess, birth_date="2011-05-06")
+    ).text
     assert "Ne doit pas contenir de date de naissance" not in html
     assert "La date de naissance ne correspond pas" in html
     # The date typed is judged at once: it is no secret to the person typing it.
-    html = client.post(url, form(account, password=guess, password_confirm=guess, birth_date="2012-03-14")).text
+    html = client.post(
+        url, factories.activation_form(account, password=guess, password_confirm=guess, birth_date="2012-03-14")
+    ).text
     assert "Ne doit pas contenir de date de naissance" in html
 
 
@@ -103,20 +99,22 @@ def test_a_siblings_birth_date_is_refused_once_the_birth_date_is_proven(client):
     account, _, password = factories.guardian_account(children=[elder, younger])
     url = login(client, account, password)["Location"]
     sibling = "Cartable#03022013"
-    response = client.post(url, form(account, password=sibling, password_confirm=sibling, birth_date="2010-09-01"))
+    response = client.post(
+        url, factories.activation_form(account, password=sibling, password_confirm=sibling, birth_date="2010-09-01")
+    )
     assert response.status_code == 400
     assert "Ne doit pas contenir de date de naissance" in response.text
     account.refresh_from_db()
     assert account.state == AccountState.PROVISIONAL
     assert letter_failures(account) == 0
     # The page stays open: a good password now activates.
-    assert client.post(url, form(account, birth_date="2010-09-01")).status_code == 302
+    assert client.post(url, factories.activation_form(account, birth_date="2010-09-01")).status_code == 302
 
 
 def test_with_an_email_the_activated_page_says_so_and_leads_on(client):
     account, _, password = factories.guardian_account()
     url = login(client, account, password)["Location"]
-    response = client.post(url, form(account, email="sophie@example.fr"))
+    response = client.post(url, factories.activation_form(account, email="sophie@example.fr"))
     assert response.status_code == 302
     assert response["Location"] == url  # the same page, now "Votre compte est activé" (reloadable)
     html = client.get(url).text
@@ -131,7 +129,7 @@ def test_with_an_email_the_activated_page_says_so_and_leads_on(client):
 def test_without_an_email_activation_goes_straight_on(client):
     account, _, password = factories.guardian_account()
     url = login(client, account, password)["Location"]
-    response = client.post(url, form(account))
+    response = client.post(url, factories.activation_form(account))
     assert response["Location"] == reverse("accounts:home")
     assert "Votre compte est activé." in client.get(response["Location"]).text
     assert not mail.outbox
@@ -146,7 +144,7 @@ def test_the_activated_page_continues_to_the_service_that_asked_for_the_login(cl
     account, _, password = factories.guardian_account()
     next_url = dict(part.split("=", 1) for part in urlsplit(mire).query.split("&"))["next"]
     url = login(client, account, password, next=unquote(next_url))["Location"]
-    assert client.post(url, form(account, email="sophie@example.fr"))["Location"] == url
+    assert client.post(url, factories.activation_form(account, email="sophie@example.fr"))["Location"] == url
     html = client.get(url).text
     assert "Continuer vers « Pronote démo »" in html
     assert f'href="{unquote(next_url)}"' in unescape(html)

@@ -121,16 +121,6 @@ def test_a_flow_from_another_browser_is_forbidden(client):
     assert other.post(url, {"password": factories.GOOD_PASSWORD}).status_code == 403
 
 
-def activation_data(account, **overrides):
-    data = {
-        "password": factories.GOOD_PASSWORD,
-        "password_confirm": factories.GOOD_PASSWORD,
-        "birth_date": account.known_birth_dates()[0].isoformat(),
-        "email": "",
-    }
-    return {**data, **overrides}
-
-
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -144,7 +134,7 @@ def activation_data(account, **overrides):
 def test_bad_activation_input_changes_nothing(client, overrides, message):
     account, _, password = factories.guardian_account()
     url = login(client, account.identifier, password)["Location"]
-    response = client.post(url, activation_data(account, **overrides))
+    response = client.post(url, factories.activation_form(account, **overrides))
     assert message in response.text
     account.refresh_from_db()
     assert account.state == AccountState.PROVISIONAL
@@ -155,7 +145,7 @@ def test_password_containing_the_identifier_is_refused(client):
     account, _, password = factories.guardian_account()
     url = login(client, account.identifier, password)["Location"]
     weak = account.identifier.capitalize() + "#A1"
-    html = client.post(url, activation_data(account, password=weak, password_confirm=weak)).text
+    html = client.post(url, factories.activation_form(account, password=weak, password_confirm=weak)).text
     assert "Ne doit contenir ni votre identifiant" in html
 
 
@@ -163,7 +153,7 @@ def test_the_letters_password_cannot_become_the_new_one(client):
     """The provisional password dies with the activation (security.md §7 check 19)."""
     account, _, password = factories.guardian_account()
     url = login(client, account.identifier, password)["Location"]
-    response = client.post(url, activation_data(account, password=password, password_confirm=password))
+    response = client.post(url, factories.activation_form(account, password=password, password_confirm=password))
     assert response.status_code == 400
     assert "Choisissez un mot de passe différent de celui du courrier." in response.text
     account.refresh_from_db()
@@ -175,7 +165,7 @@ def test_activation_logs_in_and_shows_the_account_home(client):
     child = factories.pupil(school=school, first_name="Zoé", last_name="Dupont")
     account, _, password = factories.guardian_account(children=[child])
     url = login(client, account.identifier, password)["Location"]
-    response = client.post(url, activation_data(account, email="sophie@example.fr"), follow=True)
+    response = client.post(url, factories.activation_form(account, email="sophie@example.fr"), follow=True)
     assert "Votre compte est activé" in response.text  # then "Continuer", here to the account page
     html = client.get(reverse("accounts:home")).text
     assert "Gérer mon compte" in html
@@ -195,7 +185,7 @@ def test_expired_or_failed_flow_sends_back_to_the_mire(client, settings):
     account, _, password = factories.guardian_account()
     url = login(client, account.identifier, password)["Location"]
     for _ in range(settings.ACTIVATION_MAX_ATTEMPTS):
-        response = client.post(url, activation_data(account, birth_date="1999-01-01"))
+        response = client.post(url, factories.activation_form(account, birth_date="1999-01-01"))
     assert response.status_code == 302
     assert response["Location"] == reverse("flows:login")
     assert client.get(url)["Location"] == reverse("flows:login")
@@ -204,7 +194,7 @@ def test_expired_or_failed_flow_sends_back_to_the_mire(client, settings):
 def test_open_redirects_are_refused(client):
     account, _, password = factories.guardian_account()
     url = login(client, account.identifier, password)["Location"]
-    client.post(url, activation_data(account))
+    client.post(url, factories.activation_form(account))
     client.post(reverse("accounts:logout"))
     response = client.post(
         reverse("flows:login"),
@@ -215,7 +205,7 @@ def test_open_redirects_are_refused(client):
 
 def test_logged_in_visitor_sees_already_connected(client):
     account, _, password = factories.guardian_account()
-    client.post(login(client, account.identifier, password)["Location"], activation_data(account))
+    client.post(login(client, account.identifier, password)["Location"], factories.activation_form(account))
     assert "Vous êtes déjà connecté" in client.get("/").text
 
 
