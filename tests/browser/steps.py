@@ -174,6 +174,19 @@ def choose_password_watching_the_rules(page: Page, password: str, *, submit: str
     page.get_by_role("button", name=submit).click()
 
 
+PERSONAL = "Ne doit contenir ni votre identifiant ni votre nom ou prénom"
+
+
+def refuse_personal_password(page: Page, password: str, *, submit: str, where: str) -> None:
+    """Submit a password made of the person's identifier or name: the page says why and marks the field."""
+    new_password_field(page).fill(password)
+    page.get_by_label("Confirmation du nouveau mot de passe").fill(password)
+    page.get_by_role("button", name=submit).click()
+    expect(page.get_by_text(PERSONAL)).to_be_visible()
+    expect(new_password_field(page)).to_have_attribute("aria-invalid", "true")
+    expect_accessible(page, where)
+
+
 def choose(page: Page, label: str) -> None:
     """Pick a radio button by its label text, as a person clicks the label the DSFR draws over it."""
     page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")).click()

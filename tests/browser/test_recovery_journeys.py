@@ -27,7 +27,7 @@ from tests.browser.steps import (
     log_in,
     log_out,
     national,
-    new_password_field,
+    refuse_personal_password,
     submit_activation,
     type_code,
     unaccented,
@@ -43,7 +43,6 @@ PASSWORD = "Cartable#Violet42"
 NEW_PASSWORD = "Trousse!Orange73"
 OLD_PASSWORD = "Ancien#Cahier58"
 INVALID_MOBILE = "Ce numéro n'est pas un numéro de téléphone portable valide pour l'indicatif choisi."
-PERSONAL = "Ne doit contenir ni votre identifiant ni votre nom ou prénom"
 BY_SMS = "Par SMS (numéro enregistré par l'établissement, ou votre numéro vérifié)"
 BY_EMAIL = "Par email (adresse vérifiée)"
 CONTACT = re.compile("^Adresse email ou numéro de téléphone portable")
@@ -191,12 +190,9 @@ def _reset_link(mailbox: Mailbox, address: str, live_server: LiveServer) -> str:
 
 def _refuse_a_password_with_the_name(page: Page, guardian: Letter) -> None:
     refused = f"{unaccented(guardian.last_name).replace(' ', '')}#Cartable42"
-    new_password_field(page).fill(refused)
-    page.get_by_label("Confirmation du nouveau mot de passe").fill(refused)
-    page.get_by_role("button", name="Changer mon mot de passe").click()
-    expect(page.get_by_text(PERSONAL)).to_be_visible()
-    expect(new_password_field(page)).to_have_attribute("aria-invalid", "true")
-    expect_accessible(page, "the new password page with a refused password")
+    refuse_personal_password(
+        page, refused, submit="Changer mon mot de passe", where="the new password page with a refused password"
+    )
 
 
 def test_lost_password_by_email(

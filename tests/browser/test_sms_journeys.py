@@ -27,9 +27,9 @@ from tests.browser.steps import (
     log_in,
     log_out,
     national,
-    new_password_field,
     open_registration,
     read_sms_in_dev_outbox,
+    refuse_personal_password,
     type_code,
     unaccented,
     wrong_code,
@@ -46,7 +46,6 @@ NO_MATCH = (
     "ou contactez votre établissement."
 )
 INVALID_MOBILE = "Ce numéro n'est pas un numéro de téléphone portable valide pour l'indicatif choisi."
-PERSONAL = "Ne doit contenir ni votre identifiant ni votre nom ou prénom"
 # Numbers no demo record carries: one in metropolitan France, one in La Réunion.
 UNKNOWN_MOBILE = "+33699999999"
 
@@ -172,12 +171,9 @@ def _note_identifier_and_choose_password(page: Page, identifier: str) -> None:
     expect_accessible(page, "the self-registration password page")
     # The identifier itself is refused as a password.
     refused = f"{identifier.capitalize()}#2024x"
-    new_password_field(page).fill(refused)
-    page.get_by_label("Confirmation du nouveau mot de passe").fill(refused)
-    page.get_by_role("button", name="Terminer").click()
-    expect(page.get_by_text(PERSONAL)).to_be_visible()
-    expect(new_password_field(page)).to_have_attribute("aria-invalid", "true")
-    expect_accessible(page, "the self-registration password page with a refused password")
+    refuse_personal_password(
+        page, refused, submit="Terminer", where="the self-registration password page with a refused password"
+    )
     assert account_of(identifier).state == AccountState.PROVISIONAL
     choose_password_watching_the_rules(page, PASSWORD, submit="Terminer")
 
